@@ -1,0 +1,57 @@
+//===- TGOps.h - ops and attributes of the tg dialect ----------*- C++ -*-===//
+
+#ifndef TG_TGOPS_H
+#define TG_TGOPS_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "tg/ShapeInference.h"
+#include "tg/TGDialect.h"
+
+#include "tg/TGEnums.h.inc"
+
+namespace mlir::tg {
+/// Parses `true` or `false` (attribute parameters).
+FailureOr<bool> parseBoolKeyword(AsmParser &parser);
+/// Prints the shortest decimal that reads back as the same double: `0.05`.
+void printShortestFloat(AsmPrinter &printer, const llvm::APFloat &value);
+} // namespace mlir::tg
+
+#include "tg/TGAttrInterfaces.h.inc"
+#define GET_ATTRDEF_CLASSES
+#include "tg/TGAttributes.h.inc"
+
+#include "tg/TGOpInterfaces.h.inc"
+
+namespace mlir::tg {
+/// Result type of a NumPy-broadcasting binary op on `lhs` and `rhs`
+/// (a null type if they do not broadcast; the verifier reports why).
+Type inferBroadcastType(Type lhs, Type rhs);
+/// Verifies a broadcasting op: operand and result element types agree and
+/// the result shape is the broadcast of all operand shapes.
+LogicalResult verifyBroadcastOp(Operation *op);
+
+Type inferReduceType(Type input, ArrayRef<int64_t> axes, bool keepdim);
+LogicalResult verifyReduceOp(Operation *op, ArrayRef<int64_t> axes,
+                             bool keepdim);
+
+/// Checks `actual` against the shape a rule inferred, reporting a mismatch
+/// as "result type T does not match the inferred shape [..]".
+LogicalResult verifyResultShape(Operation *op, ShapedType actual,
+                                ArrayRef<int64_t> inferred);
+} // namespace mlir::tg
+
+#define GET_OP_CLASSES
+#include "tg/TGOps.h.inc"
+
+#endif // TG_TGOPS_H

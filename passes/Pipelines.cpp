@@ -1,0 +1,22 @@
+//===- Pipelines.cpp - named tgc pipelines --------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void tg::buildTGPipeline(OpPassManager &pm) {
+  pm.addPass(createTGDecompose());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void tg::registerTGCPassesAndPipelines() {
+  registerTGCPasses();
+  PassPipelineRegistration<>(
+      "tg-pipeline", "The tgc pipeline: every stage that exists, in order",
+      buildTGPipeline);
+}
