@@ -1,18 +1,479 @@
-// TEMPORARY: placeholder definitions so the tree links while the real ones are written.
-// Delete a line when its real definition lands; delete the file when empty.
+//===- LayerOps.cpp - composite layers: verifiers and decompositions ------===//
+//
+// linear, layer_norm, rms_norm, embedding, dropout, attention and conv2d.
+// Each `decompose` builds the PyTorch-equivalent program from core tg ops and
+// returns {} when it needs a static shape that the operands do not have; it
+// checks that before building anything, so a failed decomposition leaves the
+// IR untouched (the rewrite driver would otherwise retry it forever).
+//
+//===----------------------------------------------------------------------===//
+
+#include "tg/Composite.h"
 #include "tg/TGOps.h"
+
+#include <cmath>
+
+using namespace mlir;
 using namespace mlir::tg;
-::llvm::LogicalResult AttentionOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> AttentionOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult Conv2DOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> Conv2DOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult DropoutOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> DropoutOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult EmbeddingOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> EmbeddingOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult LayerNormOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> LayerNormOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult LinearOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> LinearOp::decompose(::mlir::OpBuilder &) { return {}; }
-::llvm::LogicalResult RMSNormOp::verify() { return ::mlir::success(); }
-::llvm::SmallVector<::mlir::Value> RMSNormOp::decompose(::mlir::OpBuilder &) { return {}; }
+using namespace mlir::tg::composite;
+
+/// Reduction axes of the normalization layers: the last dimension.
+static constexpr int64_t kLastAxis[] = {-1};
+
+//===----------------------------------------------------------------------===//
+// linear
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::verify() {
+  ArrayRef<int64_t> input = getInput().getType().getShape();
+  ArrayRef<int64_t> weight = getWeight().getType().getShape();
+  if (input.empty())
+    return emitOpError("input must be [..., in], got a rank-0 tensor");
+  if (weight.size() != 2)
+    return emitOpError() << "weight must be [out, in], got "
+                         << formatShape(weight);
+  int64_t features = input.back();
+  if (!dimsCompatible(weight[1], features))
+    return emitOpError() << "weight is " << formatShape(weight)
+                         << " but the input has " << features
+                         << " features (last dim); expected [out, " << features
+                         << "]";
+  if (failed(verifySameElementType(*this, "weight", getWeight().getType(),
+                                   "input", getInput().getType())))
+    return failure();
+  if (Value bias = getBias()) {
+    ArrayRef<int64_t> biasShape = cast<ShapedType>(bias.getType()).getShape();
+    if (biasShape.size() != 1 || !dimsCompatible(biasShape[0], weight[0]))
+      return emitOpError() << "bias is " << formatShape(biasShape)
+                           << " but the weight has " << formatDim(weight[0])
+                           << " outputs; expected [" << formatDim(weight[0])
+                           << "]";
+    if (failed(verifySameElementType(*this, "bias", bias.getType(), "input",
+                                     getInput().getType())))
+      return failure();
+  }
+  if (failed(verifySameElementType(*this, "result", getType(), "input",
+                                   getInput().getType())))
+    return failure();
+  Shape inferred(input.drop_back());
+  inferred.push_back(weight[0]);
+  return verifyResultShape(*this, getType(), inferred);
+}
+
+SmallVector<Value> LinearOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  RankedTensorType inputType = getInput().getType();
+  Type elementType = inputType.getElementType();
+  int64_t outputs = getWeight().getType().getDimSize(0);
+  Value bias = getBias();
+
+  // tg.matmul needs rank >= 2: a single vector becomes one row and back.
+  bool isVector = inputType.getRank() == 1;
+  Value input = getInput();
+  if (isVector)
+    input = ReshapeOp::create(
+        builder, loc,
+        RankedTensorType::get({1, inputType.getDimSize(0)}, elementType), input);
+
+  Shape productShape(cast<ShapedType>(input.getType()).getShape().drop_back());
+  productShape.push_back(outputs);
+  Type productType = (bias || isVector)
+                         ? RankedTensorType::get(productShape, elementType)
+                         : getType();
+  Value result = MatmulOp::create(builder, loc, productType, input, getWeight(),
+                                  /*transpose_lhs=*/false,
+                                  /*transpose_rhs=*/true);
+  if (isVector)
+    result = ReshapeOp::create(
+        builder, loc,
+        bias ? RankedTensorType::get({outputs}, elementType) : getType(), result);
+  if (bias)
+    result = AddOp::create(builder, loc, getType(), result, bias);
+  return {result};
+}
+
+//===----------------------------------------------------------------------===//
+// layer_norm and rms_norm
+//===----------------------------------------------------------------------===//
+
+/// Shared checks of the normalization layers: the input has a last
+/// dimension D, each per-feature parameter is [D] with the input's element
+/// type, epsilon is positive, and the result has the input's type.
+static LogicalResult
+verifyNormalization(Operation *op, RankedTensorType inputType,
+                    ArrayRef<std::pair<StringRef, RankedTensorType>> parameters,
+                    double epsilon, RankedTensorType resultType) {
+  if (inputType.getRank() == 0)
+    return op->emitOpError(
+        "input must have a last dimension to normalize, got a rank-0 tensor");
+  int64_t features = inputType.getShape().back();
+  for (auto [name, type] : parameters) {
+    if (type.getRank() != 1 || !dimsCompatible(type.getDimSize(0), features))
+      return op->emitOpError()
+             << name << " is " << formatShape(type.getShape())
+             << " but the input's last dimension is " << formatDim(features)
+             << "; expected [" << formatDim(features) << "]";
+    if (failed(verifySameElementType(op, name, type, "input", inputType)))
+      return failure();
+  }
+  if (!(epsilon > 0.0))
+    return op->emitOpError() << "epsilon must be positive, got "
+                             << formatNumber(epsilon);
+  if (failed(verifySameElementType(op, "result", resultType, "input", inputType)))
+    return failure();
+  return verifyResultShape(op, resultType, inputType.getShape());
+}
+
+/// `input * rsqrt(meanOfSquares + epsilon)`, the shared core of both norms;
+/// `meanOfSquares` keeps the normalized dimension as size 1.
+static Value scaleByInverseRms(OpBuilder &builder, Location loc, Value input,
+                               Value meanOfSquares, double epsilon) {
+  Type elementType = cast<ShapedType>(input.getType()).getElementType();
+  Value shifted = AddOp::create(builder, loc, meanOfSquares,
+                                scalarConstant(builder, loc, elementType, epsilon));
+  Value inverse = RsqrtOp::create(builder, loc, shifted);
+  return MulOp::create(builder, loc, input, inverse);
+}
+
+LogicalResult LayerNormOp::verify() {
+  return verifyNormalization(*this, getInput().getType(),
+                             {{"weight", getWeight().getType()},
+                              {"bias", getBias().getType()}},
+                             getEpsilon().convertToDouble(), getType());
+}
+
+SmallVector<Value> LayerNormOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  Value input = getInput();
+  // Two passes (mean, then the mean of squared deviations) rather than
+  // E[x^2] - E[x]^2, which cancels catastrophically when |mean| >> std.
+  Value mean = ReduceMeanOp::create(builder, loc, input, kLastAxis,
+                                    /*keepdim=*/true);
+  Value centered = SubOp::create(builder, loc, input, mean);
+  Value squares = MulOp::create(builder, loc, centered, centered);
+  Value variance = ReduceMeanOp::create(builder, loc, squares, kLastAxis,
+                                        /*keepdim=*/true);
+  Value normalized = scaleByInverseRms(builder, loc, centered, variance,
+                                       getEpsilon().convertToDouble());
+  Value scaled = MulOp::create(builder, loc, normalized, getWeight());
+  return {AddOp::create(builder, loc, getType(), scaled, getBias())};
+}
+
+LogicalResult RMSNormOp::verify() {
+  return verifyNormalization(*this, getInput().getType(),
+                             {{"weight", getWeight().getType()}},
+                             getEpsilon().convertToDouble(), getType());
+}
+
+SmallVector<Value> RMSNormOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  Value input = getInput();
+  Value squares = MulOp::create(builder, loc, input, input);
+  Value meanOfSquares = ReduceMeanOp::create(builder, loc, squares, kLastAxis,
+                                             /*keepdim=*/true);
+  Value normalized = scaleByInverseRms(builder, loc, input, meanOfSquares,
+                                       getEpsilon().convertToDouble());
+  return {MulOp::create(builder, loc, getType(), normalized, getWeight())};
+}
+
+//===----------------------------------------------------------------------===//
+// embedding
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> table = getTable().getType().getShape();
+  if (table.size() != 2)
+    return emitOpError() << "table must be [vocabulary, D], got "
+                         << formatShape(table);
+  if (failed(verifySameElementType(*this, "result", getType(), "table",
+                                   getTable().getType())))
+    return failure();
+  // gatherShape on axis 0: ids.shape ++ [D].
+  std::string error;
+  ShapeOrError inferred =
+      gatherShape(table, getIds().getType().getShape(), /*axis=*/0, error);
+  return verifyResultShape(*this, getType(), *inferred);
+}
+
+SmallVector<Value> EmbeddingOp::decompose(OpBuilder &builder) {
+  return {GatherOp::create(builder, getLoc(), getType(), getTable(), getIds(),
+                           builder.getI64IntegerAttr(0))};
+}
+
+//===----------------------------------------------------------------------===//
+// dropout
+//===----------------------------------------------------------------------===//
+
+LogicalResult DropoutOp::verify() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError() << "rate must be in [0, 1), got " << formatNumber(rate);
+  return success();
+}
+
+SmallVector<Value> DropoutOp::decompose(OpBuilder &builder) {
+  double rate = getRate().convertToDouble();
+  if (rate == 0.0)
+    return {getInput()};
+  // tg.random takes its shape from its type: it has no size operands.
+  RankedTensorType type = getInput().getType();
+  if (!type.hasStaticShape())
+    return {};
+  Location loc = getLoc();
+  Type elementType = type.getElementType();
+  Value uniform = RandomOp::create(builder, loc, type, Distribution::uniform,
+                                   getSeed(), getCounter());
+  // P(u >= rate) = 1 - rate for u uniform on [0, 1).
+  Value keep = CompareOp::create(
+      builder, loc, RankedTensorType::get(type.getShape(), builder.getI1Type()),
+      ComparePredicate::ge, uniform,
+      scalarConstant(builder, loc, elementType, rate));
+  Value scaled = MulOp::create(
+      builder, loc, getInput(),
+      scalarConstant(builder, loc, elementType, 1.0 / (1.0 - rate)));
+  Value zero = scalarConstant(builder, loc, elementType, 0.0);
+  return {SelectOp::create(builder, loc, type, keep, scaled, zero)};
+}
+
+//===----------------------------------------------------------------------===//
+// attention
+//===----------------------------------------------------------------------===//
+
+/// The static one of two compatible dimensions, else kDynamic.
+static int64_t mergeDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) ? b : a;
+}
+
+/// Shape of q k^T: the leading dimensions (merged over q, k and v), Tq, Tk.
+/// Assumes the verifier has accepted the operands.
+static Shape attentionScoresShape(AttentionOp op) {
+  ArrayRef<int64_t> q = op.getQuery().getType().getShape();
+  ArrayRef<int64_t> k = op.getKey().getType().getShape();
+  ArrayRef<int64_t> v = op.getValue().getType().getShape();
+  size_t rank = q.size();
+  Shape shape;
+  for (size_t d = 0; d + 2 < rank; ++d)
+    shape.push_back(mergeDims(q[d], mergeDims(k[d], v[d])));
+  shape.push_back(q[rank - 2]);
+  shape.push_back(mergeDims(k[rank - 2], v[rank - 2]));
+  return shape;
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType queryType = getQuery().getType();
+  RankedTensorType keyType = getKey().getType();
+  RankedTensorType valueType = getValue().getType();
+  ArrayRef<int64_t> q = queryType.getShape(), k = keyType.getShape(),
+                    v = valueType.getShape();
+  for (auto [name, shape] : {std::make_pair("query", q),
+                             std::make_pair("key", k),
+                             std::make_pair("value", v)})
+    if (shape.size() < 2)
+      return emitOpError() << name << " must be [..., T, D] (rank >= 2), got "
+                           << formatShape(shape);
+  if (q.size() != k.size() || q.size() != v.size())
+    return emitOpError() << "query, key and value must have the same rank, got "
+                         << q.size() << ", " << k.size() << " and " << v.size();
+  size_t rank = q.size();
+  for (size_t d = 0; d + 2 < rank; ++d)
+    if (!dimsCompatible(q[d], k[d]) || !dimsCompatible(q[d], v[d]) ||
+        !dimsCompatible(k[d], v[d]))
+      return emitOpError() << "leading (batch and head) dimensions differ: query "
+                           << formatShape(q.drop_back(2)) << ", key "
+                           << formatShape(k.drop_back(2)) << ", value "
+                           << formatShape(v.drop_back(2));
+  if (!dimsCompatible(q[rank - 1], k[rank - 1]))
+    return emitOpError() << "query has head size " << q[rank - 1]
+                         << " (last dim) but key has " << k[rank - 1];
+  if (!dimsCompatible(k[rank - 2], v[rank - 2]))
+    return emitOpError() << "key has " << k[rank - 2]
+                         << " positions (dim -2) but value has " << v[rank - 2];
+  if (std::optional<APFloat> scale = getScale()) {
+    double value = scale->convertToDouble();
+    if (!(value > 0.0))
+      return emitOpError() << "scale must be positive, got "
+                           << formatNumber(value);
+  }
+  if (failed(verifySameElementType(*this, "key", keyType, "query", queryType)) ||
+      failed(verifySameElementType(*this, "value", valueType, "query",
+                                   queryType)) ||
+      failed(verifySameElementType(*this, "result", getType(), "query",
+                                   queryType)))
+    return failure();
+  Shape inferred = attentionScoresShape(*this);
+  inferred.back() = v[rank - 1];
+  return verifyResultShape(*this, getType(), inferred);
+}
+
+SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  Type elementType = getQuery().getType().getElementType();
+  double scale;
+  if (std::optional<APFloat> given = getScale()) {
+    scale = given->convertToDouble();
+  } else {
+    int64_t headSize = mergeDims(getQuery().getType().getShape().back(),
+                                 getKey().getType().getShape().back());
+    if (ShapedType::isDynamic(headSize))
+      return {};
+    scale = 1.0 / std::sqrt(double(headSize));
+  }
+
+  Shape scoresShape = attentionScoresShape(*this);
+  int64_t queries = scoresShape[scoresShape.size() - 2];
+  int64_t keys = scoresShape.back();
+  if (getCausal() &&
+      (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys)))
+    return {};
+
+  auto scoresType = RankedTensorType::get(scoresShape, elementType);
+  Value scores = MatmulOp::create(builder, loc, scoresType, getQuery(), getKey(),
+                                  /*transpose_lhs=*/false,
+                                  /*transpose_rhs=*/true);
+  scores = MulOp::create(builder, loc, scoresType, scores,
+                         scalarConstant(builder, loc, elementType, scale));
+
+  if (getCausal()) {
+    // Query i sees key j iff j <= i + (Tk - Tq): the last query sees every
+    // key, as when Tq new tokens follow Tk - Tq cached ones.
+    auto indexType = RankedTensorType::get({queries, keys}, builder.getI64Type());
+    Value rows = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(0));
+    Value cols = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(1));
+    if (keys != queries)
+      rows = AddOp::create(builder, loc, rows,
+                           scalarConstant(builder, loc, builder.getI64Type(),
+                                          builder.getI64IntegerAttr(keys - queries)));
+    Value visible = CompareOp::create(
+        builder, loc,
+        RankedTensorType::get({queries, keys}, builder.getI1Type()),
+        ComparePredicate::le, cols, rows);
+    // The lowest finite value rather than -inf: a query that sees no key
+    // (Tq > Tk) then averages the values instead of producing NaN.
+    auto floatType = cast<FloatType>(elementType);
+    Value lowest = scalarConstant(
+        builder, loc, elementType,
+        builder.getFloatAttr(floatType, APFloat::getLargest(
+                                            floatType.getFloatSemantics(),
+                                            /*Negative=*/true)));
+    scores = SelectOp::create(builder, loc, scoresType, visible, scores, lowest);
+  }
+
+  Value weights = SoftmaxOp::create(builder, loc, scores);
+  return {MatmulOp::create(builder, loc, getType(), weights, getValue())};
+}
+
+//===----------------------------------------------------------------------===//
+// conv2d
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType weightType = getWeight().getType();
+  std::string error;
+  ShapeOrError inferred =
+      conv2dShape(inputType.getShape(), weightType.getShape(), getStride(),
+                  getPadding(), getDilation(), error);
+  if (!inferred)
+    return emitOpError() << error;
+  // conv2dShape accepts a 0-size kernel (an empty sum); PyTorch does not.
+  ArrayRef<int64_t> kernel = weightType.getShape().drop_front(2);
+  if (llvm::is_contained(kernel, 0))
+    return emitOpError() << "weight has an empty kernel " << formatShape(kernel)
+                         << " (KH, KW must be at least 1)";
+  if (failed(verifySameElementType(*this, "weight", weightType, "input",
+                                   inputType)))
+    return failure();
+  if (Value bias = getBias()) {
+    ArrayRef<int64_t> biasShape = cast<ShapedType>(bias.getType()).getShape();
+    int64_t outputs = weightType.getDimSize(0);
+    if (biasShape.size() != 1 || !dimsCompatible(biasShape[0], outputs))
+      return emitOpError() << "bias is " << formatShape(biasShape)
+                           << " but the weight has " << formatDim(outputs)
+                           << " output channels; expected ["
+                           << formatDim(outputs) << "]";
+    if (failed(verifySameElementType(*this, "bias", bias.getType(), "input",
+                                     inputType)))
+      return failure();
+  }
+  if (failed(verifySameElementType(*this, "result", getType(), "input",
+                                   inputType)))
+    return failure();
+  return verifyResultShape(*this, getType(), *inferred);
+}
+
+SmallVector<Value> Conv2DOp::decompose(OpBuilder &builder) {
+  // Every intermediate shape below is computed from the static sizes.
+  RankedTensorType resultType = getType();
+  Value bias = getBias();
+  if (!getInput().getType().hasStaticShape() ||
+      !getWeight().getType().hasStaticShape() || !resultType.hasStaticShape() ||
+      (bias && !cast<ShapedType>(bias.getType()).hasStaticShape()))
+    return {};
+  Location loc = getLoc();
+  Type elementType = resultType.getElementType();
+  ArrayRef<int64_t> input = getInput().getType().getShape();
+  ArrayRef<int64_t> weight = getWeight().getType().getShape();
+  int64_t batch = input[0], channels = input[1];
+  int64_t outChannels = weight[0], kernelH = weight[2], kernelW = weight[3];
+  int64_t outH = resultType.getDimSize(2), outW = resultType.getDimSize(3);
+  ArrayRef<int64_t> stride = getStride(), padding = getPadding(),
+                    dilation = getDilation();
+  auto tensorOf = [&](ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, elementType);
+  };
+
+  Value padded = getInput();
+  if (padding[0] != 0 || padding[1] != 0) {
+    SmallVector<int64_t> low = {0, 0, padding[0], padding[1]};
+    padded = PadOp::create(
+        builder, loc,
+        tensorOf({batch, channels, input[2] + 2 * padding[0],
+                  input[3] + 2 * padding[1]}),
+        getInput(), low, /*high=*/low, builder.getFloatAttr(elementType, 0.0));
+  }
+
+  // im2col: tap (kh, kw) is the strided window of the padded input that
+  // kernel element (kh, kw) multiplies, one [N, C, OH, OW] slice per tap.
+  int64_t positions = outH * outW;
+  DenseI64ArrayAttr step;
+  if (stride[0] != 1 || stride[1] != 1)
+    step = builder.getDenseI64ArrayAttr({1, 1, stride[0], stride[1]});
+  SmallVector<Value> taps;
+  for (int64_t kh = 0; kh < kernelH; ++kh) {
+    for (int64_t kw = 0; kw < kernelW; ++kw) {
+      int64_t top = kh * dilation[0], left = kw * dilation[1];
+      SmallVector<int64_t> start = {0, 0, top, left};
+      SmallVector<int64_t> limit = {batch, channels,
+                                    top + (outH - 1) * stride[0] + 1,
+                                    left + (outW - 1) * stride[1] + 1};
+      Value tap = SliceOp::create(builder, loc,
+                                  tensorOf({batch, channels, outH, outW}),
+                                  padded, start, limit, step);
+      taps.push_back(ReshapeOp::create(
+          builder, loc, tensorOf({batch, channels, 1, positions}), tap));
+    }
+  }
+  // Stacking the taps on axis 2 orders the patch as (c, kh, kw), the
+  // row-major order of the weight's [C, KH, KW].
+  int64_t patchSize = channels * kernelH * kernelW;
+  Value stacked =
+      taps.size() == 1
+          ? taps.front()
+          : ConcatOp::create(
+                builder, loc,
+                tensorOf({batch, channels, kernelH * kernelW, positions}), taps,
+                builder.getI64IntegerAttr(2));
+  Value columns = ReshapeOp::create(
+      builder, loc, tensorOf({batch, patchSize, positions}), stacked);
+  Value kernel = ReshapeOp::create(builder, loc,
+                                   tensorOf({outChannels, patchSize}), getWeight());
+  // [O, C*KH*KW] x [N, C*KH*KW, OH*OW]: the weight broadcasts over the batch.
+  Value product = MatmulOp::create(
+      builder, loc, tensorOf({batch, outChannels, positions}), kernel, columns);
+  Value output = ReshapeOp::create(builder, loc, resultType, product);
+  if (!bias)
+    return {output};
+  Value channelBias = ReshapeOp::create(
+      builder, loc, tensorOf({outChannels, 1, 1}), bias);
+  return {AddOp::create(builder, loc, resultType, output, channelBias)};
+}

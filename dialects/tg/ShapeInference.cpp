@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 using llvm::ArrayRef;
@@ -176,7 +177,10 @@ ShapeOrError sliceShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> start,
       return fail(error, "dimension " + llvm::Twine(d) + ": range [" +
                              llvm::Twine(start[d]) + ", " + llvm::Twine(limit[d]) +
                              ") is not within [0, " + formatDim(shape[d]) + "]");
-    result.push_back((limit[d] - start[d] + s - 1) / s);
+    // ceil((limit - start) / s) without overflow when limit is near INT64_MAX
+    // (allowed for a dynamic dimension).
+    int64_t extent = limit[d] - start[d];
+    result.push_back(extent / s + (extent % s != 0));
   }
   return result;
 }
@@ -192,8 +196,12 @@ ShapeOrError padShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> low,
     if (low[d] < 0 || high[d] < 0)
       return fail(error, "padding of dimension " + llvm::Twine(d) +
                              " must be non-negative");
-    result.push_back(isDynamic(shape[d]) ? kDynamic
-                                         : shape[d] + low[d] + high[d]);
+    int64_t padded = shape[d];
+    if (!isDynamic(padded) && (llvm::AddOverflow(padded, low[d], padded) ||
+                               llvm::AddOverflow(padded, high[d], padded)))
+      return fail(error, "padded size of dimension " + llvm::Twine(d) +
+                             " does not fit in 64 bits");
+    result.push_back(padded);
   }
   return result;
 }
@@ -215,9 +223,10 @@ ShapeOrError concatShape(ArrayRef<llvm::SmallVector<int64_t>> shapes,
                              llvm::Twine(rank));
     for (int64_t d = 0; d < rank; ++d) {
       if (d == *dim) {
-        result[d] = isDynamic(result[d]) || isDynamic(shape[d])
-                        ? kDynamic
-                        : result[d] + shape[d];
+        if (isDynamic(result[d]) || isDynamic(shape[d]))
+          result[d] = kDynamic;
+        else if (llvm::AddOverflow(result[d], shape[d], result[d]))
+          return fail(error, "concatenated size does not fit in 64 bits");
         continue;
       }
       if (!isDynamic(shape[d]) && !isDynamic(result[d]) && shape[d] != result[d])

@@ -4,9 +4,11 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::tg;
@@ -30,22 +32,41 @@ FailureOr<bool> tg::parseBoolKeyword(AsmParser &parser) {
   return parser.emitError(parser.getCurrentLocation(), "expected true or false");
 }
 
+std::string tg::formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
 void tg::printShortestFloat(AsmPrinter &printer, const APFloat &value) {
   double number = value.convertToDouble();
   if (!std::isfinite(number)) {
     printer.printFloat(value);
     return;
   }
+  // The fewest significant digits that read back as the same double.
   char buffer[32];
-  for (int precision = 1; precision <= 17; ++precision) {
+  int precision = 1;
+  for (; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision, number);
     if (std::strtod(buffer, nullptr) == number)
       break;
   }
+  // %g switches to an exponent from 10^precision on; write plain numbers
+  // up to 10^16 (`100.0`, not `1e+02`).
+  double magnitude = std::fabs(number);
+  if (std::strchr(buffer, 'e') && magnitude >= 1 && magnitude < 1e16) {
+    int digitsBeforePoint = int(std::floor(std::log10(magnitude))) + 1;
+    std::snprintf(buffer, sizeof(buffer), "%.*f",
+                  std::max(0, precision - digitsBeforePoint), number);
+  }
   std::string text = buffer;
-  // Keep it a float literal for the parser.
-  if (text.find_first_of(".e") == std::string::npos)
-    text += ".0";
+  // Keep it a float literal for the parser, which needs a `.` in the
+  // mantissa: `1e-05` would read as the integer 1, so print `1.0e-05`.
+  if (text.find('.') == std::string::npos) {
+    size_t exponent = text.find('e');
+    text.insert(exponent == std::string::npos ? text.size() : exponent, ".0");
+  }
   printer << text;
 }
 
@@ -80,7 +101,7 @@ LogicalResult ConstantInitAttr::verifyType(ShapedType type,
   double value = getValue().convertToDouble();
   if (isa<FloatType>(type.getElementType()) || value == double(int64_t(value)))
     return success();
-  return emitError() << "#tg.constant<" << value
+  return emitError() << "#tg.constant<" << formatNumber(value)
                      << "> is not an integer, but the global is " << type;
 }
 LogicalResult NormalAttr::verifyType(ShapedType type,
@@ -110,25 +131,31 @@ LogicalResult XavierNormalAttr::verifyType(ShapedType type,
 
 LogicalResult NormalAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  APFloat std, APFloat mean) {
-  if (!(std.convertToDouble() > 0))
-    return emitError() << "#tg.normal needs std > 0, got " << std.convertToDouble();
+  double deviation = std.convertToDouble();
+  if (!(std::isfinite(deviation) && deviation > 0))
+    return emitError() << "#tg.normal needs a finite std > 0, got "
+                       << formatNumber(deviation);
+  if (!std::isfinite(mean.convertToDouble()))
+    return emitError() << "#tg.normal needs a finite mean, got "
+                       << formatNumber(mean.convertToDouble());
   return success();
 }
 
 LogicalResult UniformAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   APFloat low, APFloat high) {
-  if (!(low.convertToDouble() < high.convertToDouble()))
-    return emitError() << "#tg.uniform needs low < high, got ["
-                       << low.convertToDouble() << ", " << high.convertToDouble()
-                       << ")";
+  double lo = low.convertToDouble(), hi = high.convertToDouble();
+  if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi))
+    return emitError() << "#tg.uniform needs finite bounds with low < high, got ["
+                       << formatNumber(lo) << ", " << formatNumber(hi) << ")";
   return success();
 }
 
 static LogicalResult verifyGain(function_ref<InFlightDiagnostic()> emitError,
                                 StringRef name, APFloat gain) {
-  if (!(gain.convertToDouble() > 0))
-    return emitError() << "#tg." << name << " needs gain > 0, got "
-                       << gain.convertToDouble();
+  double value = gain.convertToDouble();
+  if (!(std::isfinite(value) && value > 0))
+    return emitError() << "#tg." << name << " needs a finite gain > 0, got "
+                       << formatNumber(value);
   return success();
 }
 LogicalResult XavierUniformAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -150,14 +177,16 @@ LogicalResult SGDAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   double lr = lrValue.convertToDouble();
   double momentum = momentumValue.convertToDouble();
   double weightDecay = weightDecayValue.convertToDouble();
-  if (!(lr > 0))
-    return emitError() << "#tg.sgd needs lr > 0, got " << lr;
+  if (!(std::isfinite(lr) && lr > 0))
+    return emitError() << "#tg.sgd needs a finite lr > 0, got " << formatNumber(lr);
   if (!(momentum >= 0 && momentum < 1))
-    return emitError() << "#tg.sgd needs momentum in [0, 1), got " << momentum;
+    return emitError() << "#tg.sgd needs momentum in [0, 1), got "
+                       << formatNumber(momentum);
   if (nesterov && momentum == 0)
     return emitError() << "#tg.sgd with nesterov = true needs momentum > 0";
-  if (!(weightDecay >= 0))
-    return emitError() << "#tg.sgd needs weight_decay >= 0, got " << weightDecay;
+  if (!(std::isfinite(weightDecay) && weightDecay >= 0))
+    return emitError() << "#tg.sgd needs a finite weight_decay >= 0, got "
+                       << formatNumber(weightDecay);
   return success();
 }
 

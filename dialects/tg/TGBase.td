@@ -56,49 +56,33 @@ def TG_FloatScalar : 0DTensorOf<[TG_Float]>;
 // Enums
 //===----------------------------------------------------------------------===//
 
-def TG_Reduction : I32EnumAttr<"Reduction", "how a loss combines per-example terms", [
+def TG_ReductionAttr : I32EnumAttr<"Reduction", "how a loss combines per-example terms", [
     I32EnumAttrCase<"mean", 0>,
     I32EnumAttrCase<"sum", 1>
   ]> {
   let cppNamespace = "::mlir::tg";
-  let genSpecializedAttr = 0;
-}
-def TG_ReductionAttr : EnumAttr<TG_Dialect, TG_Reduction, "reduction"> {
-  let assemblyFormat = "$value";
 }
 
-def TG_ComparePredicate : I32EnumAttr<"ComparePredicate", "comparison predicate", [
+def TG_ComparePredicateAttr : I32EnumAttr<"ComparePredicate", "comparison predicate", [
     I32EnumAttrCase<"eq", 0>, I32EnumAttrCase<"ne", 1>,
     I32EnumAttrCase<"lt", 2>, I32EnumAttrCase<"le", 3>,
     I32EnumAttrCase<"gt", 4>, I32EnumAttrCase<"ge", 5>
   ]> {
   let cppNamespace = "::mlir::tg";
-  let genSpecializedAttr = 0;
-}
-def TG_ComparePredicateAttr : EnumAttr<TG_Dialect, TG_ComparePredicate, "predicate"> {
-  let assemblyFormat = "$value";
 }
 
-def TG_GeluApproximation : I32EnumAttr<"GeluApproximation", "GELU formula", [
+def TG_GeluApproximationAttr : I32EnumAttr<"GeluApproximation", "GELU formula", [
     I32EnumAttrCase<"erf", 0>,
     I32EnumAttrCase<"tanh", 1>
   ]> {
   let cppNamespace = "::mlir::tg";
-  let genSpecializedAttr = 0;
-}
-def TG_GeluApproximationAttr : EnumAttr<TG_Dialect, TG_GeluApproximation, "gelu_approximation"> {
-  let assemblyFormat = "$value";
 }
 
-def TG_Distribution : I32EnumAttr<"Distribution", "random distribution", [
+def TG_DistributionAttr : I32EnumAttr<"Distribution", "random distribution", [
     I32EnumAttrCase<"uniform", 0>,
     I32EnumAttrCase<"normal", 1>
   ]> {
   let cppNamespace = "::mlir::tg";
-  let genSpecializedAttr = 0;
-}
-def TG_DistributionAttr : EnumAttr<TG_Dialect, TG_Distribution, "distribution"> {
-  let assemblyFormat = "$value";
 }
 
 def TG_FanMode : I32EnumAttr<"FanMode", "which fan a Kaiming initializer scales by", [
@@ -107,9 +91,6 @@ def TG_FanMode : I32EnumAttr<"FanMode", "which fan a Kaiming initializer scales 
   ]> {
   let cppNamespace = "::mlir::tg";
   let genSpecializedAttr = 0;
-}
-def TG_FanModeAttr : EnumAttr<TG_Dialect, TG_FanMode, "fan_mode"> {
-  let assemblyFormat = "$value";
 }
 
 //===----------------------------------------------------------------------===//

@@ -30,15 +30,30 @@ def TG_FillOp : TG_Op<"fill", [Pure]> {
   let summary = "tensor with every element equal to one number";
   let description = [{
     `result[i...] = value`. Spelling for a splat constant; folds to
-    `tg.constant`.
+    `tg.constant` when the shape is static.
+
+    Syntax:
+
+    ```
+    operation ::= `tg.fill` number attr-dict `:` type($result)
+    ```
+
+    The number is written without a type and takes the result's element
+    type: a float literal (`0.0`, `-1.5`, `1.0e-05`, `inf`, `-inf`, `nan`)
+    for float tensors, an integer (`-3`) for integer tensors, `true` or
+    `false` for `i1`.
 
     ```mlir
     %z = tg.fill 0.0 : tensor<128x512xf32>
+    %m = tg.fill -inf : tensor<?x128xf32>
     ```
   }];
   let arguments = (ins TypedAttrInterface:$value);
   let results = (outs TG_Tensor:$result);
-  let assemblyFormat = "$value attr-dict `:` type($result)";
+  // `$value attr-dict : type($result)`, written by hand: the number is read
+  // before the type that gives it its element type, so a declarative format
+  // would take the `:` for the number's own type (`0.0 : f32`).
+  let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
   let hasFolder = 1;
 }
@@ -69,7 +84,7 @@ def TG_RandomOp : TG_Op<"random", [Pure]> {
     no side effects: a training step advances the counter itself.
 
     ```mlir
-    %u = tg.random uniform %seed, %counter : tensor<128x512xf32>
+    %u = tg.random uniform %seed, %counter : tensor<i64>, tensor<i64> -> tensor<128x512xf32>
     ```
   }];
   let arguments = (ins TG_DistributionAttr:$distribution,
@@ -420,7 +435,15 @@ def TG_PadOp : TG_Op<"pad", [Pure]> {
   let summary = "pad with a constant";
   let description = [{
     Adds `low[d]` elements before and `high[d]` after each dimension d,
-    all equal to `value`.
+    all equal to `value`, a number of the element type written as in
+    `tg.fill`.
+
+    Syntax:
+
+    ```
+    operation ::= `tg.pad` $input `low` $low `high` $high `value` number
+                  attr-dict `:` type($input) `->` type($result)
+    ```
 
     ```mlir
     %p = tg.pad %x low [0, 0, 1, 1] high [0, 0, 1, 1] value 0.0 : tensor<8x3x28x28xf32> -> tensor<8x3x30x30xf32>
@@ -429,10 +452,9 @@ def TG_PadOp : TG_Op<"pad", [Pure]> {
   let arguments = (ins TG_Tensor:$input, DenseI64ArrayAttr:$low,
                        DenseI64ArrayAttr:$high, TypedAttrInterface:$value);
   let results = (outs TG_Tensor:$result);
-  let assemblyFormat = [{
-    $input `low` $low `high` $high `value` $value attr-dict `:` type($input) `->`
-    type($result)
-  }];
+  // `$input low $low high $high value $value attr-dict : type($input) ->
+  // type($result)`, written by hand for the same reason as tg.fill's.
+  let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
 }
 

@@ -107,6 +107,8 @@ def TG_DropoutOp : TG_CompositeOp<"dropout", [Pure, AllTypesMatch<["input", "res
     Zeroes each element with probability `rate` and scales the kept ones by
     1 / (1 - rate). The mask is `tg.random uniform %seed, %counter >= rate`,
     so it is reproducible from (seed, counter). `rate` is in [0, 1).
+    Decomposing needs a static shape (`tg.random` takes its shape from its
+    type), except at rate 0, which is the identity.
 
     ```mlir
     %y = tg.dropout %x, %seed, %counter rate 0.1 : tensor<16x128x256xf32>, tensor<i64>, tensor<i64>
@@ -127,7 +129,11 @@ def TG_AttentionOp : TG_CompositeOp<"attention", [Pure]> {
     `softmax(q k^T * scale + mask) v` with `q` [..., Tq, D], `k` [..., Tk, D],
     `v` [..., Tk, Dv] and the result [..., Tq, Dv]; the leading (batch and
     head) dimensions agree. `scale` defaults to 1 / sqrt(D). With `causal`,
-    query i only attends to keys j <= i + (Tk - Tq).
+    query i only attends to keys j <= i + (Tk - Tq); hidden scores are set to
+    the lowest finite value of the element type, so a query that sees no key
+    (only possible when Tq > Tk) averages all values instead of giving NaN.
+    Decomposing needs a static D when `scale` is absent, and static Tq and Tk
+    when `causal`.
 
     ```mlir
     %o = tg.attention %q, %k, %v causal : tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32> -> tensor<16x4x128x64xf32>
@@ -157,7 +163,7 @@ def TG_Conv2DOp : TG_CompositeOp<"conv2d", [Pure]> {
     ```
 
     Decomposes to padding, one strided slice per kernel tap (im2col) and a
-    matmul.
+    matmul; this needs static shapes.
   }];
   let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$weight,
                        Optional<TG_FloatTensor>:$bias,
@@ -206,7 +212,8 @@ def TG_SoftmaxCrossEntropyOp : TG_LossOp<"softmax_cross_entropy"> {
     `logits` is [..., C], `labels` is [...] with values in [0, C). The
     per-example loss is `-log_softmax(logits)[..., label]`, combined by
     `reduction` (`mean`, the default, or `sum`). Same as PyTorch's
-    `F.cross_entropy`.
+    `F.cross_entropy` with the class dimension last. Decomposing needs a
+    static C (`tg.one_hot` takes it as an attribute).
 
     ```mlir
     %l = tg.softmax_cross_entropy %logits, %labels : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>

@@ -23,6 +23,8 @@
 namespace mlir::tg {
 /// Parses `true` or `false` (attribute parameters).
 FailureOr<bool> parseBoolKeyword(AsmParser &parser);
+/// A number for a diagnostic: "0.1", "1e-05", "inf".
+std::string formatNumber(double value);
 /// Prints the shortest decimal that reads back as the same double: `0.05`.
 void printShortestFloat(AsmPrinter &printer, const llvm::APFloat &value);
 } // namespace mlir::tg

@@ -3,13 +3,16 @@
 #include "tg/TGOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
 using namespace mlir::tg;
 
 /// Adds the mutable float globals that `func` loads, directly or through
-/// calls, to `globals` in program order.
+/// calls, to `globals` in program order. A global's type may be anything
+/// here (the parser does not restrict it): only the verifier rejects
+/// non-tensor parameters.
 static void collectLoadedGlobals(func::FuncOp func,
                                  SymbolTableCollection &symbolTable,
                                  llvm::SmallPtrSetImpl<Operation *> &visited,
@@ -20,8 +23,10 @@ static void collectLoadedGlobals(func::FuncOp func,
     if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op)) {
       auto global = symbolTable.lookupNearestSymbolFrom<ml_program::GlobalOp>(
           load, load.getGlobalAttr());
+      // Any float global, tensor or not (`: f32`, `memref<4xf32>`): the
+      // verifier then says that a parameter must be a float tensor.
       if (global && global.getIsMutable() &&
-          isa<FloatType>(cast<ShapedType>(global.getType()).getElementType()))
+          isa<FloatType>(getElementTypeOrSelf(global.getType())))
         globals.insert(global);
     } else if (auto call = dyn_cast<func::CallOp>(op)) {
       if (auto callee = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(
@@ -83,6 +88,8 @@ LogicalResult TrainStepOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
                            << " is not an ml_program.global in this module";
   }
 
+  if (getParams() && params.empty())
+    return emitOpError("has nothing to train: `params` is an empty list");
   SmallVector<ml_program::GlobalOp> globals = getTrainableGlobals(symbolTable);
   if (globals.empty())
     return emitOpError() << "has nothing to train: loss function "
@@ -90,7 +97,9 @@ LogicalResult TrainStepOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
                          << " loads no mutable float ml_program.global";
   for (ml_program::GlobalOp global : globals) {
     auto emitError = [&]() {
-      return emitOpError() << "parameter @" << global.getSymName() << ": ";
+      InFlightDiagnostic diag = emitOpError() << "parameter @" << global.getSymName() << ": ";
+      diag.attachNote(global.getLoc()) << "@" << global.getSymName() << " is declared here";
+      return diag;
     };
     auto type = dyn_cast<RankedTensorType>(global.getType());
     if (!type || !isa<FloatType>(type.getElementType()))

@@ -1,0 +1,573 @@
+// RUN: tgc-opt %s --split-input-file | tgc-opt --split-input-file | FileCheck %s
+// RUN: tgc-opt %s --split-input-file --mlir-print-op-generic | tgc-opt --split-input-file | FileCheck %s
+
+// Every tg op round-trips: core ops, then layers and losses, then training.
+
+// Round trip of every core op, in the custom and in the generic form.
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @constant
+func.func @constant() -> (tensor<2xf32>, tensor<2x2xi32>, tensor<i1>) {
+  // CHECK: tg.constant dense<[1.000000e+00, 2.000000e+00]> : tensor<2xf32>
+  %0 = tg.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  // CHECK: tg.constant dense<7> : tensor<2x2xi32>
+  %1 = tg.constant dense<7> : tensor<2x2xi32>
+  // CHECK: tg.constant dense<true> : tensor<i1>
+  %2 = tg.constant dense<true> : tensor<i1>
+  return %0, %1, %2 : tensor<2xf32>, tensor<2x2xi32>, tensor<i1>
+}
+
+// The number takes the element type of the result.
+// CHECK-LABEL: func.func @fill
+func.func @fill() {
+  // CHECK: tg.fill 0.0 : tensor<128x512xf32>
+  %0 = tg.fill 0.0 : tensor<128x512xf32>
+  // CHECK: tg.fill -1.5 : tensor<4xf16>
+  %1 = tg.fill -1.5 : tensor<4xf16>
+  // CHECK: tg.fill 0.1 : tensor<4xbf16>
+  %2 = tg.fill 0.1 : tensor<4xbf16>
+  // CHECK: tg.fill 1.0e-05 : tensor<f64>
+  %3 = tg.fill 1.0e-05 : tensor<f64>
+  // CHECK: tg.fill -inf : tensor<?x4xf32>
+  %4 = tg.fill -inf : tensor<?x4xf32>
+  // CHECK: tg.fill nan : tensor<4xf32>
+  %5 = tg.fill nan : tensor<4xf32>
+  // CHECK: tg.fill -3 : tensor<4xi32>
+  %6 = tg.fill -3 : tensor<4xi32>
+  // CHECK: tg.fill true : tensor<4xi1>
+  %7 = tg.fill true : tensor<4xi1>
+  // CHECK: tg.fill 2 {note = "x"} : tensor<4xi64>
+  %8 = tg.fill 2 {note = "x"} : tensor<4xi64>
+  return
+}
+
+// CHECK-LABEL: func.func @iota
+func.func @iota() -> (tensor<4x4xi32>, tensor<4x?xf32>) {
+  // CHECK: tg.iota 0 : tensor<4x4xi32>
+  %0 = tg.iota 0 : tensor<4x4xi32>
+  // CHECK: tg.iota 1 : tensor<4x?xf32>
+  %1 = tg.iota 1 : tensor<4x?xf32>
+  return %0, %1 : tensor<4x4xi32>, tensor<4x?xf32>
+}
+
+// CHECK-LABEL: func.func @random
+func.func @random(%seed: tensor<i64>, %counter: tensor<i32>) -> (tensor<128x512xf32>, tensor<?xbf16>) {
+  // CHECK: tg.random uniform %{{.*}}, %{{.*}} : tensor<i64>, tensor<i32> -> tensor<128x512xf32>
+  %0 = tg.random uniform %seed, %counter : tensor<i64>, tensor<i32> -> tensor<128x512xf32>
+  // CHECK: tg.random normal %{{.*}}, %{{.*}} : tensor<i64>, tensor<i32> -> tensor<?xbf16>
+  %1 = tg.random normal %seed, %counter : tensor<i64>, tensor<i32> -> tensor<?xbf16>
+  return %0, %1 : tensor<128x512xf32>, tensor<?xbf16>
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise arithmetic
+//===----------------------------------------------------------------------===//
+
+// One type when operands and result agree; otherwise all three.
+// CHECK-LABEL: func.func @binary
+func.func @binary(%a: tensor<4xf32>, %b: tensor<4xf32>, %i: tensor<4xi32>) {
+  // CHECK: tg.add %{{.*}}, %{{.*}} : tensor<4xf32>
+  %0 = tg.add %a, %b : tensor<4xf32>
+  // CHECK: tg.sub %{{.*}}, %{{.*}} : tensor<4xf32>
+  %1 = tg.sub %a, %b : tensor<4xf32>
+  // CHECK: tg.mul %{{.*}}, %{{.*}} : tensor<4xf32>
+  %2 = tg.mul %a, %b : tensor<4xf32>
+  // CHECK: tg.div %{{.*}}, %{{.*}} : tensor<4xi32>
+  %3 = tg.div %i, %i : tensor<4xi32>
+  // CHECK: tg.pow %{{.*}}, %{{.*}} : tensor<4xf32>
+  %4 = tg.pow %a, %b : tensor<4xf32>
+  // CHECK: tg.maximum %{{.*}}, %{{.*}} : tensor<4xf32>
+  %5 = tg.maximum %a, %b : tensor<4xf32>
+  // CHECK: tg.minimum %{{.*}}, %{{.*}} : tensor<4xi32>
+  %6 = tg.minimum %i, %i : tensor<4xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @broadcasting
+func.func @broadcasting(%x: tensor<128x512xf32>, %b: tensor<512xf32>, %s: tensor<f32>,
+                        %col: tensor<?x1xf32>, %row: tensor<1x?xf32>) {
+  // CHECK: tg.add %{{.*}}, %{{.*}} : tensor<128x512xf32>, tensor<512xf32> -> tensor<128x512xf32>
+  %0 = tg.add %x, %b : tensor<128x512xf32>, tensor<512xf32> -> tensor<128x512xf32>
+  // CHECK: tg.mul %{{.*}}, %{{.*}} : tensor<f32>, tensor<128x512xf32> -> tensor<128x512xf32>
+  %1 = tg.mul %s, %x : tensor<f32>, tensor<128x512xf32> -> tensor<128x512xf32>
+  // CHECK: tg.sub %{{.*}}, %{{.*}} : tensor<?x1xf32>, tensor<1x?xf32> -> tensor<?x?xf32>
+  %2 = tg.sub %col, %row : tensor<?x1xf32>, tensor<1x?xf32> -> tensor<?x?xf32>
+  // A dynamic dimension meets a static one.
+  // CHECK: tg.div %{{.*}}, %{{.*}} : tensor<?x1xf32>, tensor<512xf32> -> tensor<?x512xf32>
+  %3 = tg.div %col, %b : tensor<?x1xf32>, tensor<512xf32> -> tensor<?x512xf32>
+  // CHECK: tg.pow %{{.*}}, %{{.*}} : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xf32>
+  %4 = tg.pow %x, %s : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xf32>
+  // CHECK: tg.maximum %{{.*}}, %{{.*}} : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xf32>
+  %5 = tg.maximum %x, %s : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xf32>
+  // CHECK: tg.minimum %{{.*}}, %{{.*}} : tensor<f32>, tensor<512xf32> -> tensor<512xf32>
+  %6 = tg.minimum %s, %b : tensor<f32>, tensor<512xf32> -> tensor<512xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @compare
+func.func @compare(%u: tensor<128x512xf32>, %p: tensor<f32>, %i: tensor<?xi32>) {
+  // CHECK: tg.compare ge %{{.*}}, %{{.*}} : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xi1>
+  %0 = tg.compare ge %u, %p : tensor<128x512xf32>, tensor<f32> -> tensor<128x512xi1>
+  // CHECK: tg.compare eq %{{.*}}, %{{.*}} : tensor<?xi32>, tensor<?xi32> -> tensor<?xi1>
+  %1 = tg.compare eq %i, %i : tensor<?xi32>, tensor<?xi32> -> tensor<?xi1>
+  // CHECK: tg.compare ne
+  %2 = tg.compare ne %p, %p : tensor<f32>, tensor<f32> -> tensor<i1>
+  // CHECK: tg.compare lt
+  %3 = tg.compare lt %p, %p : tensor<f32>, tensor<f32> -> tensor<i1>
+  // CHECK: tg.compare le
+  %4 = tg.compare le %p, %p : tensor<f32>, tensor<f32> -> tensor<i1>
+  // CHECK: tg.compare gt
+  %5 = tg.compare gt %p, %p : tensor<f32>, tensor<f32> -> tensor<i1>
+  return
+}
+
+// CHECK-LABEL: func.func @select
+func.func @select(%keep: tensor<4x4xi1>, %x: tensor<4x4xf32>, %zero: tensor<f32>,
+                  %c: tensor<?xi1>, %i: tensor<?xi32>) {
+  // CHECK: tg.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x4xi1>, tensor<4x4xf32>, tensor<f32> -> tensor<4x4xf32>
+  %0 = tg.select %keep, %x, %zero : tensor<4x4xi1>, tensor<4x4xf32>, tensor<f32> -> tensor<4x4xf32>
+  // CHECK: tg.select %{{.*}}, %{{.*}}, %{{.*}} : tensor<?xi1>, tensor<?xi32>, tensor<?xi32> -> tensor<?xi32>
+  %1 = tg.select %c, %i, %i : tensor<?xi1>, tensor<?xi32>, tensor<?xi32> -> tensor<?xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @cast
+func.func @cast(%labels: tensor<128xi32>, %x: tensor<?x4xf32>) {
+  // CHECK: tg.cast %{{.*}} : tensor<128xi32> to tensor<128xf32>
+  %0 = tg.cast %labels : tensor<128xi32> to tensor<128xf32>
+  // CHECK: tg.cast %{{.*}} : tensor<?x4xf32> to tensor<?x4xbf16>
+  %1 = tg.cast %x : tensor<?x4xf32> to tensor<?x4xbf16>
+  // CHECK: tg.cast %{{.*}} : tensor<?x4xf32> to tensor<3x4xi1>
+  %2 = tg.cast %x : tensor<?x4xf32> to tensor<3x4xi1>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise math
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @unary
+func.func @unary(%x: tensor<4x?xf32>, %i: tensor<4xi32>) {
+  // CHECK: tg.neg %{{.*}} : tensor<4xi32>
+  %0 = tg.neg %i : tensor<4xi32>
+  // CHECK: tg.abs %{{.*}} : tensor<4x?xf32>
+  %1 = tg.abs %x : tensor<4x?xf32>
+  // CHECK: tg.sign %{{.*}} : tensor<4xi32>
+  %2 = tg.sign %i : tensor<4xi32>
+  // CHECK: tg.exp %{{.*}} : tensor<4x?xf32>
+  %3 = tg.exp %x : tensor<4x?xf32>
+  // CHECK: tg.log %{{.*}} : tensor<4x?xf32>
+  %4 = tg.log %x : tensor<4x?xf32>
+  // CHECK: tg.sqrt %{{.*}} : tensor<4x?xf32>
+  %5 = tg.sqrt %x : tensor<4x?xf32>
+  // CHECK: tg.rsqrt %{{.*}} : tensor<4x?xf32>
+  %6 = tg.rsqrt %x : tensor<4x?xf32>
+  // CHECK: tg.tanh %{{.*}} : tensor<4x?xf32>
+  %7 = tg.tanh %x : tensor<4x?xf32>
+  // CHECK: tg.sigmoid %{{.*}} : tensor<4x?xf32>
+  %8 = tg.sigmoid %x : tensor<4x?xf32>
+  // CHECK: tg.relu %{{.*}} : tensor<4x?xf32>
+  %9 = tg.relu %x : tensor<4x?xf32>
+  // CHECK: tg.silu %{{.*}} : tensor<4x?xf32>
+  %10 = tg.silu %x : tensor<4x?xf32>
+  return
+}
+
+// The default approximation is not printed.
+// CHECK-LABEL: func.func @gelu
+func.func @gelu(%x: tensor<16x128x1024xf32>) {
+  // CHECK: tg.gelu %{{.*}} : tensor<16x128x1024xf32>
+  %0 = tg.gelu %x : tensor<16x128x1024xf32>
+  // CHECK: tg.gelu %{{.*}} : tensor<16x128x1024xf32>
+  %1 = tg.gelu %x approximate = erf : tensor<16x128x1024xf32>
+  // CHECK: tg.gelu %{{.*}} approximate = tanh : tensor<16x128x1024xf32>
+  %2 = tg.gelu %x approximate = tanh : tensor<16x128x1024xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @stop_gradient
+func.func @stop_gradient(%t: tensor<128x10xf32>, %i: tensor<?xi64>) {
+  // CHECK: tg.stop_gradient %{{.*}} : tensor<128x10xf32>
+  %0 = tg.stop_gradient %t : tensor<128x10xf32>
+  // CHECK: tg.stop_gradient %{{.*}} : tensor<?xi64>
+  %1 = tg.stop_gradient %i : tensor<?xi64>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Shapes and layout
+//===----------------------------------------------------------------------===//
+
+// CHECK-LABEL: func.func @broadcast_to
+func.func @broadcast_to(%bias: tensor<512xf32>, %col: tensor<?x1xi32>) {
+  // CHECK: tg.broadcast_to %{{.*}} : tensor<512xf32> -> tensor<128x512xf32>
+  %0 = tg.broadcast_to %bias : tensor<512xf32> -> tensor<128x512xf32>
+  // CHECK: tg.broadcast_to %{{.*}} : tensor<?x1xi32> -> tensor<2x?x8xi32>
+  %1 = tg.broadcast_to %col : tensor<?x1xi32> -> tensor<2x?x8xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @reductions
+func.func @reductions(%x: tensor<128x10xf32>, %d: tensor<?x?x4xi32>) {
+  // CHECK: tg.reduce_sum %{{.*}} [1] : tensor<128x10xf32> -> tensor<128xf32>
+  %0 = tg.reduce_sum %x [1] : tensor<128x10xf32> -> tensor<128xf32>
+  // CHECK: tg.reduce_sum %{{.*}} [-1] keepdim : tensor<128x10xf32> -> tensor<128x1xf32>
+  %1 = tg.reduce_sum %x [-1] keepdim : tensor<128x10xf32> -> tensor<128x1xf32>
+  // CHECK: tg.reduce_mean %{{.*}} [0, 1] : tensor<128x10xf32> -> tensor<f32>
+  %2 = tg.reduce_mean %x [0, 1] : tensor<128x10xf32> -> tensor<f32>
+  // CHECK: tg.reduce_max %{{.*}} [0] keepdim : tensor<?x?x4xi32> -> tensor<1x?x4xi32>
+  %3 = tg.reduce_max %d [0] keepdim : tensor<?x?x4xi32> -> tensor<1x?x4xi32>
+  // CHECK: tg.reduce_min %{{.*}} [] : tensor<?x?x4xi32> -> tensor<?x?x4xi32>
+  %4 = tg.reduce_min %d [] : tensor<?x?x4xi32> -> tensor<?x?x4xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @matmul
+func.func @matmul(%x: tensor<128x784xf32>, %w: tensor<512x784xf32>, %v: tensor<784x512xf32>,
+                  %q: tensor<16x4x128x64xf32>, %k: tensor<16x4x128x64xf32>,
+                  %a: tensor<?x8x?xbf16>, %b: tensor<?x16xbf16>) {
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} : tensor<128x784xf32>, tensor<784x512xf32> -> tensor<128x512xf32>
+  %0 = tg.matmul %x, %v : tensor<128x784xf32>, tensor<784x512xf32> -> tensor<128x512xf32>
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<128x784xf32>, tensor<512x784xf32> -> tensor<128x512xf32>
+  %1 = tg.matmul %x, %w transpose_rhs : tensor<128x784xf32>, tensor<512x784xf32> -> tensor<128x512xf32>
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_lhs : tensor<128x784xf32>, tensor<128x784xf32> -> tensor<784x784xf32>
+  %2 = tg.matmul %x, %x transpose_lhs : tensor<128x784xf32>, tensor<128x784xf32> -> tensor<784x784xf32>
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_lhs transpose_rhs : tensor<784x512xf32>, tensor<128x784xf32> -> tensor<512x128xf32>
+  %3 = tg.matmul %v, %x transpose_lhs transpose_rhs : tensor<784x512xf32>, tensor<128x784xf32> -> tensor<512x128xf32>
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32> -> tensor<16x4x128x128xf32>
+  %4 = tg.matmul %q, %k transpose_rhs : tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32> -> tensor<16x4x128x128xf32>
+  // Batch dimensions broadcast; a dynamic contracting dimension meets 16.
+  // CHECK: tg.matmul %{{.*}}, %{{.*}} : tensor<?x8x?xbf16>, tensor<?x16xbf16> -> tensor<?x8x16xbf16>
+  %5 = tg.matmul %a, %b : tensor<?x8x?xbf16>, tensor<?x16xbf16> -> tensor<?x8x16xbf16>
+  return
+}
+
+// CHECK-LABEL: func.func @transpose
+func.func @transpose(%x: tensor<4x5xf32>, %y: tensor<2x?x3xi32>) {
+  // CHECK: tg.transpose %{{.*}} [1, 0] : tensor<4x5xf32> -> tensor<5x4xf32>
+  %0 = tg.transpose %x [1, 0] : tensor<4x5xf32> -> tensor<5x4xf32>
+  // CHECK: tg.transpose %{{.*}} [2, 0, 1] : tensor<2x?x3xi32> -> tensor<3x2x?xi32>
+  %1 = tg.transpose %y [2, 0, 1] : tensor<2x?x3xi32> -> tensor<3x2x?xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @reshape
+func.func @reshape(%img: tensor<128x1x28x28xf32>, %d: tensor<?x784xf32>, %s: tensor<1xi32>) {
+  // CHECK: tg.reshape %{{.*}} : tensor<128x1x28x28xf32> -> tensor<128x784xf32>
+  %0 = tg.reshape %img : tensor<128x1x28x28xf32> -> tensor<128x784xf32>
+  // CHECK: tg.reshape %{{.*}} : tensor<?x784xf32> -> tensor<?x28x28xf32>
+  %1 = tg.reshape %d : tensor<?x784xf32> -> tensor<?x28x28xf32>
+  // CHECK: tg.reshape %{{.*}} : tensor<1xi32> -> tensor<i32>
+  %2 = tg.reshape %s : tensor<1xi32> -> tensor<i32>
+  return
+}
+
+// CHECK-LABEL: func.func @slice
+func.func @slice(%x: tensor<4x8xf32>, %d: tensor<?x8xi32>) {
+  // CHECK: tg.slice %{{.*}} [0, 2] to [4, 8] step [1, 2] : tensor<4x8xf32> -> tensor<4x3xf32>
+  %0 = tg.slice %x [0, 2] to [4, 8] step [1, 2] : tensor<4x8xf32> -> tensor<4x3xf32>
+  // CHECK: tg.slice %{{.*}} [1, 0] to [3, 8] : tensor<4x8xf32> -> tensor<2x8xf32>
+  %1 = tg.slice %x [1, 0] to [3, 8] : tensor<4x8xf32> -> tensor<2x8xf32>
+  // The limit of a dynamic dimension is checked at run time.
+  // CHECK: tg.slice %{{.*}} [0, 0] to [16, 8] step [4, 3] : tensor<?x8xi32> -> tensor<4x3xi32>
+  %2 = tg.slice %d [0, 0] to [16, 8] step [4, 3] : tensor<?x8xi32> -> tensor<4x3xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @pad
+func.func @pad(%x: tensor<8x3x28x28xf32>, %i: tensor<?x2xi32>) {
+  // CHECK: tg.pad %{{.*}} low [0, 0, 1, 1] high [0, 0, 1, 1] value 0.0 : tensor<8x3x28x28xf32> -> tensor<8x3x30x30xf32>
+  %0 = tg.pad %x low [0, 0, 1, 1] high [0, 0, 1, 1] value 0.0 : tensor<8x3x28x28xf32> -> tensor<8x3x30x30xf32>
+  // CHECK: tg.pad %{{.*}} low [0, 0, 0, 0] high [0, 0, 2, 0] value -inf : tensor<8x3x28x28xf32> -> tensor<8x3x30x28xf32>
+  %1 = tg.pad %x low [0, 0, 0, 0] high [0, 0, 2, 0] value -inf : tensor<8x3x28x28xf32> -> tensor<8x3x30x28xf32>
+  // CHECK: tg.pad %{{.*}} low [1, 0] high [1, 3] value -1 : tensor<?x2xi32> -> tensor<?x5xi32>
+  %2 = tg.pad %i low [1, 0] high [1, 3] value -1 : tensor<?x2xi32> -> tensor<?x5xi32>
+  return
+}
+
+// CHECK-LABEL: func.func @concat
+func.func @concat(%a: tensor<4x2xf32>, %b: tensor<4x3xf32>, %c: tensor<?x3xf32>) {
+  // CHECK: tg.concat %{{.*}}, %{{.*}} axis 1 : tensor<4x2xf32>, tensor<4x3xf32> -> tensor<4x5xf32>
+  %0 = tg.concat %a, %b axis 1 : tensor<4x2xf32>, tensor<4x3xf32> -> tensor<4x5xf32>
+  // CHECK: tg.concat %{{.*}}, %{{.*}}, %{{.*}} axis -2 : tensor<4x3xf32>, tensor<?x3xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+  %1 = tg.concat %b, %c, %b axis -2 : tensor<4x3xf32>, tensor<?x3xf32>, tensor<4x3xf32> -> tensor<?x3xf32>
+  // CHECK: tg.concat %{{.*}} axis 0 : tensor<4x2xf32> -> tensor<4x2xf32>
+  %2 = tg.concat %a axis 0 : tensor<4x2xf32> -> tensor<4x2xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @gather
+func.func @gather(%table: tensor<50257x768xf32>, %ids: tensor<8x1024xi32>,
+                  %x: tensor<4x?x6xi64>, %j: tensor<2xi64>) {
+  // CHECK: tg.gather %{{.*}}[%{{.*}}] axis 0 : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+  %0 = tg.gather %table[%ids] axis 0 : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+  // CHECK: tg.gather %{{.*}}[%{{.*}}] axis -1 : tensor<4x?x6xi64>, tensor<2xi64> -> tensor<4x?x2xi64>
+  %1 = tg.gather %x[%j] axis -1 : tensor<4x?x6xi64>, tensor<2xi64> -> tensor<4x?x2xi64>
+  return
+}
+
+// CHECK-LABEL: func.func @one_hot
+func.func @one_hot(%labels: tensor<128xi32>, %d: tensor<?x4xi64>) {
+  // CHECK: tg.one_hot %{{.*}} classes 10 : tensor<128xi32> -> tensor<128x10xf32>
+  %0 = tg.one_hot %labels classes 10 : tensor<128xi32> -> tensor<128x10xf32>
+  // CHECK: tg.one_hot %{{.*}} classes 3 : tensor<?x4xi64> -> tensor<?x4x3xi1>
+  %1 = tg.one_hot %d classes 3 : tensor<?x4xi64> -> tensor<?x4x3xi1>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Normalized exponentials
+//===----------------------------------------------------------------------===//
+
+// The default axis (-1) is not printed.
+// CHECK-LABEL: func.func @softmax
+func.func @softmax(%s: tensor<16x4x128x128xf32>, %l: tensor<?x10xf16>) {
+  // CHECK: tg.softmax %{{.*}} : tensor<16x4x128x128xf32>
+  %0 = tg.softmax %s : tensor<16x4x128x128xf32>
+  // CHECK: tg.softmax %{{.*}} axis 1 : tensor<16x4x128x128xf32>
+  %1 = tg.softmax %s axis 1 : tensor<16x4x128x128xf32>
+  // CHECK: tg.log_softmax %{{.*}} : tensor<?x10xf16>
+  %2 = tg.log_softmax %l axis -1 : tensor<?x10xf16>
+  // CHECK: tg.log_softmax %{{.*}} axis 0 : tensor<?x10xf16>
+  %3 = tg.log_softmax %l axis 0 : tensor<?x10xf16>
+  return
+}
+
+// -----
+
+//===--- Layers and losses ---===//
+
+// Every composite op prints and parses back, with its optional operands and
+// attributes present and absent.
+
+// CHECK-LABEL: func.func @linear
+func.func @linear(%x: tensor<128x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>,
+                  %s: tensor<4x16x784xbf16>, %ws: tensor<10x784xbf16>,
+                  %v: tensor<784xf32>, %d: tensor<?x784xf32>) {
+  // CHECK: tg.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<128x784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<128x512xf32>
+  %0 = tg.linear %x, %w, %b : tensor<128x784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<128x512xf32>
+  // CHECK: tg.linear %{{.*}}, %{{.*}} : tensor<128x784xf32>, tensor<512x784xf32> -> tensor<128x512xf32>
+  %1 = tg.linear %x, %w : tensor<128x784xf32>, tensor<512x784xf32> -> tensor<128x512xf32>
+  // CHECK: tg.linear %{{.*}}, %{{.*}} : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
+  %2 = tg.linear %s, %ws : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
+  // CHECK: tg.linear %{{.*}}, %{{.*}}, %{{.*}} : tensor<784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<512xf32>
+  %3 = tg.linear %v, %w, %b : tensor<784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<512xf32>
+  // CHECK: tg.linear %{{.*}}, %{{.*}} : tensor<?x784xf32>, tensor<512x784xf32> -> tensor<?x512xf32>
+  %4 = tg.linear %d, %w : tensor<?x784xf32>, tensor<512x784xf32> -> tensor<?x512xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @layer_norm
+func.func @layer_norm(%x: tensor<16x128x256xf32>, %g: tensor<256xf32>, %b: tensor<256xf32>) {
+  // The default epsilon is not printed.
+  // CHECK: tg.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x128x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+  %0 = tg.layer_norm %x, %g, %b : tensor<16x128x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+  // CHECK: tg.layer_norm %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x128x256xf32>
+  %1 = tg.layer_norm %x, %g, %b epsilon 1.0e-05 : tensor<16x128x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+  // CHECK: tg.layer_norm %{{.*}}, %{{.*}}, %{{.*}} epsilon 1.000000e-03 : tensor<16x128x256xf32>
+  %2 = tg.layer_norm %x, %g, %b epsilon 1.0e-03 : tensor<16x128x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @rms_norm
+func.func @rms_norm(%x: tensor<16x128x256xf16>, %g: tensor<256xf16>) {
+  // CHECK: tg.rms_norm %{{.*}}, %{{.*}} : tensor<16x128x256xf16>, tensor<256xf16> -> tensor<16x128x256xf16>
+  %0 = tg.rms_norm %x, %g : tensor<16x128x256xf16>, tensor<256xf16> -> tensor<16x128x256xf16>
+  // CHECK: tg.rms_norm %{{.*}}, %{{.*}} epsilon 1.000000e-05 : tensor<16x128x256xf16>
+  %1 = tg.rms_norm %x, %g epsilon 1.0e-05 : tensor<16x128x256xf16>, tensor<256xf16> -> tensor<16x128x256xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @embedding
+func.func @embedding(%table: tensor<50257x768xf32>, %ids: tensor<8x1024xi32>, %id: tensor<i64>) {
+  // CHECK: tg.embedding %{{.*}}[%{{.*}}] : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+  %0 = tg.embedding %table[%ids] : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+  // CHECK: tg.embedding %{{.*}}[%{{.*}}] : tensor<50257x768xf32>, tensor<i64> -> tensor<768xf32>
+  %1 = tg.embedding %table[%id] : tensor<50257x768xf32>, tensor<i64> -> tensor<768xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @dropout
+func.func @dropout(%x: tensor<16x128x256xf32>, %seed: tensor<i64>, %counter: tensor<i32>) {
+  // CHECK: tg.dropout %{{.*}}, %{{.*}}, %{{.*}} rate 1.000000e-01 : tensor<16x128x256xf32>, tensor<i64>, tensor<i32>
+  %0 = tg.dropout %x, %seed, %counter rate 0.1 : tensor<16x128x256xf32>, tensor<i64>, tensor<i32>
+  // CHECK: tg.dropout %{{.*}}, %{{.*}}, %{{.*}} rate 0.000000e+00 : tensor<16x128x256xf32>
+  %1 = tg.dropout %x, %seed, %counter rate 0.0 : tensor<16x128x256xf32>, tensor<i64>, tensor<i32>
+  return
+}
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<16x4x128x64xf32>, %k: tensor<16x4x256x64xf32>, %v: tensor<16x4x256x32xf32>) {
+  // CHECK: tg.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  %0 = tg.attention %q, %k, %v : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  // CHECK: tg.attention %{{.*}}, %{{.*}}, %{{.*}} causal : tensor<16x4x128x64xf32>
+  %1 = tg.attention %q, %k, %v causal : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  // CHECK: tg.attention %{{.*}}, %{{.*}}, %{{.*}} scale 1.250000e-01 : tensor<16x4x128x64xf32>
+  %2 = tg.attention %q, %k, %v scale 0.125 : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  // CHECK: tg.attention %{{.*}}, %{{.*}}, %{{.*}} causal scale 1.250000e-01 : tensor<16x4x128x64xf32>
+  %3 = tg.attention %q, %k, %v causal scale 0.125 : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @conv2d
+func.func @conv2d(%x: tensor<8x3x32x32xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) {
+  // CHECK: tg.conv2d %{{.*}}, %{{.*}}, %{{.*}} padding [1, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<8x16x32x32xf32>
+  %0 = tg.conv2d %x, %w, %b padding [1, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<8x16x32x32xf32>
+  // Default stride, padding and dilation are not printed.
+  // CHECK: tg.conv2d %{{.*}}, %{{.*}} : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32> -> tensor<8x16x30x30xf32>
+  %1 = tg.conv2d %x, %w stride [1, 1] padding [0, 0] dilation [1, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32> -> tensor<8x16x30x30xf32>
+  // CHECK: tg.conv2d %{{.*}}, %{{.*}}, %{{.*}} stride [2, 2] padding [1, 1] dilation [2, 2] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<8x16x15x15xf32>
+  %2 = tg.conv2d %x, %w, %b stride [2, 2] padding [1, 1] dilation [2, 2] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<8x16x15x15xf32>
+  // CHECK: tg.conv2d %{{.*}}, %{{.*}} stride [2, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32> -> tensor<8x16x15x30xf32>
+  %3 = tg.conv2d %x, %w stride [2, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32> -> tensor<8x16x15x30xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @losses
+func.func @losses(%y: tensor<128x1xf32>, %t: tensor<128x1xf32>, %logits: tensor<128x10xf32>,
+                  %labels: tensor<128xi32>) {
+  // CHECK: tg.mse_loss %{{.*}}, %{{.*}} : tensor<128x1xf32> -> tensor<f32>
+  %0 = tg.mse_loss %y, %t : tensor<128x1xf32> -> tensor<f32>
+  // CHECK: tg.mse_loss %{{.*}}, %{{.*}} reduction = {{ *}}sum : tensor<128x1xf32> -> tensor<f32>
+  %1 = tg.mse_loss %y, %t reduction = sum : tensor<128x1xf32> -> tensor<f32>
+  // CHECK: tg.softmax_cross_entropy %{{.*}}, %{{.*}} : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %2 = tg.softmax_cross_entropy %logits, %labels reduction = mean : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.softmax_cross_entropy %{{.*}}, %{{.*}} reduction = {{ *}}sum : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %3 = tg.softmax_cross_entropy %logits, %labels reduction = sum : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.bce_with_logits %{{.*}}, %{{.*}} : tensor<128x1xf32> -> tensor<f32>
+  %4 = tg.bce_with_logits %y, %t : tensor<128x1xf32> -> tensor<f32>
+  // CHECK: tg.bce_with_logits %{{.*}}, %{{.*}} reduction = {{ *}}sum : tensor<128x1xf32> -> tensor<f32>
+  %5 = tg.bce_with_logits %y, %t reduction = sum : tensor<128x1xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+//===--- Training: initializers, optimizers, train steps ---===//
+
+// Initializer attributes on ml_program.global, optimizers and tg.train_step:
+// each prints back in its shortest form (parameters at their default value
+// are left out) and parses again to the same thing.
+
+// CHECK-LABEL: module
+module {
+  // CHECK: ml_program.global private mutable @zeros(#tg.zeros) : tensor<4xf32>
+  ml_program.global private mutable @zeros(#tg.zeros) : tensor<4xf32>
+  // CHECK: ml_program.global private mutable @ones(#tg.ones) : tensor<4xf32>
+  ml_program.global private mutable @ones(#tg.ones) : tensor<4xf32>
+  // CHECK: ml_program.global private mutable @constant(#tg.constant<0.5>) : tensor<4xf32>
+  ml_program.global private mutable @constant(#tg.constant<0.5>) : tensor<4xf32>
+  // CHECK: ml_program.global private mutable @constant_negative(#tg.constant<-2.0>) : tensor<4xf64>
+  ml_program.global private mutable @constant_negative(#tg.constant<-2.0>) : tensor<4xf64>
+
+  // Numbers print as the shortest decimal that reads back exactly, always as
+  // a float literal (with a `.`), with an exponent only when very large or
+  // small.
+  // CHECK: @constant_hundred(#tg.constant<100.0>)
+  ml_program.global private mutable @constant_hundred(#tg.constant<1.0e2>) : tensor<4xf32>
+  // CHECK: @constant_tiny(#tg.constant<1.0e-30>)
+  ml_program.global private mutable @constant_tiny(#tg.constant<0.000000000000000000000000000001>) : tensor<4xf32>
+  // CHECK: @constant_huge(#tg.constant<1.0e+20>)
+  ml_program.global private mutable @constant_huge(#tg.constant<100000000000000000000.0>) : tensor<4xf32>
+  // CHECK: @constant_third(#tg.constant<0.3333333333333333>)
+  ml_program.global private mutable @constant_third(#tg.constant<0.33333333333333333333>) : tensor<4xf32>
+  // CHECK: @constant_negative_zero(#tg.constant<-0.0>)
+  ml_program.global private mutable @constant_negative_zero(#tg.constant<-0.0>) : tensor<4xf32>
+
+  // CHECK: ml_program.global private mutable @normal(#tg.normal<std = 0.02>) : tensor<4x8xf32>
+  ml_program.global private mutable @normal(#tg.normal<std = 0.02>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @normal_mean(#tg.normal<std = 1.0, mean = -3.0>) : tensor<4x8xf32>
+  ml_program.global private mutable @normal_mean(#tg.normal<std = 1.0, mean = -3.0>) : tensor<4x8xf32>
+  // Struct parameters may come in any order; they print in declaration order.
+  // CHECK: ml_program.global private mutable @normal_reordered(#tg.normal<std = 2.0, mean = 0.5>) : tensor<4x8xbf16>
+  ml_program.global private mutable @normal_reordered(#tg.normal<mean = 0.5, std = 2.0>) : tensor<4x8xbf16>
+  // CHECK: ml_program.global private mutable @normal_default_mean(#tg.normal<std = 0.1>) : tensor<8xf32>
+  ml_program.global private mutable @normal_default_mean(#tg.normal<std = 0.1, mean = 0.0>) : tensor<8xf32>
+
+  // CHECK: ml_program.global private mutable @uniform(#tg.uniform<-0.1, 0.1>) : tensor<4xf32>
+  ml_program.global private mutable @uniform(#tg.uniform<-0.1, 0.1>) : tensor<4xf32>
+  // CHECK: ml_program.global private mutable @uniform_positive(#tg.uniform<0.0, 1.0>) : tensor<f32>
+  ml_program.global private mutable @uniform_positive(#tg.uniform<0.0, 1.0>) : tensor<f32>
+
+  // CHECK: ml_program.global private mutable @kaiming_uniform(#tg.kaiming_uniform) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform(#tg.kaiming_uniform) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @kaiming_uniform_empty(#tg.kaiming_uniform) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform_empty(#tg.kaiming_uniform<>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @kaiming_uniform_a(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform_a(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @kaiming_uniform_fan_out(#tg.kaiming_uniform<mode = fan_out>) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform_fan_out(#tg.kaiming_uniform<mode = fan_out>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @kaiming_uniform_all(#tg.kaiming_uniform<a = 0.01, mode = fan_out>) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform_all(#tg.kaiming_uniform<mode = fan_out, a = 0.01>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @kaiming_uniform_defaults(#tg.kaiming_uniform) : tensor<4x8xf32>
+  ml_program.global private mutable @kaiming_uniform_defaults(#tg.kaiming_uniform<a = 0.0, mode = fan_in>) : tensor<4x8xf32>
+
+  // CHECK: ml_program.global private mutable @kaiming_normal(#tg.kaiming_normal) : tensor<16x3x3x3xf32>
+  ml_program.global private mutable @kaiming_normal(#tg.kaiming_normal) : tensor<16x3x3x3xf32>
+  // CHECK: ml_program.global private mutable @kaiming_normal_a(#tg.kaiming_normal<a = 0.2>) : tensor<16x3x3x3xf32>
+  ml_program.global private mutable @kaiming_normal_a(#tg.kaiming_normal<a = 0.2>) : tensor<16x3x3x3xf32>
+  // CHECK: ml_program.global private mutable @kaiming_normal_all(#tg.kaiming_normal<a = 0.01, mode = fan_out>) : tensor<16x3x3x3xf32>
+  ml_program.global private mutable @kaiming_normal_all(#tg.kaiming_normal<a = 0.01, mode = fan_out>) : tensor<16x3x3x3xf32>
+
+  // CHECK: ml_program.global private mutable @xavier_uniform(#tg.xavier_uniform) : tensor<4x8xf32>
+  ml_program.global private mutable @xavier_uniform(#tg.xavier_uniform) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @xavier_uniform_gain(#tg.xavier_uniform<gain = 1.4142135623730951>) : tensor<4x8xf32>
+  ml_program.global private mutable @xavier_uniform_gain(#tg.xavier_uniform<gain = 1.4142135623730951>) : tensor<4x8xf32>
+  // CHECK: ml_program.global private mutable @xavier_normal(#tg.xavier_normal) : tensor<4x8xf64>
+  ml_program.global private mutable @xavier_normal(#tg.xavier_normal) : tensor<4x8xf64>
+  // CHECK: ml_program.global private mutable @xavier_normal_gain(#tg.xavier_normal<gain = 0.5>) : tensor<4x8xf16>
+  ml_program.global private mutable @xavier_normal_gain(#tg.xavier_normal<gain = 0.5>) : tensor<4x8xf16>
+  // CHECK: ml_program.global private mutable @xavier_normal_default(#tg.xavier_normal) : tensor<4x8xf32>
+  ml_program.global private mutable @xavier_normal_default(#tg.xavier_normal<gain = 1.0>) : tensor<4x8xf32>
+
+  // Initial values given as data, and a frozen (immutable) global.
+  // CHECK: ml_program.global private mutable @data(dense<{{\[}}[1.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00]]> : tensor<2x2xf32>) : tensor<2x2xf32>
+  ml_program.global private mutable @data(dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>) : tensor<2x2xf32>
+  // CHECK: ml_program.global private @frozen(dense<5.000000e-01> : tensor<4xf32>) : tensor<4xf32>
+  ml_program.global private @frozen(dense<0.5> : tensor<4xf32>) : tensor<4xf32>
+
+  // CHECK-LABEL: func.func @loss
+  func.func @loss(%x: tensor<4xf32>, %target: tensor<4xf32>) -> tensor<f32> {
+    %w = ml_program.global_load @zeros : tensor<4xf32>
+    %d = ml_program.global_load @data : tensor<2x2xf32>
+    %f = ml_program.global_load @frozen : tensor<4xf32>
+    // CHECK: %[[T:.*]] = tg.stop_gradient %{{.*}} : tensor<4xf32>
+    %t = tg.stop_gradient %target : tensor<4xf32>
+    %p = tg.mul %w, %x : tensor<4xf32>
+    %q = tg.add %p, %f : tensor<4xf32>
+    // CHECK: tg.sub %{{.*}}, %[[T]] : tensor<4xf32>
+    %r = tg.sub %q, %t : tensor<4xf32>
+    %dr = tg.reduce_sum %d [0, 1] : tensor<2x2xf32> -> tensor<f32>
+    %l = tg.reduce_sum %r [0] : tensor<4xf32> -> tensor<f32>
+    %sum = tg.add %l, %dr : tensor<f32>
+    return %sum : tensor<f32>
+  }
+
+  // Without `params`, a train step trains every mutable float global that
+  // the loss loads (here @zeros and @data; @frozen is immutable).
+  // CHECK: tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.05>
+  tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.05>
+  // CHECK: tg.train_step @momentum loss @loss optimizer #tg.sgd<lr = 0.05, momentum = 0.9>
+  tg.train_step @momentum loss @loss optimizer #tg.sgd<lr = 0.05, momentum = 0.9>
+  // Every #tg.sgd parameter; 1.0e-4 prints as 0.0001, 1.0e-5 keeps its
+  // exponent.
+  // CHECK: tg.train_step @all_sgd_params loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 0.0001>
+  tg.train_step @all_sgd_params loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9, nesterov = true, weight_decay = 1.0e-4>
+  // CHECK: tg.train_step @small_lr loss @loss optimizer #tg.sgd<lr = 1.0e-05, weight_decay = 0.01>
+  tg.train_step @small_lr loss @loss optimizer #tg.sgd<weight_decay = 0.01, lr = 1.0e-5>
+  // Parameters at their defaults are left out.
+  // CHECK: tg.train_step @defaults loss @loss optimizer #tg.sgd<lr = 0.001>
+  tg.train_step @defaults loss @loss optimizer #tg.sgd<lr = 1.0e-3, momentum = 0.0, nesterov = false, weight_decay = 0.0>
+
+  // With `params`, exactly the listed globals are trained, whether or not
+  // the loss loads them.
+  // CHECK: tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
+  tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
+  // CHECK: tg.train_step @every_initializer loss @loss params [@zeros, @ones, @constant, @constant_negative, @normal, @normal_reordered, @uniform, @uniform_positive, @kaiming_uniform, @kaiming_uniform_all, @kaiming_normal, @kaiming_normal_all, @xavier_uniform_gain, @xavier_normal, @xavier_normal_gain, @data] optimizer #tg.sgd<lr = 0.01>
+  tg.train_step @every_initializer loss @loss params [@zeros, @ones, @constant, @constant_negative, @normal, @normal_reordered, @uniform, @uniform_positive, @kaiming_uniform, @kaiming_uniform_all, @kaiming_normal, @kaiming_normal_all, @xavier_uniform_gain, @xavier_normal, @xavier_normal_gain, @data] optimizer #tg.sgd<lr = 0.01>
+  // CHECK: tg.train_step @with_attrs loss @loss optimizer #tg.sgd<lr = 0.01> {note = "kept"}
+  tg.train_step @with_attrs loss @loss optimizer #tg.sgd<lr = 0.01> {note = "kept"}
+}

@@ -1,0 +1,342 @@
+// RUN: tgc-opt %s --tg-decompose --split-input-file | FileCheck %s
+
+// The core-op program each composite op becomes. Constants are rank-0
+// tg.constant ops that broadcast; the rewriter hoists them to the top of the
+// function, hence CHECK-DAG.
+
+// CHECK-LABEL: func.func @linear_bias
+// CHECK-SAME: (%[[X:.*]]: tensor<128x784xf32>, %[[W:.*]]: tensor<512x784xf32>, %[[B:.*]]: tensor<512xf32>)
+// CHECK: %[[XW:.*]] = tg.matmul %[[X]], %[[W]] transpose_rhs : tensor<128x784xf32>, tensor<512x784xf32> -> tensor<128x512xf32>
+// CHECK: %[[Y:.*]] = tg.add %[[XW]], %[[B]] : tensor<128x512xf32>, tensor<512xf32> -> tensor<128x512xf32>
+// CHECK: return %[[Y]]
+// CHECK-NOT: tg.linear
+func.func @linear_bias(%x: tensor<128x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<128x512xf32> {
+  %y = tg.linear %x, %w, %b : tensor<128x784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<128x512xf32>
+  return %y : tensor<128x512xf32>
+}
+
+// -----
+
+// Batch dimensions of the input broadcast against the 2-D weight.
+// CHECK-LABEL: func.func @linear_no_bias
+// CHECK-NEXT: %[[Y:.*]] = tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
+// CHECK-NEXT: return %[[Y]]
+func.func @linear_no_bias(%x: tensor<4x16x784xbf16>, %w: tensor<10x784xbf16>) -> tensor<4x16x10xbf16> {
+  %y = tg.linear %x, %w : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
+  return %y : tensor<4x16x10xbf16>
+}
+
+// -----
+
+// A single vector is matmul'd as one row.
+// CHECK-LABEL: func.func @linear_vector
+// CHECK: tg.reshape %{{.*}} : tensor<784xf32> -> tensor<1x784xf32>
+// CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<1x784xf32>, tensor<512x784xf32> -> tensor<1x512xf32>
+// CHECK: tg.reshape %{{.*}} : tensor<1x512xf32> -> tensor<512xf32>
+// CHECK: tg.add %{{.*}}, %{{.*}} : tensor<512xf32>
+// CHECK-NOT: tg.linear
+func.func @linear_vector(%x: tensor<784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<512xf32> {
+  %y = tg.linear %x, %w, %b : tensor<784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<512xf32>
+  return %y : tensor<512xf32>
+}
+
+// -----
+
+// Dynamic batch sizes need no static shape.
+// CHECK-LABEL: func.func @linear_dynamic
+// CHECK: tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<?x784xf32>, tensor<512x784xf32> -> tensor<?x512xf32>
+// CHECK: tg.add %{{.*}}, %{{.*}} : tensor<?x512xf32>, tensor<512xf32> -> tensor<?x512xf32>
+func.func @linear_dynamic(%x: tensor<?x784xf32>, %w: tensor<512x784xf32>, %b: tensor<512xf32>) -> tensor<?x512xf32> {
+  %y = tg.linear %x, %w, %b : tensor<?x784xf32>, tensor<512x784xf32>, tensor<512xf32> -> tensor<?x512xf32>
+  return %y : tensor<?x512xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @layer_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<16x128x256xf32>, %[[G:.*]]: tensor<256xf32>, %[[B:.*]]: tensor<256xf32>)
+// CHECK-DAG: %[[EPS:.*]] = tg.constant dense<1.000000e-03> : tensor<f32>
+// CHECK: %[[MEAN:.*]] = tg.reduce_mean %[[X]] [-1] keepdim : tensor<16x128x256xf32> -> tensor<16x128x1xf32>
+// CHECK: %[[C:.*]] = tg.sub %[[X]], %[[MEAN]] : tensor<16x128x256xf32>, tensor<16x128x1xf32> -> tensor<16x128x256xf32>
+// CHECK: %[[SQ:.*]] = tg.mul %[[C]], %[[C]] : tensor<16x128x256xf32>
+// CHECK: %[[VAR:.*]] = tg.reduce_mean %[[SQ]] [-1] keepdim : tensor<16x128x256xf32> -> tensor<16x128x1xf32>
+// CHECK: %[[SHIFTED:.*]] = tg.add %[[VAR]], %[[EPS]] : tensor<16x128x1xf32>, tensor<f32> -> tensor<16x128x1xf32>
+// CHECK: %[[INV:.*]] = tg.rsqrt %[[SHIFTED]] : tensor<16x128x1xf32>
+// CHECK: %[[N:.*]] = tg.mul %[[C]], %[[INV]] : tensor<16x128x256xf32>, tensor<16x128x1xf32> -> tensor<16x128x256xf32>
+// CHECK: %[[S:.*]] = tg.mul %[[N]], %[[G]] : tensor<16x128x256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+// CHECK: %[[Y:.*]] = tg.add %[[S]], %[[B]] : tensor<16x128x256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+// CHECK: return %[[Y]]
+// CHECK-NOT: tg.layer_norm
+func.func @layer_norm(%x: tensor<16x128x256xf32>, %g: tensor<256xf32>, %b: tensor<256xf32>) -> tensor<16x128x256xf32> {
+  %y = tg.layer_norm %x, %g, %b epsilon 1.0e-03 : tensor<16x128x256xf32>, tensor<256xf32>, tensor<256xf32> -> tensor<16x128x256xf32>
+  return %y : tensor<16x128x256xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @rms_norm
+// CHECK-SAME: (%[[X:.*]]: tensor<?x256xf16>, %[[G:.*]]: tensor<256xf16>)
+// CHECK-DAG: %[[EPS:.*]] = tg.constant dense<{{.*}}> : tensor<f16>
+// CHECK: %[[SQ:.*]] = tg.mul %[[X]], %[[X]] : tensor<?x256xf16>
+// CHECK: %[[MS:.*]] = tg.reduce_mean %[[SQ]] [-1] keepdim : tensor<?x256xf16> -> tensor<?x1xf16>
+// CHECK: %[[SHIFTED:.*]] = tg.add %[[MS]], %[[EPS]] : tensor<?x1xf16>, tensor<f16> -> tensor<?x1xf16>
+// CHECK: %[[INV:.*]] = tg.rsqrt %[[SHIFTED]] : tensor<?x1xf16>
+// CHECK: %[[N:.*]] = tg.mul %[[X]], %[[INV]] : tensor<?x256xf16>, tensor<?x1xf16> -> tensor<?x256xf16>
+// CHECK: %[[Y:.*]] = tg.mul %[[N]], %[[G]] : tensor<?x256xf16>, tensor<256xf16> -> tensor<?x256xf16>
+// CHECK: return %[[Y]]
+// CHECK-NOT: tg.rms_norm
+func.func @rms_norm(%x: tensor<?x256xf16>, %g: tensor<256xf16>) -> tensor<?x256xf16> {
+  %y = tg.rms_norm %x, %g : tensor<?x256xf16>, tensor<256xf16> -> tensor<?x256xf16>
+  return %y : tensor<?x256xf16>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @embedding
+// CHECK-NEXT: %[[E:.*]] = tg.gather %{{.*}}[%{{.*}}] axis 0 : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+// CHECK-NEXT: return %[[E]]
+func.func @embedding(%table: tensor<50257x768xf32>, %ids: tensor<8x1024xi32>) -> tensor<8x1024x768xf32> {
+  %e = tg.embedding %table[%ids] : tensor<50257x768xf32>, tensor<8x1024xi32> -> tensor<8x1024x768xf32>
+  return %e : tensor<8x1024x768xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @dropout
+// CHECK-SAME: (%[[X:.*]]: tensor<16x256xf32>, %[[SEED:.*]]: tensor<i64>, %[[COUNTER:.*]]: tensor<i64>)
+// CHECK-DAG: %[[ZERO:.*]] = tg.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[RATE:.*]] = tg.constant dense<2.500000e-01> : tensor<f32>
+// CHECK-DAG: %[[SCALE:.*]] = tg.constant dense<1.33333337> : tensor<f32>
+// CHECK: %[[U:.*]] = tg.random {{ *}}uniform %[[SEED]], %[[COUNTER]] : tensor<i64>, tensor<i64> -> tensor<16x256xf32>
+// CHECK: %[[KEEP:.*]] = tg.compare {{ *}}ge %[[U]], %[[RATE]] : tensor<16x256xf32>, tensor<f32> -> tensor<16x256xi1>
+// CHECK: %[[SCALED:.*]] = tg.mul %[[X]], %[[SCALE]] : tensor<16x256xf32>, tensor<f32> -> tensor<16x256xf32>
+// CHECK: %[[Y:.*]] = tg.select %[[KEEP]], %[[SCALED]], %[[ZERO]] : tensor<16x256xi1>, tensor<16x256xf32>, tensor<f32> -> tensor<16x256xf32>
+// CHECK: return %[[Y]]
+// CHECK-NOT: tg.dropout
+func.func @dropout(%x: tensor<16x256xf32>, %seed: tensor<i64>, %counter: tensor<i64>) -> tensor<16x256xf32> {
+  %y = tg.dropout %x, %seed, %counter rate 0.25 : tensor<16x256xf32>, tensor<i64>, tensor<i64>
+  return %y : tensor<16x256xf32>
+}
+
+// -----
+
+// Rate 0 is the identity, for any shape.
+// CHECK-LABEL: func.func @dropout_rate_zero
+// CHECK-SAME: (%[[X:[^:]*]]: tensor<?x256xf32>
+// CHECK-NEXT: return %[[X]]
+func.func @dropout_rate_zero(%x: tensor<?x256xf32>, %seed: tensor<i64>, %counter: tensor<i64>) -> tensor<?x256xf32> {
+  %y = tg.dropout %x, %seed, %counter rate 0.0 : tensor<?x256xf32>, tensor<i64>, tensor<i64>
+  return %y : tensor<?x256xf32>
+}
+
+// -----
+
+// The default scale is 1 / sqrt(D) = 1 / sqrt(64).
+// CHECK-LABEL: func.func @attention
+// CHECK-SAME: (%[[Q:.*]]: tensor<16x4x128x64xf32>, %[[K:.*]]: tensor<16x4x256x64xf32>, %[[V:.*]]: tensor<16x4x256x32xf32>)
+// CHECK-DAG: %[[SCALE:.*]] = tg.constant dense<1.250000e-01> : tensor<f32>
+// CHECK: %[[S:.*]] = tg.matmul %[[Q]], %[[K]] transpose_rhs : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32> -> tensor<16x4x128x256xf32>
+// CHECK: %[[SS:.*]] = tg.mul %[[S]], %[[SCALE]] : tensor<16x4x128x256xf32>, tensor<f32> -> tensor<16x4x128x256xf32>
+// CHECK: %[[P:.*]] = tg.softmax %[[SS]] : tensor<16x4x128x256xf32>
+// CHECK: %[[O:.*]] = tg.matmul %[[P]], %[[V]] : tensor<16x4x128x256xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+// CHECK: return %[[O]]
+// CHECK-NOT: tg.attention
+func.func @attention(%q: tensor<16x4x128x64xf32>, %k: tensor<16x4x256x64xf32>, %v: tensor<16x4x256x32xf32>) -> tensor<16x4x128x32xf32> {
+  %o = tg.attention %q, %k, %v : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32> -> tensor<16x4x128x32xf32>
+  return %o : tensor<16x4x128x32xf32>
+}
+
+// -----
+
+// Causal with Tq = 3 queries after Tk - Tq = 2 cached keys: query i sees key
+// j iff j <= i + 2. Hidden scores become the lowest finite f32.
+// CHECK-LABEL: func.func @attention_causal
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x3x8xf32>, %[[K:.*]]: tensor<2x5x8xf32>, %[[V:.*]]: tensor<2x5x4xf32>)
+// CHECK-DAG: %[[LOWEST:.*]] = tg.constant dense<-3.40282347E+38> : tensor<f32>
+// CHECK-DAG: %[[OFFSET:.*]] = tg.constant dense<2> : tensor<i64>
+// CHECK-DAG: %[[SCALE:.*]] = tg.constant dense<5.000000e-01> : tensor<f32>
+// CHECK: %[[S:.*]] = tg.matmul %[[Q]], %[[K]] transpose_rhs : tensor<2x3x8xf32>, tensor<2x5x8xf32> -> tensor<2x3x5xf32>
+// CHECK: %[[SS:.*]] = tg.mul %[[S]], %[[SCALE]] : tensor<2x3x5xf32>, tensor<f32> -> tensor<2x3x5xf32>
+// CHECK: %[[ROWS:.*]] = tg.iota 0 : tensor<3x5xi64>
+// CHECK: %[[COLS:.*]] = tg.iota 1 : tensor<3x5xi64>
+// CHECK: %[[LAST:.*]] = tg.add %[[ROWS]], %[[OFFSET]] : tensor<3x5xi64>, tensor<i64> -> tensor<3x5xi64>
+// CHECK: %[[VISIBLE:.*]] = tg.compare {{ *}}le %[[COLS]], %[[LAST]] : tensor<3x5xi64>, tensor<3x5xi64> -> tensor<3x5xi1>
+// CHECK: %[[MASKED:.*]] = tg.select %[[VISIBLE]], %[[SS]], %[[LOWEST]] : tensor<3x5xi1>, tensor<2x3x5xf32>, tensor<f32> -> tensor<2x3x5xf32>
+// CHECK: %[[P:.*]] = tg.softmax %[[MASKED]] : tensor<2x3x5xf32>
+// CHECK: %[[O:.*]] = tg.matmul %[[P]], %[[V]] : tensor<2x3x5xf32>, tensor<2x5x4xf32> -> tensor<2x3x4xf32>
+// CHECK: return %[[O]]
+// CHECK-NOT: tg.attention
+func.func @attention_causal(%q: tensor<2x3x8xf32>, %k: tensor<2x5x8xf32>, %v: tensor<2x5x4xf32>) -> tensor<2x3x4xf32> {
+  %o = tg.attention %q, %k, %v causal scale 0.5 : tensor<2x3x8xf32>, tensor<2x5x8xf32>, tensor<2x5x4xf32> -> tensor<2x3x4xf32>
+  return %o : tensor<2x3x4xf32>
+}
+
+// -----
+
+// Square causal attention needs no offset: query i sees keys j <= i.
+// CHECK-LABEL: func.func @attention_causal_square
+// CHECK: %[[ROWS:.*]] = tg.iota 0 : tensor<4x4xi64>
+// CHECK: %[[COLS:.*]] = tg.iota 1 : tensor<4x4xi64>
+// CHECK-NOT: tg.add
+// CHECK: tg.compare {{ *}}le %[[COLS]], %[[ROWS]] : tensor<4x4xi64>, tensor<4x4xi64> -> tensor<4x4xi1>
+// CHECK-NOT: tg.attention
+func.func @attention_causal_square(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %v: tensor<4x16xf32>) -> tensor<4x16xf32> {
+  %o = tg.attention %q, %k, %v causal : tensor<4x16xf32>, tensor<4x16xf32>, tensor<4x16xf32> -> tensor<4x16xf32>
+  return %o : tensor<4x16xf32>
+}
+
+// -----
+
+// im2col: pad H and W by 1, one stride-2 slice per tap of the 2x2 kernel
+// (OH = OW = (6 + 2 - 2) / 2 + 1 = 4), taps stacked in (kh, kw) order so the
+// patch index is c*4 + kh*2 + kw, as in the weight's [C, KH, KW].
+// CHECK-LABEL: func.func @conv2d
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x6x6xf32>, %[[W:.*]]: tensor<5x3x2x2xf32>, %[[B:.*]]: tensor<5xf32>)
+// CHECK: %[[P:.*]] = tg.pad %[[X]] low [0, 0, 1, 1] high [0, 0, 1, 1] value 0.0{{[0-9e+]*}} : tensor<2x3x6x6xf32> -> tensor<2x3x8x8xf32>
+// CHECK: %[[T00:.*]] = tg.slice %[[P]] [0, 0, 0, 0] to [2, 3, 7, 7] step [1, 1, 2, 2] : tensor<2x3x8x8xf32> -> tensor<2x3x4x4xf32>
+// CHECK: %[[R00:.*]] = tg.reshape %[[T00]] : tensor<2x3x4x4xf32> -> tensor<2x3x1x16xf32>
+// CHECK: %[[T01:.*]] = tg.slice %[[P]] [0, 0, 0, 1] to [2, 3, 7, 8] step [1, 1, 2, 2] : tensor<2x3x8x8xf32> -> tensor<2x3x4x4xf32>
+// CHECK: %[[R01:.*]] = tg.reshape %[[T01]]
+// CHECK: %[[T10:.*]] = tg.slice %[[P]] [0, 0, 1, 0] to [2, 3, 8, 7] step [1, 1, 2, 2]
+// CHECK: %[[R10:.*]] = tg.reshape %[[T10]]
+// CHECK: %[[T11:.*]] = tg.slice %[[P]] [0, 0, 1, 1] to [2, 3, 8, 8] step [1, 1, 2, 2]
+// CHECK: %[[R11:.*]] = tg.reshape %[[T11]]
+// CHECK: %[[STACK:.*]] = tg.concat %[[R00]], %[[R01]], %[[R10]], %[[R11]] axis 2 : {{.*}} -> tensor<2x3x4x16xf32>
+// CHECK: %[[COLS:.*]] = tg.reshape %[[STACK]] : tensor<2x3x4x16xf32> -> tensor<2x12x16xf32>
+// CHECK: %[[KERNEL:.*]] = tg.reshape %[[W]] : tensor<5x3x2x2xf32> -> tensor<5x12xf32>
+// CHECK: %[[PROD:.*]] = tg.matmul %[[KERNEL]], %[[COLS]] : tensor<5x12xf32>, tensor<2x12x16xf32> -> tensor<2x5x16xf32>
+// CHECK: %[[OUT:.*]] = tg.reshape %[[PROD]] : tensor<2x5x16xf32> -> tensor<2x5x4x4xf32>
+// CHECK: %[[BIAS:.*]] = tg.reshape %[[B]] : tensor<5xf32> -> tensor<5x1x1xf32>
+// CHECK: %[[Y:.*]] = tg.add %[[OUT]], %[[BIAS]] : tensor<2x5x4x4xf32>, tensor<5x1x1xf32> -> tensor<2x5x4x4xf32>
+// CHECK: return %[[Y]]
+// CHECK-NOT: tg.conv2d
+func.func @conv2d(%x: tensor<2x3x6x6xf32>, %w: tensor<5x3x2x2xf32>, %b: tensor<5xf32>) -> tensor<2x5x4x4xf32> {
+  %y = tg.conv2d %x, %w, %b stride [2, 2] padding [1, 1] : tensor<2x3x6x6xf32>, tensor<5x3x2x2xf32>, tensor<5xf32> -> tensor<2x5x4x4xf32>
+  return %y : tensor<2x5x4x4xf32>
+}
+
+// -----
+
+// Dilation spaces the taps; no padding, unit stride: plain slices, no pad.
+// CHECK-LABEL: func.func @conv2d_dilation
+// CHECK-NOT: tg.pad
+// CHECK: tg.slice %{{.*}} [0, 0, 0, 0] to [1, 2, 3, 3] : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+// CHECK: tg.slice %{{.*}} [0, 0, 0, 2] to [1, 2, 3, 5] : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+// CHECK: tg.slice %{{.*}} [0, 0, 2, 0] to [1, 2, 5, 3] : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+// CHECK: tg.slice %{{.*}} [0, 0, 2, 2] to [1, 2, 5, 5] : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+// CHECK: tg.matmul %{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<1x8x9xf32> -> tensor<1x4x9xf32>
+// CHECK: %[[Y:.*]] = tg.reshape %{{.*}} : tensor<1x4x9xf32> -> tensor<1x4x3x3xf32>
+// CHECK: return %[[Y]]
+func.func @conv2d_dilation(%x: tensor<1x2x5x5xf32>, %w: tensor<4x2x2x2xf32>) -> tensor<1x4x3x3xf32> {
+  %y = tg.conv2d %x, %w dilation [2, 2] : tensor<1x2x5x5xf32>, tensor<4x2x2x2xf32> -> tensor<1x4x3x3xf32>
+  return %y : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @mse_mean
+// CHECK-SAME: (%[[Y:.*]]: tensor<128x1xf32>, %[[T:.*]]: tensor<128x1xf32>)
+// CHECK: %[[D:.*]] = tg.sub %[[Y]], %[[T]] : tensor<128x1xf32>
+// CHECK: %[[SQ:.*]] = tg.mul %[[D]], %[[D]] : tensor<128x1xf32>
+// CHECK: %[[L:.*]] = tg.reduce_mean %[[SQ]] [0, 1] : tensor<128x1xf32> -> tensor<f32>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.mse_loss
+func.func @mse_mean(%y: tensor<128x1xf32>, %t: tensor<128x1xf32>) -> tensor<f32> {
+  %l = tg.mse_loss %y, %t : tensor<128x1xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @mse_sum
+// CHECK: tg.sub
+// CHECK: tg.mul
+// CHECK: %[[L:.*]] = tg.reduce_sum %{{.*}} [0, 1, 2] : tensor<2x?x3xf64> -> tensor<f64>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.mse_loss
+func.func @mse_sum(%y: tensor<2x?x3xf64>, %t: tensor<2x?x3xf64>) -> tensor<f64> {
+  %l = tg.mse_loss %y, %t reduction = sum : tensor<2x?x3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cross_entropy_mean
+// CHECK-SAME: (%[[X:.*]]: tensor<128x10xf32>, %[[Y:.*]]: tensor<128xi32>)
+// CHECK: %[[LP:.*]] = tg.log_softmax %[[X]] : tensor<128x10xf32>
+// CHECK: %[[OH:.*]] = tg.one_hot %[[Y]] classes 10 : tensor<128xi32> -> tensor<128x10xf32>
+// CHECK: %[[PICKED:.*]] = tg.mul %[[OH]], %[[LP]] : tensor<128x10xf32>
+// CHECK: %[[PER:.*]] = tg.reduce_sum %[[PICKED]] [-1] : tensor<128x10xf32> -> tensor<128xf32>
+// CHECK: %[[MEAN:.*]] = tg.reduce_mean %[[PER]] [0] : tensor<128xf32> -> tensor<f32>
+// CHECK: %[[L:.*]] = tg.neg %[[MEAN]] : tensor<f32>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.softmax_cross_entropy
+func.func @cross_entropy_mean(%x: tensor<128x10xf32>, %y: tensor<128xi32>) -> tensor<f32> {
+  %l = tg.softmax_cross_entropy %x, %y : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cross_entropy_sum
+// CHECK: tg.log_softmax %{{.*}} : tensor<4x16x10xbf16>
+// CHECK: tg.one_hot %{{.*}} classes 10 : tensor<4x16xi64> -> tensor<4x16x10xbf16>
+// CHECK: tg.mul
+// CHECK: tg.reduce_sum %{{.*}} [-1] : tensor<4x16x10xbf16> -> tensor<4x16xbf16>
+// CHECK: %[[SUM:.*]] = tg.reduce_sum %{{.*}} [0, 1] : tensor<4x16xbf16> -> tensor<bf16>
+// CHECK: %[[L:.*]] = tg.neg %[[SUM]] : tensor<bf16>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.softmax_cross_entropy
+func.func @cross_entropy_sum(%x: tensor<4x16x10xbf16>, %y: tensor<4x16xi64>) -> tensor<bf16> {
+  %l = tg.softmax_cross_entropy %x, %y reduction = sum : tensor<4x16x10xbf16>, tensor<4x16xi64> -> tensor<bf16>
+  return %l : tensor<bf16>
+}
+
+// -----
+
+// A single example: nothing left to reduce after the class dimension.
+// CHECK-LABEL: func.func @cross_entropy_one_example
+// CHECK: %[[PER:.*]] = tg.reduce_sum %{{.*}} [-1] : tensor<10xf32> -> tensor<f32>
+// CHECK-NEXT: %[[L:.*]] = tg.neg %[[PER]] : tensor<f32>
+// CHECK-NEXT: return %[[L]]
+func.func @cross_entropy_one_example(%x: tensor<10xf32>, %y: tensor<i32>) -> tensor<f32> {
+  %l = tg.softmax_cross_entropy %x, %y : tensor<10xf32>, tensor<i32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// max(x, 0) - x t + log(1 + exp(-|x|))
+// CHECK-LABEL: func.func @bce_mean
+// CHECK-SAME: (%[[X:.*]]: tensor<64x1xf32>, %[[T:.*]]: tensor<64x1xf32>)
+// CHECK-DAG: %[[ZERO:.*]] = tg.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[ONE:.*]] = tg.constant dense<1.000000e+00> : tensor<f32>
+// CHECK: %[[POS:.*]] = tg.maximum %[[X]], %[[ZERO]] : tensor<64x1xf32>, tensor<f32> -> tensor<64x1xf32>
+// CHECK: %[[XT:.*]] = tg.mul %[[X]], %[[T]] : tensor<64x1xf32>
+// CHECK: %[[ABS:.*]] = tg.abs %[[X]] : tensor<64x1xf32>
+// CHECK: %[[NEG:.*]] = tg.neg %[[ABS]] : tensor<64x1xf32>
+// CHECK: %[[EXP:.*]] = tg.exp %[[NEG]] : tensor<64x1xf32>
+// CHECK: %[[ARG:.*]] = tg.add %[[EXP]], %[[ONE]] : tensor<64x1xf32>, tensor<f32> -> tensor<64x1xf32>
+// CHECK: %[[SOFTPLUS:.*]] = tg.log %[[ARG]] : tensor<64x1xf32>
+// CHECK: %[[DIFF:.*]] = tg.sub %[[POS]], %[[XT]] : tensor<64x1xf32>
+// CHECK: %[[TERMS:.*]] = tg.add %[[DIFF]], %[[SOFTPLUS]] : tensor<64x1xf32>
+// CHECK: %[[L:.*]] = tg.reduce_mean %[[TERMS]] [0, 1] : tensor<64x1xf32> -> tensor<f32>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.bce_with_logits
+func.func @bce_mean(%x: tensor<64x1xf32>, %t: tensor<64x1xf32>) -> tensor<f32> {
+  %l = tg.bce_with_logits %x, %t : tensor<64x1xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @bce_sum
+// CHECK: tg.maximum
+// CHECK: tg.log
+// CHECK: %[[L:.*]] = tg.reduce_sum %{{.*}} [0] : tensor<64xf32> -> tensor<f32>
+// CHECK: return %[[L]]
+// CHECK-NOT: tg.bce_with_logits
+func.func @bce_sum(%x: tensor<64xf32>, %t: tensor<64xf32>) -> tensor<f32> {
+  %l = tg.bce_with_logits %x, %t reduction = sum : tensor<64xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
