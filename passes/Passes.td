@@ -16,4 +16,18 @@ def TGDecompose : Pass<"tg-decompose"> {
   let dependentDialects = ["::mlir::tg::TGDialect"];
 }
 
+def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Reverse- and forward-mode automatic differentiation";
+  let description = [{
+    Replaces every `tg.grad`, `tg.value_and_grad` and `tg.jvp` by a call to
+    a generated function built from the per-op derivative rules
+    (`DifferentiableOpInterface`). Calls in the differentiated function are
+    inlined and composite ops without a rule of their own are decomposed
+    first. Only values that depend on a differentiated input and reach the
+    result get derivatives; forward values are reused by the backward sweep.
+    The output is again tg, so it can be differentiated again.
+  }];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect"];
+}
+
 #endif // TGC_PASSES_TD

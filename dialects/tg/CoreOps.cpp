@@ -614,14 +614,18 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
 
 ParseResult PadOp::parse(OpAsmParser &parser, OperationState &result) {
   OpAsmParser::UnresolvedOperand input;
-  DenseI64ArrayAttr low, high;
+  DenseI64ArrayAttr low, high, interior;
   ElementLiteral literal;
   RankedTensorType inputType, resultType;
   if (parser.parseOperand(input) || parser.parseKeyword("low") ||
       parser.parseCustomAttributeWithFallback(low, Type{}) ||
       parser.parseKeyword("high") ||
-      parser.parseCustomAttributeWithFallback(high, Type{}) ||
-      parser.parseKeyword("value") || parseElementLiteral(parser, literal) ||
+      parser.parseCustomAttributeWithFallback(high, Type{}))
+    return failure();
+  if (succeeded(parser.parseOptionalKeyword("interior")) &&
+      parser.parseCustomAttributeWithFallback(interior, Type{}))
+    return failure();
+  if (parser.parseKeyword("value") || parseElementLiteral(parser, literal) ||
       parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
       parser.parseType(inputType) || parser.parseArrow() ||
       parser.parseType(resultType))
@@ -633,6 +637,7 @@ ParseResult PadOp::parse(OpAsmParser &parser, OperationState &result) {
   Properties &properties = result.getOrAddProperties<Properties>();
   properties.low = low;
   properties.high = high;
+  properties.interior = interior;
   properties.value = value;
   result.addTypes(resultType);
   return parser.resolveOperand(input, inputType, result.operands);
@@ -643,12 +648,23 @@ void PadOp::print(OpAsmPrinter &printer) {
   printer.printStrippedAttrOrType(getLowAttr());
   printer << " high ";
   printer.printStrippedAttrOrType(getHighAttr());
+  if (DenseI64ArrayAttr interior = getInteriorAttr()) {
+    printer << " interior ";
+    printer.printStrippedAttrOrType(interior);
+  }
   printer << " value ";
   printElementLiteral(printer, getValue(), elementTypeOf(getInput()));
   printer.printOptionalAttrDict(
       (*this)->getAttrs(),
-      {getLowAttrName(), getHighAttrName(), getValueAttrName()});
+      {getLowAttrName(), getHighAttrName(), getInteriorAttrName(),
+       getValueAttrName()});
   printer << " : " << getInput().getType() << " -> " << getType();
+}
+
+SmallVector<int64_t> PadOp::getInteriorOrZeros() {
+  if (std::optional<ArrayRef<int64_t>> interior = getInterior())
+    return SmallVector<int64_t>(*interior);
+  return SmallVector<int64_t>(getLow().size(), 0);
 }
 
 LogicalResult PadOp::verify() {
@@ -656,7 +672,8 @@ LogicalResult PadOp::verify() {
       failed(verifyElementValue(*this, getValue(), getType().getElementType())))
     return failure();
   std::string error;
-  ShapeOrError shape = padShape(shapeOf(getInput()), getLow(), getHigh(), error);
+  ShapeOrError shape = padShape(shapeOf(getInput()), getLow(), getHigh(),
+                                getInterior().value_or(ArrayRef<int64_t>()), error);
   if (!shape)
     return emitOpError() << error;
   return verifyResultShape(*this, getType(), *shape);
@@ -699,6 +716,23 @@ LogicalResult GatherOp::verify() {
   if (!shape)
     return emitOpError() << error;
   return verifyResultShape(*this, getType(), *shape);
+}
+
+LogicalResult ScatterAddOp::verify() {
+  if (elementTypeOf(getUpdates()) != elementTypeOf(getInput()))
+    return emitOpError() << "updates have element type " << elementTypeOf(getUpdates())
+                         << " but the input has " << elementTypeOf(getInput());
+  std::string error;
+  ShapeOrError shape =
+      gatherShape(shapeOf(getInput()), shapeOf(getIndices()),
+                  getAxisAttr().getInt(), error);
+  if (!shape)
+    return emitOpError() << error;
+  if (!shapesCompatible(shapeOf(getUpdates()), *shape))
+    return emitOpError() << "updates are " << formatShape(shapeOf(getUpdates()))
+                         << " but gathering the input at these indices gives "
+                         << formatShape(*shape);
+  return success();
 }
 
 LogicalResult OneHotOp::verify() {

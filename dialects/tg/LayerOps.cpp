@@ -429,7 +429,8 @@ SmallVector<Value> Conv2DOp::decompose(OpBuilder &builder) {
         builder, loc,
         tensorOf({batch, channels, input[2] + 2 * padding[0],
                   input[3] + 2 * padding[1]}),
-        getInput(), low, /*high=*/low, builder.getFloatAttr(elementType, 0.0));
+        getInput(), low, /*high=*/low, /*interior=*/DenseI64ArrayAttr(),
+        builder.getFloatAttr(elementType, 0.0));
   }
 
   // im2col: tap (kh, kw) is the strided window of the padded input that

@@ -186,19 +186,29 @@ ShapeOrError sliceShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> start,
 }
 
 ShapeOrError padShape(ArrayRef<int64_t> shape, ArrayRef<int64_t> low,
-                      ArrayRef<int64_t> high, std::string &error) {
+                      ArrayRef<int64_t> high, ArrayRef<int64_t> interior,
+                      std::string &error) {
   size_t rank = shape.size();
-  if (low.size() != rank || high.size() != rank)
-    return fail(error, "low and high need one entry per dimension (" +
+  if (low.size() != rank || high.size() != rank ||
+      (!interior.empty() && interior.size() != rank))
+    return fail(error, "low, high and interior need one entry per dimension (" +
                            llvm::Twine(rank) + ")");
   Shape result;
   for (size_t d = 0; d < rank; ++d) {
-    if (low[d] < 0 || high[d] < 0)
+    int64_t between = interior.empty() ? 0 : interior[d];
+    if (low[d] < 0 || high[d] < 0 || between < 0)
       return fail(error, "padding of dimension " + llvm::Twine(d) +
                              " must be non-negative");
     int64_t padded = shape[d];
-    if (!isDynamic(padded) && (llvm::AddOverflow(padded, low[d], padded) ||
-                               llvm::AddOverflow(padded, high[d], padded)))
+    if (isDynamic(padded)) {
+      result.push_back(padded);
+      continue;
+    }
+    int64_t gaps = padded > 0 ? padded - 1 : 0;
+    if (llvm::MulOverflow(gaps, between, gaps) ||
+        llvm::AddOverflow(padded, gaps, padded) ||
+        llvm::AddOverflow(padded, low[d], padded) ||
+        llvm::AddOverflow(padded, high[d], padded))
       return fail(error, "padded size of dimension " + llvm::Twine(d) +
                              " does not fit in 64 bits");
     result.push_back(padded);

@@ -62,8 +62,11 @@ ShapeOrError sliceShape(llvm::ArrayRef<int64_t> shape,
                         llvm::ArrayRef<int64_t> limit,
                         llvm::ArrayRef<int64_t> step, std::string &error);
 
+/// Edge padding `low`/`high` and `interior` padding between neighbours
+/// (empty interior: none).
 ShapeOrError padShape(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> low,
-                      llvm::ArrayRef<int64_t> high, std::string &error);
+                      llvm::ArrayRef<int64_t> high, llvm::ArrayRef<int64_t> interior,
+                      std::string &error);
 
 ShapeOrError concatShape(llvm::ArrayRef<llvm::SmallVector<int64_t>> shapes,
                          int64_t axis, std::string &error);

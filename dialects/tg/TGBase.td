@@ -13,6 +13,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
+include "TGInterfaces.td"
 
 def TG_Dialect : Dialect {
   let name = "tg";
@@ -100,21 +101,41 @@ def TG_FanMode : I32EnumAttr<"FanMode", "which fan a Kaiming initializer scales 
 class TG_Op<string mnemonic, list<Trait> traits = []>
     : Op<TG_Dialect, mnemonic, traits>;
 
-// y = f(x) elementwise; the result has the operand's type.
+// y = f(x) elementwise; the result has the operand's type. Both derivative
+// rules multiply by f'(x), which each op builds in `buildDerivative`
+// (Derivatives.cpp); a null derivative means zero.
 class TG_UnaryElementwiseOp<string mnemonic, Type operandType = TG_FloatTensor,
                             list<Trait> traits = []>
     : TG_Op<mnemonic, !listconcat(traits, [Pure, Elementwise,
-                                           SameOperandsAndResultType])> {
+                                           SameOperandsAndResultType,
+                                           DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>])> {
   let arguments = (ins operandType:$input);
   let results = (outs operandType:$result);
   let assemblyFormat = "$input attr-dict `:` type($result)";
+  let extraClassDeclaration = [{
+    /// f'(input), built at the builder's insertion point (null: zero).
+    ::mlir::Value buildDerivative(::mlir::OpBuilder &builder);
+  }];
+  let extraClassDefinition = [{
+    ::llvm::SmallVector<::mlir::Value>
+    $cppClass::vjp(::mlir::OpBuilder &builder, ::mlir::ValueRange cotangents) {
+      return {::mlir::tg::scaleByDerivative(builder, getLoc(), cotangents[0],
+                                           [&] { return buildDerivative(builder); })};
+    }
+    ::llvm::SmallVector<::mlir::Value>
+    $cppClass::jvp(::mlir::OpBuilder &builder, ::mlir::ValueRange tangents) {
+      return {::mlir::tg::scaleByDerivative(builder, getLoc(), tangents[0],
+                                           [&] { return buildDerivative(builder); })};
+    }
+  }];
 }
 
 // z = f(x, y) elementwise with NumPy broadcasting of x and y; the element
 // types of both operands and the result agree.
 class TG_BinaryElementwiseOp<string mnemonic, Type operandType = TG_Tensor,
                              list<Trait> traits = []>
-    : TG_Op<mnemonic, !listconcat(traits, [Pure])> {
+    : TG_Op<mnemonic, !listconcat(traits, [Pure,
+          DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>])> {
   let arguments = (ins operandType:$lhs, operandType:$rhs);
   let results = (outs operandType:$result);
   let assemblyFormat = [{
@@ -137,7 +158,7 @@ class TG_BinaryElementwiseOp<string mnemonic, Type operandType = TG_Tensor,
 
 // Reductions over `axes`, keeping reduced dimensions as size 1 when `keepdim`.
 class TG_ReduceOp<string mnemonic, Type operandType = TG_Tensor>
-    : TG_Op<mnemonic, [Pure]> {
+    : TG_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let arguments = (ins operandType:$input, DenseI64ArrayAttr:$axes,
                        UnitAttr:$keepdim);
   let results = (outs operandType:$result);

@@ -177,7 +177,8 @@ def TG_CompareOp : TG_Op<"compare", [Pure]> {
   ];
 }
 
-def TG_SelectOp : TG_Op<"select", [Pure]> {
+def TG_SelectOp : TG_Op<"select", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "elementwise choice: z = cond ? x : y";
   let description = [{
     Broadcasts `condition` (`i1`), `true_value` and `false_value` together
@@ -201,7 +202,8 @@ def TG_SelectOp : TG_Op<"select", [Pure]> {
   ];
 }
 
-def TG_CastOp : TG_Op<"cast", [Pure]> {
+def TG_CastOp : TG_Op<"cast", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "elementwise conversion of the element type";
   let description = [{
     Converts each element to the result's element type: floats round to
@@ -254,11 +256,15 @@ def TG_SigmoidOp : TG_UnaryElementwiseOp<"sigmoid"> {
 def TG_ReluOp : TG_UnaryElementwiseOp<"relu"> {
   let summary = "rectified linear unit: y = max(x, 0)";
 }
+def TG_ErfOp : TG_UnaryElementwiseOp<"erf"> {
+  let summary = "elementwise error function: y = 2/sqrt(pi) int_0^x e^(-t^2) dt";
+}
 def TG_SiluOp : TG_UnaryElementwiseOp<"silu"> {
   let summary = "sigmoid linear unit (swish): y = x * sigmoid(x)";
 }
 
-def TG_GeluOp : TG_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
+def TG_GeluOp : TG_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "Gaussian error linear unit";
   let description = [{
     `approximate = erf` (the default): y = x * (1 + erf(x / sqrt(2))) / 2.
@@ -278,7 +284,8 @@ def TG_GeluOp : TG_Op<"gelu", [Pure, Elementwise, SameOperandsAndResultType]> {
   }];
 }
 
-def TG_StopGradientOp : TG_Op<"stop_gradient", [Pure, SameOperandsAndResultType]> {
+def TG_StopGradientOp : TG_Op<"stop_gradient", [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "identity whose gradient is zero";
   let description = [{
     Returns its operand unchanged; automatic differentiation treats the
@@ -297,7 +304,8 @@ def TG_StopGradientOp : TG_Op<"stop_gradient", [Pure, SameOperandsAndResultType]
 // Shapes and layout
 //===----------------------------------------------------------------------===//
 
-def TG_BroadcastToOp : TG_Op<"broadcast_to", [Pure]> {
+def TG_BroadcastToOp : TG_Op<"broadcast_to", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "broadcast to a shape with NumPy rules";
   let description = [{
     Aligns the operand's dimensions with the trailing dimensions of the
@@ -339,7 +347,8 @@ def TG_ReduceMinOp : TG_ReduceOp<"reduce_min"> {
   let description = "Like `tg.reduce_sum` with min; NaN propagates.";
 }
 
-def TG_MatmulOp : TG_Op<"matmul", [Pure]> {
+def TG_MatmulOp : TG_Op<"matmul", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "matrix product with batch dimensions";
   let description = [{
     `result[b..., i, j] = sum_k lhs[b..., i, k] * rhs[b..., k, j]`.
@@ -367,7 +376,8 @@ def TG_MatmulOp : TG_Op<"matmul", [Pure]> {
   ];
 }
 
-def TG_TransposeOp : TG_Op<"transpose", [Pure]> {
+def TG_TransposeOp : TG_Op<"transpose", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "permute dimensions";
   let description = [{
     `result.shape[i] = input.shape[permutation[i]]`.
@@ -388,7 +398,8 @@ def TG_TransposeOp : TG_Op<"transpose", [Pure]> {
   ];
 }
 
-def TG_ReshapeOp : TG_Op<"reshape", [Pure]> {
+def TG_ReshapeOp : TG_Op<"reshape", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "same elements in row-major order, another shape";
   let description = [{
     The element count must be preserved.
@@ -404,7 +415,8 @@ def TG_ReshapeOp : TG_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
-def TG_SliceOp : TG_Op<"slice", [Pure]> {
+def TG_SliceOp : TG_Op<"slice", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "strided sub-tensor";
   let description = [{
     `result[i...] = input[start + i * step ...]`, taking elements in
@@ -431,34 +443,45 @@ def TG_SliceOp : TG_Op<"slice", [Pure]> {
   }];
 }
 
-def TG_PadOp : TG_Op<"pad", [Pure]> {
+def TG_PadOp : TG_Op<"pad", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "pad with a constant";
   let description = [{
-    Adds `low[d]` elements before and `high[d]` after each dimension d,
-    all equal to `value`, a number of the element type written as in
-    `tg.fill`.
+    Adds `low[d]` elements before and `high[d]` after each dimension d, and
+    `interior[d]` elements between every two neighbours (default 0), all
+    equal to `value`, a number of the element type written as in `tg.fill`:
+    result.shape[d] = low[d] + size[d] + (size[d] - 1) * interior[d] + high[d].
+    Interior padding is how the derivative of a strided `tg.slice` scatters
+    back into place.
 
     Syntax:
 
     ```
-    operation ::= `tg.pad` $input `low` $low `high` $high `value` number
-                  attr-dict `:` type($input) `->` type($result)
+    operation ::= `tg.pad` $input `low` $low `high` $high (`interior` $interior)?
+                  `value` number attr-dict `:` type($input) `->` type($result)
     ```
 
     ```mlir
     %p = tg.pad %x low [0, 0, 1, 1] high [0, 0, 1, 1] value 0.0 : tensor<8x3x28x28xf32> -> tensor<8x3x30x30xf32>
+    %s = tg.pad %y low [0] high [0] interior [1] value 0.0 : tensor<3xf32> -> tensor<5xf32>
     ```
   }];
   let arguments = (ins TG_Tensor:$input, DenseI64ArrayAttr:$low,
-                       DenseI64ArrayAttr:$high, TypedAttrInterface:$value);
+                       DenseI64ArrayAttr:$high,
+                       OptionalAttr<DenseI64ArrayAttr>:$interior,
+                       TypedAttrInterface:$value);
   let results = (outs TG_Tensor:$result);
-  // `$input low $low high $high value $value attr-dict : type($input) ->
-  // type($result)`, written by hand for the same reason as tg.fill's.
+  // Written by hand for the same reason as tg.fill's format.
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The interior padding of each dimension (all zeros when absent).
+    ::llvm::SmallVector<int64_t> getInteriorOrZeros();
+  }];
 }
 
-def TG_ConcatOp : TG_Op<"concat", [Pure]> {
+def TG_ConcatOp : TG_Op<"concat", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "join tensors along an axis";
   let description = [{
     All inputs agree in rank, element type and every dimension but `axis`.
@@ -476,7 +499,8 @@ def TG_ConcatOp : TG_Op<"concat", [Pure]> {
   let hasFolder = 1;
 }
 
-def TG_GatherOp : TG_Op<"gather", [Pure]> {
+def TG_GatherOp : TG_Op<"gather", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "take slices of a tensor by integer indices (embedding lookup)";
   let description = [{
     `result[a..., i..., b...] = input[a..., indices[i...], b...]` where the
@@ -494,6 +518,31 @@ def TG_GatherOp : TG_Op<"gather", [Pure]> {
   let assemblyFormat = [{
     $input `[` $indices `]` `axis` $axis attr-dict `:` type($input) `,`
     type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def TG_ScatterAddOp : TG_Op<"scatter_add", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
+  let summary = "add slices into a tensor at integer indices (inverse of gather)";
+  let description = [{
+    `result = input`, then for every index tuple i...:
+    `result[a..., indices[i...], b...] += updates[a..., i..., b...]`, where
+    the indexed dimension is `axis`; repeated indices accumulate. `updates`
+    has the shape `tg.gather` would give for the same input, indices and
+    axis. It is the derivative of `tg.gather` (and of embedding lookups).
+
+    ```mlir
+    %g = tg.scatter_add %zeros[%ids], %rows axis 0 : tensor<1000x64xf32>, tensor<8x16xi32>, tensor<8x16x64xf32>
+    ```
+  }];
+  let arguments = (ins TG_Tensor:$input, TG_IntegerTensor:$indices,
+                       TG_Tensor:$updates, I64Attr:$axis);
+  let results = (outs TG_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` `,` $updates `axis` $axis attr-dict `:` type($input) `,`
+    type($indices) `,` type($updates)
   }];
   let hasVerifier = 1;
 }
@@ -520,7 +569,8 @@ def TG_OneHotOp : TG_Op<"one_hot", [Pure]> {
 // Normalized exponentials
 //===----------------------------------------------------------------------===//
 
-class TG_SoftmaxLikeOp<string mnemonic> : TG_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+class TG_SoftmaxLikeOp<string mnemonic> : TG_Op<mnemonic, [Pure, SameOperandsAndResultType,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let arguments = (ins TG_FloatTensor:$input, DefaultValuedAttr<I64Attr, "-1">:$axis);
   let results = (outs TG_FloatTensor:$result);
   let assemblyFormat = "$input (`axis` $axis^)? attr-dict `:` type($result)";

@@ -4,6 +4,7 @@
 #define TG_TGOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -46,6 +47,11 @@ LogicalResult verifyBroadcastOp(Operation *op);
 Type inferReduceType(Type input, ArrayRef<int64_t> axes, bool keepdim);
 LogicalResult verifyReduceOp(Operation *op, ArrayRef<int64_t> axes,
                              bool keepdim);
+
+/// `value * derivative()` for a unary rule, or null when `value` (a tangent
+/// or cotangent) or the derivative is null (zero).
+Value scaleByDerivative(OpBuilder &builder, Location loc, Value value,
+                        function_ref<Value()> derivative);
 
 /// Checks `actual` against the shape a rule inferred, reporting a mismatch
 /// as "result type T does not match the inferred shape [..]".

@@ -6,5 +6,6 @@
 include "TGCoreOps.td"
 include "TGLayerOps.td"
 include "TGTrainingOps.td"
+include "TGAutodiffOps.td"
 
 #endif // TG_OPS_TD

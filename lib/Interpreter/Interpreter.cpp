@@ -215,6 +215,34 @@ HostTensor softmax(RankedTensorType type, const HostTensor &input, int64_t axis,
   return result;
 }
 
+/// For gather (and scatter_add, its transpose): calls fn(inputOffset,
+/// gatheredOffset) for every element of the gathered tensor of type
+/// `gatheredType` = input.shape[:axis] ++ indices.shape ++ input.shape[axis+1:].
+/// Out-of-range indices are clamped (they are undefined behaviour in tg).
+void forEachGathered(const HostTensor &input, const HostTensor &indices, int64_t axis,
+                     RankedTensorType gatheredType,
+                     function_ref<void(int64_t, int64_t)> fn) {
+  int64_t rank = input.shape().size();
+  if (axis < 0)
+    axis += rank;
+  int64_t indexRank = indices.shape().size();
+  SmallVector<int64_t> inStrides = stridesOf(input.shape());
+  SmallVector<int64_t> idxStrides = stridesOf(indices.shape());
+  forEachIndex(gatheredType.getShape(), [&](ArrayRef<int64_t> index, int64_t flat) {
+    int64_t idxOffset = 0;
+    for (int64_t d = 0; d < indexRank; ++d)
+      idxOffset += index[axis + d] * idxStrides[d];
+    int64_t row = std::clamp<int64_t>(int64_t(indices.data[idxOffset]), 0,
+                                      input.shape()[axis] - 1);
+    int64_t offset = row * inStrides[axis];
+    for (int64_t d = 0; d < axis; ++d)
+      offset += index[d] * inStrides[d];
+    for (int64_t d = axis + 1; d < rank; ++d)
+      offset += index[d - 1 + indexRank] * inStrides[d];
+    fn(offset, flat);
+  });
+}
+
 double scalarOf(Attribute attr) {
   if (auto f = dyn_cast<FloatAttr>(attr))
     return f.getValueAsDouble();
@@ -499,6 +527,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
           .Case([&](SigmoidOp) { return unary(sigmoid); })
           .Case([&](ReluOp) { return unary([](double x) { return x > 0 ? x : 0.0 * x; }); })
           .Case([&](SiluOp) { return unary([](double x) { return x * sigmoid(x); }); })
+          .Case([&](ErfOp) { return unary([](double x) { return std::erf(x); }); })
+          .Case([&](StraightThroughOp) { return operand(1); })
           .Case([&](GeluOp g) {
             GeluApproximation a = g.getApproximate();
             return unary([a](double x) { return gelu(x, a); });
@@ -559,11 +589,12 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
             HostTensor out(type);
             std::fill(out.data.begin(), out.data.end(), scalarOf(p.getValue()));
             ArrayRef<int64_t> low = p.getLow();
+            SmallVector<int64_t> interior = p.getInteriorOrZeros();
             SmallVector<int64_t> outStrides = stridesOf(type.getShape());
             forEachIndex(operand(0).shape(), [&](ArrayRef<int64_t> index, int64_t flat) {
               int64_t offset = 0;
               for (size_t d = 0; d < index.size(); ++d)
-                offset += (index[d] + low[d]) * outStrides[d];
+                offset += (low[d] + index[d] * (interior[d] + 1)) * outStrides[d];
               out.data[offset] = operand(0).data[flat];
             });
             return out;
@@ -590,26 +621,16 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
           })
           .Case([&](GatherOp g) {
             HostTensor out(type);
-            const HostTensor &in = operand(0), &indices = operand(1);
-            int64_t axis = int64_t(g.getAxis());
-            if (axis < 0)
-              axis += in.shape().size();
-            int64_t indexRank = indices.shape().size();
-            SmallVector<int64_t> inStrides = stridesOf(in.shape());
-            SmallVector<int64_t> idxStrides = stridesOf(indices.shape());
-            forEachIndex(type.getShape(), [&](ArrayRef<int64_t> index, int64_t flat) {
-              int64_t idxOffset = 0;
-              for (int64_t d = 0; d < indexRank; ++d)
-                idxOffset += index[axis + d] * idxStrides[d];
-              int64_t row = int64_t(indices.data[idxOffset]);
-              row = std::clamp<int64_t>(row, 0, in.shape()[axis] - 1);
-              int64_t offset = row * inStrides[axis];
-              for (int64_t d = 0; d < axis; ++d)
-                offset += index[d] * inStrides[d];
-              for (int64_t d = axis + 1; d < int64_t(in.shape().size()); ++d)
-                offset += index[d - 1 + indexRank] * inStrides[d];
-              out.data[flat] = in.data[offset];
-            });
+            forEachGathered(operand(0), operand(1), int64_t(g.getAxis()), type,
+                            [&](int64_t from, int64_t to) { out.data[to] = operand(0).data[from]; });
+            return out;
+          })
+          .Case([&](ScatterAddOp sc) {
+            HostTensor out = operand(0);
+            out.type = type;
+            forEachGathered(operand(0), operand(1), int64_t(sc.getAxis()),
+                            cast<RankedTensorType>(sc.getUpdates().getType()),
+                            [&](int64_t into, int64_t from) { out.data[into] += operand(2).data[from]; });
             return out;
           })
           .Case([&](OneHotOp o) {

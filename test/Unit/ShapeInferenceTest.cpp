@@ -113,9 +113,17 @@ TEST(Slice, StridedExtents) {
 
 TEST(Pad, AddsLowAndHigh) {
   std::string error;
-  EXPECT_EQ(ok(padShape({8, 3, 28, 28}, {0, 0, 1, 1}, {0, 0, 2, 1}, error), error),
+  EXPECT_EQ(ok(padShape({8, 3, 28, 28}, {0, 0, 1, 1}, {0, 0, 2, 1}, {}, error), error),
             (Shape{8, 3, 31, 30}));
-  EXPECT_FALSE(padShape({4}, {-1}, {0}, error));
+  EXPECT_FALSE(padShape({4}, {-1}, {0}, {}, error));
+}
+
+TEST(Pad, InteriorGoesBetweenNeighbours) {
+  std::string error;
+  EXPECT_EQ(ok(padShape({3, 2}, {0, 1}, {0, 0}, {1, 2}, error), error), (Shape{5, 5}));
+  EXPECT_EQ(ok(padShape({0}, {1}, {1}, {3}, error), error), (Shape{2}));
+  EXPECT_FALSE(padShape({3}, {0}, {0}, {-1}, error));
+  EXPECT_FALSE(padShape({3}, {0}, {0}, {1, 1}, error));
 }
 
 TEST(Concat, SumsTheAxisAndChecksTheRest) {

@@ -1,0 +1,285 @@
+//===- GradcheckTest.cpp - every derivative rule against finite differences -===//
+//
+// For each differentiable op and composite, a small f64 function @f is
+// differentiated by --tg-autodiff and evaluated by the reference interpreter:
+//  * reverse mode: the gradient of L = sum(f(x) * w) with random weights w
+//    against central finite differences of L;
+//  * forward mode: f's directional derivative along random tangents against
+//    central finite differences of f;
+//  * consistency: <w, J u> (forward) equals <J^T w, u> (reverse).
+// Ops whose derivative is defined rather than computed (stop_gradient,
+// straight_through, casts) give a @reference function whose true derivative
+// is the intended one. A last test fails when a tg op has neither a rule nor a
+// gradcheck case.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Interpreter/Interpreter.h"
+#include "passes/Passes.h"
+#include "tg/TGOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::tg;
+
+namespace {
+
+enum class Domain { Any, Positive };
+
+struct GradcheckCase {
+  const char *name;
+  const char *op;     // the op this case covers
+  const char *source; // func.func @f (and optionally @reference)
+  Domain domain = Domain::Any;
+  int64_t integerBound = 1;
+};
+
+std::ostream &operator<<(std::ostream &os, const GradcheckCase &c) { return os << c.name; }
+
+constexpr double kStep = 1e-6;
+constexpr double kTolerance = 1e-6;
+
+/// max |actual - expected| / max(max |expected|, 1e-6)
+double relativeError(ArrayRef<double> actual, ArrayRef<double> expected) {
+  double diff = 0, scale = 1e-6;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    diff = std::max(diff, std::fabs(actual[i] - expected[i]));
+    scale = std::max(scale, std::fabs(expected[i]));
+  }
+  return diff / scale;
+}
+
+double dot(const HostTensor &a, const HostTensor &b) {
+  double sum = 0;
+  for (int64_t i = 0; i < a.size(); ++i)
+    sum += a.data[i] * b.data[i];
+  return sum;
+}
+
+bool isFloat(Type type) {
+  return isa<FloatType>(cast<ShapedType>(type).getElementType());
+}
+
+/// Appends to `module`: @loss(args..., w) = sum(f(args) * w), @grad = its
+/// gradient w.r.t. every float argument, and @jvp = tg.jvp of @f.
+void addDerivativeFunctions(ModuleOp module) {
+  auto f = module.lookupSymbol<func::FuncOp>("f");
+  MLIRContext *context = module.getContext();
+  Location loc = f.getLoc();
+  OpBuilder builder(context);
+  builder.setInsertionPointToEnd(module.getBody());
+  FunctionType fType = f.getFunctionType();
+  auto resultType = cast<RankedTensorType>(fType.getResult(0));
+  auto scalarType = RankedTensorType::get({}, resultType.getElementType());
+
+  SmallVector<Type> lossInputs(fType.getInputs());
+  lossInputs.push_back(resultType);
+  auto loss = func::FuncOp::create(builder, loc, "loss",
+                                   builder.getFunctionType(lossInputs, scalarType));
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = loss.addEntryBlock();
+    builder.setInsertionPointToStart(block);
+    auto call = func::CallOp::create(builder, loc, f, block->getArguments().drop_back());
+    Value weighted = MulOp::create(builder, loc, call.getResult(0), block->getArguments().back());
+    SmallVector<int64_t> axes;
+    for (int64_t d = 0; d < resultType.getRank(); ++d)
+      axes.push_back(d);
+    Value sum = ReduceSumOp::create(builder, loc, weighted, axes);
+    func::ReturnOp::create(builder, loc, sum);
+  }
+
+  SmallVector<int64_t> wrt;
+  SmallVector<Type> gradTypes;
+  for (auto [i, type] : llvm::enumerate(fType.getInputs()))
+    if (isFloat(type)) {
+      wrt.push_back(i);
+      gradTypes.push_back(type);
+    }
+  auto grad = func::FuncOp::create(builder, loc, "grad",
+                                   builder.getFunctionType(lossInputs, gradTypes));
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = grad.addEntryBlock();
+    builder.setInsertionPointToStart(block);
+    auto op = GradOp::create(builder, loc, gradTypes, "loss", block->getArguments(),
+                             wrt, ArrayAttr());
+    func::ReturnOp::create(builder, loc, op.getResults());
+  }
+
+  SmallVector<Type> jvpInputs(fType.getInputs());
+  jvpInputs.append(gradTypes);
+  SmallVector<Type> jvpResults = {resultType, resultType};
+  auto jvp = func::FuncOp::create(builder, loc, "jvp",
+                                  builder.getFunctionType(jvpInputs, jvpResults));
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    Block *block = jvp.addEntryBlock();
+    builder.setInsertionPointToStart(block);
+    auto args = block->getArguments();
+    auto op = JvpOp::create(builder, loc, jvpResults, "f",
+                            args.take_front(fType.getNumInputs()),
+                            args.drop_front(fType.getNumInputs()),
+                            builder.getDenseI64ArrayAttr(wrt));
+    func::ReturnOp::create(builder, loc, op.getResults());
+  }
+}
+
+class Gradcheck : public testing::TestWithParam<GradcheckCase> {
+protected:
+  Gradcheck() {
+    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  }
+
+  HostTensor random(Type type, Domain domain, int64_t integerBound) {
+    HostTensor tensor(cast<RankedTensorType>(type));
+    std::normal_distribution<double> normal;
+    std::uniform_int_distribution<int64_t> integer(0, integerBound - 1);
+    bool floatType = isFloat(type);
+    for (double &x : tensor.data) {
+      x = floatType ? normal(rng) : double(integer(rng));
+      if (floatType && domain == Domain::Positive)
+        x = std::fabs(x) + 0.5;
+    }
+    return tensor;
+  }
+
+  MLIRContext context;
+  std::mt19937_64 rng{1234};
+};
+
+TEST_P(Gradcheck, RulesMatchFiniteDifferences) {
+  const GradcheckCase &testCase = GetParam();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
+  ASSERT_TRUE(module) << "the case does not parse";
+  addDerivativeFunctions(*module);
+  PassManager pm(&context);
+  pm.addPass(createTGAutodiff());
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-autodiff failed";
+
+  func::FuncOp f = module->lookupSymbol<func::FuncOp>("f");
+  bool hasReference = bool(module->lookupSymbol<func::FuncOp>("reference"));
+  StringRef fdFunction = hasReference ? "reference" : "f";
+  FunctionType type = f.getFunctionType();
+  Interpreter interpreter(*module);
+  auto callOne = [&](StringRef name, ArrayRef<HostTensor> args) {
+    FailureOr<std::vector<HostTensor>> results = interpreter.call(name, args);
+    EXPECT_TRUE(succeeded(results)) << "interpreting @" << name.str();
+    return succeeded(results) ? *results : std::vector<HostTensor>();
+  };
+
+  for (int trial = 0; trial < 2; ++trial) {
+    std::vector<HostTensor> args;
+    for (Type input : type.getInputs())
+      args.push_back(random(input, testCase.domain, testCase.integerBound));
+    HostTensor weights = random(type.getResult(0), Domain::Any, 1);
+
+    // Reverse mode against finite differences of L = sum(f * w).
+    std::vector<HostTensor> lossArgs = args;
+    lossArgs.push_back(weights);
+    std::vector<HostTensor> grads = callOne("grad", lossArgs);
+    ASSERT_FALSE(grads.empty());
+    auto lossAt = [&](std::vector<HostTensor> at) {
+      std::vector<HostTensor> r = callOne(fdFunction, at);
+      return r.empty() ? 0.0 : dot(r[0], weights);
+    };
+    size_t gradIndex = 0;
+    std::vector<HostTensor> tangents;
+    for (size_t a = 0; a < args.size(); ++a) {
+      if (!isFloat(args[a].type))
+        continue;
+      const HostTensor &grad = grads[gradIndex++];
+      std::vector<double> numeric(args[a].size());
+      for (int64_t i = 0; i < args[a].size(); ++i) {
+        std::vector<HostTensor> plus = args, minus = args;
+        plus[a].data[i] += kStep;
+        minus[a].data[i] -= kStep;
+        numeric[i] = (lossAt(plus) - lossAt(minus)) / (2 * kStep);
+      }
+      EXPECT_LT(relativeError(grad.data, numeric), kTolerance)
+          << "reverse mode, argument #" << a << ", trial " << trial;
+      tangents.push_back(random(args[a].type, Domain::Any, 1));
+    }
+
+    // Forward mode against finite differences along the tangents.
+    std::vector<HostTensor> jvpArgs = args;
+    jvpArgs.insert(jvpArgs.end(), tangents.begin(), tangents.end());
+    std::vector<HostTensor> jvp = callOne("jvp", jvpArgs);
+    ASSERT_EQ(jvp.size(), 2u);
+    std::vector<HostTensor> plus = args, minus = args;
+    size_t t = 0;
+    for (size_t a = 0; a < args.size(); ++a) {
+      if (!isFloat(args[a].type))
+        continue;
+      for (int64_t i = 0; i < args[a].size(); ++i) {
+        plus[a].data[i] += kStep * tangents[t].data[i];
+        minus[a].data[i] -= kStep * tangents[t].data[i];
+      }
+      ++t;
+    }
+    std::vector<HostTensor> fPlus = callOne(fdFunction, plus), fMinus = callOne(fdFunction, minus);
+    ASSERT_FALSE(fPlus.empty() || fMinus.empty());
+    std::vector<double> numeric(fPlus[0].size());
+    for (int64_t i = 0; i < fPlus[0].size(); ++i)
+      numeric[i] = (fPlus[0].data[i] - fMinus[0].data[i]) / (2 * kStep);
+    EXPECT_LT(relativeError(jvp[1].data, numeric), kTolerance)
+        << "forward mode, trial " << trial;
+
+    // <w, J u> == <J^T w, u>
+    double forward = dot(weights, jvp[1]), reverse = 0;
+    for (size_t i = 0; i < tangents.size(); ++i)
+      reverse += dot(grads[i], tangents[i]);
+    EXPECT_NEAR(forward, reverse, kTolerance * (1 + std::fabs(reverse)))
+        << "forward and reverse mode disagree, trial " << trial;
+  }
+}
+
+#include "GradcheckCases.inc"
+
+INSTANTIATE_TEST_SUITE_P(Ops, Gradcheck, testing::ValuesIn(kGradcheckCases),
+                         [](const testing::TestParamInfo<GradcheckCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+// Ops that never carry a derivative: no float operand reaches a float result.
+const char *const kWithoutDerivative[] = {
+    "tg.constant", "tg.fill",  "tg.iota",           "tg.random",
+    "tg.compare",  "tg.one_hot", "tg.train_step",   "tg.grad",
+    "tg.value_and_grad", "tg.jvp",
+};
+
+TEST(GradcheckCoverage, EveryOpHasARuleAndACase) {
+  MLIRContext context;
+  context.loadDialect<TGDialect>();
+  std::set<std::string> covered, exempt(std::begin(kWithoutDerivative),
+                                        std::end(kWithoutDerivative));
+  for (const GradcheckCase &c : kGradcheckCases)
+    covered.insert(c.op);
+  int differentiable = 0;
+  for (RegisteredOperationName name : context.getRegisteredOperations()) {
+    if (name.getDialectNamespace() != "tg")
+      continue;
+    std::string op = name.getStringRef().str();
+    if (exempt.count(op))
+      continue;
+    ++differentiable;
+    EXPECT_TRUE(name.hasInterface<DifferentiableOpInterface>() ||
+                name.hasInterface<DecomposableOpInterface>())
+        << op << " has no derivative rule: implement DifferentiableOpInterface "
+        << "(or DecomposableOpInterface for a composite)";
+    EXPECT_TRUE(covered.count(op)) << op << " has no gradcheck case";
+  }
+  EXPECT_GT(differentiable, 40);
+}
+
+} // namespace
