@@ -174,8 +174,8 @@ LogicalResult StraightThroughOp::verify() {
   double lo = cast<FloatAttr>((*clip)[0]).getValueAsDouble();
   double hi = cast<FloatAttr>((*clip)[1]).getValueAsDouble();
   if (!(lo <= hi))
-    return emitOpError() << "clip bounds must satisfy lo <= hi, got [" << lo << ", "
-                         << hi << "]";
+    return emitOpError() << "clip bounds must satisfy lo <= hi, got ["
+                         << formatNumber(lo) << ", " << formatNumber(hi) << "]";
   return success();
 }
 

@@ -44,7 +44,7 @@ def TG_GradOp : TG_DerivativeOp<"grad"> {
   let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$operands,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$wrt,
                        OptionalAttr<FlatSymbolRefArrayAttr>:$globals);
-  let results = (outs Variadic<TG_FloatTensor>:$gradients);
+  let results = (outs Variadic<AnyRankedTensor>:$gradients);
   let assemblyFormat = [{
     $callee `(` $operands `)` (`wrt` $wrt^)? (`globals` $globals^)? attr-dict `:`
     functional-type($operands, results)
@@ -65,7 +65,7 @@ def TG_ValueAndGradOp : TG_DerivativeOp<"value_and_grad"> {
   let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$operands,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{}">:$wrt,
                        OptionalAttr<FlatSymbolRefArrayAttr>:$globals);
-  let results = (outs TG_FloatScalar:$value, Variadic<TG_FloatTensor>:$gradients);
+  let results = (outs TG_FloatScalar:$value, Variadic<AnyRankedTensor>:$gradients);
   let assemblyFormat = [{
     $callee `(` $operands `)` (`wrt` $wrt^)? (`globals` $globals^)? attr-dict `:`
     functional-type($operands, results)

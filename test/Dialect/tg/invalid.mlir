@@ -497,7 +497,7 @@ func.func @pad_value_not_a_number(%x: tensor<4xf32>) {
 // -----
 
 func.func @pad_entries(%x: tensor<4x4xf32>) {
-  // expected-error @+1 {{'tg.pad' op low and high need one entry per dimension (2)}}
+  // expected-error @+1 {{'tg.pad' op low, high and interior need one entry per dimension (2)}}
   %0 = tg.pad %x low [1] high [1, 1] value 0.0 : tensor<4x4xf32> -> tensor<6x6xf32>
   return
 }
@@ -656,6 +656,38 @@ func.func @log_softmax_of_scalar(%x: tensor<f32>) {
   // expected-error @+1 {{'tg.log_softmax' op axis -1 is out of range for rank 0 (expected in [0, 0))}}
   %0 = tg.log_softmax %x : tensor<f32>
   return
+}
+
+// -----
+
+func.func @pad_negative_interior(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.pad' op padding of dimension 0 must be non-negative}}
+  %0 = tg.pad %x low [0] high [0] interior [-1] value 0.0 : tensor<4xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @scatter_add_updates_element_type(%x: tensor<5x2xf32>, %i: tensor<3xi32>, %u: tensor<3x2xf64>) -> tensor<5x2xf32> {
+  // expected-error @+1 {{'tg.scatter_add' op updates have element type 'f64' but the input has 'f32'}}
+  %0 = tg.scatter_add %x[%i], %u axis 0 : tensor<5x2xf32>, tensor<3xi32>, tensor<3x2xf64>
+  return %0 : tensor<5x2xf32>
+}
+
+// -----
+
+func.func @scatter_add_updates_shape(%x: tensor<5x2xf32>, %i: tensor<3xi32>, %u: tensor<4x2xf32>) -> tensor<5x2xf32> {
+  // expected-error @+1 {{'tg.scatter_add' op updates are [4, 2] but gathering the input at these indices gives [3, 2]}}
+  %0 = tg.scatter_add %x[%i], %u axis 0 : tensor<5x2xf32>, tensor<3xi32>, tensor<4x2xf32>
+  return %0 : tensor<5x2xf32>
+}
+
+// -----
+
+func.func @scatter_add_axis(%x: tensor<5x2xf32>, %i: tensor<3xi32>, %u: tensor<3x2xf32>) -> tensor<5x2xf32> {
+  // expected-error @+1 {{'tg.scatter_add' op axis 2 is out of range for rank 2 (expected in [-2, 2))}}
+  %0 = tg.scatter_add %x[%i], %u axis 2 : tensor<5x2xf32>, tensor<3xi32>, tensor<3x2xf32>
+  return %0 : tensor<5x2xf32>
 }
 
 // -----
@@ -1558,3 +1590,183 @@ ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
 
 // expected-error@+1 {{expected attribute value}}
 tg.train_step @step loss @loss params [@w,] optimizer #tg.sgd<lr = 0.1>
+
+// -----
+
+//===--- Automatic differentiation ---===//
+
+func.func @f(%x: tensor<4xf32>, %y: tensor<4xi32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @wrt_integer(%x: tensor<4xf32>, %y: tensor<4xi32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'tg.grad' op cannot differentiate with respect to argument #1 of type 'tensor<4xi32>': only float tensors have gradients}}
+  %g = tg.grad @f(%x, %y) wrt [1] : (tensor<4xf32>, tensor<4xi32>) -> tensor<4xi32>
+  return %g : tensor<4xi32>
+}
+
+// -----
+
+func.func @missing_callee(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.grad' op @nowhere is not a func.func in this module}}
+  %g = tg.grad @nowhere(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @operand_types(%x: tensor<3xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{'tg.grad' op operand types do not match the arguments of @f: expected ('tensor<4xf32>')}}
+  %g = tg.grad @f(%x) wrt [0] : (tensor<3xf32>) -> tensor<3xf32>
+  return %g : tensor<3xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @non_scalar(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.grad' op @f must return one scalar float tensor (such as tensor<f32>) to have a gradient}}
+  %g = tg.grad @f(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @value_type(%x: tensor<4xf32>) -> tensor<f64> {
+  // expected-error @+1 {{'tg.value_and_grad' op value type 'tensor<f64>' differs from the function's result type 'tensor<f32>'}}
+  %v, %g = tg.value_and_grad @f(%x) wrt [0] : (tensor<4xf32>) -> (tensor<f64>, tensor<4xf32>)
+  return %v : tensor<f64>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @wrt_out_of_range(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.grad' op wrt position 1 is out of range: @f has 1 arguments}}
+  %g = tg.grad @f(%x) wrt [1] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @wrt_twice(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  // expected-error @+1 {{'tg.grad' op wrt position 0 is listed twice}}
+  %g:2 = tg.grad @f(%x) wrt [0, 0] : (tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %g#0, %g#1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @missing_global(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.grad' op global @w is not an ml_program.global in this module}}
+  %g = tg.grad @f(%x) globals [@w] : (tensor<4xf32>) -> tensor<4xf32>
+  return %g : tensor<4xf32>
+}
+
+// -----
+
+ml_program.global private mutable @steps(dense<0> : tensor<i64>) : tensor<i64>
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @integer_global(%x: tensor<4xf32>) -> tensor<i64> {
+  // expected-error @+1 {{'tg.grad' op cannot differentiate with respect to global @steps of type 'tensor<i64>': only float tensors have gradients}}
+  %g = tg.grad @f(%x) globals [@steps] : (tensor<4xf32>) -> tensor<i64>
+  return %g : tensor<i64>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @nothing(%x: tensor<4xf32>) -> tensor<f32> {
+  // expected-error @+1 {{'tg.value_and_grad' op differentiates with respect to nothing: list arguments in `wrt` or globals in `globals`}}
+  %v = tg.value_and_grad @f(%x) : (tensor<4xf32>) -> tensor<f32>
+  return %v : tensor<f32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
+  %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @gradient_types(%x: tensor<4xf32>) -> tensor<4xf64> {
+  // expected-error @+1 {{'tg.grad' op gradient types must match what they differentiate: ('tensor<4xf32>')}}
+  %g = tg.grad @f(%x) wrt [0] : (tensor<4xf32>) -> tensor<4xf64>
+  return %g : tensor<4xf64>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @tangent_types(%x: tensor<4xf32>, %t: tensor<3xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument, with its type: ('tensor<4xf32>')}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) : (tensor<4xf32>, tensor<3xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dy : tensor<4xf32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<4xi32> {
+  %i = tg.cast %x : tensor<4xf32> to tensor<4xi32>
+  return %i : tensor<4xi32>
+}
+func.func @integer_result(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xi32> {
+  // expected-error @+1 {{'tg.jvp' op cannot take the derivative of a result of type 'tensor<4xi32>': only float tensors have tangents}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xi32>, tensor<4xi32>)
+  return %dy : tensor<4xi32>
+}
+
+// -----
+
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @jvp_results(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op results must be the function's results, then one tangent per result: ('tensor<4xf32>', 'tensor<4xf32>')}}
+  %y = tg.jvp @f(%x) tangents(%t) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_arity(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.straight_through' op clip needs two bounds [lo, hi], got 3}}
+  %y = tg.straight_through %x, %x clip [-1.0, 0.0, 1.0] : tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @clip_order(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.straight_through' op clip bounds must satisfy lo <= hi, got [1, -1]}}
+  %y = tg.straight_through %x, %x clip [1.0, -1.0] : tensor<4xf32>
+  return %y : tensor<4xf32>
+}

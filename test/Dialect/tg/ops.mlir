@@ -571,3 +571,45 @@ module {
   // CHECK: tg.train_step @with_attrs loss @loss optimizer #tg.sgd<lr = 0.01> {note = "kept"}
   tg.train_step @with_attrs loss @loss optimizer #tg.sgd<lr = 0.01> {note = "kept"}
 }
+
+// -----
+
+//===--- Derivative ops and the core ops derivatives use ---===//
+
+// CHECK-LABEL: func.func @derivative_core_ops
+func.func @derivative_core_ops(%x: tensor<3x2xf32>, %i: tensor<4xi32>, %u: tensor<4x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>, tensor<5x5xf32>) {
+  // CHECK: tg.erf %{{.*}} : tensor<3x2xf32>
+  %e = tg.erf %x : tensor<3x2xf32>
+  // CHECK: tg.scatter_add %{{.*}}[%{{.*}}], %{{.*}} axis 0 : tensor<3x2xf32>, tensor<4xi32>, tensor<4x2xf32>
+  %s = tg.scatter_add %x[%i], %u axis 0 : tensor<3x2xf32>, tensor<4xi32>, tensor<4x2xf32>
+  // CHECK: tg.pad %{{.*}} low [0, 1] high [0, 1] interior [1, 1] value 0.0 : tensor<3x2xf32> -> tensor<5x5xf32>
+  %p = tg.pad %x low [0, 1] high [0, 1] interior [1, 1] value 0.0 : tensor<3x2xf32> -> tensor<5x5xf32>
+  return %e, %s, %p : tensor<3x2xf32>, tensor<3x2xf32>, tensor<5x5xf32>
+}
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<3x2xf32>
+
+func.func @loss(%x: tensor<3x2xf32>, %labels: tensor<3xi32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<3x2xf32>
+  %y = tg.mul %x, %w : tensor<3x2xf32>
+  %l = tg.softmax_cross_entropy %y, %labels : tensor<3x2xf32>, tensor<3xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+func.func @square(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  %y = tg.mul %x, %x : tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+
+// CHECK-LABEL: func.func @derivatives
+func.func @derivatives(%x: tensor<3x2xf32>, %labels: tensor<3xi32>) -> (tensor<3x2xf32>, tensor<f32>, tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>) {
+  // CHECK: tg.grad @loss(%{{.*}}, %{{.*}}) wrt [0] globals [@w] : (tensor<3x2xf32>, tensor<3xi32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
+  %gx, %gw = tg.grad @loss(%x, %labels) wrt [0] globals [@w] : (tensor<3x2xf32>, tensor<3xi32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
+  // CHECK: tg.value_and_grad @loss(%{{.*}}, %{{.*}}) globals [@w] : (tensor<3x2xf32>, tensor<3xi32>) -> (tensor<f32>, tensor<3x2xf32>)
+  %l, %gw2 = tg.value_and_grad @loss(%x, %labels) globals [@w] : (tensor<3x2xf32>, tensor<3xi32>) -> (tensor<f32>, tensor<3x2xf32>)
+  // CHECK: tg.jvp @square(%{{.*}}) tangents(%{{.*}}) : (tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
+  %y, %dy = tg.jvp @square(%x) tangents(%x) : (tensor<3x2xf32>, tensor<3x2xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>)
+  // CHECK: tg.straight_through %{{.*}}, %{{.*}} clip [-1.000000e+00, 1.000000e+00] : tensor<3x2xf32>
+  %q = tg.straight_through %x, %y clip [-1.0, 1.0] : tensor<3x2xf32>
+  return %gx, %l, %gw2, %dy, %q : tensor<3x2xf32>, tensor<f32>, tensor<3x2xf32>, tensor<3x2xf32>, tensor<3x2xf32>
+}
