@@ -21,7 +21,13 @@
 #include "tg/TGOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
@@ -43,12 +49,48 @@ bool isFloatTensor(Value value) {
   return type && isa<FloatType>(type.getElementType());
 }
 
+/// Float tensors and float scalars: what can carry a derivative. Scalars
+/// only appear when a program leaves tg (tensor.extract, arith), where they
+/// make differentiation stop with a "no derivative rule" error instead of
+/// silently dropping the path.
+bool isFloatValue(Value value) {
+  return isa<FloatType>(getElementTypeOrSelf(value.getType()));
+}
+
 bool isDerivativeOp(Operation *op) { return isa<GradOp, ValueAndGradOp, JvpOp>(op); }
 
-/// Inlines every func.call in `func` (transitively). Fails on recursion.
+/// Fails at the first call that closes a cycle in the call graph below
+/// `func` (`onStack` holds the functions on the current path).
+LogicalResult checkNoRecursion(func::FuncOp func, SymbolTableCollection &symbolTable,
+                               llvm::SmallPtrSetImpl<Operation *> &onStack,
+                               llvm::SmallPtrSetImpl<Operation *> &done) {
+  if (done.contains(func))
+    return success();
+  onStack.insert(func);
+  WalkResult result = func.walk([&](func::CallOp call) {
+    auto callee = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
+    if (!callee)
+      return WalkResult::advance();
+    if (onStack.contains(callee)) {
+      call.emitError("cannot differentiate through recursive calls");
+      return WalkResult::interrupt();
+    }
+    return failed(checkNoRecursion(callee, symbolTable, onStack, done))
+               ? WalkResult::interrupt()
+               : WalkResult::advance();
+  });
+  onStack.erase(func);
+  done.insert(func);
+  return failure(result.wasInterrupted());
+}
+
+/// Inlines every func.call in `func` (transitively); the call graph below it
+/// must be acyclic.
 LogicalResult inlineCalls(func::FuncOp func, SymbolTableCollection &symbolTable) {
-  constexpr int kMaxInlinedCalls = 100000;
-  for (int inlined = 0;; ++inlined) {
+  llvm::SmallPtrSet<Operation *, 8> onStack, done;
+  if (failed(checkNoRecursion(func, symbolTable, onStack, done)))
+    return failure();
+  while (true) {
     func::CallOp call;
     func.walk([&](func::CallOp c) {
       call = c;
@@ -56,8 +98,6 @@ LogicalResult inlineCalls(func::FuncOp func, SymbolTableCollection &symbolTable)
     });
     if (!call)
       return success();
-    if (inlined == kMaxInlinedCalls)
-      return call.emitError("cannot differentiate through recursive calls");
     auto callee = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(call, call.getCalleeAttr());
     if (!callee || callee.isExternal())
       return call.emitError() << "cannot differentiate through a call to "
@@ -78,6 +118,28 @@ LogicalResult inlineCalls(func::FuncOp func, SymbolTableCollection &symbolTable)
   }
 }
 
+/// Autodiff builds zeros and tapes of known size: every tensor in the
+/// function must have a static shape.
+LogicalResult checkStaticShapes(func::FuncOp func) {
+  auto check = [](Value value, Location loc) -> LogicalResult {
+    auto type = dyn_cast<RankedTensorType>(value.getType());
+    if (!type || type.hasStaticShape())
+      return success();
+    return emitError(loc) << "cannot differentiate a value of type " << type
+                          << ": automatic differentiation needs static shapes";
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (failed(check(arg, func.getLoc())))
+      return failure();
+  WalkResult result = func.walk([&](Operation *op) {
+    for (Value r : op->getResults())
+      if (failed(check(r, op->getLoc())))
+        return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 /// Replaces composite ops that have no derivative rule of their own by their
 /// decomposition into core ops.
 LogicalResult decomposeWithoutRules(func::FuncOp func) {
@@ -90,18 +152,11 @@ LogicalResult decomposeWithoutRules(func::FuncOp func) {
     OpBuilder builder(op);
     SmallVector<Value> replacements = op.decompose(builder);
     if (replacements.size() != op->getNumResults())
-      return op->emitError("could not be decomposed for differentiation");
+      return op->emitOpError("could not be decomposed for differentiation");
     op->replaceAllUsesWith(replacements);
     op->erase();
   }
   return success();
-}
-
-/// Erases ops without uses or side effects, last first.
-void eraseDeadOps(Block &block) {
-  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block)))
-    if (op.use_empty() && isMemoryEffectFree(&op) && !op.hasTrait<OpTrait::IsTerminator>())
-      op.erase();
 }
 
 /// Copies `callee` to a new private function `name` of type `type`, ready to
@@ -120,7 +175,8 @@ FailureOr<func::FuncOp> cloneForDifferentiation(func::FuncOp callee, StringRef n
   SymbolTable &table = symbolTable.getSymbolTable(module);
   clone.setSymName(name);
   table.insert(clone);
-  if (failed(inlineCalls(clone, symbolTable)) || failed(decomposeWithoutRules(clone))) {
+  if (failed(inlineCalls(clone, symbolTable)) || failed(checkStaticShapes(clone)) ||
+      failed(decomposeWithoutRules(clone))) {
     clone.erase();
     return failure();
   }
@@ -136,10 +192,169 @@ std::string uniqueName(ModuleOp module, StringRef base) {
 }
 
 //===----------------------------------------------------------------------===//
+// Loops
+//===----------------------------------------------------------------------===//
+
+/// Values defined outside `loop` that its body uses.
+SmallVector<Value> capturedValues(scf::ForOp loop) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(loop.getRegion(), captured);
+  return captured.takeVector();
+}
+
+/// The values an op reads: its operands and what its regions capture.
+SmallVector<Value> inputsOf(Operation &op) {
+  SmallVector<Value> inputs(op.getOperands());
+  llvm::SetVector<Value> captured;
+  for (Region &region : op.getRegions())
+    getUsedValuesDefinedAbove(region, captured);
+  llvm::append_range(inputs, captured);
+  return inputs;
+}
+
+/// The trip count of a loop with constant bounds.
+FailureOr<int64_t> staticTripCount(scf::ForOp loop) {
+  std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+  std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+  std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+  if (!lb || !ub || !step || *step <= 0)
+    return loop.emitError("cannot differentiate a loop whose bounds and step "
+                          "are not constants");
+  return std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step);
+}
+
+bool isStaticTensor(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  return type && type.hasStaticShape();
+}
+
+/// The iteration number (0, 1, ...) of induction variable `iv`.
+Value iterationIndex(OpBuilder &builder, Location loc, scf::ForOp loop, Value iv) {
+  Value offset = arith::SubIOp::create(builder, loc, iv, loop.getLowerBound());
+  return arith::DivUIOp::create(builder, loc, offset, loop.getStep());
+}
+
+/// A forward loop rewritten to record, per iteration, every tensor value of
+/// its body (iteration arguments and op results) into a tape of shape
+/// [trip count, ...]; the backward loop reads forward values from it instead
+/// of recomputing them.
+struct TapedLoop {
+  scf::ForOp loop;
+  int64_t tripCount;
+  SmallVector<Operation *> bodyOps;       // the original ops, cloned
+  llvm::DenseMap<Value, Value> tapeOf;    // body value -> its tape (a loop result)
+};
+
+FailureOr<TapedLoop> recordTape(scf::ForOp loop) {
+  FailureOr<int64_t> tripCount = staticTripCount(loop);
+  if (failed(tripCount))
+    return failure();
+  Block *body = loop.getBody();
+  SmallVector<Value> taped;
+  for (Value arg : loop.getRegionIterArgs())
+    if (isStaticTensor(arg))
+      taped.push_back(arg);
+  for (Operation &op : body->without_terminator()) {
+    if (op.getNumRegions() != 0)
+      return op.emitError("cannot differentiate nested regions inside a loop body");
+    for (Value r : op.getResults())
+      if (isStaticTensor(r))
+        taped.push_back(r);
+  }
+
+  Location loc = loop.getLoc();
+  OpBuilder builder(loop);
+  SmallVector<Value> inits(loop.getInitArgs());
+  for (Value v : taped) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape = {*tripCount};
+    llvm::append_range(shape, type.getShape());
+    inits.push_back(splat(builder, loc, RankedTensorType::get(shape, type.getElementType()), 0.0));
+  }
+  auto taping = scf::ForOp::create(builder, loc, loop.getLowerBound(),
+                                   loop.getUpperBound(), loop.getStep(), inits);
+  Block *newBody = taping.getBody();
+  if (!newBody->empty())
+    newBody->getTerminator()->erase();
+  IRMapping mapping;
+  mapping.map(loop.getInductionVar(), taping.getInductionVar());
+  unsigned numCarried = loop.getNumRegionIterArgs();
+  mapping.map(loop.getRegionIterArgs(),
+              taping.getRegionIterArgs().take_front(numCarried));
+  builder.setInsertionPointToEnd(newBody);
+  TapedLoop result;
+  result.loop = taping;
+  result.tripCount = *tripCount;
+  for (Operation &op : body->without_terminator())
+    result.bodyOps.push_back(builder.clone(op, mapping));
+
+  Value index = iterationIndex(builder, loc, taping, taping.getInductionVar());
+  SmallVector<Value> yields;
+  for (Value v : body->getTerminator()->getOperands())
+    yields.push_back(mapping.lookupOrDefault(v));
+  for (auto [i, v] : llvm::enumerate(taped)) {
+    Value tape = taping.getRegionIterArgs()[numCarried + i];
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offsets(type.getRank() + 1, builder.getIndexAttr(0));
+    offsets[0] = index;
+    SmallVector<OpFoldResult> sizes = {builder.getIndexAttr(1)};
+    for (int64_t d : type.getShape())
+      sizes.push_back(builder.getIndexAttr(d));
+    SmallVector<OpFoldResult> strides(type.getRank() + 1, builder.getIndexAttr(1));
+    yields.push_back(tensor::InsertSliceOp::create(builder, loc, mapping.lookup(v), tape,
+                                                   offsets, sizes, strides));
+    result.tapeOf[mapping.lookup(v)] = taping.getResult(numCarried + i);
+  }
+  scf::YieldOp::create(builder, loc, yields);
+  loop.replaceAllUsesWith(taping.getResults().take_front(numCarried));
+  loop.erase();
+  return result;
+}
+
+/// Reads iteration `index` of `tape` ([n, ...] -> [...]).
+Value readTape(OpBuilder &builder, Location loc, Value tape, Value index) {
+  auto tapeType = cast<RankedTensorType>(tape.getType());
+  auto type = RankedTensorType::get(tapeType.getShape().drop_front(),
+                                    tapeType.getElementType());
+  SmallVector<OpFoldResult> offsets(tapeType.getRank(), builder.getIndexAttr(0));
+  offsets[0] = index;
+  SmallVector<OpFoldResult> sizes = {builder.getIndexAttr(1)};
+  for (int64_t d : type.getShape())
+    sizes.push_back(builder.getIndexAttr(d));
+  SmallVector<OpFoldResult> strides(tapeType.getRank(), builder.getIndexAttr(1));
+  return tensor::ExtractSliceOp::create(builder, loc, type, tape, offsets, sizes, strides);
+}
+
+Value indexConstant(OpBuilder &builder, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(builder, loc, value);
+}
+
+/// Erases ops without uses or side effects in `block` and nested blocks.
+void eraseDeadOps(Block &block) {
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(block))) {
+    for (Region &region : op.getRegions())
+      for (Block &nested : region)
+        eraseDeadOps(nested);
+    if (op.use_empty() && isMemoryEffectFree(&op) &&
+        !op.hasTrait<OpTrait::IsTerminator>())
+      op.erase();
+  }
+}
+
+/// The "no derivative rule" diagnostic, with a note at the derivative op.
+LogicalResult noRule(Operation *inner, Operation *derivativeOp) {
+  InFlightDiagnostic diag = inner->emitError()
+                            << "cannot differentiate through '" << inner->getName()
+                            << "': it has no derivative rule";
+  diag.attachNote(derivativeOp->getLoc()) << "differentiated here";
+  return diag;
+}
+
+//===----------------------------------------------------------------------===//
 // Reverse mode
 //===----------------------------------------------------------------------===//
 
-/// Cotangents accumulated during the backward sweep.
+/// Cotangents accumulated during a backward sweep (fan-out adds).
 class Cotangents {
 public:
   explicit Cotangents(OpBuilder &builder) : builder(builder) {}
@@ -160,21 +375,172 @@ llvm::DenseSet<Value> findActiveValues(Block &block, ArrayRef<Value> seeds,
                                        Value result) {
   llvm::DenseSet<Value> varied(seeds.begin(), seeds.end());
   for (Operation &op : block) {
-    if (llvm::any_of(op.getOperands(), [&](Value v) { return varied.contains(v); }))
+    if (llvm::any_of(inputsOf(op), [&](Value v) { return varied.contains(v); }))
       for (Value r : op.getResults())
-        if (isFloatTensor(r))
+        if (isFloatValue(r))
           varied.insert(r);
   }
   llvm::DenseSet<Value> useful{result};
   for (Operation &op : llvm::reverse(block))
     if (llvm::any_of(op.getResults(), [&](Value v) { return useful.contains(v); }))
-      for (Value operand : op.getOperands())
-        useful.insert(operand);
+      for (Value input : inputsOf(op))
+        useful.insert(input);
   llvm::DenseSet<Value> active;
   for (Value v : varied)
-    if (useful.contains(v) && isFloatTensor(v))
+    if (useful.contains(v))
       active.insert(v);
   return active;
+}
+
+/// Applies `op`'s vjp rule to `resultCotangents` and adds the operand
+/// cotangents into `cotangents` (for operands `wanted` accepts).
+LogicalResult backpropagate(Operation *op, ArrayRef<Value> resultCotangents,
+                            OpBuilder &builder, Cotangents &cotangents,
+                            function_ref<bool(Value)> wanted,
+                            Operation *derivativeOp) {
+  auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
+  if (!differentiable)
+    return noRule(op, derivativeOp);
+  SmallVector<Value> operandCotangents = differentiable.vjp(builder, resultCotangents);
+  for (auto [operand, ct] : llvm::zip(op->getOperands(), operandCotangents))
+    if (ct && wanted(operand))
+      cotangents.accumulate(operand, ct, op->getLoc());
+  return success();
+}
+
+/// Backpropagates through a taped loop: a loop over the iterations in
+/// reverse whose body applies each body op's vjp rule to forward values read
+/// from the tape. It carries the cotangents of the iteration arguments and
+/// accumulates those of the values the body captures.
+LogicalResult backpropagateLoop(TapedLoop &taped, OpBuilder &builder,
+                                Cotangents &cotangents,
+                                const llvm::DenseSet<Value> &active,
+                                Operation *derivativeOp) {
+  scf::ForOp loop = taped.loop;
+  Location loc = loop.getLoc();
+  unsigned numCarried = loop.getNumRegionIterArgs() - taped.tapeOf.size();
+  SmallVector<unsigned> carried; // positions of float iteration arguments
+  SmallVector<Value> inits;
+  for (unsigned i = 0; i < numCarried; ++i) {
+    Value result = loop.getResult(i);
+    if (!isFloatTensor(result))
+      continue;
+    carried.push_back(i);
+    Value ct = cotangents.get(result);
+    inits.push_back(ct ? ct : splat(builder, loc, result.getType(), 0.0));
+  }
+  SmallVector<Value> captured;
+  for (Value v : capturedValues(loop))
+    if (active.contains(v)) {
+      captured.push_back(v);
+      inits.push_back(splat(builder, loc, v.getType(), 0.0));
+    }
+
+  Value zero = indexConstant(builder, loc, 0);
+  Value one = indexConstant(builder, loc, 1);
+  Value count = indexConstant(builder, loc, taped.tripCount);
+  auto backward = scf::ForOp::create(builder, loc, zero, count, one, inits);
+  Block *body = backward.getBody();
+  if (!body->empty())
+    body->getTerminator()->erase();
+  OpBuilder inner = OpBuilder::atBlockEnd(body);
+
+  // Iteration k = n - 1 - j of the forward loop, and its forward values.
+  Value last = indexConstant(inner, loc, taped.tripCount - 1);
+  Value k = arith::SubIOp::create(inner, loc, last, backward.getInductionVar());
+  IRMapping forward;
+  Value iv = arith::AddIOp::create(
+      inner, loc, loop.getLowerBound(),
+      arith::MulIOp::create(inner, loc, k, loop.getStep()));
+  forward.map(loop.getInductionVar(), iv);
+  for (auto [value, tape] : taped.tapeOf)
+    forward.map(value, readTape(inner, loc, tape, k));
+  // Index arithmetic and other untaped scalars are recomputed.
+  for (Operation *op : taped.bodyOps)
+    if (llvm::none_of(op->getResults(), [&](Value r) { return taped.tapeOf.count(r); }))
+      inner.clone(*op, forward);
+
+  Cotangents local(inner);
+  Operation *yield = loop.getBody()->getTerminator();
+  for (auto [j, i] : llvm::enumerate(carried))
+    local.accumulate(yield->getOperand(i), backward.getRegionIterArgs()[j], loc);
+
+  // Body values that depend on the carried state or an active captured value.
+  llvm::DenseSet<Value> varied(captured.begin(), captured.end());
+  for (unsigned i : carried)
+    varied.insert(loop.getRegionIterArgs()[i]);
+  for (Operation *op : taped.bodyOps)
+    if (llvm::any_of(op->getOperands(), [&](Value v) { return varied.contains(v); }))
+      for (Value r : op->getResults())
+        if (isFloatTensor(r))
+          varied.insert(r);
+
+  for (Operation *op : llvm::reverse(taped.bodyOps)) {
+    SmallVector<Value> resultCotangents;
+    bool any = false;
+    for (Value r : op->getResults()) {
+      resultCotangents.push_back(varied.contains(r) ? local.get(r) : Value());
+      any |= bool(resultCotangents.back());
+    }
+    if (!any)
+      continue;
+    // The rule runs on a copy of the op whose operands are this iteration's
+    // forward values; the copy's results are then redirected to the taped
+    // ones, so nothing is recomputed.
+    IRMapping scratch = forward; // cloning maps results: keep `forward` intact
+    Operation *copy = inner.clone(*op, scratch);
+    auto differentiable = dyn_cast<DifferentiableOpInterface>(copy);
+    if (!differentiable) {
+      copy->erase();
+      return noRule(op, derivativeOp);
+    }
+    SmallVector<Value> operandCotangents = differentiable.vjp(inner, resultCotangents);
+    for (auto [r, c] : llvm::zip(op->getResults(), copy->getResults()))
+      c.replaceAllUsesWith(forward.lookupOrDefault(r));
+    copy->erase();
+    for (auto [operand, ct] : llvm::zip(op->getOperands(), operandCotangents))
+      if (ct && varied.contains(operand))
+        local.accumulate(operand, ct, op->getLoc());
+  }
+
+  SmallVector<Value> yields;
+  for (unsigned i : carried) {
+    Value arg = loop.getRegionIterArgs()[i];
+    Value ct = local.get(arg);
+    yields.push_back(ct ? ct : splat(inner, loc, arg.getType(), 0.0));
+  }
+  for (auto [c, v] : llvm::enumerate(captured)) {
+    Value sum = backward.getRegionIterArgs()[carried.size() + c];
+    if (Value ct = local.get(v))
+      sum = AddOp::create(inner, loc, sum, ct);
+    yields.push_back(sum);
+  }
+  scf::YieldOp::create(inner, loc, yields);
+
+  for (auto [j, i] : llvm::enumerate(carried))
+    if (active.contains(loop.getInitArgs()[i]))
+      cotangents.accumulate(loop.getInitArgs()[i], backward.getResult(j), loc);
+  for (auto [c, v] : llvm::enumerate(captured))
+    cotangents.accumulate(v, backward.getResult(carried.size() + c), loc);
+  return success();
+}
+
+/// Stops recording tapes that no backward rule reads: their slot becomes a
+/// pass-through, which scf.for's canonicalization then removes.
+LogicalResult pruneUnusedTapes(func::FuncOp func,
+                               llvm::DenseMap<Operation *, TapedLoop> &tapes) {
+  for (auto &[op, taped] : tapes) {
+    scf::ForOp loop = taped.loop;
+    unsigned numCarried = loop.getNumRegionIterArgs() - taped.tapeOf.size();
+    Operation *yield = loop.getBody()->getTerminator();
+    for (unsigned i = numCarried; i < loop.getNumRegionIterArgs(); ++i)
+      if (loop.getResult(i).use_empty())
+        yield->setOperand(i, loop.getRegionIterArgs()[i]);
+  }
+  RewritePatternSet patterns(func.getContext());
+  scf::ForOp::getCanonicalizationPatterns(patterns, func.getContext());
+  tensor::InsertSliceOp::getCanonicalizationPatterns(patterns, func.getContext());
+  return applyPatternsGreedily(func, std::move(patterns));
 }
 
 /// Builds the reverse-mode function of a tg.grad or tg.value_and_grad:
@@ -190,6 +556,10 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
   if (failed(cloned))
     return failure();
   func::FuncOp func = *cloned;
+  auto fail = [&]() {
+    func.erase();
+    return failure();
+  };
   Block &block = func.getBody().front();
   Operation *terminator = block.getTerminator();
   Value result = terminator->getOperand(0);
@@ -200,7 +570,7 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
     seeds.push_back(block.getArgument(position));
   llvm::StringMap<SmallVector<Value>> globalLoads;
   llvm::StringSet<> wanted;
-  for (auto ref : op.getGlobalRefs())
+  for (FlatSymbolRefAttr ref : op.getGlobalRefs())
     wanted.insert(ref.getValue());
   block.walk([&](ml_program::GlobalLoadOp load) {
     StringRef name = load.getGlobal().getLeafReference();
@@ -211,6 +581,23 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
   });
   llvm::DenseSet<Value> active = findActiveValues(block, seeds, result);
 
+  // Loops on the active path record their forward values first.
+  llvm::DenseMap<Operation *, TapedLoop> tapes;
+  SmallVector<scf::ForOp> loops;
+  for (auto loop : block.getOps<scf::ForOp>())
+    if (llvm::any_of(loop.getResults(), [&](Value r) { return active.contains(r); }))
+      loops.push_back(loop);
+  for (scf::ForOp loop : loops) {
+    FailureOr<TapedLoop> taped = recordTape(loop);
+    if (failed(taped))
+      return fail();
+    // The taped loop's results replace the original's in the active set.
+    for (Value r : taped->loop.getResults())
+      if (isFloatTensor(r))
+        active.insert(r);
+    tapes[taped->loop] = std::move(*taped);
+  }
+
   OpBuilder builder(terminator);
   Location loc = op.getLoc();
   Cotangents cotangents(builder);
@@ -220,29 +607,23 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
   SmallVector<Operation *> forward;
   for (Operation &inner : block.without_terminator())
     forward.push_back(&inner);
+  auto isActive = [&](Value v) { return active.contains(v); };
   for (Operation *inner : llvm::reverse(forward)) {
     SmallVector<Value> resultCotangents;
     bool any = false;
     for (Value r : inner->getResults()) {
-      Value ct = active.contains(r) ? cotangents.get(r) : Value();
-      resultCotangents.push_back(ct);
-      any |= bool(ct);
+      resultCotangents.push_back(active.contains(r) ? cotangents.get(r) : Value());
+      any |= bool(resultCotangents.back());
     }
     if (!any || isa<ml_program::GlobalLoadOp>(inner))
       continue;
-    auto differentiable = dyn_cast<DifferentiableOpInterface>(inner);
-    if (!differentiable) {
-      InFlightDiagnostic diag = inner->emitError()
-                                << "cannot differentiate through '"
-                                << inner->getName() << "': it has no derivative rule";
-      diag.attachNote(op.getLoc()) << "differentiated here";
-      func.erase();
-      return failure();
-    }
-    SmallVector<Value> operandCotangents = differentiable.vjp(builder, resultCotangents);
-    for (auto [operand, ct] : llvm::zip(inner->getOperands(), operandCotangents))
-      if (ct && active.contains(operand))
-        cotangents.accumulate(operand, ct, inner->getLoc());
+    auto taped = tapes.find(inner);
+    LogicalResult done =
+        taped != tapes.end()
+            ? backpropagateLoop(taped->second, builder, cotangents, active, op)
+            : backpropagate(inner, resultCotangents, builder, cotangents, isActive, op);
+    if (failed(done))
+      return fail();
   }
 
   // The gradient of a global sums the cotangents of all its loads.
@@ -254,7 +635,7 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
     Value grad = cotangents.get(arg);
     results.push_back(grad ? grad : splat(builder, loc, arg.getType(), 0.0));
   }
-  for (auto ref : op.getGlobalRefs()) {
+  for (FlatSymbolRefAttr ref : op.getGlobalRefs()) {
     Value grad;
     for (Value load : globalLoads.lookup(ref.getValue()))
       if (Value ct = cotangents.get(load))
@@ -268,6 +649,8 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
   func::ReturnOp::create(builder, terminator->getLoc(), results);
   terminator->erase();
   eraseDeadOps(block);
+  if (!tapes.empty() && failed(pruneUnusedTapes(func, tapes)))
+    return fail();
   func.setFunctionType(builder.getFunctionType(block.getArgumentTypes(),
                                                TypeRange(ValueRange(results))));
   return func;
@@ -276,6 +659,83 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
 //===----------------------------------------------------------------------===//
 // Forward mode
 //===----------------------------------------------------------------------===//
+
+/// Applies `op`'s jvp rule after it and records the result tangents.
+LogicalResult pushForward(Operation *op, OpBuilder &builder,
+                          llvm::DenseMap<Value, Value> &tangents,
+                          Operation *derivativeOp) {
+  bool any = llvm::any_of(inputsOf(*op), [&](Value v) { return tangents.count(v); });
+  if (!any || llvm::none_of(op->getResults(), isFloatValue))
+    return success();
+  SmallVector<Value> operandTangents;
+  for (Value operand : op->getOperands())
+    operandTangents.push_back(tangents.lookup(operand));
+  auto differentiable = dyn_cast<DifferentiableOpInterface>(op);
+  if (!differentiable)
+    return noRule(op, derivativeOp);
+  builder.setInsertionPointAfter(op);
+  SmallVector<Value> resultTangents = differentiable.jvp(builder, operandTangents);
+  for (auto [r, t] : llvm::zip(op->getResults(), resultTangents))
+    if (t)
+      tangents[r] = t;
+  return success();
+}
+
+/// Forward mode through a loop: a new loop that also carries the tangents of
+/// its float iteration arguments, with each body op followed by its jvp.
+LogicalResult pushForwardLoop(scf::ForOp loop, OpBuilder &builder,
+                              llvm::DenseMap<Value, Value> &tangents,
+                              Operation *derivativeOp) {
+  Location loc = loop.getLoc();
+  SmallVector<unsigned> carried;
+  SmallVector<Value> inits(loop.getInitArgs());
+  builder.setInsertionPoint(loop);
+  for (auto [i, init] : llvm::enumerate(loop.getInitArgs()))
+    if (isFloatTensor(init)) {
+      carried.push_back(i);
+      Value t = tangents.lookup(init);
+      inits.push_back(t ? t : splat(builder, loc, init.getType(), 0.0));
+    }
+  auto extended = scf::ForOp::create(builder, loc, loop.getLowerBound(),
+                                     loop.getUpperBound(), loop.getStep(), inits);
+  Block *body = extended.getBody();
+  if (!body->empty())
+    body->getTerminator()->erase();
+  unsigned numCarried = loop.getNumRegionIterArgs();
+  IRMapping mapping;
+  mapping.map(loop.getInductionVar(), extended.getInductionVar());
+  mapping.map(loop.getRegionIterArgs(),
+              extended.getRegionIterArgs().take_front(numCarried));
+  for (auto [j, i] : llvm::enumerate(carried))
+    tangents[extended.getRegionIterArgs()[i]] =
+        extended.getRegionIterArgs()[numCarried + j];
+  OpBuilder inner = OpBuilder::atBlockEnd(body);
+  for (Operation &op : loop.getBody()->without_terminator()) {
+    if (op.getNumRegions() != 0)
+      return op.emitError("cannot differentiate nested regions inside a loop body");
+    Operation *copy = inner.clone(op, mapping);
+    if (failed(pushForward(copy, inner, tangents, derivativeOp)))
+      return failure();
+    inner.setInsertionPointToEnd(body);
+  }
+  Operation *yield = loop.getBody()->getTerminator();
+  SmallVector<Value> yields;
+  for (Value v : yield->getOperands())
+    yields.push_back(mapping.lookupOrDefault(v));
+  for (unsigned i : carried) {
+    Value t = tangents.lookup(mapping.lookupOrDefault(yield->getOperand(i)));
+    yields.push_back(t ? t : splat(inner, loc, yield->getOperand(i).getType(), 0.0));
+  }
+  scf::YieldOp::create(inner, loc, yields);
+  for (auto [j, i] : llvm::enumerate(carried))
+    tangents[loop.getResult(i)] = extended.getResult(numCarried + j);
+  loop.replaceAllUsesWith(extended.getResults().take_front(numCarried));
+  // Tangents keyed by the old results now belong to the new ones.
+  for (unsigned i : carried)
+    tangents[extended.getResult(i)] = tangents.lookup(loop.getResult(i));
+  loop.erase();
+  return success();
+}
 
 /// Builds the forward-mode function of a tg.jvp:
 /// (arguments..., tangents...) -> (results..., result tangents...).
@@ -302,28 +762,13 @@ FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, ModuleOp module,
     forward.push_back(&inner);
   OpBuilder builder(op.getContext());
   for (Operation *inner : forward) {
-    SmallVector<Value> operandTangents;
-    bool any = false;
-    for (Value operand : inner->getOperands()) {
-      operandTangents.push_back(tangents.lookup(operand));
-      any |= bool(operandTangents.back());
-    }
-    if (!any || llvm::none_of(inner->getResults(), isFloatTensor))
-      continue;
-    auto differentiable = dyn_cast<DifferentiableOpInterface>(inner);
-    if (!differentiable) {
-      InFlightDiagnostic diag = inner->emitError()
-                                << "cannot differentiate through '"
-                                << inner->getName() << "': it has no derivative rule";
-      diag.attachNote(op.getLoc()) << "differentiated here";
+    auto loop = dyn_cast<scf::ForOp>(inner);
+    LogicalResult done = loop ? pushForwardLoop(loop, builder, tangents, op)
+                              : pushForward(inner, builder, tangents, op);
+    if (failed(done)) {
       func.erase();
       return failure();
     }
-    builder.setInsertionPointAfter(inner);
-    SmallVector<Value> resultTangents = differentiable.jvp(builder, operandTangents);
-    for (auto [r, t] : llvm::zip(inner->getResults(), resultTangents))
-      if (t)
-        tangents[r] = t;
   }
 
   builder.setInsertionPoint(terminator);

@@ -9,6 +9,8 @@
 
 #include "tg/Derivatives.h"
 
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -608,4 +610,74 @@ SmallVector<Value> LogSoftmaxOp::vjp(OpBuilder &builder, ValueRange cts) {
 SmallVector<Value> LogSoftmaxOp::jvp(OpBuilder &builder, ValueRange ts) {
   Emitter e = emitterFor(builder, *this);
   return {e.sub(ts[0], sumAlong(e, e.mul(e.exp(getResult()), ts[0]), getAxis()))};
+}
+
+//===----------------------------------------------------------------------===//
+// Upstream tensor slices (external models)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// y = x[offsets, sizes, strides]: the cotangent goes back into a zero tensor
+/// of x's shape at the same place.
+struct ExtractSliceDerivative
+    : DifferentiableOpInterface::ExternalModel<ExtractSliceDerivative,
+                                               tensor::ExtractSliceOp> {
+  SmallVector<Value> vjp(Operation *op, OpBuilder &builder, ValueRange cts) const {
+    auto slice = cast<tensor::ExtractSliceOp>(op);
+    SmallVector<Value> grads(op->getNumOperands());
+    Value zeros = splat(builder, op->getLoc(), slice.getSourceType(), 0.0);
+    grads[0] = tensor::InsertSliceOp::create(
+        builder, op->getLoc(), cts[0], zeros, slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+    return grads;
+  }
+  SmallVector<Value> jvp(Operation *op, OpBuilder &builder, ValueRange ts) const {
+    auto slice = cast<tensor::ExtractSliceOp>(op);
+    if (!ts[0])
+      return {Value()};
+    return {tensor::ExtractSliceOp::create(
+        builder, op->getLoc(), slice.getType(), ts[0], slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides())};
+  }
+};
+
+/// y = dest with source written at [offsets, sizes, strides]: the source's
+/// cotangent is that window, the destination's is the rest.
+struct InsertSliceDerivative
+    : DifferentiableOpInterface::ExternalModel<InsertSliceDerivative,
+                                               tensor::InsertSliceOp> {
+  SmallVector<Value> vjp(Operation *op, OpBuilder &builder, ValueRange cts) const {
+    auto slice = cast<tensor::InsertSliceOp>(op);
+    Location loc = op->getLoc();
+    SmallVector<Value> grads(op->getNumOperands());
+    grads[0] = tensor::ExtractSliceOp::create(
+        builder, loc, slice.getSourceType(), cts[0], slice.getMixedOffsets(),
+        slice.getMixedSizes(), slice.getMixedStrides());
+    Value zeros = splat(builder, loc, slice.getSourceType(), 0.0);
+    grads[1] = tensor::InsertSliceOp::create(builder, loc, zeros, cts[0],
+                                             slice.getMixedOffsets(),
+                                             slice.getMixedSizes(),
+                                             slice.getMixedStrides());
+    return grads;
+  }
+  SmallVector<Value> jvp(Operation *op, OpBuilder &builder, ValueRange ts) const {
+    auto slice = cast<tensor::InsertSliceOp>(op);
+    if (!ts[0] && !ts[1])
+      return {Value()};
+    Location loc = op->getLoc();
+    Value source = ts[0] ? ts[0] : splat(builder, loc, slice.getSourceType(), 0.0);
+    Value dest = ts[1] ? ts[1] : splat(builder, loc, slice.getDestType(), 0.0);
+    return {tensor::InsertSliceOp::create(builder, loc, source, dest,
+                                          slice.getMixedOffsets(),
+                                          slice.getMixedSizes(),
+                                          slice.getMixedStrides())};
+  }
+};
+} // namespace
+
+void tg::registerDerivativeExternalModels(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *context, tensor::TensorDialect *) {
+    tensor::ExtractSliceOp::attachInterface<ExtractSliceDerivative>(*context);
+    tensor::InsertSliceOp::attachInterface<InsertSliceDerivative>(*context);
+  });
 }

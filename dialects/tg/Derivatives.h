@@ -21,6 +21,11 @@ Value splat(OpBuilder &builder, Location loc, Type type, double value);
 /// A rank-0 tensor of `elementType` holding `value`.
 Value scalar(OpBuilder &builder, Location loc, Type elementType, double value);
 
+/// Attaches derivative rules to the upstream ops that tg programs use inside
+/// loops (tensor.extract_slice and tensor.insert_slice). Every tool and test
+/// that differentiates registers them, like upstream's external models.
+void registerDerivativeExternalModels(DialectRegistry &registry);
+
 } // namespace mlir::tg
 
 #endif // TG_DERIVATIVES_H

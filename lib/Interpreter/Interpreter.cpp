@@ -5,7 +5,10 @@
 #include "tg/TGOps.h"
 #include "tgc/Philox.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <cmath>
@@ -20,7 +23,7 @@ HostTensor::HostTensor(RankedTensorType type)
 
 void tg::roundToElementType(HostTensor &tensor) {
   Type element = tensor.type.getElementType();
-  if (element.isF64())
+  if (element.isF64() || element.isIndex())
     return;
   if (element.isF32()) {
     for (double &x : tensor.data)
@@ -387,6 +390,9 @@ private:
     env[v] = std::move(t);
   }
   LogicalResult evaluate(Operation *op);
+  /// Upstream ops the derivative functions use: scalar index arithmetic,
+  /// scf.for and tensor slices. Returns nullopt for any other op.
+  std::optional<LogicalResult> evaluateUpstream(Operation *op);
   /// Evaluates a composite op through an independent direct formula.
   std::optional<HostTensor> evaluateComposite(Operation *op);
 
@@ -444,6 +450,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
     interpreter.setGlobal(store.getGlobal().getLeafReference(), get(store.getValue()));
     return success();
   }
+  if (std::optional<LogicalResult> handled = evaluateUpstream(op))
+    return *handled;
   if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()) ||
       !resultTypeOf(op).hasStaticShape())
     return op->emitError("the interpreter does not support this op");
@@ -829,6 +837,110 @@ std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
           terms.push_back(std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))));
         }
         return combine(terms, b.getReduction());
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+
+/// A scalar (index or integer) as a rank-0 host tensor.
+static HostTensor scalarTensor(Type type, double value) {
+  return HostTensor(RankedTensorType::get({}, type), std::vector<double>{value});
+}
+
+/// The row-major offsets of a static slice [offsets, sizes, strides] of a
+/// tensor of `shape`, in order.
+static std::vector<int64_t> sliceOffsets(ArrayRef<int64_t> shape,
+                                         ArrayRef<int64_t> offsets,
+                                         ArrayRef<int64_t> sizes,
+                                         ArrayRef<int64_t> strides) {
+  SmallVector<int64_t> shapeStrides = stridesOf(shape);
+  std::vector<int64_t> result;
+  forEachIndex(sizes, [&](ArrayRef<int64_t> index, int64_t) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < index.size(); ++d)
+      offset += (offsets[d] + index[d] * strides[d]) * shapeStrides[d];
+    result.push_back(offset);
+  });
+  return result;
+}
+
+std::optional<LogicalResult> FunctionEvaluator::evaluateUpstream(Operation *op) {
+  auto scalar = [&](Value v) { return int64_t(get(v).data[0]); };
+  auto staticOr = [&](ArrayRef<OpFoldResult> mixed) {
+    SmallVector<int64_t> values;
+    for (OpFoldResult entry : mixed)
+      values.push_back(isa<Attribute>(entry)
+                           ? cast<IntegerAttr>(cast<Attribute>(entry)).getInt()
+                           : scalar(cast<Value>(entry)));
+    return values;
+  };
+  auto integerBinary = [&](function_ref<int64_t(int64_t, int64_t)> fn) {
+    set(op->getResult(0), scalarTensor(op->getResult(0).getType(),
+                                       double(fn(scalar(op->getOperand(0)),
+                                                 scalar(op->getOperand(1))))));
+    return success();
+  };
+  return TypeSwitch<Operation *, std::optional<LogicalResult>>(op)
+      .Case([&](arith::ConstantOp c) -> std::optional<LogicalResult> {
+        if (auto elements = dyn_cast<ElementsAttr>(c.getValue()))
+          set(c.getResult(), fromElements(elements));
+        else
+          set(c.getResult(), scalarTensor(c.getType(), scalarOf(c.getValue())));
+        return success();
+      })
+      .Case([&](arith::AddIOp) { return integerBinary(std::plus<int64_t>()); })
+      .Case([&](arith::SubIOp) { return integerBinary(std::minus<int64_t>()); })
+      .Case([&](arith::MulIOp) { return integerBinary(std::multiplies<int64_t>()); })
+      .Case([&](arith::DivUIOp) {
+        return integerBinary([](int64_t a, int64_t b) { return b ? int64_t(uint64_t(a) / uint64_t(b)) : 0; });
+      })
+      .Case([&](arith::DivSIOp) {
+        return integerBinary([](int64_t a, int64_t b) { return b ? a / b : 0; });
+      })
+      .Case([&](scf::ForOp loop) -> std::optional<LogicalResult> {
+        int64_t lb = scalar(loop.getLowerBound()), ub = scalar(loop.getUpperBound());
+        int64_t step = scalar(loop.getStep());
+        if (step <= 0)
+          return loop.emitError("the interpreter needs a positive loop step");
+        std::vector<HostTensor> carried;
+        for (Value init : loop.getInitArgs())
+          carried.push_back(get(init));
+        Block *body = loop.getBody();
+        for (int64_t i = lb; i < ub; i += step) {
+          set(loop.getInductionVar(), scalarTensor(loop.getInductionVar().getType(), double(i)));
+          for (auto [arg, value] : llvm::zip(loop.getRegionIterArgs(), carried))
+            set(arg, value);
+          for (Operation &inner : body->without_terminator())
+            if (failed(evaluate(&inner)))
+              return failure();
+          for (auto [slot, v] : llvm::zip(carried, body->getTerminator()->getOperands()))
+            slot = get(v);
+        }
+        for (auto [r, value] : llvm::zip(loop.getResults(), carried))
+          set(r, value);
+        return success();
+      })
+      .Case([&](tensor::ExtractSliceOp slice) -> std::optional<LogicalResult> {
+        const HostTensor &source = get(slice.getSource());
+        std::vector<int64_t> offsets = sliceOffsets(
+            source.shape(), staticOr(slice.getMixedOffsets()),
+            staticOr(slice.getMixedSizes()), staticOr(slice.getMixedStrides()));
+        HostTensor out(slice.getType());
+        for (size_t i = 0; i < offsets.size(); ++i)
+          out.data[i] = source.data[offsets[i]];
+        set(slice.getResult(), std::move(out));
+        return success();
+      })
+      .Case([&](tensor::InsertSliceOp slice) -> std::optional<LogicalResult> {
+        HostTensor out = get(slice.getDest());
+        const HostTensor &source = get(slice.getSource());
+        std::vector<int64_t> offsets = sliceOffsets(
+            out.shape(), staticOr(slice.getMixedOffsets()),
+            staticOr(slice.getMixedSizes()), staticOr(slice.getMixedStrides()));
+        for (size_t i = 0; i < offsets.size(); ++i)
+          out.data[offsets[i]] = source.data[i];
+        set(slice.getResult(), std::move(out));
+        return success();
       })
       .Default([](Operation *) { return std::nullopt; });
 }

@@ -16,9 +16,13 @@
 
 #include "Interpreter/Interpreter.h"
 #include "passes/Passes.h"
+#include "tg/Derivatives.h"
 #include "tg/TGOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -138,7 +142,11 @@ void addDerivativeFunctions(ModuleOp module) {
 class Gradcheck : public testing::TestWithParam<GradcheckCase> {
 protected:
   Gradcheck() {
-    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+    DialectRegistry registry;
+    registerDerivativeExternalModels(registry);
+    context.appendDialectRegistry(registry);
+    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
+                        arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
   }
 
   HostTensor random(Type type, Domain domain, int64_t integerBound) {

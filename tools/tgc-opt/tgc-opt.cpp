@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "tg/Derivatives.h"
 #include "tg/TGDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -25,6 +26,7 @@ int main(int argc, char **argv) {
                   mlir::ml_program::MLProgramDialect, mlir::arith::ArithDialect,
                   mlir::math::MathDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect>();
+  mlir::tg::registerDerivativeExternalModels(registry);
   mlir::registerTransformsPasses();
   mlir::tg::registerTGCPassesAndPipelines();
   return mlir::asMainReturnCode(

@@ -13,7 +13,10 @@
 #include "tg/TGDialect.h"
 #include "tgc/Philox.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -57,7 +60,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "tgc reference interpreter\n");
 
   DialectRegistry registry;
-  registry.insert<tg::TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  registry.insert<tg::TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
+                  arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
   MLIRContext context(registry);
   std::string error;
   auto file = openInputFile(inputFilename, &error);
