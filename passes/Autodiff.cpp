@@ -237,7 +237,8 @@ Value iterationIndex(OpBuilder &builder, Location loc, scf::ForOp loop, Value iv
 /// A forward loop rewritten to record, per iteration, every tensor value of
 /// its body (iteration arguments and op results) into a tape of shape
 /// [trip count, ...]; the backward loop reads forward values from it instead
-/// of recomputing them.
+/// of recomputing them. With rematerialization only the iteration arguments
+/// are recorded and the backward loop recomputes the body from them.
 struct TapedLoop {
   scf::ForOp loop;
   int64_t tripCount;
@@ -245,7 +246,7 @@ struct TapedLoop {
   llvm::DenseMap<Value, Value> tapeOf;    // body value -> its tape (a loop result)
 };
 
-FailureOr<TapedLoop> recordTape(scf::ForOp loop) {
+FailureOr<TapedLoop> recordTape(scf::ForOp loop, bool rematerialize) {
   FailureOr<int64_t> tripCount = staticTripCount(loop);
   if (failed(tripCount))
     return failure();
@@ -257,9 +258,10 @@ FailureOr<TapedLoop> recordTape(scf::ForOp loop) {
   for (Operation &op : body->without_terminator()) {
     if (op.getNumRegions() != 0)
       return op.emitError("cannot differentiate nested regions inside a loop body");
-    for (Value r : op.getResults())
-      if (isStaticTensor(r))
-        taped.push_back(r);
+    if (!rematerialize)
+      for (Value r : op.getResults())
+        if (isStaticTensor(r))
+          taped.push_back(r);
   }
 
   Location loc = loop.getLoc();
@@ -547,7 +549,7 @@ LogicalResult pruneUnusedTapes(func::FuncOp func,
 /// (callee's arguments) -> ([value,] gradients...).
 template <typename OpT>
 FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
-                                              ModuleOp module,
+                                              bool rematerializeLoops, ModuleOp module,
                                               SymbolTableCollection &symbolTable) {
   func::FuncOp callee = op.getCalleeFunc(symbolTable);
   FailureOr<func::FuncOp> cloned = cloneForDifferentiation(
@@ -588,7 +590,7 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
     if (llvm::any_of(loop.getResults(), [&](Value r) { return active.contains(r); }))
       loops.push_back(loop);
   for (scf::ForOp loop : loops) {
-    FailureOr<TapedLoop> taped = recordTape(loop);
+    FailureOr<TapedLoop> taped = recordTape(loop, rematerializeLoops);
     if (failed(taped))
       return fail();
     // The taped loop's results replace the original's in the active set.
@@ -807,6 +809,8 @@ bool reachesDerivativeOp(func::FuncOp func, SymbolTableCollection &symbolTable,
 }
 
 struct TGAutodiffPass : tg::impl::TGAutodiffBase<TGAutodiffPass> {
+  using TGAutodiffBase::TGAutodiffBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     // Innermost first: differentiate a function only once the functions it
@@ -843,10 +847,12 @@ struct TGAutodiffPass : tg::impl::TGAutodiffBase<TGAutodiffPass> {
     FailureOr<func::FuncOp> derivative =
         TypeSwitch<Operation *, FailureOr<func::FuncOp>>(op)
             .Case([&](GradOp grad) {
-              return buildGradientFunction(grad, false, module, symbolTable);
+              return buildGradientFunction(grad, false, rematerializeLoops, module,
+                                           symbolTable);
             })
             .Case([&](ValueAndGradOp grad) {
-              return buildGradientFunction(grad, true, module, symbolTable);
+              return buildGradientFunction(grad, true, rematerializeLoops, module,
+                                           symbolTable);
             })
             .Case([&](JvpOp jvp) { return buildJvpFunction(jvp, module, symbolTable); });
     if (failed(derivative))

@@ -27,7 +27,15 @@ def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
     result get derivatives; forward values are reused by the backward sweep.
     The output is again tg, so it can be differentiated again.
   }];
-  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect"];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"rematerializeLoops", "rematerialize-loops", "bool", "false",
+           "Record only each iteration's loop-carried values and recompute the "
+           "rest of the loop body in the backward pass (less memory, more "
+           "compute)">
+  ];
 }
 
 #endif // TGC_PASSES_TD

@@ -1,0 +1,72 @@
+/*===- model.h - the interface between a compiled model and the runtime ---===*
+ *
+ * `tgc spec.mlir` compiles a training program into an object that defines
+ * tgc_get_model(); the runtime's training main (and embedders, through the
+ * generated header of --emit=lib) drive it only through this table. Plain C,
+ * no MLIR.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TGC_MODEL_H
+#define TGC_MODEL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tgc_dtype {
+  TGC_F32 = 0,
+  TGC_F64 = 1,
+  TGC_I32 = 2,
+  TGC_I64 = 3,
+  TGC_F16 = 4,
+  TGC_BF16 = 5,
+} tgc_dtype;
+
+/* A named dense tensor in row-major order. For state tensors `data` points
+ * at the model's live buffer (the runtime reads it to save a checkpoint and
+ * writes it to resume); for batch inputs it is NULL: only the shape and dtype
+ * are described. */
+typedef struct tgc_tensor {
+  const char *name;
+  tgc_dtype dtype;
+  int32_t rank;
+  const int64_t *shape;
+  void *data;
+} tgc_tensor;
+
+typedef struct tgc_model {
+  const char *name; /* the spec, e.g. "mlp_fashion_mnist" */
+
+  /* The batch a step consumes, in the loss function's argument order, e.g.
+   * images f32[128, 784] then labels i32[128]. */
+  int32_t num_inputs;
+  const tgc_tensor *inputs;
+
+  /* Everything a checkpoint holds: parameters, optimizer state, counters. */
+  int32_t num_state;
+  tgc_tensor *state;
+
+  /* Fills the state from the spec's initializers (Philox keyed by `seed`). */
+  void (*init)(uint64_t seed);
+  /* One training step on a batch (pointers to the inputs' data, in order);
+   * returns the loss before the update. */
+  float (*step)(void *const *inputs);
+  /* The loss of a batch without updating anything. */
+  float (*eval_loss)(void *const *inputs);
+  /* Optional (NULL when the spec has no forward function): writes the
+   * logits of a batch, [batch, classes] f32, for accuracy. */
+  void (*predict)(void *const *inputs, float *logits);
+  int64_t num_classes; /* columns of predict's logits; 0 without predict */
+} tgc_model;
+
+/* Defined by the compiled model object. */
+const tgc_model *tgc_get_model(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TGC_MODEL_H */
