@@ -16,6 +16,21 @@ def TGDecompose : Pass<"tg-decompose"> {
   let dependentDialects = ["::mlir::tg::TGDialect"];
 }
 
+def TGExpandTrainStep : Pass<"tg-expand-train-step", "::mlir::ModuleOp"> {
+  let summary = "Turn each tg.train_step into the step function the runtime calls";
+  let description = [{
+    Replaces `tg.train_step @name loss @f optimizer #opt` by a function
+    `@name` with `@f`'s arguments (the batch) and result (the loss) that
+    computes the loss and its gradients with `tg.value_and_grad`, counts the
+    step, and updates every trainable parameter with the optimizer's rule.
+    The optimizer's per-parameter state lives in new zero-initialized
+    globals `@<param>_<slot>` and the step counter in `@<name>_step`. Run
+    `--tg-autodiff` afterwards to expand the gradient.
+  }];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect",
+                           "::mlir::ml_program::MLProgramDialect"];
+}
+
 def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
   let summary = "Reverse- and forward-mode automatic differentiation";
   let description = [{

@@ -9,6 +9,8 @@
 using namespace mlir;
 
 void tg::buildTGPipeline(OpPassManager &pm) {
+  pm.addPass(createTGExpandTrainStep());
+  pm.addPass(createTGAutodiff());
   pm.addPass(createTGDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

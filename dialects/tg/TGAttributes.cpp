@@ -1,6 +1,6 @@
 //===- TGAttributes.cpp - initializer and optimizer attributes ------------===//
 
-#include "tg/TGOps.h"
+#include "tg/Derivatives.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -194,4 +194,32 @@ SmallVector<StringRef> SGDAttr::getStateSlotNames() const {
   if (getMomentum().isZero())
     return {};
   return {"momentum_buffer"};
+}
+
+// PyTorch's torch.optim.SGD with dampening 0. The momentum buffer starts at
+// zero, so momentum * 0 + g reproduces PyTorch's first step (buffer = g).
+SmallVector<Value> SGDAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                        Value param, Value grad, ValueRange state,
+                                        Value step) const {
+  Type element = cast<ShapedType>(param.getType()).getElementType();
+  auto constant = [&](const APFloat &value) {
+    return scalar(builder, loc, element, value.convertToDouble());
+  };
+  Value g = grad;
+  if (!getWeightDecay().isZero())
+    g = AddOp::create(builder, loc, g,
+                      MulOp::create(builder, loc, constant(getWeightDecay()), param));
+  SmallVector<Value> results = {Value()};
+  if (!getMomentum().isZero()) {
+    Value momentum = constant(getMomentum());
+    Value buffer = AddOp::create(builder, loc,
+                                 MulOp::create(builder, loc, momentum, state[0]), g);
+    g = getNesterov() ? Value(AddOp::create(builder, loc, g,
+                                            MulOp::create(builder, loc, momentum, buffer)))
+                      : buffer;
+    results.push_back(buffer);
+  }
+  results[0] = SubOp::create(builder, loc, param,
+                             MulOp::create(builder, loc, constant(getLr()), g));
+  return results;
 }

@@ -36,7 +36,17 @@ def TG_OptimizerAttrInterface : AttrInterface<"OptimizerAttrInterface"> {
   let methods = [
     InterfaceMethod<
       "Names of the per-parameter state slots, e.g. `momentum_buffer`.",
-      "::llvm::SmallVector<::llvm::StringRef>", "getStateSlotNames">
+      "::llvm::SmallVector<::llvm::StringRef>", "getStateSlotNames">,
+    InterfaceMethod<[{
+        Builds the update of one parameter as tg ops: given the parameter,
+        its gradient, its state slots (in getStateSlotNames order, zeros
+        before the first step) and the step number (a tensor<i64>, 1 on the
+        first step), returns the new parameter followed by the new state.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "buildUpdate",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$state, "::mlir::Value":$step)>
   ];
 }
 

@@ -1,0 +1,134 @@
+//===- ExpandTrainStep.cpp - tg.train_step to a step function -------------===//
+//
+// Turns each `tg.train_step @name loss @f optimizer #opt` into the function
+// the runtime calls once per batch:
+//
+//   func.func @name(batch...) -> loss {
+//     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
+//     step counter += 1
+//     for each parameter: new parameter and state = #opt.buildUpdate(...)
+//     return %loss
+//   }
+//
+// The optimizer's per-parameter state lives in new zero-initialized globals
+// `@<param>_<slot>`, and the step counter in `@<name>_step`, so a checkpoint
+// of all mutable globals is a complete training state.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "tg/Derivatives.h"
+#include "tg/TGOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+
+namespace mlir::tg {
+#define GEN_PASS_DEF_TGEXPANDTRAINSTEP
+#include "passes/Passes.h.inc"
+} // namespace mlir::tg
+
+using namespace mlir;
+using namespace mlir::tg;
+
+namespace {
+
+/// A fresh symbol name: `base`, else `base_1`, `base_2`, ...
+std::string uniqueSymbol(ModuleOp module, const Twine &base) {
+  std::string name = base.str();
+  for (int i = 1; module.lookupSymbol(name); ++i)
+    name = (base + "_" + Twine(i)).str();
+  return name;
+}
+
+/// A new private mutable global of `type` starting at `initialValue`.
+ml_program::GlobalOp createGlobal(OpBuilder &builder, Location loc, StringRef name,
+                                  Type type, Attribute initialValue) {
+  return ml_program::GlobalOp::create(builder, loc, name, type,
+                                      /*is_mutable=*/true, initialValue,
+                                      builder.getStringAttr("private"));
+}
+
+LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTable) {
+  auto module = cast<ModuleOp>(step->getParentOp());
+  auto loss = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(step, step.getLossAttr());
+  SmallVector<ml_program::GlobalOp> params = step.getTrainableGlobals(symbolTable);
+  if (!loss || params.empty())
+    return step.emitOpError("cannot be expanded: it does not verify");
+  OptimizerAttrInterface optimizer = step.getOptimizer();
+  SmallVector<StringRef> slots = optimizer.getStateSlotNames();
+  Location loc = step.getLoc();
+  OpBuilder builder(step);
+  MLIRContext *context = step.getContext();
+
+  // State globals: one per parameter and slot, and the step counter.
+  SmallVector<SmallVector<ml_program::GlobalOp>> state;
+  for (ml_program::GlobalOp param : params) {
+    state.emplace_back();
+    for (StringRef slot : slots)
+      state.back().push_back(createGlobal(
+          builder, param.getLoc(),
+          uniqueSymbol(module, param.getSymName() + "_" + slot), param.getType(),
+          ZerosAttr::get(context)));
+  }
+  auto counterType = RankedTensorType::get({}, builder.getI64Type());
+  ml_program::GlobalOp counter = createGlobal(
+      builder, loc, uniqueSymbol(module, step.getSymName() + "_step"), counterType,
+      DenseElementsAttr::get(counterType, builder.getI64IntegerAttr(0)));
+
+  // The step function takes the loss function's batch and returns its loss.
+  FunctionType lossType = loss.getFunctionType();
+  std::string name = step.getSymName().str();
+  builder.setInsertionPointAfter(step);
+  step.erase();
+  auto func = func::FuncOp::create(builder, loc, name, lossType);
+  Block *body = func.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+
+  SmallVector<Attribute> refs;
+  SmallVector<Type> resultTypes = {lossType.getResult(0)};
+  for (ml_program::GlobalOp param : params) {
+    refs.push_back(FlatSymbolRefAttr::get(param.getSymNameAttr()));
+    resultTypes.push_back(param.getType());
+  }
+  auto valueAndGrad = ValueAndGradOp::create(
+      builder, loc, resultTypes, loss.getSymName(), body->getArguments(),
+      /*wrt=*/ArrayRef<int64_t>{}, builder.getArrayAttr(refs));
+
+  auto counterRef = FlatSymbolRefAttr::get(counter.getSymNameAttr());
+  Value count = ml_program::GlobalLoadOp::create(builder, loc, counterType, counterRef);
+  count = AddOp::create(builder, loc, count,
+                        scalar(builder, loc, builder.getI64Type(), 1.0));
+  ml_program::GlobalStoreOp::create(builder, loc, counterRef, count);
+
+  for (auto [i, param] : llvm::enumerate(params)) {
+    auto ref = FlatSymbolRefAttr::get(param.getSymNameAttr());
+    Value value = ml_program::GlobalLoadOp::create(builder, loc, param.getType(), ref);
+    SmallVector<Value> slotValues;
+    for (ml_program::GlobalOp slot : state[i])
+      slotValues.push_back(ml_program::GlobalLoadOp::create(
+          builder, loc, slot.getType(), FlatSymbolRefAttr::get(slot.getSymNameAttr())));
+    SmallVector<Value> updated = optimizer.buildUpdate(
+        builder, loc, value, valueAndGrad.getGradients()[i], slotValues, count);
+    ml_program::GlobalStoreOp::create(builder, loc, ref, updated[0]);
+    for (auto [slot, newValue] : llvm::zip(state[i], ArrayRef(updated).drop_front()))
+      ml_program::GlobalStoreOp::create(
+          builder, loc, FlatSymbolRefAttr::get(slot.getSymNameAttr()), newValue);
+  }
+  func::ReturnOp::create(builder, loc, valueAndGrad.getValue());
+  return success();
+}
+
+struct TGExpandTrainStepPass
+    : tg::impl::TGExpandTrainStepBase<TGExpandTrainStepPass> {
+  void runOnOperation() override {
+    SmallVector<TrainStepOp> steps;
+    getOperation()->walk([&](TrainStepOp step) { steps.push_back(step); });
+    SymbolTableCollection symbolTable;
+    for (TrainStepOp step : steps)
+      if (failed(expandTrainStep(step, symbolTable)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace
