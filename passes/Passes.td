@@ -31,6 +31,20 @@ def TGExpandTrainStep : Pass<"tg-expand-train-step", "::mlir::ModuleOp"> {
                            "::mlir::ml_program::MLProgramDialect"];
 }
 
+def TGBuildInit : Pass<"tg-build-init", "::mlir::ModuleOp"> {
+  let summary = "Build @tgc_init(seed), which stores every global's initial value";
+  let description = [{
+    Adds `func.func @tgc_init(%seed: tensor<i64>)` storing the initial value
+    of every mutable global: dense data as it is, and initializer attributes
+    (`#tg.zeros`, `#tg.normal<std = 0.02>`, `#tg.kaiming_uniform`, ...)
+    drawn with `tg.random` from the global's own Philox stream
+    (`philoxStreamForName` in include/tgc/Philox.h) keyed by the seed. The
+    runtime calls it to start training.
+  }];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect",
+                           "::mlir::ml_program::MLProgramDialect"];
+}
+
 def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
   let summary = "Reverse- and forward-mode automatic differentiation";
   let description = [{
@@ -52,5 +66,6 @@ def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
            "compute)">
   ];
 }
+
 
 #endif // TGC_PASSES_TD

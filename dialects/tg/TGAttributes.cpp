@@ -167,6 +167,60 @@ LogicalResult XavierNormalAttr::verify(function_ref<InFlightDiagnostic()> emitEr
   return verifyGain(emitError, "xavier_normal", gain);
 }
 
+/// fan_in and fan_out of a weight in PyTorch's layout [out, in, k...].
+static std::pair<double, double> fansOf(ShapedType type) {
+  double receptive = 1;
+  for (int64_t d : type.getShape().drop_front(2))
+    receptive *= double(d);
+  return {double(type.getDimSize(1)) * receptive,
+          double(type.getDimSize(0)) * receptive};
+}
+
+static double kaimingScale(APFloat a, FanMode mode, ShapedType type) {
+  double slope = a.convertToDouble();
+  double gain = std::sqrt(2.0 / (1.0 + slope * slope));
+  auto [fanIn, fanOut] = fansOf(type);
+  return gain / std::sqrt(mode == FanMode::fan_in ? fanIn : fanOut);
+}
+
+static double xavierScale(APFloat gain, ShapedType type) {
+  auto [fanIn, fanOut] = fansOf(type);
+  return gain.convertToDouble() * std::sqrt(2.0 / (fanIn + fanOut));
+}
+
+InitialDistribution ZerosAttr::getDistribution(ShapedType) const {
+  return {InitialDistribution::Constant, 0.0, 0.0};
+}
+InitialDistribution OnesAttr::getDistribution(ShapedType) const {
+  return {InitialDistribution::Constant, 1.0, 0.0};
+}
+InitialDistribution ConstantInitAttr::getDistribution(ShapedType) const {
+  return {InitialDistribution::Constant, getValue().convertToDouble(), 0.0};
+}
+InitialDistribution NormalAttr::getDistribution(ShapedType) const {
+  return {InitialDistribution::Normal, getMean().convertToDouble(),
+          getStd().convertToDouble()};
+}
+InitialDistribution UniformAttr::getDistribution(ShapedType) const {
+  return {InitialDistribution::Uniform, getLow().convertToDouble(),
+          getHigh().convertToDouble()};
+}
+// Uniform on [-b, b] with b = sqrt(3) * std: the same variance as the normal form.
+InitialDistribution KaimingUniformAttr::getDistribution(ShapedType type) const {
+  double bound = std::sqrt(3.0) * kaimingScale(getA(), getMode(), type);
+  return {InitialDistribution::Uniform, -bound, bound};
+}
+InitialDistribution KaimingNormalAttr::getDistribution(ShapedType type) const {
+  return {InitialDistribution::Normal, 0.0, kaimingScale(getA(), getMode(), type)};
+}
+InitialDistribution XavierUniformAttr::getDistribution(ShapedType type) const {
+  double bound = std::sqrt(3.0) * xavierScale(getGain(), type);
+  return {InitialDistribution::Uniform, -bound, bound};
+}
+InitialDistribution XavierNormalAttr::getDistribution(ShapedType type) const {
+  return {InitialDistribution::Normal, 0.0, xavierScale(getGain(), type)};
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizers
 //===----------------------------------------------------------------------===//

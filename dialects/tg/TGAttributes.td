@@ -23,7 +23,14 @@ def TG_InitializerAttrInterface : AttrInterface<"InitializerAttrInterface"> {
       "::llvm::LogicalResult", "verifyType",
       (ins "::mlir::ShapedType":$type,
            "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError),
-      [{}], [{ return ::llvm::success(); }]>
+      [{}], [{ return ::llvm::success(); }]>,
+    InterfaceMethod<[{
+        What this initializer draws for a global of `type` (already
+        verified): a constant, a uniform or a normal distribution. The
+        interpreter and the generated init function both start from it.
+      }],
+      "::mlir::tg::InitialDistribution", "getDistribution",
+      (ins "::mlir::ShapedType":$type)>
   ];
 }
 

@@ -30,6 +30,17 @@ std::string formatNumber(double value);
 void printShortestFloat(AsmPrinter &printer, const llvm::APFloat &value);
 } // namespace mlir::tg
 
+namespace mlir::tg {
+/// What an initializer draws: every element equal to `a` (Constant), uniform
+/// on [a, b) (Uniform), or normal with mean `a` and standard deviation `b`
+/// (Normal). Random draws use Philox keyed by the seed, with the stream
+/// tgc::philoxStreamForName(global name) as counter (include/tgc/Philox.h).
+struct InitialDistribution {
+  enum Kind { Constant, Uniform, Normal } kind;
+  double a, b;
+};
+} // namespace mlir::tg
+
 #include "tg/TGAttrInterfaces.h.inc"
 #define GET_ATTRDEF_CLASSES
 #include "tg/TGAttributes.h.inc"

@@ -65,12 +65,13 @@ inline double philoxNormal(uint64_t seed, uint64_t counter, uint64_t index) {
 }
 
 /// The counter base of the stream that initializes a global named `name`:
-/// FNV-1a of the name, shifted so each global owns 2^32 blocks.
+/// 21 bits of the name's FNV-1a hash, shifted so each global owns 2^32
+/// blocks. It stays below 2^53, so it survives a round trip through a double.
 inline uint64_t philoxStreamForName(const char *name) {
   uint64_t hash = 0xcbf29ce484222325ull;
   for (; *name; ++name)
     hash = (hash ^ uint8_t(*name)) * 0x100000001b3ull;
-  return hash << 32;
+  return (hash & ((uint64_t(1) << 21) - 1)) << 32;
 }
 
 } // namespace tgc

@@ -54,6 +54,13 @@ void tg::roundToElementType(HostTensor &tensor) {
 
 namespace {
 
+/// `value` rounded to what `element` holds.
+double roundScalar(Type element, double value) {
+  HostTensor scalar(RankedTensorType::get({}, element), {value});
+  roundToElementType(scalar);
+  return scalar.data[0];
+}
+
 SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   SmallVector<int64_t> strides(shape.size(), 1);
   for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
@@ -279,13 +286,6 @@ HostTensor randomTensor(RankedTensorType type, Distribution distribution,
   return result;
 }
 
-/// The fans of a weight in PyTorch's layout [out, in, k...].
-std::pair<double, double> fansOf(ArrayRef<int64_t> shape) {
-  double receptive = 1;
-  for (int64_t d : shape.drop_front(2))
-    receptive *= d;
-  return {shape[1] * receptive, shape[0] * receptive};
-}
 
 } // namespace
 
@@ -312,59 +312,29 @@ FailureOr<HostTensor> Interpreter::getGlobal(StringRef name) {
     return global.emitError() << "the interpreter needs a static tensor type";
   Attribute value = global.getValue().value_or(Attribute());
   HostTensor tensor(type);
-  uint64_t stream = tgc::philoxStreamForName(global.getSymName().str().c_str());
-  auto uniform = [&](double low, double high) {
-    tensor = randomTensor(type, Distribution::uniform, seed, stream);
-    for (double &x : tensor.data)
-      x = low + (high - low) * x;
-  };
-  auto normal = [&](double mean, double std) {
-    tensor = randomTensor(type, Distribution::normal, seed, stream);
-    for (double &x : tensor.data)
-      x = mean + std * x;
-  };
-  auto kaimingGain = [](APFloat a) {
-    double slope = a.convertToDouble();
-    return std::sqrt(2.0 / (1.0 + slope * slope));
-  };
-  auto kaimingFan = [&](FanMode mode) {
-    auto [fanIn, fanOut] = fansOf(type.getShape());
-    return mode == FanMode::fan_in ? fanIn : fanOut;
-  };
-  bool handled = true;
-  TypeSwitch<Attribute>(value)
-      .Case([&](ElementsAttr data) { tensor = fromElements(data); })
-      .Case([&](ZerosAttr) {})
-      .Case([&](OnesAttr) { std::fill(tensor.data.begin(), tensor.data.end(), 1.0); })
-      .Case([&](ConstantInitAttr c) {
-        std::fill(tensor.data.begin(), tensor.data.end(),
-                  c.getValue().convertToDouble());
-      })
-      .Case([&](NormalAttr n) {
-        normal(n.getMean().convertToDouble(), n.getStd().convertToDouble());
-      })
-      .Case([&](UniformAttr u) {
-        uniform(u.getLow().convertToDouble(), u.getHigh().convertToDouble());
-      })
-      .Case([&](KaimingUniformAttr k) {
-        double bound = kaimingGain(k.getA()) * std::sqrt(3.0 / kaimingFan(k.getMode()));
-        uniform(-bound, bound);
-      })
-      .Case([&](KaimingNormalAttr k) {
-        normal(0, kaimingGain(k.getA()) / std::sqrt(kaimingFan(k.getMode())));
-      })
-      .Case([&](XavierUniformAttr x) {
-        auto [fanIn, fanOut] = fansOf(type.getShape());
-        double bound = x.getGain().convertToDouble() * std::sqrt(6.0 / (fanIn + fanOut));
-        uniform(-bound, bound);
-      })
-      .Case([&](XavierNormalAttr x) {
-        auto [fanIn, fanOut] = fansOf(type.getShape());
-        normal(0, x.getGain().convertToDouble() * std::sqrt(2.0 / (fanIn + fanOut)));
-      })
-      .Default([&](Attribute) { handled = false; });
-  if (!handled)
+  if (auto data = dyn_cast_or_null<ElementsAttr>(value)) {
+    tensor = fromElements(data);
+  } else if (auto init = dyn_cast_or_null<InitializerAttrInterface>(value)) {
+    // The same ops, rounded the same way, as @tgc_init (--tg-build-init):
+    // draw, times scale, plus shift.
+    InitialDistribution d = init.getDistribution(type);
+    uint64_t stream = tgc::philoxStreamForName(global.getSymName().str().c_str());
+    Type element = type.getElementType();
+    bool uniform = d.kind == InitialDistribution::Uniform;
+    double scale = roundScalar(element, uniform ? d.b - d.a : d.b);
+    double shift = roundScalar(element, d.a);
+    for (int64_t i = 0; i < tensor.size(); ++i) {
+      if (d.kind == InitialDistribution::Constant) {
+        tensor.data[i] = shift;
+        continue;
+      }
+      double draw = roundScalar(element, uniform ? tgc::philoxUniform(seed, stream, i)
+                                                 : tgc::philoxNormal(seed, stream, i));
+      tensor.data[i] = roundScalar(element, draw * scale) + shift;
+    }
+  } else {
     return global.emitError() << "the interpreter cannot initialize this global";
+  }
   roundToElementType(tensor);
   globals[name] = tensor;
   return tensor;
