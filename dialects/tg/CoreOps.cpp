@@ -197,38 +197,6 @@ static TypedAttr typeElementLiteral(OpAsmParser &parser,
   return IntegerAttr::get(intType, value.trunc(width));
 }
 
-/// The shortest decimal that the parser (which reads a double and then rounds
-/// to the float's own semantics) turns back into `value`.
-static std::string formatShortestFloat(const APFloat &value) {
-  APFloat asDouble = value;
-  bool losesInfo;
-  asDouble.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
-                   &losesInfo);
-  double number = asDouble.convertToDouble();
-  char buffer[32];
-  int precision = 1;
-  for (; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, number);
-    APFloat back(std::strtod(buffer, nullptr));
-    back.convert(value.getSemantics(), APFloat::rmNearestTiesToEven, &losesInfo);
-    if (back.bitwiseIsEqual(value))
-      break;
-  }
-  // %g writes an exponent from 10^precision on; keep plain numbers up to 10^16
-  // plain (`100.0`, not `1.0e+02`), as printShortestFloat does.
-  double magnitude = std::fabs(number);
-  if (std::strchr(buffer, 'e') && magnitude >= 1 && magnitude < 1e16) {
-    int digitsBeforePoint = int(std::floor(std::log10(magnitude))) + 1;
-    std::snprintf(buffer, sizeof(buffer), "%.*f",
-                  std::max(0, precision - digitsBeforePoint), number);
-  }
-  std::string text = buffer;
-  // MLIR float literals need a '.' before any exponent: 1.0e-05, not 1e-05.
-  if (text.find('.') == std::string::npos)
-    text.insert(std::min(text.find('e'), text.size()), ".0");
-  return text;
-}
-
 static void printElementLiteral(OpAsmPrinter &printer, TypedAttr value,
                                 Type elementType) {
   if (value.getType() == elementType) {

@@ -38,22 +38,25 @@ std::string tg::formatNumber(double value) {
   return text;
 }
 
-void tg::printShortestFloat(AsmPrinter &printer, const APFloat &value) {
-  double number = value.convertToDouble();
-  if (!std::isfinite(number)) {
-    printer.printFloat(value);
-    return;
-  }
-  // The fewest significant digits that read back as the same double.
+/// The shortest decimal that the parser (which reads a double and then rounds
+/// to the float's own semantics) turns back into `value`.
+std::string tg::formatShortestFloat(const APFloat &value) {
+  APFloat asDouble = value;
+  bool losesInfo;
+  asDouble.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                   &losesInfo);
+  double number = asDouble.convertToDouble();
   char buffer[32];
   int precision = 1;
   for (; precision <= 17; ++precision) {
     std::snprintf(buffer, sizeof(buffer), "%.*g", precision, number);
-    if (std::strtod(buffer, nullptr) == number)
+    APFloat back(std::strtod(buffer, nullptr));
+    back.convert(value.getSemantics(), APFloat::rmNearestTiesToEven, &losesInfo);
+    if (back.bitwiseIsEqual(value))
       break;
   }
-  // %g switches to an exponent from 10^precision on; write plain numbers
-  // up to 10^16 (`100.0`, not `1e+02`).
+  // %g writes an exponent from 10^precision on; keep plain numbers up to 10^16
+  // plain (`100.0`, not `1.0e+02`).
   double magnitude = std::fabs(number);
   if (std::strchr(buffer, 'e') && magnitude >= 1 && magnitude < 1e16) {
     int digitsBeforePoint = int(std::floor(std::log10(magnitude))) + 1;
@@ -61,13 +64,18 @@ void tg::printShortestFloat(AsmPrinter &printer, const APFloat &value) {
                   std::max(0, precision - digitsBeforePoint), number);
   }
   std::string text = buffer;
-  // Keep it a float literal for the parser, which needs a `.` in the
-  // mantissa: `1e-05` would read as the integer 1, so print `1.0e-05`.
-  if (text.find('.') == std::string::npos) {
-    size_t exponent = text.find('e');
-    text.insert(exponent == std::string::npos ? text.size() : exponent, ".0");
+  // MLIR float literals need a '.' before any exponent: 1.0e-05, not 1e-05.
+  if (text.find('.') == std::string::npos)
+    text.insert(std::min(text.find('e'), text.size()), ".0");
+  return text;
+}
+
+void tg::printShortestFloat(AsmPrinter &printer, const APFloat &value) {
+  if (!value.isFinite()) {
+    printer.printFloat(value);
+    return;
   }
-  printer << text;
+  printer << formatShortestFloat(value);
 }
 
 //===----------------------------------------------------------------------===//

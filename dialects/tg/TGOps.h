@@ -26,7 +26,10 @@ namespace mlir::tg {
 FailureOr<bool> parseBoolKeyword(AsmParser &parser);
 /// A number for a diagnostic: "0.1", "1e-05", "inf".
 std::string formatNumber(double value);
-/// Prints the shortest decimal that reads back as the same double: `0.05`.
+/// The shortest decimal that the parser (which reads a double and then rounds
+/// to the float's own semantics) turns back into `value`: `0.05`, `1.0e-05`.
+std::string formatShortestFloat(const llvm::APFloat &value);
+/// Prints formatShortestFloat of a finite `value` (MLIR's form otherwise).
 void printShortestFloat(AsmPrinter &printer, const llvm::APFloat &value);
 } // namespace mlir::tg
 
