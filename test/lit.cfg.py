@@ -15,4 +15,4 @@ config.substitutions.append(("%tgc_src_root", config.tgc_src_root))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["tgc-opt"], [config.tgc_tools_dir])
+llvm_config.add_tool_substitutions(["tgc-opt", "tgc-run"], [config.tgc_tools_dir])
