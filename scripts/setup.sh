@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build python3
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev
+  libgtest-dev zlib1g-dev dataset-fashion-mnist
 )
 
 missing=()

@@ -1,0 +1,184 @@
+/*===- runtime.h - the tgc runtime's C API ---------------------------------===*
+ *
+ * What a compiled model (include/tgc/model.h) links against to become a
+ * training program: a caching allocator for the generated code, a thread
+ * pool, data loaders (IDX, .npy) and a shuffling dataset, safetensors
+ * checkpoints, and the training main. Plain C, no MLIR; docs/runtime.md
+ * describes the formats and flags.
+ *
+ * Errors: functions that can fail return a tgc_status; on failure
+ * tgc_last_error() holds a one-line message that names the file and what is
+ * wrong. Library code never prints errors or exits the process.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef TGC_RUNTIME_H
+#define TGC_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tgc/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===--- Errors ------------------------------------------------------------===*/
+
+typedef enum tgc_status {
+  TGC_OK = 0,
+  TGC_ERROR_IO = 1,       /* a file is missing, unreadable or unwritable */
+  TGC_ERROR_FORMAT = 2,   /* a file is truncated, corrupt or of another format */
+  TGC_ERROR_MISMATCH = 3, /* data or a checkpoint does not fit the model */
+  TGC_ERROR_ARGUMENT = 4, /* an invalid argument */
+  TGC_ERROR_OUT_OF_MEMORY = 5,
+} tgc_status;
+
+/* The message of the last failure on this thread ("" if none): one line,
+ * valid until the next failing call on the same thread. */
+const char *tgc_last_error(void);
+
+/*===--- Memory ------------------------------------------------------------===*/
+
+/* A caching allocator: freed blocks go to size-class free lists and serve
+ * later requests; memory is never returned to the operating system, so a
+ * training loop that allocates the same buffers every step stops paying for
+ * page faults after its first step. Blocks are at least 64-byte aligned; big
+ * ones are backed by transparent huge pages. Thread-safe. */
+
+/* `alignment` is 0 (meaning 64) or a power of two. NULL when out of memory. */
+void *tgc_alloc(size_t size, size_t alignment);
+/* Accepts NULL. Aborts on a pointer tgc_alloc did not return (heap
+ * corruption, like free()). */
+void tgc_free(void *ptr);
+
+typedef struct tgc_memory_stats {
+  uint64_t bytes_in_use;      /* requested bytes of live allocations */
+  uint64_t peak_bytes_in_use; /* the most bytes_in_use has been */
+  uint64_t bytes_reserved;    /* mapped from the operating system */
+  uint64_t num_allocations;   /* allocations served */
+  uint64_t num_cache_hits;    /* of those, served from a free list */
+} tgc_memory_stats;
+
+void tgc_memory_get_stats(tgc_memory_stats *stats);
+/* Sets peak_bytes_in_use to bytes_in_use, to measure one phase. */
+void tgc_memory_reset_peak(void);
+
+/* The allocation functions MLIR's memref-to-llvm lowering calls with
+ * `use-generic-functions`; they are tgc_alloc and tgc_free. */
+void *_mlir_memref_to_llvm_alloc(size_t size);
+void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size);
+void _mlir_memref_to_llvm_free(void *ptr);
+
+/*===--- Threads -----------------------------------------------------------===*/
+
+typedef void (*tgc_parallel_body)(void *ctx, int64_t begin, int64_t end);
+
+/* Calls body(ctx, begin, end) on disjoint ranges covering [0, n), in
+ * parallel on a persistent pool, and returns when all are done. The ranges
+ * depend only on n and tgc_num_threads(), so per-range partial results are
+ * reproducible. Nested calls run their ranges on the calling thread. */
+void tgc_parallel_for(int64_t n, tgc_parallel_body body, void *ctx);
+
+/* The pool's size, the calling thread included: the CPUs this process may
+ * run on, or the environment variable TGC_NUM_THREADS when it is set. */
+int32_t tgc_num_threads(void);
+
+/*===--- Arrays and data files ---------------------------------------------===*/
+
+/* Element types of data files: wider than tgc_dtype, which lists what
+ * models compute with. */
+typedef enum tgc_array_dtype {
+  TGC_ARRAY_U8 = 0,
+  TGC_ARRAY_I8 = 1,
+  TGC_ARRAY_I16 = 2,
+  TGC_ARRAY_I32 = 3,
+  TGC_ARRAY_I64 = 4,
+  TGC_ARRAY_F32 = 5,
+  TGC_ARRAY_F64 = 6,
+} tgc_array_dtype;
+
+#define TGC_ARRAY_MAX_RANK 8
+
+/* A dense array in C order and native byte order. */
+typedef struct tgc_array {
+  tgc_array_dtype dtype;
+  int32_t rank;
+  int64_t shape[TGC_ARRAY_MAX_RANK];
+  void *data; /* owned: release with tgc_array_free */
+} tgc_array;
+
+/* An IDX file (the MNIST format), gzip-compressed or not. */
+tgc_status tgc_load_idx(const char *path, tgc_array *out);
+/* A .npy file: format versions 1-3, little-endian u8/i32/i64/f32/f64, C order. */
+tgc_status tgc_load_npy(const char *path, tgc_array *out);
+/* tgc_load_npy for names ending in .npy, tgc_load_idx otherwise. */
+tgc_status tgc_load_array(const char *path, tgc_array *out);
+void tgc_array_free(tgc_array *array);
+
+/*===--- Datasets ----------------------------------------------------------===*/
+
+/* Examples (images) and integer labels that feed a model whose two inputs
+ * are features [batch, ...] (f32 or f64) and labels [batch] (i32 or i64).
+ * u8 images become floats in [0, 1] (x / 255); each example is flattened to
+ * the model's per-example shape, which must hold as many values. Batches are
+ * full: the last partial batch of an epoch is dropped. */
+typedef struct tgc_dataset tgc_dataset;
+
+/* Loads both files (tgc_load_array) and checks them against each other
+ * (counts) and the model (input count, dtypes, per-example size, label
+ * range when model->num_classes > 0, at least one batch). */
+tgc_status tgc_dataset_open(const char *images_path, const char *labels_path,
+                            const tgc_model *model, tgc_dataset **out);
+void tgc_dataset_free(tgc_dataset *dataset);
+
+int64_t tgc_dataset_num_examples(const tgc_dataset *dataset);
+int64_t tgc_dataset_batch_size(const tgc_dataset *dataset);
+/* Full batches per epoch: num_examples / batch_size. */
+int64_t tgc_dataset_num_batches(const tgc_dataset *dataset);
+
+/* Orders the examples for `epoch` by a permutation that depends only on
+ * (seed, epoch); until the first call, batches follow the file order. */
+void tgc_dataset_shuffle(tgc_dataset *dataset, uint64_t seed, int64_t epoch);
+
+/* Writes batch `index` (0 <= index < num_batches) of the current order into
+ * `inputs`: one buffer per model input, each sized as that input. */
+tgc_status tgc_dataset_get_batch(const tgc_dataset *dataset, int64_t index, void *const *inputs);
+
+/*===--- Checkpoints -------------------------------------------------------===*/
+
+/* Where training stands; saved in the checkpoint's __metadata__. */
+typedef struct tgc_checkpoint_info {
+  int64_t step;  /* training steps done */
+  int64_t epoch; /* the epoch the next step belongs to */
+  uint64_t seed; /* of init and shuffling */
+} tgc_checkpoint_info;
+
+/* Writes every state tensor of `model` as a safetensors file, through
+ * "<path>.tmp.<pid>", fsync and rename: `path` is either the old file or
+ * the complete new one, never a partial file. */
+tgc_status tgc_checkpoint_save(const char *path, const tgc_model *model,
+                               const tgc_checkpoint_info *info);
+
+/* Checks the whole file (format, model name, every tensor's name, dtype and
+ * shape against the model's state) before it copies the tensors into the
+ * state; on failure the state is untouched. `info` may be NULL. */
+tgc_status tgc_checkpoint_load(const char *path, const tgc_model *model, tgc_checkpoint_info *info);
+
+/*===--- The training main -------------------------------------------------===*/
+
+/* A complete training program for `model`: parses flags (--help lists
+ * them), trains, evaluates, saves. Returns the process exit status: 0 on
+ * success, 1 when training failed (data, checkpoint, I/O; the message is on
+ * stderr), 2 for bad flags. A compiled model's main is
+ *   int main(int argc, char **argv) {
+ *     return tgc_train_main(argc, argv, tgc_get_model());
+ *   } */
+int tgc_train_main(int argc, char **argv, const tgc_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TGC_RUNTIME_H */

@@ -1,0 +1,51 @@
+//===- Error.h - errors inside the runtime and at its C boundary -*- C++ -*-===//
+//
+// Inside the runtime, failures are RuntimeError exceptions carrying a status
+// and a one-line message; every C entry point runs its body through
+// catchErrors, which turns them into a tgc_status and tgc_last_error().
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_RUNTIME_ERROR_H
+#define TGC_RUNTIME_ERROR_H
+
+#include "tgc/runtime.h"
+
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace tgc {
+
+class RuntimeError : public std::runtime_error {
+public:
+  RuntimeError(tgc_status status, const std::string &message)
+      : std::runtime_error(message), status(status) {}
+  tgc_status status;
+};
+
+/// printf into a std::string.
+std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/// Throws a RuntimeError with a printf-formatted message.
+[[noreturn]] void fail(tgc_status status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/// Records `message` as this thread's tgc_last_error() and returns `status`.
+tgc_status setLastError(tgc_status status, const std::string &message);
+
+/// Runs `body`; a RuntimeError (or bad_alloc) becomes a status and message.
+template <typename Body> tgc_status catchErrors(Body &&body) {
+  try {
+    body();
+    return TGC_OK;
+  } catch (const RuntimeError &error) {
+    return setLastError(error.status, error.what());
+  } catch (const std::bad_alloc &) {
+    return setLastError(TGC_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+}
+
+} // namespace tgc
+
+#endif // TGC_RUNTIME_ERROR_H
