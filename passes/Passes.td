@@ -67,5 +67,28 @@ def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+def TGLowerToLinalg : Pass<"tg-lower-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower core tg ops to linalg, tensor, arith and math";
+  let description = [{
+    The first stage of code generation: every core tg op becomes upstream
+    tensor-level IR with the reference interpreter's semantics. Elementwise
+    ops are `linalg.generic`s whose indexing maps broadcast; reductions,
+    broadcasts, transposes and matmuls use the named linalg ops; reshapes,
+    slices, padding and concatenation use tensor ops; gather and one_hot are
+    `linalg.generic`s, scatter_add an `scf.for` nest; softmax is a max
+    reduction, a sum of exponentials and a normalization; `tg.random` is
+    Philox 4x32-10 in arith ops, bit-exact with the interpreter.
+    Shapes must be static. Composite ops must be decomposed first
+    (`--tg-decompose`); any other tg op left is an error naming it. Globals
+    with a random initializer attribute get zero storage (`@tgc_init` from
+    `--tg-build-init` draws their values) and keep the initializer as
+    `tg.initializer`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
 
 #endif // TGC_PASSES_TD

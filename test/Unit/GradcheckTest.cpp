@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GradcheckCases.h"
 #include "Interpreter/Interpreter.h"
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
@@ -35,20 +36,9 @@
 
 using namespace mlir;
 using namespace mlir::tg;
+using namespace tgc::test;
 
 namespace {
-
-enum class Domain { Any, Positive };
-
-struct GradcheckCase {
-  const char *name;
-  const char *op;     // the op this case covers
-  const char *source; // func.func @f (and optionally @reference)
-  Domain domain = Domain::Any;
-  int64_t integerBound = 1;
-};
-
-std::ostream &operator<<(std::ostream &os, const GradcheckCase &c) { return os << c.name; }
 
 constexpr double kStep = 1e-6;
 constexpr double kTolerance = 1e-6;

@@ -1,11 +1,12 @@
 //===- tgc-opt.cpp - the tgc optimizer driver -----------------------------===//
 //
 // Like mlir-opt: parses a spec, runs the passes named on the command line
-// (any tg pass, the upstream ones the pipeline uses, or `--tg-pipeline`) and
-// prints the result.
+// (any tg pass, the upstream ones the pipeline uses, `--tg-pipeline` or
+// `--tg-cpu-pipeline`) and prints the result.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compiler/Pipeline.h"
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
 #include "tg/TGDialect.h"
@@ -27,8 +28,10 @@ int main(int argc, char **argv) {
                   mlir::math::MathDialect, mlir::scf::SCFDialect,
                   mlir::tensor::TensorDialect>();
   mlir::tg::registerDerivativeExternalModels(registry);
+  mlir::tg::registerCPUPipelineDependencies(registry);
   mlir::registerTransformsPasses();
   mlir::tg::registerTGCPassesAndPipelines();
+  mlir::tg::registerCPUPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tgc optimizer driver\n", registry));
 }

@@ -1,0 +1,54 @@
+//===- Pipeline.h - the CPU code generation pipeline -----------*- C++ -*-===//
+//
+// From a tg spec to the LLVM dialect for the host CPU:
+//
+//   tg-pipeline                          tg-expand-train-step, tg-autodiff,
+//                                        tg-decompose, canonicalize, cse
+//   tg-lower-to-linalg                   core tg ops to linalg/tensor/arith/math
+//   canonicalize, cse
+//   one-shot-bufferize                   tensors to memrefs; function boundaries
+//                                        get identity layouts
+//   buffer-deallocation-pipeline         ownership-based deallocation; returned
+//                                        buffers are always fresh allocations
+//   convert-linalg-to-loops              (tiling and vectorization come later)
+//   ... -> LLVM dialect                  scf->cf, arith, math (intrinsics, then
+//                                        libm for erf, tanh...), memref, func;
+//                                        every public function gets a C
+//                                        interface (`_mlir_ciface_<name>`)
+//
+// `tgc-opt spec.mlir --tg-cpu-pipeline` runs it; the JIT tests call the same
+// builder.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_COMPILER_PIPELINE_H
+#define TGC_COMPILER_PIPELINE_H
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::tg {
+
+struct CPUPipelineOptions {
+  /// Allocate buffers through the runtime's caching allocator
+  /// (`_mlir_memref_to_llvm_alloc/free`, runtime/) instead of malloc/free:
+  /// what the `tgc` driver builds; JIT tests keep malloc.
+  bool runtimeAllocator = false;
+};
+
+/// Appends the CPU pipeline (a module pass manager) to `pm`.
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
+
+/// The dialects and external interface models the pipeline needs: the
+/// bufferization and deallocation models of every dialect it bufferizes, and
+/// the LLVM IR translations (for a JIT or an object file).
+void registerCPUPipelineDependencies(DialectRegistry &registry);
+
+/// Registers `--tg-cpu-pipeline` and the helper passes it uses.
+void registerCPUPipeline();
+
+} // namespace mlir::tg
+
+#endif // TGC_COMPILER_PIPELINE_H

@@ -1,0 +1,295 @@
+//===- ModelExport.cpp - a spec as a tgc_model for the runtime ------------===//
+
+#include "Driver/ModelExport.h"
+
+#include "tg/TGOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <set>
+
+using namespace mlir;
+
+namespace tgc {
+
+FailureOr<TrainStepNames> findTrainStep(ModuleOp module) {
+  SmallVector<tg::TrainStepOp> steps(module.getOps<tg::TrainStepOp>());
+  if (steps.empty())
+    return module.emitError("no tg.train_step in the spec: tgc builds a training "
+                            "program from one (see examples/mlp.mlir)");
+  if (steps.size() > 1)
+    return steps[1].emitError("a spec for tgc has one tg.train_step; this is the second");
+  return TrainStepNames{steps[0].getSymName().str(), steps[0].getLoss().str()};
+}
+
+/// The runtime's name and C type of an element type.
+static FailureOr<std::pair<std::string, std::string>> runtimeType(Type element) {
+  if (element.isF32())
+    return std::make_pair(std::string("TGC_F32"), std::string("float"));
+  if (element.isF64())
+    return std::make_pair(std::string("TGC_F64"), std::string("double"));
+  if (element.isInteger(32))
+    return std::make_pair(std::string("TGC_I32"), std::string("int32_t"));
+  if (element.isInteger(64))
+    return std::make_pair(std::string("TGC_I64"), std::string("int64_t"));
+  if (element.isF16())
+    return std::make_pair(std::string("TGC_F16"), std::string("uint16_t"));
+  if (element.isBF16())
+    return std::make_pair(std::string("TGC_BF16"), std::string("uint16_t"));
+  return failure();
+}
+
+static FailureOr<ExportedTensor> describe(Location loc, StringRef name, Type type) {
+  auto tensor = dyn_cast<RankedTensorType>(type);
+  FailureOr<std::pair<std::string, std::string>> element = failure();
+  if (tensor)
+    element = runtimeType(tensor.getElementType());
+  if (!tensor || !tensor.hasStaticShape() || failed(element))
+    return emitError(loc) << "'" << name << "' of type " << type
+                          << " cannot cross into the runtime: it needs a static "
+                             "tensor of f32, f64, f16, bf16, i32 or i64";
+  ExportedTensor result;
+  result.name = name.str();
+  result.dtype = element->first;
+  result.cType = element->second;
+  result.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  return result;
+}
+
+FailureOr<ExportedModel> prepareModelExport(ModuleOp module, const TrainStepNames &names,
+                                            StringRef modelName, StringRef predictName) {
+  ExportedModel model;
+  model.name = modelName.str();
+  model.step = names.step;
+  model.evalLoss = names.loss;
+  model.init = "tgc_init";
+  auto step = module.lookupSymbol<func::FuncOp>(names.step);
+  if (!step || !module.lookupSymbol<func::FuncOp>(model.init))
+    return module.emitError("the train step must be expanded (--tg-expand-train-step "
+                            "and --tg-build-init) before export");
+  FunctionType stepType = step.getFunctionType();
+  for (auto [i, input] : llvm::enumerate(stepType.getInputs())) {
+    FailureOr<ExportedTensor> described =
+        describe(step.getLoc(), "input" + std::to_string(i), input);
+    if (failed(described))
+      return failure();
+    model.inputs.push_back(*described);
+  }
+  FailureOr<ExportedTensor> loss = describe(step.getLoc(), "loss", stepType.getResult(0));
+  if (failed(loss))
+    return failure();
+  model.loss = *loss;
+
+  // predict: leading inputs of the step -> [batch, classes] float logits.
+  if (auto predict = module.lookupSymbol<func::FuncOp>(predictName)) {
+    FunctionType type = predict.getFunctionType();
+    auto logits = type.getNumResults() == 1
+                      ? dyn_cast<RankedTensorType>(type.getResult(0))
+                      : RankedTensorType();
+    bool prefix = type.getNumInputs() <= stepType.getNumInputs() &&
+                  llvm::equal(type.getInputs(),
+                              stepType.getInputs().take_front(type.getNumInputs()));
+    if (!prefix || !logits || logits.getRank() != 2 || !logits.getElementType().isF32())
+      return predict.emitError()
+             << "@" << predictName
+             << " is used for accuracy: it must take the step's leading inputs and "
+                "return f32 logits [batch, classes]";
+    model.predict = predictName.str();
+    model.predictInputs.assign(model.inputs.begin(),
+                               model.inputs.begin() + type.getNumInputs());
+    model.logits = *describe(predict.getLoc(), "logits", logits);
+  }
+
+  // Globals: public `tgc_g_<name>` without initial values; @tgc_init fills them.
+  SymbolTable symbols(module);
+  for (auto global : llvm::make_early_inc_range(module.getOps<ml_program::GlobalOp>())) {
+    if (!global.getIsMutable())
+      continue;
+    FailureOr<ExportedTensor> described =
+        describe(global.getLoc(), global.getSymName(), global.getType());
+    if (failed(described))
+      return failure();
+    std::string symbol = "tgc_g_" + global.getSymName().str();
+    if (failed(symbols.rename(global, StringAttr::get(module.getContext(), symbol))))
+      return global.emitError("cannot rename this global for export");
+    SymbolTable::setSymbolVisibility(global, SymbolTable::Visibility::Public);
+    // Zeros (which land in .bss): @tgc_init stores the real initial value.
+    auto type = cast<RankedTensorType>(global.getType());
+    Type element = type.getElementType();
+    Attribute zero = isa<FloatType>(element) ? Attribute(FloatAttr::get(element, 0.0))
+                                             : Attribute(IntegerAttr::get(element, 0));
+    global.setValueAttr(DenseElementsAttr::get(type, zero));
+    described->symbol = symbol;
+    model.state.push_back(*described);
+  }
+
+  // Only the entry points keep C interfaces.
+  std::set<std::string> entries = {model.step, model.evalLoss, model.init};
+  if (!model.predict.empty())
+    entries.insert(model.predict);
+  for (auto func : module.getOps<func::FuncOp>())
+    if (!func.isExternal())
+      SymbolTable::setSymbolVisibility(func, entries.count(func.getSymName().str())
+                                                 ? SymbolTable::Visibility::Public
+                                                 : SymbolTable::Visibility::Private);
+  return model;
+}
+
+//===----------------------------------------------------------------------===//
+// C glue
+//===----------------------------------------------------------------------===//
+
+namespace {
+std::string join(ArrayRef<int64_t> values) {
+  std::string text;
+  for (auto [i, v] : llvm::enumerate(values))
+    text += (i ? ", " : "") + std::to_string(v);
+  return text;
+}
+
+std::string memrefType(const ExportedTensor &t) {
+  return "tgc_memref" + std::to_string(t.shape.size());
+}
+
+/// A descriptor initializer for a dense row-major buffer at `pointer`.
+std::string descriptor(const ExportedTensor &t, const std::string &pointer) {
+  if (t.shape.empty())
+    return "{" + pointer + ", " + pointer + ", 0}";
+  std::vector<int64_t> strides(t.shape.size(), 1);
+  for (int i = int(t.shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * t.shape[i + 1];
+  return "{" + pointer + ", " + pointer + ", 0, {" + join(t.shape) + "}, {" +
+         join(strides) + "}}";
+}
+
+/// `_mlir_ciface_<name>(result *, inputs *...)` declaration.
+std::string entryDeclaration(const std::string &name, const ExportedTensor *result,
+                             const std::vector<ExportedTensor> &inputs) {
+  std::string text = "void _mlir_ciface_" + name + "(";
+  std::vector<std::string> params;
+  if (result)
+    params.push_back(memrefType(*result) + " *result");
+  for (size_t i = 0; i < inputs.size(); ++i)
+    params.push_back(memrefType(inputs[i]) + " *in" + std::to_string(i));
+  for (size_t i = 0; i < params.size(); ++i)
+    text += (i ? ", " : "") + params[i];
+  return text + (params.empty() ? "void);\n" : ");\n");
+}
+
+/// Statements that wrap `inputs` (void *const *inputs) in descriptors.
+std::string wrapInputs(const std::vector<ExportedTensor> &inputs) {
+  std::string text;
+  for (size_t i = 0; i < inputs.size(); ++i)
+    text += "  " + memrefType(inputs[i]) + " in" + std::to_string(i) + " = " +
+            descriptor(inputs[i], "inputs[" + std::to_string(i) + "]") + ";\n";
+  return text;
+}
+
+std::string callArgs(size_t count) {
+  std::string text;
+  for (size_t i = 0; i < count; ++i)
+    text += ", &in" + std::to_string(i);
+  return text;
+}
+} // namespace
+
+std::string generateModelGlue(const ExportedModel &model, bool withMain) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "/* Generated by tgc for " << model.name
+     << ": the tgc_model table (include/tgc/model.h) over the compiled entry points. */\n"
+     << "#include \"tgc/model.h\"\n#include \"tgc/runtime.h\"\n\n"
+     << "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n\n"
+     << "/* Memref descriptors of MLIR's C interface, by rank. */\n"
+     << "typedef struct { void *allocated; void *aligned; int64_t offset; } tgc_memref0;\n";
+  std::set<size_t> ranks;
+  for (const auto &t : model.inputs)
+    ranks.insert(t.shape.size());
+  ranks.insert(model.logits.shape.size());
+  for (size_t rank : ranks)
+    if (rank > 0)
+      os << "typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes["
+         << rank << "]; int64_t strides[" << rank << "]; } tgc_memref" << rank << ";\n";
+  os << "\n/* Compiled state and entry points. */\n";
+  for (const auto &t : model.state)
+    os << "extern char " << t.symbol << "[];\n";
+  ExportedTensor seed{"seed", "", "TGC_I64", "int64_t", {}};
+  os << entryDeclaration(model.step, &model.loss, model.inputs)
+     << entryDeclaration(model.evalLoss, &model.loss, model.inputs)
+     << entryDeclaration(model.init, nullptr, {seed});
+  if (!model.predict.empty())
+    os << entryDeclaration(model.predict, &model.logits, model.predictInputs);
+  os << "void _mlir_memref_to_llvm_free(void *);\n\n";
+
+  std::string lossRead = "(float)*(" + model.loss.cType + " *)loss.aligned";
+  for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
+                                 std::make_pair("tgc_eval_loss", model.evalLoss)})
+    os << "static float " << function << "(void *const *inputs) {\n"
+       << wrapInputs(model.inputs) << "  tgc_memref0 loss;\n"
+       << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size())
+       << ");\n  float value = " << lossRead << ";\n"
+       << "  _mlir_memref_to_llvm_free(loss.allocated);\n  return value;\n}\n\n";
+  os << "static void tgc_init_state(uint64_t seed) {\n"
+     << "  int64_t value = (int64_t)seed;\n  tgc_memref0 in0 = {&value, &value, 0};\n"
+     << "  _mlir_ciface_" << model.init << "(&in0);\n}\n\n";
+  int64_t classes = 0;
+  if (!model.predict.empty()) {
+    classes = model.logits.shape[1];
+    os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
+       << wrapInputs(model.predictInputs) << "  " << memrefType(model.logits)
+       << " result;\n  _mlir_ciface_" << model.predict << "(&result"
+       << callArgs(model.predictInputs.size()) << ");\n"
+       << "  memcpy(logits, result.aligned, sizeof(float) * "
+       << model.logits.shape[0] * classes << ");\n"
+       << "  _mlir_memref_to_llvm_free(result.allocated);\n}\n\n";
+  }
+
+  auto table = [&](const std::string &name, const std::vector<ExportedTensor> &tensors,
+                   bool withData) {
+    for (size_t i = 0; i < tensors.size(); ++i)
+      os << "static const int64_t " << name << "_shape" << i << "[] = {"
+         << (tensors[i].shape.empty() ? "0" : join(tensors[i].shape)) << "};\n";
+    os << "static tgc_tensor " << name << "[] = {\n";
+    for (size_t i = 0; i < tensors.size(); ++i)
+      os << "  {\"" << tensors[i].name << "\", " << tensors[i].dtype << ", "
+         << tensors[i].shape.size() << ", " << name << "_shape" << i << ", "
+         << (withData ? "(void *)" + tensors[i].symbol : std::string("NULL")) << "},\n";
+    os << "};\n\n";
+  };
+  table("tgc_inputs", model.inputs, false);
+  table("tgc_state", model.state, true);
+  os << "static const tgc_model tgc_the_model = {\n"
+     << "  \"" << model.name << "\",\n  " << model.inputs.size() << ", tgc_inputs,\n  "
+     << model.state.size() << ", tgc_state,\n"
+     << "  tgc_init_state, tgc_step, tgc_eval_loss,\n  "
+     << (model.predict.empty() ? "NULL" : "tgc_predict") << ", " << classes << ",\n};\n\n"
+     << "const tgc_model *tgc_get_model(void) { return &tgc_the_model; }\n";
+  if (withMain)
+    os << "\nint main(int argc, char **argv) {\n"
+       << "  return tgc_train_main(argc, argv, tgc_get_model());\n}\n";
+  return text;
+}
+
+std::string generateModelHeader(const ExportedModel &model) {
+  return llvm::formatv(R"(/* Generated by tgc for {0}: link with lib{0}.a and the tgc runtime. */
+#ifndef TGC_MODEL_{1}_H
+#define TGC_MODEL_{1}_H
+
+#include "tgc/model.h"
+
+/* The model's table: init(seed), step(inputs) -> loss, eval_loss, predict,
+ * and its state tensors (parameters, optimizer state, step counter), which
+ * tgc_checkpoint_save/load (tgc/runtime.h) read and write. */
+const tgc_model *tgc_get_model(void);
+
+#endif
+)",
+                       model.name, llvm::StringRef(model.name).upper())
+      .str();
+}
+
+} // namespace tgc

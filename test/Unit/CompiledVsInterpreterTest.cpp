@@ -1,0 +1,865 @@
+//===- CompiledVsInterpreterTest.cpp - JIT-compiled code against the interpreter -===//
+//
+// Differential tests of CPU code generation: each case (a small function @f)
+// runs through --tg-cpu-pipeline, is JIT-compiled with mlir::ExecutionEngine
+// and called through its C interface (`_mlir_ciface_f`, memrefs passed as
+// descriptors) on random inputs; the result must match the reference
+// interpreter on the original tg function:
+//  * every gradcheck case (every differentiable core op and composite, and
+//    scf.for loops over tensor slices) in f64 within 1e-12 relative, and the
+//    same functions in f32 within 1e-5;
+//  * the ops the gradcheck cannot cover (constants, iota, tg.random,
+//    compare, one_hot), integer arithmetic, casts, NaN propagation, every
+//    matmul lowering path and a small MLP loss; integer results and
+//    tg.random uniform samples bit-exactly.
+// A last test fails when a tg op has no case here.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compiler/Pipeline.h"
+#include "GradcheckCases.h"
+#include "Interpreter/Interpreter.h"
+#include "passes/Passes.h"
+#include "tg/TGOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <gtest/gtest.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+
+using namespace mlir;
+using namespace mlir::tg;
+using namespace tgc::test;
+
+namespace {
+
+#include "GradcheckCases.inc"
+
+//===----------------------------------------------------------------------===//
+// Host tensors <-> memref descriptors
+//===----------------------------------------------------------------------===//
+
+size_t byteWidth(Type element) {
+  return element.isInteger(1) ? 1 : (element.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+/// Writes `value` as one element of type `element` at `at`.
+void storeElement(Type element, double value, void *at) {
+  if (element.isF64()) {
+    std::memcpy(at, &value, 8);
+    return;
+  }
+  if (element.isF32()) {
+    float f = float(value);
+    std::memcpy(at, &f, 4);
+    return;
+  }
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    bool lostInfo;
+    APFloat f(value);
+    f.convert(floatType.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lostInfo);
+    uint64_t bits = f.bitcastToAPInt().getZExtValue();
+    std::memcpy(at, &bits, byteWidth(element));
+    return;
+  }
+  // Integers, little-endian: the low bytes of the two's complement value.
+  int64_t integer = element.isInteger(1) ? int64_t(value != 0) : int64_t(value);
+  std::memcpy(at, &integer, byteWidth(element));
+}
+
+double loadElement(Type element, const void *at) {
+  if (element.isF64()) {
+    double d;
+    std::memcpy(&d, at, 8);
+    return d;
+  }
+  if (element.isF32()) {
+    float f;
+    std::memcpy(&f, at, 4);
+    return f;
+  }
+  if (auto floatType = dyn_cast<FloatType>(element)) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, at, byteWidth(element));
+    APFloat f(floatType.getFloatSemantics(), APInt(floatType.getWidth(), bits));
+    return f.convertToDouble();
+  }
+  unsigned width = element.getIntOrFloatBitWidth();
+  uint64_t bits = 0;
+  std::memcpy(&bits, at, byteWidth(element));
+  if (width == 1)
+    return double(bits & 1);
+  return double(APInt(width, bits, /*isSigned=*/false, /*implicitTrunc=*/true).getSExtValue());
+}
+
+/// A memref descriptor of rank R as the C interface lays it out: allocated
+/// pointer, aligned pointer, offset, sizes[R], strides[R] (all 8 bytes).
+using Descriptor = std::vector<int64_t>;
+
+/// A tensor argument: its row-major data and an identity-layout descriptor.
+struct MemRefArgument {
+  std::vector<uint64_t> storage; // 8-byte aligned
+  Descriptor descriptor;
+
+  explicit MemRefArgument(const HostTensor &tensor) {
+    Type element = tensor.type.getElementType();
+    size_t width = byteWidth(element);
+    storage.assign((tensor.size() * width + 7) / 8 + 1, 0);
+    auto *bytes = reinterpret_cast<char *>(storage.data());
+    for (int64_t i = 0; i < tensor.size(); ++i)
+      storeElement(element, tensor.data[i], bytes + i * width);
+    ArrayRef<int64_t> shape = tensor.shape();
+    descriptor = {int64_t(reinterpret_cast<intptr_t>(bytes)),
+                  int64_t(reinterpret_cast<intptr_t>(bytes)), 0};
+    descriptor.insert(descriptor.end(), shape.begin(), shape.end());
+    SmallVector<int64_t> strides(shape.size(), 1);
+    for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * shape[d + 1];
+    descriptor.insert(descriptor.end(), strides.begin(), strides.end());
+  }
+};
+
+/// Reads a returned memref of `type` (any strides) into a host tensor.
+HostTensor readResult(RankedTensorType type, const Descriptor &descriptor) {
+  HostTensor result(type);
+  int64_t rank = type.getRank();
+  Type element = type.getElementType();
+  auto *aligned = reinterpret_cast<const char *>(intptr_t(descriptor[1]));
+  int64_t offset = descriptor[2];
+  ArrayRef<int64_t> strides = ArrayRef(descriptor).slice(3 + rank, rank);
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t flat = 0; flat < result.size(); ++flat) {
+    int64_t at = offset;
+    for (int64_t d = 0; d < rank; ++d)
+      at += index[d] * strides[d];
+    result.data[flat] = loadElement(element, aligned + at * byteWidth(element));
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < type.getDimSize(d))
+        break;
+      index[d] = 0;
+    }
+  }
+  return result;
+}
+
+/// Calls `_mlir_ciface_<name>` with `args` as memref descriptors; returns its
+/// result (of `resultType`), or nothing when `resultType` is null. Checks that
+/// a returned buffer is a fresh allocation the caller owns, and frees it.
+std::optional<HostTensor> callCompiled(ExecutionEngine &engine, StringRef name,
+                                       ArrayRef<HostTensor> args, RankedTensorType resultType) {
+  std::vector<MemRefArgument> arguments;
+  for (const HostTensor &arg : args)
+    arguments.emplace_back(arg);
+  Descriptor result(resultType ? 3 + 2 * resultType.getRank() : 0, 0);
+  // _mlir_ciface_<name>([result *,] argument descriptors *...), packed: a
+  // pointer to each (pointer) argument.
+  std::vector<void *> pointers;
+  if (resultType)
+    pointers.push_back(result.data());
+  for (MemRefArgument &argument : arguments)
+    pointers.push_back(argument.descriptor.data());
+  std::vector<void *> packed;
+  for (void *&pointer : pointers)
+    packed.push_back(&pointer);
+    // Compiled code runs with a dirty heap: every malloc'd byte is garbage, so
+    // code that reads a buffer it never wrote fails here rather than by luck
+    // elsewhere (a fresh page from the kernel is all zeros).
+#ifdef __GLIBC__
+  mallopt(M_PERTURB, 0xa5);
+#endif
+  llvm::Error error = engine.invokePacked(("_mlir_ciface_" + name).str(), packed);
+#ifdef __GLIBC__
+  mallopt(M_PERTURB, 0);
+#endif
+  if (error) {
+    ADD_FAILURE() << "calling @" << name.str() << ": " << llvm::toString(std::move(error));
+    return std::nullopt;
+  }
+  if (!resultType)
+    return HostTensor();
+  HostTensor value = readResult(resultType, result);
+  void *allocated = reinterpret_cast<void *>(intptr_t(result[0]));
+  bool fresh = allocated != reinterpret_cast<void *>(intptr_t(0xdeadbeef));
+  for (MemRefArgument &argument : arguments)
+    fresh &= allocated != reinterpret_cast<void *>(intptr_t(argument.descriptor[0]));
+  EXPECT_TRUE(fresh) << "the result of @" << name.str() << " is not a fresh allocation";
+  if (fresh)
+    std::free(allocated);
+  return value;
+}
+
+//===----------------------------------------------------------------------===//
+// The comparison
+//===----------------------------------------------------------------------===//
+
+/// max |actual - expected| / max |expected| (NaN must match NaN; any other
+/// mismatch with a NaN or an infinity is an infinite error).
+double relativeError(const HostTensor &actual, const HostTensor &expected) {
+  double diff = 0, scale = 0;
+  for (int64_t i = 0; i < expected.size(); ++i) {
+    double a = actual.data[i], e = expected.data[i];
+    if (std::isnan(e) || std::isnan(a)) {
+      if (std::isnan(e) != std::isnan(a))
+        return INFINITY;
+      continue;
+    }
+    if (std::isinf(e) || std::isinf(a)) {
+      if (a != e)
+        return INFINITY;
+      continue;
+    }
+    diff = std::max(diff, std::fabs(a - e));
+    scale = std::max(scale, std::fabs(e));
+  }
+  if (diff == 0)
+    return 0;
+  return diff / std::max(scale, 1e-300);
+}
+
+/// The largest error seen per precision, printed after all tests.
+struct ErrorSummary {
+  struct Worst {
+    double error = 0;
+    std::string name;
+    int cases = 0;
+  };
+  std::map<std::string, Worst> byKind;
+
+  void record(const std::string &kind, const std::string &name, double error) {
+    Worst &worst = byKind[kind];
+    ++worst.cases;
+    if (error >= worst.error) {
+      worst.error = error;
+      worst.name = name;
+    }
+  }
+};
+
+ErrorSummary &summary() {
+  static ErrorSummary instance;
+  return instance;
+}
+
+struct SummaryPrinter : testing::Environment {
+  void TearDown() override {
+    for (auto &[kind, worst] : summary().byKind)
+      std::printf("[ compiled ] %-8s %3d cases compared with the interpreter; "
+                  "max relative error %.3g (%s)\n",
+                  kind.c_str(), worst.cases, worst.error, worst.name.c_str());
+  }
+};
+[[maybe_unused]] testing::Environment *const kSummaryPrinter =
+    testing::AddGlobalTestEnvironment(new SummaryPrinter);
+
+//===----------------------------------------------------------------------===//
+// The harness
+//===----------------------------------------------------------------------===//
+
+struct CompiledCase {
+  std::string name;
+  std::string source; // func.func @f with one result
+  Domain domain = Domain::Any;
+  int64_t integerBound = 1;
+  double tolerance = 1e-12; // 0: bit-exact
+  std::string kind = "f64";
+};
+
+std::ostream &operator<<(std::ostream &os, const CompiledCase &c) { return os << c.name; }
+
+bool isFloat(Type type) { return isa<FloatType>(cast<ShapedType>(type).getElementType()); }
+
+class CompiledVsInterpreter : public testing::TestWithParam<CompiledCase> {
+protected:
+  static void SetUpTestSuite() {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  }
+
+  CompiledVsInterpreter() {
+    DialectRegistry registry;
+    registerCPUPipelineDependencies(registry);
+    context.appendDialectRegistry(registry);
+    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
+                        arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
+  }
+
+  HostTensor random(Type type, Domain domain, int64_t integerBound) {
+    HostTensor tensor(cast<RankedTensorType>(type));
+    std::normal_distribution<double> normal;
+    std::uniform_int_distribution<int64_t> integer(0, integerBound - 1);
+    bool floatType = isFloat(type);
+    for (double &x : tensor.data) {
+      x = floatType ? normal(rng) : double(integer(rng));
+      if (floatType && domain == Domain::Positive)
+        x = std::fabs(x) + 0.5;
+    }
+    roundToElementType(tensor);
+    return tensor;
+  }
+
+  MLIRContext context;
+  std::mt19937_64 rng{4321};
+};
+
+TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
+  const CompiledCase &testCase = GetParam();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
+  ASSERT_TRUE(module) << "the case does not parse";
+  auto f = module->lookupSymbol<func::FuncOp>("f");
+  ASSERT_TRUE(f) << "the case has no @f";
+  FunctionType type = f.getFunctionType();
+  ASSERT_EQ(type.getNumResults(), 1u);
+  auto resultType = cast<RankedTensorType>(type.getResult(0));
+
+  // The reference values, on the tg module before it is compiled.
+  constexpr int kTrials = 3;
+  std::vector<std::vector<HostTensor>> inputs;
+  std::vector<HostTensor> expected;
+  {
+    Interpreter interpreter(*module);
+    for (int trial = 0; trial < kTrials; ++trial) {
+      std::vector<HostTensor> args;
+      for (Type input : type.getInputs())
+        args.push_back(random(input, testCase.domain, testCase.integerBound));
+      FailureOr<std::vector<HostTensor>> results = interpreter.call("f", args);
+      ASSERT_TRUE(succeeded(results)) << "the interpreter failed";
+      inputs.push_back(std::move(args));
+      expected.push_back((*results)[0]);
+    }
+  }
+
+  PassManager pm(&context);
+  buildCPUPipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  auto engine = ExecutionEngine::create(*module);
+  ASSERT_TRUE(bool(engine)) << "JIT compilation failed: " << llvm::toString(engine.takeError());
+
+  double worst = 0;
+  for (int trial = 0; trial < kTrials; ++trial) {
+    std::optional<HostTensor> actual = callCompiled(**engine, "f", inputs[trial], resultType);
+    ASSERT_TRUE(actual);
+    double relative = relativeError(*actual, expected[trial]);
+    worst = std::max(worst, relative);
+    if (testCase.tolerance == 0)
+      EXPECT_EQ(relative, 0.0) << "not bit-exact, trial " << trial;
+    else
+      EXPECT_LE(relative, testCase.tolerance) << "trial " << trial;
+  }
+  summary().record(testCase.kind, testCase.name, worst);
+  RecordProperty("max_relative_error", std::to_string(worst));
+}
+
+//===----------------------------------------------------------------------===//
+// The cases
+//===----------------------------------------------------------------------===//
+
+/// Every gradcheck case in f64, and again with f32 in place of f64.
+std::vector<CompiledCase> gradcheckCases(bool f32) {
+  std::vector<CompiledCase> cases;
+  for (const GradcheckCase &c : kGradcheckCases) {
+    CompiledCase compiled{c.name, c.source, c.domain, c.integerBound};
+    if (f32) {
+      size_t at = 0;
+      while ((at = compiled.source.find("f64", at)) != std::string::npos)
+        compiled.source.replace(at, 3, "f32");
+      compiled.name += "_f32";
+      compiled.tolerance = 1e-5;
+      compiled.kind = "f32";
+    }
+    cases.push_back(std::move(compiled));
+  }
+  return cases;
+}
+
+constexpr double kExact = 0;
+
+/// What the gradcheck cases cannot cover: ops without derivatives, integer
+/// and boolean tensors, NaN, and every matmul lowering path.
+const CompiledCase kExtraCases[] = {
+    {"constants_iota", R"(
+func.func @f(%x: tensor<2x3xf64>) -> tensor<2x3xf64> {
+  %c = tg.constant dense<[[1.5, -2.0, 3.25]]> : tensor<1x3xf64>
+  %f = tg.fill -0.75 : tensor<2x1xf64>
+  %i = tg.iota 0 : tensor<2x3xi32>
+  %fi = tg.cast %i : tensor<2x3xi32> to tensor<2x3xf64>
+  %j = tg.iota 1 : tensor<2x3xf64>
+  %a = tg.mul %x, %c : tensor<2x3xf64>, tensor<1x3xf64> -> tensor<2x3xf64>
+  %b = tg.add %a, %f : tensor<2x3xf64>, tensor<2x1xf64> -> tensor<2x3xf64>
+  %d = tg.add %b, %fi : tensor<2x3xf64>
+  %y = tg.sub %d, %j : tensor<2x3xf64>
+  return %y : tensor<2x3xf64>
+}
+)"},
+    {"random_uniform_f32", R"(
+func.func @f(%seed: tensor<i64>, %counter: tensor<i64>) -> tensor<5x7xf32> {
+  %u = tg.random uniform %seed, %counter : tensor<i64>, tensor<i64> -> tensor<5x7xf32>
+  return %u : tensor<5x7xf32>
+}
+)",
+     Domain::Any, int64_t(1) << 40, kExact, "exact"},
+    {"random_uniform_f64_i32_seed", R"(
+func.func @f(%seed: tensor<i32>, %counter: tensor<i32>) -> tensor<3x2x5xf64> {
+  %u = tg.random uniform %seed, %counter : tensor<i32>, tensor<i32> -> tensor<3x2x5xf64>
+  return %u : tensor<3x2x5xf64>
+}
+)",
+     Domain::Any, int64_t(1) << 30, kExact, "exact"},
+    {"random_normal_f64", R"(
+func.func @f(%seed: tensor<i64>, %counter: tensor<i64>) -> tensor<4x5xf64> {
+  %n = tg.random normal %seed, %counter : tensor<i64>, tensor<i64> -> tensor<4x5xf64>
+  return %n : tensor<4x5xf64>
+}
+)",
+     Domain::Any, int64_t(1) << 40},
+    {"random_normal_f32", R"(
+func.func @f(%seed: tensor<i64>, %counter: tensor<i64>) -> tensor<7xf32> {
+  %n = tg.random normal %seed, %counter : tensor<i64>, tensor<i64> -> tensor<7xf32>
+  return %n : tensor<7xf32>
+}
+)",
+     Domain::Any, int64_t(1) << 40, 1e-7, "f32"},
+    {"compare_predicates_i32", R"(
+func.func @f(%a: tensor<4x3xi32>, %b: tensor<3xi32>) -> tensor<4x3xi32> {
+  %eq = tg.compare eq %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %ne = tg.compare ne %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %lt = tg.compare lt %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %le = tg.compare le %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %gt = tg.compare gt %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %ge = tg.compare ge %a, %b : tensor<4x3xi32>, tensor<3xi32> -> tensor<4x3xi1>
+  %e0 = tg.cast %eq : tensor<4x3xi1> to tensor<4x3xi32>
+  %e1 = tg.cast %ne : tensor<4x3xi1> to tensor<4x3xi32>
+  %e2 = tg.cast %lt : tensor<4x3xi1> to tensor<4x3xi32>
+  %e3 = tg.cast %le : tensor<4x3xi1> to tensor<4x3xi32>
+  %e4 = tg.cast %gt : tensor<4x3xi1> to tensor<4x3xi32>
+  %e5 = tg.cast %ge : tensor<4x3xi1> to tensor<4x3xi32>
+  %two = tg.fill 2 : tensor<i32>
+  %s1 = tg.mul %e5, %two : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %s2 = tg.add %s1, %e4 : tensor<4x3xi32>
+  %s3 = tg.mul %s2, %two : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %s4 = tg.add %s3, %e3 : tensor<4x3xi32>
+  %s5 = tg.mul %s4, %two : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %s6 = tg.add %s5, %e2 : tensor<4x3xi32>
+  %s7 = tg.mul %s6, %two : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %s8 = tg.add %s7, %e1 : tensor<4x3xi32>
+  %s9 = tg.mul %s8, %two : tensor<4x3xi32>, tensor<i32> -> tensor<4x3xi32>
+  %y = tg.add %s9, %e0 : tensor<4x3xi32>
+  return %y : tensor<4x3xi32>
+}
+)",
+     Domain::Any, 3, kExact, "exact"},
+    {"compare_bool_result", R"(
+func.func @f(%a: tensor<2x3xf64>, %b: tensor<2x1xf64>) -> tensor<2x3xi1> {
+  %c = tg.compare le %a, %b : tensor<2x3xf64>, tensor<2x1xf64> -> tensor<2x3xi1>
+  return %c : tensor<2x3xi1>
+}
+)",
+     Domain::Any, 1, kExact, "exact"},
+    {"select_bool_argument", R"(
+func.func @f(%c: tensor<2x3xi1>, %x: tensor<2x3xf64>, %y: tensor<f64>) -> tensor<2x3xf64> {
+  %r = tg.select %c, %x, %y : tensor<2x3xi1>, tensor<2x3xf64>, tensor<f64> -> tensor<2x3xf64>
+  return %r : tensor<2x3xf64>
+}
+)",
+     Domain::Any, 2},
+    {"nan_elementwise", R"(
+func.func @f(%x: tensor<3x4xf64>) -> tensor<3x4xf64> {
+  %zero = tg.fill 0.0 : tensor<f64>
+  %nan = tg.fill nan : tensor<f64>
+  %pos = tg.compare gt %x, %zero : tensor<3x4xf64>, tensor<f64> -> tensor<3x4xi1>
+  %m = tg.select %pos, %x, %nan : tensor<3x4xi1>, tensor<3x4xf64>, tensor<f64> -> tensor<3x4xf64>
+  %half = tg.fill 0.5 : tensor<f64>
+  %a = tg.maximum %m, %half : tensor<3x4xf64>, tensor<f64> -> tensor<3x4xf64>
+  %b = tg.minimum %x, %m : tensor<3x4xf64>
+  %s = tg.sign %b : tensor<3x4xf64>
+  %r = tg.relu %m : tensor<3x4xf64>
+  %ne = tg.compare ne %m, %m : tensor<3x4xf64>, tensor<3x4xf64> -> tensor<3x4xi1>
+  %nef = tg.cast %ne : tensor<3x4xi1> to tensor<3x4xf64>
+  %t = tg.add %a, %s : tensor<3x4xf64>
+  %u = tg.add %t, %r : tensor<3x4xf64>
+  %y = tg.select %ne, %nef, %u : tensor<3x4xi1>, tensor<3x4xf64>, tensor<3x4xf64> -> tensor<3x4xf64>
+  %z = tg.add %y, %u : tensor<3x4xf64>
+  return %z : tensor<3x4xf64>
+}
+)"},
+    {"nan_reduce", R"(
+func.func @f(%x: tensor<6x2xf64>) -> tensor<6x1xf64> {
+  %zero = tg.fill 0.0 : tensor<f64>
+  %nan = tg.fill nan : tensor<f64>
+  %pos = tg.compare gt %x, %zero : tensor<6x2xf64>, tensor<f64> -> tensor<6x2xi1>
+  %m = tg.select %pos, %x, %nan : tensor<6x2xi1>, tensor<6x2xf64>, tensor<f64> -> tensor<6x2xf64>
+  %a = tg.reduce_max %m [1] keepdim : tensor<6x2xf64> -> tensor<6x1xf64>
+  %b = tg.reduce_min %m [-1] keepdim : tensor<6x2xf64> -> tensor<6x1xf64>
+  %y = tg.add %a, %b : tensor<6x1xf64>
+  return %y : tensor<6x1xf64>
+}
+)"},
+    {"integer_elementwise", R"(
+func.func @f(%a: tensor<3x4xi32>, %b: tensor<4xi32>) -> tensor<3x4xi32> {
+  %three = tg.fill 3 : tensor<i32>
+  %x = tg.sub %a, %three : tensor<3x4xi32>, tensor<i32> -> tensor<3x4xi32>
+  %y = tg.sub %b, %three : tensor<4xi32>, tensor<i32> -> tensor<4xi32>
+  %q = tg.div %x, %y : tensor<3x4xi32>, tensor<4xi32> -> tensor<3x4xi32>
+  %p = tg.mul %q, %x : tensor<3x4xi32>
+  %mx = tg.maximum %p, %y : tensor<3x4xi32>, tensor<4xi32> -> tensor<3x4xi32>
+  %mn = tg.minimum %x, %y : tensor<3x4xi32>, tensor<4xi32> -> tensor<3x4xi32>
+  %n = tg.neg %mn : tensor<3x4xi32>
+  %ab = tg.abs %x : tensor<3x4xi32>
+  %sg = tg.sign %x : tensor<3x4xi32>
+  %ten = tg.fill 10 : tensor<i32>
+  %t0 = tg.mul %mx, %ten : tensor<3x4xi32>, tensor<i32> -> tensor<3x4xi32>
+  %t1 = tg.add %t0, %n : tensor<3x4xi32>
+  %t2 = tg.mul %t1, %ten : tensor<3x4xi32>, tensor<i32> -> tensor<3x4xi32>
+  %t3 = tg.add %t2, %ab : tensor<3x4xi32>
+  %t4 = tg.mul %t3, %ten : tensor<3x4xi32>, tensor<i32> -> tensor<3x4xi32>
+  %t5 = tg.add %t4, %sg : tensor<3x4xi32>
+  %t6 = tg.add %t5, %y : tensor<3x4xi32>, tensor<4xi32> -> tensor<3x4xi32>
+  return %t6 : tensor<3x4xi32>
+}
+)",
+     Domain::Any, 7, kExact, "exact"},
+    {"integer_reduce_matmul", R"(
+func.func @f(%a: tensor<3x4xi32>, %b: tensor<4x2xi32>) -> tensor<3x2xi32> {
+  %three = tg.fill 3 : tensor<i32>
+  %x = tg.sub %a, %three : tensor<3x4xi32>, tensor<i32> -> tensor<3x4xi32>
+  %y = tg.sub %b, %three : tensor<4x2xi32>, tensor<i32> -> tensor<4x2xi32>
+  %mm = tg.matmul %x, %y : tensor<3x4xi32>, tensor<4x2xi32> -> tensor<3x2xi32>
+  %rs = tg.reduce_sum %mm [1] keepdim : tensor<3x2xi32> -> tensor<3x1xi32>
+  %rmax = tg.reduce_max %x [1] keepdim : tensor<3x4xi32> -> tensor<3x1xi32>
+  %rmin = tg.reduce_min %x [1] keepdim : tensor<3x4xi32> -> tensor<3x1xi32>
+  %s0 = tg.add %mm, %rs : tensor<3x2xi32>, tensor<3x1xi32> -> tensor<3x2xi32>
+  %s1 = tg.add %s0, %rmax : tensor<3x2xi32>, tensor<3x1xi32> -> tensor<3x2xi32>
+  %s2 = tg.sub %s1, %rmin : tensor<3x2xi32>, tensor<3x1xi32> -> tensor<3x2xi32>
+  return %s2 : tensor<3x2xi32>
+}
+)",
+     Domain::Any, 7, kExact, "exact"},
+    {"casts", R"(
+func.func @f(%x: tensor<2x5xf64>, %i: tensor<2x5xi64>) -> tensor<2x5xf64> {
+  %k = tg.fill 3.7 : tensor<f64>
+  %xs = tg.mul %x, %k : tensor<2x5xf64>, tensor<f64> -> tensor<2x5xf64>
+  %xi = tg.cast %xs : tensor<2x5xf64> to tensor<2x5xi32>
+  %a = tg.cast %xi : tensor<2x5xi32> to tensor<2x5xf64>
+  %xb = tg.cast %x : tensor<2x5xf64> to tensor<2x5xi1>
+  %b = tg.cast %xb : tensor<2x5xi1> to tensor<2x5xf64>
+  %i8 = tg.cast %i : tensor<2x5xi64> to tensor<2x5xi8>
+  %c = tg.cast %i8 : tensor<2x5xi8> to tensor<2x5xf64>
+  %ib = tg.cast %i : tensor<2x5xi64> to tensor<2x5xi1>
+  %ib32 = tg.cast %ib : tensor<2x5xi1> to tensor<2x5xi32>
+  %d = tg.cast %ib32 : tensor<2x5xi32> to tensor<2x5xf64>
+  %xf = tg.cast %xs : tensor<2x5xf64> to tensor<2x5xf32>
+  %e = tg.cast %xf : tensor<2x5xf32> to tensor<2x5xf64>
+  %s0 = tg.add %a, %b : tensor<2x5xf64>
+  %s1 = tg.add %s0, %c : tensor<2x5xf64>
+  %s2 = tg.add %s1, %d : tensor<2x5xf64>
+  %s3 = tg.add %s2, %e : tensor<2x5xf64>
+  return %s3 : tensor<2x5xf64>
+}
+)",
+     Domain::Any, 1000},
+    {"bool_arithmetic", R"(
+func.func @f(%a: tensor<3x4xi1>, %b: tensor<4xi1>) -> tensor<3x1xi1> {
+  %s = tg.add %a, %b : tensor<3x4xi1>, tensor<4xi1> -> tensor<3x4xi1>
+  %m = tg.mul %s, %b : tensor<3x4xi1>, tensor<4xi1> -> tensor<3x4xi1>
+  %d = tg.sub %m, %a : tensor<3x4xi1>
+  %x = tg.maximum %d, %a : tensor<3x4xi1>
+  %r = tg.reduce_sum %x [1] keepdim : tensor<3x4xi1> -> tensor<3x1xi1>
+  return %r : tensor<3x1xi1>
+}
+)",
+     Domain::Any, 2, kExact, "exact"},
+    {"one_hot_out_of_range", R"(
+func.func @f(%labels: tensor<2x3xi32>) -> tensor<2x3x10xf64> {
+  %y = tg.one_hot %labels classes 10 : tensor<2x3xi32> -> tensor<2x3x10xf64>
+  return %y : tensor<2x3x10xf64>
+}
+)",
+     Domain::Any, 12, kExact, "exact"},
+    {"gather_clamped_last_axis", R"(
+func.func @f(%x: tensor<4x3xf64>, %i: tensor<5xi64>) -> tensor<4x5xf64> {
+  %y = tg.gather %x[%i] axis -1 : tensor<4x3xf64>, tensor<5xi64> -> tensor<4x5xf64>
+  return %y : tensor<4x5xf64>
+}
+)",
+     Domain::Any, 5},
+    {"scatter_add_repeated_middle_axis", R"(
+func.func @f(%base: tensor<2x3x2xf64>, %i: tensor<5xi32>, %u: tensor<2x5x2xf64>) -> tensor<2x3x2xf64> {
+  %y = tg.scatter_add %base[%i], %u axis 1 : tensor<2x3x2xf64>, tensor<5xi32>, tensor<2x5x2xf64>
+  return %y : tensor<2x3x2xf64>
+}
+)",
+     Domain::Any, 3},
+    {"broadcast_reduce_rank0", R"(
+func.func @f(%s: tensor<f64>, %x: tensor<2x3xf64>) -> tensor<f64> {
+  %b = tg.broadcast_to %s : tensor<f64> -> tensor<2x3xf64>
+  %a = tg.mul %b, %x : tensor<2x3xf64>
+  %r = tg.reduce_sum %a [0, 1] keepdim : tensor<2x3xf64> -> tensor<1x1xf64>
+  %y = tg.reshape %r : tensor<1x1xf64> -> tensor<f64>
+  return %y : tensor<f64>
+}
+)"},
+    {"reshape_transpose_4d", R"(
+func.func @f(%x: tensor<2x3x4x5xf64>) -> tensor<6x20xf64> {
+  %t = tg.transpose %x [3, 1, 0, 2] : tensor<2x3x4x5xf64> -> tensor<5x3x2x4xf64>
+  %r = tg.reshape %t : tensor<5x3x2x4xf64> -> tensor<10x12xf64>
+  %y = tg.reshape %r : tensor<10x12xf64> -> tensor<6x20xf64>
+  return %y : tensor<6x20xf64>
+}
+)"},
+    {"pad_interior_3d_int", R"(
+func.func @f(%x: tensor<2x2x3xi32>) -> tensor<4x3x10xi32> {
+  %y = tg.pad %x low [1, 0, 2] high [0, 1, 1] interior [1, 0, 2] value -7 : tensor<2x2x3xi32> -> tensor<4x3x10xi32>
+  return %y : tensor<4x3x10xi32>
+}
+)",
+     Domain::Any, 100, kExact, "exact"},
+    {"slice_concat_3d", R"(
+func.func @f(%x: tensor<5x6x7xf64>) -> tensor<6x2x3xf64> {
+  %s = tg.slice %x [0, 1, 2] to [5, 6, 7] step [2, 3, 2] : tensor<5x6x7xf64> -> tensor<3x2x3xf64>
+  %n = tg.neg %s : tensor<3x2x3xf64>
+  %y = tg.concat %s, %n axis 0 : tensor<3x2x3xf64>, tensor<3x2x3xf64> -> tensor<6x2x3xf64>
+  return %y : tensor<6x2x3xf64>
+}
+)"},
+    {"matmul_batch_transposed", R"(
+func.func @f(%a: tensor<2x4x3xf64>, %b: tensor<2x2x4xf64>) -> tensor<2x3x2xf64> {
+  %y = tg.matmul %a, %b transpose_lhs transpose_rhs : tensor<2x4x3xf64>, tensor<2x2x4xf64> -> tensor<2x3x2xf64>
+  return %y : tensor<2x3x2xf64>
+}
+)"},
+    {"matmul_batch_2d_collapsed", R"(
+func.func @f(%q: tensor<2x3x4x5xf64>, %k: tensor<2x3x6x5xf64>) -> tensor<2x3x4x6xf64> {
+  %y = tg.matmul %q, %k transpose_rhs : tensor<2x3x4x5xf64>, tensor<2x3x6x5xf64> -> tensor<2x3x4x6xf64>
+  return %y : tensor<2x3x4x6xf64>
+}
+)"},
+    {"matmul_rows_folded", R"(
+func.func @f(%x: tensor<2x3x4xf64>, %w: tensor<5x4xf64>) -> tensor<2x3x5xf64> {
+  %y = tg.matmul %x, %w transpose_rhs : tensor<2x3x4xf64>, tensor<5x4xf64> -> tensor<2x3x5xf64>
+  return %y : tensor<2x3x5xf64>
+}
+)"},
+    {"matmul_lhs_broadcast", R"(
+func.func @f(%a: tensor<3x4xf64>, %b: tensor<2x4x5xf64>) -> tensor<2x3x5xf64> {
+  %y = tg.matmul %a, %b : tensor<3x4xf64>, tensor<2x4x5xf64> -> tensor<2x3x5xf64>
+  return %y : tensor<2x3x5xf64>
+}
+)"},
+    {"matmul_rhs_2d_transposed_lhs", R"(
+func.func @f(%a: tensor<2x4x3xf64>, %b: tensor<4x5xf64>) -> tensor<2x3x5xf64> {
+  %y = tg.matmul %a, %b transpose_lhs : tensor<2x4x3xf64>, tensor<4x5xf64> -> tensor<2x3x5xf64>
+  return %y : tensor<2x3x5xf64>
+}
+)"},
+    {"softmax_middle_axis_f32", R"(
+func.func @f(%x: tensor<2x5x3xf32>) -> tensor<2x5x3xf32> {
+  %y = tg.softmax %x axis 1 : tensor<2x5x3xf32>
+  return %y : tensor<2x5x3xf32>
+}
+)",
+     Domain::Any, 1, 1e-5, "f32"},
+    {"half_precision", R"(
+func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
+  %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>
+  %yh = tg.cast %y : tensor<5xf64> to tensor<5xf16>
+  %s = tg.add %xh, %yh : tensor<2x5xf16>, tensor<5xf16> -> tensor<2x5xf16>
+  %e = tg.exp %s : tensor<2x5xf16>
+  %b = tg.cast %e : tensor<2x5xf16> to tensor<2x5xbf16>
+  %t = tg.tanh %b : tensor<2x5xbf16>
+  %m = tg.mul %t, %b : tensor<2x5xbf16>
+  %r = tg.cast %m : tensor<2x5xbf16> to tensor<2x5xf64>
+  return %r : tensor<2x5xf64>
+}
+)",
+     Domain::Any, 1, 1e-2, "f16/bf16"},
+    {"mlp_loss_f32", R"(
+func.func @f(%x: tensor<8x16xf32>, %w1: tensor<12x16xf32>, %b1: tensor<12xf32>,
+             %w2: tensor<4x12xf32>, %b2: tensor<4xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %h = tg.linear %x, %w1, %b1 : tensor<8x16xf32>, tensor<12x16xf32>, tensor<12xf32> -> tensor<8x12xf32>
+  %a = tg.relu %h : tensor<8x12xf32>
+  %l = tg.linear %a, %w2, %b2 : tensor<8x12xf32>, tensor<4x12xf32>, tensor<4xf32> -> tensor<8x4xf32>
+  %loss = tg.softmax_cross_entropy %l, %y : tensor<8x4xf32>, tensor<8xi32> -> tensor<f32>
+  return %loss : tensor<f32>
+}
+)",
+     Domain::Any, 4, 1e-5, "f32"},
+};
+
+INSTANTIATE_TEST_SUITE_P(CompiledGradcheckF64, CompiledVsInterpreter,
+                         testing::ValuesIn(gradcheckCases(false)),
+                         [](const testing::TestParamInfo<CompiledCase> &info) {
+                           return info.param.name;
+                         });
+INSTANTIATE_TEST_SUITE_P(CompiledGradcheckF32, CompiledVsInterpreter,
+                         testing::ValuesIn(gradcheckCases(true)),
+                         [](const testing::TestParamInfo<CompiledCase> &info) {
+                           return info.param.name;
+                         });
+INSTANTIATE_TEST_SUITE_P(CompiledExtra, CompiledVsInterpreter, testing::ValuesIn(kExtraCases),
+                         [](const testing::TestParamInfo<CompiledCase> &info) {
+                           return info.param.name;
+                         });
+
+//===----------------------------------------------------------------------===//
+// A whole training program
+//===----------------------------------------------------------------------===//
+
+// An MLP with random initializers trained by SGD with momentum: @tgc_init
+// (from --tg-build-init) and @train_step (from --tg-expand-train-step and
+// --tg-autodiff) compiled, against the interpreter, which initializes the
+// globals from their attributes itself. The losses of successive steps and
+// the predictions after them depend on every parameter and momentum buffer.
+constexpr const char *kTrainingSpec = R"(
+ml_program.global private mutable @w1(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<12x6xf32>
+ml_program.global private mutable @b1(#tg.uniform<-0.4, 0.4>) : tensor<12xf32>
+ml_program.global private mutable @w2(#tg.normal<std = 0.3>) : tensor<3x12xf32>
+ml_program.global private mutable @b2(#tg.zeros) : tensor<3xf32>
+func.func @predict(%x: tensor<8x6xf32>) -> tensor<8x3xf32> {
+  %w1 = ml_program.global_load @w1 : tensor<12x6xf32>
+  %b1 = ml_program.global_load @b1 : tensor<12xf32>
+  %w2 = ml_program.global_load @w2 : tensor<3x12xf32>
+  %b2 = ml_program.global_load @b2 : tensor<3xf32>
+  %h = tg.linear %x, %w1, %b1 : tensor<8x6xf32>, tensor<12x6xf32>, tensor<12xf32> -> tensor<8x12xf32>
+  %a = tg.gelu %h : tensor<8x12xf32>
+  %y = tg.linear %a, %w2, %b2 : tensor<8x12xf32>, tensor<3x12xf32>, tensor<3xf32> -> tensor<8x3xf32>
+  return %y : tensor<8x3xf32>
+}
+func.func @loss(%x: tensor<8x6xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
+  %y = func.call @predict(%x) : (tensor<8x6xf32>) -> tensor<8x3xf32>
+  %l = tg.softmax_cross_entropy %y, %labels : tensor<8x3xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
+)";
+
+TEST(CompiledTraining, StepsMatchInterpreter) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  MLIRContext context;
+  DialectRegistry registry;
+  registerCPUPipelineDependencies(registry);
+  context.appendDialectRegistry(registry);
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kTrainingSpec, &context);
+  ASSERT_TRUE(module);
+  {
+    PassManager pm(&context);
+    pm.addPass(createTGExpandTrainStep());
+    pm.addPass(createTGBuildInit());
+    buildTGPipeline(pm);
+    ASSERT_TRUE(succeeded(pm.run(*module)));
+  }
+
+  constexpr uint64_t kSeed = 7;
+  constexpr int kSteps = 4;
+  auto f32 = Float32Type::get(&context);
+  auto batchType = RankedTensorType::get({8, 6}, f32);
+  auto labelType = RankedTensorType::get({8}, IntegerType::get(&context, 32));
+  auto lossType = RankedTensorType::get({}, f32);
+  auto predictionType = RankedTensorType::get({8, 3}, f32);
+  std::mt19937_64 rng(99);
+  std::normal_distribution<double> normal;
+  std::vector<std::pair<HostTensor, HostTensor>> batches;
+  for (int step = 0; step < kSteps; ++step) {
+    HostTensor x(batchType), labels(labelType);
+    for (double &v : x.data)
+      v = normal(rng);
+    roundToElementType(x);
+    for (int64_t i = 0; i < labels.size(); ++i)
+      labels.data[i] = double(rng() % 3);
+    batches.emplace_back(std::move(x), std::move(labels));
+  }
+
+  std::vector<HostTensor> expected;
+  {
+    Interpreter interpreter(*module, kSeed);
+    for (auto &[x, labels] : batches) {
+      FailureOr<std::vector<HostTensor>> loss = interpreter.call("train_step", {x, labels});
+      ASSERT_TRUE(succeeded(loss));
+      expected.push_back((*loss)[0]);
+    }
+    FailureOr<std::vector<HostTensor>> prediction = interpreter.call("predict", {batches[0].first});
+    ASSERT_TRUE(succeeded(prediction));
+    expected.push_back((*prediction)[0]);
+  }
+
+  PassManager pm(&context);
+  buildCPUPipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  auto engine = ExecutionEngine::create(*module);
+  ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
+
+  auto seedType = RankedTensorType::get({}, IntegerType::get(&context, 64));
+  ASSERT_TRUE(callCompiled(**engine, "tgc_init", {HostTensor(seedType, {double(kSeed)})},
+                           RankedTensorType()));
+  double worst = 0;
+  for (int step = 0; step < kSteps; ++step) {
+    std::optional<HostTensor> loss =
+        callCompiled(**engine, "train_step", {batches[step].first, batches[step].second}, lossType);
+    ASSERT_TRUE(loss);
+    double error = relativeError(*loss, expected[step]);
+    worst = std::max(worst, error);
+    EXPECT_LE(error, 1e-5) << "step " << step << ": compiled loss " << loss->data[0]
+                           << ", interpreter " << expected[step].data[0];
+  }
+  std::optional<HostTensor> prediction =
+      callCompiled(**engine, "predict", {batches[0].first}, predictionType);
+  ASSERT_TRUE(prediction);
+  double error = relativeError(*prediction, expected.back());
+  worst = std::max(worst, error);
+  EXPECT_LE(error, 1e-5) << "predictions after training";
+  // Training moved the loss: the steps did something.
+  EXPECT_NE(expected.front().data[0], expected[kSteps - 1].data[0]);
+  summary().record("training", "mlp_sgd_momentum", worst);
+}
+
+// Ops that are not code: they are expanded before code generation.
+const char *const kNotLowered[] = {"tg.train_step", "tg.grad", "tg.value_and_grad", "tg.jvp"};
+
+TEST(CompiledCoverage, EveryOpIsCompiledAndChecked) {
+  MLIRContext context;
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
+                      arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
+  std::set<std::string> covered;
+  auto cover = [&](const std::string &source) {
+    OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+    ASSERT_TRUE(module);
+    module->walk([&](Operation *op) { covered.insert(op->getName().getStringRef().str()); });
+  };
+  for (const CompiledCase &c : gradcheckCases(false))
+    cover(c.source);
+  for (const CompiledCase &c : kExtraCases)
+    cover(c.source);
+  std::set<std::string> exempt(std::begin(kNotLowered), std::end(kNotLowered));
+  int ops = 0;
+  for (RegisteredOperationName name : context.getRegisteredOperations()) {
+    if (name.getDialectNamespace() != "tg" || exempt.count(name.getStringRef().str()))
+      continue;
+    ++ops;
+    EXPECT_TRUE(covered.count(name.getStringRef().str()))
+        << name.getStringRef().str() << " has no compiled-vs-interpreter case";
+  }
+  EXPECT_TRUE(covered.count("scf.for")) << "no loop case";
+  EXPECT_GT(ops, 50);
+}
+
+} // namespace

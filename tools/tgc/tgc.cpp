@@ -1,0 +1,274 @@
+//===- tgc.cpp - the tgc driver: a spec in, a training program out --------===//
+//
+//   tgc spec.mlir -o train                 an executable: ./train --data DIR ...
+//   tgc spec.mlir --emit=lib -o libmodel.a a static library and model.h-style header
+//   tgc spec.mlir --emit=obj|asm|llvm|mlir -o FILE
+//
+// Front end (train step expansion, init), export preparation, the CPU
+// pipeline to the LLVM dialect, LLVM IR, optimization and object code in
+// process through LLVM's TargetMachine; the system C compiler links the
+// object with the generated glue and the runtime.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Compiler/Pipeline.h"
+#include "Driver/ModelExport.h"
+#include "passes/Passes.h"
+#include "tg/Derivatives.h"
+#include "tg/TGDialect.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Emit { Exe, Lib, Obj, Asm, LLVMIR, MLIR };
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required);
+cl::opt<std::string> outputFilename("o", cl::desc("output file"), cl::value_desc("file"),
+                                    cl::init(""));
+cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
+                   cl::values(clEnumValN(Emit::Exe, "exe", "a training executable (default)"),
+                              clEnumValN(Emit::Lib, "lib", "a static library and a C header"),
+                              clEnumValN(Emit::Obj, "obj", "an object file"),
+                              clEnumValN(Emit::Asm, "asm", "assembly"),
+                              clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR"),
+                              clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR")));
+cl::opt<unsigned> optLevel("O", cl::desc("optimization level (0-3)"), cl::Prefix,
+                           cl::init(2));
+cl::opt<std::string> target("target", cl::desc("what to compile for (cpu)"), cl::init("cpu"));
+cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"));
+cl::opt<std::string> predictName("predict", cl::desc("function giving logits for accuracy"),
+                                 cl::init("forward"));
+cl::opt<std::string> runtimeLibrary("runtime-library", cl::desc("the tgc runtime archive"),
+                                    cl::init(TGC_RUNTIME_LIBRARY));
+cl::opt<std::string> includeDir("runtime-include", cl::desc("the tgc public headers"),
+                                cl::init(TGC_INCLUDE_DIR));
+
+/// "error: ..." on stderr, exit status 1.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "tgc: error: " << message << "\n";
+  return 1;
+}
+
+/// Runs a program, reporting its failure.
+bool run(llvm::StringRef program, llvm::ArrayRef<llvm::StringRef> args) {
+  std::string error;
+  int status = llvm::sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &error);
+  if (status != 0) {
+    llvm::errs() << "tgc: error: " << program << " failed"
+                 << (error.empty() ? "" : ": " + error) << "\n";
+    return false;
+  }
+  return true;
+}
+
+/// The host TargetMachine (all the CPU's features: AVX-512 where present).
+std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string &error) {
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *machine = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!machine)
+    return nullptr;
+  llvm::SubtargetFeatures features;
+  for (const auto &[name, enabled] : llvm::sys::getHostCPUFeatures())
+    features.AddFeature(name, enabled);
+  llvm::TargetOptions options;
+  std::optional<llvm::CodeGenOptLevel> level = llvm::CodeGenOpt::getLevel(optLevel);
+  return std::unique_ptr<llvm::TargetMachine>(machine->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features.getString(), options,
+      llvm::Reloc::PIC_, std::nullopt, level.value_or(llvm::CodeGenOptLevel::Default)));
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
+  if (optLevel == 0)
+    return;
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager cgscc;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(cgscc);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                                  : llvm::OptimizationLevel::O3;
+  builder.buildPerModuleDefaultPipeline(level).run(module, modules);
+}
+
+bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    llvm::errs() << "tgc: error: cannot write " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  os << contents;
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  cl::ParseCommandLineOptions(argc, argv, "tgc: compile a training spec\n");
+  if (target != "cpu")
+    return fail("unsupported target '" + target + "' (this build has: cpu)");
+  if (optLevel > 3)
+    return fail("-O" + llvm::Twine(optLevel) + " is not an optimization level (0-3)");
+
+  DialectRegistry registry;
+  registry.insert<tg::TGDialect>();
+  tg::registerDerivativeExternalModels(registry);
+  tg::registerCPUPipelineDependencies(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  auto file = openInputFile(inputFilename, &error);
+  if (!file)
+    return fail(error);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  FailureOr<tgc::TrainStepNames> names = tgc::findTrainStep(*module);
+  if (failed(names))
+    return 1;
+  std::string modelName = llvm::sys::path::stem(inputFilename).str();
+  for (char &c : modelName)
+    if (!llvm::isAlnum(c))
+      c = '_';
+
+  PassManager frontEnd(&context);
+  if (printIRAfterAll) {
+    context.disableMultithreading();
+    frontEnd.enableIRPrinting();
+  }
+  frontEnd.addPass(tg::createTGExpandTrainStep());
+  frontEnd.addPass(tg::createTGBuildInit());
+  if (failed(frontEnd.run(*module)))
+    return 1;
+  FailureOr<tgc::ExportedModel> model =
+      tgc::prepareModelExport(*module, *names, modelName, predictName);
+  if (failed(model))
+    return 1;
+
+  PassManager codegen(&context);
+  if (printIRAfterAll)
+    codegen.enableIRPrinting();
+  tg::CPUPipelineOptions pipelineOptions;
+  pipelineOptions.runtimeAllocator = true;
+  tg::buildCPUPipeline(codegen, pipelineOptions);
+  if (failed(codegen.run(*module)))
+    return 1;
+
+  std::string output = outputFilename;
+  if (output.empty())
+    output = emit == Emit::Exe ? "a.out" : emit == Emit::Lib ? "lib" + modelName + ".a"
+                                                            : modelName + ".out";
+  if (emit == Emit::MLIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    return writeFile(output, text) ? 0 : 1;
+  }
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+  std::unique_ptr<llvm::TargetMachine> machine = hostTargetMachine(error);
+  if (!machine)
+    return fail("no code generator for this host: " + error);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple());
+  optimize(*llvmModule, *machine);
+  if (emit == Emit::LLVMIR) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeFile(output, text) ? 0 : 1;
+  }
+
+  // Object code (or assembly) in process.
+  llvm::SmallString<128> scratch;
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("tgc", scratch))
+    return fail("cannot create a temporary directory: " + ec.message());
+  std::string objectPath =
+      emit == Emit::Obj || emit == Emit::Asm ? output : (scratch + "/model.o").str();
+  {
+    std::error_code ec;
+    llvm::ToolOutputFile object(objectPath, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return fail("cannot write " + objectPath + ": " + ec.message());
+    llvm::legacy::PassManager passes;
+    if (machine->addPassesToEmitFile(passes, object.os(), nullptr,
+                                     emit == Emit::Asm ? llvm::CodeGenFileType::AssemblyFile
+                                                       : llvm::CodeGenFileType::ObjectFile))
+      return fail("the target cannot emit this file type");
+    passes.run(*llvmModule);
+    object.keep();
+  }
+  if (emit == Emit::Obj || emit == Emit::Asm)
+    return 0;
+
+  // The glue that turns the compiled functions into a tgc_model, then link.
+  std::string gluePath = (scratch + "/glue.c").str();
+  if (!writeFile(gluePath, tgc::generateModelGlue(*model, emit == Emit::Exe)))
+    return 1;
+  llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
+  if (!cc)
+    return fail("no C compiler (cc) on PATH to link with the runtime");
+  std::string includeFlag = "-I" + includeDir;
+  if (emit == Emit::Exe) {
+    if (!run(*cc, {*cc, "-O2", includeFlag, gluePath, objectPath, runtimeLibrary, "-lz",
+                   "-lpthread", "-lstdc++", "-lm", "-o", output}))
+      return 1;
+  } else {
+    std::string glueObject = (scratch + "/glue.o").str();
+    llvm::ErrorOr<std::string> ar = llvm::sys::findProgramByName("ar");
+    if (!ar)
+      return fail("no archiver (ar) on PATH to build the library");
+    llvm::sys::fs::remove(output);
+    if (!run(*cc, {*cc, "-O2", "-fPIC", includeFlag, "-c", gluePath, "-o", glueObject}) ||
+        !run(*ar, {*ar, "rcs", output, objectPath, glueObject}))
+      return 1;
+    std::string header = (llvm::sys::path::parent_path(output) +
+                          (llvm::sys::path::parent_path(output).empty() ? "" : "/") +
+                          modelName + ".h")
+                             .str();
+    if (!writeFile(header, tgc::generateModelHeader(*model)))
+      return 1;
+  }
+  llvm::sys::fs::remove_directories(scratch);
+  return 0;
+}
