@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what tgc needs to build and test on Debian 12, skipping what is
-# already there. Safe to run repeatedly.
+# Installs what tgc needs to build and run on Debian 12, skipping what is
+# already there. Safe to run repeatedly. With --test it also installs what
+# only the tests use: PyTorch, the reference of the parity tests (never a
+# dependency of tgc itself).
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,9 @@ packages=(
   clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev zlib1g-dev dataset-fashion-mnist
 )
+if [[ ${1:-} == --test ]]; then
+  packages+=(python3-torch)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -4,7 +4,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TGC_BUILD_DIR:-$root/build}
 
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" --test
 "$root/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure -j"$(nproc)"

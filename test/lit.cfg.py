@@ -1,5 +1,6 @@
 # -*- Python -*-
 import os
+import subprocess
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -12,6 +13,19 @@ config.test_exec_root = os.path.join(config.tgc_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Unit", "Runtime"]
 
 config.substitutions.append(("%tgc_src_root", config.tgc_src_root))
+# The runtime archive, for tests that link a model built with --emit=lib.
+config.substitutions.append(
+    ("%tgc_runtime_lib", os.path.join(config.tgc_obj_root, "runtime", "libTGCRuntime.a")))
+
+# The PyTorch parity tests (Parity/) need PyTorch, which is installed for the
+# system Python (/usr/bin/python3), not necessarily for the one lit runs on.
+config.substitutions.append(("%torch_python", "/usr/bin/python3"))
+try:
+    if subprocess.run(["/usr/bin/python3", "-c", "import torch"], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL, timeout=120).returncode == 0:
+        config.available_features.add("torch")
+except (OSError, subprocess.SubprocessError):
+    pass
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
