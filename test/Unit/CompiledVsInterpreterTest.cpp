@@ -286,8 +286,6 @@ struct CompiledCase {
 
 std::ostream &operator<<(std::ostream &os, const CompiledCase &c) { return os << c.name; }
 
-bool isFloat(Type type) { return isa<FloatType>(cast<ShapedType>(type).getElementType()); }
-
 class CompiledVsInterpreter : public testing::TestWithParam<CompiledCase> {
 protected:
   static void SetUpTestSuite() {
@@ -304,17 +302,7 @@ protected:
   }
 
   HostTensor random(Type type, Domain domain, int64_t integerBound) {
-    HostTensor tensor(cast<RankedTensorType>(type));
-    std::normal_distribution<double> normal;
-    std::uniform_int_distribution<int64_t> integer(0, integerBound - 1);
-    bool floatType = isFloat(type);
-    for (double &x : tensor.data) {
-      x = floatType ? normal(rng) : double(integer(rng));
-      if (floatType && domain == Domain::Positive)
-        x = std::fabs(x) + 0.5;
-    }
-    roundToElementType(tensor);
-    return tensor;
+    return drawInput(type, domain, integerBound, rng);
   }
 
   MLIRContext context;

@@ -9,8 +9,12 @@
 #ifndef TGC_TEST_UNIT_GRADCHECKCASES_H
 #define TGC_TEST_UNIT_GRADCHECKCASES_H
 
+#include "Interpreter/Interpreter.h"
+
+#include <cmath>
 #include <cstdint>
 #include <ostream>
+#include <random>
 
 namespace tgc::test {
 
@@ -27,6 +31,23 @@ struct GradcheckCase {
 };
 
 inline std::ostream &operator<<(std::ostream &os, const GradcheckCase &c) { return os << c.name; }
+
+/// A random input of `type`: floats from `domain` (rounded to the element
+/// type), integers uniform in [0, integerBound).
+inline mlir::tg::HostTensor drawInput(mlir::Type type, Domain domain, int64_t integerBound,
+                                      std::mt19937_64 &rng) {
+  mlir::tg::HostTensor tensor(mlir::cast<mlir::RankedTensorType>(type));
+  std::normal_distribution<double> normal;
+  std::uniform_int_distribution<int64_t> integer(0, integerBound - 1);
+  bool floatType = mlir::isa<mlir::FloatType>(tensor.type.getElementType());
+  for (double &x : tensor.data) {
+    x = floatType ? normal(rng) : double(integer(rng));
+    if (floatType && domain == Domain::Positive)
+      x = std::fabs(x) + 0.5;
+  }
+  mlir::tg::roundToElementType(tensor);
+  return tensor;
+}
 
 } // namespace tgc::test
 

@@ -140,16 +140,7 @@ protected:
   }
 
   HostTensor random(Type type, Domain domain, int64_t integerBound) {
-    HostTensor tensor(cast<RankedTensorType>(type));
-    std::normal_distribution<double> normal;
-    std::uniform_int_distribution<int64_t> integer(0, integerBound - 1);
-    bool floatType = isFloat(type);
-    for (double &x : tensor.data) {
-      x = floatType ? normal(rng) : double(integer(rng));
-      if (floatType && domain == Domain::Positive)
-        x = std::fabs(x) + 0.5;
-    }
-    return tensor;
+    return drawInput(type, domain, integerBound, rng);
   }
 
   MLIRContext context;
