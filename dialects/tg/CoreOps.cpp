@@ -306,61 +306,50 @@ static bool isIdentityOnLhs(Value lhs, Value rhs, Type resultType) {
 }
 
 /// What a splat constant element satisfies, for the identity folds below.
-static bool isIntegerSplat(Attribute element,
-                           function_ref<bool(const APInt &)> predicate) {
-  auto integer = dyn_cast_if_present<IntegerAttr>(element);
-  return integer && predicate(integer.getValue());
-}
-static bool isFloatSplat(Attribute element,
-                         function_ref<bool(const APFloat &)> predicate) {
-  auto real = dyn_cast_if_present<FloatAttr>(element);
-  return real && predicate(real.getValue());
+/// Folds `lhs op rhs` to `lhs` when `rhs` is a splat that is the op's right
+/// identity (per `isIntegerIdentity` / `isFloatIdentity`) and broadcasting
+/// leaves lhs's type unchanged.
+template <typename OpT>
+static OpFoldResult foldRightIdentity(OpT op, Attribute rhsConstant,
+                                      function_ref<bool(const APInt &)> isIntegerIdentity,
+                                      function_ref<bool(const APFloat &)> isFloatIdentity) {
+  Attribute rhs = getSplatElement(rhsConstant);
+  auto integer = dyn_cast_if_present<IntegerAttr>(rhs);
+  auto real = dyn_cast_if_present<FloatAttr>(rhs);
+  bool identity = (integer && isIntegerIdentity(integer.getValue())) ||
+                  (real && isFloatIdentity(real.getValue()));
+  if (identity && isIdentityOnLhs(op.getLhs(), op.getRhs(), op.getType()))
+    return op.getLhs();
+  return {};
 }
 
+// x + 0 -> x. For floats only -0.0 is the identity: -0.0 + 0.0 is +0.0.
 OpFoldResult AddOp::fold(FoldAdaptor adaptor) {
-  // x + 0 -> x. For floats only -0.0 is the identity: -0.0 + 0.0 is +0.0.
-  Attribute rhs = getSplatElement(adaptor.getRhs());
-  bool isZero =
-      isIntegerSplat(rhs, [](const APInt &v) { return v.isZero(); }) ||
-      isFloatSplat(rhs, [](const APFloat &v) { return v.isNegZero(); });
-  if (isZero && isIdentityOnLhs(getLhs(), getRhs(), getType()))
-    return getLhs();
-  return {};
+  return foldRightIdentity(
+      *this, adaptor.getRhs(), [](const APInt &v) { return v.isZero(); },
+      [](const APFloat &v) { return v.isNegZero(); });
 }
 
+// x - 0 -> x; for floats x - (+0.0) is exactly x, -0.0 included.
 OpFoldResult SubOp::fold(FoldAdaptor adaptor) {
-  // x - 0 -> x; for floats x - (+0.0) is exactly x, -0.0 included.
-  Attribute rhs = getSplatElement(adaptor.getRhs());
-  bool isZero =
-      isIntegerSplat(rhs, [](const APInt &v) { return v.isZero(); }) ||
-      isFloatSplat(rhs, [](const APFloat &v) { return v.isPosZero(); });
-  if (isZero && isIdentityOnLhs(getLhs(), getRhs(), getType()))
-    return getLhs();
-  return {};
+  return foldRightIdentity(
+      *this, adaptor.getRhs(), [](const APInt &v) { return v.isZero(); },
+      [](const APFloat &v) { return v.isPosZero(); });
 }
 
+// x * 1 -> x.
 OpFoldResult MulOp::fold(FoldAdaptor adaptor) {
-  // x * 1 -> x.
-  Attribute rhs = getSplatElement(adaptor.getRhs());
-  bool isOne =
-      isIntegerSplat(rhs, [](const APInt &v) { return v.isOne(); }) ||
-      isFloatSplat(rhs, [](const APFloat &v) { return v.isExactlyValue(1.0); });
-  if (isOne && isIdentityOnLhs(getLhs(), getRhs(), getType()))
-    return getLhs();
-  return {};
+  return foldRightIdentity(
+      *this, adaptor.getRhs(), [](const APInt &v) { return v.isOne(); },
+      [](const APFloat &v) { return v.isExactlyValue(1.0); });
 }
 
+// x / 1 -> x. An i1 "1" is -1 when read as signed, so i1 is left alone.
 OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
-  // x / 1 -> x. An i1 "1" is -1 when read as signed, so i1 is left alone.
-  Attribute rhs = getSplatElement(adaptor.getRhs());
-  bool isOne =
-      isIntegerSplat(rhs, [](const APInt &v) {
-        return v.getBitWidth() > 1 && v.isOne();
-      }) ||
-      isFloatSplat(rhs, [](const APFloat &v) { return v.isExactlyValue(1.0); });
-  if (isOne && isIdentityOnLhs(getLhs(), getRhs(), getType()))
-    return getLhs();
-  return {};
+  return foldRightIdentity(
+      *this, adaptor.getRhs(),
+      [](const APInt &v) { return v.getBitWidth() > 1 && v.isOne(); },
+      [](const APFloat &v) { return v.isExactlyValue(1.0); });
 }
 
 //===----------------------------------------------------------------------===//
