@@ -91,4 +91,39 @@ def TGLowerToLinalg : Pass<"tg-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"> {
+  let summary = "Call the runtime's packed matmul kernel for f32/f64 linalg matmuls on buffers";
+  let description = [{
+    After bufferization, replaces `linalg.matmul` and `linalg.batch_matmul`
+    on f32 or f64 buffers by a call to `tgc_matmul_f32`/`tgc_matmul_f64` in
+    the runtime (a packed, register-blocked, multi-threaded kernel). Each
+    operand is passed as a rank-3 strided view of its buffer: transposing
+    indexing maps become swapped strides, a missing batch dimension a batch
+    stride of 0, so no data is copied. A zero `linalg.fill` of the result
+    right before the matmul is folded into the call (`accumulate` = 0).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {
+  let summary = "Run big outermost parallel loops on all cores, the others sequentially";
+  let description = [{
+    For every outermost `scf.parallel` without reductions whose static
+    amount of work (operations times the trip counts of the loops around
+    them) reaches `min-work`, one dimension becomes an OpenMP worksharing
+    loop (`omp.parallel` + `omp.wsloop nowait`, statically scheduled): the
+    outermost with at least 32 iterations, else the longest. The dimensions
+    around and inside it stay `scf.parallel`, which scf-to-cf lowers to
+    sequential loops, so the innermost loop stays a plain loop LLVM
+    vectorizes. Nested loops and small loop nests stay sequential: they
+    would cost more to fork than they gain.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", "32768",
+           "Iterations a loop nest needs before it is run in parallel">
+  ];
+}
+
 #endif // TGC_PASSES_TD

@@ -85,6 +85,52 @@ void tgc_parallel_for(int64_t n, tgc_parallel_body body, void *ctx);
  * run on, or the environment variable TGC_NUM_THREADS when it is set. */
 int32_t tgc_num_threads(void);
 
+/* The subset of libomp's entry points that LLVM's OpenMPIRBuilder emits for
+ * the parallel loops of generated code (static schedule, nowait loops),
+ * renamed from __kmpc_* to tgc_omp_* by the compiler and run on the pool
+ * above. Not meant to be called by hand. */
+int32_t tgc_omp_global_thread_num(void *ident);
+void tgc_omp_fork_call(void *ident, int32_t num_args,
+                       void (*microtask)(int32_t *, int32_t *, ...), ...);
+void tgc_omp_for_static_init_4u(void *ident, int32_t thread, int32_t schedule, int32_t *is_last,
+                                uint32_t *lower, uint32_t *upper, int32_t *stride,
+                                int32_t increment, int32_t chunk);
+void tgc_omp_for_static_init_8u(void *ident, int32_t thread, int32_t schedule, int32_t *is_last,
+                                uint64_t *lower, uint64_t *upper, int64_t *stride,
+                                int64_t increment, int64_t chunk);
+void tgc_omp_for_static_fini(void *ident, int32_t thread);
+void tgc_omp_barrier(void *ident, int32_t thread);
+
+/*===--- Kernels -----------------------------------------------------------===*/
+
+/* A rank-3 strided view, laid out exactly like MLIR's memref descriptor
+ * (memref<?x?x?xT, strided<[?,?,?], offset: ?>>). */
+typedef struct tgc_memref3_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tgc_memref3_f32;
+typedef struct tgc_memref3_f64 {
+  double *allocated;
+  double *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tgc_memref3_f64;
+
+/* Batched matmul: for every b < batch, C[b] = A[b] x B[b], plus the old C[b]
+ * when accumulate != 0. A is [batch, m, k], B [batch, k, n], C [batch, m, n].
+ * Element (i,j,l) of a view is aligned[offset + i*strides[0] + j*strides[1] +
+ * l*strides[2]]. Any strides: a transposed operand is a view with swapped
+ * strides; a broadcast batch has batch stride 0. C does not alias A or B.
+ * Runs on the thread pool. Generated code calls these for linalg matmuls. */
+void _mlir_ciface_tgc_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
+                                 int64_t accumulate);
+void _mlir_ciface_tgc_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
+                                 int64_t accumulate);
+
 /*===--- Arrays and data files ---------------------------------------------===*/
 
 /* Element types of data files: wider than tgc_dtype, which lists what

@@ -32,6 +32,7 @@
 #include "mlir/Dialect/MemRef/Transforms/BufferViewFlowOpInterfaceImpl.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
@@ -42,6 +43,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "llvm/IR/Module.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -115,10 +118,13 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
 
-  // Linalg -> loops (tiling and vectorization come later).
-  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  // Matmuls -> the runtime's kernel; the rest -> parallel loops, the big
+  // ones on all cores (OpenMP), the inner loops left for LLVM to vectorize.
+  pm.addPass(createTGMatmulToRuntimeCall());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
 
   // Loops and scalars -> LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -135,6 +141,7 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   memrefToLLVM.useGenericFunctions = options.runtimeAllocator;
   pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
@@ -142,7 +149,8 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
 void tg::registerCPUPipelineDependencies(DialectRegistry &registry) {
   registry.insert<arith::ArithDialect, bufferization::BufferizationDialect, cf::ControlFlowDialect,
                   func::FuncDialect, linalg::LinalgDialect, LLVM::LLVMDialect, math::MathDialect,
-                  memref::MemRefDialect, ml_program::MLProgramDialect, scf::SCFDialect,
+                  memref::MemRefDialect, ml_program::MLProgramDialect, omp::OpenMPDialect,
+                  scf::SCFDialect,
                   tensor::TensorDialect>();
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferDeallocationOpInterfaceExternalModels(registry);
@@ -159,6 +167,17 @@ void tg::registerCPUPipelineDependencies(DialectRegistry &registry) {
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
+}
+
+void tg::bindRuntimeEntryPoints(llvm::Module &module) {
+  // OpenMPIRBuilder calls libomp (__kmpc_fork_call, ...); the runtime
+  // implements the few it needs as tgc_omp_* (runtime/ParallelRegions.cpp).
+  for (llvm::Function &function : module.functions()) {
+    llvm::StringRef name = function.getName();
+    if (function.isDeclaration() && name.consume_front("__kmpc_"))
+      function.setName("tgc_omp_" + name.str());
+  }
 }
 
 void tg::registerCPUPipeline() {

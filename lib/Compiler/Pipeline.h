@@ -10,7 +10,11 @@
 //                                        get identity layouts
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
 //                                        buffers are always fresh allocations
-//   convert-linalg-to-loops              (tiling and vectorization come later)
+//   tg-matmul-to-runtime-call            f32/f64 matmuls call the runtime's
+//                                        packed kernel (runtime/Matmul.cpp)
+//   convert-linalg-to-parallel-loops
+//   tg-parallelize-loops                 big outermost loops -> OpenMP
+//                                        worksharing loops on all cores
 //   ... -> LLVM dialect                  scf->cf, arith, math (intrinsics, then
 //                                        libm for erf, tanh...), memref, func;
 //                                        every public function gets a C
@@ -23,6 +27,10 @@
 
 #ifndef TGC_COMPILER_PIPELINE_H
 #define TGC_COMPILER_PIPELINE_H
+
+namespace llvm {
+class Module;
+} // namespace llvm
 
 namespace mlir {
 class DialectRegistry;
@@ -45,6 +53,11 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {})
 /// bufferization and deallocation models of every dialect it bufferizes, and
 /// the LLVM IR translations (for a JIT or an object file).
 void registerCPUPipelineDependencies(DialectRegistry &registry);
+
+/// Points the calls that translation to LLVM IR introduced at the runtime:
+/// the libomp entry points of parallel loops (__kmpc_*) become tgc_omp_*.
+/// Call it on every translated module before it is compiled or JIT-linked.
+void bindRuntimeEntryPoints(llvm::Module &module);
 
 /// Registers `--tg-cpu-pipeline` and the helper passes it uses.
 void registerCPUPipeline();

@@ -31,7 +31,11 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+
+#include "tgc/runtime.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +58,39 @@ using namespace tgc::test;
 namespace {
 
 #include "GradcheckCases.inc"
+
+/// JIT-compiles a module that went through --tg-cpu-pipeline, resolving the
+/// runtime entry points generated code calls (matmul kernels, parallel
+/// regions) to the runtime linked into this test.
+llvm::Error bindEntryPoints(llvm::Module *llvmModule) {
+  bindRuntimeEntryPoints(*llvmModule);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module) {
+  ExecutionEngineOptions options;
+  options.transformer = bindEntryPoints;
+  auto engine = ExecutionEngine::create(module, options);
+  if (!engine)
+    return engine;
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    auto add = [&](const char *name, auto *function) {
+      symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(function),
+                                 llvm::JITSymbolFlags::Exported};
+    };
+    add("_mlir_ciface_tgc_matmul_f32", &_mlir_ciface_tgc_matmul_f32);
+    add("_mlir_ciface_tgc_matmul_f64", &_mlir_ciface_tgc_matmul_f64);
+    add("tgc_omp_global_thread_num", &tgc_omp_global_thread_num);
+    add("tgc_omp_fork_call", &tgc_omp_fork_call);
+    add("tgc_omp_for_static_init_4u", &tgc_omp_for_static_init_4u);
+    add("tgc_omp_for_static_init_8u", &tgc_omp_for_static_init_8u);
+    add("tgc_omp_for_static_fini", &tgc_omp_for_static_fini);
+    add("tgc_omp_barrier", &tgc_omp_barrier);
+    return symbols;
+  });
+  return engine;
+}
 
 //===----------------------------------------------------------------------===//
 // Host tensors <-> memref descriptors
@@ -339,7 +376,7 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
   PassManager pm(&context);
   buildCPUPipeline(pm);
   ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
-  auto engine = ExecutionEngine::create(*module);
+  auto engine = createEngine(*module);
   ASSERT_TRUE(bool(engine)) << "JIT compilation failed: " << llvm::toString(engine.takeError());
 
   double worst = 0;
@@ -739,7 +776,30 @@ func.func @loss(%x: tensor<8x6xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 )";
 
-TEST(CompiledTraining, StepsMatchInterpreter) {
+/// A training program: its spec, a public function that predicts from the
+/// first input (or none), and the class count labels are drawn from.
+struct TrainingCase {
+  const char *name;
+  std::string spec;
+  const char *predict;
+  int numClasses;
+  int steps;
+};
+
+void PrintTo(const TrainingCase &testCase, std::ostream *os) { *os << testCase.name; }
+
+std::string readExample(const char *name) {
+  std::string path = std::string(TGC_SOURCE_DIR) + "/examples/" + name;
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return "cannot read " + path;
+  return (*buffer)->getBuffer().str();
+}
+
+class CompiledTraining : public testing::TestWithParam<TrainingCase> {};
+
+TEST_P(CompiledTraining, StepsMatchInterpreter) {
+  const TrainingCase &testCase = GetParam();
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   MLIRContext context;
@@ -747,7 +807,7 @@ TEST(CompiledTraining, StepsMatchInterpreter) {
   registerCPUPipelineDependencies(registry);
   context.appendDialectRegistry(registry);
   context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kTrainingSpec, &context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.spec, &context);
   ASSERT_TRUE(module);
   {
     PassManager pm(&context);
@@ -756,69 +816,87 @@ TEST(CompiledTraining, StepsMatchInterpreter) {
     buildTGPipeline(pm);
     ASSERT_TRUE(succeeded(pm.run(*module)));
   }
+  FunctionType stepType = module->lookupSymbol<func::FuncOp>("train_step").getFunctionType();
 
   constexpr uint64_t kSeed = 7;
-  constexpr int kSteps = 4;
-  auto f32 = Float32Type::get(&context);
-  auto batchType = RankedTensorType::get({8, 6}, f32);
-  auto labelType = RankedTensorType::get({8}, IntegerType::get(&context, 32));
-  auto lossType = RankedTensorType::get({}, f32);
-  auto predictionType = RankedTensorType::get({8, 3}, f32);
   std::mt19937_64 rng(99);
   std::normal_distribution<double> normal;
-  std::vector<std::pair<HostTensor, HostTensor>> batches;
-  for (int step = 0; step < kSteps; ++step) {
-    HostTensor x(batchType), labels(labelType);
-    for (double &v : x.data)
-      v = normal(rng);
-    roundToElementType(x);
-    for (int64_t i = 0; i < labels.size(); ++i)
-      labels.data[i] = double(rng() % 3);
-    batches.emplace_back(std::move(x), std::move(labels));
+  std::vector<std::vector<HostTensor>> batches;
+  for (int step = 0; step < testCase.steps; ++step) {
+    std::vector<HostTensor> inputs;
+    for (Type type : stepType.getInputs()) {
+      HostTensor input(cast<RankedTensorType>(type));
+      for (double &v : input.data)
+        v = isa<FloatType>(input.type.getElementType()) ? normal(rng)
+                                                        : double(rng() % testCase.numClasses);
+      roundToElementType(input);
+      inputs.push_back(std::move(input));
+    }
+    batches.push_back(std::move(inputs));
   }
 
   std::vector<HostTensor> expected;
   {
     Interpreter interpreter(*module, kSeed);
-    for (auto &[x, labels] : batches) {
-      FailureOr<std::vector<HostTensor>> loss = interpreter.call("train_step", {x, labels});
+    for (const std::vector<HostTensor> &batch : batches) {
+      FailureOr<std::vector<HostTensor>> loss = interpreter.call("train_step", batch);
       ASSERT_TRUE(succeeded(loss));
       expected.push_back((*loss)[0]);
     }
-    FailureOr<std::vector<HostTensor>> prediction = interpreter.call("predict", {batches[0].first});
-    ASSERT_TRUE(succeeded(prediction));
-    expected.push_back((*prediction)[0]);
+    if (testCase.predict) {
+      FailureOr<std::vector<HostTensor>> prediction =
+          interpreter.call(testCase.predict, {batches[0][0]});
+      ASSERT_TRUE(succeeded(prediction));
+      expected.push_back((*prediction)[0]);
+    }
   }
+  FunctionType predictType;
+  if (testCase.predict)
+    predictType = module->lookupSymbol<func::FuncOp>(testCase.predict).getFunctionType();
 
   PassManager pm(&context);
   buildCPUPipeline(pm);
   ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
-  auto engine = ExecutionEngine::create(*module);
+  auto engine = createEngine(*module);
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
 
   auto seedType = RankedTensorType::get({}, IntegerType::get(&context, 64));
   ASSERT_TRUE(callCompiled(**engine, "tgc_init", {HostTensor(seedType, {double(kSeed)})},
                            RankedTensorType()));
   double worst = 0;
-  for (int step = 0; step < kSteps; ++step) {
-    std::optional<HostTensor> loss =
-        callCompiled(**engine, "train_step", {batches[step].first, batches[step].second}, lossType);
+  for (int step = 0; step < testCase.steps; ++step) {
+    std::optional<HostTensor> loss = callCompiled(
+        **engine, "train_step", batches[step], cast<RankedTensorType>(stepType.getResult(0)));
     ASSERT_TRUE(loss);
     double error = relativeError(*loss, expected[step]);
     worst = std::max(worst, error);
     EXPECT_LE(error, 1e-5) << "step " << step << ": compiled loss " << loss->data[0]
                            << ", interpreter " << expected[step].data[0];
   }
-  std::optional<HostTensor> prediction =
-      callCompiled(**engine, "predict", {batches[0].first}, predictionType);
-  ASSERT_TRUE(prediction);
-  double error = relativeError(*prediction, expected.back());
-  worst = std::max(worst, error);
-  EXPECT_LE(error, 1e-5) << "predictions after training";
+  if (testCase.predict) {
+    std::optional<HostTensor> prediction =
+        callCompiled(**engine, testCase.predict, {batches[0][0]},
+                     cast<RankedTensorType>(predictType.getResult(0)));
+    ASSERT_TRUE(prediction);
+    double error = relativeError(*prediction, expected.back());
+    worst = std::max(worst, error);
+    EXPECT_LE(error, 1e-5) << "predictions after training";
+  }
   // Training moved the loss: the steps did something.
-  EXPECT_NE(expected.front().data[0], expected[kSteps - 1].data[0]);
-  summary().record("training", "mlp_sgd_momentum", worst);
+  EXPECT_NE(expected.front().data[0], expected[testCase.steps - 1].data[0]);
+  summary().record("training", testCase.name, worst);
 }
+
+// The small MLP runs small loops (sequential); examples/mlp.mlir has loop
+// nests big enough to run in parallel and the matmuls of a real model; the
+// transformer block has batched matmuls, layer norms and attention.
+INSTANTIATE_TEST_SUITE_P(
+    Programs, CompiledTraining,
+    testing::Values(TrainingCase{"mlp_sgd_momentum", kTrainingSpec, "predict", 3, 4},
+                    TrainingCase{"mlp_784_512_512_10", readExample("mlp.mlir"), "forward", 10, 2},
+                    TrainingCase{"transformer_block", readExample("transformer_block.mlir"),
+                                 nullptr, 8, 3}),
+    [](const testing::TestParamInfo<TrainingCase> &info) { return info.param.name; });
 
 // Ops that are not code: they are expanded before code generation.
 const char *const kNotLowered[] = {"tg.train_step", "tg.grad", "tg.value_and_grad", "tg.jvp"};

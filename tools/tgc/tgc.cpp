@@ -206,6 +206,7 @@ int main(int argc, char **argv) {
   std::unique_ptr<llvm::Module> llvmModule = translateModuleToLLVMIR(*module, llvmContext);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
+  tg::bindRuntimeEntryPoints(*llvmModule);
   std::unique_ptr<llvm::TargetMachine> machine = hostTargetMachine(error);
   if (!machine)
     return fail("no code generator for this host: " + error);
