@@ -2,7 +2,8 @@
 # Installs what tgc needs to build and run on Debian 12, skipping what is
 # already there. Safe to run repeatedly. With --test it also installs what
 # only the tests use: PyTorch, the reference of the parity tests (never a
-# dependency of tgc itself).
+# dependency of tgc itself). With --bench, PyTorch at its best for the
+# benchmarks' comparisons: OpenBLAS instead of the reference BLAS, tcmalloc.
 set -euo pipefail
 
 packages=(
@@ -12,6 +13,8 @@ packages=(
 )
 if [[ ${1:-} == --test ]]; then
   packages+=(python3-torch)
+elif [[ ${1:-} == --bench ]]; then
+  packages+=(python3-torch libopenblas0-pthread libtcmalloc-minimal4)
 fi
 
 missing=()

@@ -147,6 +147,8 @@ int main(int argc, char **argv) {
   tg::registerDerivativeExternalModels(registry);
   tg::registerCPUPipelineDependencies(registry);
   MLIRContext context(registry);
+  // Diagnostics point at the spec; the op in generic form would bury them.
+  context.printOpOnDiagnostic(false);
   context.loadAllAvailableDialects();
 
   std::string error;

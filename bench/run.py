@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Benchmarks tgc against PyTorch on this machine, interleaved in one run.
+
+    /usr/bin/python3 bench/run.py [--only B2,B7] [--rounds 5] [--build build]
+
+Each benchmark compiles a spec with tgc (bench/specs.py), times its step with
+bench/step_bench.c, and times the same model in PyTorch (bench/torch_peer.py,
+given its best CPU setting: tcmalloc preloaded, OPENBLAS_CORETYPE=SkylakeX,
+the same thread count). Rounds alternate tgc and PyTorch; the table gives
+the median over rounds of each round's median step time, the speed ratio
+(PyTorch time / tgc time: above 1 means tgc is faster), and the roofline:
+FLOPs and DRAM bytes of a step and the time they need at the machine's
+limits.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import specs  # noqa: E402
+
+TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
+
+
+def optimizer_attr(opt):
+    if opt["kind"] == "sgd":
+        return f"#tg.sgd<lr = {opt['lr']}, momentum = {opt.get('momentum', 0.0)}>"
+    raise SystemExit(f"run.py: no tg attribute for optimizer {opt['kind']}")
+
+
+def optimizer_bytes(opt, num_params):
+    """DRAM bytes of the update: parameters, gradients and state, read and written."""
+    state = {"sgd": 1 if opt.get("momentum") else 0, "adam": 2, "adamw": 2}[opt["kind"]]
+    return 4 * num_params * (2 + 1 + 2 * state)
+
+
+class MLP:
+    def __init__(self, name, sizes, batch, optimizer, steps):
+        self.name, self.sizes, self.batch, self.opt, self.steps = name, sizes, batch, optimizer, steps
+        self.classes = sizes[-1]
+        self.title = f"MLP {'-'.join(map(str, sizes))}, batch {batch}, {optimizer['kind']}"
+
+    def spec(self):
+        return specs.mlp(self.name, self.sizes, self.batch, optimizer_attr(self.opt))
+
+    def peer(self):
+        return "mlp", {"sizes": self.sizes, "batch": self.batch, "optimizer": self.opt}
+
+    def roofline(self):
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        weights = sum(i * o for i, o in pairs)
+        # Forward, weight gradients, input gradients (none for the first layer).
+        flops = 2 * self.batch * (3 * weights - self.sizes[0] * self.sizes[1])
+        params = weights + sum(o for _, o in pairs)
+        activations = self.batch * sum(self.sizes)
+        # Weights read twice (forward, backward), activations written and read
+        # back, then the update.
+        bytes_ = 4 * (2 * weights + 4 * activations) + optimizer_bytes(self.opt, params)
+        return flops, bytes_
+
+
+class Transformer:
+    def __init__(self, name, B, T, D, H, FF, C, optimizer, steps):
+        self.name, self.opt, self.steps = name, optimizer, steps
+        self.dims = dict(B=B, T=T, D=D, H=H, FF=FF, C=C)
+        self.classes = C
+        self.title = f"transformer block d={D} h={H} T={T} B={B}, {optimizer['kind']}"
+
+    def spec(self):
+        d = self.dims
+        return specs.transformer(d["B"], d["T"], d["D"], d["H"], d["FF"], d["C"],
+                                 optimizer_attr(self.opt))
+
+    def peer(self):
+        return "transformer", dict(self.dims, optimizer=self.opt)
+
+    def roofline(self):
+        B, T, D, FF, C = (self.dims[k] for k in ("B", "T", "D", "FF", "C"))
+        tokens = B * T
+        weights = 4 * D * D + 2 * D * FF + C * D
+        dense = 2 * tokens * weights * 3
+        attention = 2 * B * T * T * D * 2 * 3  # scores and values, fwd + 2 bwd
+        params = weights + 6 * D + FF + C
+        activations = tokens * (12 * D + 3 * FF) + B * self.dims["H"] * T * T * 2
+        bytes_ = 4 * (2 * weights + 2 * activations) + optimizer_bytes(self.opt, params)
+        return dense + attention, bytes_
+
+
+def benchmarks(args):
+    sgd = {"kind": "sgd", "lr": 0.01, "momentum": 0.9}
+    return {
+        "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, sgd, 100),
+        "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, sgd, 10),
+        "B7": MLP("b7_tiny_mlp", [64, 64, 10], 32, sgd, 20000),
+    }
+
+
+def run(cmd, env=None):
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"run.py: {' '.join(cmd)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def build_tgc(bench, args, work):
+    spec = os.path.join(work, bench.name + ".mlir")
+    with open(spec, "w") as f:
+        f.write(bench.spec())
+    lib = os.path.join(work, f"lib{bench.name}.a")
+    start = time.perf_counter()
+    run([args.tgc, spec, "--emit=lib", "-O3", "-o", lib])
+    compile_seconds = time.perf_counter() - start
+    exe = os.path.join(work, bench.name)
+    run(["cc", "-O2", os.path.join(HERE, "step_bench.c"), lib, args.runtime, "-I",
+         os.path.join(ROOT, "include"), "-lz", "-lpthread", "-lm", "-lstdc++", "-o", exe])
+    return exe, spec, compile_seconds
+
+
+def median_line(output):
+    median, p10, p90, loss = output.split()
+    return float(median), float(loss)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default="", help="comma-separated benchmark ids (default: all)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--build", default=os.path.join(ROOT, "build"))
+    args = parser.parse_args()
+    args.tgc = os.path.join(args.build, "bin", "tgc")
+    args.runtime = os.path.join(args.build, "runtime", "libTGCRuntime.a")
+    selected = benchmarks(args)
+    if args.only:
+        selected = {k: v for k, v in selected.items() if k in args.only.split(",")}
+
+    tgc_env = dict(os.environ, TGC_NUM_THREADS=str(args.threads))
+    torch_env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX", OMP_NUM_THREADS=str(args.threads),
+                     OPENBLAS_NUM_THREADS=str(args.threads))
+    if os.path.exists(TCMALLOC):
+        torch_env["LD_PRELOAD"] = TCMALLOC
+    print(f"# {time.strftime('%Y-%m-%d')}, {args.threads} threads, {args.rounds} rounds; PyTorch "
+          f"{'with tcmalloc, ' if 'LD_PRELOAD' in torch_env else ''}OPENBLAS_CORETYPE=SkylakeX")
+    print(f"{'bench':5} {'what':48} {'tgc':>11} {'PyTorch':>11} {'speedup':>8} "
+          f"{'GFLOP':>7} {'MB':>7} {'tgc GFLOP/s':>11} {'tgc GB/s':>8}")
+    with tempfile.TemporaryDirectory(prefix="tgc-bench-") as work:
+        for key, bench in selected.items():
+            exe, spec, compile_seconds = build_tgc(bench, args, work)
+            kind, config = bench.peer()
+            warmup = max(2, bench.steps // 10)
+            tgc_times, torch_times = [], []
+            for _ in range(args.rounds):
+                out = run([exe, str(bench.steps), str(warmup), str(bench.classes)], env=tgc_env)
+                tgc_times.append(median_line(out)[0])
+                out = run(["/usr/bin/python3", os.path.join(HERE, "torch_peer.py"), kind,
+                           json.dumps(config), str(bench.steps), str(warmup)], env=torch_env)
+                torch_times.append(median_line(out)[0])
+            t, p = statistics.median(tgc_times), statistics.median(torch_times)
+            flops, bytes_ = bench.roofline()
+            print(f"{key:5} {bench.title:48} {t:9.1f}us {p:9.1f}us {p / t:7.2f}x "
+                  f"{flops / 1e9:7.3f} {bytes_ / 1e6:7.1f} {flops / t / 1e3:11.1f} "
+                  f"{bytes_ / t / 1e3:8.1f}", flush=True)
+            if key == "B3":
+                print(f"B6    compile time of the B3 step (tgc --emit=lib -O3)   {compile_seconds:8.2f}s")
+
+
+if __name__ == "__main__":
+    main()

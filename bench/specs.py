@@ -1,0 +1,107 @@
+"""tg specs of the benchmark models, generated for any size.
+
+The same models are written in PyTorch in torch_peer.py; both use PyTorch's
+nn.Linear layout ([out, in]) and default initialization.
+"""
+
+
+def _linear_globals(name, out_features, in_features):
+    bound = 1.0 / in_features**0.5
+    return (
+        f"  ml_program.global private mutable @{name}_weight(#tg.kaiming_uniform<a = 2.2360679775>)"
+        f" : tensor<{out_features}x{in_features}xf32>\n"
+        f"  ml_program.global private mutable @{name}_bias(#tg.uniform<{-bound:.10f}, {bound:.10f}>)"
+        f" : tensor<{out_features}xf32>\n"
+    )
+
+
+def _linear(out, x, name, shape_in, shape_out, out_features, in_features):
+    return (
+        f"    %{name}_w = ml_program.global_load @{name}_weight : tensor<{out_features}x{in_features}xf32>\n"
+        f"    %{name}_b = ml_program.global_load @{name}_bias : tensor<{out_features}xf32>\n"
+        f"    %{out} = tg.linear %{x}, %{name}_w, %{name}_b : tensor<{shape_in}xf32>,"
+        f" tensor<{out_features}x{in_features}xf32>, tensor<{out_features}xf32> -> tensor<{shape_out}xf32>\n"
+    )
+
+
+def mlp(name, sizes, batch, optimizer):
+    """Linear layers of `sizes` (input first) with ReLU between them, softmax
+    cross-entropy over the last layer's outputs."""
+    text = f"module {{\n"
+    for i in range(len(sizes) - 1):
+        text += _linear_globals(f"fc{i + 1}", sizes[i + 1], sizes[i])
+    text += f"  func.func @forward(%x: tensor<{batch}x{sizes[0]}xf32>) -> tensor<{batch}x{sizes[-1]}xf32> {{\n"
+    value = "x"
+    for i in range(len(sizes) - 1):
+        shape_in, shape_out = f"{batch}x{sizes[i]}", f"{batch}x{sizes[i + 1]}"
+        text += _linear(f"h{i + 1}", value, f"fc{i + 1}", shape_in, shape_out, sizes[i + 1], sizes[i])
+        value = f"h{i + 1}"
+        if i < len(sizes) - 2:
+            text += f"    %a{i + 1} = tg.relu %{value} : tensor<{shape_out}xf32>\n"
+            value = f"a{i + 1}"
+    text += f"    return %{value} : tensor<{batch}x{sizes[-1]}xf32>\n  }}\n"
+    text += (
+        f"  func.func @loss(%x: tensor<{batch}x{sizes[0]}xf32>, %labels: tensor<{batch}xi32>) -> tensor<f32> {{\n"
+        f"    %logits = func.call @forward(%x) : (tensor<{batch}x{sizes[0]}xf32>) -> tensor<{batch}x{sizes[-1]}xf32>\n"
+        f"    %l = tg.softmax_cross_entropy %logits, %labels : tensor<{batch}x{sizes[-1]}xf32>, tensor<{batch}xi32> -> tensor<f32>\n"
+        f"    return %l : tensor<f32>\n  }}\n"
+        f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
+    )
+    return text
+
+
+def transformer(B, T, D, H, FF, C, optimizer):
+    """A pre-LN transformer block with causal attention and an exact-GELU MLP,
+    then a per-token linear head trained with softmax cross-entropy."""
+    dh = D // H
+    x3, h4 = f"{B}x{T}x{D}", f"{B}x{H}x{T}x{dh}"
+    text = "module {\n"
+    for ln in ("ln1", "ln2"):
+        text += (f"  ml_program.global private mutable @{ln}_weight(#tg.ones) : tensor<{D}xf32>\n"
+                 f"  ml_program.global private mutable @{ln}_bias(#tg.zeros) : tensor<{D}xf32>\n")
+    for name, (o, i) in [("q", (D, D)), ("k", (D, D)), ("v", (D, D)), ("out", (D, D)),
+                         ("fc1", (FF, D)), ("fc2", (D, FF)), ("head", (C, D))]:
+        text += _linear_globals(name, o, i)
+    text += (
+        f"  func.func private @split_heads(%x: tensor<{x3}xf32>) -> tensor<{h4}xf32> {{\n"
+        f"    %r = tg.reshape %x : tensor<{x3}xf32> -> tensor<{B}x{T}x{H}x{dh}xf32>\n"
+        f"    %t = tg.transpose %r [0, 2, 1, 3] : tensor<{B}x{T}x{H}x{dh}xf32> -> tensor<{h4}xf32>\n"
+        f"    return %t : tensor<{h4}xf32>\n  }}\n"
+        f"  func.func private @block(%x: tensor<{x3}xf32>) -> tensor<{B}x{T}x{C}xf32> {{\n"
+    )
+    for ln, src, dst in (("ln1", "x", "h"),):
+        text += _layer_norm(ln, src, dst, x3, D)
+    for n in ("q", "k", "v"):
+        text += _linear(n, "h", n, x3, x3, D, D)
+        text += f"    %{n}h = func.call @split_heads(%{n}) : (tensor<{x3}xf32>) -> tensor<{h4}xf32>\n"
+    text += (
+        f"    %oh = tg.attention %qh, %kh, %vh causal : tensor<{h4}xf32>, tensor<{h4}xf32>, tensor<{h4}xf32> -> tensor<{h4}xf32>\n"
+        f"    %ot = tg.transpose %oh [0, 2, 1, 3] : tensor<{h4}xf32> -> tensor<{B}x{T}x{H}x{dh}xf32>\n"
+        f"    %o = tg.reshape %ot : tensor<{B}x{T}x{H}x{dh}xf32> -> tensor<{x3}xf32>\n"
+    )
+    text += _linear("a", "o", "out", x3, x3, D, D)
+    text += f"    %x1 = tg.add %x, %a : tensor<{x3}xf32>\n"
+    text += _layer_norm("ln2", "x1", "h2", x3, D)
+    text += _linear("f1", "h2", "fc1", x3, f"{B}x{T}x{FF}", FF, D)
+    text += f"    %f1a = tg.gelu %f1 : tensor<{B}x{T}x{FF}xf32>\n"
+    text += _linear("f2", "f1a", "fc2", f"{B}x{T}x{FF}", x3, D, FF)
+    text += f"    %x2 = tg.add %x1, %f2 : tensor<{x3}xf32>\n"
+    text += _linear("logits", "x2", "head", x3, f"{B}x{T}x{C}", C, D)
+    text += (
+        f"    return %logits : tensor<{B}x{T}x{C}xf32>\n  }}\n"
+        f"  func.func @loss(%x: tensor<{x3}xf32>, %labels: tensor<{B}x{T}xi32>) -> tensor<f32> {{\n"
+        f"    %logits = func.call @block(%x) : (tensor<{x3}xf32>) -> tensor<{B}x{T}x{C}xf32>\n"
+        f"    %l = tg.softmax_cross_entropy %logits, %labels : tensor<{B}x{T}x{C}xf32>, tensor<{B}x{T}xi32> -> tensor<f32>\n"
+        f"    return %l : tensor<f32>\n  }}\n"
+        f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
+    )
+    return text
+
+
+def _layer_norm(ln, src, dst, shape, D):
+    return (
+        f"    %{ln}_g = ml_program.global_load @{ln}_weight : tensor<{D}xf32>\n"
+        f"    %{ln}_b = ml_program.global_load @{ln}_bias : tensor<{D}xf32>\n"
+        f"    %{dst} = tg.layer_norm %{src}, %{ln}_g, %{ln}_b epsilon 1.0e-05 : tensor<{shape}xf32>,"
+        f" tensor<{D}xf32>, tensor<{D}xf32> -> tensor<{shape}xf32>\n"
+    )
