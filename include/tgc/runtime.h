@@ -85,6 +85,38 @@ void tgc_parallel_for(int64_t n, tgc_parallel_body body, void *ctx);
  * run on, or the environment variable TGC_NUM_THREADS when it is set. */
 int32_t tgc_num_threads(void);
 
+/*===--- Matmul ------------------------------------------------------------===*/
+
+/* A rank-3 strided view, laid out exactly like MLIR's memref descriptor
+ * (memref<?x?x?xT, strided<[?,?,?], offset: ?>>). */
+typedef struct tgc_memref3_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tgc_memref3_f32;
+
+typedef struct tgc_memref3_f64 {
+  double *allocated;
+  double *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tgc_memref3_f64;
+
+/* Batched matmul: for every b < batch, C[b] = A[b] x B[b], plus the old C[b]
+ * when accumulate != 0. A is [batch, m, k], B [batch, k, n], C [batch, m, n].
+ * Element (i,j,l) of a view is aligned[offset + i*strides[0] + j*strides[1] +
+ * l*strides[2]]. Any strides: a transposed operand is a view with swapped
+ * strides; a broadcast batch has batch stride 0 (sizes still equal batch).
+ * C does not alias A or B. Sizes may be 0 or 1. Runs on the runtime's thread
+ * pool (tgc_parallel_for); the result does not depend on the thread count. */
+void _mlir_ciface_tgc_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
+                                 int64_t accumulate);
+void _mlir_ciface_tgc_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
+                                 int64_t accumulate);
+
 /*===--- Arrays and data files ---------------------------------------------===*/
 
 /* Element types of data files: wider than tgc_dtype, which lists what
