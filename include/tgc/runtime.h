@@ -101,7 +101,7 @@ void tgc_omp_for_static_init_8u(void *ident, int32_t thread, int32_t schedule, i
 void tgc_omp_for_static_fini(void *ident, int32_t thread);
 void tgc_omp_barrier(void *ident, int32_t thread);
 
-/*===--- Kernels -----------------------------------------------------------===*/
+/*===--- Matmul ------------------------------------------------------------===*/
 
 /* A rank-3 strided view, laid out exactly like MLIR's memref descriptor
  * (memref<?x?x?xT, strided<[?,?,?], offset: ?>>). */
@@ -112,6 +112,7 @@ typedef struct tgc_memref3_f32 {
   int64_t sizes[3];
   int64_t strides[3];
 } tgc_memref3_f32;
+
 typedef struct tgc_memref3_f64 {
   double *allocated;
   double *aligned;
@@ -124,8 +125,9 @@ typedef struct tgc_memref3_f64 {
  * when accumulate != 0. A is [batch, m, k], B [batch, k, n], C [batch, m, n].
  * Element (i,j,l) of a view is aligned[offset + i*strides[0] + j*strides[1] +
  * l*strides[2]]. Any strides: a transposed operand is a view with swapped
- * strides; a broadcast batch has batch stride 0. C does not alias A or B.
- * Runs on the thread pool. Generated code calls these for linalg matmuls. */
+ * strides; a broadcast batch has batch stride 0 (sizes still equal batch).
+ * C does not alias A or B. Sizes may be 0 or 1. Runs on the runtime's thread
+ * pool (tgc_parallel_for); the result does not depend on the thread count. */
 void _mlir_ciface_tgc_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
                                  int64_t accumulate);
 void _mlir_ciface_tgc_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
