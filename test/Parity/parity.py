@@ -47,7 +47,7 @@ def linear_init(gen, out_features, in_features):
 
 class MLP:
     spec = "examples/mlp.mlir"
-    lr, momentum = 0.05, 0.9
+    lr, momentum = 0.02, 0.9
 
     def params(self, gen):
         p = {}
@@ -59,11 +59,15 @@ class MLP:
         # MNIST-like: each class has a sparse stroke pattern; an image is its
         # class's pattern at random intensity plus sparse noise, scaled into
         # [0, 0.5], and 20% of the labels are random, so that the loss
-        # converges well above zero. The data matters: with lr 0.05 and
-        # momentum 0.9 this MLP trains at the edge of stability, where
-        # rounding differences grow until the losses visibly differ (with
-        # uniform random images, PyTorch in float32 and in float64 differ by
-        # 1e-5 after ~70 steps and by 10% after 200).
+        # converges well above zero. The data and the learning rate matter:
+        # at lr 0.05 (momentum 0.9) this MLP trains at the edge of stability,
+        # where a rounding difference grows about 10x every 10 steps. Then
+        # tgc's packed matmul kernel, whose error is at most 2.5e-7 of
+        # sum |a*b| on these shapes (as accurate as PyTorch's OpenBLAS, in
+        # another summation order), ends 1e-3 from PyTorch by step 179, and
+        # PyTorch in float32 ends 3e-5 from itself in float64. At lr 0.02
+        # the same comparison stays within 6e-7: what is tested is the
+        # arithmetic, not the chaos.
         patterns = (torch.rand(10, 784, generator=gen) < 0.2).float()
         labels = torch.randint(10, (steps, 128), generator=gen)
         images = patterns[labels] * (0.5 + 0.5 * torch.rand(steps, 128, 784, generator=gen))
