@@ -93,11 +93,52 @@ class Transformer:
         return dense + attention, bytes_
 
 
+class ElementwiseChain:
+    def __init__(self, rows, cols, optimizer, steps):
+        self.name, self.rows, self.cols, self.opt, self.steps = "b5_chain", rows, cols, optimizer, steps
+        self.classes = 1
+        self.title = f"8 elementwise ops fwd+bwd, {rows * cols // 2**20}M, {optimizer['kind']}"
+
+    def spec(self):
+        return specs.elementwise_chain(self.rows, self.cols, optimizer_attr(self.opt))
+
+    def peer(self):
+        return "chain", {"rows": self.rows, "cols": self.cols, "optimizer": self.opt}
+
+    def roofline(self):
+        n = self.rows * self.cols
+        # At best: the forward reads p once (the mean is fused in), the
+        # backward reads p and writes the gradient, the update as listed.
+        return 30 * n, 4 * n * 3 + optimizer_bytes(self.opt, n)
+
+
+class CrossEntropy:
+    def __init__(self, rows, classes, optimizer, steps):
+        self.name, self.rows, self.opt, self.steps = "b4_xent", rows, optimizer, steps
+        self.classes = classes
+        self.title = f"softmax-CE fwd+bwd {rows}x{classes}, {optimizer['kind']}"
+
+    def spec(self):
+        return specs.cross_entropy(self.rows, self.classes, optimizer_attr(self.opt))
+
+    def peer(self):
+        return "xent", {"rows": self.rows, "classes": self.classes, "optimizer": self.opt}
+
+    def roofline(self):
+        n = self.rows * self.classes
+        # Forward: read the logits once (online max and sum); backward: read
+        # them again and write the gradient; the update as listed.
+        return 6 * n, 4 * n * 3 + optimizer_bytes(self.opt, n)
+
+
 def benchmarks(args):
     sgd = {"kind": "sgd", "lr": 0.01, "momentum": 0.9}
+    plain_sgd = {"kind": "sgd", "lr": 0.01}
     return {
         "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, sgd, 100),
         "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, sgd, 10),
+        "B4": CrossEntropy(2048, 32768, plain_sgd, 10),
+        "B5": ElementwiseChain(4096, 4096, plain_sgd, 10),
         "B7": MLP("b7_tiny_mlp", [64, 64, 10], 32, sgd, 20000),
     }
 

@@ -105,3 +105,37 @@ def _layer_norm(ln, src, dst, shape, D):
         f"    %{dst} = tg.layer_norm %{src}, %{ln}_g, %{ln}_b epsilon 1.0e-05 : tensor<{shape}xf32>,"
         f" tensor<{D}xf32>, tensor<{D}xf32> -> tensor<{shape}xf32>\n"
     )
+
+
+def elementwise_chain(rows, cols, optimizer):
+    """Eight elementwise ops on a parameter [rows, cols], then its mean: the
+    step is the chain forward, its backward, and the update."""
+    t = f"tensor<{rows}x{cols}xf32>"
+    ops = [("h1", "tg.tanh %p"), ("h2", "tg.mul %h1, %p"), ("h3", "tg.sigmoid %h2"),
+           ("h4", "tg.add %h3, %p"), ("h5", "tg.mul %h4, %h4"), ("h6", "tg.neg %h5"),
+           ("h7", "tg.exp %h6"), ("h8", "tg.sub %h7, %p")]
+    body = "".join(f"    %{name} = {op} : {t}\n" for name, op in ops)
+    return (
+        "module {\n"
+        f"  ml_program.global private mutable @p(#tg.uniform<-1.0, 1.0>) : {t}\n"
+        f"  func.func @loss(%unused: tensor<1xf32>) -> tensor<f32> {{\n"
+        f"    %p = ml_program.global_load @p : {t}\n{body}"
+        f"    %l = tg.reduce_mean %h8 [0, 1] : {t} -> tensor<f32>\n"
+        f"    return %l : tensor<f32>\n  }}\n"
+        f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
+    )
+
+
+def cross_entropy(rows, classes, optimizer):
+    """Softmax cross-entropy of logits that are a parameter [rows, classes]:
+    the step is the loss forward, its backward, and the update."""
+    t = f"tensor<{rows}x{classes}xf32>"
+    return (
+        "module {\n"
+        f"  ml_program.global private mutable @logits(#tg.normal<std = 1.0>) : {t}\n"
+        f"  func.func @loss(%labels: tensor<{rows}xi32>) -> tensor<f32> {{\n"
+        f"    %x = ml_program.global_load @logits : {t}\n"
+        f"    %l = tg.softmax_cross_entropy %x, %labels : {t}, tensor<{rows}xi32> -> tensor<f32>\n"
+        f"    return %l : tensor<f32>\n  }}\n"
+        f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
+    )

@@ -71,12 +71,32 @@ def transformer(config):
     return params, loss
 
 
+def elementwise_chain(config):
+    p = torch.nn.Parameter(torch.rand(config["rows"], config["cols"]) * 2 - 1)
+
+    def loss():
+        h = torch.tanh(p) * p
+        h = torch.sigmoid(h) + p
+        h = torch.exp(-(h * h)) - p
+        return h.mean()
+
+    return [p], loss
+
+
+def cross_entropy(config):
+    logits = torch.nn.Parameter(torch.randn(config["rows"], config["classes"]))
+    labels = torch.randint(0, config["classes"], (config["rows"],))
+    return [logits], lambda: F.cross_entropy(logits, labels)
+
+
 def main():
     kind, config = sys.argv[1], json.loads(sys.argv[2])
     steps, warmup = int(sys.argv[3]), int(sys.argv[4])
     torch.manual_seed(0)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    params, loss_fn = {"mlp": mlp, "transformer": transformer}[kind](config)
+    models = {"mlp": mlp, "transformer": transformer, "chain": elementwise_chain,
+              "xent": cross_entropy}
+    params, loss_fn = models[kind](config)
     optimizer = make_optimizer(params, config["optimizer"])
 
     def step():

@@ -43,5 +43,5 @@ module {
 
   // One training step: gradients of @loss for every parameter it loads, then
   // an SGD update with momentum.
-  tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.02, momentum = 0.9>
+  tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.02, momentum = 0.5>
 }

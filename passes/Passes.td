@@ -126,4 +126,17 @@ def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {
   ];
 }
 
+def TGApproximateMath : Pass<"tg-approximate-math"> {
+  let summary = "Replace f32 transcendental functions by polynomials LLVM can vectorize";
+  let description = [{
+    Rewrites f32 `math.exp`, `math.log`, `math.tanh`, `math.erf` and their
+    relatives into MLIR's polynomial approximations (arith ops, accurate to a
+    few ulp), which LLVM's loop vectorizer turns into AVX-512 code; a call to
+    libm's expf or tanhf per element would keep every loop that computes a
+    softmax, a GELU or a sigmoid scalar. f64 code keeps the math library.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // TGC_PASSES_TD

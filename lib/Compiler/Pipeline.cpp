@@ -125,6 +125,7 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
+  pm.addPass(createTGApproximateMath());
 
   // Loops and scalars -> LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
