@@ -95,7 +95,7 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 
 } // namespace
 
-void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+void tg::buildBufferizePipeline(OpPassManager &pm) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
   buildTGPipeline(pm);
@@ -111,6 +111,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
+
+void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  buildBufferizePipeline(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
@@ -120,6 +124,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
+  buildLLVMLoweringPipeline(pm, options);
+}
+
+void tg::buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // Loops and scalars -> LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -128,7 +136,7 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(math::createMathExtendToSupportedTypes());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addPass(createEmitCInterfacePass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
@@ -137,6 +145,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+std::unique_ptr<Pass> tg::createEmitCInterfacePass() {
+  return std::make_unique<EmitCInterfacePass>();
 }
 
 void tg::registerCPUPipelineDependencies(DialectRegistry &registry) {

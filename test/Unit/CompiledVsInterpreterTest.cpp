@@ -12,11 +12,15 @@
 //    compare, one_hot), integer arithmetic, casts, NaN propagation, every
 //    matmul lowering path and a small MLP loss; integer results and
 //    tg.random uniform samples bit-exactly.
+// Every case and the training steps run again through the GPU kernel
+// mapping of the CUDA pipeline, emulated on the CPU (GPUEmulation.h), with
+// the same tolerances.
 // A last test fails when a tg op has no case here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Compiler/Pipeline.h"
+#include "GPUEmulation.h"
 #include "GradcheckCases.h"
 #include "Interpreter/Interpreter.h"
 #include "passes/Passes.h"
@@ -295,7 +299,7 @@ protected:
 
   CompiledVsInterpreter() {
     DialectRegistry registry;
-    registerCPUPipelineDependencies(registry);
+    registerGPUEmulationDependencies(registry);
     context.appendDialectRegistry(registry);
     context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
                         arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
@@ -305,11 +309,16 @@ protected:
     return drawInput(type, domain, integerBound, rng);
   }
 
+
+  /// Compiles the case with `pipeline` and compares it with the interpreter.
+  void check(void (*pipeline)(OpPassManager &), const std::string &summaryKind);
+
   MLIRContext context;
   std::mt19937_64 rng{4321};
 };
 
-TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
+void CompiledVsInterpreter::check(void (*pipeline)(OpPassManager &),
+                                  const std::string &summaryKind) {
   const CompiledCase &testCase = GetParam();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
   ASSERT_TRUE(module) << "the case does not parse";
@@ -337,8 +346,8 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
   }
 
   PassManager pm(&context);
-  buildCPUPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  pipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "the pipeline failed";
   auto engine = ExecutionEngine::create(*module);
   ASSERT_TRUE(bool(engine)) << "JIT compilation failed: " << llvm::toString(engine.takeError());
 
@@ -353,8 +362,16 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
     else
       EXPECT_LE(relative, testCase.tolerance) << "trial " << trial;
   }
-  summary().record(testCase.kind, testCase.name, worst);
+  summary().record(summaryKind, testCase.name, worst);
   RecordProperty("max_relative_error", std::to_string(worst));
+}
+
+TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
+  check([](OpPassManager &pm) { buildCPUPipeline(pm); }, GetParam().kind);
+}
+
+TEST_P(CompiledVsInterpreter, GPUMappingMatchesInterpreter) {
+  check(buildGPUEmulationPipeline, "gpu-" + GetParam().kind);
 }
 
 //===----------------------------------------------------------------------===//
@@ -739,12 +756,14 @@ func.func @loss(%x: tensor<8x6xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 )";
 
-TEST(CompiledTraining, StepsMatchInterpreter) {
+/// Init, four SGD steps and a prediction compiled with `pipeline`, against
+/// the interpreter.
+void checkTraining(void (*pipeline)(OpPassManager &), const std::string &summaryName) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   MLIRContext context;
   DialectRegistry registry;
-  registerCPUPipelineDependencies(registry);
+  registerGPUEmulationDependencies(registry);
   context.appendDialectRegistry(registry);
   context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(kTrainingSpec, &context);
@@ -791,8 +810,8 @@ TEST(CompiledTraining, StepsMatchInterpreter) {
   }
 
   PassManager pm(&context);
-  buildCPUPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  pipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "the pipeline failed";
   auto engine = ExecutionEngine::create(*module);
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
 
@@ -817,7 +836,15 @@ TEST(CompiledTraining, StepsMatchInterpreter) {
   EXPECT_LE(error, 1e-5) << "predictions after training";
   // Training moved the loss: the steps did something.
   EXPECT_NE(expected.front().data[0], expected[kSteps - 1].data[0]);
-  summary().record("training", "mlp_sgd_momentum", worst);
+  summary().record("training", summaryName, worst);
+}
+
+TEST(CompiledTraining, StepsMatchInterpreter) {
+  checkTraining([](OpPassManager &pm) { buildCPUPipeline(pm); }, "mlp_sgd_momentum");
+}
+
+TEST(CompiledTraining, GPUMappingStepsMatchInterpreter) {
+  checkTraining(buildGPUEmulationPipeline, "gpu_mlp_sgd_momentum");
 }
 
 // Ops that are not code: they are expanded before code generation.
