@@ -13,6 +13,7 @@
 //                             results)
 //   memref.copy             -> gpu.memcpy (identity layouts) or a parallel loop
 //   memref.alloc            -> gpu.alloc
+//   bufferization.clone     -> gpu.alloc and a copy
 //
 // Host control flow that contains parallel loops stays on the host and its
 // regions are mapped in turn. Everything else (allocation, bookkeeping,
@@ -23,6 +24,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -244,7 +246,8 @@ struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
     for (func::FuncOp func : functions) {
       if (func.isExternal())
         continue;
-      moveBuffersToDevice(func);
+      if (failed(moveBuffersToDevice(func)))
+        return signalPassFailure();
       Launcher launcher(threadsPerBlock);
       for (Block &block : func.getBody())
         if (failed(launcher.mapBlock(block)))
@@ -252,9 +255,29 @@ struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
     }
   }
 
-  /// Allocations on the device; copies as device copies or parallel loops
-  /// (mapped to kernels with the other loops).
-  void moveBuffersToDevice(func::FuncOp func) {
+  /// Allocations on the device; clones (of returned buffers the function
+  /// does not own) as allocations and copies; copies as device copies or
+  /// parallel loops (mapped to kernels with the other loops).
+  LogicalResult moveBuffersToDevice(func::FuncOp func) {
+    WalkResult clones = func.walk([&](bufferization::CloneOp clone) {
+      auto type = cast<MemRefType>(clone.getType());
+      if (!type.getLayout().isIdentity()) {
+        clone.emitError("cannot copy a buffer with a layout on the GPU");
+        return WalkResult::interrupt();
+      }
+      OpBuilder b(clone);
+      SmallVector<Value> dynamicSizes;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d))
+          dynamicSizes.push_back(memref::DimOp::create(b, clone.getLoc(), clone.getInput(), d));
+      auto copy = memref::AllocOp::create(b, clone.getLoc(), type, dynamicSizes);
+      memref::CopyOp::create(b, clone.getLoc(), clone.getInput(), copy);
+      clone.replaceAllUsesWith(copy.getResult());
+      clone.erase();
+      return WalkResult::advance();
+    });
+    if (clones.wasInterrupted())
+      return failure();
     func.walk([&](memref::AllocOp alloc) {
       OpBuilder b(alloc);
       auto device = gpu::AllocOp::create(b, alloc.getLoc(), alloc.getType(), Type(),
@@ -288,6 +311,7 @@ struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
       }
       copy.erase();
     });
+    return success();
   }
 };
 

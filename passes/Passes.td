@@ -122,8 +122,9 @@ def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
     - the remaining memory accesses (loads, stores, and loops of them: full
       reductions, scalar updates, scatters) run in single-thread launches,
       together with the pure computations that depend on them;
-    - `memref.alloc` becomes `gpu.alloc`, `memref.copy` between identity
-      layouts `gpu.memcpy` and any other copy a parallel loop.
+    - `memref.alloc` becomes `gpu.alloc`, `bufferization.clone` an
+      allocation and a copy, `memref.copy` between identity layouts
+      `gpu.memcpy` and any other copy a parallel loop.
 
     Host control flow that contains parallel loops (loops of the spec) stays
     on the host, its body is mapped in turn. A host operation that needs a
@@ -132,7 +133,7 @@ def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
     lower them afterwards and run `tg-gpu-device-deallocs`.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t", "256",
            "Threads per block of the kernels of parallel loops">

@@ -106,3 +106,17 @@ func.func @scalar_to_kernel(%scale: memref<f32>, %out: memref<8xf32>) {
   }
   return
 }
+
+// -----
+
+// A returned buffer the function does not own is cloned: on the device, an
+// allocation and a device copy.
+
+// CHECK-LABEL: func.func @clone
+// CHECK:         %[[COPY:.*]] = gpu.alloc () : memref<4xf32>
+// CHECK:         gpu.memcpy %[[COPY]], %arg0 : memref<4xf32>, memref<4xf32>
+// CHECK:         return %[[COPY]]
+func.func @clone(%x: memref<4xf32>) -> memref<4xf32> {
+  %c = bufferization.clone %x : memref<4xf32> to memref<4xf32>
+  return %c : memref<4xf32>
+}
