@@ -39,15 +39,13 @@ bool isHostBuffer(Value buffer) {
   return false;
 }
 
-struct TGGPUDeviceDeallocsPass
-    : tg::impl::TGGPUDeviceDeallocsBase<TGGPUDeviceDeallocsPass> {
+struct TGGPUDeviceDeallocsPass : tg::impl::TGGPUDeviceDeallocsBase<TGGPUDeviceDeallocsPass> {
   void runOnOperation() override {
     getOperation()->walk([](memref::DeallocOp dealloc) {
       if (isHostBuffer(dealloc.getMemref()))
         return;
       OpBuilder b(dealloc);
-      gpu::DeallocOp::create(b, dealloc.getLoc(), TypeRange(), ValueRange(),
-                             dealloc.getMemref());
+      gpu::DeallocOp::create(b, dealloc.getLoc(), TypeRange(), ValueRange(), dealloc.getMemref());
       dealloc.erase();
     });
   }

@@ -32,8 +32,7 @@ namespace {
 
 constexpr StringLiteral kLookupName = "tgc_cuda_global";
 
-struct TGGPUDeviceGlobalsPass
-    : tg::impl::TGGPUDeviceGlobalsBase<TGGPUDeviceGlobalsPass> {
+struct TGGPUDeviceGlobalsPass : tg::impl::TGGPUDeviceGlobalsBase<TGGPUDeviceGlobalsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
@@ -62,8 +61,7 @@ struct TGGPUDeviceGlobalsPass
         return signalPassFailure();
       }
       Type element = type.getElementType();
-      int64_t elementBytes =
-          element.isIndex() ? 8 : (element.getIntOrFloatBitWidth() + 7) / 8;
+      int64_t elementBytes = element.isIndex() ? 8 : (element.getIntOrFloatBitWidth() + 7) / 8;
 
       OpBuilder b(context);
       b.setInsertionPointAfter(op);
@@ -71,18 +69,16 @@ struct TGGPUDeviceGlobalsPass
       Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, op.getResult());
       Value hostAddress = arith::IndexCastOp::create(b, loc, i64, address);
       Value hostPointer = LLVM::IntToPtrOp::create(b, loc, ptr, hostAddress);
-      Value bytes = LLVM::ConstantOp::create(b, loc, i64, int64_t(type.getNumElements() * elementBytes));
+      Value bytes =
+          LLVM::ConstantOp::create(b, loc, i64, int64_t(type.getNumElements() * elementBytes));
       Value constant = LLVM::ConstantOp::create(b, loc, i1, int64_t(global.getConstant()));
       Value devicePointer =
           LLVM::CallOp::create(b, loc, lookup, ValueRange{hostPointer, bytes, constant})
               .getResult();
-      Value descriptor =
-          MemRefDescriptor::fromStaticShape(b, loc, converter, type, devicePointer);
-      Value device =
-          UnrealizedConversionCastOp::create(b, loc, type, descriptor).getResult(0);
-      op.getResult().replaceUsesWithIf(device, [&](OpOperand &use) {
-        return use.getOwner() != address.getDefiningOp();
-      });
+      Value descriptor = MemRefDescriptor::fromStaticShape(b, loc, converter, type, devicePointer);
+      Value device = UnrealizedConversionCastOp::create(b, loc, type, descriptor).getResult(0);
+      op.getResult().replaceUsesWithIf(
+          device, [&](OpOperand &use) { return use.getOwner() != address.getDefiningOp(); });
     }
   }
 };

@@ -55,7 +55,7 @@ bool isMemoryAccess(Operation *op) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!effects)
       return nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ? WalkResult::advance()
-                                                                     : WalkResult::interrupt();
+                                                                    : WalkResult::interrupt();
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
     for (const MemoryEffects::EffectInstance &instance : instances) {
@@ -205,8 +205,8 @@ private:
                 "the host needs a value read from device memory here (control flow on "
                 "tensor data is not supported on the GPU)");
         b.setInsertionPoint(launch);
-        Value buffer = gpu::AllocOp::create(b, loc, MemRefType::get({}, result.getType()),
-                                            Type(), ValueRange(), ValueRange(), ValueRange(),
+        Value buffer = gpu::AllocOp::create(b, loc, MemRefType::get({}, result.getType()), Type(),
+                                            ValueRange(), ValueRange(), ValueRange(),
                                             /*hostShared=*/false)
                            .getMemref();
         b.setInsertionPoint(terminator);
@@ -226,8 +226,7 @@ private:
   /// memory access or pure op of the host (which joins a one-thread launch
   /// when it reads a device buffer).
   static bool runsOnDevice(Operation *op) {
-    return op->getParentOfType<scf::ParallelOp>() || isMemoryEffectFree(op) ||
-           isMemoryAccess(op);
+    return op->getParentOfType<scf::ParallelOp>() || isMemoryEffectFree(op) || isMemoryAccess(op);
   }
 
   int64_t threadsPerBlock;
@@ -280,9 +279,9 @@ struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
       return failure();
     func.walk([&](memref::AllocOp alloc) {
       OpBuilder b(alloc);
-      auto device = gpu::AllocOp::create(b, alloc.getLoc(), alloc.getType(), Type(),
-                                         ValueRange(), alloc.getDynamicSizes(),
-                                         alloc.getSymbolOperands(), /*hostShared=*/false);
+      auto device = gpu::AllocOp::create(b, alloc.getLoc(), alloc.getType(), Type(), ValueRange(),
+                                         alloc.getDynamicSizes(), alloc.getSymbolOperands(),
+                                         /*hostShared=*/false);
       alloc.replaceAllUsesWith(device.getMemref());
       alloc.erase();
     });

@@ -22,8 +22,7 @@ using namespace mlir;
 
 namespace {
 
-struct TGParallelDimsFirstPass
-    : tg::impl::TGParallelDimsFirstBase<TGParallelDimsFirstPass> {
+struct TGParallelDimsFirstPass : tg::impl::TGParallelDimsFirstBase<TGParallelDimsFirstPass> {
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> generics;
     getOperation()->walk([&](linalg::GenericOp op) { generics.push_back(op); });

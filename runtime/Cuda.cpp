@@ -79,8 +79,8 @@ struct DriverApi {
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *, void **);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
-  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned,
-                             unsigned, unsigned, CUstream, void **, void **);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, CUstream, void **, void **);
   CUresult (*cuGetErrorName)(CUresult, const char **);
 };
 
@@ -307,11 +307,11 @@ private:
     if (result == CUDA_SUCCESS)
       result = api.cuDeviceGetName(deviceInfo.name, sizeof(deviceInfo.name), device);
     if (result == CUDA_SUCCESS)
-      result = api.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR,
-                                        device);
+      result =
+          api.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
     if (result == CUDA_SUCCESS)
-      result = api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR,
-                                        device);
+      result =
+          api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
     if (result == CUDA_SUCCESS)
       result = api.cuDeviceTotalMem(&totalMemory, device);
     if (result == CUDA_SUCCESS)
@@ -348,7 +348,8 @@ private:
   }
 
   void *allocateLocked(size_t size) {
-    size_t rounded = (std::max<size_t>(size, 1) + kBlockGranule - 1) / kBlockGranule * kBlockGranule;
+    size_t rounded =
+        (std::max<size_t>(size, 1) + kBlockGranule - 1) / kBlockGranule * kBlockGranule;
     std::vector<CUdeviceptr> &cached = freeBlocks[rounded];
     CUdeviceptr block = 0;
     if (!cached.empty()) {
@@ -521,13 +522,11 @@ void *mgpuModuleGetFunction(void *module, const char *name) {
 
 void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
                       intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t sharedBytes,
-                      void * /*stream*/, void **params, void ** /*extra*/,
-                      size_t /*paramsCount*/) {
+                      void * /*stream*/, void **params, void ** /*extra*/, size_t /*paramsCount*/) {
   orExit([&] {
     const unsigned grid[3] = {unsigned(gridX), unsigned(gridY), unsigned(gridZ)};
     const unsigned block[3] = {unsigned(blockX), unsigned(blockY), unsigned(blockZ)};
-    device().launch(static_cast<CUfunction>(function), grid, block, unsigned(sharedBytes),
-                    params);
+    device().launch(static_cast<CUfunction>(function), grid, block, unsigned(sharedBytes), params);
   });
 }
 
@@ -575,8 +574,7 @@ void mgpuMemset16(void *target, unsigned short value, size_t count, void * /*str
 void mgpuSetDefaultDevice(int32_t device) {
   orExit([&] {
     if (device != 0)
-      fail(TGC_ERROR_DEVICE, "only the first CUDA device is supported, not device %d",
-           int(device));
+      fail(TGC_ERROR_DEVICE, "only the first CUDA device is supported, not device %d", int(device));
   });
 }
 

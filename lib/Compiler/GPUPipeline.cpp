@@ -38,9 +38,7 @@
 
 using namespace mlir;
 
-bool tg::isSupportedCUDAChip(const std::string &chip) {
-  return chip == "sm_80" || chip == "sm_90";
-}
+bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
 void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   buildBufferizePipeline(pm);
@@ -143,16 +141,14 @@ namespace {
 struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
   Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU architecture: sm_90 or sm_80"),
                            llvm::cl::init("sm_90")};
-  Option<std::string> format{*this, "format",
-                             llvm::cl::desc("kernels as PTX (isa) or cubin (bin)"),
+  Option<std::string> format{*this, "format", llvm::cl::desc("kernels as PTX (isa) or cubin (bin)"),
                              llvm::cl::init("isa")};
 };
 } // namespace
 
 void tg::registerCUDAPipeline() {
   PassPipelineRegistration<CUDAPipelineCLOptions>(
-      "tg-cuda-pipeline",
-      "tg to the LLVM dialect for the host and PTX kernels for an NVIDIA GPU",
+      "tg-cuda-pipeline", "tg to the LLVM dialect for the host and PTX kernels for an NVIDIA GPU",
       [](OpPassManager &pm, const CUDAPipelineCLOptions &cl) {
         CUDAPipelineOptions options;
         options.chip = cl.chip;

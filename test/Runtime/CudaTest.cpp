@@ -198,8 +198,7 @@ TEST_F(Cuda, GlobalsMirrorTheHost) {
   ASSERT_EQ(tgc_cuda_copy_to_host(onDevice.data(), device, sizeof(parameters)), TGC_OK);
   EXPECT_EQ(onDevice[3], 42.0f);
   float constantsOnDevice[4];
-  ASSERT_EQ(tgc_cuda_copy_to_host(constantsOnDevice, deviceConstants, sizeof(constants)),
-            TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_host(constantsOnDevice, deviceConstants, sizeof(constants)), TGC_OK);
   EXPECT_EQ(constantsOnDevice[3], 4.0f);
 }
 

@@ -57,8 +57,7 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     gpu::KernelDim3 gridSize = launch.getGridSizeOperandValues();
     gpu::KernelDim3 blockSize = launch.getBlockSizeOperandValues();
-    Value bounds[6] = {gridSize.x,  gridSize.y,  gridSize.z,
-                       blockSize.x, blockSize.y, blockSize.z};
+    Value bounds[6] = {gridSize.x, gridSize.y, gridSize.z, blockSize.x, blockSize.y, blockSize.z};
     Block &body = launch.getBody().front();
     gpu::KernelDim3 ids[2] = {launch.getBlockIds(), launch.getThreadIds()};
     gpu::KernelDim3 sizes[2] = {launch.getGridSize(), launch.getBlockSize()};
