@@ -139,4 +139,90 @@ def TGApproximateMath : Pass<"tg-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU code generation (the CUDA pipeline, lib/Compiler/GPUPipeline.cpp)
+//===----------------------------------------------------------------------===//
+
+def TGParallelDimsFirst : Pass<"tg-parallel-dims-first"> {
+  let summary = "Interchange linalg.generic loops so that parallel dimensions come first";
+  let description = [{
+    Permutes the iteration space of every `linalg.generic` with reduction
+    iterators so that all parallel dimensions are outermost, keeping their
+    relative order (and that of the reductions). A column sum
+    `[128, 512] -> [512]` then lowers to one parallel loop over the 512
+    outputs around a sequential loop over the 128 rows, rather than a
+    sequential loop around a parallel one: the outer parallel loop becomes
+    one GPU kernel. Run `linalg-generalize-named-ops` first.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
+  let summary = "Run the loops and memory accesses of host functions on the GPU";
+  let description = [{
+    After bufferization and `convert-linalg-to-parallel-loops`, makes every
+    function's memory traffic happen on the device, so that the host never
+    dereferences a buffer:
+
+    - each `scf.parallel` becomes a `gpu.launch` of one thread per iteration
+      (its iteration space flattened, `threads-per-block` threads per block,
+      a guard for the last block);
+    - the remaining memory accesses (loads, stores, and loops of them: full
+      reductions, scalar updates, scatters) run in single-thread launches,
+      together with the pure computations that depend on them;
+    - `memref.alloc` becomes `gpu.alloc`, `bufferization.clone` an
+      allocation and a copy, `memref.copy` between identity layouts
+      `gpu.memcpy` and any other copy a parallel loop.
+
+    Host control flow that contains parallel loops (loops of the spec) stays
+    on the host, its body is mapped in turn. A host operation that needs a
+    value read from device memory (a branch on data, say) is an error.
+    `bufferization.dealloc` ops are host bookkeeping and stay as they are:
+    lower them afterwards and run `tg-gpu-device-deallocs`.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t", "256",
+           "Threads per block of the kernels of parallel loops">
+  ];
+}
+
+def TGGPUMergeKernelModules : Pass<"tg-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` gives each kernel a gpu.module of its own; a
+    train step has about a hundred. Moves every kernel into one module,
+    `@tgc_kernels`, each named after the module it came from, and updates
+    the launches: one PTX text (or cubin), which the runtime loads once.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def TGGPUDeviceDeallocs : Pass<"tg-gpu-device-deallocs", "::mlir::ModuleOp"> {
+  let summary = "Free device buffers with gpu.dealloc";
+  let description = [{
+    Runs after `tg-gpu-launch` and the lowering of `bufferization.dealloc`:
+    every `memref.dealloc` of a device buffer becomes `gpu.dealloc`. The
+    buffers that lowering allocates itself with `memref.alloc` (host lists of
+    pointers and ownership flags) are the only host buffers left, and keep
+    `memref.dealloc`.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def TGGPUDeviceGlobals : Pass<"tg-gpu-device-globals", "::mlir::ModuleOp"> {
+  let summary = "Host code addresses each global through its device copy";
+  let description = [{
+    Lowers every `memref.get_global` of a host function to the LLVM dialect
+    as a call `tgc_cuda_global(host address, bytes, is constant)` of the
+    runtime (runtime/Cuda.cpp), which returns the global's device copy,
+    created from the host data at first use. The host globals stay: they
+    are what checkpoints read and write (`tgc_cuda_globals_to_host`,
+    `tgc_cuda_globals_to_device`). Run it right before
+    `finalize-memref-to-llvm`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // TGC_PASSES_TD

@@ -158,6 +158,8 @@ void saveCheckpoint(const std::string &path, const tgc_model &model,
     if (!model.state[i].data)
       fail(TGC_ERROR_ARGUMENT, "%s: state tensor '%s' of model '%s' has no data", path.c_str(),
            model.state[i].name, model.name);
+  if (model.state_to_host)
+    model.state_to_host();
   std::string header = headerFor(model, info);
   uint8_t length[8];
   for (int i = 0; i < 8; ++i)
@@ -237,6 +239,8 @@ tgc_checkpoint_info loadCheckpoint(const std::string &path, const tgc_model &mod
   const char *data = content.data() + 8 + headerLength;
   for (const TensorSlice &slice : slices)
     std::memcpy(slice.tensor->data, data + slice.begin, slice.end - slice.begin);
+  if (model.state_to_device)
+    model.state_to_device();
   return info;
 }
 

@@ -27,6 +27,13 @@ try:
 except (OSError, subprocess.SubprocessError):
     pass
 
+# GPU lowering tests assemble the PTX they emit with the CUDA toolkit's
+# ptxas (the toolkit's libdevice also serves the kernels' math functions).
+ptxas = "/usr/local/cuda/bin/ptxas"
+if os.access(ptxas, os.X_OK):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["tgc-opt", "tgc-run", "tgc"], [config.tgc_tools_dir])

@@ -60,6 +60,13 @@ typedef struct tgc_model {
    * logits of a batch, [batch, classes] f32, for accuracy. */
   void (*predict)(void *const *inputs, float *logits);
   int64_t num_classes; /* columns of predict's logits; 0 without predict */
+
+  /* Optional (NULL for CPU models): a GPU model computes on device copies
+   * of its state, and the state's `data` buffers are host mirrors. These
+   * copy device -> data (before a checkpoint is written) and data -> device
+   * (after one is read); tgc_checkpoint_save and _load call them. */
+  void (*state_to_host)(void);
+  void (*state_to_device)(void);
 } tgc_model;
 
 /* Defined by the compiled model object. */

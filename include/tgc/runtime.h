@@ -15,6 +15,7 @@
 #ifndef TGC_RUNTIME_H
 #define TGC_RUNTIME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,7 @@ typedef enum tgc_status {
   TGC_ERROR_MISMATCH = 3, /* data or a checkpoint does not fit the model */
   TGC_ERROR_ARGUMENT = 4, /* an invalid argument */
   TGC_ERROR_OUT_OF_MEMORY = 5,
+  TGC_ERROR_DEVICE = 6, /* no CUDA driver or device, or a failed device operation */
 } tgc_status;
 
 /* The message of the last failure on this thread ("" if none): one line,
@@ -213,6 +215,60 @@ tgc_status tgc_checkpoint_save(const char *path, const tgc_model *model,
  * shape against the model's state) before it copies the tensors into the
  * state; on failure the state is untouched. `info` may be NULL. */
 tgc_status tgc_checkpoint_load(const char *path, const tgc_model *model, tgc_checkpoint_info *info);
+
+/*===--- CUDA ---------------------------------------------------------------===*/
+
+/* The device side of models built with `tgc --target=cuda`
+ * (runtime/Cuda.cpp). The CUDA driver (libcuda.so.1) is loaded with dlopen
+ * at first use, so binaries that never call these run without it. One
+ * device (the first), its primary context and one stream: every device
+ * operation runs in order. The environment variable TGC_CUDA_LIBRARY names
+ * another driver library; TGC_CUDA_SYNC=1 waits for each kernel, so that a
+ * failing one is named. Compiled code reaches these through the mgpu*
+ * functions of MLIR's GPU lowering, which the same file defines; there a
+ * failure prints one line ("<program>: error: ...") and exits with status 1. */
+
+/* Loads the driver, picks the device, creates the context and the stream.
+ * TGC_ERROR_DEVICE with a message when there is no driver or no device;
+ * later calls return the first call's result. */
+tgc_status tgc_cuda_init(void);
+
+typedef struct tgc_cuda_device_info {
+  char name[256];
+  int32_t compute_capability; /* 90 for sm_90 */
+  uint64_t total_memory;      /* bytes */
+} tgc_cuda_device_info;
+
+tgc_status tgc_cuda_get_device_info(tgc_cuda_device_info *info);
+
+/* Device memory from a caching arena: freed blocks serve later requests of
+ * the same rounded size, so a training loop stops calling the driver after
+ * its first step. NULL when out of device memory (after releasing the
+ * cache), with tgc_last_error() saying how much was asked and is free. */
+void *tgc_cuda_alloc(size_t size);
+void tgc_cuda_free(void *device_ptr);
+
+/* Copies between host and device memory, in order with the device work;
+ * copy_to_host returns when the data is on the host. */
+tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t size);
+tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size);
+
+/* Waits for all device work; reports a failure of any of it. */
+tgc_status tgc_cuda_synchronize(void);
+
+/* The device copy of a global whose host data is `host`: created and filled
+ * from the host at the first call. Compiled code calls it for every global
+ * it uses; a failure is fatal. */
+void *tgc_cuda_global(void *host, int64_t size, bool constant);
+
+/* Copy every mutable global's device copy to its host data, and back: the
+ * state_to_host and state_to_device hooks of CUDA models. Fatal on failure. */
+void tgc_cuda_globals_to_host(void);
+void tgc_cuda_globals_to_device(void);
+
+/* Prints "<program>: error: <tgc_last_error()>" to stderr and exits with
+ * status 1: how generated code reports a failed call above. */
+void tgc_cuda_fail(void);
 
 /*===--- The training main -------------------------------------------------===*/
 

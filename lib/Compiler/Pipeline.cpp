@@ -98,7 +98,7 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 
 } // namespace
 
-void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+void tg::buildBufferizePipeline(OpPassManager &pm) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
   buildTGPipeline(pm);
@@ -114,6 +114,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+}
+
+void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  buildBufferizePipeline(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
@@ -127,6 +131,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
   pm.addPass(createTGApproximateMath());
 
+  buildLLVMLoweringPipeline(pm, options);
+}
+
+void tg::buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // Loops and scalars -> LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
@@ -135,7 +143,7 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(math::createMathExtendToSupportedTypes());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(std::make_unique<EmitCInterfacePass>());
+  pm.addPass(createEmitCInterfacePass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
@@ -145,6 +153,10 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+std::unique_ptr<Pass> tg::createEmitCInterfacePass() {
+  return std::make_unique<EmitCInterfacePass>();
 }
 
 void tg::registerCPUPipelineDependencies(DialectRegistry &registry) {

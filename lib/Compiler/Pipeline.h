@@ -28,6 +28,8 @@
 #ifndef TGC_COMPILER_PIPELINE_H
 #define TGC_COMPILER_PIPELINE_H
 
+#include <memory>
+
 namespace llvm {
 class Module;
 } // namespace llvm
@@ -35,6 +37,7 @@ class Module;
 namespace mlir {
 class DialectRegistry;
 class OpPassManager;
+class Pass;
 } // namespace mlir
 
 namespace mlir::tg {
@@ -46,8 +49,21 @@ struct CPUPipelineOptions {
   bool runtimeAllocator = false;
 };
 
+/// Appends the stages every target shares (a module pass manager): the tg
+/// front end, tg-lower-to-linalg and one-shot bufferization, without
+/// deallocation, which each target inserts and lowers in its own way.
+void buildBufferizePipeline(OpPassManager &pm);
+
 /// Appends the CPU pipeline (a module pass manager) to `pm`.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
+
+/// The CPU pipeline's last stage: loops, scalars and memrefs (no linalg
+/// left) to the LLVM dialect.
+void buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
+
+/// `tg-emit-c-interface`: every public function with a body gets a C
+/// interface (`_mlir_ciface_<name>`), the entry points of the runtime.
+std::unique_ptr<Pass> createEmitCInterfacePass();
 
 /// The dialects and external interface models the pipeline needs: the
 /// bufferization and deallocation models of every dialect it bufferizes, and

@@ -10,6 +10,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <set>
 
 using namespace mlir;
@@ -180,13 +181,24 @@ std::string entryDeclaration(const std::string &name, const ExportedTensor *resu
   return text + (params.empty() ? "void);\n" : ");\n");
 }
 
-/// Statements that wrap `inputs` (void *const *inputs) in descriptors.
-std::string wrapInputs(const std::vector<ExportedTensor> &inputs) {
+/// Statements that wrap the buffers of `inputs` (the array `buffers`, of
+/// void *) in descriptors.
+std::string wrapInputs(const std::vector<ExportedTensor> &inputs,
+                       const std::string &buffers = "inputs") {
   std::string text;
   for (size_t i = 0; i < inputs.size(); ++i)
     text += "  " + memrefType(inputs[i]) + " in" + std::to_string(i) + " = " +
-            descriptor(inputs[i], "inputs[" + std::to_string(i) + "]") + ";\n";
+            descriptor(inputs[i], buffers + "[" + std::to_string(i) + "]") + ";\n";
   return text;
+}
+
+int64_t byteSize(const ExportedTensor &t) {
+  int64_t bytes = t.dtype == "TGC_F64" || t.dtype == "TGC_I64"   ? 8
+                  : t.dtype == "TGC_F16" || t.dtype == "TGC_BF16" ? 2
+                                                                  : 4;
+  for (int64_t d : t.shape)
+    bytes *= d;
+  return bytes;
 }
 
 std::string callArgs(size_t count) {
@@ -195,9 +207,82 @@ std::string callArgs(size_t count) {
     text += ", &in" + std::to_string(i);
   return text;
 }
+/// The CPU model's entry points: the compiled functions take the batch in
+/// place and return buffers of the runtime's allocator.
+void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
+  std::string lossRead = "(float)*(" + model.loss.cType + " *)loss.aligned";
+  for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
+                                 std::make_pair("tgc_eval_loss", model.evalLoss)})
+    os << "static float " << function << "(void *const *inputs) {\n"
+       << wrapInputs(model.inputs) << "  tgc_memref0 loss;\n"
+       << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size())
+       << ");\n  float value = " << lossRead << ";\n"
+       << "  _mlir_memref_to_llvm_free(loss.allocated);\n  return value;\n}\n\n";
+  os << "static void tgc_init_state(uint64_t seed) {\n"
+     << "  int64_t value = (int64_t)seed;\n  tgc_memref0 in0 = {&value, &value, 0};\n"
+     << "  _mlir_ciface_" << model.init << "(&in0);\n}\n\n";
+  if (!model.predict.empty()) {
+    int64_t classes = model.logits.shape[1];
+    os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
+       << wrapInputs(model.predictInputs) << "  " << memrefType(model.logits)
+       << " result;\n  _mlir_ciface_" << model.predict << "(&result"
+       << callArgs(model.predictInputs.size()) << ");\n"
+       << "  memcpy(logits, result.aligned, sizeof(float) * "
+       << model.logits.shape[0] * classes << ");\n"
+       << "  _mlir_memref_to_llvm_free(result.allocated);\n}\n\n";
+  }
+}
+
+/// The CUDA model's entry points: batches are copied to device buffers
+/// (allocated once), results back to the host, and the device results freed.
+void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
+  os << "static void *tgc_device_inputs[" << std::max<size_t>(model.inputs.size(), 1)
+     << "];\nstatic const size_t tgc_input_bytes[] = {";
+  for (size_t i = 0; i < model.inputs.size(); ++i)
+    os << (i ? ", " : "") << byteSize(model.inputs[i]);
+  os << "};\n\n"
+     << "static void tgc_upload(void *const *inputs, int count) {\n"
+     << "  for (int i = 0; i < count; ++i) {\n"
+     << "    if (!tgc_device_inputs[i] && !(tgc_device_inputs[i] = "
+        "tgc_cuda_alloc(tgc_input_bytes[i])))\n"
+     << "      tgc_cuda_fail();\n"
+     << "    if (tgc_cuda_copy_to_device(tgc_device_inputs[i], inputs[i], tgc_input_bytes[i]) "
+        "!= TGC_OK)\n"
+     << "      tgc_cuda_fail();\n  }\n}\n\n"
+     << "/* Copies a device result to the host and frees it. */\n"
+     << "static void tgc_download(void *host, void *allocated, const void *aligned, size_t "
+        "bytes) {\n"
+     << "  if (tgc_cuda_copy_to_host(host, aligned, bytes) != TGC_OK)\n"
+     << "    tgc_cuda_fail();\n  tgc_cuda_free(allocated);\n}\n\n";
+  for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
+                                 std::make_pair("tgc_eval_loss", model.evalLoss)})
+    os << "static float " << function << "(void *const *inputs) {\n"
+       << "  tgc_upload(inputs, " << model.inputs.size() << ");\n"
+       << wrapInputs(model.inputs, "tgc_device_inputs") << "  tgc_memref0 loss;\n"
+       << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size()) << ");\n"
+       << "  " << model.loss.cType << " value;\n"
+       << "  tgc_download(&value, loss.allocated, loss.aligned, sizeof(value));\n"
+       << "  return (float)value;\n}\n\n";
+  os << "static void tgc_init_state(uint64_t seed) {\n"
+     << "  static void *device_seed;\n  int64_t value = (int64_t)seed;\n"
+     << "  if (!device_seed && !(device_seed = tgc_cuda_alloc(sizeof(value))))\n"
+     << "    tgc_cuda_fail();\n"
+     << "  if (tgc_cuda_copy_to_device(device_seed, &value, sizeof(value)) != TGC_OK)\n"
+     << "    tgc_cuda_fail();\n"
+     << "  tgc_memref0 in0 = {device_seed, device_seed, 0};\n"
+     << "  _mlir_ciface_" << model.init << "(&in0);\n}\n\n";
+  if (!model.predict.empty())
+    os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
+       << "  tgc_upload(inputs, " << model.predictInputs.size() << ");\n"
+       << wrapInputs(model.predictInputs, "tgc_device_inputs") << "  "
+       << memrefType(model.logits) << " result;\n  _mlir_ciface_" << model.predict
+       << "(&result" << callArgs(model.predictInputs.size()) << ");\n"
+       << "  tgc_download(logits, result.allocated, result.aligned, " << byteSize(model.logits)
+       << ");\n}\n\n";
+}
 } // namespace
 
-std::string generateModelGlue(const ExportedModel &model, bool withMain) {
+std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cuda) {
   std::string text;
   llvm::raw_string_ostream os(text);
   os << "/* Generated by tgc for " << model.name
@@ -223,30 +308,15 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain) {
      << entryDeclaration(model.init, nullptr, {seed});
   if (!model.predict.empty())
     os << entryDeclaration(model.predict, &model.logits, model.predictInputs);
-  os << "void _mlir_memref_to_llvm_free(void *);\n\n";
+  if (!cuda)
+    os << "void _mlir_memref_to_llvm_free(void *);\n";
+  os << "\n";
 
-  std::string lossRead = "(float)*(" + model.loss.cType + " *)loss.aligned";
-  for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
-                                 std::make_pair("tgc_eval_loss", model.evalLoss)})
-    os << "static float " << function << "(void *const *inputs) {\n"
-       << wrapInputs(model.inputs) << "  tgc_memref0 loss;\n"
-       << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size())
-       << ");\n  float value = " << lossRead << ";\n"
-       << "  _mlir_memref_to_llvm_free(loss.allocated);\n  return value;\n}\n\n";
-  os << "static void tgc_init_state(uint64_t seed) {\n"
-     << "  int64_t value = (int64_t)seed;\n  tgc_memref0 in0 = {&value, &value, 0};\n"
-     << "  _mlir_ciface_" << model.init << "(&in0);\n}\n\n";
-  int64_t classes = 0;
-  if (!model.predict.empty()) {
-    classes = model.logits.shape[1];
-    os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
-       << wrapInputs(model.predictInputs) << "  " << memrefType(model.logits)
-       << " result;\n  _mlir_ciface_" << model.predict << "(&result"
-       << callArgs(model.predictInputs.size()) << ");\n"
-       << "  memcpy(logits, result.aligned, sizeof(float) * "
-       << model.logits.shape[0] * classes << ");\n"
-       << "  _mlir_memref_to_llvm_free(result.allocated);\n}\n\n";
-  }
+  int64_t classes = model.predict.empty() ? 0 : model.logits.shape[1];
+  if (cuda)
+    writeCUDAEntryPoints(os, model);
+  else
+    writeCPUEntryPoints(os, model);
 
   auto table = [&](const std::string &name, const std::vector<ExportedTensor> &tensors,
                    bool withData) {
@@ -266,7 +336,9 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain) {
      << "  \"" << model.name << "\",\n  " << model.inputs.size() << ", tgc_inputs,\n  "
      << model.state.size() << ", tgc_state,\n"
      << "  tgc_init_state, tgc_step, tgc_eval_loss,\n  "
-     << (model.predict.empty() ? "NULL" : "tgc_predict") << ", " << classes << ",\n};\n\n"
+     << (model.predict.empty() ? "NULL" : "tgc_predict") << ", " << classes << ",\n  "
+     << (cuda ? "tgc_cuda_globals_to_host, tgc_cuda_globals_to_device" : "NULL, NULL")
+     << ",\n};\n\n"
      << "const tgc_model *tgc_get_model(void) { return &tgc_the_model; }\n";
   if (withMain)
     os << "\nint main(int argc, char **argv) {\n"

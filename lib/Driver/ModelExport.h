@@ -54,8 +54,10 @@ mlir::FailureOr<ExportedModel> prepareModelExport(mlir::ModuleOp module,
 
 /// C source defining tgc_get_model() over the compiled entry points
 /// (`_mlir_ciface_<name>` with memref descriptors) and, when `withMain`,
-/// a main() that runs tgc_train_main.
-std::string generateModelGlue(const ExportedModel &model, bool withMain);
+/// a main() that runs tgc_train_main. For `cuda` models the entry points
+/// copy batches to the device and results back, and the table's state
+/// hooks keep the host state (what checkpoints see) in step with the device.
+std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cuda = false);
 
 /// The C header of --emit=lib: model.h's table plus the entry points.
 std::string generateModelHeader(const ExportedModel &model);

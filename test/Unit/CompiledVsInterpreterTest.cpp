@@ -12,11 +12,15 @@
 //    compare, one_hot), integer arithmetic, casts, NaN propagation, every
 //    matmul lowering path and a small MLP loss; integer results and
 //    tg.random uniform samples bit-exactly.
+// Every case and the training steps run again through the GPU kernel
+// mapping of the CUDA pipeline, emulated on the CPU (GPUEmulation.h), with
+// the same tolerances.
 // A last test fails when a tg op has no case here.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Compiler/Pipeline.h"
+#include "GPUEmulation.h"
 #include "GradcheckCases.h"
 #include "Interpreter/Interpreter.h"
 #include "passes/Passes.h"
@@ -332,7 +336,7 @@ protected:
 
   CompiledVsInterpreter() {
     DialectRegistry registry;
-    registerCPUPipelineDependencies(registry);
+    registerGPUEmulationDependencies(registry);
     context.appendDialectRegistry(registry);
     context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
                         arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
@@ -342,11 +346,16 @@ protected:
     return drawInput(type, domain, integerBound, rng);
   }
 
+
+  /// Compiles the case with `pipeline` and compares it with the interpreter.
+  void check(void (*pipeline)(OpPassManager &), const std::string &summaryKind);
+
   MLIRContext context;
   std::mt19937_64 rng{4321};
 };
 
-TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
+void CompiledVsInterpreter::check(void (*pipeline)(OpPassManager &),
+                                  const std::string &summaryKind) {
   const CompiledCase &testCase = GetParam();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
   ASSERT_TRUE(module) << "the case does not parse";
@@ -374,8 +383,8 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
   }
 
   PassManager pm(&context);
-  buildCPUPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  pipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "the pipeline failed";
   auto engine = createEngine(*module);
   ASSERT_TRUE(bool(engine)) << "JIT compilation failed: " << llvm::toString(engine.takeError());
 
@@ -390,8 +399,16 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
     else
       EXPECT_LE(relative, testCase.tolerance) << "trial " << trial;
   }
-  summary().record(testCase.kind, testCase.name, worst);
+  summary().record(summaryKind, testCase.name, worst);
   RecordProperty("max_relative_error", std::to_string(worst));
+}
+
+TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
+  check([](OpPassManager &pm) { buildCPUPipeline(pm); }, GetParam().kind);
+}
+
+TEST_P(CompiledVsInterpreter, GPUMappingMatchesInterpreter) {
+  check(buildGPUEmulationPipeline, "gpu-" + GetParam().kind);
 }
 
 //===----------------------------------------------------------------------===//
@@ -796,15 +813,15 @@ std::string readExample(const char *name) {
   return (*buffer)->getBuffer().str();
 }
 
-class CompiledTraining : public testing::TestWithParam<TrainingCase> {};
-
-TEST_P(CompiledTraining, StepsMatchInterpreter) {
-  const TrainingCase &testCase = GetParam();
+/// Init, SGD steps and a prediction of `testCase` compiled with `pipeline`,
+/// against the interpreter.
+void checkTraining(const TrainingCase &testCase, void (*pipeline)(OpPassManager &),
+                   const std::string &summaryName) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   MLIRContext context;
   DialectRegistry registry;
-  registerCPUPipelineDependencies(registry);
+  registerGPUEmulationDependencies(registry);
   context.appendDialectRegistry(registry);
   context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.spec, &context);
@@ -855,8 +872,8 @@ TEST_P(CompiledTraining, StepsMatchInterpreter) {
     predictType = module->lookupSymbol<func::FuncOp>(testCase.predict).getFunctionType();
 
   PassManager pm(&context);
-  buildCPUPipeline(pm);
-  ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-cpu-pipeline failed";
+  pipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module))) << "the pipeline failed";
   auto engine = createEngine(*module);
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
 
@@ -884,7 +901,17 @@ TEST_P(CompiledTraining, StepsMatchInterpreter) {
   }
   // Training moved the loss: the steps did something.
   EXPECT_NE(expected.front().data[0], expected[testCase.steps - 1].data[0]);
-  summary().record("training", testCase.name, worst);
+  summary().record("training", summaryName, worst);
+}
+
+class CompiledTraining : public testing::TestWithParam<TrainingCase> {};
+
+TEST_P(CompiledTraining, StepsMatchInterpreter) {
+  checkTraining(GetParam(), [](OpPassManager &pm) { buildCPUPipeline(pm); }, GetParam().name);
+}
+
+TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
+  checkTraining(GetParam(), buildGPUEmulationPipeline, std::string("gpu_") + GetParam().name);
 }
 
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop

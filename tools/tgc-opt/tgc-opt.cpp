@@ -1,11 +1,12 @@
 //===- tgc-opt.cpp - the tgc optimizer driver -----------------------------===//
 //
 // Like mlir-opt: parses a spec, runs the passes named on the command line
-// (any tg pass, the upstream ones the pipeline uses, `--tg-pipeline` or
-// `--tg-cpu-pipeline`) and prints the result.
+// (any tg pass, the upstream ones the pipeline uses, `--tg-pipeline`,
+// `--tg-cpu-pipeline` or `--tg-cuda-pipeline`) and prints the result.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compiler/GPUPipeline.h"
 #include "Compiler/Pipeline.h"
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
@@ -29,9 +30,11 @@ int main(int argc, char **argv) {
                   mlir::tensor::TensorDialect>();
   mlir::tg::registerDerivativeExternalModels(registry);
   mlir::tg::registerCPUPipelineDependencies(registry);
+  mlir::tg::registerCUDAPipelineDependencies(registry);
   mlir::registerTransformsPasses();
   mlir::tg::registerTGCPassesAndPipelines();
   mlir::tg::registerCPUPipeline();
+  mlir::tg::registerCUDAPipeline();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "tgc optimizer driver\n", registry));
 }

@@ -3,24 +3,29 @@
 //   tgc spec.mlir -o train                 an executable: ./train --data DIR ...
 //   tgc spec.mlir --emit=lib -o libmodel.a a static library and model.h-style header
 //   tgc spec.mlir --emit=obj|asm|llvm|mlir -o FILE
+//   tgc spec.mlir --target=cuda [--gpu-arch=sm_90|sm_80] [--emit=ptx] ...
 //
-// Front end (train step expansion, init), export preparation, the CPU
-// pipeline to the LLVM dialect, LLVM IR, optimization and object code in
-// process through LLVM's TargetMachine; the system C compiler links the
-// object with the generated glue and the runtime.
+// Front end (train step expansion, init), export preparation, the CPU or
+// CUDA pipeline to the LLVM dialect (for CUDA, with the kernels compiled
+// into a gpu.binary), LLVM IR, optimization and object code in process
+// through LLVM's TargetMachine; the system C compiler links the object with
+// the generated glue and the runtime.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Compiler/GPUPipeline.h"
 #include "Compiler/Pipeline.h"
 #include "Driver/ModelExport.h"
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
 #include "tg/TGDialect.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVM/NVVM/Utils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -43,7 +48,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Exe, Lib, Obj, Asm, LLVMIR, MLIR };
+enum class Emit { Exe, Lib, Obj, Asm, LLVMIR, MLIR, PTX };
 
 cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required);
 cl::opt<std::string> outputFilename("o", cl::desc("output file"), cl::value_desc("file"),
@@ -54,10 +59,18 @@ cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
                               clEnumValN(Emit::Obj, "obj", "an object file"),
                               clEnumValN(Emit::Asm, "asm", "assembly"),
                               clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR"),
-                              clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR")));
+                              clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR"),
+                              clEnumValN(Emit::PTX, "ptx", "the kernels' PTX (--target=cuda)")));
 cl::opt<unsigned> optLevel("O", cl::desc("optimization level (0-3)"), cl::Prefix,
                            cl::init(2));
-cl::opt<std::string> target("target", cl::desc("what to compile for (cpu)"), cl::init("cpu"));
+cl::opt<std::string> target("target", cl::desc("what to compile for: cpu or cuda"),
+                            cl::init("cpu"));
+cl::opt<std::string> gpuArch("gpu-arch", cl::desc("the NVIDIA architecture (sm_90 or sm_80)"),
+                             cl::init("sm_90"));
+cl::opt<std::string> cudaPath("cuda-path",
+                              cl::desc("the CUDA toolkit: libdevice, and ptxas for cubin "
+                                       "(default: $CUDA_HOME or /usr/local/cuda)"),
+                              cl::init(""));
 cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"));
 cl::opt<std::string> predictName("predict", cl::desc("function giving logits for accuracy"),
                                  cl::init("forward"));
@@ -119,6 +132,22 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   builder.buildPerModuleDefaultPipeline(level).run(module, modules);
 }
 
+/// --cuda-path, else MLIR's choice (CUDA_ROOT, CUDA_HOME, CUDA_PATH), else
+/// the usual place.
+std::string cudaToolkit() {
+  if (!cudaPath.empty())
+    return cudaPath;
+  llvm::StringRef fromMLIR = NVVM::getCUDAToolkitPath();
+  return fromMLIR.empty() ? "/usr/local/cuda" : fromMLIR.str();
+}
+
+/// Whether ptxas is there to assemble cubin (else the binary embeds PTX,
+/// which the driver compiles when it loads the kernels).
+bool hasPtxas() {
+  return llvm::sys::fs::can_execute(cudaToolkit() + "/bin/ptxas") ||
+         static_cast<bool>(llvm::sys::findProgramByName("ptxas"));
+}
+
 bool writeFile(llvm::StringRef path, llvm::StringRef contents) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
@@ -137,8 +166,17 @@ int main(int argc, char **argv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   cl::ParseCommandLineOptions(argc, argv, "tgc: compile a training spec\n");
-  if (target != "cpu")
-    return fail("unsupported target '" + target + "' (this build has: cpu)");
+  bool cuda = target == "cuda";
+  if (target != "cpu" && !cuda)
+    return fail("unsupported target '" + target + "' (this build has: cpu, cuda)");
+  if (cuda && !tg::isSupportedCUDAChip(gpuArch))
+    return fail("unsupported GPU architecture '" + gpuArch + "' (supported: sm_80, sm_90)");
+  if (!cuda && emit == Emit::PTX)
+    return fail("--emit=ptx needs --target=cuda");
+  // Kernels take exp, log, tanh... from the toolkit's libdevice.
+  if (cuda && !llvm::sys::fs::exists(cudaToolkit() + "/nvvm/libdevice/libdevice.10.bc"))
+    return fail("no CUDA toolkit at '" + cudaToolkit() +
+                "' (its nvvm/libdevice/libdevice.10.bc is needed): name one with --cuda-path");
   if (optLevel > 3)
     return fail("-O" + llvm::Twine(optLevel) + " is not an optimization level (0-3)");
 
@@ -146,6 +184,7 @@ int main(int argc, char **argv) {
   registry.insert<tg::TGDialect>();
   tg::registerDerivativeExternalModels(registry);
   tg::registerCPUPipelineDependencies(registry);
+  tg::registerCUDAPipelineDependencies(registry);
   MLIRContext context(registry);
   // Diagnostics point at the spec; the op in generic form would bury them.
   context.printOpOnDiagnostic(false);
@@ -187,9 +226,17 @@ int main(int argc, char **argv) {
   PassManager codegen(&context);
   if (printIRAfterAll)
     codegen.enableIRPrinting();
-  tg::CPUPipelineOptions pipelineOptions;
-  pipelineOptions.runtimeAllocator = true;
-  tg::buildCPUPipeline(codegen, pipelineOptions);
+  if (cuda) {
+    tg::CUDAPipelineOptions pipelineOptions;
+    pipelineOptions.chip = gpuArch;
+    pipelineOptions.toolkitPath = cudaToolkit();
+    pipelineOptions.format = emit != Emit::PTX && hasPtxas() ? "bin" : "isa";
+    tg::buildCUDAPipeline(codegen, pipelineOptions);
+  } else {
+    tg::CPUPipelineOptions pipelineOptions;
+    pipelineOptions.runtimeAllocator = true;
+    tg::buildCPUPipeline(codegen, pipelineOptions);
+  }
   if (failed(codegen.run(*module)))
     return 1;
 
@@ -197,6 +244,14 @@ int main(int argc, char **argv) {
   if (output.empty())
     output = emit == Emit::Exe ? "a.out" : emit == Emit::Lib ? "lib" + modelName + ".a"
                                                             : modelName + ".out";
+  if (emit == Emit::PTX) {
+    std::string text;
+    module->walk([&](gpu::BinaryOp binary) {
+      for (Attribute object : binary.getObjects())
+        text += cast<gpu::ObjectAttr>(object).getObject().getValue();
+    });
+    return writeFile(output, text) ? 0 : 1;
+  }
   if (emit == Emit::MLIR) {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -246,7 +301,7 @@ int main(int argc, char **argv) {
 
   // The glue that turns the compiled functions into a tgc_model, then link.
   std::string gluePath = (scratch + "/glue.c").str();
-  if (!writeFile(gluePath, tgc::generateModelGlue(*model, emit == Emit::Exe)))
+  if (!writeFile(gluePath, tgc::generateModelGlue(*model, emit == Emit::Exe, cuda)))
     return 1;
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc)
@@ -254,7 +309,7 @@ int main(int argc, char **argv) {
   std::string includeFlag = "-I" + includeDir;
   if (emit == Emit::Exe) {
     if (!run(*cc, {*cc, "-O2", includeFlag, gluePath, objectPath, runtimeLibrary, "-lz",
-                   "-lpthread", "-lstdc++", "-lm", "-o", output}))
+                   "-lpthread", "-ldl", "-lstdc++", "-lm", "-o", output}))
       return 1;
   } else {
     std::string glueObject = (scratch + "/glue.o").str();

@@ -1,0 +1,158 @@
+//===- GPUPipeline.cpp - the CUDA code generation pipeline ----------------===//
+
+#include "Compiler/GPUPipeline.h"
+
+#include "Compiler/Pipeline.h"
+
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVM.h"
+#include "mlir/Conversion/GPUCommon/GPUToLLVM.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Index/IR/IndexDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/UB/IR/UBOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
+
+void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
+  buildBufferizePipeline(pm);
+
+  // Ownership-based deallocation, as on the CPU, but its bufferization.dealloc
+  // ops are lowered only after tg-gpu-launch: the pointer lists that lowering
+  // builds are host memory, unlike every buffer of the program.
+  pm.addNestedPass<func::FuncOp>(memref::createExpandReallocPass({/*emitDeallocs=*/false}));
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+
+  // Loops, then kernels: one per parallel loop (all parallel dimensions of
+  // a linalg op, reductions sequential inside), one-thread launches for
+  // what is left.
+  pm.addNestedPass<func::FuncOp>(createLinalgGeneralizeNamedOpsPass());
+  pm.addPass(createTGParallelDimsFirst());
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createTGGPULaunch());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  pm.addPass(createTGGPUDeviceDeallocs());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
+  buildCUDAKernelMappingPipeline(pm);
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createTGGPUMergeKernelModules());
+  // One stream: every GPU op asynchronous, waits only where host code with
+  // effects follows (the runtime makes those waits cheap, see Cuda.cpp).
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+
+  // Both sides: views, affine maps and structured control flow to plain
+  // arithmetic and branches.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(arith::createArithExpandOpsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(math::createMathExtendToSupportedTypes());
+
+  // Kernels: NVVM; math functions come from libdevice.
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = "+ptx80"; // sm_90 needs PTX 8.0; sm_80 accepts it too
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  ConvertGpuOpsToNVVMOpsOptions nvvm;
+  nvvm.indexBitwidth = 64;
+  pm.addNestedPass<gpu::GPUModuleOp>(createConvertGpuOpsToNVVMOps(nvvm));
+  pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+
+  // Host: the CPU's lowering, globals through their device copies, GPU ops
+  // as runtime calls.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createEmitCInterfacePass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createTGGPUDeviceGlobals());
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true; // host lists: the runtime's allocator
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createUBToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = options.format;
+  binary.toolkitPath = options.toolkitPath;
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+void tg::registerCUDAPipelineDependencies(DialectRegistry &registry) {
+  registry.insert<gpu::GPUDialect, index::IndexDialect, NVVM::NVVMDialect, ub::UBDialect>();
+  // convert-gpu-to-nvvm and gpu-to-llvm lower every dialect through its
+  // ConvertToLLVMPatternInterface.
+  arith::registerConvertArithToLLVMInterface(registry);
+  cf::registerConvertControlFlowToLLVMInterface(registry);
+  registerConvertFuncToLLVMInterface(registry);
+  index::registerConvertIndexToLLVMInterface(registry);
+  registerConvertMathToLLVMInterface(registry);
+  registerConvertMemRefToLLVMInterface(registry);
+  registerConvertNVVMToLLVMInterface(registry);
+  ub::registerConvertUBToLLVMInterface(registry);
+  gpu::registerConvertGpuToLLVMInterface(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
+  registerNVVMDialectTranslation(registry);
+}
+
+namespace {
+struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("GPU architecture: sm_90 or sm_80"),
+                           llvm::cl::init("sm_90")};
+  Option<std::string> format{*this, "format", llvm::cl::desc("kernels as PTX (isa) or cubin (bin)"),
+                             llvm::cl::init("isa")};
+};
+} // namespace
+
+void tg::registerCUDAPipeline() {
+  PassPipelineRegistration<CUDAPipelineCLOptions>(
+      "tg-cuda-pipeline", "tg to the LLVM dialect for the host and PTX kernels for an NVIDIA GPU",
+      [](OpPassManager &pm, const CUDAPipelineCLOptions &cl) {
+        CUDAPipelineOptions options;
+        options.chip = cl.chip;
+        options.format = cl.format;
+        buildCUDAPipeline(pm, options);
+      });
+}

@@ -1,0 +1,72 @@
+//===- GPUPipeline.h - the CUDA code generation pipeline -------*- C++ -*-===//
+//
+// From a tg spec to the LLVM dialect for the host, with the kernels as PTX
+// (or cubin) in a gpu.binary that the host object embeds:
+//
+//   bufferize pipeline                   shared with the CPU (Pipeline.h)
+//   ownership-based deallocation         not lowered yet: its bookkeeping
+//                                        stays on the host
+//   linalg-generalize-named-ops,
+//   tg-parallel-dims-first,
+//   convert-linalg-to-parallel-loops    one scf.parallel per linalg op
+//   tg-gpu-launch                        parallel loops -> gpu.launch; other
+//                                        memory accesses -> one-thread launches;
+//                                        gpu.alloc, gpu.memcpy
+//   lower deallocations,
+//   tg-gpu-device-deallocs               gpu.dealloc for device buffers
+//   gpu-kernel-outlining,
+//   tg-gpu-merge-kernel-modules          one gpu.module: one PTX text
+//   gpu-async-region
+//   kernels: convert-gpu-to-nvvm (libdevice for math), NVVM target <chip>
+//   host: as the CPU, tg-gpu-device-globals, gpu-to-llvm (calls to the
+//         mgpu* functions of runtime/Cuda.cpp)
+//   gpu-module-to-binary                 PTX ("isa") or cubin ("bin", ptxas)
+//
+// `tgc-opt spec.mlir --tg-cuda-pipeline="chip=sm_80"` runs it; so does
+// `tgc --target=cuda`.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_COMPILER_GPUPIPELINE_H
+#define TGC_COMPILER_GPUPIPELINE_H
+
+#include <string>
+
+namespace mlir {
+class DialectRegistry;
+class OpPassManager;
+} // namespace mlir
+
+namespace mlir::tg {
+
+struct CUDAPipelineOptions {
+  /// The GPU architecture: sm_80 (A100) or sm_90 (H100).
+  std::string chip = "sm_90";
+  /// What the gpu.binary holds: "isa" (PTX text, compiled by the driver
+  /// when loaded) or "bin" (cubin, assembled by ptxas now).
+  std::string format = "isa";
+  /// The CUDA toolkit (for libdevice and ptxas); empty: MLIR's default.
+  std::string toolkitPath;
+};
+
+/// The architectures the pipeline supports.
+bool isSupportedCUDAChip(const std::string &chip);
+
+/// The CUDA pipeline up to and including tg-gpu-device-deallocs: functions
+/// whose memory work is in gpu.launch ops, before outlining. The unit tests
+/// run its result on the CPU.
+void buildCUDAKernelMappingPipeline(OpPassManager &pm);
+
+/// Appends the CUDA pipeline (a module pass manager) to `pm`.
+void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});
+
+/// The dialects, interfaces and translations the pipeline needs on top of
+/// registerCPUPipelineDependencies.
+void registerCUDAPipelineDependencies(DialectRegistry &registry);
+
+/// Registers `--tg-cuda-pipeline`.
+void registerCUDAPipeline();
+
+} // namespace mlir::tg
+
+#endif // TGC_COMPILER_GPUPIPELINE_H

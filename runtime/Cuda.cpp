@@ -1,0 +1,581 @@
+//===- Cuda.cpp - the device side of CUDA models --------------------------===//
+//
+// What `tgc --target=cuda` binaries run on: the CUDA driver API, loaded with
+// dlopen at first use (no link-time dependency, so CPU binaries and tools
+// never need libcuda), one device, its primary context and one stream.
+//
+// Compiled code reaches it through the mgpu* functions that MLIR's
+// gpu-to-llvm lowering calls (the interface of MLIR's
+// CudaRuntimeWrappers.cpp, which Debian does not ship), plus
+// tgc_cuda_global for the device copies of globals. Those cannot return an
+// error, so a failure there prints one line and exits with status 1.
+//
+// Everything goes to one in-order stream, and host code never dereferences
+// device memory: only tgc_cuda_copy_to_host reads it, after waiting. So the
+// stream waits that gpu-async-region puts before host operations are no-ops,
+// a freed block may serve the next allocation at once (work that uses it
+// is queued after the work that used it before), and the host runs ahead of
+// the device until the step's loss is read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Error.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+namespace tgc {
+namespace {
+
+//===----------------------------------------------------------------------===//
+// The driver API: the few types, constants and entry points used here.
+//===----------------------------------------------------------------------===//
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
+constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
+constexpr CUresult CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
+constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+
+struct DriverApi {
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetName)(char *, int, CUdevice);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDeviceTotalMem)(size_t *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuCtxSetCurrent)(CUcontext);
+  CUresult (*cuStreamCreate)(CUstream *, unsigned);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemGetInfo)(size_t *, size_t *);
+  CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+  CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
+  CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *, void **);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             unsigned, CUstream, void **, void **);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+};
+
+/// Loads the driver library and every entry point; false with a message
+/// when either is missing.
+bool loadDriver(DriverApi &api, std::string &error) {
+  const char *library = std::getenv("TGC_CUDA_LIBRARY");
+  if (!library || !*library)
+    library = "libcuda.so.1";
+  void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    error = format("no CUDA driver (%s not found): this binary needs an NVIDIA GPU and its "
+                   "driver",
+                   library);
+    return false;
+  }
+  bool complete = true;
+  auto bind = [&](auto &entry, const char *name) {
+    entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(dlsym(handle, name));
+    if (!entry && complete) {
+      complete = false;
+      error = format("the CUDA driver %s lacks %s: it is too old", library, name);
+    }
+  };
+  bind(api.cuInit, "cuInit");
+  bind(api.cuDeviceGetCount, "cuDeviceGetCount");
+  bind(api.cuDeviceGet, "cuDeviceGet");
+  bind(api.cuDeviceGetName, "cuDeviceGetName");
+  bind(api.cuDeviceGetAttribute, "cuDeviceGetAttribute");
+  bind(api.cuDeviceTotalMem, "cuDeviceTotalMem_v2");
+  bind(api.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+  bind(api.cuCtxSetCurrent, "cuCtxSetCurrent");
+  bind(api.cuStreamCreate, "cuStreamCreate");
+  bind(api.cuStreamSynchronize, "cuStreamSynchronize");
+  bind(api.cuMemAlloc, "cuMemAlloc_v2");
+  bind(api.cuMemFree, "cuMemFree_v2");
+  bind(api.cuMemGetInfo, "cuMemGetInfo_v2");
+  bind(api.cuMemcpyAsync, "cuMemcpyAsync");
+  bind(api.cuMemsetD32Async, "cuMemsetD32Async");
+  bind(api.cuMemsetD16Async, "cuMemsetD16Async");
+  bind(api.cuModuleLoadDataEx, "cuModuleLoadDataEx");
+  bind(api.cuModuleGetFunction, "cuModuleGetFunction");
+  bind(api.cuLaunchKernel, "cuLaunchKernel");
+  bind(api.cuGetErrorName, "cuGetErrorName");
+  return complete;
+}
+
+/// Device blocks are multiples of this (and so aligned to it, as cuMemAlloc
+/// aligns to at least 256).
+constexpr size_t kBlockGranule = 512;
+
+/// A compiled kernel image (PTX or cubin) whose loading waits for its first
+/// kernel: a binary that never launches one (--help) needs no GPU.
+struct KernelModule {
+  const void *image;
+  CUmodule loaded = nullptr;
+};
+
+/// The device, its memory arena, kernel modules and the device copies of
+/// globals. Every member function takes the lock.
+class Device {
+public:
+  void open() {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+  }
+
+  tgc_cuda_device_info info() {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    return deviceInfo;
+  }
+
+  void *allocate(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    return allocateLocked(size);
+  }
+
+  void release(void *pointer) {
+    if (!pointer)
+      return;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto live = liveBlocks.find(CUdeviceptr(pointer));
+    if (live == liveBlocks.end())
+      fail(TGC_ERROR_ARGUMENT, "%p is not device memory of tgc_cuda_alloc, or was freed twice",
+           pointer);
+    freeBlocks[live->second].push_back(live->first);
+    bytesInUse -= live->second;
+    liveBlocks.erase(live);
+  }
+
+  void copy(void *target, const void *source, size_t size, bool waitForIt) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    copyLocked(target, source, size);
+    if (waitForIt)
+      synchronizeLocked();
+  }
+
+  void fill(void *target, unsigned value, size_t count, int elementBytes) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    if (elementBytes == 4)
+      check(api.cuMemsetD32Async(CUdeviceptr(target), value, count, stream), "cuMemsetD32Async");
+    else
+      check(api.cuMemsetD16Async(CUdeviceptr(target), (unsigned short)value, count, stream),
+            "cuMemsetD16Async");
+  }
+
+  void synchronize() {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    synchronizeLocked();
+  }
+
+  KernelModule *addModule(const void *image) {
+    std::lock_guard<std::mutex> lock(mutex);
+    modules.push_back(new KernelModule{image});
+    return modules.back();
+  }
+
+  CUfunction function(KernelModule *module, const char *name) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    auto key = std::make_pair(module, std::string(name));
+    auto known = functions.find(key);
+    if (known != functions.end())
+      return known->second;
+    if (!module->loaded)
+      loadModule(*module);
+    CUfunction function = nullptr;
+    check(api.cuModuleGetFunction(&function, module->loaded, name),
+          format("cuModuleGetFunction(%s)", name).c_str());
+    functions[key] = function;
+    kernelNames[function] = name;
+    return function;
+  }
+
+  void launch(CUfunction function, const unsigned grid[3], const unsigned block[3],
+              unsigned sharedBytes, void **params) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    const std::string &name = kernelNames[function];
+    check(api.cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+                             sharedBytes, stream, params, nullptr),
+          format("launching kernel %s", name.c_str()).c_str());
+    if (syncEachKernel)
+      check(api.cuStreamSynchronize(stream), format("kernel %s", name.c_str()).c_str());
+  }
+
+  void *global(void *host, size_t size, bool constant) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto known = globals.find(host);
+    if (known != globals.end())
+      return known->second.device;
+    ready();
+    void *copy = allocateLocked(size);
+    copyLocked(copy, host, size);
+    globals[host] = {copy, size, constant};
+    return copy;
+  }
+
+  void globalsToHost() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (globals.empty())
+      return;
+    ready();
+    for (const auto &[host, global] : globals)
+      if (!global.constant)
+        copyLocked(host, global.device, global.size);
+    synchronizeLocked();
+  }
+
+  void globalsToDevice() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (globals.empty())
+      return;
+    ready();
+    for (const auto &[host, global] : globals)
+      if (!global.constant)
+        copyLocked(global.device, host, global.size);
+  }
+
+private:
+  struct Global {
+    void *device;
+    size_t size;
+    bool constant;
+  };
+
+  /// Throws the init failure, if any, and makes the context current on
+  /// this thread.
+  void ready() {
+    if (initLocked() != TGC_OK)
+      throw RuntimeError(TGC_ERROR_DEVICE, initError);
+    thread_local CUcontext current = nullptr;
+    if (current != context) {
+      check(api.cuCtxSetCurrent(context), "cuCtxSetCurrent");
+      current = context;
+    }
+  }
+
+  tgc_status initLocked() {
+    if (initialized)
+      return initStatus;
+    initialized = true;
+    initStatus = TGC_ERROR_DEVICE;
+    if (!loadDriver(api, initError))
+      return initStatus;
+    CUresult result = api.cuInit(0);
+    int count = 0;
+    if (result == CUDA_SUCCESS)
+      result = api.cuDeviceGetCount(&count);
+    if (result == CUDA_ERROR_NO_DEVICE || (result == CUDA_SUCCESS && count == 0)) {
+      initError = "no CUDA device: the driver is installed but sees no GPU";
+      return initStatus;
+    }
+    CUdevice device = 0;
+    int major = 0, minor = 0;
+    size_t totalMemory = 0;
+    if (result == CUDA_SUCCESS)
+      result = api.cuDeviceGet(&device, 0);
+    if (result == CUDA_SUCCESS)
+      result = api.cuDeviceGetName(deviceInfo.name, sizeof(deviceInfo.name), device);
+    if (result == CUDA_SUCCESS)
+      result =
+          api.cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+    if (result == CUDA_SUCCESS)
+      result =
+          api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    if (result == CUDA_SUCCESS)
+      result = api.cuDeviceTotalMem(&totalMemory, device);
+    if (result == CUDA_SUCCESS)
+      result = api.cuDevicePrimaryCtxRetain(&context, device);
+    if (result == CUDA_SUCCESS)
+      result = api.cuCtxSetCurrent(context);
+    if (result == CUDA_SUCCESS)
+      result = api.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    if (result != CUDA_SUCCESS) {
+      initError = format("cannot use the CUDA device: %s", errorName(result).c_str());
+      return initStatus;
+    }
+    deviceInfo.compute_capability = major * 10 + minor;
+    deviceInfo.total_memory = totalMemory;
+    const char *sync = std::getenv("TGC_CUDA_SYNC");
+    syncEachKernel = sync && std::strcmp(sync, "1") == 0;
+    initStatus = TGC_OK;
+    return initStatus;
+  }
+
+  void loadModule(KernelModule &module) {
+    char log[8192] = "";
+    int options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void *values[] = {log, reinterpret_cast<void *>(sizeof(log))};
+    CUresult result = api.cuModuleLoadDataEx(&module.loaded, module.image, 2, options, values);
+    if (result == CUDA_ERROR_NO_BINARY_FOR_GPU)
+      fail(TGC_ERROR_DEVICE,
+           "the kernels were compiled for another GPU architecture than this %s (sm_%d): "
+           "compile with tgc --gpu-arch=sm_%d",
+           deviceInfo.name, deviceInfo.compute_capability, deviceInfo.compute_capability);
+    if (result != CUDA_SUCCESS)
+      fail(TGC_ERROR_DEVICE, "cannot load the kernels: %s%s%s", errorName(result).c_str(),
+           *log ? ": " : "", log);
+  }
+
+  void *allocateLocked(size_t size) {
+    size_t rounded =
+        (std::max<size_t>(size, 1) + kBlockGranule - 1) / kBlockGranule * kBlockGranule;
+    std::vector<CUdeviceptr> &cached = freeBlocks[rounded];
+    CUdeviceptr block = 0;
+    if (!cached.empty()) {
+      block = cached.back();
+      cached.pop_back();
+    } else {
+      CUresult result = api.cuMemAlloc(&block, rounded);
+      if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+        releaseCache();
+        result = api.cuMemAlloc(&block, rounded);
+      }
+      if (result == CUDA_ERROR_OUT_OF_MEMORY) {
+        size_t freeBytes = 0, totalBytes = 0;
+        api.cuMemGetInfo(&freeBytes, &totalBytes);
+        fail(TGC_ERROR_OUT_OF_MEMORY,
+             "out of device memory allocating %zu bytes (%.1f MiB in use by tgc, %.1f MiB "
+             "free of %.1f MiB on %s)",
+             size, double(bytesInUse) / (1 << 20), double(freeBytes) / (1 << 20),
+             double(totalBytes) / (1 << 20), deviceInfo.name);
+      }
+      check(result, "cuMemAlloc");
+    }
+    liveBlocks[block] = rounded;
+    bytesInUse += rounded;
+    return reinterpret_cast<void *>(block);
+  }
+
+  void copyLocked(void *target, const void *source, size_t size) {
+    check(api.cuMemcpyAsync(CUdeviceptr(target), CUdeviceptr(source), size, stream),
+          "cuMemcpyAsync");
+  }
+
+  void synchronizeLocked() {
+    check(api.cuStreamSynchronize(stream),
+          syncEachKernel ? "the device" : "the device (TGC_CUDA_SYNC=1 names the failing kernel)");
+  }
+
+  void releaseCache() {
+    for (auto &[size, blocks] : freeBlocks)
+      for (CUdeviceptr block : blocks)
+        api.cuMemFree(block);
+    freeBlocks.clear();
+  }
+
+  std::string errorName(CUresult result) {
+    const char *name = nullptr;
+    if (api.cuGetErrorName)
+      api.cuGetErrorName(result, &name);
+    return name ? name : format("CUDA error %d", result);
+  }
+
+  void check(CUresult result, const char *what) {
+    if (result == CUDA_ERROR_OUT_OF_MEMORY)
+      fail(TGC_ERROR_OUT_OF_MEMORY, "out of device memory in %s", what);
+    if (result != CUDA_SUCCESS)
+      fail(TGC_ERROR_DEVICE, "CUDA failure in %s: %s", what, errorName(result).c_str());
+  }
+
+  std::mutex mutex;
+  bool initialized = false;
+  tgc_status initStatus = TGC_OK;
+  std::string initError;
+  DriverApi api = {};
+  CUcontext context = nullptr;
+  CUstream stream = nullptr;
+  tgc_cuda_device_info deviceInfo = {};
+  bool syncEachKernel = false;
+  std::unordered_map<size_t, std::vector<CUdeviceptr>> freeBlocks;
+  std::unordered_map<CUdeviceptr, size_t> liveBlocks;
+  size_t bytesInUse = 0;
+  std::vector<KernelModule *> modules;
+  std::map<std::pair<KernelModule *, std::string>, CUfunction> functions;
+  std::unordered_map<CUfunction, std::string> kernelNames;
+  std::map<void *, Global> globals;
+};
+
+// Never destroyed: compiled code may free buffers from static destructors.
+Device &device() {
+  static Device *instance = new Device;
+  return *instance;
+}
+
+/// For the mgpu* functions: run `body`, and on failure print the error and
+/// exit, as compiled code cannot handle one.
+template <typename Body> auto orExit(Body &&body) {
+  using Result = decltype(body());
+  if constexpr (std::is_void_v<Result>) {
+    if (catchErrors(body) != TGC_OK)
+      tgc_cuda_fail();
+  } else {
+    Result result{};
+    if (catchErrors([&] { result = body(); }) != TGC_OK)
+      tgc_cuda_fail();
+    return result;
+  }
+}
+
+/// The one stream, as MLIR's lowering sees it: any non-null pointer.
+void *const kStream = reinterpret_cast<void *>(uintptr_t(1));
+
+} // namespace
+} // namespace tgc
+
+using namespace tgc;
+
+extern "C" {
+
+tgc_status tgc_cuda_init(void) {
+  return catchErrors([] { device().open(); });
+}
+
+tgc_status tgc_cuda_get_device_info(tgc_cuda_device_info *info) {
+  return catchErrors([&] { *info = device().info(); });
+}
+
+void *tgc_cuda_alloc(size_t size) {
+  void *pointer = nullptr;
+  catchErrors([&] { pointer = device().allocate(size); });
+  return pointer;
+}
+
+void tgc_cuda_free(void *device_ptr) {
+  orExit([&] { device().release(device_ptr); });
+}
+
+tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t size) {
+  return catchErrors([&] { device().copy(device_ptr, host, size, /*waitForIt=*/false); });
+}
+
+tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size) {
+  return catchErrors([&] { device().copy(host, device_ptr, size, /*waitForIt=*/true); });
+}
+
+tgc_status tgc_cuda_synchronize(void) {
+  return catchErrors([] { device().synchronize(); });
+}
+
+void *tgc_cuda_global(void *host, int64_t size, bool constant) {
+  return orExit([&] { return device().global(host, size_t(size), constant); });
+}
+
+void tgc_cuda_globals_to_host(void) {
+  orExit([] { device().globalsToHost(); });
+}
+
+void tgc_cuda_globals_to_device(void) {
+  orExit([] { device().globalsToDevice(); });
+}
+
+void tgc_cuda_fail(void) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s: error: %s\n", program_invocation_short_name, tgc_last_error());
+  std::exit(1);
+}
+
+//===----------------------------------------------------------------------===//
+// The functions MLIR's gpu-to-llvm lowering calls (signatures of MLIR 22).
+//===----------------------------------------------------------------------===//
+
+void *mgpuModuleLoad(void *data, size_t /*size*/) { return device().addModule(data); }
+
+void *mgpuModuleLoadJIT(void *data, int /*optLevel*/) { return device().addModule(data); }
+
+// Modules live as long as the process (their functions are cached).
+void mgpuModuleUnload(void * /*module*/) {}
+
+void *mgpuModuleGetFunction(void *module, const char *name) {
+  return orExit([&] { return device().function(static_cast<KernelModule *>(module), name); });
+}
+
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                      intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t sharedBytes,
+                      void * /*stream*/, void **params, void ** /*extra*/, size_t /*paramsCount*/) {
+  orExit([&] {
+    const unsigned grid[3] = {unsigned(gridX), unsigned(gridY), unsigned(gridZ)};
+    const unsigned block[3] = {unsigned(blockX), unsigned(blockY), unsigned(blockZ)};
+    device().launch(static_cast<CUfunction>(function), grid, block, unsigned(sharedBytes), params);
+  });
+}
+
+void *mgpuStreamCreate(void) { return kStream; }
+
+void mgpuStreamDestroy(void * /*stream*/) {}
+
+// A no-op: see the top of this file.
+void mgpuStreamSynchronize(void * /*stream*/) {}
+
+void mgpuStreamWaitEvent(void * /*stream*/, void * /*event*/) {}
+
+void *mgpuEventCreate(void) { return kStream; }
+
+void mgpuEventDestroy(void * /*event*/) {}
+
+void mgpuEventSynchronize(void * /*event*/) {}
+
+void mgpuEventRecord(void * /*event*/, void * /*stream*/) {}
+
+void *mgpuMemAlloc(uint64_t size, void * /*stream*/, bool isHostShared) {
+  return orExit([&] {
+    if (isHostShared)
+      fail(TGC_ERROR_DEVICE, "host-shared GPU memory is not supported");
+    return device().allocate(size_t(size));
+  });
+}
+
+void mgpuMemFree(void *pointer, void * /*stream*/) {
+  orExit([&] { device().release(pointer); });
+}
+
+void mgpuMemcpy(void *target, void *source, size_t size, void * /*stream*/) {
+  orExit([&] { device().copy(target, source, size, /*waitForIt=*/false); });
+}
+
+void mgpuMemset32(void *target, unsigned value, size_t count, void * /*stream*/) {
+  orExit([&] { device().fill(target, value, count, 4); });
+}
+
+void mgpuMemset16(void *target, unsigned short value, size_t count, void * /*stream*/) {
+  orExit([&] { device().fill(target, value, count, 2); });
+}
+
+void mgpuSetDefaultDevice(int32_t device) {
+  orExit([&] {
+    if (device != 0)
+      fail(TGC_ERROR_DEVICE, "only the first CUDA device is supported, not device %d", int(device));
+  });
+}
+
+} // extern "C"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the inputs of scripts/gpu-check.sh, the device check of the CUDA
+# backend, into gpu-check/ (or $1): the machine that runs the check has the
+# NVIDIA driver, CUDA and python3, but no LLVM, MLIR or cmake. So everything
+# is compiled here:
+#
+#   bin/mlp-cpu, bin/mlp-cuda          examples/mlp.mlir for the CPU and sm_90
+#   bin/mlp-cuda-sm80                  the same for sm_80 (must be refused on sm_90)
+#   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
+#   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
+#   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
+#   gpu-check.sh                       the check itself
+#
+# The binaries link libstdc++ and libgcc statically (the other machine may
+# have older ones) and need neither libLLVM nor libMLIR (checked with ldd).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${TGC_BUILD_DIR:-$root/build}
+out=${1:-$root/gpu-check}
+fashion=/usr/share/datasets/fashion-mnist
+
+ninja -C "$build" -j2 tgc tgc-runtime-tests
+tgc=$build/bin/tgc
+runtime=$build/runtime/libTGCRuntime.a
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/data/synthetic" "$out/data/fashion-mnist"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# A training executable: the model as a library (--emit=lib), linked here
+# with the runtime so that the C++ runtime can be linked statically.
+cat > "$scratch/main.c" <<'EOF'
+#include "tgc/runtime.h"
+int main(int argc, char **argv) { return tgc_train_main(argc, argv, tgc_get_model()); }
+EOF
+train_binary() { # spec, output, tgc flags...
+  local spec=$1 output=$2
+  shift 2
+  local name
+  name=$(basename "$spec" .mlir)
+  echo "== tgc $spec $* -> $output"
+  "$tgc" "$spec" --emit=lib "$@" -o "$scratch/lib$name.a"
+  c++ -O2 -I"$root/include" "$scratch/main.c" "$scratch/lib$name.a" "$runtime" \
+    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$output"
+}
+train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cpu"
+train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cuda" --target=cuda --gpu-arch=sm_90
+train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cuda-sm80" --target=cuda --gpu-arch=sm_80
+train_binary "$root/examples/mlp_fashion_mnist.mlir" "$out/bin/fashion-cuda" --target=cuda \
+  --gpu-arch=sm_90
+
+echo "== tgc-runtime-tests"
+objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)
+c++ "${objects[@]}" "$runtime" -lgmock -lgtest_main -lgtest -static-libstdc++ -static-libgcc \
+  -lz -ldl -lpthread -o "$out/bin/tgc-runtime-tests"
+
+for binary in "$out"/bin/*; do
+  if ldd "$binary" | grep -E 'libLLVM|libMLIR|libcuda|libstdc\+\+'; then
+    echo "error: $binary links a library the GPU machine may lack" >&2
+    exit 1
+  fi
+done
+
+echo "== data"
+python3 "$root/test/Driver/make_dataset.py" "$out/data/synthetic" 2048 512
+cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
+cp "$root/scripts/gpu-check.sh" "$out/"
+du -sh "$out"
+echo "done: copy $out to the GPU machine and run: bash $(basename "$out")/gpu-check.sh"

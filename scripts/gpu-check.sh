@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The device check of tgc's CUDA backend. Runs on a machine with an NVIDIA
+# GPU (sm_90), its driver and python3; needs no LLVM, MLIR or cmake: its
+# inputs are built elsewhere by scripts/gpu-check-build.sh into a folder
+# (default: the one this script is in, or gpu-check/ beside scripts/).
+#
+#   bash gpu-check/gpu-check.sh [DIR]
+#
+# Checks, each with a time limit (about 2 minutes in all expected on an H100):
+#   runtime      the CUDA GoogleTests of the runtime (device, copies, arena,
+#                globals, kernels through the mgpu* interface, errors)
+#   parity       the MLP on the CPU and on the GPU, same seed and data, 40
+#                steps: every step's loss within 1e-3 (relative)
+#   resume       a GPU checkpoint resumed on the CPU and a CPU one on the
+#                GPU, continuing the losses of the uninterrupted runs
+#   sync         TGC_CUDA_SYNC=1 (a wait after every kernel) gives the same
+#   wrong-arch   sm_80 kernels on this GPU: one clear error, status 1
+#   fashion      one epoch of Fashion-MNIST on the GPU with --eval: test
+#                accuracy of at least 80%
+#   memcheck     init and one step under compute-sanitizer, when installed
+# and prints PASS/FAIL for each and a summary; the exit status is the
+# number of failures.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [[ $# -ge 1 ]]; then
+  dir=$(cd "$1" && pwd)
+elif [[ -x $here/bin/mlp-cuda ]]; then
+  dir=$here
+else
+  dir=$(cd "$here/../gpu-check" && pwd)
+fi
+bin=$dir/bin
+data=$dir/data
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+start=$SECONDS
+failures=0
+summary=()
+
+report() { # name, status (0 = pass), detail
+  local name=$1 status=$2 detail=${3:-}
+  if [[ $status -eq 0 ]]; then
+    summary+=("PASS  $name  $detail")
+    echo "PASS $name $detail"
+  else
+    summary+=("FAIL  $name  $detail")
+    failures=$((failures + 1))
+    echo "FAIL $name $detail"
+  fi
+}
+
+# Runs "$@" with a time limit, its output in $work/<name>.log (the tail is
+# shown on failure).
+run() { # name, seconds, command...
+  local name=$1 seconds=$2
+  shift 2
+  timeout --kill-after=5 "$seconds" "$@" > "$work/$name.log" 2>&1
+  local status=$?
+  if [[ $status -ne 0 ]]; then
+    echo "--- $name: exit status $status$([[ $status -eq 124 ]] && echo ' (timed out)'); last lines:"
+    tail -n 15 "$work/$name.log"
+  fi
+  return $status
+}
+
+# Compares the loss column of two --metrics CSVs over the steps both have
+# (or from step $3 on): relative difference at most $4.
+compare_losses() { # expected.csv, actual.csv, first step, tolerance
+  python3 - "$@" <<'EOF'
+import csv, sys
+expected, actual, first, tolerance = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+def losses(path):
+    with open(path) as f:
+        return {int(r["step"]): float(r["loss"]) for r in csv.DictReader(f)}
+a, b = losses(expected), losses(actual)
+steps = sorted(s for s in b if s in a and s >= first)
+if not steps:
+    sys.exit("no common steps")
+worst = max(abs(a[s] - b[s]) / max(1.0, abs(a[s])) for s in steps)
+print(f"{len(steps)} steps from {steps[0]}, worst relative difference {worst:.2e} "
+      f"(first losses {a[steps[0]]:.6f} / {b[steps[0]]:.6f})")
+sys.exit(0 if worst <= tolerance else 1)
+EOF
+}
+
+echo "== device"
+if command -v nvidia-smi > /dev/null; then
+  nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader
+fi
+
+echo "== runtime: CUDA GoogleTests"
+if run runtime 120 "$bin/tgc-runtime-tests" --gtest_filter='Cuda*' --gtest_color=no; then
+  if grep -q "SKIPPED: no CUDA device" "$work/runtime.log"; then
+    grep -m1 "SKIPPED: no CUDA device" "$work/runtime.log"
+    report runtime 1 "(skipped: the tests see no device)"
+  else
+    report runtime 0 "($(grep -c '^\[       OK \]' "$work/runtime.log") tests)"
+  fi
+  grep '^device:' "$work/runtime.log"
+else
+  report runtime 1
+fi
+
+synthetic=(--data "$data/synthetic" --seed 7 --quiet)
+echo "== parity: 40 steps on the CPU and on the GPU"
+if run cpu 120 "$bin/mlp-cpu" "${synthetic[@]}" --steps 40 --metrics "$work/cpu.csv" &&
+  run gpu 120 "$bin/mlp-cuda" "${synthetic[@]}" --steps 40 --metrics "$work/gpu.csv"; then
+  detail=$(compare_losses "$work/cpu.csv" "$work/gpu.csv" 1 1e-3)
+  report parity $? "$detail"
+else
+  report parity 1 "(a run failed)"
+fi
+
+echo "== resume: GPU checkpoint on the CPU, CPU checkpoint on the GPU"
+resume_ok=1
+if run gpu-half 60 "$bin/mlp-cuda" "${synthetic[@]}" --steps 20 --save "$work/gpu20.safetensors" &&
+  run cpu-resumes 60 "$bin/mlp-cpu" "${synthetic[@]}" --steps 40 \
+    --resume "$work/gpu20.safetensors" --metrics "$work/cpu-resumed.csv" &&
+  run cpu-half 60 "$bin/mlp-cpu" "${synthetic[@]}" --steps 20 --save "$work/cpu20.safetensors" &&
+  run gpu-resumes 60 "$bin/mlp-cuda" "${synthetic[@]}" --steps 40 \
+    --resume "$work/cpu20.safetensors" --metrics "$work/gpu-resumed.csv"; then
+  a=$(compare_losses "$work/gpu.csv" "$work/cpu-resumed.csv" 21 1e-3) && b=$(compare_losses \
+    "$work/cpu.csv" "$work/gpu-resumed.csv" 21 1e-3) && resume_ok=0
+  report resume $resume_ok "(GPU->CPU: ${a:-mismatch}; CPU->GPU: ${b:-mismatch})"
+else
+  report resume 1 "(a run failed)"
+fi
+
+echo "== sync: TGC_CUDA_SYNC=1"
+if run sync 60 env TGC_CUDA_SYNC=1 "$bin/mlp-cuda" "${synthetic[@]}" --steps 10 \
+  --metrics "$work/sync.csv"; then
+  detail=$(compare_losses "$work/gpu.csv" "$work/sync.csv" 1 0)
+  report sync $? "$detail"
+else
+  report sync 1
+fi
+
+echo "== wrong-arch: sm_80 kernels on this GPU"
+run wrong-arch 60 "$bin/mlp-cuda-sm80" "${synthetic[@]}" --steps 1
+status=$?
+if [[ $status -eq 1 ]] && [[ $(wc -l < "$work/wrong-arch.log") -eq 1 ]] &&
+  grep -q "compiled for another GPU architecture" "$work/wrong-arch.log"; then
+  report wrong-arch 0 "($(cat "$work/wrong-arch.log"))"
+else
+  cat "$work/wrong-arch.log"
+  report wrong-arch 1 "(status $status; expected 1 and one line about the architecture)"
+fi
+
+echo "== fashion: one epoch of Fashion-MNIST on the GPU"
+fashion_start=$SECONDS
+if run fashion 150 "$bin/fashion-cuda" --data "$data/fashion-mnist" --epochs 1 --eval \
+  --metrics "$work/fashion.csv"; then
+  tail -n 2 "$work/fashion.log"
+  accuracy=$(python3 -c "
+import csv
+rows = [r for r in csv.DictReader(open('$work/fashion.csv')) if r['eval_accuracy']]
+print(rows[-1]['eval_accuracy'] if rows else 0)")
+  python3 -c "import sys; sys.exit(0 if float('$accuracy') >= 0.80 else 1)"
+  report fashion $? "(test accuracy $accuracy, $((SECONDS - fashion_start)) s)"
+else
+  report fashion 1
+fi
+
+echo "== memcheck: init and one step under compute-sanitizer"
+sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2> /dev/null)
+if [[ -n $sanitizer ]]; then
+  run memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/mlp-cuda" "${synthetic[@]}" --steps 1
+  report memcheck $? "($(grep -m1 'ERROR SUMMARY' "$work/memcheck.log"))"
+else
+  echo "compute-sanitizer not found: skipped"
+fi
+
+echo
+echo "== summary ($((SECONDS - start)) s)"
+printf '%s\n' "${summary[@]}"
+if [[ $failures -eq 0 ]]; then
+  echo "ALL PASS"
+else
+  echo "$failures FAILED"
+fi
+exit $failures

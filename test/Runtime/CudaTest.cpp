@@ -1,0 +1,205 @@
+//===- CudaTest.cpp - the CUDA layer of the runtime -----------------------===//
+//
+// On a machine with an NVIDIA GPU these check runtime/Cuda.cpp against the
+// device: memory, copies, the arena, globals, the mgpu* functions that
+// compiled code calls (with a hand-written PTX kernel), and the errors. On
+// any other machine (CI) each prints "SKIPPED: no CUDA device" and the
+// reason, except the one that checks that reason.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tgc/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+// The functions of MLIR's GPU lowering that Cuda.cpp defines.
+extern "C" {
+void *mgpuModuleLoadJIT(void *data, int optLevel);
+void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuLaunchKernel(void *function, intptr_t gridX, intptr_t gridY, intptr_t gridZ,
+                      intptr_t blockX, intptr_t blockY, intptr_t blockZ, int32_t sharedBytes,
+                      void *stream, void **params, void **extra, size_t paramsCount);
+void *mgpuStreamCreate(void);
+void mgpuMemset32(void *target, unsigned value, size_t count, void *stream);
+}
+
+namespace {
+
+/// out[i] = 2 * i for i < n (PTX 7.0 for sm_80: the driver compiles it for
+/// whatever GPU is there).
+const char kTwicePtx[] = R"(.version 7.0
+.target sm_80
+.address_size 64
+
+.visible .entry twice(
+  .param .u64 twice_out,
+  .param .u32 twice_n
+)
+{
+  .reg .pred %p<2>;
+  .reg .b32 %r<7>;
+  .reg .b64 %rd<5>;
+  ld.param.u64 %rd1, [twice_out];
+  ld.param.u32 %r1, [twice_n];
+  mov.u32 %r2, %ctaid.x;
+  mov.u32 %r3, %ntid.x;
+  mov.u32 %r4, %tid.x;
+  mad.lo.s32 %r5, %r2, %r3, %r4;
+  setp.ge.u32 %p1, %r5, %r1;
+  @%p1 bra DONE;
+  cvta.to.global.u64 %rd2, %rd1;
+  mul.wide.u32 %rd3, %r5, 4;
+  add.s64 %rd4, %rd2, %rd3;
+  shl.b32 %r6, %r5, 1;
+  st.global.u32 [%rd4], %r6;
+DONE:
+  ret;
+}
+)";
+
+class Cuda : public testing::Test {
+protected:
+  void SetUp() override {
+    if (tgc_cuda_init() != TGC_OK)
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << tgc_last_error() << ")";
+  }
+};
+
+TEST(CudaAvailability, WithoutADeviceInitSaysWhy) {
+  if (tgc_cuda_init() == TGC_OK)
+    GTEST_SKIP() << "a CUDA device is present";
+  EXPECT_EQ(tgc_cuda_init(), TGC_ERROR_DEVICE);
+  std::string message = tgc_last_error();
+  EXPECT_TRUE(message.find("no CUDA driver") == 0 || message.find("no CUDA device") == 0)
+      << message;
+  // Allocation fails the same way, without a crash.
+  EXPECT_EQ(tgc_cuda_alloc(16), nullptr);
+  EXPECT_EQ(std::string(tgc_last_error()), message);
+}
+
+TEST_F(Cuda, DescribesTheDevice) {
+  tgc_cuda_device_info info;
+  ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);
+  EXPECT_GT(std::strlen(info.name), 0u);
+  EXPECT_GE(info.compute_capability, 50);
+  EXPECT_GT(info.total_memory, uint64_t(1) << 30);
+  std::printf("device: %s, sm_%d, %.1f GiB\n", info.name, info.compute_capability,
+              double(info.total_memory) / (1 << 30));
+}
+
+TEST_F(Cuda, CopiesRoundTrip) {
+  std::vector<float> host(1 << 18), back(host.size());
+  for (size_t i = 0; i < host.size(); ++i)
+    host[i] = float(i) * 0.5f;
+  size_t bytes = host.size() * sizeof(float);
+  void *device = tgc_cuda_alloc(bytes);
+  ASSERT_NE(device, nullptr) << tgc_last_error();
+  ASSERT_EQ(tgc_cuda_copy_to_device(device, host.data(), bytes), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_host(back.data(), device, bytes), TGC_OK);
+  EXPECT_EQ(host, back);
+  tgc_cuda_free(device);
+}
+
+TEST_F(Cuda, ArenaReusesFreedBlocks) {
+  void *first = tgc_cuda_alloc(1000);
+  ASSERT_NE(first, nullptr);
+  tgc_cuda_free(first);
+  void *second = tgc_cuda_alloc(900); // the same rounded size
+  EXPECT_EQ(first, second);
+  void *third = tgc_cuda_alloc(900);
+  EXPECT_NE(third, second);
+  tgc_cuda_free(second);
+  tgc_cuda_free(third);
+}
+
+TEST_F(Cuda, OutOfMemoryIsAnError) {
+  tgc_cuda_device_info info;
+  ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);
+  size_t tooMuch = 2 * info.total_memory;
+  EXPECT_EQ(tgc_cuda_alloc(tooMuch), nullptr);
+  std::string expected = "out of device memory allocating " + std::to_string(tooMuch) + " bytes";
+  EXPECT_NE(std::string(tgc_last_error()).find(expected), std::string::npos) << tgc_last_error();
+  // The device still works.
+  void *small = tgc_cuda_alloc(64);
+  EXPECT_NE(small, nullptr);
+  tgc_cuda_free(small);
+}
+
+TEST_F(Cuda, LaunchesAKernelThroughTheMgpuInterface) {
+  std::vector<char> image(kTwicePtx, kTwicePtx + sizeof(kTwicePtx));
+  void *module = mgpuModuleLoadJIT(image.data(), 2);
+  void *function = mgpuModuleGetFunction(module, "twice");
+  ASSERT_NE(function, nullptr);
+  EXPECT_EQ(mgpuModuleGetFunction(module, "twice"), function); // cached
+
+  constexpr uint32_t kCount = 1000;
+  void *out = tgc_cuda_alloc(kCount * sizeof(uint32_t));
+  ASSERT_NE(out, nullptr);
+  mgpuMemset32(out, 7, kCount, mgpuStreamCreate());
+  uint32_t n = kCount - 1; // the last element keeps the memset's value
+  void *params[] = {&out, &n};
+  mgpuLaunchKernel(function, (kCount + 255) / 256, 1, 1, 256, 1, 1, 0, mgpuStreamCreate(), params,
+                   nullptr, 2);
+  std::vector<uint32_t> result(kCount);
+  ASSERT_EQ(tgc_cuda_copy_to_host(result.data(), out, kCount * sizeof(uint32_t)), TGC_OK);
+  for (uint32_t i = 0; i + 1 < kCount; ++i)
+    ASSERT_EQ(result[i], 2 * i) << "element " << i;
+  EXPECT_EQ(result[kCount - 1], 7u);
+  tgc_cuda_free(out);
+}
+
+/// Launches `twice` with 4096 threads per block, more than any GPU has.
+void launchTooManyThreads() {
+  tgc_cuda_init();
+  std::vector<char> image(kTwicePtx, kTwicePtx + sizeof(kTwicePtx));
+  void *function = mgpuModuleGetFunction(mgpuModuleLoadJIT(image.data(), 2), "twice");
+  void *out = tgc_cuda_alloc(4);
+  uint32_t n = 1;
+  void *params[] = {&out, &n};
+  mgpuLaunchKernel(function, 1, 1, 1, 4096, 1, 1, 0, nullptr, params, nullptr, 2);
+}
+
+TEST_F(Cuda, AFailingLaunchNamesTheErrorAndExits) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(launchTooManyThreads(), testing::ExitedWithCode(1),
+              "error: CUDA failure in launching kernel twice: CUDA_ERROR_");
+}
+
+TEST_F(Cuda, GlobalsMirrorTheHost) {
+  static float parameters[256];
+  static const float constants[4] = {1, 2, 3, 4};
+  for (int i = 0; i < 256; ++i)
+    parameters[i] = float(i);
+  void *device = tgc_cuda_global(parameters, sizeof(parameters), false);
+  ASSERT_NE(device, nullptr);
+  EXPECT_EQ(tgc_cuda_global(parameters, sizeof(parameters), false), device); // one copy
+  void *deviceConstants = tgc_cuda_global(const_cast<float *>(constants), sizeof(constants), true);
+
+  // The device copy starts as the host data; training changes it.
+  std::vector<float> onDevice(256);
+  ASSERT_EQ(tgc_cuda_copy_to_host(onDevice.data(), device, sizeof(parameters)), TGC_OK);
+  EXPECT_EQ(onDevice[255], 255.0f);
+  std::vector<float> trained(256, -1.0f);
+  ASSERT_EQ(tgc_cuda_copy_to_device(device, trained.data(), sizeof(parameters)), TGC_OK);
+
+  // Before a checkpoint is saved: device -> host (constants stay).
+  tgc_cuda_globals_to_host();
+  EXPECT_EQ(parameters[0], -1.0f);
+  EXPECT_EQ(parameters[255], -1.0f);
+
+  // After one is loaded: host -> device.
+  parameters[3] = 42.0f;
+  tgc_cuda_globals_to_device();
+  ASSERT_EQ(tgc_cuda_copy_to_host(onDevice.data(), device, sizeof(parameters)), TGC_OK);
+  EXPECT_EQ(onDevice[3], 42.0f);
+  float constantsOnDevice[4];
+  ASSERT_EQ(tgc_cuda_copy_to_host(constantsOnDevice, deviceConstants, sizeof(constants)), TGC_OK);
+  EXPECT_EQ(constantsOnDevice[3], 4.0f);
+}
+
+} // namespace
