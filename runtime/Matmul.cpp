@@ -122,11 +122,13 @@ template <> const MatmulKernels<double> &kernelsFor(MatmulIsa isa) {
 // The driver
 //===----------------------------------------------------------------------===//
 
-/// B is read in place when it has at most this many bytes: it then stays in
-/// cache while the row blocks of A pass over it.
+/// A and B are read in place (B copied row-major first when its rows are
+/// strided) when B has at most this many bytes: it then stays in cache
+/// while the row blocks of A pass over it...
 constexpr int64_t kDirectMaxBBytes = int64_t(64) << 10;
-/// ... or when C has at most this many rows or columns: packing the big
-/// operand would cost more than the multiply-adds it feeds.
+/// ... or when C has at most this many rows or columns and B's rows are
+/// contiguous: packing the big operand would cost more than the
+/// multiply-adds it feeds.
 constexpr int64_t kDirectMaxThinSize = 16;
 /// Problems of fewer multiply-adds in all stay on the calling thread.
 constexpr int64_t kParallelMinFmas = int64_t(1) << 18;
@@ -270,12 +272,22 @@ template <typename T> void runTasks(void *context, int64_t begin, int64_t end) {
     const T *a = opA.data + item * opA.batchStride + rowBegin * opA.rowStride;
     const T *b = opB.data + item * opB.batchStride + colBegin * opB.colStride;
     T *c = opC.data + item * opC.batchStride + rowBegin * opC.rowStride + colBegin * opC.colStride;
-    if (job.direct)
-      kernels.directBlock(rowEnd - rowBegin, colEnd - colBegin, problem.k, a, opA.rowStride,
-                          opA.colStride, b, opB.rowStride, c, opC.rowStride, opC.colStride,
-                          !problem.accumulate);
-    else
-      multiplyPacked(job, a, b, c, rowEnd - rowBegin, colEnd - colBegin);
+    int64_t rows = rowEnd - rowBegin, cols = colEnd - colBegin;
+    if (!job.direct) {
+      multiplyPacked(job, a, b, c, rows, cols);
+      continue;
+    }
+    int64_t bRowStride = opB.rowStride;
+    if (opB.colStride != 1) {
+      // The direct kernel wants B's rows contiguous: copy them so (a
+      // transposed B, small enough for this path).
+      T *copy = static_cast<T *>(packingBuffer.get(size_t(problem.k * cols) * sizeof(T)));
+      kernels.pack(copy, cols, b, opB.colStride, opB.rowStride, cols, problem.k);
+      b = copy;
+      bRowStride = cols;
+    }
+    kernels.directBlock(rows, cols, problem.k, a, opA.rowStride, opA.colStride, b, bRowStride, c,
+                        opC.rowStride, opC.colStride, !problem.accumulate);
   }
 }
 
@@ -293,11 +305,11 @@ template <typename T, typename Memref> Operand<T> operandOf(const Memref &memref
 
 /// Whether to read A and B in place rather than pack them.
 template <typename T> bool isDirect(const Problem<T> &problem, MatmulPath path) {
-  if (problem.b.colStride != 1 || path == MatmulPath::Packed)
-    return false;
-  return path == MatmulPath::Direct ||
-         problem.k * problem.n * int64_t(sizeof(T)) <= kDirectMaxBBytes ||
-         problem.m <= kDirectMaxThinSize || problem.n <= kDirectMaxThinSize;
+  if (path != MatmulPath::Auto)
+    return path == MatmulPath::Direct;
+  bool thin = problem.m <= kDirectMaxThinSize || problem.n <= kDirectMaxThinSize;
+  return problem.k * problem.n * int64_t(sizeof(T)) <= kDirectMaxBBytes ||
+         (thin && problem.b.colStride == 1);
 }
 
 template <typename T, typename Memref>
