@@ -32,8 +32,9 @@ int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
 namespace portable {
 
+// A 4 x 8 tile of floats fits the 16 registers of baseline x86-64 (SSE2).
 constexpr int64_t kMr = 4;
-constexpr int64_t kNr = 16;
+constexpr int64_t kNr = 8;
 
 template <typename T>
 void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t depthStride,
@@ -47,23 +48,42 @@ void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t dept
   }
 }
 
+/// acc = A x B for one kMr x kNr tile, A's element (r, p) at
+/// a[r * aRowStride + p * aColStride] and B's (p, s) at b[p * bRowStride + s].
+/// Full tiles run constant trip counts, which compilers vectorize.
+template <typename T, bool Full>
+void multiplyTile(T (&acc)[kMr][kNr], int64_t rows, int64_t cols, int64_t k, const T *a,
+                  int64_t aRowStride, int64_t aColStride, const T *b, int64_t bRowStride) {
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t r = 0; r < (Full ? kMr : rows); ++r) {
+      T aElement = a[r * aRowStride + p * aColStride];
+      for (int64_t s = 0; s < (Full ? kNr : cols); ++s)
+        acc[r][s] += aElement * b[p * bRowStride + s];
+    }
+  }
+}
+
+template <typename T>
+void updateC(const T (&acc)[kMr][kNr], int64_t rows, int64_t cols, T *c, int64_t rowStride,
+             int64_t colStride, bool overwrite) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t s = 0; s < cols; ++s) {
+      T &element = c[r * rowStride + s * colStride];
+      element = overwrite ? acc[r][s] : element + acc[r][s];
+    }
+  }
+}
+
 template <typename T>
 void packedBlock(int64_t mc, int64_t nc, int64_t kc, const T *packedA, const T *packedB, T *c,
                  int64_t rowStride, int64_t colStride, bool overwrite) {
   for (int64_t j = 0; j < nc; j += kNr) {
     for (int64_t i = 0; i < mc; i += kMr) {
-      const T *a = packedA + i * kc, *b = packedB + j * kc;
+      // Packing padded the edge tiles with zeros: compute them whole.
       T acc[kMr][kNr] = {};
-      for (int64_t p = 0; p < kc; ++p)
-        for (int64_t r = 0; r < kMr; ++r)
-          for (int64_t s = 0; s < kNr; ++s)
-            acc[r][s] += a[p * kMr + r] * b[p * kNr + s];
-      for (int64_t r = 0; r < min(kMr, mc - i); ++r) {
-        for (int64_t s = 0; s < min(kNr, nc - j); ++s) {
-          T &element = c[(i + r) * rowStride + (j + s) * colStride];
-          element = overwrite ? acc[r][s] : element + acc[r][s];
-        }
-      }
+      multiplyTile<T, true>(acc, kMr, kNr, kc, packedA + i * kc, 1, kMr, packedB + j * kc, kNr);
+      updateC(acc, min(kMr, mc - i), min(kNr, nc - j), c + i * rowStride + j * colStride,
+              rowStride, colStride, overwrite);
     }
   }
 }
@@ -72,26 +92,23 @@ template <typename T>
 void directBlock(int64_t m, int64_t n, int64_t k, const T *a, int64_t aRowStride,
                  int64_t aColStride, const T *b, int64_t bRowStride, T *c, int64_t rowStride,
                  int64_t colStride, bool overwrite) {
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; j += kNr) {
-      int64_t cols = min(kNr, n - j);
-      T acc[kNr] = {};
-      for (int64_t p = 0; p < k; ++p) {
-        T aElement = a[i * aRowStride + p * aColStride];
-        const T *bRow = b + p * bRowStride + j;
-        for (int64_t s = 0; s < cols; ++s)
-          acc[s] += aElement * bRow[s];
-      }
-      for (int64_t s = 0; s < cols; ++s) {
-        T &element = c[i * rowStride + (j + s) * colStride];
-        element = overwrite ? acc[s] : element + acc[s];
-      }
+  for (int64_t j = 0; j < n; j += kNr) {
+    for (int64_t i = 0; i < m; i += kMr) {
+      int64_t rows = min(kMr, m - i), cols = min(kNr, n - j);
+      const T *aTile = a + i * aRowStride, *bTile = b + j;
+      T acc[kMr][kNr] = {};
+      if (rows == kMr && cols == kNr)
+        multiplyTile<T, true>(acc, rows, cols, k, aTile, aRowStride, aColStride, bTile, bRowStride);
+      else
+        multiplyTile<T, false>(acc, rows, cols, k, aTile, aRowStride, aColStride, bTile,
+                               bRowStride);
+      updateC(acc, rows, cols, c + i * rowStride + j * colStride, rowStride, colStride, overwrite);
     }
   }
 }
 
 template <typename T> constexpr MatmulKernels<T> kernels() {
-  return {kMr, kNr, 32 * kMr, 256, 64 * kNr, pack<T>, packedBlock<T>, 1, kNr, directBlock<T>};
+  return {kMr, kNr, 32 * kMr, 256, 64 * kNr, pack<T>, packedBlock<T>, kMr, kNr, directBlock<T>};
 }
 
 } // namespace portable
@@ -124,13 +141,16 @@ template <> const MatmulKernels<double> &kernelsFor(MatmulIsa isa) {
 
 /// A and B are read in place (B copied row-major first when its rows are
 /// strided) when B has at most this many bytes: it then stays in cache
-/// while the row blocks of A pass over it...
-constexpr int64_t kDirectMaxBBytes = int64_t(64) << 10;
+/// while the row blocks of A pass over it. Measured on one core: in place
+/// is faster up to 160^3 (100 KiB of f32 B), packing from 192^3 (144 KiB).
+constexpr int64_t kDirectMaxBBytes = int64_t(128) << 10;
 /// ... or when C has at most this many rows or columns and B's rows are
 /// contiguous: packing the big operand would cost more than the
-/// multiply-adds it feeds.
+/// multiply-adds it feeds (2x slower at 128x512x10).
 constexpr int64_t kDirectMaxThinSize = 16;
-/// Problems of fewer multiply-adds in all stay on the calling thread.
+/// Problems of fewer multiply-adds in all stay on the calling thread: a
+/// parallel loop costs about a microsecond. Two threads were faster from
+/// 64^3 (2^18), slower at 48^3.
 constexpr int64_t kParallelMinFmas = int64_t(1) << 18;
 
 /// A rank-3 view: element (i, j, l) at data[i*batchStride + j*rowStride + l*colStride].

@@ -165,7 +165,8 @@ template <typename T, int Rows>
 void packedTile(int64_t kc, const T *a, const T *b, T *c, int64_t rowStride, int64_t colStride,
                 int64_t cols, bool overwrite) {
   using Z = Zmm<T>;
-  // C's tile is needed only at the end: fetch it now, under the FMAs.
+  // C's tile is needed only at the end: fetch it now, under the FMAs, into
+  // L2 (rows a power of two apart share L1 sets and would evict each other).
   if (colStride == 1) {
     for (int i = 0; i < Rows; ++i)
       for (int element : {0, Z::kLanes, 2 * Z::kLanes - 1})
