@@ -31,6 +31,9 @@ double secondsSince(Clock::time_point start) {
 /// Iterations of a peak round: about 1 ms.
 constexpr int64_t kPeakIterations = 200'000;
 
+/// Seconds of runs behind each number (--seconds).
+double measuringSeconds = 0.5;
+
 /// One core's share of a peak measurement: 24 independent chains of 512-bit
 /// FMAs, enough to keep two FMA units with a 4-cycle latency busy.
 __attribute__((target("avx512f"))) void fmaChains(void *, int64_t, int64_t) {
@@ -57,7 +60,7 @@ __attribute__((target("avx512f"))) void fmaChains(void *, int64_t, int64_t) {
 double peakFlops(int threads) {
   double best = 1e30;
   auto measuring = Clock::now();
-  while (secondsSince(measuring) < 0.5) {
+  while (secondsSince(measuring) < measuringSeconds) {
     auto start = Clock::now();
     if (threads == 1)
       fmaChains(nullptr, 0, 1);
@@ -89,8 +92,8 @@ struct Shape {
   bool transposeA, transposeB;
 };
 
-/// GFLOP/s of C = A x B: the best of short runs filling half a second or
-/// more (short, so that some run between other processes' time slices).
+/// GFLOP/s of C = A x B: the best of short runs filling measuringSeconds
+/// (short, so that some run between other processes' time slices).
 double measureGflops(const Shape &shape, int threads, tgc::MatmulPath path = tgc::MatmulPath::Auto) {
   std::mt19937 rng(42);
   Matrix a(shape.batch, shape.m, shape.k, shape.transposeA, rng);
@@ -107,7 +110,7 @@ double measureGflops(const Shape &shape, int threads, tgc::MatmulPath path = tgc
   int64_t calls = std::max<int64_t>(1, int64_t(0.003 / std::max(secondsSince(start), 1e-9)));
   double best = 1e30;
   auto measuring = Clock::now();
-  while (secondsSince(measuring) < 0.5) {
+  while (secondsSince(measuring) < measuringSeconds) {
     start = Clock::now();
     for (int64_t call = 0; call < calls; ++call)
       run();
@@ -144,13 +147,16 @@ bool selected(const std::string &name, const std::vector<std::string> &filters) 
 
 } // namespace
 
-/// tgc-matmul-bench [--crossover] [shape name substring...]
+/// tgc-matmul-bench [--crossover] [--seconds=S] [shape name substring...]
 int main(int argc, char **argv) {
   bool crossover = false;
   std::vector<std::string> filters;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--crossover")
+    std::string arg = argv[i];
+    if (arg == "--crossover")
       crossover = true;
+    else if (arg.rfind("--seconds=", 0) == 0)
+      measuringSeconds = std::stod(arg.substr(10));
     else
       filters.push_back(argv[i]);
   }
