@@ -241,9 +241,11 @@ void multiplyPacked(const Job<T> &job, const T *a, const T *b, T *c, int64_t row
   const Problem<T> &problem = job.problem;
   const MatmulKernels<T> &kernels = job.kernels;
   const Operand<T> &opA = problem.a, &opB = problem.b, &opC = problem.c;
-  // Equal k blocks: 784 is 4 x 196 rather than 3 x 256 + 16.
+  // Near-equal blocks: k = 784 is 4 x 196 rather than 3 x 256 + 16, and no
+  // block of rows streams all of packed B through L1 for a sliver of A.
   int64_t kc = ceilDiv(problem.k, ceilDiv(problem.k, kernels.kc));
-  int64_t mc = min(kernels.mc, rows), nc = min(kernels.nc, cols);
+  int64_t mc = roundUp(ceilDiv(rows, ceilDiv(rows, kernels.mc)), kernels.mr);
+  int64_t nc = roundUp(ceilDiv(cols, ceilDiv(cols, kernels.nc)), kernels.nr);
   size_t bBytes = size_t(roundUp(kc * roundUp(nc, kernels.nr) * int64_t(sizeof(T)), 64));
   size_t aBytes = size_t(kc * roundUp(mc, kernels.mr) * int64_t(sizeof(T)));
   auto *buffer = static_cast<char *>(packingBuffer.get(bBytes + aBytes));
