@@ -246,8 +246,8 @@ void multiplyPacked(const Job<T> &job, const T *a, const T *b, T *c, int64_t row
   int64_t kc = ceilDiv(problem.k, ceilDiv(problem.k, kernels.kc));
   int64_t mc = roundUp(ceilDiv(rows, ceilDiv(rows, kernels.mc)), kernels.mr);
   int64_t nc = roundUp(ceilDiv(cols, ceilDiv(cols, kernels.nc)), kernels.nr);
-  size_t bBytes = size_t(roundUp(kc * roundUp(nc, kernels.nr) * int64_t(sizeof(T)), 64));
-  size_t aBytes = size_t(kc * roundUp(mc, kernels.mr) * int64_t(sizeof(T)));
+  size_t bBytes = size_t(roundUp(kc * nc * int64_t(sizeof(T)), 64));
+  size_t aBytes = size_t(kc * mc * int64_t(sizeof(T)));
   auto *buffer = static_cast<char *>(packingBuffer.get(bBytes + aBytes));
   T *packedB = reinterpret_cast<T *>(buffer), *packedA = reinterpret_cast<T *>(buffer + bBytes);
   for (int64_t jc = 0; jc < cols; jc += nc) {
@@ -301,8 +301,8 @@ template <typename T> void runTasks(void *context, int64_t begin, int64_t end) {
     }
     int64_t bRowStride = opB.rowStride;
     if (opB.colStride != 1) {
-      // The direct kernel wants B's rows contiguous: copy them so (a
-      // transposed B, small enough for this path).
+      // The direct kernel reads B by contiguous rows: lay a transposed B out
+      // so first (Auto takes this path only for a small one).
       T *copy = static_cast<T *>(packingBuffer.get(size_t(problem.k * cols) * sizeof(T)));
       kernels.pack(copy, cols, b, opB.colStride, opB.rowStride, cols, problem.k);
       b = copy;
