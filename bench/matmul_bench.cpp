@@ -28,17 +28,21 @@ double secondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-/// FLOP/s of one core: 24 independent chains of 512-bit FMAs, enough to keep
-/// two FMA units with a 4-cycle latency busy.
-__attribute__((target("avx512f"))) double corePeakFlops() {
+/// Iterations of a peak round: about 1 ms.
+constexpr int64_t kPeakIterations = 200'000;
+
+/// Seconds of runs behind each number (--seconds).
+double measuringSeconds = 0.5;
+
+/// One core's share of a peak measurement: 24 independent chains of 512-bit
+/// FMAs, enough to keep two FMA units with a 4-cycle latency busy.
+__attribute__((target("avx512f"))) void fmaChains(void *, int64_t, int64_t) {
   constexpr int kChains = 24;
-  constexpr int64_t kIterations = 20'000'000;
   __m512 acc[kChains];
   for (int i = 0; i < kChains; ++i)
     acc[i] = _mm512_set1_ps(float(i));
   __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
-  auto start = Clock::now();
-  for (int64_t iteration = 0; iteration < kIterations; ++iteration) {
+  for (int64_t iteration = 0; iteration < kPeakIterations; ++iteration) {
     for (int i = 0; i < kChains; ++i)
       acc[i] = _mm512_fmadd_ps(acc[i], x, y);
     // Keeps the chains in registers and the loop from being folded.
@@ -49,34 +53,22 @@ __attribute__((target("avx512f"))) double corePeakFlops() {
                  "+v"(acc[16]), "+v"(acc[17]), "+v"(acc[18]), "+v"(acc[19]), "+v"(acc[20]),
                  "+v"(acc[21]), "+v"(acc[22]), "+v"(acc[23]));
   }
-  double seconds = secondsSince(start);
-  return double(kIterations) * kChains * 16 * 2 / seconds;
 }
 
-struct PeakRun {
-  std::vector<double> flops;
-  static void body(void *context, int64_t begin, int64_t end) {
-    auto *run = static_cast<PeakRun *>(context);
-    for (int64_t i = begin; i < end; ++i)
-      run->flops[size_t(i)] = corePeakFlops();
-  }
-};
-
-/// The fp32 FMA peak of `threads` cores running at once, best of 3.
+/// The fp32 FMA peak of `threads` cores running at once, measured like the
+/// matmul: the best of short rounds, each core running the chains.
 double peakFlops(int threads) {
-  double best = 0;
-  for (int repeat = 0; repeat < 3; ++repeat) {
-    PeakRun run{std::vector<double>(size_t(threads))};
+  double best = 1e30;
+  auto measuring = Clock::now();
+  while (secondsSince(measuring) < measuringSeconds) {
+    auto start = Clock::now();
     if (threads == 1)
-      PeakRun::body(&run, 0, 1);
+      fmaChains(nullptr, 0, 1);
     else
-      tgc_parallel_for(threads, PeakRun::body, &run);
-    double total = 0;
-    for (double flops : run.flops)
-      total += flops;
-    best = std::max(best, total);
+      tgc_parallel_for(threads, fmaChains, nullptr);
+    best = std::min(best, secondsSince(start));
   }
-  return best;
+  return double(threads) * double(kPeakIterations) * 24 * 16 * 2 / best;
 }
 
 /// A batch of row-major or transposed (column-major) matrices.
@@ -100,24 +92,25 @@ struct Shape {
   bool transposeA, transposeB;
 };
 
-/// GFLOP/s of C = A x B on `threads` threads: the best of runs filling a
-/// quarter of a second or more.
-double measureGflops(const Shape &shape, int threads) {
+/// GFLOP/s of C = A x B: the best of short runs filling measuringSeconds
+/// (short, so that some run between other processes' time slices).
+double measureGflops(const Shape &shape, int threads, tgc::MatmulPath path = tgc::MatmulPath::Auto) {
   std::mt19937 rng(42);
   Matrix a(shape.batch, shape.m, shape.k, shape.transposeA, rng);
   Matrix b(shape.batch, shape.k, shape.n, shape.transposeB, rng);
   Matrix c(shape.batch, shape.m, shape.n, false, rng);
   tgc::MatmulOptions options;
   options.numThreads = threads;
+  options.path = path;
   auto run = [&] { tgc::matmul(a.view, b.view, c.view, false, options); };
   run();
-  // Calls per timed run, so that a run lasts about 20 ms.
+  // Calls per timed run, so that a run lasts about 3 ms.
   auto start = Clock::now();
   run();
-  int64_t calls = std::max<int64_t>(1, int64_t(0.02 / std::max(secondsSince(start), 1e-9)));
+  int64_t calls = std::max<int64_t>(1, int64_t(0.003 / std::max(secondsSince(start), 1e-9)));
   double best = 1e30;
   auto measuring = Clock::now();
-  while (secondsSince(measuring) < 0.25) {
+  while (secondsSince(measuring) < measuringSeconds) {
     start = Clock::now();
     for (int64_t call = 0; call < calls; ++call)
       run();
@@ -126,21 +119,54 @@ double measureGflops(const Shape &shape, int threads) {
   return 2.0 * double(shape.batch * shape.m * shape.n * shape.k) / best * 1e-9;
 }
 
-} // namespace
-
-/// Shapes whose name contains one of the arguments run; all without any.
-bool selected(const std::string &name, int argc, char **argv) {
-  for (int i = 1; i < argc; ++i)
-    if (name.find(argv[i]) != std::string::npos)
-      return true;
-  return argc <= 1;
+/// Where the unpacked path and threads start to pay: GFLOP/s of small
+/// problems direct and packed on one thread, and on one and two threads.
+void printCrossovers(int poolThreads) {
+  std::printf("\n%-30s  %14s  %14s  %14s  %14s\n", "shape (m x k x n)", "1 thr direct",
+              "1 thr packed", "2 thr direct", "2 thr packed");
+  for (int64_t size : {16, 24, 32, 48, 64, 96, 128, 192, 256}) {
+    for (bool transposeA : {false, true}) {
+      Shape shape = {std::to_string(size) + "^3 " + (transposeA ? "TN" : "NN"), 1, size, size, size,
+                     transposeA, false};
+      std::printf("%-30s", shape.name.c_str());
+      for (int threads : {1, std::min(2, poolThreads)})
+        for (tgc::MatmulPath path : {tgc::MatmulPath::Direct, tgc::MatmulPath::Packed})
+          std::printf("  %14.1f", measureGflops(shape, threads, path));
+      std::printf("\n");
+    }
+  }
 }
 
+/// Shapes whose name contains one of the arguments run; all without any.
+bool selected(const std::string &name, const std::vector<std::string> &filters) {
+  for (const std::string &filter : filters)
+    if (name.find(filter) != std::string::npos)
+      return true;
+  return filters.empty();
+}
+
+} // namespace
+
+/// tgc-matmul-bench [--crossover] [--seconds=S] [shape name substring...]
 int main(int argc, char **argv) {
-  if (tgc::bestMatmulIsa() != tgc::MatmulIsa::Avx512) {
-    std::printf("this CPU has no AVX-512: the portable kernels run; no FMA peak to compare to\n");
+  bool crossover = false;
+  std::vector<std::string> filters;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--crossover")
+      crossover = true;
+    else if (arg.rfind("--seconds=", 0) == 0)
+      measuringSeconds = std::stod(arg.substr(10));
+    else
+      filters.push_back(argv[i]);
   }
+  if (tgc::bestMatmulIsa() != tgc::MatmulIsa::Avx512)
+    std::printf("this CPU has no AVX-512: the portable kernels run; no FMA peak to compare to\n");
   int poolThreads = tgc_num_threads();
+  if (crossover) {
+    printCrossovers(poolThreads);
+    return 0;
+  }
   std::vector<int> threadCounts = {1};
   if (poolThreads > 1)
     threadCounts.push_back(poolThreads);
@@ -151,19 +177,27 @@ int main(int argc, char **argv) {
                 peaks.back());
   }
 
+  // T: a transposed view (swapped strides). Weights are [in, out] in the
+  // NN forward shapes, PyTorch's [out, in] in the NT ones.
   const Shape shapes[] = {
       {"1024^3 NN", 1, 1024, 1024, 1024, false, false},
       {"1024^3 TN (A^T)", 1, 1024, 1024, 1024, true, false},
       {"1024^3 NT (B^T)", 1, 1024, 1024, 1024, false, true},
       {"1024^3 TT", 1, 1024, 1024, 1024, true, true},
-      {"MLP fwd X W 128x784x512", 1, 128, 512, 784, false, false},
+      {"MLP X W 128x784x512", 1, 128, 512, 784, false, false},
       {"MLP dW=X^T dY 784x128x512", 1, 784, 512, 128, true, false},
       {"MLP dX=dY W^T 128x512x784", 1, 128, 784, 512, false, true},
-      {"MLP fwd 128x512x10", 1, 128, 10, 512, false, false},
+      {"MLP h W 128x512x512", 1, 128, 512, 512, false, false},
+      {"MLP h W 128x512x10", 1, 128, 10, 512, false, false},
+      {"MLP h W^T 128x512x10", 1, 128, 10, 512, false, true},
       {"MLP dW=h^T dY 512x128x10", 1, 512, 10, 128, true, false},
+      {"MLP dW=dY^T h 10x128x512", 1, 10, 512, 128, true, false},
       {"MLP dh=dY W^T 128x10x512", 1, 128, 512, 10, false, true},
+      {"MLP dh=dY W 128x10x512", 1, 128, 512, 10, false, false},
       {"attn QK^T 64x[128x64x128]", 64, 128, 128, 64, false, true},
       {"attn PV 64x[128x128x64]", 64, 128, 64, 128, false, false},
+      {"tfm X W 2048x256x256", 1, 2048, 256, 256, false, false},
+      {"tfm X W 2048x256x1024", 1, 2048, 1024, 256, false, false},
       {"tiny 32x64x64 NN", 1, 32, 64, 64, false, false},
       {"tiny 32x64x64 TN", 1, 32, 64, 64, true, false},
       {"tiny 32x64x64 NT", 1, 32, 64, 64, false, true},
@@ -173,7 +207,7 @@ int main(int argc, char **argv) {
     std::printf("  %2d thr GFLOP/s  %%peak", threads);
   std::printf("\n");
   for (const Shape &shape : shapes) {
-    if (!selected(shape.name, argc, argv))
+    if (!selected(shape.name, filters))
       continue;
     std::printf("%-30s", shape.name.c_str());
     for (size_t t = 0; t < threadCounts.size(); ++t) {

@@ -32,8 +32,9 @@ int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
 namespace portable {
 
+// A 4 x 8 tile of floats fits the 16 registers of baseline x86-64 (SSE2).
 constexpr int64_t kMr = 4;
-constexpr int64_t kNr = 16;
+constexpr int64_t kNr = 8;
 
 template <typename T>
 void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t depthStride,
@@ -47,23 +48,42 @@ void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t dept
   }
 }
 
+/// acc = A x B for one kMr x kNr tile, A's element (r, p) at
+/// a[r * aRowStride + p * aColStride] and B's (p, s) at b[p * bRowStride + s].
+/// Full tiles run constant trip counts, which compilers vectorize.
+template <typename T, bool Full>
+void multiplyTile(T (&acc)[kMr][kNr], int64_t rows, int64_t cols, int64_t k, const T *a,
+                  int64_t aRowStride, int64_t aColStride, const T *b, int64_t bRowStride) {
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t r = 0; r < (Full ? kMr : rows); ++r) {
+      T aElement = a[r * aRowStride + p * aColStride];
+      for (int64_t s = 0; s < (Full ? kNr : cols); ++s)
+        acc[r][s] += aElement * b[p * bRowStride + s];
+    }
+  }
+}
+
+template <typename T>
+void updateC(const T (&acc)[kMr][kNr], int64_t rows, int64_t cols, T *c, int64_t rowStride,
+             int64_t colStride, bool overwrite) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t s = 0; s < cols; ++s) {
+      T &element = c[r * rowStride + s * colStride];
+      element = overwrite ? acc[r][s] : element + acc[r][s];
+    }
+  }
+}
+
 template <typename T>
 void packedBlock(int64_t mc, int64_t nc, int64_t kc, const T *packedA, const T *packedB, T *c,
                  int64_t rowStride, int64_t colStride, bool overwrite) {
   for (int64_t j = 0; j < nc; j += kNr) {
     for (int64_t i = 0; i < mc; i += kMr) {
-      const T *a = packedA + i * kc, *b = packedB + j * kc;
+      // Packing padded the edge tiles with zeros: compute them whole.
       T acc[kMr][kNr] = {};
-      for (int64_t p = 0; p < kc; ++p)
-        for (int64_t r = 0; r < kMr; ++r)
-          for (int64_t s = 0; s < kNr; ++s)
-            acc[r][s] += a[p * kMr + r] * b[p * kNr + s];
-      for (int64_t r = 0; r < min(kMr, mc - i); ++r) {
-        for (int64_t s = 0; s < min(kNr, nc - j); ++s) {
-          T &element = c[(i + r) * rowStride + (j + s) * colStride];
-          element = overwrite ? acc[r][s] : element + acc[r][s];
-        }
-      }
+      multiplyTile<T, true>(acc, kMr, kNr, kc, packedA + i * kc, 1, kMr, packedB + j * kc, kNr);
+      updateC(acc, min(kMr, mc - i), min(kNr, nc - j), c + i * rowStride + j * colStride,
+              rowStride, colStride, overwrite);
     }
   }
 }
@@ -72,26 +92,23 @@ template <typename T>
 void directBlock(int64_t m, int64_t n, int64_t k, const T *a, int64_t aRowStride,
                  int64_t aColStride, const T *b, int64_t bRowStride, T *c, int64_t rowStride,
                  int64_t colStride, bool overwrite) {
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; j += kNr) {
-      int64_t cols = min(kNr, n - j);
-      T acc[kNr] = {};
-      for (int64_t p = 0; p < k; ++p) {
-        T aElement = a[i * aRowStride + p * aColStride];
-        const T *bRow = b + p * bRowStride + j;
-        for (int64_t s = 0; s < cols; ++s)
-          acc[s] += aElement * bRow[s];
-      }
-      for (int64_t s = 0; s < cols; ++s) {
-        T &element = c[i * rowStride + (j + s) * colStride];
-        element = overwrite ? acc[s] : element + acc[s];
-      }
+  for (int64_t j = 0; j < n; j += kNr) {
+    for (int64_t i = 0; i < m; i += kMr) {
+      int64_t rows = min(kMr, m - i), cols = min(kNr, n - j);
+      const T *aTile = a + i * aRowStride, *bTile = b + j;
+      T acc[kMr][kNr] = {};
+      if (rows == kMr && cols == kNr)
+        multiplyTile<T, true>(acc, rows, cols, k, aTile, aRowStride, aColStride, bTile, bRowStride);
+      else
+        multiplyTile<T, false>(acc, rows, cols, k, aTile, aRowStride, aColStride, bTile,
+                               bRowStride);
+      updateC(acc, rows, cols, c + i * rowStride + j * colStride, rowStride, colStride, overwrite);
     }
   }
 }
 
 template <typename T> constexpr MatmulKernels<T> kernels() {
-  return {kMr, kNr, 32 * kMr, 256, 64 * kNr, pack<T>, packedBlock<T>, 1, kNr, directBlock<T>};
+  return {kMr, kNr, 32 * kMr, 256, 64 * kNr, pack<T>, packedBlock<T>, kMr, kNr, directBlock<T>};
 }
 
 } // namespace portable
@@ -122,13 +139,18 @@ template <> const MatmulKernels<double> &kernelsFor(MatmulIsa isa) {
 // The driver
 //===----------------------------------------------------------------------===//
 
-/// B is read in place when it has at most this many bytes: it then stays in
-/// cache while the row blocks of A pass over it.
-constexpr int64_t kDirectMaxBBytes = int64_t(64) << 10;
-/// ... or when C has at most this many rows or columns: packing the big
-/// operand would cost more than the multiply-adds it feeds.
+/// A and B are read in place (B copied row-major first when its rows are
+/// strided) when B has at most this many bytes: it then stays in cache
+/// while the row blocks of A pass over it. Measured on one core: in place
+/// is faster up to 160^3 (100 KiB of f32 B), packing from 192^3 (144 KiB).
+constexpr int64_t kDirectMaxBBytes = int64_t(128) << 10;
+/// ... or when C has at most this many rows or columns and B's rows are
+/// contiguous: packing the big operand would cost more than the
+/// multiply-adds it feeds (2x slower at 128x512x10).
 constexpr int64_t kDirectMaxThinSize = 16;
-/// Problems of fewer multiply-adds in all stay on the calling thread.
+/// Problems of fewer multiply-adds in all stay on the calling thread: a
+/// parallel loop costs about a microsecond. Two threads were faster from
+/// 64^3 (2^18), slower at 48^3.
 constexpr int64_t kParallelMinFmas = int64_t(1) << 18;
 
 /// A rank-3 view: element (i, j, l) at data[i*batchStride + j*rowStride + l*colStride].
@@ -219,11 +241,13 @@ void multiplyPacked(const Job<T> &job, const T *a, const T *b, T *c, int64_t row
   const Problem<T> &problem = job.problem;
   const MatmulKernels<T> &kernels = job.kernels;
   const Operand<T> &opA = problem.a, &opB = problem.b, &opC = problem.c;
-  // Equal k blocks: 784 is 4 x 196 rather than 3 x 256 + 16.
+  // Near-equal blocks: k = 784 is 4 x 196 rather than 3 x 256 + 16, and no
+  // block of rows streams all of packed B through L1 for a sliver of A.
   int64_t kc = ceilDiv(problem.k, ceilDiv(problem.k, kernels.kc));
-  int64_t mc = min(kernels.mc, rows), nc = min(kernels.nc, cols);
-  size_t bBytes = size_t(roundUp(kc * roundUp(nc, kernels.nr) * int64_t(sizeof(T)), 64));
-  size_t aBytes = size_t(kc * roundUp(mc, kernels.mr) * int64_t(sizeof(T)));
+  int64_t mc = roundUp(ceilDiv(rows, ceilDiv(rows, kernels.mc)), kernels.mr);
+  int64_t nc = roundUp(ceilDiv(cols, ceilDiv(cols, kernels.nc)), kernels.nr);
+  size_t bBytes = size_t(roundUp(kc * nc * int64_t(sizeof(T)), 64));
+  size_t aBytes = size_t(kc * mc * int64_t(sizeof(T)));
   auto *buffer = static_cast<char *>(packingBuffer.get(bBytes + aBytes));
   T *packedB = reinterpret_cast<T *>(buffer), *packedA = reinterpret_cast<T *>(buffer + bBytes);
   for (int64_t jc = 0; jc < cols; jc += nc) {
@@ -270,12 +294,22 @@ template <typename T> void runTasks(void *context, int64_t begin, int64_t end) {
     const T *a = opA.data + item * opA.batchStride + rowBegin * opA.rowStride;
     const T *b = opB.data + item * opB.batchStride + colBegin * opB.colStride;
     T *c = opC.data + item * opC.batchStride + rowBegin * opC.rowStride + colBegin * opC.colStride;
-    if (job.direct)
-      kernels.directBlock(rowEnd - rowBegin, colEnd - colBegin, problem.k, a, opA.rowStride,
-                          opA.colStride, b, opB.rowStride, c, opC.rowStride, opC.colStride,
-                          !problem.accumulate);
-    else
-      multiplyPacked(job, a, b, c, rowEnd - rowBegin, colEnd - colBegin);
+    int64_t rows = rowEnd - rowBegin, cols = colEnd - colBegin;
+    if (!job.direct) {
+      multiplyPacked(job, a, b, c, rows, cols);
+      continue;
+    }
+    int64_t bRowStride = opB.rowStride;
+    if (opB.colStride != 1) {
+      // The direct kernel reads B by contiguous rows: lay a transposed B out
+      // so first (Auto takes this path only for a small one).
+      T *copy = static_cast<T *>(packingBuffer.get(size_t(problem.k * cols) * sizeof(T)));
+      kernels.pack(copy, cols, b, opB.colStride, opB.rowStride, cols, problem.k);
+      b = copy;
+      bRowStride = cols;
+    }
+    kernels.directBlock(rows, cols, problem.k, a, opA.rowStride, opA.colStride, b, bRowStride, c,
+                        opC.rowStride, opC.colStride, !problem.accumulate);
   }
 }
 
@@ -293,11 +327,11 @@ template <typename T, typename Memref> Operand<T> operandOf(const Memref &memref
 
 /// Whether to read A and B in place rather than pack them.
 template <typename T> bool isDirect(const Problem<T> &problem, MatmulPath path) {
-  if (problem.b.colStride != 1 || path == MatmulPath::Packed)
-    return false;
-  return path == MatmulPath::Direct ||
-         problem.k * problem.n * int64_t(sizeof(T)) <= kDirectMaxBBytes ||
-         problem.m <= kDirectMaxThinSize || problem.n <= kDirectMaxThinSize;
+  if (path != MatmulPath::Auto)
+    return path == MatmulPath::Direct;
+  bool thin = problem.m <= kDirectMaxThinSize || problem.n <= kDirectMaxThinSize;
+  return problem.k * problem.n * int64_t(sizeof(T)) <= kDirectMaxBBytes ||
+         (thin && problem.b.colStride == 1);
 }
 
 template <typename T, typename Memref>

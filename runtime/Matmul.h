@@ -41,8 +41,9 @@ template <typename T> struct MatmulKernels {
                       int64_t cRowStride, int64_t cColStride, bool overwrite);
 
   /// C[m x n] (+)= A[m x k] x B[k x n] read in place: no packing, for
-  /// problems too small or thin to pay for it. B's column stride must be 1.
-  /// Its register tile is directMr x directNr.
+  /// problems too small or thin to pay for it. B's column stride must be 1
+  /// (the driver copies a B whose is not). Its register tile is
+  /// directMr x directNr.
   int64_t directMr, directNr;
   void (*directBlock)(int64_t m, int64_t n, int64_t k, const T *a, int64_t aRowStride,
                       int64_t aColStride, const T *b, int64_t bRowStride, T *c,
@@ -58,8 +59,8 @@ enum class MatmulIsa { Portable, Avx512 };
 /// What the CPU supports best.
 MatmulIsa bestMatmulIsa();
 
-/// Whether the operands are packed (Auto: as the shapes and strides make
-/// faster). Direct needs B's column stride 1, and packs otherwise.
+/// Whether the operands are packed in blocks or read in place (Auto: as the
+/// shapes and strides make faster).
 enum class MatmulPath { Auto, Direct, Packed };
 
 struct MatmulOptions {

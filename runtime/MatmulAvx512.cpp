@@ -165,11 +165,12 @@ template <typename T, int Rows>
 void packedTile(int64_t kc, const T *a, const T *b, T *c, int64_t rowStride, int64_t colStride,
                 int64_t cols, bool overwrite) {
   using Z = Zmm<T>;
-  // C's tile is needed only at the end: fetch it now, under the FMAs.
+  // C's tile is needed only at the end: fetch it now, under the FMAs, into
+  // L2 (rows a power of two apart share L1 sets and would evict each other).
   if (colStride == 1) {
     for (int i = 0; i < Rows; ++i)
       for (int element : {0, Z::kLanes, 2 * Z::kLanes - 1})
-        _mm_prefetch(reinterpret_cast<const char *>(c + i * rowStride + element), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char *>(c + i * rowStride + element), _MM_HINT_T1);
   }
   typename Z::Vec acc[Rows][2];
   for (int i = 0; i < Rows; ++i)
@@ -209,8 +210,10 @@ void packedBlock(int64_t mc, int64_t nc, int64_t kc, const T *packedA, const T *
 }
 
 /// C[Rows x cols] (+)= A x B with A and B in place: A through one pointer
-/// per row, B (column stride 1) through masked loads that stay inside it.
-template <typename T, int Rows, int Vectors>
+/// per row, B (column stride 1) by rows. When Masked, the last vector of B
+/// is loaded through a mask that stays inside B (only there: a masked load
+/// costs an extra uop on the FMA ports).
+template <typename T, int Rows, int Vectors, bool Masked>
 void directTile(int64_t k, const T *a, int64_t aRowStride, int64_t aColStride, const T *b,
                 int64_t bRowStride, T *c, int64_t rowStride, int64_t colStride, int64_t cols,
                 bool overwrite) {
@@ -222,13 +225,13 @@ void directTile(int64_t k, const T *a, int64_t aRowStride, int64_t aColStride, c
     for (int v = 0; v < Vectors; ++v)
       acc[i][v] = Z::zero();
   }
-  typename Z::Mask masks[Vectors];
-  for (int v = 0; v < Vectors; ++v)
-    masks[v] = Z::firstLanes(cols - v * Z::kLanes);
+  typename Z::Mask lastMask = Z::firstLanes(cols - (Vectors - 1) * Z::kLanes);
   for (int64_t p = 0, aOffset = 0; p < k; ++p, aOffset += aColStride, b += bRowStride) {
     typename Z::Vec bv[Vectors];
-    for (int v = 0; v < Vectors; ++v)
-      bv[v] = Z::load(masks[v], b + v * Z::kLanes);
+    for (int v = 0; v < Vectors; ++v) {
+      bool masked = Masked && v == Vectors - 1;
+      bv[v] = masked ? Z::load(lastMask, b + v * Z::kLanes) : Z::load(b + v * Z::kLanes);
+    }
     for (int i = 0; i < Rows; ++i) {
       typename Z::Vec ai = Z::broadcast(aRows[i] + aOffset);
       for (int v = 0; v < Vectors; ++v)
@@ -243,30 +246,46 @@ void directBlock(int64_t m, int64_t n, int64_t k, const T *a, int64_t aRowStride
                  int64_t aColStride, const T *b, int64_t bRowStride, T *c, int64_t rowStride,
                  int64_t colStride, bool overwrite) {
   constexpr int64_t lanes = Zmm<T>::kLanes;
-  for (int64_t j = 0; j < n; j += kDirectVectors * lanes) {
-    int64_t cols = min(kDirectVectors * lanes, n - j);
-    withConstant<kDirectVectors>((cols + lanes - 1) / lanes, [&](auto vectors) {
-      for (int64_t i = 0; i < m; i += kDirectRows) {
-        withConstant<kDirectRows>(min(kDirectRows, m - i), [&](auto rows) {
-          directTile<T, rows, vectors>(k, a + i * aRowStride, aRowStride, aColStride, b + j,
-                                       bRowStride, c + i * rowStride + j * colStride, rowStride,
-                                       colStride, cols, overwrite);
-        });
-      }
+  // Columns [j, j + cols) in tiles of every row.
+  auto columnOfTiles = [&](int64_t j, int64_t cols, auto vectors, auto masked) {
+    for (int64_t i = 0; i < m; i += kDirectRows) {
+      withConstant<kDirectRows>(min(kDirectRows, m - i), [&](auto rows) {
+        directTile<T, rows, vectors, masked>(k, a + i * aRowStride, aRowStride, aColStride,
+                                             b + j, bRowStride, c + i * rowStride + j * colStride,
+                                             rowStride, colStride, cols, overwrite);
+      });
+    }
+  };
+  // Whole vectors first, then what is left in one masked vector.
+  int64_t wholeCols = n / lanes * lanes;
+  for (int64_t j = 0; j < wholeCols; j += kDirectVectors * lanes) {
+    int64_t cols = min(kDirectVectors * lanes, wholeCols - j);
+    withConstant<kDirectVectors>(cols / lanes, [&](auto vectors) {
+      columnOfTiles(j, cols, vectors, std::false_type());
     });
   }
+  if (wholeCols < n)
+    columnOfTiles(wholeCols, n - wholeCols, std::integral_constant<int, 1>(), std::true_type());
 }
 
-/// One panel of pack() whose index runs along memory: a masked copy per p.
+/// pack() where the index runs along memory (a row-major B, a transposed
+/// A): source row by source row, so that reads stream through whole rows
+/// rather than hop from page to page.
 template <typename T>
-void packContiguousPanel(T *dst, int64_t width, const T *src, int64_t depthStride, int64_t count,
-                         int64_t depth) {
+void packContiguous(T *dst, int64_t width, const T *src, int64_t depthStride, int64_t count,
+                    int64_t depth) {
   using Z = Zmm<T>;
-  for (int64_t p = 0; p < depth; ++p, src += depthStride, dst += width) {
-    for (int64_t v = 0; v * Z::kLanes < width; ++v) {
-      int64_t first = v * Z::kLanes;
-      Z::store(Z::firstLanes(width - first), dst + first,
-               Z::load(Z::firstLanes(count - first), src + first));
+  for (int64_t p = 0; p < depth; ++p, src += depthStride) {
+    for (int64_t first = 0; first < count; first += width) {
+      T *panelRow = dst + first * depth + p * width;
+      if (count - first >= width && width % Z::kLanes == 0) {
+        for (int64_t lane = 0; lane < width; lane += Z::kLanes)
+          Z::store(panelRow + lane, Z::load(src + first + lane));
+        continue;
+      }
+      for (int64_t lane = 0; lane < width; lane += Z::kLanes)
+        Z::store(Z::firstLanes(width - lane), panelRow + lane,
+                 Z::load(Z::firstLanes(count - first - lane), src + first + lane));
     }
   }
 }
@@ -298,12 +317,14 @@ void packTransposedPanel(T *dst, int64_t width, const T *src, int64_t indexStrid
 template <typename T>
 void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t depthStride,
           int64_t count, int64_t depth) {
+  if (indexStride == 1) {
+    packContiguous(dst, width, src, depthStride, count, depth);
+    return;
+  }
   for (int64_t first = 0; first < count; first += width) {
     int64_t panelCount = min(width, count - first);
     const T *panelSrc = src + first * indexStride;
-    if (indexStride == 1) {
-      packContiguousPanel(dst, width, panelSrc, depthStride, panelCount, depth);
-    } else if (depthStride == 1) {
+    if (depthStride == 1) {
       packTransposedPanel(dst, width, panelSrc, indexStride, panelCount, depth);
     } else {
       for (int64_t p = 0; p < depth; ++p)

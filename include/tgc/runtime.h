@@ -1,10 +1,10 @@
 /*===- runtime.h - the tgc runtime's C API ---------------------------------===*
  *
  * What a compiled model (include/tgc/model.h) links against to become a
- * training program: a caching allocator for the generated code, a thread
- * pool, data loaders (IDX, .npy) and a shuffling dataset, safetensors
- * checkpoints, and the training main. Plain C, no MLIR; docs/runtime.md
- * describes the formats and flags.
+ * training program: a caching allocator and a batched matmul for the
+ * generated code, a thread pool, data loaders (IDX, .npy) and a shuffling
+ * dataset, safetensors checkpoints, and the training main. Plain C, no
+ * MLIR; docs/runtime.md describes the formats and flags.
  *
  * Errors: functions that can fail return a tgc_status; on failure
  * tgc_last_error() holds a one-line message that names the file and what is
