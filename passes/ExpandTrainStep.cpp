@@ -10,9 +10,10 @@
 //     return %loss
 //   }
 //
-// The optimizer's per-parameter state lives in new zero-initialized globals
-// `@<param>_<slot>`, and the step counter in `@<name>_step`, so a checkpoint
-// of all mutable globals is a complete training state.
+// The optimizer's per-parameter state lives in new globals `@<param>_<slot>`
+// (f32 for f16 and bf16 parameters, whose updates run in f32), and the step
+// counter in `@<name>_step`, so a checkpoint of all mutable globals is a
+// complete training state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +50,24 @@ ml_program::GlobalOp createGlobal(OpBuilder &builder, Location loc, StringRef na
                                       builder.getStringAttr("private"));
 }
 
+/// The element type an optimizer updates a parameter of `type` in, and keeps
+/// its state in: f32 for narrower floats, whose rounding would swamp small
+/// steps and moving averages.
+Type updateElementType(ShapedType type) {
+  Type element = type.getElementType();
+  if (element.getIntOrFloatBitWidth() < 32)
+    return Float32Type::get(type.getContext());
+  return element;
+}
+
+/// `value` converted to `element` (itself when it has that type already).
+Value castTo(OpBuilder &builder, Location loc, Value value, Type element) {
+  auto type = cast<ShapedType>(value.getType());
+  if (type.getElementType() == element)
+    return value;
+  return CastOp::create(builder, loc, type.clone(element), value);
+}
+
 LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTable) {
   auto module = cast<ModuleOp>(step->getParentOp());
   auto loss = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(step, step.getLossAttr());
@@ -56,7 +75,7 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   if (!loss || params.empty())
     return step.emitOpError("cannot be expanded: it does not verify");
   OptimizerAttrInterface optimizer = step.getOptimizer();
-  SmallVector<StringRef> slots = optimizer.getStateSlotNames();
+  SmallVector<OptimizerStateSlot> slots = optimizer.getStateSlots();
   Location loc = step.getLoc();
   OpBuilder builder(step);
   MLIRContext *context = step.getContext();
@@ -65,11 +84,18 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   SmallVector<SmallVector<ml_program::GlobalOp>> state;
   for (ml_program::GlobalOp param : params) {
     state.emplace_back();
-    for (StringRef slot : slots)
+    auto paramType = cast<RankedTensorType>(param.getType());
+    Type element = updateElementType(paramType);
+    for (const OptimizerStateSlot &slot : slots) {
+      auto type = slot.scalar ? RankedTensorType::get({}, element)
+                              : paramType.clone(element);
+      Attribute init = slot.initialValue == 0
+                           ? Attribute(ZerosAttr::get(context))
+                           : ConstantInitAttr::get(context, APFloat(slot.initialValue));
       state.back().push_back(createGlobal(
           builder, param.getLoc(),
-          uniqueSymbol(module, param.getSymName() + "_" + slot), param.getType(),
-          ZerosAttr::get(context)));
+          uniqueSymbol(module, param.getSymName() + "_" + slot.name), type, init));
+    }
   }
   auto counterType = RankedTensorType::get({}, builder.getI64Type());
   ml_program::GlobalOp counter = createGlobal(
@@ -103,14 +129,19 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
 
   for (auto [i, param] : llvm::enumerate(params)) {
     auto ref = FlatSymbolRefAttr::get(param.getSymNameAttr());
+    Type paramElement = cast<ShapedType>(param.getType()).getElementType();
+    Type element = updateElementType(cast<ShapedType>(param.getType()));
     Value value = ml_program::GlobalLoadOp::create(builder, loc, param.getType(), ref);
     SmallVector<Value> slotValues;
     for (ml_program::GlobalOp slot : state[i])
       slotValues.push_back(ml_program::GlobalLoadOp::create(
           builder, loc, slot.getType(), FlatSymbolRefAttr::get(slot.getSymNameAttr())));
     SmallVector<Value> updated = optimizer.buildUpdate(
-        builder, loc, value, valueAndGrad.getGradients()[i], slotValues, count);
-    ml_program::GlobalStoreOp::create(builder, loc, ref, updated[0]);
+        builder, loc, castTo(builder, loc, value, element),
+        castTo(builder, loc, valueAndGrad.getGradients()[i], element), slotValues,
+        count);
+    ml_program::GlobalStoreOp::create(builder, loc, ref,
+                                      castTo(builder, loc, updated[0], paramElement));
     for (auto [slot, newValue] : llvm::zip(state[i], ArrayRef(updated).drop_front()))
       ml_program::GlobalStoreOp::create(
           builder, loc, FlatSymbolRefAttr::get(slot.getSymNameAttr()), newValue);
