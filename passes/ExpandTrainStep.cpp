@@ -6,14 +6,16 @@
 //   func.func @name(batch...) -> loss {
 //     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
 //     step counter += 1
+//     sums = sum over parameters of #opt.buildStatistics(...)  (if any)
 //     for each parameter: new parameter and state = #opt.buildUpdate(...)
+//     new shared state = #opt.buildSharedUpdate(...)
 //     return %loss
 //   }
 //
 // The optimizer's per-parameter state lives in new globals `@<param>_<slot>`
-// (f32 for f16 and bf16 parameters, whose updates run in f32), and the step
-// counter in `@<name>_step`, so a checkpoint of all mutable globals is a
-// complete training state.
+// (f32 for f16 and bf16 parameters, whose updates run in f32), its shared
+// state in `@<name>_<slot>` and the step counter in `@<name>_step`, so a
+// checkpoint of all mutable globals is a complete training state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -60,6 +62,13 @@ Type updateElementType(ShapedType type) {
   return element;
 }
 
+/// The initial value of an optimizer state global.
+Attribute initialValue(MLIRContext *context, const OptimizerStateSlot &slot) {
+  if (slot.initialValue == 0)
+    return ZerosAttr::get(context);
+  return ConstantInitAttr::get(context, APFloat(slot.initialValue));
+}
+
 /// `value` converted to `element` (itself when it has that type already).
 Value castTo(OpBuilder &builder, Location loc, Value value, Type element) {
   auto type = cast<ShapedType>(value.getType());
@@ -89,14 +98,17 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
     for (const OptimizerStateSlot &slot : slots) {
       auto type = slot.scalar ? RankedTensorType::get({}, element)
                               : paramType.clone(element);
-      Attribute init = slot.initialValue == 0
-                           ? Attribute(ZerosAttr::get(context))
-                           : ConstantInitAttr::get(context, APFloat(slot.initialValue));
       state.back().push_back(createGlobal(
           builder, param.getLoc(),
-          uniqueSymbol(module, param.getSymName() + "_" + slot.name), type, init));
+          uniqueSymbol(module, param.getSymName() + "_" + slot.name), type,
+          initialValue(context, slot)));
     }
   }
+  SmallVector<ml_program::GlobalOp> shared;
+  for (const OptimizerStateSlot &slot : optimizer.getSharedStateSlots())
+    shared.push_back(createGlobal(
+        builder, loc, uniqueSymbol(module, step.getSymName() + "_" + slot.name),
+        RankedTensorType::get({}, builder.getF64Type()), initialValue(context, slot)));
   auto counterType = RankedTensorType::get({}, builder.getI64Type());
   ml_program::GlobalOp counter = createGlobal(
       builder, loc, uniqueSymbol(module, step.getSymName() + "_step"), counterType,
@@ -127,25 +139,52 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
                         scalar(builder, loc, builder.getI64Type(), 1.0));
   ml_program::GlobalStoreOp::create(builder, loc, counterRef, count);
 
+  auto load = [&](ml_program::GlobalOp global) -> Value {
+    return ml_program::GlobalLoadOp::create(
+        builder, loc, global.getType(), FlatSymbolRefAttr::get(global.getSymNameAttr()));
+  };
+  auto store = [&](ml_program::GlobalOp global, Value value) {
+    ml_program::GlobalStoreOp::create(
+        builder, loc, FlatSymbolRefAttr::get(global.getSymNameAttr()), value);
+  };
+  SmallVector<Value> sharedValues = llvm::map_to_vector(shared, load);
+
+  // Every parameter and its gradient in the update's element type, its state.
+  struct Operands {
+    Value param, grad;
+    SmallVector<Value> state;
+  };
+  SmallVector<Operands> operands;
   for (auto [i, param] : llvm::enumerate(params)) {
-    auto ref = FlatSymbolRefAttr::get(param.getSymNameAttr());
-    Type paramElement = cast<ShapedType>(param.getType()).getElementType();
     Type element = updateElementType(cast<ShapedType>(param.getType()));
-    Value value = ml_program::GlobalLoadOp::create(builder, loc, param.getType(), ref);
-    SmallVector<Value> slotValues;
-    for (ml_program::GlobalOp slot : state[i])
-      slotValues.push_back(ml_program::GlobalLoadOp::create(
-          builder, loc, slot.getType(), FlatSymbolRefAttr::get(slot.getSymNameAttr())));
-    SmallVector<Value> updated = optimizer.buildUpdate(
-        builder, loc, castTo(builder, loc, value, element),
-        castTo(builder, loc, valueAndGrad.getGradients()[i], element), slotValues,
-        count);
-    ml_program::GlobalStoreOp::create(builder, loc, ref,
-                                      castTo(builder, loc, updated[0], paramElement));
-    for (auto [slot, newValue] : llvm::zip(state[i], ArrayRef(updated).drop_front()))
-      ml_program::GlobalStoreOp::create(
-          builder, loc, FlatSymbolRefAttr::get(slot.getSymNameAttr()), newValue);
+    operands.push_back({castTo(builder, loc, load(param), element),
+                        castTo(builder, loc, valueAndGrad.getGradients()[i], element),
+                        llvm::map_to_vector(state[i], load)});
   }
+
+  // Statistics summed over the parameters, for optimizers that need them.
+  SmallVector<Value> sums;
+  for (Operands &p : operands) {
+    SmallVector<Value> statistics = optimizer.buildStatistics(
+        builder, loc, p.param, p.grad, p.state, sharedValues, count);
+    if (sums.empty())
+      sums = statistics;
+    else
+      for (auto [sum, value] : llvm::zip_equal(sums, statistics))
+        sum = AddOp::create(builder, loc, sum, value);
+  }
+
+  for (auto [param, p, slots] : llvm::zip_equal(params, operands, state)) {
+    SmallVector<Value> updated = optimizer.buildUpdate(
+        builder, loc, p.param, p.grad, p.state, sharedValues, sums, count);
+    Type paramElement = cast<ShapedType>(param.getType()).getElementType();
+    store(param, castTo(builder, loc, updated[0], paramElement));
+    for (auto [slot, newValue] : llvm::zip_equal(slots, ArrayRef(updated).drop_front()))
+      store(slot, newValue);
+  }
+  for (auto [global, newValue] : llvm::zip_equal(
+           shared, optimizer.buildSharedUpdate(builder, loc, sharedValues, sums, count)))
+    store(global, newValue);
   func::ReturnOp::create(builder, loc, valueAndGrad.getValue());
   return success();
 }

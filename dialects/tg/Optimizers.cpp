@@ -10,6 +10,8 @@
 
 #include "tg/Derivatives.h"
 
+#include "llvm/ADT/Sequence.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -83,9 +85,35 @@ public:
   Value div(Value x, Value y) { return DivOp::create(b, x, y); }
   Value mul(double x, Value y) { return mul(constant(x), y); }
   Value maximum(Value x, Value y) { return MaximumOp::create(b, x, y); }
+  Value minimum(Value x, Value y) { return MinimumOp::create(b, x, y); }
   Value sqrt(Value x) { return SqrtOp::create(b, x); }
   Value abs(Value x) { return AbsOp::create(b, x); }
   Value sign(Value x) { return SignOp::create(b, x); }
+  Value exp(Value x) { return ExpOp::create(b, x); }
+  Value select(Value condition, Value x, Value y) {
+    return SelectOp::create(b, condition, x, y);
+  }
+  Value compare(ComparePredicate predicate, Value x, Value y) {
+    return CompareOp::create(b, predicate, x, y);
+  }
+  /// min(max(x, low), high), as torch.clamp.
+  Value clamp(Value x, Value low, Value high) {
+    return minimum(maximum(x, low), high);
+  }
+  /// PyTorch's torch.lerp, x + w (y - x), in the form exact at both ends:
+  /// from x when w < 0.5, from y otherwise. `w` is a scalar.
+  Value lerp(Value x, Value y, Value w) {
+    Value difference = sub(y, x);
+    Value fromX = add(x, mul(w, difference));
+    Value fromY = sub(y, mul(difference, sub(constant(1.0), w)));
+    return select(compare(ComparePredicate::lt, w, constant(0.5)), fromX, fromY);
+  }
+  /// The sum of all elements of x, in f64: a statistic.
+  Value sumAll(Value x) {
+    auto axes = llvm::to_vector(
+        llvm::seq<int64_t>(0, cast<ShapedType>(x.getType()).getRank()));
+    return widen(ReduceSumOp::create(b, x, axes));
+  }
 
   /// avg * beta + (1 - beta) * x: the exponential moving average of x.
   Value ema(Value avg, Value x, const APFloat &beta) {
@@ -118,6 +146,7 @@ public:
     return scalar(b, b.getLoc(), b.getF64Type(), value);
   }
   Value f64(const APFloat &value) { return f64(value.convertToDouble()); }
+  Value log(Value x) { return LogOp::create(b, x); }
   /// The step number t (1 on the first step).
   Value t() {
     if (!stepAsF64)
@@ -126,9 +155,8 @@ public:
     return stepAsF64;
   }
   /// base^exponent.
-  Value pow(const APFloat &base, Value exponent) {
-    return PowOp::create(b, f64(base), exponent);
-  }
+  Value pow(Value base, Value exponent) { return PowOp::create(b, base, exponent); }
+  Value pow(const APFloat &base, Value exponent) { return pow(f64(base), exponent); }
   /// 1 - beta^t: corrects the bias of a moving average started at zero.
   Value biasCorrection(const APFloat &beta) {
     return sub(f64(1.0), pow(beta, t()));
@@ -137,6 +165,19 @@ public:
   /// moment m in Adam-type steps p + factor * m / d.
   Value descentStepSize(const APFloat &lr, const APFloat &beta1) {
     return round(div(f64(-lr.convertToDouble()), biasCorrection(beta1)));
+  }
+  /// lr * sqrt(1 - beta2^t) / (1 - beta1^t): Adam's step size with both
+  /// bias corrections folded in, for rules written as
+  /// p - step_size * m / (sqrt(v) + eps) (eps outside the correction).
+  Value foldedStepSize(const APFloat &lr, const APFloat &beta1,
+                       const APFloat &beta2) {
+    return div(mul(f64(lr), sqrt(biasCorrection(beta2))), biasCorrection(beta1));
+  }
+  /// `first` on the first step, `otherwise` after it: state that starts as a
+  /// copy of the parameter.
+  Value atFirstStep(Value first, Value otherwise) {
+    Value one = scalar(b, b.getLoc(), b.getI64Type(), 1);
+    return select(compare(ComparePredicate::eq, step, one), first, otherwise);
   }
   /// An f64 scalar rounded to the update's element type.
   Value round(Value value) { return convert(value, element); }
@@ -183,7 +224,7 @@ SmallVector<OptimizerStateSlot> SGDAttr::getStateSlots() const {
 // zero, so momentum * 0 + g reproduces PyTorch's first step (buffer = g).
 SmallVector<Value> SGDAttr::buildUpdate(OpBuilder &builder, Location loc,
                                         Value param, Value grad,
-                                        ValueRange state, Value step) const {
+                                        ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   SmallVector<Value> results = {Value()};
@@ -265,7 +306,7 @@ SmallVector<OptimizerStateSlot> AdamAttr::getStateSlots() const {
 
 SmallVector<Value> AdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
-                                         ValueRange state, Value step) const {
+                                         ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
@@ -284,7 +325,7 @@ SmallVector<OptimizerStateSlot> AdamWAttr::getStateSlots() const {
 
 SmallVector<Value> AdamWAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
-                                          ValueRange state, Value step) const {
+                                          ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
@@ -308,7 +349,7 @@ SmallVector<OptimizerStateSlot> AdamaxAttr::getStateSlots() const {
 // torch.optim.Adamax: eps inside the maximum keeps u > 0 from the first step.
 SmallVector<Value> AdamaxAttr::buildUpdate(OpBuilder &builder, Location loc,
                                            Value param, Value grad,
-                                           ValueRange state, Value step) const {
+                                           ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -342,7 +383,7 @@ SmallVector<OptimizerStateSlot> AdagradAttr::getStateSlots() const {
 SmallVector<Value> AdagradAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
                                             ValueRange state,
-                                            Value step) const {
+                                            ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value sum = u.add(state[0], u.mul(g, g));
@@ -382,7 +423,7 @@ SmallVector<OptimizerStateSlot> RMSpropAttr::getStateSlots() const {
 SmallVector<Value> RMSpropAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
                                             ValueRange state,
-                                            Value step) const {
+                                            ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   bool momentum = !getMomentum().isZero();
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
@@ -429,7 +470,7 @@ SmallVector<OptimizerStateSlot> LionAttr::getStateSlots() const {
 // gradient more (beta1) than the momentum kept for the next step (beta2).
 SmallVector<Value> LionAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
-                                         ValueRange state, Value step) const {
+                                         ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value p = u.decayWeight(param, getLr(), getWeightDecay());
   Value direction = u.sign(u.ema(state[0], grad, getBeta1()));
@@ -463,7 +504,7 @@ SmallVector<OptimizerStateSlot> NAdamAttr::getStateSlots() const {
 // coefficient.
 SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
-                                          ValueRange state, Value step) const {
+                                          ValueRange state, ValueRange, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   double beta1 = getBeta1().convertToDouble(), lr = getLr().convertToDouble();
   // mu(s) = beta1 * (1 - 0.5 * 0.96^(s * momentum_decay)), for s = t, t + 1.
@@ -489,4 +530,505 @@ SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value p = u.add(param, u.div(u.mul(u.round(gradStep), g), denom));
   p = u.add(p, u.div(u.mul(u.round(momentumStep), m), denom));
   return {p, m, v, product};
+}
+
+//===----------------------------------------------------------------------===//
+// diffGrad
+//===----------------------------------------------------------------------===//
+
+LogicalResult DiffGradAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   APFloat lr, APFloat beta1, APFloat beta2,
+                                   APFloat eps, APFloat weightDecay) {
+  return verifyAdam(emitError, "diffgrad", lr, beta1, beta2, eps, weightDecay);
+}
+
+SmallVector<OptimizerStateSlot> DiffGradAttr::getStateSlots() const {
+  return {{"exp_avg"}, {"exp_avg_sq"}, {"previous_grad"}};
+}
+
+SmallVector<Value> DiffGradAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                             Value param, Value grad,
+                                             ValueRange state, ValueRange,
+                                             ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value g = u.addWeightDecay(grad, param, getWeightDecay());
+  Value m = u.ema(state[0], g, getBeta1());
+  Value v = u.emaOfSquare(state[1], g, getBeta2());
+  Value denom = u.add(u.sqrt(v), u.constant(getEps()));
+  // The friction 1 / (1 + exp(-|g_prev - g|)): 1/2 where the gradient holds
+  // still, toward 1 where it changes fast.
+  Value change = u.abs(u.sub(state[2], g));
+  Value friction = u.div(u.constant(1.0), u.add(u.constant(1.0),
+                                                u.exp(u.mul(-1.0, change))));
+  Value stepSize = u.round(u.mul(u.f64(-1.0),
+                                 u.foldedStepSize(getLr(), getBeta1(), getBeta2())));
+  Value p = u.add(param, u.div(u.mul(stepSize, u.mul(m, friction)), denom));
+  return {p, m, v, g};
+}
+
+//===----------------------------------------------------------------------===//
+// AdaBound
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdaBoundAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   APFloat lr, APFloat beta1, APFloat beta2,
+                                   APFloat finalLr, APFloat gamma, APFloat eps,
+                                   APFloat weightDecay, bool) {
+  return HyperparameterCheck(emitError, "adabound")
+      .positive("lr", lr)
+      .decayRate("beta1", beta1)
+      .decayRate("beta2", beta2)
+      .positive("final_lr", finalLr)
+      .decayRate("gamma", gamma)
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay);
+}
+
+SmallVector<OptimizerStateSlot> AdaBoundAttr::getStateSlots() const {
+  return adamSlots(getAmsbound());
+}
+
+SmallVector<Value> AdaBoundAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                             Value param, Value grad,
+                                             ValueRange state, ValueRange,
+                                             ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value g = u.addWeightDecay(grad, param, getWeightDecay());
+  Value m = u.ema(state[0], g, getBeta1());
+  Value v = u.emaOfSquare(state[1], g, getBeta2());
+  SmallVector<Value> results = {Value(), m, v};
+  if (getAmsbound()) {
+    v = u.maximum(state[2], v);
+    results.push_back(v);
+  }
+  Value denom = u.add(u.sqrt(v), u.constant(getEps()));
+  // Bounds final_lr * (1 -+ 1 / (gamma * t (+ 1))), both tending to final_lr.
+  Value finalLr = u.f64(getFinalLr()), one = u.f64(1.0);
+  Value gammaT = u.mul(u.f64(getGamma()), u.t());
+  Value low = u.mul(finalLr, u.sub(one, u.div(one, u.add(gammaT, one))));
+  Value high = u.mul(finalLr, u.add(one, u.div(one, gammaT)));
+  Value stepSize = u.round(u.foldedStepSize(getLr(), getBeta1(), getBeta2()));
+  Value eta = u.clamp(u.div(stepSize, denom), u.round(low), u.round(high));
+  results[0] = u.sub(param, u.mul(eta, m));
+  return results;
+}
+
+//===----------------------------------------------------------------------===//
+// AdaMod
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdaModAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                 APFloat lr, APFloat beta1, APFloat beta2,
+                                 APFloat beta3, APFloat eps, APFloat weightDecay) {
+  return HyperparameterCheck(emitError, "adamod")
+      .positive("lr", lr)
+      .decayRate("beta1", beta1)
+      .decayRate("beta2", beta2)
+      .decayRate("beta3", beta3)
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay);
+}
+
+SmallVector<OptimizerStateSlot> AdaModAttr::getStateSlots() const {
+  return {{"exp_avg"}, {"exp_avg_sq"}, {"exp_avg_lr"}};
+}
+
+SmallVector<Value> AdaModAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                           Value param, Value grad,
+                                           ValueRange state, ValueRange,
+                                           ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value m = u.ema(state[0], grad, getBeta1());
+  Value v = u.emaOfSquare(state[1], grad, getBeta2());
+  Value denom = u.add(u.sqrt(v), u.constant(getEps()));
+  // The authors' decoupled decay, p + (-lr * weight_decay) * p.
+  Value p = param;
+  if (!getWeightDecay().isZero())
+    p = u.add(p, u.mul(-getLr().convertToDouble() *
+                           getWeightDecay().convertToDouble(), p));
+  // Each element's step size, capped by its own moving average.
+  Value stepSize = u.round(u.foldedStepSize(getLr(), getBeta1(), getBeta2()));
+  Value eta = u.div(stepSize, denom);
+  Value average = u.ema(state[2], eta, getBeta3());
+  p = u.sub(p, u.mul(u.minimum(eta, average), m));
+  return {p, m, v, average};
+}
+
+//===----------------------------------------------------------------------===//
+// Grams
+//===----------------------------------------------------------------------===//
+
+LogicalResult GramsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                APFloat lr, APFloat beta1, APFloat beta2,
+                                APFloat eps, APFloat weightDecay) {
+  return verifyAdam(emitError, "grams", lr, beta1, beta2, eps, weightDecay);
+}
+
+SmallVector<OptimizerStateSlot> GramsAttr::getStateSlots() const {
+  return adamSlots(/*amsgrad=*/false);
+}
+
+// Adam's step, |lr * m_hat / (sqrt(v_hat) + eps)|, along -sign(g).
+SmallVector<Value> GramsAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                          Value param, Value grad,
+                                          ValueRange state, ValueRange,
+                                          ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value p = u.decayWeight(param, getLr(), getWeightDecay());
+  Value m = u.ema(state[0], grad, getBeta1());
+  Value v = u.emaOfSquare(state[1], grad, getBeta2());
+  Value adamStep = u.div(u.mul(u.descentStepSize(getLr(), getBeta1()), m),
+                         adamDenominator(u, v, getBeta2(), getEps()));
+  p = u.sub(p, u.mul(u.sign(grad), u.abs(adamStep)));
+  return {p, m, v};
+}
+
+//===----------------------------------------------------------------------===//
+// AdEMAMix
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdEMAMixAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                   APFloat lr, APFloat beta1, APFloat beta2,
+                                   APFloat beta3, APFloat alpha,
+                                   int64_t beta3Warmup, int64_t alphaWarmup,
+                                   APFloat eps, APFloat weightDecay) {
+  return HyperparameterCheck(emitError, "ademamix")
+      .positive("lr", lr)
+      .decayRate("beta1", beta1)
+      .decayRate("beta2", beta2)
+      .decayRate("beta3", beta3)
+      .nonNegative("alpha", alpha)
+      .require(beta3Warmup >= 0, "needs beta3_warmup >= 0, got " +
+                                     Twine(beta3Warmup))
+      .require(alphaWarmup >= 0, "needs alpha_warmup >= 0, got " +
+                                     Twine(alphaWarmup))
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay);
+}
+
+SmallVector<OptimizerStateSlot> AdEMAMixAttr::getStateSlots() const {
+  return {{"exp_avg_fast"}, {"exp_avg_slow"}, {"exp_avg_sq"}};
+}
+
+/// Half-life in steps of a moving average with decay rate `beta`, minus one,
+/// as the AdEMAMix code computes it: ln(0.5) / ln(beta + 1e-8) - 1.
+static double halfLife(double beta) {
+  return std::log(0.5) / std::log(beta + 1e-8) - 1;
+}
+
+SmallVector<Value> AdEMAMixAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                             Value param, Value grad,
+                                             ValueRange state, ValueRange,
+                                             ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value one = u.f64(1.0);
+  // The warm-ups: alpha(t) = alpha * t / T linearly, beta3(t) linear in
+  // half-life from beta1 to beta3; both constant from t = T on.
+  auto warmup = [&](int64_t length, Value during, Value after) {
+    Value end = u.f64(double(length));
+    return u.select(u.compare(ComparePredicate::lt, u.t(), end), during, after);
+  };
+  Value alpha = u.f64(getAlpha());
+  if (getAlphaWarmup() > 0)
+    alpha = warmup(getAlphaWarmup(),
+                   u.mul(u.div(u.t(), u.f64(double(getAlphaWarmup()))), alpha),
+                   alpha);
+  Value beta3 = u.f64(getBeta3());
+  if (getBeta3Warmup() > 0) {
+    Value a = u.div(u.t(), u.f64(double(getBeta3Warmup())));
+    double start = halfLife(getBeta1().convertToDouble());
+    double end = halfLife(getBeta3().convertToDouble());
+    Value h = u.add(u.mul(u.sub(one, a), u.f64(start)), u.mul(a, u.f64(end)));
+    beta3 = warmup(getBeta3Warmup(), u.pow(u.f64(0.5), u.div(one, u.add(h, one))),
+                   beta3);
+  }
+
+  Value fast = u.ema(state[0], grad, getBeta1());
+  // The slow average's rate is a value of the step: beta3 and 1 - beta3 are
+  // computed in f64 and rounded, as the constants of ema() are.
+  Value slow = u.add(u.mul(state[1], u.round(beta3)),
+                     u.mul(u.round(u.sub(one, beta3)), grad));
+  Value v = u.emaOfSquare(state[2], grad, getBeta2());
+  Value denom = adamDenominator(u, v, getBeta2(), getEps());
+  Value mix = u.add(u.div(fast, u.round(u.biasCorrection(getBeta1()))),
+                    u.mul(u.round(alpha), slow));
+  Value update = u.addWeightDecay(u.div(mix, denom), param, getWeightDecay());
+  Value p = u.add(param, u.mul(-getLr().convertToDouble(), update));
+  return {p, fast, slow, v};
+}
+
+//===----------------------------------------------------------------------===//
+// Schedule-Free AdamW
+//===----------------------------------------------------------------------===//
+
+LogicalResult ScheduleFreeAdamWAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, APFloat lr, APFloat beta1,
+    APFloat beta2, APFloat eps, APFloat weightDecay, int64_t warmupSteps,
+    APFloat r, APFloat weightLrPower) {
+  return HyperparameterCheck(emitError, "schedule_free_adamw")
+      .positive("lr", lr)
+      .require(beta1.convertToDouble() > 0 && beta1.convertToDouble() < 1,
+               "needs beta1 in (0, 1), got " +
+                   formatNumber(beta1.convertToDouble()))
+      .decayRate("beta2", beta2)
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay)
+      .require(warmupSteps >= 0,
+               "needs warmup_steps >= 0, got " + Twine(warmupSteps))
+      .nonNegative("r", r)
+      .nonNegative("weight_lr_power", weightLrPower);
+}
+
+SmallVector<OptimizerStateSlot> ScheduleFreeAdamWAttr::getStateSlots() const {
+  return {{"z"}, {"exp_avg_sq"}};
+}
+
+SmallVector<OptimizerStateSlot>
+ScheduleFreeAdamWAttr::getSharedStateSlots() const {
+  return {{"weight_sum"}};
+}
+
+/// The schedule of Schedule-Free AdamW at step t: gamma_t, the weight of
+/// z_{t+1} in the average and the new sum of weights W (f64 scalars).
+struct ScheduleFreeCoefficients {
+  Value gamma, weight, weightSum;
+};
+static ScheduleFreeCoefficients
+scheduleFreeCoefficients(UpdateBuilder &u, ScheduleFreeAdamWAttr attr,
+                         Value weightSum) {
+  // lr * min(1, t / warmup_steps) * sqrt(1 - beta2^t)
+  Value lr = u.f64(attr.getLr());
+  if (int64_t warmup = attr.getWarmupSteps())
+    lr = u.mul(lr, u.minimum(u.div(u.t(), u.f64(double(warmup))), u.f64(1.0)));
+  Value gamma = u.mul(lr, u.sqrt(u.biasCorrection(attr.getBeta2())));
+  Value weight = u.mul(u.pow(u.t(), u.f64(attr.getR())),
+                       u.pow(gamma, u.f64(attr.getWeightLrPower())));
+  return {gamma, weight, u.add(weightSum, weight)};
+}
+
+SmallVector<Value> ScheduleFreeAdamWAttr::buildUpdate(
+    OpBuilder &builder, Location loc, Value param, Value grad, ValueRange state,
+    ValueRange shared, ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  auto [gamma, weight, weightSum] = scheduleFreeCoefficients(u, *this, shared[0]);
+  Value c = u.div(weight, weightSum);
+  Value z = u.atFirstStep(param, state[0]);
+  Value v = u.emaOfSquare(state[1], grad, getBeta2());
+  Value d = u.addWeightDecay(
+      u.div(grad, u.add(u.sqrt(v), u.constant(getEps()))), param, getWeightDecay());
+  // y moves toward z by c, then along d by gamma (beta1 (1 - c) - 1): the
+  // average x and y = (1 - beta1) z + beta1 x without keeping x.
+  Value yCoefficient = u.mul(
+      gamma, u.sub(u.mul(u.f64(getBeta1()), u.sub(u.f64(1.0), c)), u.f64(1.0)));
+  Value y = u.add(u.lerp(param, z, u.round(c)), u.mul(u.round(yCoefficient), d));
+  z = u.sub(z, u.mul(u.round(gamma), d));
+  return {y, z, v};
+}
+
+SmallVector<Value> ScheduleFreeAdamWAttr::buildSharedUpdate(
+    OpBuilder &builder, Location loc, ValueRange shared, ValueRange,
+    Value step) const {
+  UpdateBuilder u(builder, loc, shared[0], step);
+  return {scheduleFreeCoefficients(u, *this, shared[0]).weightSum};
+}
+
+//===----------------------------------------------------------------------===//
+// DoG
+//===----------------------------------------------------------------------===//
+
+LogicalResult DoGAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              APFloat lr, APFloat repsRel, APFloat weightDecay,
+                              APFloat eps, bool) {
+  return HyperparameterCheck(emitError, "dog")
+      .positive("lr", lr)
+      .positive("reps_rel", repsRel)
+      .nonNegative("weight_decay", weightDecay)
+      .positive("eps", eps);
+}
+
+// L-DoG keeps the distance and the gradient sum per parameter; DoG shares
+// them between all parameters.
+SmallVector<OptimizerStateSlot> DoGAttr::getStateSlots() const {
+  SmallVector<OptimizerStateSlot> slots = {{"x0"}};
+  if (getLayerwise()) {
+    slots.push_back({"rbar", 0.0, /*scalar=*/true});
+    slots.push_back({"G", getEps().convertToDouble(), /*scalar=*/true});
+  }
+  return slots;
+}
+
+SmallVector<OptimizerStateSlot> DoGAttr::getSharedStateSlots() const {
+  if (getLayerwise())
+    return {};
+  return {{"rbar"}, {"G", getEps().convertToDouble()}};
+}
+
+/// |x - x0|^2 and |g|^2 of one parameter (f64). x0 holds zero before the
+/// first step, when the first is |x|^2, which that step needs.
+static std::pair<Value, Value> dogSquaredNorms(UpdateBuilder &u, DoGAttr attr,
+                                               Value param, Value grad,
+                                               Value x0) {
+  Value g = u.addWeightDecay(grad, param, attr.getWeightDecay());
+  Value distance = u.sub(param, x0);
+  return {u.sumAll(u.mul(distance, distance)), u.sumAll(u.mul(g, g))};
+}
+
+/// The new r and G (f64) from the old ones and this step's squared norms.
+static std::pair<Value, Value> dogUpdate(UpdateBuilder &u, DoGAttr attr,
+                                         Value rbar, Value G,
+                                         Value squaredDistance,
+                                         Value squaredGradient) {
+  Value distance = u.sqrt(squaredDistance);
+  Value first = u.mul(u.f64(attr.getRepsRel()), u.add(u.f64(1.0), distance));
+  Value r = u.atFirstStep(first, u.maximum(rbar, distance));
+  return {r, u.add(G, squaredGradient)};
+}
+
+SmallVector<Value> DoGAttr::buildStatistics(OpBuilder &builder, Location loc,
+                                            Value param, Value grad,
+                                            ValueRange state, ValueRange,
+                                            Value step) const {
+  if (getLayerwise())
+    return {};
+  UpdateBuilder u(builder, loc, param, step);
+  auto [distance, gradient] = dogSquaredNorms(u, *this, param, grad, state[0]);
+  return {distance, gradient};
+}
+
+SmallVector<Value> DoGAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                        Value param, Value grad,
+                                        ValueRange state, ValueRange shared,
+                                        ValueRange sums, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value rbar, G;
+  if (getLayerwise()) {
+    auto [distance, gradient] = dogSquaredNorms(u, *this, param, grad, state[0]);
+    std::tie(rbar, G) = dogUpdate(u, *this, u.widen(state[1]), u.widen(state[2]),
+                                  distance, gradient);
+  } else {
+    std::tie(rbar, G) = dogUpdate(u, *this, shared[0], shared[1], sums[0], sums[1]);
+  }
+  Value eta = u.div(u.mul(u.f64(getLr()), rbar), u.sqrt(G));
+  Value g = u.addWeightDecay(grad, param, getWeightDecay());
+  Value p = u.add(param, u.mul(u.round(u.mul(u.f64(-1.0), eta)), g));
+  SmallVector<Value> results = {p, u.atFirstStep(param, state[0])};
+  if (getLayerwise()) {
+    results.push_back(u.round(rbar));
+    results.push_back(u.round(G));
+  }
+  return results;
+}
+
+SmallVector<Value> DoGAttr::buildSharedUpdate(OpBuilder &builder, Location loc,
+                                              ValueRange shared, ValueRange sums,
+                                              Value step) const {
+  if (getLayerwise())
+    return {};
+  UpdateBuilder u(builder, loc, shared[0], step);
+  auto [rbar, G] = dogUpdate(u, *this, shared[0], shared[1], sums[0], sums[1]);
+  return {rbar, G};
+}
+
+//===----------------------------------------------------------------------===//
+// D-Adaptation Adam
+//===----------------------------------------------------------------------===//
+
+LogicalResult DAdaptAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                     APFloat lr, APFloat beta1, APFloat beta2,
+                                     APFloat eps, APFloat weightDecay, bool,
+                                     bool, APFloat d0, APFloat growthRate) {
+  return HyperparameterCheck(emitError, "dadapt_adam")
+      .positive("lr", lr)
+      .decayRate("beta1", beta1)
+      .decayRate("beta2", beta2)
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay)
+      .positive("d0", d0)
+      .require(growthRate.convertToDouble() >= 1,
+               "needs growth_rate >= 1, got " +
+                   formatNumber(growthRate.convertToDouble()));
+}
+
+SmallVector<OptimizerStateSlot> DAdaptAdamAttr::getStateSlots() const {
+  return {{"s"}, {"exp_avg"}, {"exp_avg_sq"}};
+}
+
+SmallVector<OptimizerStateSlot> DAdaptAdamAttr::getSharedStateSlots() const {
+  return {{"d", getD0().convertToDouble()}, {"numerator_weighted"}};
+}
+
+/// The pieces of a D-Adaptation Adam step that both its statistics and its
+/// update need (built alike in both, so that CSE merges them).
+struct DAdaptAdamStep {
+  Value g;    // the gradient, with coupled weight decay
+  Value dlr;  // d * lr * bias correction, f64
+  Value s;    // the new s
+};
+/// d * lr * (use_bias_correction ? sqrt(1 - beta2^t) / (1 - beta1^t) : 1).
+static Value dadaptStepSize(UpdateBuilder &u, DAdaptAdamAttr attr, Value d) {
+  Value dlr = u.mul(d, u.f64(attr.getLr()));
+  if (attr.getUseBiasCorrection())
+    dlr = u.mul(dlr, u.div(u.sqrt(u.biasCorrection(attr.getBeta2())),
+                           u.biasCorrection(attr.getBeta1())));
+  return dlr;
+}
+static DAdaptAdamStep dadaptAdamStep(UpdateBuilder &u, DAdaptAdamAttr attr,
+                                     Value param, Value grad, Value s, Value d) {
+  Value g = attr.getDecouple() ? grad
+                               : u.addWeightDecay(grad, param, attr.getWeightDecay());
+  Value dlr = dadaptStepSize(u, attr, d);
+  double sqrtBeta2 = std::sqrt(attr.getBeta2().convertToDouble());
+  Value newS = u.add(u.mul(s, u.constant(sqrtBeta2)),
+                     u.mul(u.round(u.mul(dlr, u.f64(1 - sqrtBeta2))), g));
+  return {g, dlr, newS};
+}
+
+// Statistics: <g, s / (sqrt(v) + eps)> with the old s and v, and |s|_1 with
+// the new s.
+SmallVector<Value> DAdaptAdamAttr::buildStatistics(OpBuilder &builder,
+                                                   Location loc, Value param,
+                                                   Value grad, ValueRange state,
+                                                   ValueRange shared,
+                                                   Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  DAdaptAdamStep k = dadaptAdamStep(u, *this, param, grad, state[0], shared[0]);
+  Value denom = u.add(u.sqrt(state[2]), u.constant(getEps()));
+  return {u.sumAll(u.mul(k.g, u.div(state[0], denom))), u.sumAll(u.abs(k.s))};
+}
+
+SmallVector<Value> DAdaptAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                               Value param, Value grad,
+                                               ValueRange state, ValueRange shared,
+                                               ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  DAdaptAdamStep k = dadaptAdamStep(u, *this, param, grad, state[0], shared[0]);
+  double beta1 = getBeta1().convertToDouble();
+  Value m = u.add(u.mul(state[1], u.constant(beta1)),
+                  u.mul(u.round(u.mul(k.dlr, u.f64(1 - beta1))), k.g));
+  Value v = u.emaOfSquare(state[2], k.g, getBeta2());
+  Value p = param;
+  if (getDecouple() && !getWeightDecay().isZero())
+    p = u.add(p, u.mul(u.round(u.mul(k.dlr, u.f64(-getWeightDecay().convertToDouble()))),
+                       p));
+  p = u.add(p, u.div(u.mul(-1.0, m), u.add(u.sqrt(v), u.constant(getEps()))));
+  return {p, k.s, m, v};
+}
+
+// d grows to the estimate N / ((1 - sqrt(beta2)) |s|_1), at most by
+// growth_rate per step; with no gradient yet (|s|_1 = 0) nothing changes.
+SmallVector<Value> DAdaptAdamAttr::buildSharedUpdate(OpBuilder &builder,
+                                                     Location loc,
+                                                     ValueRange shared,
+                                                     ValueRange sums,
+                                                     Value step) const {
+  UpdateBuilder u(builder, loc, shared[0], step);
+  Value d = shared[0], numerator = shared[1];
+  Value dlr = dadaptStepSize(u, *this, d);
+  double sqrtBeta2 = std::sqrt(getBeta2().convertToDouble());
+  Value newNumerator = u.add(u.mul(u.f64(sqrtBeta2), numerator),
+                             u.mul(u.f64(1 - sqrtBeta2), u.mul(dlr, sums[0])));
+  Value estimate = u.div(newNumerator, u.mul(u.f64(1 - sqrtBeta2), sums[1]));
+  Value newD = u.maximum(d, u.minimum(estimate, u.mul(d, u.f64(getGrowthRate()))));
+  Value progress = u.compare(ComparePredicate::gt, sums[1], u.f64(0.0));
+  return {u.select(progress, newD, d), u.select(progress, newNumerator, numerator)};
 }

@@ -183,3 +183,69 @@ tg.train_step @nadam loss @loss optimizer #tg.nadam<lr = 2.0e-3>
 // CHECK: %[[P:.*]] = ml_program.global_load @w_mu_product : tensor<f32>
 // CHECK: %[[NEWP:.*]] = tg.mul %[[P]], %{{.*}} : tensor<f32>
 // CHECK: ml_program.global_store @w_mu_product = %[[NEWP]] : tensor<f32>
+
+// -----
+
+// DoG takes its step size from norms over all parameters: each parameter
+// contributes statistics (|x - x0|^2 and |g|^2, in f64) that are summed
+// before any update; every update sees the sums, and the shared state
+// (`@dog_rbar`, `@dog_G`, starting at eps) is written last. x0 becomes a
+// copy of the parameter on the first step.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4x3xf32>
+ml_program.global private mutable @b(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4x3xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4x3xf32>
+  %b = ml_program.global_load @b : tensor<4xf32>
+  %y = tg.mul %x, %w : tensor<4x3xf32>
+  %s = tg.reduce_sum %y [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  %t = tg.reduce_sum %b [0] : tensor<4xf32> -> tensor<f32>
+  %l = tg.add %s, %t : tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @dog loss @loss optimizer #tg.dog
+
+// CHECK-DAG: ml_program.global private mutable @w_x0(#tg.zeros) : tensor<4x3xf32>
+// CHECK-DAG: ml_program.global private mutable @b_x0(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @dog_rbar(#tg.zeros) : tensor<f64>
+// CHECK-DAG: ml_program.global private mutable @dog_G(#tg.constant<1.0e-08>) : tensor<f64>
+// CHECK-LABEL: func.func @dog
+// CHECK: %{{.*}}, %[[G:.*]]:2 = tg.value_and_grad @loss
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[RBAR:.*]] = ml_program.global_load @dog_rbar
+// CHECK: %[[GSUM:.*]] = ml_program.global_load @dog_G
+// CHECK: %[[W:.*]] = ml_program.global_load @w :
+// CHECK: %[[W0:.*]] = ml_program.global_load @w_x0 :
+// Statistics of @w, then of @b, then their sums.
+// CHECK: %[[WD:.*]] = tg.sub %[[W]], %[[W0]]
+// CHECK: %[[WD2:.*]] = tg.mul %[[WD]], %[[WD]]
+// CHECK: %[[WDS:.*]] = tg.reduce_sum %[[WD2]] [0, 1]
+// CHECK: %[[WDIST:.*]] = tg.cast %[[WDS]] : tensor<f32> to tensor<f64>
+// CHECK: %[[WG2:.*]] = tg.mul %[[G]]#0, %[[G]]#0
+// CHECK: tg.reduce_sum %[[WG2]] [0, 1]
+// CHECK: %[[WGRAD:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[BDIST:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[BGRAD:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[DIST:.*]] = tg.add %[[WDIST]], %[[BDIST]] : tensor<f64>
+// CHECK: %[[GRAD:.*]] = tg.add %[[WGRAD]], %[[BGRAD]] : tensor<f64>
+// The update of @w: r = t == 1 ? reps_rel (1 + |x0|) : max(r, |x - x0|),
+// G += |g|^2, w -= r / sqrt(G) g; x0 = w on the first step.
+// CHECK: %[[D:.*]] = tg.sqrt %[[DIST]] : tensor<f64>
+// CHECK: %[[RMAX:.*]] = tg.maximum %[[RBAR]], %[[D]] : tensor<f64>
+// CHECK: %[[FIRST:.*]] = tg.compare eq %[[T]], %{{.*}} : tensor<i64>, tensor<i64> -> tensor<i1>
+// CHECK: %[[R:.*]] = tg.select %[[FIRST]], %{{.*}}, %[[RMAX]]
+// CHECK: %[[NEWG:.*]] = tg.add %[[GSUM]], %[[GRAD]] : tensor<f64>
+// CHECK: %[[SQRTG:.*]] = tg.sqrt %[[NEWG]] : tensor<f64>
+// CHECK: %[[ETA:.*]] = tg.div %{{.*}}, %[[SQRTG]] : tensor<f64>
+// CHECK: %[[STEP:.*]] = tg.mul %{{.*}}, %[[G]]#0 : tensor<f32>, tensor<4x3xf32> -> tensor<4x3xf32>
+// CHECK: %[[NEWW:.*]] = tg.add %[[W]], %[[STEP]]
+// CHECK: %[[NEWW0:.*]] = tg.select %{{.*}}, %[[W]], %[[W0]]
+// CHECK: ml_program.global_store @w = %[[NEWW]]
+// CHECK: ml_program.global_store @w_x0 = %[[NEWW0]]
+// CHECK: ml_program.global_store @b =
+// CHECK: ml_program.global_store @b_x0 =
+// CHECK: ml_program.global_store @dog_rbar =
+// CHECK: ml_program.global_store @dog_G =
+// CHECK: return

@@ -595,6 +595,41 @@ module {
   // CHECK: tg.train_step @nadam_all loss @loss optimizer #tg.nadam<lr = 0.002, beta1 = 0.85, beta2 = 0.99, eps = 0.0001, weight_decay = 0.01, momentum_decay = 0.01>
   tg.train_step @nadam_all loss @loss optimizer #tg.nadam<lr = 2.0e-3, beta1 = 0.85, beta2 = 0.99, eps = 1.0e-4, weight_decay = 1.0e-2, momentum_decay = 1.0e-2>
 
+  // CHECK: tg.train_step @diffgrad loss @loss optimizer #tg.diffgrad<lr = 0.001>
+  tg.train_step @diffgrad loss @loss optimizer #tg.diffgrad<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 0.0>
+  // CHECK: tg.train_step @diffgrad_all loss @loss optimizer #tg.diffgrad<lr = 0.002, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-05, weight_decay = 0.001>
+  tg.train_step @diffgrad_all loss @loss optimizer #tg.diffgrad<weight_decay = 1.0e-3, eps = 1.0e-5, beta2 = 0.99, beta1 = 0.8, lr = 2.0e-3>
+  // CHECK: tg.train_step @adabound loss @loss optimizer #tg.adabound<lr = 0.001>
+  tg.train_step @adabound loss @loss optimizer #tg.adabound<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, final_lr = 0.1, gamma = 1.0e-3, eps = 1.0e-8, weight_decay = 0.0, amsbound = false>
+  // CHECK: tg.train_step @amsbound loss @loss optimizer #tg.adabound<lr = 0.001, final_lr = 0.05, gamma = 0.01, weight_decay = 0.0001, amsbound = true>
+  tg.train_step @amsbound loss @loss optimizer #tg.adabound<lr = 1.0e-3, final_lr = 0.05, gamma = 0.01, weight_decay = 1.0e-4, amsbound = true>
+  // CHECK: tg.train_step @adamod loss @loss optimizer #tg.adamod<lr = 0.001>
+  tg.train_step @adamod loss @loss optimizer #tg.adamod<lr = 1.0e-3, beta3 = 0.999>
+  // CHECK: tg.train_step @adamod_all loss @loss optimizer #tg.adamod<lr = 0.001, beta1 = 0.8, beta2 = 0.99, beta3 = 0.9999, eps = 1.0e-06, weight_decay = 0.01>
+  tg.train_step @adamod_all loss @loss optimizer #tg.adamod<lr = 1.0e-3, beta1 = 0.8, beta2 = 0.99, beta3 = 0.9999, eps = 1.0e-6, weight_decay = 1.0e-2>
+  // CHECK: tg.train_step @grams loss @loss optimizer #tg.grams<lr = 0.001, weight_decay = 0.1>
+  tg.train_step @grams loss @loss optimizer #tg.grams<lr = 1.0e-3, beta1 = 0.9, weight_decay = 0.1>
+  // Warm-up lengths are integers; 0 (no warm-up) is the default.
+  // CHECK: tg.train_step @ademamix loss @loss optimizer #tg.ademamix<lr = 0.001>
+  tg.train_step @ademamix loss @loss optimizer #tg.ademamix<lr = 1.0e-3, beta3 = 0.9999, alpha = 2.0, beta3_warmup = 0, alpha_warmup = 0>
+  // CHECK: tg.train_step @ademamix_all loss @loss optimizer #tg.ademamix<lr = 0.001, beta1 = 0.8, beta2 = 0.99, beta3 = 0.999, alpha = 8.0, beta3_warmup = 256000, alpha_warmup = 256000, eps = 1.0e-06, weight_decay = 0.1>
+  tg.train_step @ademamix_all loss @loss optimizer #tg.ademamix<alpha_warmup = 256000, beta3_warmup = 256000, lr = 1.0e-3, beta1 = 0.8, beta2 = 0.99, beta3 = 0.999, alpha = 8.0, eps = 1.0e-6, weight_decay = 0.1>
+  // CHECK: tg.train_step @schedule_free loss @loss optimizer #tg.schedule_free_adamw<lr = 0.0025>
+  tg.train_step @schedule_free loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, warmup_steps = 0, r = 0.0, weight_lr_power = 2.0>
+  // CHECK: tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 0.005, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
+  tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 5.0e-3, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-6, weight_decay = 1.0e-2, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
+  // DoG and D-Adaptation need no parameter at all.
+  // CHECK: tg.train_step @dog loss @loss optimizer #tg.dog{{$}}
+  tg.train_step @dog loss @loss optimizer #tg.dog
+  // CHECK: tg.train_step @dog_defaults loss @loss optimizer #tg.dog{{$}}
+  tg.train_step @dog_defaults loss @loss optimizer #tg.dog<lr = 1.0, reps_rel = 1.0e-6, weight_decay = 0.0, eps = 1.0e-8, layerwise = false>
+  // CHECK: tg.train_step @ldog loss @loss optimizer #tg.dog<reps_rel = 0.0001, weight_decay = 0.0001, layerwise = true>
+  tg.train_step @ldog loss @loss optimizer #tg.dog<reps_rel = 1.0e-4, weight_decay = 1.0e-4, layerwise = true>
+  // CHECK: tg.train_step @dadapt loss @loss optimizer #tg.dadapt_adam{{$}}
+  tg.train_step @dadapt loss @loss optimizer #tg.dadapt_adam<>
+  // CHECK: tg.train_step @dadapt_all loss @loss optimizer #tg.dadapt_adam<lr = 0.5, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, decouple = true, use_bias_correction = true, d0 = 0.0001, growth_rate = 1.02>
+  tg.train_step @dadapt_all loss @loss optimizer #tg.dadapt_adam<lr = 0.5, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-6, weight_decay = 1.0e-2, decouple = true, use_bias_correction = true, d0 = 1.0e-4, growth_rate = 1.02>
+
   // With `params`, exactly the listed globals are trained, whether or not
   // the loss loads them.
   // CHECK: tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
