@@ -106,7 +106,8 @@ public:
     Value difference = sub(y, x);
     Value fromX = add(x, mul(w, difference));
     Value fromY = sub(y, mul(difference, sub(constant(1.0), w)));
-    return select(compare(ComparePredicate::lt, w, constant(0.5)), fromX, fromY);
+    return select(compare(ComparePredicate::lt, w, constant(0.5)), fromX,
+                  fromY);
   }
   /// The sum of all elements of x, in f64: a statistic.
   Value sumAll(Value x) {
@@ -155,8 +156,12 @@ public:
     return stepAsF64;
   }
   /// base^exponent.
-  Value pow(Value base, Value exponent) { return PowOp::create(b, base, exponent); }
-  Value pow(const APFloat &base, Value exponent) { return pow(f64(base), exponent); }
+  Value pow(Value base, Value exponent) {
+    return PowOp::create(b, base, exponent);
+  }
+  Value pow(const APFloat &base, Value exponent) {
+    return pow(f64(base), exponent);
+  }
   /// 1 - beta^t: corrects the bias of a moving average started at zero.
   Value biasCorrection(const APFloat &beta) {
     return sub(f64(1.0), pow(beta, t()));
@@ -171,7 +176,8 @@ public:
   /// p - step_size * m / (sqrt(v) + eps) (eps outside the correction).
   Value foldedStepSize(const APFloat &lr, const APFloat &beta1,
                        const APFloat &beta2) {
-    return div(mul(f64(lr), sqrt(biasCorrection(beta2))), biasCorrection(beta1));
+    return div(mul(f64(lr), sqrt(biasCorrection(beta2))),
+               biasCorrection(beta1));
   }
   /// `first` on the first step, `otherwise` after it: state that starts as a
   /// copy of the parameter.
@@ -224,7 +230,8 @@ SmallVector<OptimizerStateSlot> SGDAttr::getStateSlots() const {
 // zero, so momentum * 0 + g reproduces PyTorch's first step (buffer = g).
 SmallVector<Value> SGDAttr::buildUpdate(OpBuilder &builder, Location loc,
                                         Value param, Value grad,
-                                        ValueRange state, ValueRange, ValueRange, Value step) const {
+                                        ValueRange state, ValueRange,
+                                        ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   SmallVector<Value> results = {Value()};
@@ -306,7 +313,8 @@ SmallVector<OptimizerStateSlot> AdamAttr::getStateSlots() const {
 
 SmallVector<Value> AdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
-                                         ValueRange state, ValueRange, ValueRange, Value step) const {
+                                         ValueRange state, ValueRange,
+                                         ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
@@ -325,7 +333,8 @@ SmallVector<OptimizerStateSlot> AdamWAttr::getStateSlots() const {
 
 SmallVector<Value> AdamWAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
-                                          ValueRange state, ValueRange, ValueRange, Value step) const {
+                                          ValueRange state, ValueRange,
+                                          ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
@@ -349,7 +358,8 @@ SmallVector<OptimizerStateSlot> AdamaxAttr::getStateSlots() const {
 // torch.optim.Adamax: eps inside the maximum keeps u > 0 from the first step.
 SmallVector<Value> AdamaxAttr::buildUpdate(OpBuilder &builder, Location loc,
                                            Value param, Value grad,
-                                           ValueRange state, ValueRange, ValueRange, Value step) const {
+                                           ValueRange state, ValueRange,
+                                           ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -382,8 +392,8 @@ SmallVector<OptimizerStateSlot> AdagradAttr::getStateSlots() const {
 
 SmallVector<Value> AdagradAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
-                                            ValueRange state,
-                                            ValueRange, ValueRange, Value step) const {
+                                            ValueRange state, ValueRange,
+                                            ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value sum = u.add(state[0], u.mul(g, g));
@@ -422,8 +432,8 @@ SmallVector<OptimizerStateSlot> RMSpropAttr::getStateSlots() const {
 
 SmallVector<Value> RMSpropAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
-                                            ValueRange state,
-                                            ValueRange, ValueRange, Value step) const {
+                                            ValueRange state, ValueRange,
+                                            ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   bool momentum = !getMomentum().isZero();
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
@@ -470,7 +480,8 @@ SmallVector<OptimizerStateSlot> LionAttr::getStateSlots() const {
 // gradient more (beta1) than the momentum kept for the next step (beta2).
 SmallVector<Value> LionAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
-                                         ValueRange state, ValueRange, ValueRange, Value step) const {
+                                         ValueRange state, ValueRange,
+                                         ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   Value p = u.decayWeight(param, getLr(), getWeightDecay());
   Value direction = u.sign(u.ema(state[0], grad, getBeta1()));
@@ -504,7 +515,8 @@ SmallVector<OptimizerStateSlot> NAdamAttr::getStateSlots() const {
 // coefficient.
 SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
-                                          ValueRange state, ValueRange, ValueRange, Value step) const {
+                                          ValueRange state, ValueRange,
+                                          ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   double beta1 = getBeta1().convertToDouble(), lr = getLr().convertToDouble();
   // mu(s) = beta1 * (1 - 0.5 * 0.96^(s * momentum_decay)), for s = t, t + 1.
@@ -558,10 +570,10 @@ SmallVector<Value> DiffGradAttr::buildUpdate(OpBuilder &builder, Location loc,
   // The friction 1 / (1 + exp(-|g_prev - g|)): 1/2 where the gradient holds
   // still, toward 1 where it changes fast.
   Value change = u.abs(u.sub(state[2], g));
-  Value friction = u.div(u.constant(1.0), u.add(u.constant(1.0),
-                                                u.exp(u.mul(-1.0, change))));
-  Value stepSize = u.round(u.mul(u.f64(-1.0),
-                                 u.foldedStepSize(getLr(), getBeta1(), getBeta2())));
+  Value friction = u.div(u.constant(1.0),
+                         u.add(u.constant(1.0), u.exp(u.mul(-1.0, change))));
+  Value stepSize = u.round(
+      u.mul(u.f64(-1.0), u.foldedStepSize(getLr(), getBeta1(), getBeta2())));
   Value p = u.add(param, u.div(u.mul(stepSize, u.mul(m, friction)), denom));
   return {p, m, v, g};
 }
@@ -619,7 +631,8 @@ SmallVector<Value> AdaBoundAttr::buildUpdate(OpBuilder &builder, Location loc,
 
 LogicalResult AdaModAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  APFloat lr, APFloat beta1, APFloat beta2,
-                                 APFloat beta3, APFloat eps, APFloat weightDecay) {
+                                 APFloat beta3, APFloat eps,
+                                 APFloat weightDecay) {
   return HyperparameterCheck(emitError, "adamod")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -645,7 +658,8 @@ SmallVector<Value> AdaModAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value p = param;
   if (!getWeightDecay().isZero())
     p = u.add(p, u.mul(-getLr().convertToDouble() *
-                           getWeightDecay().convertToDouble(), p));
+                           getWeightDecay().convertToDouble(),
+                       p));
   // Each element's step size, capped by its own moving average.
   Value stepSize = u.round(u.foldedStepSize(getLr(), getBeta1(), getBeta2()));
   Value eta = u.div(stepSize, denom);
@@ -698,10 +712,10 @@ LogicalResult AdEMAMixAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       .decayRate("beta2", beta2)
       .decayRate("beta3", beta3)
       .nonNegative("alpha", alpha)
-      .require(beta3Warmup >= 0, "needs beta3_warmup >= 0, got " +
-                                     Twine(beta3Warmup))
-      .require(alphaWarmup >= 0, "needs alpha_warmup >= 0, got " +
-                                     Twine(alphaWarmup))
+      .require(beta3Warmup >= 0,
+               "needs beta3_warmup >= 0, got " + Twine(beta3Warmup))
+      .require(alphaWarmup >= 0,
+               "needs alpha_warmup >= 0, got " + Twine(alphaWarmup))
       .positive("eps", eps)
       .nonNegative("weight_decay", weightDecay);
 }
@@ -739,8 +753,8 @@ SmallVector<Value> AdEMAMixAttr::buildUpdate(OpBuilder &builder, Location loc,
     double start = halfLife(getBeta1().convertToDouble());
     double end = halfLife(getBeta3().convertToDouble());
     Value h = u.add(u.mul(u.sub(one, a), u.f64(start)), u.mul(a, u.f64(end)));
-    beta3 = warmup(getBeta3Warmup(), u.pow(u.f64(0.5), u.div(one, u.add(h, one))),
-                   beta3);
+    beta3 = warmup(getBeta3Warmup(),
+                   u.pow(u.f64(0.5), u.div(one, u.add(h, one))), beta3);
   }
 
   Value fast = u.ema(state[0], grad, getBeta1());
@@ -810,24 +824,29 @@ SmallVector<Value> ScheduleFreeAdamWAttr::buildUpdate(
     OpBuilder &builder, Location loc, Value param, Value grad, ValueRange state,
     ValueRange shared, ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
-  auto [gamma, weight, weightSum] = scheduleFreeCoefficients(u, *this, shared[0]);
+  auto [gamma, weight, weightSum] =
+      scheduleFreeCoefficients(u, *this, shared[0]);
   Value c = u.div(weight, weightSum);
   Value z = u.atFirstStep(param, state[0]);
   Value v = u.emaOfSquare(state[1], grad, getBeta2());
-  Value d = u.addWeightDecay(
-      u.div(grad, u.add(u.sqrt(v), u.constant(getEps()))), param, getWeightDecay());
+  Value d =
+      u.addWeightDecay(u.div(grad, u.add(u.sqrt(v), u.constant(getEps()))),
+                       param, getWeightDecay());
   // y moves toward z by c, then along d by gamma (beta1 (1 - c) - 1): the
   // average x and y = (1 - beta1) z + beta1 x without keeping x.
   Value yCoefficient = u.mul(
       gamma, u.sub(u.mul(u.f64(getBeta1()), u.sub(u.f64(1.0), c)), u.f64(1.0)));
-  Value y = u.add(u.lerp(param, z, u.round(c)), u.mul(u.round(yCoefficient), d));
+  Value y =
+      u.add(u.lerp(param, z, u.round(c)), u.mul(u.round(yCoefficient), d));
   z = u.sub(z, u.mul(u.round(gamma), d));
   return {y, z, v};
 }
 
-SmallVector<Value> ScheduleFreeAdamWAttr::buildSharedUpdate(
-    OpBuilder &builder, Location loc, ValueRange shared, ValueRange,
-    Value step) const {
+SmallVector<Value> ScheduleFreeAdamWAttr::buildSharedUpdate(OpBuilder &builder,
+                                                            Location loc,
+                                                            ValueRange shared,
+                                                            ValueRange,
+                                                            Value step) const {
   UpdateBuilder u(builder, loc, shared[0], step);
   return {scheduleFreeCoefficients(u, *this, shared[0]).weightSum};
 }
@@ -902,11 +921,13 @@ SmallVector<Value> DoGAttr::buildUpdate(OpBuilder &builder, Location loc,
   UpdateBuilder u(builder, loc, param, step);
   Value rbar, G;
   if (getLayerwise()) {
-    auto [distance, gradient] = dogSquaredNorms(u, *this, param, grad, state[0]);
-    std::tie(rbar, G) = dogUpdate(u, *this, u.widen(state[1]), u.widen(state[2]),
-                                  distance, gradient);
+    auto [distance, gradient] =
+        dogSquaredNorms(u, *this, param, grad, state[0]);
+    std::tie(rbar, G) = dogUpdate(u, *this, u.widen(state[1]),
+                                  u.widen(state[2]), distance, gradient);
   } else {
-    std::tie(rbar, G) = dogUpdate(u, *this, shared[0], shared[1], sums[0], sums[1]);
+    std::tie(rbar, G) =
+        dogUpdate(u, *this, shared[0], shared[1], sums[0], sums[1]);
   }
   Value eta = u.div(u.mul(u.f64(getLr()), rbar), u.sqrt(G));
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
@@ -920,7 +941,8 @@ SmallVector<Value> DoGAttr::buildUpdate(OpBuilder &builder, Location loc,
 }
 
 SmallVector<Value> DoGAttr::buildSharedUpdate(OpBuilder &builder, Location loc,
-                                              ValueRange shared, ValueRange sums,
+                                              ValueRange shared,
+                                              ValueRange sums,
                                               Value step) const {
   if (getLayerwise())
     return {};
@@ -933,10 +955,11 @@ SmallVector<Value> DoGAttr::buildSharedUpdate(OpBuilder &builder, Location loc,
 // D-Adaptation Adam
 //===----------------------------------------------------------------------===//
 
-LogicalResult DAdaptAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                     APFloat lr, APFloat beta1, APFloat beta2,
-                                     APFloat eps, APFloat weightDecay, bool,
-                                     bool, APFloat d0, APFloat growthRate) {
+LogicalResult
+DAdaptAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError, APFloat lr,
+                       APFloat beta1, APFloat beta2, APFloat eps,
+                       APFloat weightDecay, bool, bool, APFloat d0,
+                       APFloat growthRate) {
   return HyperparameterCheck(emitError, "dadapt_adam")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -960,9 +983,9 @@ SmallVector<OptimizerStateSlot> DAdaptAdamAttr::getSharedStateSlots() const {
 /// The pieces of a D-Adaptation Adam step that both its statistics and its
 /// update need (built alike in both, so that CSE merges them).
 struct DAdaptAdamStep {
-  Value g;    // the gradient, with coupled weight decay
-  Value dlr;  // d * lr * bias correction, f64
-  Value s;    // the new s
+  Value g;   // the gradient, with coupled weight decay
+  Value dlr; // d * lr * bias correction, f64
+  Value s;   // the new s
 };
 /// d * lr * (use_bias_correction ? sqrt(1 - beta2^t) / (1 - beta1^t) : 1).
 static Value dadaptStepSize(UpdateBuilder &u, DAdaptAdamAttr attr, Value d) {
@@ -973,9 +996,11 @@ static Value dadaptStepSize(UpdateBuilder &u, DAdaptAdamAttr attr, Value d) {
   return dlr;
 }
 static DAdaptAdamStep dadaptAdamStep(UpdateBuilder &u, DAdaptAdamAttr attr,
-                                     Value param, Value grad, Value s, Value d) {
-  Value g = attr.getDecouple() ? grad
-                               : u.addWeightDecay(grad, param, attr.getWeightDecay());
+                                     Value param, Value grad, Value s,
+                                     Value d) {
+  Value g = attr.getDecouple()
+                ? grad
+                : u.addWeightDecay(grad, param, attr.getWeightDecay());
   Value dlr = dadaptStepSize(u, attr, d);
   double sqrtBeta2 = std::sqrt(attr.getBeta2().convertToDouble());
   Value newS = u.add(u.mul(s, u.constant(sqrtBeta2)),
@@ -998,8 +1023,9 @@ SmallVector<Value> DAdaptAdamAttr::buildStatistics(OpBuilder &builder,
 
 SmallVector<Value> DAdaptAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                                Value param, Value grad,
-                                               ValueRange state, ValueRange shared,
-                                               ValueRange, Value step) const {
+                                               ValueRange state,
+                                               ValueRange shared, ValueRange,
+                                               Value step) const {
   UpdateBuilder u(builder, loc, param, step);
   DAdaptAdamStep k = dadaptAdamStep(u, *this, param, grad, state[0], shared[0]);
   double beta1 = getBeta1().convertToDouble();
@@ -1008,8 +1034,10 @@ SmallVector<Value> DAdaptAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value v = u.emaOfSquare(state[2], k.g, getBeta2());
   Value p = param;
   if (getDecouple() && !getWeightDecay().isZero())
-    p = u.add(p, u.mul(u.round(u.mul(k.dlr, u.f64(-getWeightDecay().convertToDouble()))),
-                       p));
+    p = u.add(
+        p,
+        u.mul(u.round(u.mul(k.dlr, u.f64(-getWeightDecay().convertToDouble()))),
+              p));
   p = u.add(p, u.div(u.mul(-1.0, m), u.add(u.sqrt(v), u.constant(getEps()))));
   return {p, k.s, m, v};
 }
@@ -1028,7 +1056,9 @@ SmallVector<Value> DAdaptAdamAttr::buildSharedUpdate(OpBuilder &builder,
   Value newNumerator = u.add(u.mul(u.f64(sqrtBeta2), numerator),
                              u.mul(u.f64(1 - sqrtBeta2), u.mul(dlr, sums[0])));
   Value estimate = u.div(newNumerator, u.mul(u.f64(1 - sqrtBeta2), sums[1]));
-  Value newD = u.maximum(d, u.minimum(estimate, u.mul(d, u.f64(getGrowthRate()))));
+  Value newD =
+      u.maximum(d, u.minimum(estimate, u.mul(d, u.f64(getGrowthRate()))));
   Value progress = u.compare(ComparePredicate::gt, sums[1], u.f64(0.0));
-  return {u.select(progress, newD, d), u.select(progress, newNumerator, numerator)};
+  return {u.select(progress, newD, d),
+          u.select(progress, newNumerator, numerator)};
 }
