@@ -6,13 +6,16 @@
 //   func.func @name(batch...) -> loss {
 //     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
 //     step counter += 1
+//     sums = sum over parameters of #opt.buildStatistics(...)  (if any)
 //     for each parameter: new parameter and state = #opt.buildUpdate(...)
+//     new shared state = #opt.buildSharedUpdate(...)
 //     return %loss
 //   }
 //
-// The optimizer's per-parameter state lives in new zero-initialized globals
-// `@<param>_<slot>`, and the step counter in `@<name>_step`, so a checkpoint
-// of all mutable globals is a complete training state.
+// The optimizer's per-parameter state lives in new globals `@<param>_<slot>`
+// (f32 for f16 and bf16 parameters, whose updates run in f32), its shared
+// state in `@<name>_<slot>` and the step counter in `@<name>_step`, so a
+// checkpoint of all mutable globals is a complete training state.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,6 +52,31 @@ ml_program::GlobalOp createGlobal(OpBuilder &builder, Location loc, StringRef na
                                       builder.getStringAttr("private"));
 }
 
+/// The element type an optimizer updates a parameter of `type` in, and keeps
+/// its state in: f32 for narrower floats, whose rounding would swamp small
+/// steps and moving averages.
+Type updateElementType(ShapedType type) {
+  Type element = type.getElementType();
+  if (element.getIntOrFloatBitWidth() < 32)
+    return Float32Type::get(type.getContext());
+  return element;
+}
+
+/// The initial value of an optimizer state global.
+Attribute initialValue(MLIRContext *context, const OptimizerStateSlot &slot) {
+  if (slot.initialValue == 0)
+    return ZerosAttr::get(context);
+  return ConstantInitAttr::get(context, APFloat(slot.initialValue));
+}
+
+/// `value` converted to `element` (itself when it has that type already).
+Value castTo(OpBuilder &builder, Location loc, Value value, Type element) {
+  auto type = cast<ShapedType>(value.getType());
+  if (type.getElementType() == element)
+    return value;
+  return CastOp::create(builder, loc, type.clone(element), value);
+}
+
 LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTable) {
   auto module = cast<ModuleOp>(step->getParentOp());
   auto loss = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(step, step.getLossAttr());
@@ -56,7 +84,7 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   if (!loss || params.empty())
     return step.emitOpError("cannot be expanded: it does not verify");
   OptimizerAttrInterface optimizer = step.getOptimizer();
-  SmallVector<StringRef> slots = optimizer.getStateSlotNames();
+  SmallVector<OptimizerStateSlot> slots = optimizer.getStateSlots();
   Location loc = step.getLoc();
   OpBuilder builder(step);
   MLIRContext *context = step.getContext();
@@ -65,12 +93,22 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   SmallVector<SmallVector<ml_program::GlobalOp>> state;
   for (ml_program::GlobalOp param : params) {
     state.emplace_back();
-    for (StringRef slot : slots)
+    auto paramType = cast<RankedTensorType>(param.getType());
+    Type element = updateElementType(paramType);
+    for (const OptimizerStateSlot &slot : slots) {
+      auto type = slot.scalar ? RankedTensorType::get({}, element)
+                              : paramType.clone(element);
       state.back().push_back(createGlobal(
           builder, param.getLoc(),
-          uniqueSymbol(module, param.getSymName() + "_" + slot), param.getType(),
-          ZerosAttr::get(context)));
+          uniqueSymbol(module, param.getSymName() + "_" + slot.name), type,
+          initialValue(context, slot)));
+    }
   }
+  SmallVector<ml_program::GlobalOp> shared;
+  for (const OptimizerStateSlot &slot : optimizer.getSharedStateSlots())
+    shared.push_back(createGlobal(
+        builder, loc, uniqueSymbol(module, step.getSymName() + "_" + slot.name),
+        RankedTensorType::get({}, builder.getF64Type()), initialValue(context, slot)));
   auto counterType = RankedTensorType::get({}, builder.getI64Type());
   ml_program::GlobalOp counter = createGlobal(
       builder, loc, uniqueSymbol(module, step.getSymName() + "_step"), counterType,
@@ -101,20 +139,52 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
                         scalar(builder, loc, builder.getI64Type(), 1.0));
   ml_program::GlobalStoreOp::create(builder, loc, counterRef, count);
 
+  auto load = [&](ml_program::GlobalOp global) -> Value {
+    return ml_program::GlobalLoadOp::create(
+        builder, loc, global.getType(), FlatSymbolRefAttr::get(global.getSymNameAttr()));
+  };
+  auto store = [&](ml_program::GlobalOp global, Value value) {
+    ml_program::GlobalStoreOp::create(
+        builder, loc, FlatSymbolRefAttr::get(global.getSymNameAttr()), value);
+  };
+  SmallVector<Value> sharedValues = llvm::map_to_vector(shared, load);
+
+  // Every parameter and its gradient in the update's element type, its state.
+  struct Operands {
+    Value param, grad;
+    SmallVector<Value> state;
+  };
+  SmallVector<Operands> operands;
   for (auto [i, param] : llvm::enumerate(params)) {
-    auto ref = FlatSymbolRefAttr::get(param.getSymNameAttr());
-    Value value = ml_program::GlobalLoadOp::create(builder, loc, param.getType(), ref);
-    SmallVector<Value> slotValues;
-    for (ml_program::GlobalOp slot : state[i])
-      slotValues.push_back(ml_program::GlobalLoadOp::create(
-          builder, loc, slot.getType(), FlatSymbolRefAttr::get(slot.getSymNameAttr())));
-    SmallVector<Value> updated = optimizer.buildUpdate(
-        builder, loc, value, valueAndGrad.getGradients()[i], slotValues, count);
-    ml_program::GlobalStoreOp::create(builder, loc, ref, updated[0]);
-    for (auto [slot, newValue] : llvm::zip(state[i], ArrayRef(updated).drop_front()))
-      ml_program::GlobalStoreOp::create(
-          builder, loc, FlatSymbolRefAttr::get(slot.getSymNameAttr()), newValue);
+    Type element = updateElementType(cast<ShapedType>(param.getType()));
+    operands.push_back({castTo(builder, loc, load(param), element),
+                        castTo(builder, loc, valueAndGrad.getGradients()[i], element),
+                        llvm::map_to_vector(state[i], load)});
   }
+
+  // Statistics summed over the parameters, for optimizers that need them.
+  SmallVector<Value> sums;
+  for (Operands &p : operands) {
+    SmallVector<Value> statistics = optimizer.buildStatistics(
+        builder, loc, p.param, p.grad, p.state, sharedValues, count);
+    if (sums.empty())
+      sums = statistics;
+    else
+      for (auto [sum, value] : llvm::zip_equal(sums, statistics))
+        sum = AddOp::create(builder, loc, sum, value);
+  }
+
+  for (auto [param, p, slots] : llvm::zip_equal(params, operands, state)) {
+    SmallVector<Value> updated = optimizer.buildUpdate(
+        builder, loc, p.param, p.grad, p.state, sharedValues, sums, count);
+    Type paramElement = cast<ShapedType>(param.getType()).getElementType();
+    store(param, castTo(builder, loc, updated[0], paramElement));
+    for (auto [slot, newValue] : llvm::zip_equal(slots, ArrayRef(updated).drop_front()))
+      store(slot, newValue);
+  }
+  for (auto [global, newValue] : llvm::zip_equal(
+           shared, optimizer.buildSharedUpdate(builder, loc, sharedValues, sums, count)))
+    store(global, newValue);
   func::ReturnOp::create(builder, loc, valueAndGrad.getValue());
   return success();
 }

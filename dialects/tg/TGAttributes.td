@@ -37,23 +37,67 @@ def TG_InitializerAttrInterface : AttrInterface<"InitializerAttrInterface"> {
 def TG_OptimizerAttrInterface : AttrInterface<"OptimizerAttrInterface"> {
   let cppNamespace = "::mlir::tg";
   let description = [{
-    An optimizer consumed by `tg.train_step`: its hyperparameters and the
-    per-parameter state slots it keeps (one global per parameter and slot).
+    An optimizer consumed by `tg.train_step`: its hyperparameters, the state
+    it keeps per parameter (one global per parameter and slot) and shared by
+    all parameters, and its update rule written as tg ops, so that the
+    update fuses with the rest of the step like any other code.
+
+    One step runs in three phases. Optimizers that need a quantity over all
+    parameters (a global norm, a distance travelled) first build per-
+    parameter statistics, which the train step sums over the parameters.
+    Then every parameter is updated (given the shared state as it was before
+    the step, and the sums), and last the shared state.
+
+    The per-parameter update works in the state's element type: the
+    parameter's for f32 and f64 parameters, f32 for f16 and bf16 ones
+    (`--tg-expand-train-step` casts the parameter and its gradient to it and
+    the new parameter back). Shared state and statistics are f64 scalars.
   }];
   let methods = [
-    InterfaceMethod<
-      "Names of the per-parameter state slots, e.g. `momentum_buffer`.",
-      "::llvm::SmallVector<::llvm::StringRef>", "getStateSlotNames">,
+    InterfaceMethod<[{
+        The per-parameter state slots, e.g. `exp_avg` and `exp_avg_sq`: their
+        names (PyTorch's state keys, so checkpoints map onto
+        `optimizer.state_dict()`), shapes and initial values.
+      }],
+      "::llvm::SmallVector<::mlir::tg::OptimizerStateSlot>", "getStateSlots">,
+    InterfaceMethod<[{
+        The state shared by all parameters: f64 scalars kept in globals
+        `@<train_step>_<name>` (e.g. D-Adaptation's distance estimate `d`).
+      }],
+      "::llvm::SmallVector<::mlir::tg::OptimizerStateSlot>",
+      "getSharedStateSlots", (ins), [{}], [{ return {}; }]>,
+    InterfaceMethod<[{
+        Rank-0 f64 values computed from one parameter, which the train step
+        sums over all parameters before any update (e.g. the squared norm of
+        the gradient). None by default.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "buildStatistics",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$state, "::mlir::ValueRange":$shared,
+           "::mlir::Value":$step),
+      [{}], [{ return {}; }]>,
     InterfaceMethod<[{
         Builds the update of one parameter as tg ops: given the parameter,
-        its gradient, its state slots (in getStateSlotNames order, zeros
-        before the first step) and the step number (a tensor<i64>, 1 on the
+        its gradient, its state (in getStateSlots order, at their initial
+        values before the first step), the shared state before this step,
+        the summed statistics and the step number (a tensor<i64>, 1 on the
         first step), returns the new parameter followed by the new state.
       }],
       "::llvm::SmallVector<::mlir::Value>", "buildUpdate",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
            "::mlir::Value":$param, "::mlir::Value":$grad,
-           "::mlir::ValueRange":$state, "::mlir::Value":$step)>
+           "::mlir::ValueRange":$state, "::mlir::ValueRange":$shared,
+           "::mlir::ValueRange":$sums, "::mlir::Value":$step)>,
+    InterfaceMethod<[{
+        The new shared state, from the old one and the summed statistics.
+        Unchanged by default.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "buildSharedUpdate",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::ValueRange":$shared, "::mlir::ValueRange":$sums,
+           "::mlir::Value":$step),
+      [{}], [{ return ::llvm::SmallVector<::mlir::Value>(shared); }]>
   ];
 }
 
@@ -75,6 +119,12 @@ class TG_F64Parameter<string default = "">
 class TG_BoolParameter<string default = ""> : AttrOrTypeParameter<"bool", "true or false"> {
   let parser = [{ ::mlir::tg::parseBoolKeyword($_parser) }];
   let printer = [{ $_printer << ($_self ? "true" : "false"); }];
+  let defaultValue = default;
+}
+
+// A count of steps written as an integer: `warmup_steps = 1000`.
+class TG_StepsParameter<string default>
+    : AttrOrTypeParameter<"int64_t", "a number of steps"> {
   let defaultValue = default;
 }
 
@@ -179,8 +229,17 @@ def TG_XavierNormalAttr : TG_FanInitAttr<"XavierNormal", "xavier_normal", [{
 // Optimizers
 //===----------------------------------------------------------------------===//
 
-def TG_SGDAttr : TG_Attr<"SGD", "sgd",
-                         [DeclareAttrInterfaceMethods<TG_OptimizerAttrInterface>]> {
+// An optimizer: `#tg.name<lr = ..., ...>` with its parameters in any order,
+// those left out taking their defaults, and a verifier for their ranges.
+class TG_OptimizerAttr<string name, string attrMnemonic,
+                       list<string> overrides = []>
+    : TG_Attr<name, attrMnemonic,
+              [DeclareAttrInterfaceMethods<TG_OptimizerAttrInterface, overrides>]> {
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def TG_SGDAttr : TG_OptimizerAttr<"SGD", "sgd"> {
   let summary = "optimizer: stochastic gradient descent with momentum";
   let description = [{
     PyTorch's `torch.optim.SGD` (dampening 0):
@@ -200,8 +259,461 @@ def TG_SGDAttr : TG_Attr<"SGD", "sgd",
     TG_F64Parameter<"0.0">:$momentum,
     TG_BoolParameter<"false">:$nesterov,
     TG_F64Parameter<"0.0">:$weight_decay);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
+}
+
+def TG_AdamAttr : TG_OptimizerAttr<"Adam", "adam"> {
+  let summary = "optimizer: Adam, with L2 weight decay and AMSGrad";
+  let description = [{
+    PyTorch's `torch.optim.Adam` (Kingma & Ba, 2015; AMSGrad: Reddi et al.,
+    2018), at step t = 1, 2, ...:
+
+    ```
+    g = grad + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    v_max = max(v_max, v)                  (amsgrad; the update uses v_max for v)
+    p = p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    ```
+
+    Example: `#tg.adam<lr = 1.0e-3, beta2 = 0.98, amsgrad = true>`. State
+    slots `exp_avg` (m), `exp_avg_sq` (v) and, with amsgrad,
+    `max_exp_avg_sq` (v_max).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_BoolParameter<"false">:$amsgrad);
+}
+
+def TG_AdamWAttr : TG_OptimizerAttr<"AdamW", "adamw"> {
+  let summary = "optimizer: Adam with decoupled weight decay";
+  let description = [{
+    PyTorch's `torch.optim.AdamW` (Loshchilov & Hutter, 2019): Adam whose
+    weight decay shrinks the parameter directly instead of entering the
+    gradient (and so the moment estimates):
+
+    ```
+    p = p * (1 - lr * weight_decay)
+    m, v, v_max, p: as #tg.adam with weight_decay = 0
+    ```
+
+    Example: `#tg.adamw<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8,
+    weight_decay = 1.0e-2>`. The same state slots as `#tg.adam`.
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"1.0e-2">:$weight_decay,
+    TG_BoolParameter<"false">:$amsgrad);
+}
+
+def TG_AdamaxAttr : TG_OptimizerAttr<"Adamax", "adamax"> {
+  let summary = "optimizer: AdaMax, Adam with an infinity norm";
+  let description = [{
+    PyTorch's `torch.optim.Adamax` (Kingma & Ba, 2015, section 7.1), which
+    adds eps inside the maximum:
+
+    ```
+    g = grad + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    u = max(beta2 * u, |g| + eps)
+    p = p - lr / (1 - beta1^t) * m / u
+    ```
+
+    Example: `#tg.adamax<lr = 2.0e-3>`. State slots `exp_avg` (m) and
+    `exp_inf` (u).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_AdagradAttr : TG_OptimizerAttr<"Adagrad", "adagrad"> {
+  let summary = "optimizer: Adagrad";
+  let description = [{
+    PyTorch's `torch.optim.Adagrad` (Duchi et al., 2011):
+
+    ```
+    g = grad + weight_decay * p
+    s = s + g^2                     (s = initial_accumulator_value before step 1)
+    p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+    ```
+
+    Example: `#tg.adagrad<lr = 0.01, initial_accumulator_value = 0.1>`. One
+    state slot, `sum` (s).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.0">:$lr_decay,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_F64Parameter<"0.0">:$initial_accumulator_value,
+    TG_F64Parameter<"1.0e-10">:$eps);
+}
+
+def TG_RMSpropAttr : TG_OptimizerAttr<"RMSprop", "rmsprop"> {
+  let summary = "optimizer: RMSprop, with momentum and centering";
+  let description = [{
+    PyTorch's `torch.optim.RMSprop` (Hinton's lecture 6e; centered:
+    Graves, 2013):
+
+    ```
+    g = grad + weight_decay * p
+    v = alpha * v + (1 - alpha) * g^2
+    a = alpha * a + (1 - alpha) * g          (centered)
+    d = sqrt(centered ? v - a^2 : v) + eps
+    b = momentum * b + g / d                 (momentum != 0)
+    p = p - lr * (momentum != 0 ? b : g / d)
+    ```
+
+    Example: `#tg.rmsprop<lr = 0.01, momentum = 0.9, centered = true>`.
+    State slots `square_avg` (v), `momentum_buffer` (b, with momentum) and
+    `grad_avg` (a, when centered).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.99">:$alpha,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_F64Parameter<"0.0">:$momentum,
+    TG_BoolParameter<"false">:$centered);
+}
+
+def TG_LionAttr : TG_OptimizerAttr<"Lion", "lion"> {
+  let summary = "optimizer: Lion (evolved sign momentum)";
+  let description = [{
+    Lion (Chen et al., "Symbolic Discovery of Optimization Algorithms", 2023,
+    Program 1), with decoupled weight decay:
+
+    ```
+    c = beta1 * m + (1 - beta1) * g
+    p = p * (1 - lr * weight_decay) - lr * sign(c)
+    m = beta2 * m + (1 - beta2) * g
+    ```
+
+    The paper suggests a learning rate 3-10x smaller than AdamW's and a
+    weight decay 3-10x larger. Example: `#tg.lion<lr = 1.0e-4,
+    weight_decay = 0.1>`. One state slot, `exp_avg` (m).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.99">:$beta2,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_NAdamAttr : TG_OptimizerAttr<"NAdam", "nadam"> {
+  let summary = "optimizer: NAdam, Adam with Nesterov momentum";
+  let description = [{
+    PyTorch's `torch.optim.NAdam` (Dozat, 2016), with momentum decay psi =
+    momentum_decay:
+
+    ```
+    mu_t = beta1 * (1 - 0.5 * 0.96^(t * psi))
+    P = P * mu_t                                 (P = 1 before step 1)
+    g = grad + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    d = sqrt(v) / sqrt(1 - beta2^t) + eps
+    p = p - lr * (1 - mu_t) / (1 - P) * g / d
+          - lr * mu_{t+1} / (1 - P * mu_{t+1}) * m / d
+    ```
+
+    This is the paper's rule, and PyTorch's since 2.0; the default
+    (single-tensor) path of PyTorch 1.13 multiplies by mu_t once more in the
+    last denominator. Example: `#tg.nadam<lr = 2.0e-3>`. State slots
+    `exp_avg` (m), `exp_avg_sq` (v) and the scalar `mu_product` (P).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_F64Parameter<"4.0e-3">:$momentum_decay);
+}
+
+def TG_DiffGradAttr : TG_OptimizerAttr<"DiffGrad", "diffgrad"> {
+  let summary = "optimizer: diffGrad, Adam damped where the gradient is steady";
+  let description = [{
+    diffGrad (Dubey et al., "diffGrad: An Optimization Method for
+    Convolutional Neural Networks", IEEE TNNLS 2020), as the authors'
+    `diffGrad_v2.py`: Adam whose first moment is scaled per element by a
+    friction coefficient xi in [0.5, 1) that grows with the change of the
+    gradient since the previous step:
+
+    ```
+    g = grad + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    xi = 1 / (1 + exp(-|g_prev - g|))           (g_prev = 0 before step 1)
+    g_prev = g
+    p = p - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * xi * m / (sqrt(v) + eps)
+    ```
+
+    eps sits outside the bias correction, as in the authors' code (the
+    paper writes m_hat / (sqrt(v_hat) + eps), which scales eps by
+    sqrt(1 - beta2^t)). Example: `#tg.diffgrad<lr = 1.0e-3>`. State slots
+    `exp_avg`, `exp_avg_sq` and `previous_grad`.
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_AdaBoundAttr : TG_OptimizerAttr<"AdaBound", "adabound"> {
+  let summary = "optimizer: AdaBound, Adam with step sizes clipped toward SGD's";
+  let description = [{
+    AdaBound and AMSBound (Luo et al., "Adaptive Gradient Methods with
+    Dynamic Bound of Learning Rate", ICLR 2019), as the authors' `adabound`
+    package: each element's Adam step size is clipped into bounds that both
+    tend to final_lr, so the method moves from Adam toward SGD:
+
+    ```
+    g = grad + weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    v_max = max(v_max, v)                    (amsbound; used for v)
+    low = final_lr * (1 - 1 / (gamma * t + 1))
+    high = final_lr * (1 + 1 / (gamma * t))
+    eta = clip(lr * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + eps), low, high)
+    p = p - eta * m
+    ```
+
+    Algorithm 2 of the paper also divides eta by sqrt(t) for its regret
+    bound; the authors' implementation, used in the paper's experiments,
+    does not. Example: `#tg.adabound<lr = 1.0e-3, final_lr = 0.1>`. State
+    slots `exp_avg`, `exp_avg_sq` and, with amsbound, `max_exp_avg_sq`.
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"0.1">:$final_lr,
+    TG_F64Parameter<"1.0e-3">:$gamma,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_BoolParameter<"false">:$amsbound);
+}
+
+def TG_AdaModAttr : TG_OptimizerAttr<"AdaMod", "adamod"> {
+  let summary = "optimizer: AdaMod, Adam with step sizes capped by their average";
+  let description = [{
+    AdaMod (Ding et al., "An Adaptive and Momental Bound Method for
+    Stochastic Learning", 2019), as the authors' `adamod` package: each
+    element's Adam step size is capped by an exponential moving average of
+    its own past values, which tames the large steps of the first
+    iterations. Weight decay is decoupled:
+
+    ```
+    p = p - lr * weight_decay * p
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    eta = lr * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + eps)
+    s = beta3 * s + (1 - beta3) * eta
+    p = p - min(eta, s) * m
+    ```
+
+    Example: `#tg.adamod<lr = 1.0e-3, beta3 = 0.9999>`. State slots
+    `exp_avg`, `exp_avg_sq` and `exp_avg_lr` (s).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"0.999">:$beta3,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_GramsAttr : TG_OptimizerAttr<"Grams", "grams"> {
+  let summary = "optimizer: Grams, Adam's step size along the gradient's sign";
+  let description = [{
+    Grams (Cao, Li and Song, "Grams: Gradient Descent with Adaptive Momentum
+    Scaling", 2024, Algorithm 1): the magnitude of each element's step comes
+    from Adam, its direction from the current gradient, with decoupled
+    weight decay:
+
+    ```
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    u = (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+    p = p - lr * (sign(g) * |u| + weight_decay * p)
+    ```
+
+    Example: `#tg.grams<lr = 1.0e-3, weight_decay = 0.1>`. State slots
+    `exp_avg` and `exp_avg_sq`.
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_AdEMAMixAttr : TG_OptimizerAttr<"AdEMAMix", "ademamix"> {
+  let summary = "optimizer: AdEMAMix, Adam plus a slow moving average";
+  let description = [{
+    AdEMAMix (Pagliardini, Ablin and Grangier, "The AdEMAMix Optimizer:
+    Better, Faster, Older", 2024), as the authors' PyTorch code: Adam's fast
+    first moment plus alpha times a slow one (beta3 close to 1), with
+    AdamW's decoupled weight decay:
+
+    ```
+    m1 = beta1 * m1 + (1 - beta1) * g
+    m2 = beta3(t) * m2 + (1 - beta3(t)) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    p = p - lr * ((m1 / (1 - beta1^t) + alpha(t) * m2)
+                  / (sqrt(v) / sqrt(1 - beta2^t) + eps) + weight_decay * p)
+    ```
+
+    Both coefficients of the slow average warm up when a warm-up length is
+    given (0: none): alpha(t) = alpha * t / alpha_warmup, linear, and beta3
+    moves from beta1 to beta3 linearly in half-life,
+    beta3(t) = 0.5^(1 / (h + 1)) with h = (1 - a) * f(beta1) + a * f(beta3),
+    a = t / beta3_warmup and f(b) = ln(0.5) / ln(b + 1e-8) - 1; both hold
+    their final value from the end of the warm-up on. Example:
+    `#tg.ademamix<lr = 1.0e-3, alpha = 5.0, beta3_warmup = 10000,
+    alpha_warmup = 10000>`. State slots `exp_avg_fast` (m1),
+    `exp_avg_slow` (m2) and `exp_avg_sq` (v).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"0.9999">:$beta3,
+    TG_F64Parameter<"2.0">:$alpha,
+    TG_StepsParameter<"0">:$beta3_warmup,
+    TG_StepsParameter<"0">:$alpha_warmup,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay);
+}
+
+def TG_ScheduleFreeAdamWAttr
+    : TG_OptimizerAttr<"ScheduleFreeAdamW", "schedule_free_adamw",
+                       ["getSharedStateSlots", "buildSharedUpdate"]> {
+  let summary = "optimizer: Schedule-Free AdamW, no learning-rate schedule";
+  let description = [{
+    Schedule-Free AdamW (Defazio et al., "The Road Less Scheduled", 2024,
+    Algorithm 1), as the authors' `AdamWScheduleFree`. It keeps a base
+    sequence z and an average x of it, and takes gradients at their
+    interpolation y = (1 - beta1) z + beta1 x, which is what the parameter
+    holds during training:
+
+    ```
+    gamma_t = lr * min(1, t / warmup_steps) * sqrt(1 - beta2^t)
+    W = W + t^r * gamma_t^weight_lr_power;  c = t^r * gamma_t^weight_lr_power / W
+    v = beta2 * v + (1 - beta2) * g^2
+    d = g / (sqrt(v) + eps) + weight_decay * y
+    y = lerp(y, z, c) + gamma_t * (beta1 * (1 - c) - 1) * d
+    z = z - gamma_t * d
+    ```
+
+    z starts at the parameter's value on the first step. The point to
+    evaluate the model at is x = y + (1 - 1/beta1) (z - y), as
+    `AdamWScheduleFree.eval()` computes: a train step leaves y in the
+    parameter. gamma_t never decreases, so it is also the running maximum
+    that the authors' code uses. Example: `#tg.schedule_free_adamw<lr =
+    2.5e-3, warmup_steps = 100>`. State slots `z` and `exp_avg_sq`, and the
+    shared `weight_sum` (W).
+  }];
+  let parameters = (ins
+    TG_F64Parameter<>:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_StepsParameter<"0">:$warmup_steps,
+    TG_F64Parameter<"0.0">:$r,
+    TG_F64Parameter<"2.0">:$weight_lr_power);
+}
+
+def TG_DoGAttr
+    : TG_OptimizerAttr<"DoG", "dog",
+                       ["getSharedStateSlots", "buildStatistics", "buildSharedUpdate"]> {
+  let summary = "optimizer: DoG, distance over gradients (learning-rate free)";
+  let description = [{
+    DoG and L-DoG (Ivgi, Hinder and Carmon, "DoG is SGD's Best Friend: A
+    Parameter-Free Dynamic Step Size Schedule", ICML 2023), as the authors'
+    `dog` package: SGD whose step size is the largest distance travelled
+    from the initial point over the root of the summed squared gradient
+    norms, norms taken over all parameters together (or per parameter, for
+    L-DoG with `layerwise = true`):
+
+    ```
+    g = grad + weight_decay * p
+    r = t == 1 ? reps_rel * (1 + |x_0|) : max(r, |x - x_0|)
+    G = G + |g|^2                            (G = eps before step 1)
+    p = p - lr * r / sqrt(G) * g
+    ```
+
+    lr defaults to 1, the value the method is designed for. Example:
+    `#tg.dog<reps_rel = 1.0e-6>`. State: the slot `x0` (the parameter's
+    value before the first step), and `rbar` and `G` shared by all
+    parameters, or per-parameter scalar slots with `layerwise`.
+  }];
+  // Every parameter has a default: `#tg.dog` alone is an optimizer.
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+  let parameters = (ins
+    TG_F64Parameter<"1.0">:$lr,
+    TG_F64Parameter<"1.0e-6">:$reps_rel,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_BoolParameter<"false">:$layerwise);
+}
+
+def TG_DAdaptAdamAttr
+    : TG_OptimizerAttr<"DAdaptAdam", "dadapt_adam",
+                       ["getSharedStateSlots", "buildStatistics", "buildSharedUpdate"]> {
+  let summary = "optimizer: D-Adaptation Adam (learning-rate free)";
+  let description = [{
+    D-Adaptation for Adam (Defazio and Mishchenko, "Learning-Rate-Free
+    Learning by D-Adaptation", ICML 2023), as the authors' `DAdaptAdam`
+    (version 3): Adam whose step size d * lr grows with a lower bound d on
+    the distance to the solution, estimated from the gradients seen:
+
+    ```
+    g = grad + weight_decay * p                   (unless decouple)
+    e = d * lr * (use_bias_correction ? sqrt(1 - beta2^t) / (1 - beta1^t) : 1)
+    N = sqrt(beta2) * N + (1 - sqrt(beta2)) * e * sum(g * s / (sqrt(v) + eps))
+    m = beta1 * m + e * (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g^2
+    s = sqrt(beta2) * s + e * (1 - sqrt(beta2)) * g
+    d = max(d, min(N / ((1 - sqrt(beta2)) * sum(|s|)), growth_rate * d))
+    p = p - e * weight_decay * p                  (decouple)
+    p = p - m / (sqrt(v) + eps)
+    ```
+
+    Sums run over all parameters; the dot product uses v before its
+    update, the step the new m and v, and the new d serves from the next
+    step on. lr defaults to 1, the value the method is designed for.
+    Example: `#tg.dadapt_adam<decouple = true, weight_decay = 0.01>`. State
+    slots `s`, `exp_avg` and `exp_avg_sq`, and the shared `d` and
+    `numerator_weighted` (N).
+  }];
+  // Every parameter has a default: `#tg.dadapt_adam` alone is an optimizer.
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+  let parameters = (ins
+    TG_F64Parameter<"1.0">:$lr,
+    TG_F64Parameter<"0.9">:$beta1,
+    TG_F64Parameter<"0.999">:$beta2,
+    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_BoolParameter<"false">:$decouple,
+    TG_BoolParameter<"false">:$use_bias_correction,
+    TG_F64Parameter<"1.0e-6">:$d0,
+    TG_F64Parameter<"INFINITY">:$growth_rate);
 }
 
 #endif // TG_ATTRIBUTES_TD

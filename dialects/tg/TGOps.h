@@ -42,6 +42,16 @@ struct InitialDistribution {
   enum Kind { Constant, Uniform, Normal } kind;
   double a, b;
 };
+
+/// One piece of optimizer state that a train step keeps for every parameter
+/// in a global `@<param>_<name>`: parameter-shaped, or a rank-0 tensor when
+/// `scalar` (NAdam's running product of momentum coefficients). Its element
+/// type is the update's, and it holds `initialValue` before the first step.
+struct OptimizerStateSlot {
+  StringRef name;
+  double initialValue = 0;
+  bool scalar = false;
+};
 } // namespace mlir::tg
 
 #include "tg/TGAttrInterfaces.h.inc"

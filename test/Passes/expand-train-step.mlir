@@ -60,3 +60,192 @@ tg.train_step @finetune loss @loss params [@b] optimizer #tg.sgd<lr = 0.1>
 // CHECK: tg.value_and_grad @loss(%{{.*}}, %{{.*}}) globals [@b] : (tensor<2x3xf32>, tensor<2x4xf32>) -> (tensor<f32>, tensor<4xf32>)
 // CHECK-NOT: global_store @w
 // CHECK: ml_program.global_store @b =
+
+// -----
+
+// Adam with AMSGrad: three state globals per parameter, named after PyTorch's
+// state keys, and the update in tg ops. The bias corrections are f64 scalars
+// of the step counter, rounded once to the parameter's type.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4x3xf32>
+
+func.func @loss(%x: tensor<4x3xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4x3xf32>
+  %y = tg.mul %x, %w : tensor<4x3xf32>
+  %l = tg.reduce_sum %y [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @adam loss @loss optimizer #tg.adam<lr = 1.0e-3, amsgrad = true>
+
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg(#tg.zeros) : tensor<4x3xf32>
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg_sq(#tg.zeros) : tensor<4x3xf32>
+// CHECK-DAG: ml_program.global private mutable @w_max_exp_avg_sq(#tg.zeros) : tensor<4x3xf32>
+// CHECK-LABEL: func.func @adam
+// CHECK: %[[LOSS:.*]], %[[G:.*]] = tg.value_and_grad @loss
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: ml_program.global_store @adam_step = %[[T]]
+// CHECK: %[[W:.*]] = ml_program.global_load @w :
+// CHECK: %[[M0:.*]] = ml_program.global_load @w_exp_avg :
+// CHECK: %[[V0:.*]] = ml_program.global_load @w_exp_avg_sq :
+// CHECK: %[[VMAX0:.*]] = ml_program.global_load @w_max_exp_avg_sq :
+// m = beta1 * m + (1 - beta1) * g
+// CHECK: %[[BETA1:.*]] = tg.constant dense<0.899999976> : tensor<f32>
+// CHECK: %[[M1:.*]] = tg.mul %[[M0]], %[[BETA1]]
+// CHECK: %[[M2:.*]] = tg.mul %{{.*}}, %[[G]]
+// CHECK: %[[M:.*]] = tg.add %[[M1]], %[[M2]]
+// v = beta2 * v + (1 - beta2) * g * g, v_max = max(v_max, v)
+// CHECK: %[[V1:.*]] = tg.mul %[[V0]], %{{.*}}
+// CHECK: %[[V2:.*]] = tg.mul %{{.*}}, %[[G]]
+// CHECK: %[[V3:.*]] = tg.mul %[[V2]], %[[G]]
+// CHECK: %[[V:.*]] = tg.add %[[V1]], %[[V3]]
+// CHECK: %[[VMAX:.*]] = tg.maximum %[[VMAX0]], %[[V]]
+// step size -lr / (1 - beta1^t), in f64
+// CHECK: %[[TF:.*]] = tg.cast %[[T]] : tensor<i64> to tensor<f64>
+// CHECK: %[[POW1:.*]] = tg.pow %{{.*}}, %[[TF]] : tensor<f64>
+// CHECK: %[[BC1:.*]] = tg.sub %{{.*}}, %[[POW1]] : tensor<f64>
+// CHECK: %[[SS64:.*]] = tg.div %{{.*}}, %[[BC1]] : tensor<f64>
+// CHECK: %[[SS:.*]] = tg.cast %[[SS64]] : tensor<f64> to tensor<f32>
+// CHECK: %[[NUM:.*]] = tg.mul %[[SS]], %[[M]]
+// denominator sqrt(v_max) / sqrt(1 - beta2^t) + eps
+// CHECK: %[[POW2:.*]] = tg.pow %{{.*}}, %[[TF]] : tensor<f64>
+// CHECK: %[[BC2:.*]] = tg.sub %{{.*}}, %[[POW2]] : tensor<f64>
+// CHECK: %[[BC2SQRT:.*]] = tg.sqrt %[[BC2]] : tensor<f64>
+// CHECK: %[[BC2F:.*]] = tg.cast %[[BC2SQRT]] : tensor<f64> to tensor<f32>
+// CHECK: %[[ROOT:.*]] = tg.sqrt %[[VMAX]] : tensor<4x3xf32>
+// CHECK: %[[SCALED:.*]] = tg.div %[[ROOT]], %[[BC2F]]
+// CHECK: %[[EPS:.*]] = tg.constant dense<9.99999993E-9> : tensor<f32>
+// CHECK: %[[DEN:.*]] = tg.add %[[SCALED]], %[[EPS]]
+// CHECK: %[[STEP:.*]] = tg.div %[[NUM]], %[[DEN]] : tensor<4x3xf32>
+// CHECK: %[[NEWW:.*]] = tg.add %[[W]], %[[STEP]] : tensor<4x3xf32>
+// CHECK: ml_program.global_store @w = %[[NEWW]]
+// CHECK: ml_program.global_store @w_exp_avg = %[[M]]
+// CHECK: ml_program.global_store @w_exp_avg_sq = %[[V]]
+// CHECK: ml_program.global_store @w_max_exp_avg_sq = %[[VMAX]]
+// CHECK: return %[[LOSS]]
+
+// -----
+
+// A bf16 parameter keeps its optimizer state in f32 and is updated in f32:
+// the parameter and its gradient are cast up, the new value back down.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xbf16>
+
+func.func @loss(%x: tensor<4xbf16>) -> tensor<bf16> {
+  %w = ml_program.global_load @w : tensor<4xbf16>
+  %y = tg.mul %x, %w : tensor<4xbf16>
+  %l = tg.reduce_sum %y [0] : tensor<4xbf16> -> tensor<bf16>
+  return %l : tensor<bf16>
+}
+
+tg.train_step @adamw loss @loss optimizer #tg.adamw<lr = 1.0e-3>
+
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg_sq(#tg.zeros) : tensor<4xf32>
+// CHECK-LABEL: func.func @adamw
+// CHECK: %[[LOSS:.*]], %[[G:.*]] = tg.value_and_grad @loss
+// CHECK: %[[W:.*]] = ml_program.global_load @w : tensor<4xbf16>
+// CHECK: %[[W32:.*]] = tg.cast %[[W]] : tensor<4xbf16> to tensor<4xf32>
+// CHECK: %[[G32:.*]] = tg.cast %[[G]] : tensor<4xbf16> to tensor<4xf32>
+// Decoupled weight decay: w * (1 - lr * weight_decay).
+// CHECK: %[[DECAY:.*]] = tg.constant dense<0.999989986> : tensor<f32>
+// CHECK: %[[SHRUNK:.*]] = tg.mul %[[W32]], %[[DECAY]]
+// CHECK: %[[NEW32:.*]] = tg.add %[[SHRUNK]], %{{.*}} : tensor<4xf32>
+// CHECK: %[[NEW:.*]] = tg.cast %[[NEW32]] : tensor<4xf32> to tensor<4xbf16>
+// CHECK: ml_program.global_store @w = %[[NEW]] : tensor<4xbf16>
+// CHECK: ml_program.global_store @w_exp_avg = %{{.*}} : tensor<4xf32>
+
+// -----
+
+// State that does not start at zero: Adagrad's accumulator starts at
+// initial_accumulator_value, NAdam's scalar product of momentum coefficients
+// at one.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %y = tg.mul %x, %w : tensor<4xf32>
+  %l = tg.reduce_sum %y [0] : tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @adagrad loss @loss optimizer #tg.adagrad<lr = 0.01, initial_accumulator_value = 0.1>
+tg.train_step @nadam loss @loss optimizer #tg.nadam<lr = 2.0e-3>
+
+// CHECK: ml_program.global private mutable @w_sum(#tg.constant<0.1>) : tensor<4xf32>
+// CHECK-LABEL: func.func @adagrad
+// CHECK: ml_program.global_store @w_sum =
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg_sq(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @w_mu_product(#tg.constant<1.0>) : tensor<f32>
+// CHECK-LABEL: func.func @nadam
+// CHECK: %[[P:.*]] = ml_program.global_load @w_mu_product : tensor<f32>
+// CHECK: %[[NEWP:.*]] = tg.mul %[[P]], %{{.*}} : tensor<f32>
+// CHECK: ml_program.global_store @w_mu_product = %[[NEWP]] : tensor<f32>
+
+// -----
+
+// DoG takes its step size from norms over all parameters: each parameter
+// contributes statistics (|x - x0|^2 and |g|^2, in f64) that are summed
+// before any update; every update sees the sums, and the shared state
+// (`@dog_rbar`, `@dog_G`, starting at eps) is written last. x0 becomes a
+// copy of the parameter on the first step.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4x3xf32>
+ml_program.global private mutable @b(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4x3xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4x3xf32>
+  %b = ml_program.global_load @b : tensor<4xf32>
+  %y = tg.mul %x, %w : tensor<4x3xf32>
+  %s = tg.reduce_sum %y [0, 1] : tensor<4x3xf32> -> tensor<f32>
+  %t = tg.reduce_sum %b [0] : tensor<4xf32> -> tensor<f32>
+  %l = tg.add %s, %t : tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @dog loss @loss optimizer #tg.dog
+
+// CHECK-DAG: ml_program.global private mutable @w_x0(#tg.zeros) : tensor<4x3xf32>
+// CHECK-DAG: ml_program.global private mutable @b_x0(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @dog_rbar(#tg.zeros) : tensor<f64>
+// CHECK-DAG: ml_program.global private mutable @dog_G(#tg.constant<1.0e-08>) : tensor<f64>
+// CHECK-LABEL: func.func @dog
+// CHECK: %{{.*}}, %[[G:.*]]:2 = tg.value_and_grad @loss
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[RBAR:.*]] = ml_program.global_load @dog_rbar
+// CHECK: %[[GSUM:.*]] = ml_program.global_load @dog_G
+// CHECK: %[[W:.*]] = ml_program.global_load @w :
+// CHECK: %[[W0:.*]] = ml_program.global_load @w_x0 :
+// Statistics of @w, then of @b, then their sums.
+// CHECK: %[[WD:.*]] = tg.sub %[[W]], %[[W0]]
+// CHECK: %[[WD2:.*]] = tg.mul %[[WD]], %[[WD]]
+// CHECK: %[[WDS:.*]] = tg.reduce_sum %[[WD2]] [0, 1]
+// CHECK: %[[WDIST:.*]] = tg.cast %[[WDS]] : tensor<f32> to tensor<f64>
+// CHECK: %[[WG2:.*]] = tg.mul %[[G]]#0, %[[G]]#0
+// CHECK: tg.reduce_sum %[[WG2]] [0, 1]
+// CHECK: %[[WGRAD:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[BDIST:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[BGRAD:.*]] = tg.cast %{{.*}} : tensor<f32> to tensor<f64>
+// CHECK: %[[DIST:.*]] = tg.add %[[WDIST]], %[[BDIST]] : tensor<f64>
+// CHECK: %[[GRAD:.*]] = tg.add %[[WGRAD]], %[[BGRAD]] : tensor<f64>
+// The update of @w: r = t == 1 ? reps_rel (1 + |x0|) : max(r, |x - x0|),
+// G += |g|^2, w -= r / sqrt(G) g; x0 = w on the first step.
+// CHECK: %[[D:.*]] = tg.sqrt %[[DIST]] : tensor<f64>
+// CHECK: %[[RMAX:.*]] = tg.maximum %[[RBAR]], %[[D]] : tensor<f64>
+// CHECK: %[[FIRST:.*]] = tg.compare eq %[[T]], %{{.*}} : tensor<i64>, tensor<i64> -> tensor<i1>
+// CHECK: %[[R:.*]] = tg.select %[[FIRST]], %{{.*}}, %[[RMAX]]
+// CHECK: %[[NEWG:.*]] = tg.add %[[GSUM]], %[[GRAD]] : tensor<f64>
+// CHECK: %[[SQRTG:.*]] = tg.sqrt %[[NEWG]] : tensor<f64>
+// CHECK: %[[ETA:.*]] = tg.div %{{.*}}, %[[SQRTG]] : tensor<f64>
+// CHECK: %[[STEP:.*]] = tg.mul %{{.*}}, %[[G]]#0 : tensor<f32>, tensor<4x3xf32> -> tensor<4x3xf32>
+// CHECK: %[[NEWW:.*]] = tg.add %[[W]], %[[STEP]]
+// CHECK: %[[NEWW0:.*]] = tg.select %{{.*}}, %[[W]], %[[W0]]
+// CHECK: ml_program.global_store @w = %[[NEWW]]
+// CHECK: ml_program.global_store @w_x0 = %[[NEWW0]]
+// CHECK: ml_program.global_store @b =
+// CHECK: ml_program.global_store @b_x0 =
+// CHECK: ml_program.global_store @dog_rbar =
+// CHECK: ml_program.global_store @dog_G =
+// CHECK: return

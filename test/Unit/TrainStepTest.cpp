@@ -1,9 +1,10 @@
-//===- TrainStepTest.cpp - expanded train steps against a hand-written SGD ===//
+//===- TrainStepTest.cpp - expanded train steps against reference rules --===//
 //
 // A linear model with an MSE loss is trained for a few steps by the step
 // function that --tg-expand-train-step and --tg-autodiff build, run in the
-// reference interpreter (f64), and by PyTorch's SGD rule written out here with
-// the analytic gradient. Parameters and losses must agree to rounding.
+// reference interpreter (f64), and by each optimizer's rule (PyTorch's, or the
+// paper's) written out here with the analytic gradient. Parameters and losses
+// must agree to rounding.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,29 +21,22 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 
 using namespace mlir;
 using namespace mlir::tg;
 
 namespace {
 
-struct SGDConfig {
-  const char *name;
-  double lr, momentum, weightDecay;
-  bool nesterov;
-};
-
-std::ostream &operator<<(std::ostream &os, const SGDConfig &c) { return os << c.name; }
-
 constexpr int kBatch = 4, kIn = 3, kOut = 2, kSteps = 6;
 
-std::string spec(const SGDConfig &c) {
-  char optimizer[160];
-  std::snprintf(optimizer, sizeof(optimizer),
-                "#tg.sgd<lr = %.6f, momentum = %.6f, nesterov = %s, weight_decay = %.6f>",
-                c.lr, c.momentum, c.nesterov ? "true" : "false", c.weightDecay);
+std::string spec(const std::string &optimizer) {
   return std::string(R"(
 ml_program.global private mutable @w(dense<[[0.1, -0.2, 0.3], [0.0, 0.5, -0.4]]> : tensor<2x3xf64>) : tensor<2x3xf64>
 ml_program.global private mutable @b(dense<[0.05, -0.05]> : tensor<2xf64>) : tensor<2xf64>
@@ -56,37 +50,458 @@ func.func @loss(%x: tensor<4x3xf64>, %t: tensor<4x2xf64>) -> tensor<f64> {
 tg.train_step @train_step loss @loss optimizer )") + optimizer + "\n";
 }
 
-/// torch.optim.SGD on one flat parameter (dampening 0).
-struct ReferenceSGD {
-  SGDConfig config;
-  std::vector<double> buffer;
-  bool first = true;
+using Vectors = std::vector<std::vector<double>>;
 
-  void step(std::vector<double> &param, std::vector<double> grad) {
-    for (size_t i = 0; i < grad.size(); ++i)
-      grad[i] += config.weightDecay * param[i];
-    if (config.momentum != 0) {
-      if (first)
-        buffer = grad;
-      else
-        for (size_t i = 0; i < grad.size(); ++i)
-          buffer[i] = config.momentum * buffer[i] + grad[i];
-      for (size_t i = 0; i < grad.size(); ++i)
-        grad[i] = config.nesterov ? grad[i] + config.momentum * buffer[i] : buffer[i];
-    }
-    first = false;
-    for (size_t i = 0; i < grad.size(); ++i)
-      param[i] -= config.lr * grad[i];
+/// An optimizer over all parameters of the model, at step t >= 1.
+struct Reference {
+  virtual ~Reference() = default;
+  virtual void step(Vectors &params, const Vectors &grads, int t) = 0;
+};
+
+/// An optimizer's rule on one flat parameter, at step t >= 1: most rules
+/// treat each parameter on its own. Each keeps its state as PyTorch does, in
+/// plain vectors.
+struct Rule {
+  virtual ~Rule() = default;
+  virtual void step(std::vector<double> &p, std::vector<double> g, int t) = 0;
+};
+
+/// A rule applied to every parameter, with one copy of its state each.
+template <typename R> struct EachParameter : Reference {
+  std::function<R()> make;
+  std::vector<R> rules;
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    while (rules.size() < params.size())
+      rules.push_back(make());
+    for (size_t i = 0; i < params.size(); ++i)
+      rules[i].step(params[i], grads[i], t);
   }
 };
 
-class TrainStep : public testing::TestWithParam<SGDConfig> {};
+/// torch.optim.SGD (dampening 0).
+struct ReferenceSGD : Rule {
+  double lr, momentum, weightDecay;
+  bool nesterov;
+  std::vector<double> buffer;
+  ReferenceSGD(double lr, double momentum, double weightDecay, bool nesterov)
+      : lr(lr), momentum(momentum), weightDecay(weightDecay), nesterov(nesterov) {}
 
-TEST_P(TrainStep, MatchesPyTorchSGDStepByStep) {
-  const SGDConfig &config = GetParam();
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    buffer.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      if (momentum != 0) {
+        buffer[i] = t == 1 ? g[i] : momentum * buffer[i] + g[i];
+        g[i] = nesterov ? g[i] + momentum * buffer[i] : buffer[i];
+      }
+      p[i] -= lr * g[i];
+    }
+  }
+};
+
+/// torch.optim.Adam and AdamW (decoupled).
+struct ReferenceAdam : Rule {
+  double lr, beta1, beta2, eps, weightDecay;
+  bool amsgrad, decoupled;
+  std::vector<double> m, v, vMax;
+  ReferenceAdam(double lr, double beta1, double beta2, double eps,
+                double weightDecay, bool amsgrad, bool decoupled)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay),
+        amsgrad(amsgrad), decoupled(decoupled) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size()), vMax.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (decoupled)
+        p[i] *= 1 - lr * weightDecay;
+      else
+        g[i] += weightDecay * p[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      vMax[i] = std::max(vMax[i], v[i]);
+      double mHat = m[i] / (1 - std::pow(beta1, t));
+      double vHat = (amsgrad ? vMax[i] : v[i]) / (1 - std::pow(beta2, t));
+      p[i] -= lr * mHat / (std::sqrt(vHat) + eps);
+    }
+  }
+};
+
+/// torch.optim.Adamax.
+struct ReferenceAdamax : Rule {
+  double lr, beta1, beta2, eps, weightDecay;
+  std::vector<double> m, u;
+  ReferenceAdamax(double lr, double beta1, double beta2, double eps, double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), u.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      u[i] = std::max(beta2 * u[i], std::fabs(g[i]) + eps);
+      p[i] -= lr / (1 - std::pow(beta1, t)) * m[i] / u[i];
+    }
+  }
+};
+
+/// torch.optim.Adagrad.
+struct ReferenceAdagrad : Rule {
+  double lr, lrDecay, weightDecay, init, eps;
+  std::vector<double> sum;
+  ReferenceAdagrad(double lr, double lrDecay, double weightDecay, double init, double eps)
+      : lr(lr), lrDecay(lrDecay), weightDecay(weightDecay), init(init), eps(eps) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    if (sum.empty())
+      sum.assign(p.size(), init);
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      sum[i] += g[i] * g[i];
+      p[i] -= lr / (1 + (t - 1) * lrDecay) * g[i] / (std::sqrt(sum[i]) + eps);
+    }
+  }
+};
+
+/// torch.optim.RMSprop.
+struct ReferenceRMSprop : Rule {
+  double lr, alpha, eps, weightDecay, momentum;
+  bool centered;
+  std::vector<double> square, mean, buffer;
+  ReferenceRMSprop(double lr, double alpha, double eps, double weightDecay,
+                   double momentum, bool centered)
+      : lr(lr), alpha(alpha), eps(eps), weightDecay(weightDecay),
+        momentum(momentum), centered(centered) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int) override {
+    square.resize(p.size()), mean.resize(p.size()), buffer.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      square[i] = alpha * square[i] + (1 - alpha) * g[i] * g[i];
+      mean[i] = alpha * mean[i] + (1 - alpha) * g[i];
+      double variance = centered ? square[i] - mean[i] * mean[i] : square[i];
+      double scaled = g[i] / (std::sqrt(variance) + eps);
+      buffer[i] = momentum * buffer[i] + scaled;
+      p[i] -= lr * (momentum != 0 ? buffer[i] : scaled);
+    }
+  }
+};
+
+/// Lion (Chen et al. 2023, Algorithm 2).
+struct ReferenceLion : Rule {
+  double lr, beta1, beta2, weightDecay;
+  std::vector<double> m;
+  ReferenceLion(double lr, double beta1, double beta2, double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int) override {
+    m.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      double c = beta1 * m[i] + (1 - beta1) * g[i];
+      double sign = c > 0 ? 1 : c < 0 ? -1 : 0;
+      p[i] -= lr * (sign + weightDecay * p[i]);
+      m[i] = beta2 * m[i] + (1 - beta2) * g[i];
+    }
+  }
+};
+
+/// NAdam (Dozat 2016): m_hat = mu_{t+1} m / (1 - prod_{i<=t+1} mu_i)
+/// + (1 - mu_t) g / (1 - prod_{i<=t} mu_i).
+struct ReferenceNAdam : Rule {
+  double lr, beta1, beta2, eps, weightDecay, momentumDecay;
+  std::vector<double> m, v;
+  double product = 1;
+  ReferenceNAdam(double lr, double beta1, double beta2, double eps,
+                 double weightDecay, double momentumDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay),
+        momentumDecay(momentumDecay) {}
+
+  double mu(int t) const {
+    return beta1 * (1 - 0.5 * std::pow(0.96, t * momentumDecay));
+  }
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size());
+    product *= mu(t);
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      double mHat = mu(t + 1) * m[i] / (1 - product * mu(t + 1)) +
+                    (1 - mu(t)) * g[i] / (1 - product);
+      double vHat = v[i] / (1 - std::pow(beta2, t));
+      p[i] -= lr * mHat / (std::sqrt(vHat) + eps);
+    }
+  }
+};
+
+/// diffGrad, as the authors' diffGrad_v2.py.
+struct ReferenceDiffGrad : Rule {
+  double lr, beta1, beta2, eps, weightDecay;
+  std::vector<double> m, v, previous;
+  ReferenceDiffGrad(double lr, double beta1, double beta2, double eps, double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size()), previous.resize(p.size());
+    double stepSize = lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t));
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      double friction = 1 / (1 + std::exp(-std::fabs(previous[i] - g[i])));
+      previous[i] = g[i];
+      p[i] -= stepSize * friction * m[i] / (std::sqrt(v[i]) + eps);
+    }
+  }
+};
+
+/// AdaBound and AMSBound, as the authors' adabound package.
+struct ReferenceAdaBound : Rule {
+  double lr, beta1, beta2, finalLr, gamma, eps, weightDecay;
+  bool amsbound;
+  std::vector<double> m, v, vMax;
+  ReferenceAdaBound(double lr, double beta1, double beta2, double finalLr, double gamma,
+                    double eps, double weightDecay, bool amsbound)
+      : lr(lr), beta1(beta1), beta2(beta2), finalLr(finalLr), gamma(gamma), eps(eps),
+        weightDecay(weightDecay), amsbound(amsbound) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size()), vMax.resize(p.size());
+    double stepSize = lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t));
+    double low = finalLr * (1 - 1 / (gamma * t + 1));
+    double high = finalLr * (1 + 1 / (gamma * t));
+    for (size_t i = 0; i < p.size(); ++i) {
+      g[i] += weightDecay * p[i];
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      vMax[i] = std::max(vMax[i], v[i]);
+      double eta = stepSize / (std::sqrt(amsbound ? vMax[i] : v[i]) + eps);
+      p[i] -= std::clamp(eta, low, high) * m[i];
+    }
+  }
+};
+
+/// AdaMod, as the authors' adamod package.
+struct ReferenceAdaMod : Rule {
+  double lr, beta1, beta2, beta3, eps, weightDecay;
+  std::vector<double> m, v, s;
+  ReferenceAdaMod(double lr, double beta1, double beta2, double beta3, double eps,
+                  double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), beta3(beta3), eps(eps), weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size()), s.resize(p.size());
+    double stepSize = lr * std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t));
+    for (size_t i = 0; i < p.size(); ++i) {
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      p[i] -= lr * weightDecay * p[i];
+      double eta = stepSize / (std::sqrt(v[i]) + eps);
+      s[i] = beta3 * s[i] + (1 - beta3) * eta;
+      p[i] -= std::min(eta, s[i]) * m[i];
+    }
+  }
+};
+
+/// Grams, Algorithm 1 of the paper.
+struct ReferenceGrams : Rule {
+  double lr, beta1, beta2, eps, weightDecay;
+  std::vector<double> m, v;
+  ReferenceGrams(double lr, double beta1, double beta2, double eps, double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    m.resize(p.size()), v.resize(p.size());
+    for (size_t i = 0; i < p.size(); ++i) {
+      m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      double u = m[i] / (1 - std::pow(beta1, t)) /
+                 (std::sqrt(v[i] / (1 - std::pow(beta2, t))) + eps);
+      double sign = g[i] > 0 ? 1 : g[i] < 0 ? -1 : 0;
+      p[i] -= lr * (sign * std::fabs(u) + weightDecay * p[i]);
+    }
+  }
+};
+
+/// AdEMAMix, as the authors' PyTorch code.
+struct ReferenceAdEMAMix : Rule {
+  double lr, beta1, beta2, beta3, alpha;
+  int beta3Warmup, alphaWarmup;
+  double eps, weightDecay;
+  std::vector<double> fast, slow, v;
+  ReferenceAdEMAMix(double lr, double beta1, double beta2, double beta3, double alpha,
+                    int beta3Warmup, int alphaWarmup, double eps, double weightDecay)
+      : lr(lr), beta1(beta1), beta2(beta2), beta3(beta3), alpha(alpha),
+        beta3Warmup(beta3Warmup), alphaWarmup(alphaWarmup), eps(eps),
+        weightDecay(weightDecay) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    fast.resize(p.size()), slow.resize(p.size()), v.resize(p.size());
+    double a = t < alphaWarmup ? alpha * t / alphaWarmup : alpha;
+    double b3 = beta3;
+    if (t < beta3Warmup) {
+      auto halfLife = [](double beta) { return std::log(0.5) / std::log(beta + 1e-8) - 1; };
+      double w = double(t) / beta3Warmup;
+      b3 = std::pow(0.5, 1 / ((1 - w) * halfLife(beta1) + w * halfLife(beta3) + 1));
+    }
+    for (size_t i = 0; i < p.size(); ++i) {
+      fast[i] = beta1 * fast[i] + (1 - beta1) * g[i];
+      slow[i] = b3 * slow[i] + (1 - b3) * g[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      double denom = std::sqrt(v[i] / (1 - std::pow(beta2, t))) + eps;
+      p[i] -= lr * ((fast[i] / (1 - std::pow(beta1, t)) + a * slow[i]) / denom +
+                    weightDecay * p[i]);
+    }
+  }
+};
+
+/// Schedule-Free AdamW, Algorithm 1 of the paper, with x kept explicitly.
+struct ReferenceScheduleFree : Rule {
+  double lr, beta1, beta2, eps, weightDecay;
+  int warmup;
+  double r, power;
+  std::vector<double> x, z, v;
+  double weightSum = 0;
+  ReferenceScheduleFree(double lr, double beta1, double beta2, double eps, double weightDecay,
+                        int warmup, double r, double power)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay),
+        warmup(warmup), r(r), power(power) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    if (t == 1)
+      x = z = p, v.assign(p.size(), 0);
+    double gamma = lr * std::min(1.0, warmup ? double(t) / warmup : 1.0) *
+                   std::sqrt(1 - std::pow(beta2, t));
+    double weight = std::pow(t, r) * std::pow(gamma, power);
+    weightSum += weight;
+    double c = weight / weightSum;
+    for (size_t i = 0; i < p.size(); ++i) {
+      v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i];
+      z[i] -= gamma * (g[i] / (std::sqrt(v[i]) + eps) + weightDecay * p[i]);
+      x[i] = (1 - c) * x[i] + c * z[i];
+      p[i] = (1 - beta1) * z[i] + beta1 * x[i];
+    }
+  }
+};
+
+double squaredNorm(const std::vector<double> &x) {
+  double sum = 0;
+  for (double v : x)
+    sum += v * v;
+  return sum;
+}
+
+/// DoG over all parameters, or L-DoG (layerwise), as the authors' dog.
+struct ReferenceDoG : Reference {
+  double lr, repsRel, weightDecay, eps;
+  bool layerwise;
+  Vectors x0;
+  std::vector<double> rbar, G; // one, or one per parameter
+  ReferenceDoG(double lr, double repsRel, double weightDecay, double eps, bool layerwise)
+      : lr(lr), repsRel(repsRel), weightDecay(weightDecay), eps(eps), layerwise(layerwise) {}
+
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    if (t == 1)
+      x0 = params;
+    size_t blocks = layerwise ? params.size() : 1;
+    std::vector<double> distance(blocks), squares(blocks);
+    Vectors g = grads;
+    for (size_t k = 0; k < params.size(); ++k) {
+      std::vector<double> d(params[k].size());
+      for (size_t i = 0; i < d.size(); ++i) {
+        g[k][i] += weightDecay * params[k][i];
+        d[i] = t == 1 ? params[k][i] : params[k][i] - x0[k][i];
+      }
+      distance[layerwise ? k : 0] += squaredNorm(d);
+      squares[layerwise ? k : 0] += squaredNorm(g[k]);
+    }
+    rbar.resize(blocks), G.resize(blocks);
+    for (size_t b = 0; b < blocks; ++b) {
+      double d = std::sqrt(distance[b]);
+      rbar[b] = t == 1 ? repsRel * (1 + d) : std::max(rbar[b], d);
+      G[b] = (t == 1 ? eps : G[b]) + squares[b];
+    }
+    for (size_t k = 0; k < params.size(); ++k) {
+      size_t b = layerwise ? k : 0;
+      for (size_t i = 0; i < params[k].size(); ++i)
+        params[k][i] -= lr * rbar[b] / std::sqrt(G[b]) * g[k][i];
+    }
+  }
+};
+
+/// D-Adaptation Adam, as the authors' DAdaptAdam (version 3).
+struct ReferenceDAdaptAdam : Reference {
+  double lr, beta1, beta2, eps, weightDecay;
+  bool decouple, biasCorrection;
+  double d, growthRate, numeratorWeighted = 0;
+  Vectors s, m, v;
+  ReferenceDAdaptAdam(double lr, double beta1, double beta2, double eps, double weightDecay,
+                      bool decouple, bool biasCorrection, double d0, double growthRate)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay),
+        decouple(decouple), biasCorrection(biasCorrection), d(d0), growthRate(growthRate) {}
+
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    if (t == 1)
+      for (Vectors *state : {&s, &m, &v})
+        for (const std::vector<double> &p : params)
+          state->emplace_back(p.size(), 0.0);
+    double dlr = d * lr;
+    if (biasCorrection)
+      dlr *= std::sqrt(1 - std::pow(beta2, t)) / (1 - std::pow(beta1, t));
+    double root = std::sqrt(beta2), numerator = 0, sL1 = 0;
+    Vectors g = grads;
+    for (size_t k = 0; k < params.size(); ++k)
+      for (size_t i = 0; i < params[k].size(); ++i) {
+        if (!decouple)
+          g[k][i] += weightDecay * params[k][i];
+        numerator += dlr * g[k][i] * s[k][i] / (std::sqrt(v[k][i]) + eps);
+        m[k][i] = beta1 * m[k][i] + dlr * (1 - beta1) * g[k][i];
+        v[k][i] = beta2 * v[k][i] + (1 - beta2) * g[k][i] * g[k][i];
+        s[k][i] = root * s[k][i] + dlr * (1 - root) * g[k][i];
+        sL1 += std::fabs(s[k][i]);
+      }
+    if (sL1 > 0) {
+      numeratorWeighted = root * numeratorWeighted + (1 - root) * numerator;
+      d = std::max(d, std::min(numeratorWeighted / ((1 - root) * sL1), d * growthRate));
+    }
+    for (size_t k = 0; k < params.size(); ++k)
+      for (size_t i = 0; i < params[k].size(); ++i) {
+        if (decouple)
+          params[k][i] -= weightDecay * dlr * params[k][i];
+        params[k][i] -= m[k][i] / (std::sqrt(v[k][i]) + eps);
+      }
+  }
+};
+
+struct OptimizerCase {
+  const char *name;
+  const char *attribute;
+  std::function<std::unique_ptr<Reference>()> make;
+};
+
+std::ostream &operator<<(std::ostream &os, const OptimizerCase &c) {
+  return os << c.attribute;
+}
+
+template <typename R, typename... Args>
+std::function<std::unique_ptr<Reference>()> reference(Args... args) {
+  return [=]() -> std::unique_ptr<Reference> {
+    if constexpr (std::is_base_of_v<Rule, R>) {
+      auto each = std::make_unique<EachParameter<R>>();
+      each->make = [=] { return R(args...); };
+      return each;
+    } else {
+      return std::make_unique<R>(args...);
+    }
+  };
+}
+
+class TrainStep : public testing::TestWithParam<OptimizerCase> {};
+
+TEST_P(TrainStep, MatchesTheReferenceRuleStepByStep) {
+  const OptimizerCase &config = GetParam();
   MLIRContext context;
   context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(spec(config), &context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(spec(config.attribute), &context);
   ASSERT_TRUE(module);
   PassManager pm(&context);
   pm.addPass(createTGExpandTrainStep());
@@ -104,7 +519,7 @@ TEST_P(TrainStep, MatchesPyTorchSGDStepByStep) {
     v = normal(rng);
 
   std::vector<double> w = {0.1, -0.2, 0.3, 0.0, 0.5, -0.4}, b = {0.05, -0.05};
-  ReferenceSGD sgdW{config, {}}, sgdB{config, {}};
+  std::unique_ptr<Reference> reference = config.make();
   Interpreter interpreter(*module);
   for (int step = 0; step < kSteps; ++step) {
     // Reference: y = x w^T + b, L = mean((y - t)^2), dL/dy = 2 (y - t) / 8.
@@ -122,8 +537,9 @@ TEST_P(TrainStep, MatchesPyTorchSGDStepByStep) {
         for (int i = 0; i < kIn; ++i)
           gw[o * kIn + i] += dy * x.data[n * kIn + i];
       }
-    sgdW.step(w, gw);
-    sgdB.step(b, gb);
+    Vectors params = {w, b};
+    reference->step(params, {gw, gb}, step + 1);
+    w = params[0], b = params[1];
 
     FailureOr<std::vector<HostTensor>> result = interpreter.call("train_step", {x, t});
     ASSERT_TRUE(succeeded(result));
@@ -140,14 +556,66 @@ TEST_P(TrainStep, MatchesPyTorchSGDStepByStep) {
   EXPECT_EQ(counter->data[0], kSteps);
 }
 
-const SGDConfig kConfigs[] = {
-    {"plain", 0.1, 0.0, 0.0, false},
-    {"momentum", 0.05, 0.9, 0.0, false},
-    {"nesterov_weight_decay", 0.05, 0.9, 0.01, true},
+const OptimizerCase kCases[] = {
+    {"sgd", "#tg.sgd<lr = 0.1>", reference<ReferenceSGD>(0.1, 0.0, 0.0, false)},
+    {"sgd_momentum", "#tg.sgd<lr = 0.05, momentum = 0.9>",
+     reference<ReferenceSGD>(0.05, 0.9, 0.0, false)},
+    {"sgd_nesterov_weight_decay",
+     "#tg.sgd<lr = 0.05, momentum = 0.9, nesterov = true, weight_decay = 0.01>",
+     reference<ReferenceSGD>(0.05, 0.9, 0.01, true)},
+    {"adam", "#tg.adam<lr = 0.01>",
+     reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.0, false, false)},
+    {"adam_l2_amsgrad",
+     "#tg.adam<lr = 0.01, beta1 = 0.8, beta2 = 0.9, eps = 1.0e-3, weight_decay = 0.1, amsgrad = true>",
+     reference<ReferenceAdam>(0.01, 0.8, 0.9, 1e-3, 0.1, true, false)},
+    {"adamw", "#tg.adamw<lr = 0.01, weight_decay = 0.5>",
+     reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.5, false, true)},
+    {"adamw_amsgrad", "#tg.adamw<lr = 0.01, beta2 = 0.5, amsgrad = true>",
+     reference<ReferenceAdam>(0.01, 0.9, 0.5, 1e-8, 0.01, true, true)},
+    {"adamax", "#tg.adamax<lr = 0.01, beta2 = 0.5, eps = 1.0e-3, weight_decay = 0.1>",
+     reference<ReferenceAdamax>(0.01, 0.9, 0.5, 1e-3, 0.1)},
+    {"adagrad",
+     "#tg.adagrad<lr = 0.1, lr_decay = 0.1, weight_decay = 0.1, initial_accumulator_value = 0.5, eps = 1.0e-3>",
+     reference<ReferenceAdagrad>(0.1, 0.1, 0.1, 0.5, 1e-3)},
+    {"rmsprop", "#tg.rmsprop<lr = 0.01, weight_decay = 0.1>",
+     reference<ReferenceRMSprop>(0.01, 0.99, 1e-8, 0.1, 0.0, false)},
+    {"rmsprop_centered_momentum",
+     "#tg.rmsprop<lr = 0.01, alpha = 0.9, eps = 1.0e-3, momentum = 0.5, centered = true>",
+     reference<ReferenceRMSprop>(0.01, 0.9, 1e-3, 0.0, 0.5, true)},
+    {"lion", "#tg.lion<lr = 0.01, beta1 = 0.8, weight_decay = 0.5>",
+     reference<ReferenceLion>(0.01, 0.8, 0.99, 0.5)},
+    {"nadam", "#tg.nadam<lr = 0.01, beta2 = 0.9, eps = 1.0e-3, weight_decay = 0.1, momentum_decay = 0.5>",
+     reference<ReferenceNAdam>(0.01, 0.9, 0.9, 1e-3, 0.1, 0.5)},
+    {"diffgrad", "#tg.diffgrad<lr = 0.01, beta2 = 0.9, eps = 1.0e-3, weight_decay = 0.1>",
+     reference<ReferenceDiffGrad>(0.01, 0.9, 0.9, 1e-3, 0.1)},
+    {"adabound", "#tg.adabound<lr = 0.01, beta2 = 0.9, final_lr = 0.05, gamma = 0.1>",
+     reference<ReferenceAdaBound>(0.01, 0.9, 0.9, 0.05, 0.1, 1e-8, 0.0, false)},
+    {"amsbound",
+     "#tg.adabound<lr = 0.01, beta2 = 0.5, final_lr = 0.02, gamma = 0.5, weight_decay = 0.1, amsbound = true>",
+     reference<ReferenceAdaBound>(0.01, 0.9, 0.5, 0.02, 0.5, 1e-8, 0.1, true)},
+    {"adamod", "#tg.adamod<lr = 0.01, beta2 = 0.9, beta3 = 0.5, weight_decay = 0.1>",
+     reference<ReferenceAdaMod>(0.01, 0.9, 0.9, 0.5, 1e-8, 0.1)},
+    {"grams", "#tg.grams<lr = 0.01, beta2 = 0.9, weight_decay = 0.1>",
+     reference<ReferenceGrams>(0.01, 0.9, 0.9, 1e-8, 0.1)},
+    {"ademamix",
+     "#tg.ademamix<lr = 0.01, beta3 = 0.99, alpha = 5.0, beta3_warmup = 4, alpha_warmup = 3, weight_decay = 0.1>",
+     reference<ReferenceAdEMAMix>(0.01, 0.9, 0.999, 0.99, 5.0, 4, 3, 1e-8, 0.1)},
+    {"schedule_free_adamw",
+     "#tg.schedule_free_adamw<lr = 0.05, beta1 = 0.8, warmup_steps = 3, weight_decay = 0.1, r = 0.5, weight_lr_power = 1.5>",
+     reference<ReferenceScheduleFree>(0.05, 0.8, 0.999, 1e-8, 0.1, 3, 0.5, 1.5)},
+    {"dog", "#tg.dog<reps_rel = 0.01, weight_decay = 0.1>",
+     reference<ReferenceDoG>(1.0, 0.01, 0.1, 1e-8, false)},
+    {"ldog", "#tg.dog<lr = 0.5, reps_rel = 0.1, layerwise = true>",
+     reference<ReferenceDoG>(0.5, 0.1, 0.0, 1e-8, true)},
+    {"dadapt_adam", "#tg.dadapt_adam<d0 = 0.01, weight_decay = 0.1>",
+     reference<ReferenceDAdaptAdam>(1.0, 0.9, 0.999, 1e-8, 0.1, false, false, 0.01, INFINITY)},
+    {"dadapt_adam_decoupled",
+     "#tg.dadapt_adam<lr = 0.5, beta2 = 0.9, weight_decay = 0.1, decouple = true, use_bias_correction = true, d0 = 0.01, growth_rate = 2.0>",
+     reference<ReferenceDAdaptAdam>(0.5, 0.9, 0.9, 1e-8, 0.1, true, true, 0.01, 2.0)},
 };
 
-INSTANTIATE_TEST_SUITE_P(SGD, TrainStep, testing::ValuesIn(kConfigs),
-                         [](const testing::TestParamInfo<SGDConfig> &info) {
+INSTANTIATE_TEST_SUITE_P(Optimizers, TrainStep, testing::ValuesIn(kCases),
+                         [](const testing::TestParamInfo<OptimizerCase> &info) {
                            return std::string(info.param.name);
                          });
 

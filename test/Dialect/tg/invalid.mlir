@@ -1288,6 +1288,285 @@ tg.train_step @step loss @loss optimizer #tg.sgd<momentum = 0.9>
 // expected-error@+1 {{duplicate or unknown struct parameter name: lr}}
 tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1, lr = 0.2>
 
+// -----
+
+// expected-error@+1 {{#tg.adam needs a finite lr > 0, got -0.001}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = -1.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs beta1 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, beta1 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs beta2 in [0, 1), got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, beta2 = -0.1>
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs beta2 in [0, 1), got nan}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, beta2 = 0x7FF8000000000000>
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs a finite weight_decay >= 0, got -0.01}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, weight_decay = -1.0e-2, amsgrad = true>
+
+// -----
+
+// expected-error@+1 {{#tg.adamw needs a finite lr > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adamw needs beta2 in [0, 1), got 1.5}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = 1.0e-3, beta2 = 1.5>
+
+// -----
+
+// expected-error@+1 {{#tg.adamw needs a finite eps > 0, got -1e-08}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = 1.0e-3, eps = -1.0e-8>
+
+// -----
+
+// expected-error@+1 {{#tg.adamw needs a finite weight_decay >= 0, got inf}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = 1.0e-3, weight_decay = 0x7FF0000000000000>
+
+// -----
+
+// expected-error@+1 {{#tg.adamax needs beta1 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adamax<lr = 2.0e-3, beta1 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adamax needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adamax<lr = 2.0e-3, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad needs a finite lr > 0, got -0.01}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = -0.01>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad needs a finite lr_decay >= 0, got -1}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = 0.01, lr_decay = -1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad needs a finite weight_decay >= 0, got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = 0.01, weight_decay = -0.1>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad needs a finite initial_accumulator_value >= 0, got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = 0.01, initial_accumulator_value = -0.1>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = 0.01, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.rmsprop needs alpha in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.rmsprop<lr = 0.01, alpha = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.rmsprop needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.rmsprop<lr = 0.01, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.rmsprop needs a finite weight_decay >= 0, got -0.001}}
+tg.train_step @step loss @loss optimizer #tg.rmsprop<lr = 0.01, weight_decay = -1.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.rmsprop needs momentum in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.rmsprop<lr = 0.01, momentum = 1.0, centered = true>
+
+// -----
+
+// expected-error@+1 {{#tg.lion needs a finite lr > 0, got -0.0001}}
+tg.train_step @step loss @loss optimizer #tg.lion<lr = -1.0e-4>
+
+// -----
+
+// expected-error@+1 {{#tg.lion needs beta1 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.lion<lr = 1.0e-4, beta1 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.lion needs beta2 in [0, 1), got -0.5}}
+tg.train_step @step loss @loss optimizer #tg.lion<lr = 1.0e-4, beta2 = -0.5>
+
+// -----
+
+// expected-error@+1 {{#tg.lion needs a finite weight_decay >= 0, got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.lion<lr = 1.0e-4, weight_decay = -0.1>
+
+// -----
+
+// expected-error@+1 {{#tg.nadam needs beta1 in [0, 1), got 1.1}}
+tg.train_step @step loss @loss optimizer #tg.nadam<lr = 2.0e-3, beta1 = 1.1>
+
+// -----
+
+// expected-error@+1 {{#tg.nadam needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.nadam<lr = 2.0e-3, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.nadam needs a finite momentum_decay >= 0, got -0.004}}
+tg.train_step @step loss @loss optimizer #tg.nadam<lr = 2.0e-3, momentum_decay = -4.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.diffgrad needs a finite lr > 0, got -0.001}}
+tg.train_step @step loss @loss optimizer #tg.diffgrad<lr = -1.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.diffgrad needs beta2 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.diffgrad<lr = 1.0e-3, beta2 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adabound needs a finite final_lr > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adabound<lr = 1.0e-3, final_lr = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adabound needs gamma in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adabound<lr = 1.0e-3, gamma = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adabound needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adabound<lr = 1.0e-3, eps = 0.0, amsbound = true>
+
+// -----
+
+// expected-error@+1 {{#tg.adamod needs beta3 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adamod<lr = 1.0e-3, beta3 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adamod needs a finite weight_decay >= 0, got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.adamod<lr = 1.0e-3, weight_decay = -0.1>
+
+// -----
+
+// expected-error@+1 {{#tg.grams needs a finite lr > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.grams<lr = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.grams needs beta1 in [0, 1), got -0.9}}
+tg.train_step @step loss @loss optimizer #tg.grams<lr = 1.0e-3, beta1 = -0.9>
+
+// -----
+
+// expected-error@+1 {{#tg.ademamix needs beta3 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, beta3 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.ademamix needs a finite alpha >= 0, got -5}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, alpha = -5.0>
+
+// -----
+
+// expected-error@+1 {{#tg.ademamix needs beta3_warmup >= 0, got -100}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, beta3_warmup = -100>
+
+// -----
+
+// expected-error@+1 {{#tg.ademamix needs alpha_warmup >= 0, got -1}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, alpha_warmup = -1>
+
+// -----
+
+// expected-error@+1 {{#tg.schedule_free_adamw needs beta1 in (0, 1), got 0}}
+tg.train_step @step loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, beta1 = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.schedule_free_adamw needs warmup_steps >= 0, got -10}}
+tg.train_step @step loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, warmup_steps = -10>
+
+// -----
+
+// expected-error@+1 {{#tg.schedule_free_adamw needs a finite weight_lr_power >= 0, got -2}}
+tg.train_step @step loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, weight_lr_power = -2.0>
+
+// -----
+
+// expected-error@+1 {{#tg.dog needs a finite reps_rel > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.dog<reps_rel = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.dog needs a finite lr > 0, got -1}}
+tg.train_step @step loss @loss optimizer #tg.dog<lr = -1.0, layerwise = true>
+
+// -----
+
+// expected-error@+1 {{#tg.dog needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.dog<eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.dadapt_adam needs a finite d0 > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.dadapt_adam<d0 = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.dadapt_adam needs growth_rate >= 1, got 0.5}}
+tg.train_step @step loss @loss optimizer #tg.dadapt_adam<growth_rate = 0.5>
+
+// -----
+
+// expected-error@+1 {{#tg.dadapt_adam needs beta2 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.dadapt_adam<beta2 = 1.0, decouple = true>
+
+// -----
+
+// A number of steps is an integer.
+// expected-error@+2 {{expected integer value}}
+// expected-error@+1 {{failed to parse TG_AdEMAMixAttr parameter 'alpha_warmup' which is to be a `int64_t`}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, alpha_warmup = 10.5>
+
+// -----
+
+// expected-error@+1 {{struct is missing required parameter: lr}}
+tg.train_step @step loss @loss optimizer #tg.adamw<weight_decay = 0.1>
+
+// -----
+
+// PyTorch's `betas` pair is two parameters here.
+// expected-error@+1 {{duplicate or unknown struct parameter name: betas}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, betas = 0.9>
+
+// -----
+
+// expected-error@+2 {{failed to parse TG_RMSpropAttr parameter 'centered' which is to be a `bool`}}
+// expected-error@+1 {{expected true or false}}
+tg.train_step @step loss @loss optimizer #tg.rmsprop<lr = 0.01, centered = yes>
+
+// -----
+
+// expected-error@+1 {{unknown attribute `adabelief` in dialect `tg`}}
+tg.train_step @step loss @loss optimizer #tg.adabelief<lr = 1.0e-3>
+
 //===----------------------------------------------------------------------===//
 // tg.train_step: the loss function
 //===----------------------------------------------------------------------===//

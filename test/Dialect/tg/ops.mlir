@@ -562,6 +562,74 @@ module {
   // CHECK: tg.train_step @defaults loss @loss optimizer #tg.sgd<lr = 0.001>
   tg.train_step @defaults loss @loss optimizer #tg.sgd<lr = 1.0e-3, momentum = 0.0, nesterov = false, weight_decay = 0.0>
 
+  // Adaptive optimizers: every parameter, defaults left out, any order.
+  // CHECK: tg.train_step @adam loss @loss optimizer #tg.adam<lr = 0.001>
+  tg.train_step @adam loss @loss optimizer #tg.adam<lr = 1.0e-3>
+  // CHECK: tg.train_step @adam_all loss @loss optimizer #tg.adam<lr = 0.002, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, amsgrad = true>
+  tg.train_step @adam_all loss @loss optimizer #tg.adam<amsgrad = true, weight_decay = 1.0e-2, eps = 1.0e-6, beta2 = 0.99, beta1 = 0.8, lr = 2.0e-3>
+  // CHECK: tg.train_step @adam_defaults loss @loss optimizer #tg.adam<lr = 0.001>
+  tg.train_step @adam_defaults loss @loss optimizer #tg.adam<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 0.0, amsgrad = false>
+  // AdamW's weight decay defaults to PyTorch's 0.01; zero is written out.
+  // CHECK: tg.train_step @adamw loss @loss optimizer #tg.adamw<lr = 0.001>
+  tg.train_step @adamw loss @loss optimizer #tg.adamw<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 1.0e-2>
+  // CHECK: tg.train_step @adamw_all loss @loss optimizer #tg.adamw<lr = 0.0003, beta1 = 0.85, beta2 = 0.95, eps = 1.0e-07, weight_decay = 0.0, amsgrad = true>
+  tg.train_step @adamw_all loss @loss optimizer #tg.adamw<lr = 3.0e-4, beta1 = 0.85, beta2 = 0.95, eps = 1.0e-7, weight_decay = 0.0, amsgrad = true>
+  // CHECK: tg.train_step @adamax loss @loss optimizer #tg.adamax<lr = 0.002>
+  tg.train_step @adamax loss @loss optimizer #tg.adamax<lr = 2.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 0.0>
+  // CHECK: tg.train_step @adamax_all loss @loss optimizer #tg.adamax<lr = 0.002, beta1 = 0.5, beta2 = 0.9, eps = 0.0001, weight_decay = 0.1>
+  tg.train_step @adamax_all loss @loss optimizer #tg.adamax<lr = 2.0e-3, beta1 = 0.5, beta2 = 0.9, eps = 1.0e-4, weight_decay = 0.1>
+  // CHECK: tg.train_step @adagrad loss @loss optimizer #tg.adagrad<lr = 0.01>
+  tg.train_step @adagrad loss @loss optimizer #tg.adagrad<lr = 0.01, lr_decay = 0.0, weight_decay = 0.0, initial_accumulator_value = 0.0, eps = 1.0e-10>
+  // CHECK: tg.train_step @adagrad_all loss @loss optimizer #tg.adagrad<lr = 0.01, lr_decay = 0.001, weight_decay = 0.0001, initial_accumulator_value = 0.1, eps = 1.0e-08>
+  tg.train_step @adagrad_all loss @loss optimizer #tg.adagrad<lr = 0.01, lr_decay = 1.0e-3, weight_decay = 1.0e-4, initial_accumulator_value = 0.1, eps = 1.0e-8>
+  // CHECK: tg.train_step @rmsprop loss @loss optimizer #tg.rmsprop<lr = 0.01>
+  tg.train_step @rmsprop loss @loss optimizer #tg.rmsprop<lr = 0.01, alpha = 0.99, eps = 1.0e-8, weight_decay = 0.0, momentum = 0.0, centered = false>
+  // CHECK: tg.train_step @rmsprop_all loss @loss optimizer #tg.rmsprop<lr = 0.001, alpha = 0.9, eps = 1.0e-05, weight_decay = 0.001, momentum = 0.9, centered = true>
+  tg.train_step @rmsprop_all loss @loss optimizer #tg.rmsprop<centered = true, momentum = 0.9, lr = 1.0e-3, alpha = 0.9, eps = 1.0e-5, weight_decay = 1.0e-3>
+  // CHECK: tg.train_step @lion loss @loss optimizer #tg.lion<lr = 0.0001>
+  tg.train_step @lion loss @loss optimizer #tg.lion<lr = 1.0e-4, beta1 = 0.9, beta2 = 0.99, weight_decay = 0.0>
+  // CHECK: tg.train_step @lion_all loss @loss optimizer #tg.lion<lr = 0.0003, beta1 = 0.95, beta2 = 0.98, weight_decay = 0.1>
+  tg.train_step @lion_all loss @loss optimizer #tg.lion<lr = 3.0e-4, beta1 = 0.95, beta2 = 0.98, weight_decay = 0.1>
+  // CHECK: tg.train_step @nadam loss @loss optimizer #tg.nadam<lr = 0.002>
+  tg.train_step @nadam loss @loss optimizer #tg.nadam<lr = 2.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 0.0, momentum_decay = 4.0e-3>
+  // CHECK: tg.train_step @nadam_all loss @loss optimizer #tg.nadam<lr = 0.002, beta1 = 0.85, beta2 = 0.99, eps = 0.0001, weight_decay = 0.01, momentum_decay = 0.01>
+  tg.train_step @nadam_all loss @loss optimizer #tg.nadam<lr = 2.0e-3, beta1 = 0.85, beta2 = 0.99, eps = 1.0e-4, weight_decay = 1.0e-2, momentum_decay = 1.0e-2>
+
+  // CHECK: tg.train_step @diffgrad loss @loss optimizer #tg.diffgrad<lr = 0.001>
+  tg.train_step @diffgrad loss @loss optimizer #tg.diffgrad<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-8, weight_decay = 0.0>
+  // CHECK: tg.train_step @diffgrad_all loss @loss optimizer #tg.diffgrad<lr = 0.002, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-05, weight_decay = 0.001>
+  tg.train_step @diffgrad_all loss @loss optimizer #tg.diffgrad<weight_decay = 1.0e-3, eps = 1.0e-5, beta2 = 0.99, beta1 = 0.8, lr = 2.0e-3>
+  // CHECK: tg.train_step @adabound loss @loss optimizer #tg.adabound<lr = 0.001>
+  tg.train_step @adabound loss @loss optimizer #tg.adabound<lr = 1.0e-3, beta1 = 0.9, beta2 = 0.999, final_lr = 0.1, gamma = 1.0e-3, eps = 1.0e-8, weight_decay = 0.0, amsbound = false>
+  // CHECK: tg.train_step @amsbound loss @loss optimizer #tg.adabound<lr = 0.001, final_lr = 0.05, gamma = 0.01, weight_decay = 0.0001, amsbound = true>
+  tg.train_step @amsbound loss @loss optimizer #tg.adabound<lr = 1.0e-3, final_lr = 0.05, gamma = 0.01, weight_decay = 1.0e-4, amsbound = true>
+  // CHECK: tg.train_step @adamod loss @loss optimizer #tg.adamod<lr = 0.001>
+  tg.train_step @adamod loss @loss optimizer #tg.adamod<lr = 1.0e-3, beta3 = 0.999>
+  // CHECK: tg.train_step @adamod_all loss @loss optimizer #tg.adamod<lr = 0.001, beta1 = 0.8, beta2 = 0.99, beta3 = 0.9999, eps = 1.0e-06, weight_decay = 0.01>
+  tg.train_step @adamod_all loss @loss optimizer #tg.adamod<lr = 1.0e-3, beta1 = 0.8, beta2 = 0.99, beta3 = 0.9999, eps = 1.0e-6, weight_decay = 1.0e-2>
+  // CHECK: tg.train_step @grams loss @loss optimizer #tg.grams<lr = 0.001, weight_decay = 0.1>
+  tg.train_step @grams loss @loss optimizer #tg.grams<lr = 1.0e-3, beta1 = 0.9, weight_decay = 0.1>
+  // Warm-up lengths are integers; 0 (no warm-up) is the default.
+  // CHECK: tg.train_step @ademamix loss @loss optimizer #tg.ademamix<lr = 0.001>
+  tg.train_step @ademamix loss @loss optimizer #tg.ademamix<lr = 1.0e-3, beta3 = 0.9999, alpha = 2.0, beta3_warmup = 0, alpha_warmup = 0>
+  // CHECK: tg.train_step @ademamix_all loss @loss optimizer #tg.ademamix<lr = 0.001, beta1 = 0.8, beta2 = 0.99, beta3 = 0.999, alpha = 8.0, beta3_warmup = 256000, alpha_warmup = 256000, eps = 1.0e-06, weight_decay = 0.1>
+  tg.train_step @ademamix_all loss @loss optimizer #tg.ademamix<alpha_warmup = 256000, beta3_warmup = 256000, lr = 1.0e-3, beta1 = 0.8, beta2 = 0.99, beta3 = 0.999, alpha = 8.0, eps = 1.0e-6, weight_decay = 0.1>
+  // CHECK: tg.train_step @schedule_free loss @loss optimizer #tg.schedule_free_adamw<lr = 0.0025>
+  tg.train_step @schedule_free loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, warmup_steps = 0, r = 0.0, weight_lr_power = 2.0>
+  // CHECK: tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 0.005, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
+  tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 5.0e-3, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-6, weight_decay = 1.0e-2, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
+  // DoG and D-Adaptation need no parameter at all.
+  // CHECK: tg.train_step @dog loss @loss optimizer #tg.dog{{$}}
+  tg.train_step @dog loss @loss optimizer #tg.dog
+  // CHECK: tg.train_step @dog_defaults loss @loss optimizer #tg.dog{{$}}
+  tg.train_step @dog_defaults loss @loss optimizer #tg.dog<lr = 1.0, reps_rel = 1.0e-6, weight_decay = 0.0, eps = 1.0e-8, layerwise = false>
+  // CHECK: tg.train_step @ldog loss @loss optimizer #tg.dog<reps_rel = 0.0001, weight_decay = 0.0001, layerwise = true>
+  tg.train_step @ldog loss @loss optimizer #tg.dog<reps_rel = 1.0e-4, weight_decay = 1.0e-4, layerwise = true>
+  // CHECK: tg.train_step @dadapt loss @loss optimizer #tg.dadapt_adam{{$}}
+  tg.train_step @dadapt loss @loss optimizer #tg.dadapt_adam<>
+  // CHECK: tg.train_step @dadapt_all loss @loss optimizer #tg.dadapt_adam<lr = 0.5, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, decouple = true, use_bias_correction = true, d0 = 0.0001, growth_rate = 1.02>
+  tg.train_step @dadapt_all loss @loss optimizer #tg.dadapt_adam<lr = 0.5, beta1 = 0.8, beta2 = 0.99, eps = 1.0e-6, weight_decay = 1.0e-2, decouple = true, use_bias_correction = true, d0 = 1.0e-4, growth_rate = 1.02>
+
   // With `params`, exactly the listed globals are trained, whether or not
   // the loss loads them.
   // CHECK: tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
