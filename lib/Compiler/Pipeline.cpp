@@ -105,6 +105,10 @@ void tg::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createTGLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Elementwise producers fuse into their consumers (one loop nest, no
+  // intermediate buffer), reductions included.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCSEPass());
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;
   // every returned buffer is owned by the caller. Loops may carry fresh
