@@ -32,6 +32,10 @@ TCMALLOC = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"
 def optimizer_attr(opt):
     if opt["kind"] == "sgd":
         return f"#tg.sgd<lr = {opt['lr']}, momentum = {opt.get('momentum', 0.0)}>"
+    if opt["kind"] == "adam":
+        return f"#tg.adam<lr = {opt['lr']}>"
+    if opt["kind"] == "adamw":
+        return f"#tg.adamw<lr = {opt['lr']}, weight_decay = {opt.get('weight_decay', 0.01)}>"
     raise SystemExit(f"run.py: no tg attribute for optimizer {opt['kind']}")
 
 
@@ -131,12 +135,34 @@ class CrossEntropy:
         return 6 * n, 4 * n * 3 + optimizer_bytes(self.opt, n)
 
 
+class OptimizerUpdate:
+    def __init__(self, count, size, optimizer, steps):
+        self.name, self.count, self.size, self.opt, self.steps = "b1_update", count, size, optimizer, steps
+        self.classes = 1
+        self.title = f"{optimizer['kind']} update, {count * size // 10**6}M params in {count} tensors"
+
+    def spec(self):
+        return specs.optimizer_update(self.count, self.size, optimizer_attr(self.opt))
+
+    def peer(self):
+        return "update", {"count": self.count, "size": self.size, "optimizer": self.opt}
+
+    def roofline(self):
+        # The update alone (PyTorch's step); tgc also reads p and g once for
+        # its loss, sum(p * g), which gives it the gradient g.
+        n = self.count * self.size
+        return 12 * n, optimizer_bytes(self.opt, n)
+
+
 def benchmarks(args):
     sgd = {"kind": "sgd", "lr": 0.01, "momentum": 0.9}
     plain_sgd = {"kind": "sgd", "lr": 0.01}
+    adam = {"kind": "adam", "lr": 1e-3}
+    adamw = {"kind": "adamw", "lr": 1e-3, "weight_decay": 0.01}
     return {
-        "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, sgd, 100),
-        "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, sgd, 10),
+        "B1": OptimizerUpdate(200, 50000, adamw, 20),
+        "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, adam, 100),
+        "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, adamw, 10),
         "B4": CrossEntropy(2048, 32768, plain_sgd, 10),
         "B5": ElementwiseChain(4096, 4096, plain_sgd, 10),
         "B7": MLP("b7_tiny_mlp", [64, 64, 10], 32, sgd, 20000),

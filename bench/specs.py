@@ -139,3 +139,30 @@ def cross_entropy(rows, classes, optimizer):
         f"    return %l : tensor<f32>\n  }}\n"
         f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
     )
+
+
+def optimizer_update(count, size, optimizer):
+    """`count` parameters of `size` elements whose loss is sum(p_i * g_i)
+    over a batch input g [count, size]: the gradient of p_i is g_i, so the
+    step is that reduction and the optimizer's update of every parameter."""
+    text = "module {\n"
+    for i in range(count):
+        text += f"  ml_program.global private mutable @p{i}(#tg.uniform<-1.0, 1.0>) : tensor<{size}xf32>\n"
+    text += f"  func.func @loss(%g: tensor<{count}x{size}xf32>) -> tensor<f32> {{\n"
+    terms = []
+    for i in range(count):
+        text += (
+            f"    %p{i} = ml_program.global_load @p{i} : tensor<{size}xf32>\n"
+            f"    %s{i} = tg.slice %g [{i}, 0] to [{i + 1}, {size}] step [1, 1] : tensor<{count}x{size}xf32> -> tensor<1x{size}xf32>\n"
+            f"    %g{i} = tg.reshape %s{i} : tensor<1x{size}xf32> -> tensor<{size}xf32>\n"
+            f"    %m{i} = tg.mul %p{i}, %g{i} : tensor<{size}xf32>\n"
+            f"    %r{i} = tg.reduce_sum %m{i} [0] : tensor<{size}xf32> -> tensor<f32>\n"
+        )
+        terms.append(f"%r{i}")
+    total = terms[0]
+    for i, term in enumerate(terms[1:]):
+        text += f"    %t{i} = tg.add {total}, {term} : tensor<f32>\n"
+        total = f"%t{i}"
+    text += (f"    return {total} : tensor<f32>\n  }}\n"
+             f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n")
+    return text

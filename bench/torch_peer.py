@@ -20,9 +20,10 @@ def make_optimizer(params, spec):
     if kind == "sgd":
         return torch.optim.SGD(params, lr=spec["lr"], momentum=spec.get("momentum", 0.0))
     if kind == "adam":
-        return torch.optim.Adam(params, lr=spec["lr"])
+        return torch.optim.Adam(params, lr=spec["lr"], foreach=True)
     if kind == "adamw":
-        return torch.optim.AdamW(params, lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.01))
+        return torch.optim.AdamW(params, lr=spec["lr"], weight_decay=spec.get("weight_decay", 0.01),
+                                 foreach=True)
     raise SystemExit(f"torch_peer: unknown optimizer {kind}")
 
 
@@ -89,17 +90,27 @@ def cross_entropy(config):
     return [logits], lambda: F.cross_entropy(logits, labels)
 
 
+def optimizer_update(config):
+    params = [torch.nn.Parameter(torch.rand(config["size"]) * 2 - 1) for _ in range(config["count"])]
+    for p in params:
+        p.grad = torch.rand_like(p)
+    return params, None
+
+
 def main():
     kind, config = sys.argv[1], json.loads(sys.argv[2])
     steps, warmup = int(sys.argv[3]), int(sys.argv[4])
     torch.manual_seed(0)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     models = {"mlp": mlp, "transformer": transformer, "chain": elementwise_chain,
-              "xent": cross_entropy}
+              "xent": cross_entropy, "update": optimizer_update}
     params, loss_fn = models[kind](config)
     optimizer = make_optimizer(params, config["optimizer"])
 
     def step():
+        if loss_fn is None:  # the update alone, on gradients set once
+            optimizer.step()
+            return torch.zeros(())
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn()
         loss.backward()
