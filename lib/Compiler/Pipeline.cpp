@@ -120,12 +120,14 @@ void tg::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
-void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+void tg::buildCPUBufferizationPipeline(OpPassManager &pm) {
   buildBufferizePipeline(pm);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
+}
 
+void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // Matmuls -> the runtime's kernel; the rest -> parallel loops, the big
   // ones on all cores (OpenMP), the inner loops left for LLVM to vectorize.
   pm.addPass(createTGMatmulToRuntimeCall());
@@ -136,6 +138,11 @@ void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) 
   pm.addPass(createTGApproximateMath());
 
   buildLLVMLoweringPipeline(pm, options);
+}
+
+void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  buildCPUBufferizationPipeline(pm);
+  buildCPUCodegenPipeline(pm, options);
 }
 
 void tg::buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {

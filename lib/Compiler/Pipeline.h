@@ -57,6 +57,11 @@ void buildBufferizePipeline(OpPassManager &pm);
 /// Appends the CPU pipeline (a module pass manager) to `pm`.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 
+/// buildCPUPipeline in two halves: up to buffers with explicit
+/// deallocations (what `tgc --memory-report` measures), then the rest.
+void buildCPUBufferizationPipeline(OpPassManager &pm);
+void buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
+
 /// The CPU pipeline's last stage: loops, scalars and memrefs (no linalg
 /// left) to the LLVM dialect.
 void buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});

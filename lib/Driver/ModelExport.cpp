@@ -24,7 +24,11 @@ FailureOr<TrainStepNames> findTrainStep(ModuleOp module) {
                             "program from one (see examples/mlp.mlir)");
   if (steps.size() > 1)
     return steps[1].emitError("a spec for tgc has one tg.train_step; this is the second");
-  return TrainStepNames{steps[0].getSymName().str(), steps[0].getLoss().str()};
+  TrainStepNames names{steps[0].getSymName().str(), steps[0].getLoss().str(), {}};
+  SymbolTableCollection symbols;
+  for (ml_program::GlobalOp global : steps[0].getTrainableGlobals(symbols))
+    names.parameters.push_back(global.getSymName().str());
+  return names;
 }
 
 /// The runtime's name and C type of an element type.

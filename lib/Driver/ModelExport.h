@@ -37,6 +37,7 @@ struct ExportedModel {
 /// Names of the train step and its loss function, read before expansion.
 struct TrainStepNames {
   std::string step, loss;
+  std::vector<std::string> parameters; // the globals it trains
 };
 
 /// Finds the module's single tg.train_step (a diagnostic otherwise).

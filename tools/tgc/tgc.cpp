@@ -15,6 +15,7 @@
 
 #include "Compiler/GPUPipeline.h"
 #include "Compiler/Pipeline.h"
+#include "Driver/MemoryReport.h"
 #include "Driver/ModelExport.h"
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
@@ -72,6 +73,9 @@ cl::opt<std::string> cudaPath("cuda-path",
                                        "(default: $CUDA_HOME or /usr/local/cuda)"),
                               cl::init(""));
 cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"));
+cl::opt<bool> memoryReport("memory-report",
+                           cl::desc("print the bytes a training step holds at its peak "
+                                    "(parameters, optimizer state, batch, activations)"));
 cl::opt<std::string> predictName("predict", cl::desc("function giving logits for accuracy"),
                                  cl::init("forward"));
 cl::opt<std::string> runtimeLibrary("runtime-library", cl::desc("the tgc runtime archive"),
@@ -173,6 +177,8 @@ int main(int argc, char **argv) {
     return fail("unsupported GPU architecture '" + gpuArch + "' (supported: sm_80, sm_90)");
   if (!cuda && emit == Emit::PTX)
     return fail("--emit=ptx needs --target=cuda");
+  if (cuda && memoryReport)
+    return fail("--memory-report is implemented for --target=cpu only");
   // Kernels take exp, log, tanh... from the toolkit's libdevice.
   if (cuda && !llvm::sys::fs::exists(cudaToolkit() + "/nvvm/libdevice/libdevice.10.bc"))
     return fail("no CUDA toolkit at '" + cudaToolkit() +
@@ -235,7 +241,18 @@ int main(int argc, char **argv) {
   } else {
     tg::CPUPipelineOptions pipelineOptions;
     pipelineOptions.runtimeAllocator = true;
-    tg::buildCPUPipeline(codegen, pipelineOptions);
+    if (memoryReport) {
+      // The report reads the buffers before they become loops.
+      PassManager bufferize(&context);
+      tg::buildCPUBufferizationPipeline(bufferize);
+      if (failed(bufferize.run(*module)))
+        return 1;
+      tgc::printMemoryReport(llvm::outs(), modelName,
+                             tgc::measureStepMemory(*module, model->step, names->parameters));
+      tg::buildCPUCodegenPipeline(codegen, pipelineOptions);
+    } else {
+      tg::buildCPUPipeline(codegen, pipelineOptions);
+    }
   }
   if (failed(codegen.run(*module)))
     return 1;
