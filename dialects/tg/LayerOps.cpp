@@ -1,6 +1,7 @@
 //===- LayerOps.cpp - composite layers: verifiers and decompositions ------===//
 //
-// linear, layer_norm, rms_norm, embedding, dropout, attention and conv2d.
+// linear, layer_norm, rms_norm, batch_norm, embedding, dropout, attention
+// and conv2d.
 // Each `decompose` builds the PyTorch-equivalent program from core tg ops and
 // returns {} when it needs a static shape that the operands do not have; it
 // checks that before building anything, so a failed decomposition leaves the
@@ -174,6 +175,109 @@ SmallVector<Value> RMSNormOp::decompose(OpBuilder &builder) {
   Value normalized = scaleByInverseRms(builder, loc, input, meanOfSquares,
                                        getEpsilon().convertToDouble());
   return {MulOp::create(builder, loc, getType(), normalized, getWeight())};
+}
+
+//===----------------------------------------------------------------------===//
+// batch_norm
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::verify() {
+  RankedTensorType inputType = getInput().getType();
+  if (inputType.getRank() < 2)
+    return emitOpError() << "input must be [N, C, ...] (rank >= 2), got "
+                         << formatShape(inputType.getShape());
+  int64_t channels = inputType.getDimSize(1);
+  for (auto [name, value] :
+       {std::make_pair("weight", getWeight()), std::make_pair("bias", getBias()),
+        std::make_pair("running_mean", getRunningMean()),
+        std::make_pair("running_var", getRunningVar())}) {
+    auto type = cast<RankedTensorType>(value.getType());
+    if (type.getRank() != 1 || !dimsCompatible(type.getDimSize(0), channels))
+      return emitOpError() << name << " is " << formatShape(type.getShape())
+                           << " but the input has " << formatDim(channels)
+                           << " channels (dim 1); expected ["
+                           << formatDim(channels) << "]";
+    if (failed(verifySameElementType(*this, name, type, "input", inputType)))
+      return failure();
+  }
+  double momentum = getMomentum().convertToDouble();
+  if (!(momentum >= 0.0 && momentum <= 1.0))
+    return emitOpError() << "momentum must be in [0, 1], got "
+                         << formatNumber(momentum);
+  double epsilon = getEpsilon().convertToDouble();
+  if (!(epsilon > 0.0))
+    return emitOpError() << "epsilon must be positive, got "
+                         << formatNumber(epsilon);
+  return success();
+}
+
+SmallVector<Value> BatchNormOp::decompose(OpBuilder &builder) {
+  RankedTensorType inputType = getInput().getType();
+  if (!inputType.hasStaticShape())
+    return {};
+  Location loc = getLoc();
+  Type elementType = inputType.getElementType();
+  auto constant = [&](double value) {
+    return scalarConstant(builder, loc, elementType, value);
+  };
+  ArrayRef<int64_t> shape = inputType.getShape();
+  int64_t channels = shape[1];
+  // Per-channel vectors broadcast against the input as [C, 1, ...].
+  Shape channelShape(shape.size() - 1, 1);
+  channelShape[0] = channels;
+  auto channelType = RankedTensorType::get(channelShape, elementType);
+  auto toChannels = [&](Value vector) -> Value {
+    if (channelShape.size() == 1)
+      return vector;
+    return ReshapeOp::create(builder, loc, channelType, vector);
+  };
+  auto toVector = [&](Value keptDims) -> Value {
+    return ReshapeOp::create(builder, loc,
+                             RankedTensorType::get({channels}, elementType),
+                             keptDims);
+  };
+
+  Value mean, variance, centered;
+  if (getTraining()) {
+    SmallVector<int64_t> axes = {0};
+    for (int64_t d = 2; d < inputType.getRank(); ++d)
+      axes.push_back(d);
+    // Two passes, as layer_norm: no cancellation in E[x^2] - E[x]^2.
+    mean = ReduceMeanOp::create(builder, loc, getInput(), axes, /*keepdim=*/true);
+    centered = SubOp::create(builder, loc, getInput(), mean);
+    variance = ReduceMeanOp::create(
+        builder, loc, MulOp::create(builder, loc, centered, centered), axes,
+        /*keepdim=*/true);
+  } else {
+    centered = SubOp::create(builder, loc, getInput(),
+                             toChannels(getRunningMean()));
+    variance = toChannels(getRunningVar());
+  }
+  Value normalized = MulOp::create(
+      builder, loc, centered,
+      RsqrtOp::create(builder, loc,
+                      AddOp::create(builder, loc, variance,
+                                    constant(getEpsilon().convertToDouble()))));
+  Value result = AddOp::create(
+      builder, loc, getResult().getType(),
+      MulOp::create(builder, loc, normalized, toChannels(getWeight())),
+      toChannels(getBias()));
+  if (!getTraining())
+    return {result, getRunningMean(), getRunningVar()};
+
+  // The running variance is unbiased (n / (n - 1)), as PyTorch's.
+  double momentum = getMomentum().convertToDouble();
+  double count = double(inputType.getNumElements() / channels);
+  double correction = count > 1 ? count / (count - 1) : 1.0;
+  auto blend = [&](Value running, Value batch, double batchScale) -> Value {
+    return AddOp::create(
+        builder, loc,
+        MulOp::create(builder, loc, running, constant(1.0 - momentum)),
+        MulOp::create(builder, loc, toVector(batch),
+                      constant(momentum * batchScale)));
+  };
+  return {result, blend(getRunningMean(), mean, 1.0),
+          blend(getRunningVar(), variance, correction)};
 }
 
 //===----------------------------------------------------------------------===//

@@ -83,6 +83,54 @@ def TG_RMSNormOp : TG_CompositeOp<"rms_norm", [Pure]> {
   }];
 }
 
+def TG_BatchNormOp : TG_CompositeOp<"batch_norm", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["running_mean", "new_running_mean"]>,
+    AllTypesMatch<["running_var", "new_running_var"]>]> {
+  let summary = "batch normalization over every dimension but the channels";
+  let description = [{
+    `input` is [N, C, ...] (PyTorch's `BatchNorm1d` on [N, C] or [N, C, L],
+    `BatchNorm2d` on [N, C, H, W]); `weight`, `bias`, `running_mean` and
+    `running_var` are [C]. With `training`, the statistics are the batch's:
+    per channel, the mean and the biased variance over all other dimensions
+    (n elements), `y = (x - mean) / sqrt(var + epsilon) * weight + bias`, and
+    the new running statistics are
+
+    ```
+    new_running_mean = (1 - momentum) * running_mean + momentum * mean
+    new_running_var  = (1 - momentum) * running_var  + momentum * var * n / (n - 1)
+    ```
+
+    Without `training`, `y` normalizes by the running statistics, which are
+    returned unchanged. Running statistics are state, not parameters: keep
+    them in `ml_program.global`s that the loss function loads and stores the
+    new values to (`tg.train_step` does not train a global that its loss
+    function stores to). The running statistics get no gradient.
+
+    ```mlir
+    %y, %mean, %var = tg.batch_norm %x, %g, %b, %rm, %rv training momentum 0.1 epsilon 1.0e-05
+        : tensor<32x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+    ml_program.global_store @bn_running_mean = %mean : tensor<64xf32>
+    ml_program.global_store @bn_running_var = %var : tensor<64xf32>
+    ```
+
+    Decomposing needs static shapes.
+  }];
+  let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$weight,
+                       TG_FloatTensor:$bias, TG_FloatTensor:$running_mean,
+                       TG_FloatTensor:$running_var, UnitAttr:$training,
+                       DefaultValuedAttr<F64Attr, "0.1">:$momentum,
+                       DefaultValuedAttr<F64Attr, "1.0e-05">:$epsilon);
+  let results = (outs TG_FloatTensor:$result, TG_FloatTensor:$new_running_mean,
+                      TG_FloatTensor:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var
+    (`training` $training^)? (`momentum` $momentum^)? (`epsilon` $epsilon^)?
+    attr-dict `:` type($input) `,` type($weight) `,` type($bias) `,`
+    type($running_mean) `,` type($running_var)
+  }];
+}
+
 def TG_EmbeddingOp : TG_CompositeOp<"embedding", [Pure]> {
   let summary = "rows of a table selected by integer ids";
   let description = [{
@@ -210,21 +258,115 @@ def TG_SoftmaxCrossEntropyOp : TG_LossOp<"softmax_cross_entropy"> {
   let summary = "softmax cross-entropy with integer class labels";
   let description = [{
     `logits` is [..., C], `labels` is [...] with values in [0, C). The
-    per-example loss is `-log_softmax(logits)[..., label]`, combined by
-    `reduction` (`mean`, the default, or `sum`). Same as PyTorch's
-    `F.cross_entropy` with the class dimension last. Decomposing needs a
-    static C (`tg.one_hot` takes it as an attribute).
+    per-example loss is `-sum_c q_c log_softmax(logits)_c`, with the target
+    distribution `q = (1 - label_smoothing) one_hot(label) + label_smoothing / C`,
+    combined by `reduction` (`mean`, the default, or `sum`). Without label
+    smoothing this is `-log_softmax(logits)[..., label]`: PyTorch's
+    `F.cross_entropy` with the class dimension last (and its
+    `label_smoothing`). Two optional terms are added per example:
+
+    - `poly1 = eps`: PolyLoss's Poly-1 (Leng et al. 2022),
+      `eps * (1 - sum_c q_c p_c)` with `p = softmax(logits)`, that is
+      `eps * (1 - p_t)` without label smoothing;
+    - `z_loss = w`: the log-partition auxiliary loss (PaLM; Wortsman et al.
+      2023), `w * logsumexp(logits)^2`, which keeps the log-partition near 0.
+
+    `label_smoothing` is in [0, 1]; `poly1` is at least -1; `z_loss` is at
+    least 0. Decomposing needs a static C (`tg.one_hot` takes it as an
+    attribute).
 
     ```mlir
     %l = tg.softmax_cross_entropy %logits, %labels : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+    %s = tg.softmax_cross_entropy %logits, %labels label_smoothing = 0.1 poly1 = 1.0 z_loss = 1.0e-04 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$logits, TG_IntegerTensor:$labels,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "0.0">:$label_smoothing,
+                       DefaultValuedAttr<F64Attr, "0.0">:$poly1,
+                       DefaultValuedAttr<F64Attr, "0.0">:$z_loss);
+  let assemblyFormat = [{
+    $logits `,` $labels (`reduction` `=` $reduction^)?
+    (`label_smoothing` `=` $label_smoothing^)? (`poly1` `=` $poly1^)?
+    (`z_loss` `=` $z_loss^)? attr-dict `:` type($logits) `,` type($labels)
+    `->` type($result)
+  }];
+}
+
+def TG_FocalLossOp : TG_LossOp<"focal_loss"> {
+  let summary = "softmax focal loss with integer class labels";
+  let description = [{
+    Lin et al. 2017 on a softmax: per example `-(1 - p_t)^gamma log p_t`,
+    with `p_t = softmax(logits)[..., label]`, combined by `reduction`.
+    `logits` and `labels` are as for `tg.softmax_cross_entropy`; `gamma`
+    (default 2) is at least 0, and 0 gives the cross-entropy.
+
+    ```mlir
+    %l = tg.focal_loss %logits, %labels gamma = 2.0 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$logits, TG_IntegerTensor:$labels,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "2.0">:$gamma);
+  let assemblyFormat = [{
+    $logits `,` $labels (`reduction` `=` $reduction^)? (`gamma` `=` $gamma^)?
+    attr-dict `:` type($logits) `,` type($labels) `->` type($result)
+  }];
+}
+
+def TG_StableMaxCrossEntropyOp : TG_LossOp<"stablemax_cross_entropy"> {
+  let summary = "cross-entropy through StableMax instead of softmax";
+  let description = [{
+    Prieto et al. 2025, "Grokking at the Edge of Numerical Stability":
+    `s(x) = x + 1` for `x >= 0` and `1 / (1 - x)` otherwise,
+    `StableMax(x)_c = s(x_c) / sum_j s(x_j)`, and the per-example loss
+    `-log StableMax(logits)[..., label]`, combined by `reduction`. No
+    exponential: large logits cannot absorb the others in floating point
+    (Softmax Collapse). `logits` and `labels` are as for
+    `tg.softmax_cross_entropy`.
+
+    ```mlir
+    %l = tg.stablemax_cross_entropy %logits, %labels : tensor<512x97xf32>, tensor<512xi32> -> tensor<f32>
     ```
   }];
   let arguments = (ins TG_FloatTensor:$logits, TG_IntegerTensor:$labels,
                        DefaultValuedAttr<TG_ReductionAttr,
                            "::mlir::tg::Reduction::mean">:$reduction);
   let assemblyFormat = [{
-    $logits `,` $labels (`reduction` `=` $reduction^)? attr-dict `:` type($logits)
-    `,` type($labels) `->` type($result)
+    $logits `,` $labels (`reduction` `=` $reduction^)? attr-dict `:`
+    type($logits) `,` type($labels) `->` type($result)
+  }];
+}
+
+def TG_NceRceLossOp : TG_LossOp<"nce_rce_loss"> {
+  let summary = "normalized cross-entropy plus reverse cross-entropy (APL)";
+  let description = [{
+    The active-passive loss of Ma et al. 2020, "Normalized Loss Functions for
+    Deep Learning with Noisy Labels": per example
+    `alpha * NCE + beta * RCE` with `L = log_softmax(logits)`,
+    `NCE = L[label] / sum_c L_c` (the cross-entropy normalized over all
+    labels) and `RCE = -sum_c p_c log q_c = -log_zero * (1 - p[label])`, the
+    reverse cross-entropy against the one-hot label with `log 0` taken as
+    `log_zero` (default -4, as in the paper). `beta = 0` gives the
+    normalized cross-entropy alone. Combined by `reduction`; `logits` and
+    `labels` are as for `tg.softmax_cross_entropy`.
+
+    ```mlir
+    %l = tg.nce_rce_loss %logits, %labels alpha = 1.0 beta = 1.0 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$logits, TG_IntegerTensor:$labels,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha,
+                       DefaultValuedAttr<F64Attr, "1.0">:$beta,
+                       DefaultValuedAttr<F64Attr, "-4.0">:$log_zero);
+  let assemblyFormat = [{
+    $logits `,` $labels (`reduction` `=` $reduction^)? (`alpha` `=` $alpha^)?
+    (`beta` `=` $beta^)? (`log_zero` `=` $log_zero^)? attr-dict `:`
+    type($logits) `,` type($labels) `->` type($result)
   }];
 }
 
@@ -235,18 +377,96 @@ def TG_BCEWithLogitsOp : TG_LossOp<"bce_with_logits",
     Per element `max(x, 0) - x * t + log(1 + exp(-|x|))` (the stable form of
     `-t log sigmoid(x) - (1 - t) log(1 - sigmoid(x))`), combined by
     `reduction`. `logits` and `targets` have the same type; targets lie in
-    [0, 1]. Same as PyTorch's `F.binary_cross_entropy_with_logits`.
+    [0, 1]. With `pos_weight` (a tensor that broadcasts to the logits, such
+    as one weight per class [C]) the positive term is weighted:
+    `-w t log sigmoid(x) - (1 - t) log(1 - sigmoid(x))`. Same as PyTorch's
+    `F.binary_cross_entropy_with_logits` (and its `pos_weight`).
 
     ```mlir
     %l = tg.bce_with_logits %x, %t : tensor<64x1xf32> -> tensor<f32>
+    %w = tg.bce_with_logits %x, %t pos_weight %pw : tensor<64x5xf32>, tensor<5xf32> -> tensor<f32>
     ```
   }];
   let arguments = (ins TG_FloatTensor:$logits, TG_FloatTensor:$targets,
+                       Optional<TG_FloatTensor>:$pos_weight,
                        DefaultValuedAttr<TG_ReductionAttr,
                            "::mlir::tg::Reduction::mean">:$reduction);
   let assemblyFormat = [{
-    $logits `,` $targets (`reduction` `=` $reduction^)? attr-dict `:` type($logits)
-    `->` type($result)
+    $logits `,` $targets (`pos_weight` $pos_weight^)? (`reduction` `=` $reduction^)?
+    attr-dict `:` type($logits) (`,` type($pos_weight)^)? `->` type($result)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Robust regression losses
+//===----------------------------------------------------------------------===//
+
+def TG_HuberLossOp : TG_LossOp<"huber_loss", [AllTypesMatch<["input", "target"]>]> {
+  let summary = "Huber loss";
+  let description = [{
+    Per element, with `d = |input - target|`: `0.5 d^2` where `d < delta`,
+    else `delta (d - 0.5 delta)`; combined by `reduction` over all elements.
+    `delta` (default 1) is positive. Same as PyTorch's `F.huber_loss`.
+
+    ```mlir
+    %l = tg.huber_loss %y, %t delta = 0.5 : tensor<128x4xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$target,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       DefaultValuedAttr<F64Attr, "1.0">:$delta);
+  let assemblyFormat = [{
+    $input `,` $target (`reduction` `=` $reduction^)? (`delta` `=` $delta^)?
+    attr-dict `:` type($input) `->` type($result)
+  }];
+}
+
+def TG_PseudoHuberLossOp : TG_LossOp<"pseudo_huber_loss",
+                                     [AllTypesMatch<["input", "target"]>]> {
+  let summary = "pseudo-Huber loss";
+  let description = [{
+    Per element `sqrt((input - target)^2 + c^2) - c`, combined by
+    `reduction` over all elements: quadratic near 0 (`d^2 / 2c`), linear
+    far away, smooth everywhere. This is the consistency loss of Song and
+    Dhariwal 2023 ("Improved Techniques for Training Consistency Models",
+    there over a whole example: reshape and sum the squares first to get
+    that form), and `c` times the pseudo-Huber loss with `delta = c`. `c` is
+    positive.
+
+    ```mlir
+    %l = tg.pseudo_huber_loss %y, %t c = 0.03 : tensor<128x4xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$target,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       F64Attr:$c);
+  let assemblyFormat = [{
+    $input `,` $target (`reduction` `=` $reduction^)? `c` `=` $c attr-dict `:`
+    type($input) `->` type($result)
+  }];
+}
+
+def TG_CauchyLossOp : TG_LossOp<"cauchy_loss", [AllTypesMatch<["input", "target"]>]> {
+  let summary = "Cauchy (Lorentzian) loss";
+  let description = [{
+    Per element `log(1 + (input - target)^2 / c^2)`, combined by `reduction`
+    over all elements: it grows only logarithmically, so outliers barely
+    pull (Dao et al. 2024, "Improved Training Technique for Latent
+    Consistency Models"). `c` is positive.
+
+    ```mlir
+    %l = tg.cauchy_loss %y, %t c = 1.0 : tensor<128x4xf32> -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$target,
+                       DefaultValuedAttr<TG_ReductionAttr,
+                           "::mlir::tg::Reduction::mean">:$reduction,
+                       F64Attr:$c);
+  let assemblyFormat = [{
+    $input `,` $target (`reduction` `=` $reduction^)? `c` `=` $c attr-dict `:`
+    type($input) `->` type($result)
   }];
 }
 

@@ -27,7 +27,9 @@ def TG_TrainStepOp : TG_Op<"train_step", [
 
     The trainable parameters are `params` when given, otherwise every
     mutable float `ml_program.global` that `loss` loads, directly or through
-    the functions it calls. Each must have an initializer attribute
+    the functions it calls, except those it also stores to: such globals
+    (`tg.batch_norm`'s running statistics) are state that the step updates
+    without differentiating it. Each must have an initializer attribute
     (`#tg.zeros`, `#tg.normal<std = 0.02>`, `#tg.kaiming_uniform`...).
 
     ```mlir

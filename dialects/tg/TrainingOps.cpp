@@ -10,13 +10,13 @@ using namespace mlir;
 using namespace mlir::tg;
 
 /// Adds the mutable float globals that `func` loads, directly or through
-/// calls, to `globals` in program order. A global's type may be anything
-/// here (the parser does not restrict it): only the verifier rejects
-/// non-tensor parameters.
-static void collectLoadedGlobals(func::FuncOp func,
-                                 SymbolTableCollection &symbolTable,
-                                 llvm::SmallPtrSetImpl<Operation *> &visited,
-                                 llvm::SetVector<ml_program::GlobalOp> &globals) {
+/// calls, to `loaded` in program order, and those it stores to, to `stored`.
+/// A global's type may be anything here (the parser does not restrict it):
+/// only the verifier rejects non-tensor parameters.
+static void collectGlobals(func::FuncOp func, SymbolTableCollection &symbolTable,
+                           llvm::SmallPtrSetImpl<Operation *> &visited,
+                           llvm::SetVector<ml_program::GlobalOp> &loaded,
+                           llvm::SmallPtrSetImpl<Operation *> &stored) {
   if (!visited.insert(func).second)
     return;
   func.walk([&](Operation *op) {
@@ -27,11 +27,15 @@ static void collectLoadedGlobals(func::FuncOp func,
       // verifier then says that a parameter must be a float tensor.
       if (global && global.getIsMutable() &&
           isa<FloatType>(getElementTypeOrSelf(global.getType())))
-        globals.insert(global);
+        loaded.insert(global);
+    } else if (auto store = dyn_cast<ml_program::GlobalStoreOp>(op)) {
+      if (Operation *global = symbolTable.lookupNearestSymbolFrom(
+              store, store.getGlobalAttr()))
+        stored.insert(global);
     } else if (auto call = dyn_cast<func::CallOp>(op)) {
       if (auto callee = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(
               call, call.getCalleeAttr()))
-        collectLoadedGlobals(callee, symbolTable, visited, globals);
+        collectGlobals(callee, symbolTable, visited, loaded, stored);
     }
   });
 }
@@ -52,10 +56,16 @@ TrainStepOp::getTrainableGlobals(SymbolTableCollection &symbolTable) {
   auto loss = symbolTable.lookupNearestSymbolFrom<func::FuncOp>(*this, getLossAttr());
   if (!loss)
     return {};
-  llvm::SmallPtrSet<Operation *, 8> visited;
-  llvm::SetVector<ml_program::GlobalOp> globals;
-  collectLoadedGlobals(loss, symbolTable, visited, globals);
-  return globals.takeVector();
+  llvm::SmallPtrSet<Operation *, 8> visited, stored;
+  llvm::SetVector<ml_program::GlobalOp> loaded;
+  collectGlobals(loss, symbolTable, visited, loaded, stored);
+  // A global the loss function writes (batch_norm's running statistics) is
+  // state that the step updates, not a parameter.
+  SmallVector<ml_program::GlobalOp> globals;
+  for (ml_program::GlobalOp global : loaded)
+    if (!stored.contains(global))
+      globals.push_back(global);
+  return globals;
 }
 
 LogicalResult TrainStepOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
@@ -94,7 +104,8 @@ LogicalResult TrainStepOp::verifySymbolUses(SymbolTableCollection &symbolTable) 
   if (globals.empty())
     return emitOpError() << "has nothing to train: loss function "
                          << getLossAttr()
-                         << " loads no mutable float ml_program.global";
+                         << " loads no mutable float ml_program.global that "
+                            "it does not also store to";
   for (ml_program::GlobalOp global : globals) {
     auto emitError = [&]() {
       InFlightDiagnostic diag = emitOpError() << "parameter @" << global.getSymName() << ": ";

@@ -365,6 +365,8 @@ private:
   std::optional<LogicalResult> evaluateUpstream(Operation *op);
   /// Evaluates a composite op through an independent direct formula.
   std::optional<HostTensor> evaluateComposite(Operation *op);
+  /// tg.batch_norm, the composite with several results.
+  LogicalResult evaluateBatchNorm(BatchNormOp op);
 
   Interpreter &interpreter;
   llvm::DenseMap<Value, HostTensor> env;
@@ -422,6 +424,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
   }
   if (std::optional<LogicalResult> handled = evaluateUpstream(op))
     return *handled;
+  if (auto batchNorm = dyn_cast<BatchNormOp>(op))
+    return evaluateBatchNorm(batchNorm);
   if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()) ||
       !resultTypeOf(op).hasStaticShape())
     return op->emitError("the interpreter does not support this op");
@@ -634,6 +638,48 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
   return success();
 }
 
+LogicalResult FunctionEvaluator::evaluateBatchNorm(BatchNormOp op) {
+  const HostTensor &x = get(op.getInput()), &weight = get(op.getWeight()),
+                   &bias = get(op.getBias());
+  HostTensor mean = get(op.getRunningMean()), var = get(op.getRunningVar());
+  ArrayRef<int64_t> shape = x.shape();
+  int64_t channels = shape[1], inner = x.size() / (shape[0] * channels);
+  int64_t count = x.size() / channels;
+  auto channelOf = [&](int64_t flat) { return flat / inner % channels; };
+  if (op.getTraining()) {
+    double momentum = op.getMomentum().convertToDouble();
+    std::vector<double> sum(channels), squares(channels);
+    for (int64_t i = 0; i < x.size(); ++i)
+      sum[channelOf(i)] += x.data[i];
+    for (int64_t i = 0; i < x.size(); ++i) {
+      int64_t c = channelOf(i);
+      squares[c] += std::pow(x.data[i] - sum[c] / count, 2);
+    }
+    HostTensor runningMean = mean, runningVar = var;
+    for (int64_t c = 0; c < channels; ++c) {
+      mean.data[c] = sum[c] / count;
+      var.data[c] = squares[c] / count;
+      double unbiased = count > 1 ? squares[c] / (count - 1) : var.data[c];
+      runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mean.data[c];
+      runningVar.data[c] = (1 - momentum) * runningVar.data[c] + momentum * unbiased;
+    }
+    set(op.getNewRunningMean(), runningMean);
+    set(op.getNewRunningVar(), runningVar);
+  } else {
+    set(op.getNewRunningMean(), mean);
+    set(op.getNewRunningVar(), var);
+  }
+  double epsilon = op.getEpsilon().convertToDouble();
+  HostTensor y(op.getResult().getType());
+  for (int64_t i = 0; i < x.size(); ++i) {
+    int64_t c = channelOf(i);
+    y.data[i] = (x.data[i] - mean.data[c]) / std::sqrt(var.data[c] + epsilon) *
+                    weight.data[c] + bias.data[c];
+  }
+  set(op.getResult(), std::move(y));
+  return success();
+}
+
 std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
   RankedTensorType type = resultTypeOf(op);
   auto operand = [&](unsigned i) -> const HostTensor & { return get(op->getOperand(i)); };
@@ -646,6 +692,34 @@ std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
     for (double t : terms)
       sum += t;
     return scalar(reduction == Reduction::mean ? sum / double(terms.size()) : sum);
+  };
+  /// A regression loss: f(input - target) per element, then combined.
+  auto combineElementwise = [&](Reduction reduction, function_ref<double(double)> f) {
+    std::vector<double> terms;
+    for (int64_t i = 0; i < operand(0).size(); ++i)
+      terms.push_back(f(operand(0).data[i] - operand(1).data[i]));
+    return combine(terms, reduction);
+  };
+  /// Calls `f(logits row, label)` for each example of a classification loss
+  /// (operands: [..., C] logits, [...] labels).
+  auto forEachExample = [&](function_ref<void(ArrayRef<double>, int64_t)> f) {
+    const HostTensor &logits = operand(0), &labels = operand(1);
+    int64_t classes = logits.shape().back();
+    for (int64_t row = 0; row < labels.size(); ++row)
+      f(ArrayRef(logits.data).slice(row * classes, classes), int64_t(labels.data[row]));
+  };
+  auto logSumExp = [](ArrayRef<double> x) {
+    double maximum = -INFINITY, sum = 0;
+    for (double v : x)
+      maximum = std::max(maximum, v);
+    for (double v : x)
+      sum += std::exp(v - maximum);
+    return maximum + std::log(sum);
+  };
+  /// `value(x[label])`; an out-of-range label has an all-zero one-hot
+  /// encoding, which picks 0.
+  auto pick = [](ArrayRef<double> x, int64_t label, function_ref<double(double)> value) {
+    return label >= 0 && label < int64_t(x.size()) ? value(x[label]) : 0.0;
   };
   return TypeSwitch<Operation *, std::optional<HostTensor>>(op)
       .Case([&](LinearOp l) -> std::optional<HostTensor> {
@@ -785,28 +859,94 @@ std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
         return combine(terms, m.getReduction());
       })
       .Case([&](SoftmaxCrossEntropyOp s) -> std::optional<HostTensor> {
-        const HostTensor &logits = operand(0), &labels = operand(1);
-        int64_t classes = logits.shape().back();
+        double smoothing = s.getLabelSmoothing().convertToDouble();
+        double poly1 = s.getPoly1().convertToDouble();
+        double zLoss = s.getZLoss().convertToDouble();
         std::vector<double> terms;
-        for (int64_t row = 0; row < labels.size(); ++row) {
-          double maximum = -INFINITY, sum = 0;
-          for (int64_t c = 0; c < classes; ++c)
-            maximum = std::max(maximum, logits.data[row * classes + c]);
-          for (int64_t c = 0; c < classes; ++c)
-            sum += std::exp(logits.data[row * classes + c] - maximum);
-          int64_t label = int64_t(labels.data[row]);
-          double picked = label >= 0 && label < classes ? logits.data[row * classes + label] : 0.0;
-          terms.push_back(maximum + std::log(sum) - picked);
-        }
+        forEachExample([&](ArrayRef<double> x, int64_t label) {
+          int64_t classes = x.size();
+          double logZ = logSumExp(x), term = 0, targetProb = 0;
+          for (int64_t c = 0; c < classes; ++c) {
+            double q = (c == label ? 1.0 - smoothing : 0.0) + smoothing / classes;
+            term -= q * (x[c] - logZ);
+            targetProb += q * std::exp(x[c] - logZ);
+          }
+          terms.push_back(term + poly1 * (1 - targetProb) + zLoss * logZ * logZ);
+        });
         return combine(terms, s.getReduction());
       })
+      .Case([&](FocalLossOp f) -> std::optional<HostTensor> {
+        double gamma = f.getGamma().convertToDouble();
+        std::vector<double> terms;
+        forEachExample([&](ArrayRef<double> x, int64_t label) {
+          double logZ = logSumExp(x);
+          double logP = pick(x, label, [&](double v) { return v - logZ; });
+          terms.push_back(-std::pow(1 - std::exp(logP), gamma) * logP);
+        });
+        return combine(terms, f.getReduction());
+      })
+      .Case([&](StableMaxCrossEntropyOp s) -> std::optional<HostTensor> {
+        auto stable = [](double x) { return x >= 0 ? x + 1 : 1 / (1 - x); };
+        std::vector<double> terms;
+        forEachExample([&](ArrayRef<double> x, int64_t label) {
+          double sum = 0;
+          for (double v : x)
+            sum += stable(v);
+          terms.push_back(std::log(sum) - pick(x, label, [&](double v) { return std::log(stable(v)); }));
+        });
+        return combine(terms, s.getReduction());
+      })
+      .Case([&](NceRceLossOp n) -> std::optional<HostTensor> {
+        double alpha = n.getAlpha().convertToDouble(), beta = n.getBeta().convertToDouble();
+        double logZero = n.getLogZero().convertToDouble();
+        std::vector<double> terms;
+        forEachExample([&](ArrayRef<double> x, int64_t label) {
+          double logZ = logSumExp(x), allLogProbs = 0, rce = 0;
+          for (int64_t c = 0; c < int64_t(x.size()); ++c) {
+            allLogProbs += x[c] - logZ;
+            if (c != label)
+              rce -= std::exp(x[c] - logZ) * logZero;
+          }
+          double logP = pick(x, label, [&](double v) { return v - logZ; });
+          terms.push_back(alpha * logP / allLogProbs + beta * rce);
+        });
+        return combine(terms, n.getReduction());
+      })
       .Case([&](BCEWithLogitsOp b) -> std::optional<HostTensor> {
+        HostTensor weights(cast<RankedTensorType>(operand(0).type));
+        if (Value w = b.getPosWeight())
+          weights = mapBroadcast(weights.type, {&get(w)},
+                                 [](ArrayRef<double> v) { return v[0]; });
+        else
+          std::fill(weights.data.begin(), weights.data.end(), 1.0);
         std::vector<double> terms;
         for (int64_t i = 0; i < operand(0).size(); ++i) {
-          double x = operand(0).data[i], t = operand(1).data[i];
-          terms.push_back(std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::fabs(x))));
+          double x = operand(0).data[i], t = operand(1).data[i], w = weights.data[i];
+          // -w t log sigmoid(x) - (1 - t) log(1 - sigmoid(x)), with
+          // -log sigmoid(x) = log1p(exp(-x)) and -log(1 - sigmoid(x)) = x + that.
+          double softplusMinusX = std::max(-x, 0.0) + std::log1p(std::exp(-std::fabs(x)));
+          terms.push_back(w * t * softplusMinusX + (1 - t) * (x + softplusMinusX));
         }
         return combine(terms, b.getReduction());
+      })
+      .Case([&](HuberLossOp h) -> std::optional<HostTensor> {
+        double delta = h.getDelta().convertToDouble();
+        return combineElementwise(h.getReduction(), [&](double d) {
+          d = std::fabs(d);
+          return d < delta ? 0.5 * d * d : delta * (d - 0.5 * delta);
+        });
+      })
+      .Case([&](PseudoHuberLossOp p) -> std::optional<HostTensor> {
+        double c = p.getC().convertToDouble();
+        return combineElementwise(p.getReduction(), [&](double d) {
+          return std::sqrt(d * d + c * c) - c;
+        });
+      })
+      .Case([&](CauchyLossOp cauchy) -> std::optional<HostTensor> {
+        double c = cauchy.getC().convertToDouble();
+        return combineElementwise(cauchy.getReduction(), [&](double d) {
+          return std::log1p(d * d / (c * c));
+        });
       })
       .Default([](Operation *) { return std::nullopt; });
 }

@@ -4,13 +4,18 @@ the same initial weights on the same batches, must give the same loss at
 every step and the same final weights and optimizer state.
 
   parity.py MODEL --tgc TGC --include DIR --runtime LIB --work DIR
-            [--steps N] [--optimizer NAME] [--loss-rtol R]
+            [--steps N] [--optimizer NAME] [--loss NAME] [--loss-rtol R]
 
 MODEL is `mlp` (examples/mlp.mlir, SGD with momentum), `transformer`
 (examples/transformer_block.mlir, plain SGD) or `small` (Inputs/mlp-small.mlir,
-a 64-32-32-10 perceptron for the optimizer tests). --optimizer replaces the
-spec's optimizer with one of OPTIMIZERS below: a torch.optim optimizer, or a
-reference written here from the paper where PyTorch 1.13 has none. The script
+a 64-32-32-10 perceptron for the optimizer and loss tests), or that
+perceptron with a layer under test: `batchnorm` (a BatchNorm1d in training
+mode, whose running statistics are compared at the end) or `rezero` (a
+ReZero-gated residual block). --optimizer replaces the spec's optimizer with
+one of OPTIMIZERS below: a torch.optim optimizer, or a reference written here
+from the paper where PyTorch 1.13 has none. --loss replaces the small
+perceptron's cross-entropy with one of LOSSES below, against torch.nn's loss
+or a few-line reference. The script
 compiles the spec with `tgc --emit=lib`, links parity_main.c (next to this
 file) against it and the runtime, writes seeded random initial weights and
 batches as .npy files named after the spec's state tensors, runs the harness,
@@ -56,6 +61,8 @@ class MLP:
     optimizer = ("sgd", dict(lr=0.02, momentum=0.5))
     sizes = [784, 512, 512, 10]
     batch = 128
+    loss_fn = None
+    state = {}
 
     def params(self, gen):
         p = {}
@@ -90,6 +97,8 @@ class MLP:
         h = F.relu(F.linear(images, p["fc1_weight"], p["fc1_bias"]))
         h = F.relu(F.linear(h, p["fc2_weight"], p["fc2_bias"]))
         logits = F.linear(h, p["fc3_weight"], p["fc3_bias"])
+        if self.loss_fn:  # --loss
+            return self.loss_fn(logits, labels)
         return F.cross_entropy(logits, labels.long())
 
 
@@ -150,7 +159,141 @@ class Transformer:
         return F.cross_entropy(logits.reshape(-1, self.C), labels.reshape(-1).long())
 
 
-MODELS = {"mlp": MLP, "small": SmallMLP, "transformer": Transformer}
+class BatchNormMLP(SmallMLP):
+    """Inputs/mlp-batchnorm.mlir: fc1 (no bias), BatchNorm1d (training mode),
+    relu, fc2, relu, fc3. The running statistics are state: updated by every
+    step and compared at the end."""
+    spec = "test/Parity/Inputs/mlp-batchnorm.mlir"
+
+    def params(self, gen):
+        p = super().params(gen)
+        del p["fc1_bias"]
+        # Not the defaults (ones, zeros), so that the affine part is tested.
+        p["bn1_weight"] = 1 + 0.1 * torch.randn(32, generator=gen)
+        p["bn1_bias"] = 0.1 * torch.randn(32, generator=gen)
+        return p
+
+    def buffers(self, gen):
+        return {"bn1_running_mean": 0.1 * torch.randn(32, generator=gen),
+                "bn1_running_var": 1 + 0.1 * torch.rand(32, generator=gen)}
+
+    def loss(self, p, images, labels):
+        h = F.linear(images, p["fc1_weight"])
+        h = F.batch_norm(h, self.state["bn1_running_mean"], self.state["bn1_running_var"],
+                         p["bn1_weight"], p["bn1_bias"], training=True, momentum=0.1, eps=1e-5)
+        h = F.relu(F.linear(F.relu(h), p["fc2_weight"], p["fc2_bias"]))
+        return F.cross_entropy(F.linear(h, p["fc3_weight"], p["fc3_bias"]), labels.long())
+
+
+class ReZeroMLP(SmallMLP):
+    """Inputs/mlp-rezero.mlir: h = relu(fc1 x); h + alpha * relu(fc2 h); fc3,
+    with the gate alpha a learnable scalar that starts at 0 (Bachlechner et
+    al. 2020, "ReZero is All You Need")."""
+    spec = "test/Parity/Inputs/mlp-rezero.mlir"
+
+    def params(self, gen):
+        p = super().params(gen)
+        p["rezero_alpha"] = torch.tensor(0.0)
+        return p
+
+    def loss(self, p, images, labels):
+        h = F.relu(F.linear(images, p["fc1_weight"], p["fc1_bias"]))
+        h = h + p["rezero_alpha"] * F.relu(F.linear(h, p["fc2_weight"], p["fc2_bias"]))
+        return F.cross_entropy(F.linear(h, p["fc3_weight"], p["fc3_bias"]), labels.long())
+
+
+MODELS = {"mlp": MLP, "small": SmallMLP, "transformer": Transformer,
+          "batchnorm": BatchNormMLP, "rezero": ReZeroMLP}
+
+
+# --- Losses -------------------------------------------------------------------
+#
+# The small perceptron's loss line, replaced: tg ops computing %loss from
+# %logits [32, 10] and %labels [32], and the PyTorch twin. The regression and
+# multi-label losses fit the one-hot labels.
+
+ONE_HOT = "%t = tg.one_hot %labels classes 10 : tensor<32xi32> -> tensor<32x10xf32>\n    "
+POS_WEIGHT = [0.5, 1.0, 2.0, 3.0, 0.8, 1.5, 4.0, 1.0, 2.5, 0.3]
+
+
+def classification(op, attributes=""):
+    return ("%%loss = tg.%s %%logits, %%labels%s : tensor<32x10xf32>, tensor<32xi32> -> tensor<f32>"
+            % (op, attributes))
+
+
+def regression(op, attributes=""):
+    return ONE_HOT + "%%loss = tg.%s %%logits, %%t%s : tensor<32x10xf32> -> tensor<f32>" % (op, attributes)
+
+
+def one_hot(labels):
+    return F.one_hot(labels.long(), 10).to(torch.float32)
+
+
+def poly1(z, y, eps):
+    """Leng et al. 2022, Poly-1 (their code: CE + eps * (1 - p_t))."""
+    p_t = z.softmax(-1).gather(-1, y.long()[:, None])[:, 0]
+    return F.cross_entropy(z, y.long()) + eps * (1 - p_t).mean()
+
+
+def z_loss(z, y, weight):
+    """PaLM's auxiliary loss: CE + weight * logsumexp(z)^2."""
+    return F.cross_entropy(z, y.long()) + weight * (z.logsumexp(-1) ** 2).mean()
+
+
+def focal(z, y, gamma):
+    """Lin et al. 2017 on a softmax: -(1 - p_t)^gamma log p_t."""
+    log_p_t = z.log_softmax(-1).gather(-1, y.long()[:, None])[:, 0]
+    return (-(1 - log_p_t.exp()) ** gamma * log_p_t).mean()
+
+
+def stablemax(z, y):
+    """Prieto et al. 2025, as their stablemax_cross_entropy (without the
+    float64 cast)."""
+    s = torch.where(z >= 0, z + 1, 1 / (1 - z))
+    log_p = (s / s.sum(-1, keepdim=True)).log()
+    return -log_p.gather(-1, y.long()[:, None]).mean()
+
+
+def nce_rce(z, y, alpha, beta, log_zero=-4.0):
+    """Ma et al. 2020, NCEandRCE as the authors' code (log 0 := log_zero,
+    without their clamp of p at 1e-7)."""
+    log_p = z.log_softmax(-1)
+    nce = log_p.gather(-1, y.long()[:, None])[:, 0] / log_p.sum(-1)
+    rce = -(log_p.exp() * torch.where(one_hot(y) > 0, 0.0, log_zero)).sum(-1)
+    return alpha * nce.mean() + beta * rce.mean()
+
+
+def pseudo_huber(x, t, c):
+    return ((x - t) ** 2 + c * c).sqrt().sub(c).mean()
+
+
+def cauchy(x, t, c):
+    return (1 + (x - t) ** 2 / (c * c)).log().mean()
+
+
+LOSSES = {
+    "label-smoothing": (classification("softmax_cross_entropy", " label_smoothing = 0.1"),
+                        lambda z, y: F.cross_entropy(z, y.long(), label_smoothing=0.1)),
+    "poly1": (classification("softmax_cross_entropy", " poly1 = 2.0"),
+              lambda z, y: poly1(z, y, 2.0)),
+    "z-loss": (classification("softmax_cross_entropy", " z_loss = 0.01"),
+               lambda z, y: z_loss(z, y, 0.01)),
+    "focal": (classification("focal_loss", " gamma = 2.0"), lambda z, y: focal(z, y, 2.0)),
+    "stablemax": (classification("stablemax_cross_entropy"), stablemax),
+    "nce-rce": (classification("nce_rce_loss", " alpha = 1.0 beta = 1.0"),
+                lambda z, y: nce_rce(z, y, 1.0, 1.0)),
+    "nce": (classification("nce_rce_loss", " beta = 0.0"), lambda z, y: nce_rce(z, y, 1.0, 0.0)),
+    "bce-pos-weight": (
+        ONE_HOT + "%%pw = tg.constant dense<%s> : tensor<10xf32>\n    " % POS_WEIGHT
+        + "%loss = tg.bce_with_logits %logits, %t pos_weight %pw : tensor<32x10xf32>, tensor<10xf32> -> tensor<f32>",
+        lambda z, y: F.binary_cross_entropy_with_logits(z, one_hot(y),
+                                                        pos_weight=torch.tensor(POS_WEIGHT))),
+    "huber": (regression("huber_loss", " delta = 0.5"),
+              lambda z, y: F.huber_loss(z, one_hot(y), delta=0.5)),
+    "pseudo-huber": (regression("pseudo_huber_loss", " c = 0.3"),
+                     lambda z, y: pseudo_huber(z, one_hot(y), 0.3)),
+    "cauchy": (regression("cauchy_loss", " c = 0.5"), lambda z, y: cauchy(z, one_hot(y), 0.5)),
+}
 
 
 # --- Optimizers ---------------------------------------------------------------
@@ -495,6 +638,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                     help="train with this optimizer instead of the spec's")
+    ap.add_argument("--loss", choices=sorted(LOSSES),
+                    help="train the small perceptron with this loss instead of cross-entropy")
     ap.add_argument("--loss-rtol", type=float, default=LOSS_RTOL,
                     help="largest relative loss difference allowed at any step")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
@@ -513,6 +658,14 @@ def main():
     text, count = re.subn(r"optimizer #tg\.\w+<[^>]*>", lambda _: "optimizer " + attribute, text)
     if count != 1:
         sys.exit("FAIL: %s has %d train steps, expected one" % (model.spec, count))
+    if args.loss:
+        if args.model != "small":
+            sys.exit("FAIL: --loss applies to the small model")
+        line, model.loss_fn = LOSSES[args.loss]
+        text, count = re.subn(r"%loss = tg\.softmax_cross_entropy[^\n]*", lambda _: line, text)
+        if count != 1:
+            sys.exit("FAIL: %s has %d cross-entropy losses, expected one" % (model.spec, count))
+        attribute += " " + args.loss
     spec = os.path.join(work, "spec.mlir")
     with open(spec, "w") as f:
         f.write(text)
@@ -528,8 +681,10 @@ def main():
     # The same initial weights and batches for both.
     gen = torch.Generator().manual_seed(args.seed)
     params = model.params(gen)
+    # State that the step updates without training it (running statistics).
+    buffers = model.buffers(gen) if hasattr(model, "buffers") else {}
     inputs = model.batches(gen, args.steps)
-    for name, value in params.items():
+    for name, value in list(params.items()) + list(buffers.items()):
         np.save(os.path.join(work, name + ".npy"), value.numpy())
     for i, value in enumerate(inputs):
         np.save(os.path.join(work, "inputs_%d.npy" % i), value.numpy())
@@ -541,6 +696,7 @@ def main():
     # PyTorch.
     torch.manual_seed(args.seed)
     p = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    model.state = {k: v.clone() for k, v in buffers.items()}
     opt = KINDS[kind](list(p.values()), **kwargs)
     torch_losses = []
     for k in range(args.steps):
@@ -573,6 +729,7 @@ def main():
     # Final weights and optimizer state: tg names its state globals
     # <param>_<slot> after PyTorch's state keys.
     expected = {k: v.detach() for k, v in p.items()}
+    expected.update(model.state)
     for k, v in p.items():
         for key, value in opt.state[v].items():
             if key != "step" and isinstance(value, torch.Tensor):

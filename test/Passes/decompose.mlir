@@ -340,3 +340,224 @@ func.func @bce_sum(%x: tensor<64xf32>, %t: tensor<64xf32>) -> tensor<f32> {
   %l = tg.bce_with_logits %x, %t reduction = sum : tensor<64xf32> -> tensor<f32>
   return %l : tensor<f32>
 }
+
+// -----
+
+// Label smoothing, Poly-1 and the z-loss: the target distribution q =
+// 0.9 one_hot + 0.1 / 10, then -sum q log p + 1.0 (1 - sum q p) + 1e-4 logZ^2
+// per example.
+// CHECK-LABEL: func.func @cross_entropy_smoothing_poly1_zloss
+// CHECK-SAME: (%[[X:.*]]: tensor<8x10xf32>, %[[Y:.*]]: tensor<8xi32>)
+// CHECK-DAG: %[[KEEP:.*]] = tg.constant dense<0.899999976> : tensor<f32>
+// CHECK-DAG: %[[SPREAD:.*]] = tg.constant dense<0.00999999977> : tensor<f32>
+// CHECK-DAG: %[[WZ:.*]] = tg.constant dense<9.99999974E-5> : tensor<f32>
+// CHECK: %[[LP:.*]] = tg.log_softmax %[[X]] : tensor<8x10xf32>
+// CHECK: %[[OH:.*]] = tg.one_hot %[[Y]] classes 10 : tensor<8xi32> -> tensor<8x10xf32>
+// CHECK: %[[SCALED:.*]] = tg.mul %[[OH]], %[[KEEP]]
+// CHECK: %[[Q:.*]] = tg.add %[[SCALED]], %[[SPREAD]]
+// CHECK: %[[QLP:.*]] = tg.mul %[[Q]], %[[LP]] : tensor<8x10xf32>
+// CHECK: %[[CE:.*]] = tg.reduce_sum %[[QLP]] [-1] : tensor<8x10xf32> -> tensor<8xf32>
+// CHECK: %[[NCE:.*]] = tg.neg %[[CE]] : tensor<8xf32>
+// CHECK: %[[P:.*]] = tg.exp %[[LP]] : tensor<8x10xf32>
+// CHECK: %[[QP:.*]] = tg.mul %[[Q]], %[[P]] : tensor<8x10xf32>
+// CHECK: %[[PT:.*]] = tg.reduce_sum %[[QP]] [-1] : tensor<8x10xf32> -> tensor<8xf32>
+// CHECK: %[[MISS:.*]] = tg.sub %{{.*}}, %[[PT]] : tensor<f32>, tensor<8xf32> -> tensor<8xf32>
+// CHECK: tg.reduce_max %[[X]] [-1] keepdim : tensor<8x10xf32> -> tensor<8x1xf32>
+// CHECK: %[[LOGZ:.*]] = tg.reshape %{{.*}} : tensor<8x1xf32> -> tensor<8xf32>
+// CHECK: %[[SQ:.*]] = tg.mul %[[LOGZ]], %[[LOGZ]] : tensor<8xf32>
+// CHECK: tg.mul %[[SQ]], %[[WZ]]
+// CHECK: %[[L:.*]] = tg.reduce_mean %{{.*}} [0] : tensor<8xf32> -> tensor<f32>
+// CHECK: return %[[L]]
+func.func @cross_entropy_smoothing_poly1_zloss(%x: tensor<8x10xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %l = tg.softmax_cross_entropy %x, %y label_smoothing = 0.1 poly1 = 1.0 z_loss = 1.0e-4 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// -(1 - p_t)^gamma log p_t
+// CHECK-LABEL: func.func @focal
+// CHECK-DAG: %[[GAMMA:.*]] = tg.constant dense<2.000000e+00> : tensor<f32>
+// CHECK: %[[LPT:.*]] = tg.reduce_sum %{{.*}} [-1] : tensor<8x10xf32> -> tensor<8xf32>
+// CHECK: %[[NLL:.*]] = tg.neg %[[LPT]] : tensor<8xf32>
+// CHECK: %[[PT:.*]] = tg.exp %[[LPT]] : tensor<8xf32>
+// CHECK: %[[MISS:.*]] = tg.sub %{{.*}}, %[[PT]] : tensor<f32>, tensor<8xf32> -> tensor<8xf32>
+// CHECK: %[[W:.*]] = tg.pow %[[MISS]], %[[GAMMA]] : tensor<8xf32>, tensor<f32> -> tensor<8xf32>
+// CHECK: %[[T:.*]] = tg.mul %[[W]], %[[NLL]] : tensor<8xf32>
+// CHECK: tg.reduce_mean %[[T]] [0] : tensor<8xf32> -> tensor<f32>
+// CHECK-NOT: tg.focal_loss
+func.func @focal(%x: tensor<8x10xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %l = tg.focal_loss %x, %y : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// s(x) = x >= 0 ? x + 1 : 1 / (1 - min(x, 0)); log sum s - log s[label].
+// CHECK-LABEL: func.func @stablemax
+// CHECK-SAME: (%[[X:.*]]: tensor<8x97xf32>, %[[Y:.*]]: tensor<8xi32>)
+// CHECK: %[[OH:.*]] = tg.one_hot %[[Y]] classes 97
+// CHECK: %[[POS:.*]] = tg.add %[[X]], %[[ONE:.*]] : tensor<8x97xf32>, tensor<f32>
+// CHECK: %[[MIN:.*]] = tg.minimum %[[X]], %[[ZERO:.*]] : tensor<8x97xf32>, tensor<f32>
+// CHECK: %[[DEN:.*]] = tg.sub %[[ONE]], %[[MIN]]
+// CHECK: %[[NEG:.*]] = tg.div %[[ONE]], %[[DEN]]
+// CHECK: %[[GE:.*]] = tg.compare ge %[[X]], %[[ZERO]]
+// CHECK: %[[S:.*]] = tg.select %[[GE]], %[[POS]], %[[NEG]]
+// CHECK: %[[SUM:.*]] = tg.reduce_sum %[[S]] [-1] : tensor<8x97xf32> -> tensor<8xf32>
+// CHECK: %[[LOGSUM:.*]] = tg.log %[[SUM]] : tensor<8xf32>
+// CHECK: %[[LOGS:.*]] = tg.log %[[S]] : tensor<8x97xf32>
+// CHECK: %[[PICK:.*]] = tg.mul %[[OH]], %[[LOGS]]
+// CHECK: %[[LABEL:.*]] = tg.reduce_sum %[[PICK]] [-1]
+// CHECK: %[[T:.*]] = tg.sub %[[LOGSUM]], %[[LABEL]] : tensor<8xf32>
+// CHECK: tg.reduce_mean %[[T]] [0]
+// CHECK-NOT: tg.stablemax_cross_entropy
+func.func @stablemax(%x: tensor<8x97xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %l = tg.stablemax_cross_entropy %x, %y : tensor<8x97xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// alpha log p_t / sum_c log p_c + beta (-log_zero) (1 - p_t)
+// CHECK-LABEL: func.func @nce_rce
+// CHECK-DAG: %[[ALPHA:.*]] = tg.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-DAG: %[[RCE:.*]] = tg.constant dense<8.000000e+00> : tensor<f32>
+// CHECK: %[[LP:.*]] = tg.log_softmax
+// CHECK: %[[LPT:.*]] = tg.reduce_sum %{{.*}} [-1] : tensor<8x10xf32> -> tensor<8xf32>
+// CHECK: %[[ALL:.*]] = tg.reduce_sum %[[LP]] [-1] : tensor<8x10xf32> -> tensor<8xf32>
+// CHECK: %[[NCE:.*]] = tg.div %[[LPT]], %[[ALL]] : tensor<8xf32>
+// CHECK: %[[A:.*]] = tg.mul %[[NCE]], %[[ALPHA]]
+// CHECK: %[[PT:.*]] = tg.exp %[[LPT]]
+// CHECK: %[[MISS:.*]] = tg.sub %{{.*}}, %[[PT]]
+// CHECK: %[[B:.*]] = tg.mul %[[MISS]], %[[RCE]]
+// CHECK: %[[T:.*]] = tg.add %[[A]], %[[B]] : tensor<8xf32>
+// CHECK: tg.reduce_mean %[[T]] [0]
+func.func @nce_rce(%x: tensor<8x10xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %l = tg.nce_rce_loss %x, %y alpha = 0.5 beta = 2.0 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// (1 - t) x + (1 + (w - 1) t) (max(-x, 0) + log(1 + exp(-|x|)))
+// CHECK-LABEL: func.func @bce_pos_weight
+// CHECK-SAME: (%[[X:.*]]: tensor<64x5xf32>, %[[T:.*]]: tensor<64x5xf32>, %[[W:.*]]: tensor<5xf32>)
+// CHECK: %[[NX:.*]] = tg.neg %[[X]]
+// CHECK: %[[NEGPART:.*]] = tg.maximum %[[NX]], %{{.*}}
+// CHECK: %[[SP:.*]] = tg.log
+// CHECK: %[[SPN:.*]] = tg.add %[[NEGPART]], %[[SP]] : tensor<64x5xf32>
+// CHECK: %[[WM1:.*]] = tg.sub %[[W]], %{{.*}} : tensor<5xf32>, tensor<f32> -> tensor<5xf32>
+// CHECK: %[[WT:.*]] = tg.mul %[[WM1]], %[[T]] : tensor<5xf32>, tensor<64x5xf32> -> tensor<64x5xf32>
+// CHECK: %[[LW:.*]] = tg.add %[[WT]], %{{.*}} : tensor<64x5xf32>, tensor<f32> -> tensor<64x5xf32>
+// CHECK: %[[OMT:.*]] = tg.sub %{{.*}}, %[[T]] : tensor<f32>, tensor<64x5xf32> -> tensor<64x5xf32>
+// CHECK: %[[NT:.*]] = tg.mul %[[OMT]], %[[X]]
+// CHECK: %[[PT:.*]] = tg.mul %[[LW]], %[[SPN]]
+// CHECK: %[[TERMS:.*]] = tg.add %[[NT]], %[[PT]]
+// CHECK: tg.reduce_mean %[[TERMS]] [0, 1]
+func.func @bce_pos_weight(%x: tensor<64x5xf32>, %t: tensor<64x5xf32>, %w: tensor<5xf32>) -> tensor<f32> {
+  %l = tg.bce_with_logits %x, %t pos_weight %w : tensor<64x5xf32>, tensor<5xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// |d| < delta ? 0.5 d^2 : delta (|d| - 0.5 delta)
+// CHECK-LABEL: func.func @huber
+// CHECK-DAG: %[[HALF:.*]] = tg.constant dense<5.000000e-01> : tensor<f32>
+// CHECK-DAG: %[[HALFDELTA:.*]] = tg.constant dense<2.500000e-01> : tensor<f32>
+// CHECK: %[[D:.*]] = tg.sub
+// CHECK: %[[A:.*]] = tg.abs %[[D]]
+// CHECK: %[[SQ:.*]] = tg.mul %[[A]], %[[A]]
+// CHECK: %[[QUAD:.*]] = tg.mul %[[SQ]], %[[HALF]]
+// CHECK: %[[SHIFT:.*]] = tg.sub %[[A]], %[[HALFDELTA]]
+// CHECK: %[[LIN:.*]] = tg.mul %[[SHIFT]], %[[HALF]]
+// CHECK: %[[IN:.*]] = tg.compare lt %[[A]], %[[HALF]]
+// CHECK: %[[T:.*]] = tg.select %[[IN]], %[[QUAD]], %[[LIN]]
+// CHECK: tg.reduce_sum %[[T]] [0, 1]
+func.func @huber(%y: tensor<16x4xf32>, %t: tensor<16x4xf32>) -> tensor<f32> {
+  %l = tg.huber_loss %y, %t reduction = sum delta = 0.5 : tensor<16x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pseudo_huber
+// CHECK-DAG: %[[C2:.*]] = tg.constant dense<2.500000e-01> : tensor<f64>
+// CHECK-DAG: %[[C:.*]] = tg.constant dense<5.000000e-01> : tensor<f64>
+// CHECK: %[[D:.*]] = tg.sub
+// CHECK: %[[SQ:.*]] = tg.mul %[[D]], %[[D]]
+// CHECK: %[[ARG:.*]] = tg.add %[[SQ]], %[[C2]]
+// CHECK: %[[R:.*]] = tg.sqrt %[[ARG]]
+// CHECK: %[[T:.*]] = tg.sub %[[R]], %[[C]]
+// CHECK: tg.reduce_mean %[[T]] [0, 1]
+func.func @pseudo_huber(%y: tensor<16x4xf64>, %t: tensor<16x4xf64>) -> tensor<f64> {
+  %l = tg.pseudo_huber_loss %y, %t c = 0.5 : tensor<16x4xf64> -> tensor<f64>
+  return %l : tensor<f64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @cauchy
+// CHECK-DAG: %[[INV:.*]] = tg.constant dense<4.000000e+00> : tensor<f32>
+// CHECK: %[[D:.*]] = tg.sub
+// CHECK: %[[SQ:.*]] = tg.mul %[[D]], %[[D]]
+// CHECK: %[[S:.*]] = tg.mul %[[SQ]], %[[INV]]
+// CHECK: %[[ARG:.*]] = tg.add %[[S]], %{{.*}}
+// CHECK: %[[T:.*]] = tg.log %[[ARG]]
+// CHECK: tg.reduce_mean %[[T]] [0, 1]
+func.func @cauchy(%y: tensor<16x4xf32>, %t: tensor<16x4xf32>) -> tensor<f32> {
+  %l = tg.cauchy_loss %y, %t c = 0.5 : tensor<16x4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Training: the batch's mean and biased variance over every dimension but
+// the channels; the running variance blends in the unbiased one (n = 2*4*4
+// = 32, so 0.1 * 32/31).
+// CHECK-LABEL: func.func @batch_norm_training
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4x4xf32>, %[[G:.*]]: tensor<3xf32>, %[[B:.*]]: tensor<3xf32>, %[[RM:.*]]: tensor<3xf32>, %[[RV:.*]]: tensor<3xf32>)
+// CHECK-DAG: %[[KEEP:.*]] = tg.constant dense<0.899999976> : tensor<f32>
+// CHECK-DAG: %[[M:.*]] = tg.constant dense<1.000000e-01> : tensor<f32>
+// CHECK-DAG: %[[MV:.*]] = tg.constant dense<0.103225805> : tensor<f32>
+// CHECK: %[[MEAN:.*]] = tg.reduce_mean %[[X]] [0, 2, 3] keepdim : tensor<2x3x4x4xf32> -> tensor<1x3x1x1xf32>
+// CHECK: %[[C:.*]] = tg.sub %[[X]], %[[MEAN]]
+// CHECK: %[[SQ:.*]] = tg.mul %[[C]], %[[C]]
+// CHECK: %[[VAR:.*]] = tg.reduce_mean %[[SQ]] [0, 2, 3] keepdim : tensor<2x3x4x4xf32> -> tensor<1x3x1x1xf32>
+// CHECK: %[[VE:.*]] = tg.add %[[VAR]], %{{.*}}
+// CHECK: %[[INV:.*]] = tg.rsqrt %[[VE]]
+// CHECK: %[[N:.*]] = tg.mul %[[C]], %[[INV]]
+// CHECK: %[[G3:.*]] = tg.reshape %[[G]] : tensor<3xf32> -> tensor<3x1x1xf32>
+// CHECK: %[[S:.*]] = tg.mul %[[N]], %[[G3]]
+// CHECK: %[[B3:.*]] = tg.reshape %[[B]] : tensor<3xf32> -> tensor<3x1x1xf32>
+// CHECK: %[[Y:.*]] = tg.add %[[S]], %[[B3]] : tensor<2x3x4x4xf32>, tensor<3x1x1xf32> -> tensor<2x3x4x4xf32>
+// CHECK: %[[RM1:.*]] = tg.mul %[[RM]], %[[KEEP]]
+// CHECK: %[[MEANV:.*]] = tg.reshape %[[MEAN]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// CHECK: %[[RM2:.*]] = tg.mul %[[MEANV]], %[[M]]
+// CHECK: %[[NRM:.*]] = tg.add %[[RM1]], %[[RM2]] : tensor<3xf32>
+// CHECK: %[[RV1:.*]] = tg.mul %[[RV]], %[[KEEP]]
+// CHECK: %[[VARV:.*]] = tg.reshape %[[VAR]] : tensor<1x3x1x1xf32> -> tensor<3xf32>
+// CHECK: %[[RV2:.*]] = tg.mul %[[VARV]], %[[MV]]
+// CHECK: %[[NRV:.*]] = tg.add %[[RV1]], %[[RV2]] : tensor<3xf32>
+// CHECK: return %[[Y]], %[[NRM]], %[[NRV]]
+func.func @batch_norm_training(%x: tensor<2x3x4x4xf32>, %g: tensor<3xf32>, %b: tensor<3xf32>, %rm: tensor<3xf32>, %rv: tensor<3xf32>) -> (tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>) {
+  %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %rv training : tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>
+  return %y, %m, %v : tensor<2x3x4x4xf32>, tensor<3xf32>, tensor<3xf32>
+}
+
+// -----
+
+// Evaluation: the running statistics normalize and pass through.
+// CHECK-LABEL: func.func @batch_norm_eval
+// CHECK-SAME: (%[[X:.*]]: tensor<8x4xf32>, %[[G:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf32>, %[[RM:.*]]: tensor<4xf32>, %[[RV:.*]]: tensor<4xf32>)
+// CHECK: %[[C:.*]] = tg.sub %[[X]], %[[RM]] : tensor<8x4xf32>, tensor<4xf32> -> tensor<8x4xf32>
+// CHECK: %[[VE:.*]] = tg.add %[[RV]], %{{.*}} : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[INV:.*]] = tg.rsqrt %[[VE]]
+// CHECK: %[[N:.*]] = tg.mul %[[C]], %[[INV]]
+// CHECK: %[[S:.*]] = tg.mul %[[N]], %[[G]]
+// CHECK: %[[Y:.*]] = tg.add %[[S]], %[[B]]
+// CHECK: return %[[Y]], %[[RM]], %[[RV]]
+func.func @batch_norm_eval(%x: tensor<8x4xf32>, %g: tensor<4xf32>, %b: tensor<4xf32>, %rm: tensor<4xf32>, %rv: tensor<4xf32>) -> (tensor<8x4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %rv : tensor<8x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+  return %y, %m, %v : tensor<8x4xf32>, tensor<4xf32>, tensor<4xf32>
+}

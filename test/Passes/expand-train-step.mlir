@@ -249,3 +249,41 @@ tg.train_step @dog loss @loss optimizer #tg.dog
 // CHECK: ml_program.global_store @dog_rbar =
 // CHECK: ml_program.global_store @dog_G =
 // CHECK: return
+
+// -----
+
+// A global the loss function stores to (batch norm's running statistics) is
+// state that the step updates, not a parameter: it gets no gradient and no
+// optimizer state, and the store stays in the loss.
+
+ml_program.global private mutable @w(#tg.kaiming_uniform) : tensor<4x3xf32>
+ml_program.global private mutable @bn_weight(#tg.ones) : tensor<4xf32>
+ml_program.global private mutable @bn_bias(#tg.zeros) : tensor<4xf32>
+ml_program.global private mutable @bn_running_mean(#tg.zeros) : tensor<4xf32>
+ml_program.global private mutable @bn_running_var(#tg.ones) : tensor<4xf32>
+
+func.func @loss(%x: tensor<2x3xf32>, %labels: tensor<2xi32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4x3xf32>
+  %h = tg.linear %x, %w : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x4xf32>
+  %g = ml_program.global_load @bn_weight : tensor<4xf32>
+  %b = ml_program.global_load @bn_bias : tensor<4xf32>
+  %rm = ml_program.global_load @bn_running_mean : tensor<4xf32>
+  %rv = ml_program.global_load @bn_running_var : tensor<4xf32>
+  %y, %m, %v = tg.batch_norm %h, %g, %b, %rm, %rv training : tensor<2x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+  ml_program.global_store @bn_running_mean = %m : tensor<4xf32>
+  ml_program.global_store @bn_running_var = %v : tensor<4xf32>
+  %l = tg.softmax_cross_entropy %y, %labels : tensor<2x4xf32>, tensor<2xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.05, momentum = 0.9>
+
+// CHECK-DAG: ml_program.global private mutable @w_momentum_buffer
+// CHECK-DAG: ml_program.global private mutable @bn_weight_momentum_buffer
+// CHECK-DAG: ml_program.global private mutable @bn_bias_momentum_buffer
+// CHECK-NOT: @bn_running_mean_momentum_buffer
+// CHECK-NOT: @bn_running_var_momentum_buffer
+// CHECK-LABEL: func.func @train_step
+// CHECK: tg.value_and_grad @loss(%{{.*}}, %{{.*}}) globals [@w, @bn_weight, @bn_bias]
+// CHECK-NOT: ml_program.global_store @bn_running
+// CHECK: return

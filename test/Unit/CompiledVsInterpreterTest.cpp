@@ -793,6 +793,57 @@ func.func @loss(%x: tensor<8x6xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 )";
 
+// Batch norm's running statistics as state that the loss function stores
+// (not parameters), and a ReZero gate, trained with the focal loss; the
+// prediction normalizes by the running statistics, so it checks them.
+constexpr const char *kBatchNormTrainingSpec = R"(
+ml_program.global private mutable @w1(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<12x6xf32>
+ml_program.global private mutable @bn_weight(#tg.ones) : tensor<12xf32>
+ml_program.global private mutable @bn_bias(#tg.zeros) : tensor<12xf32>
+ml_program.global private mutable @bn_running_mean(#tg.zeros) : tensor<12xf32>
+ml_program.global private mutable @bn_running_var(#tg.ones) : tensor<12xf32>
+ml_program.global private mutable @w2(#tg.normal<std = 0.3>) : tensor<12x12xf32>
+ml_program.global private mutable @alpha(#tg.zeros) : tensor<f32>
+ml_program.global private mutable @w3(#tg.normal<std = 0.3>) : tensor<3x12xf32>
+func.func private @head(%h: tensor<8x12xf32>) -> tensor<8x3xf32> {
+  %a = tg.relu %h : tensor<8x12xf32>
+  %w2 = ml_program.global_load @w2 : tensor<12x12xf32>
+  %f = tg.linear %a, %w2 : tensor<8x12xf32>, tensor<12x12xf32> -> tensor<8x12xf32>
+  %alpha = ml_program.global_load @alpha : tensor<f32>
+  %g = tg.mul %f, %alpha : tensor<8x12xf32>, tensor<f32> -> tensor<8x12xf32>
+  %r = tg.add %a, %g : tensor<8x12xf32>
+  %w3 = ml_program.global_load @w3 : tensor<3x12xf32>
+  %y = tg.linear %r, %w3 : tensor<8x12xf32>, tensor<3x12xf32> -> tensor<8x3xf32>
+  return %y : tensor<8x3xf32>
+}
+func.func @predict(%x: tensor<8x6xf32>) -> tensor<8x3xf32> {
+  %w1 = ml_program.global_load @w1 : tensor<12x6xf32>
+  %h = tg.linear %x, %w1 : tensor<8x6xf32>, tensor<12x6xf32> -> tensor<8x12xf32>
+  %gamma = ml_program.global_load @bn_weight : tensor<12xf32>
+  %beta = ml_program.global_load @bn_bias : tensor<12xf32>
+  %rm = ml_program.global_load @bn_running_mean : tensor<12xf32>
+  %rv = ml_program.global_load @bn_running_var : tensor<12xf32>
+  %n, %m, %v = tg.batch_norm %h, %gamma, %beta, %rm, %rv : tensor<8x12xf32>, tensor<12xf32>, tensor<12xf32>, tensor<12xf32>, tensor<12xf32>
+  %y = func.call @head(%n) : (tensor<8x12xf32>) -> tensor<8x3xf32>
+  return %y : tensor<8x3xf32>
+}
+func.func @loss(%x: tensor<8x6xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
+  %w1 = ml_program.global_load @w1 : tensor<12x6xf32>
+  %h = tg.linear %x, %w1 : tensor<8x6xf32>, tensor<12x6xf32> -> tensor<8x12xf32>
+  %gamma = ml_program.global_load @bn_weight : tensor<12xf32>
+  %beta = ml_program.global_load @bn_bias : tensor<12xf32>
+  %rm = ml_program.global_load @bn_running_mean : tensor<12xf32>
+  %rv = ml_program.global_load @bn_running_var : tensor<12xf32>
+  %n, %m, %v = tg.batch_norm %h, %gamma, %beta, %rm, %rv training momentum 0.3 : tensor<8x12xf32>, tensor<12xf32>, tensor<12xf32>, tensor<12xf32>, tensor<12xf32>
+  ml_program.global_store @bn_running_mean = %m : tensor<12xf32>
+  ml_program.global_store @bn_running_var = %v : tensor<12xf32>
+  %y = func.call @head(%n) : (tensor<8x12xf32>) -> tensor<8x3xf32>
+  %l = tg.focal_loss %y, %labels : tensor<8x3xf32>, tensor<8xi32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
+)";
+
 /// A training program: its spec, a public function that predicts from the
 /// first input (or none), and the class count labels are drawn from.
 struct TrainingCase {
@@ -922,7 +973,9 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(TrainingCase{"mlp_sgd_momentum", kTrainingSpec, "predict", 3, 4},
                     TrainingCase{"mlp_784_512_512_10", readExample("mlp.mlir"), "forward", 10, 2},
                     TrainingCase{"transformer_block", readExample("transformer_block.mlir"),
-                                 nullptr, 8, 3}),
+                                 nullptr, 8, 3},
+                    TrainingCase{"batch_norm_state_rezero_focal", kBatchNormTrainingSpec,
+                                 "predict", 3, 4}),
     [](const testing::TestParamInfo<TrainingCase> &info) { return info.param.name; });
 
 // Ops that are not code: they are expanded before code generation.

@@ -174,6 +174,77 @@ func.func @f(%x: tensor<8xf64>, %t: tensor<8xf64>) -> tensor<f64> {
   %l = tg.bce_with_logits %x, %t reduction = sum : tensor<8xf64> -> tensor<f64>
   return %l : tensor<f64>
 })"},
+    {"cross_entropy_smoothing_poly1_zloss", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.softmax_cross_entropy %x, %y label_smoothing = 0.2 poly1 = 1.5 z_loss = 0.01 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"cross_entropy_poly1_sum", R"(
+func.func @f(%x: tensor<2x3x5xf64>, %y: tensor<2x3xi64>) -> tensor<f64> {
+  %l = tg.softmax_cross_entropy %x, %y reduction = sum poly1 = -0.5 : tensor<2x3x5xf64>, tensor<2x3xi64> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"focal", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.focal_loss %x, %y gamma = 1.5 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"focal_gamma0_sum", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.focal_loss %x, %y reduction = sum gamma = 0.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"stablemax", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.stablemax_cross_entropy %x, %y : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"nce_rce", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.nce_rce_loss %x, %y alpha = 2.0 beta = 0.5 log_zero = -9.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"nce_alone_sum", R"(
+func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
+  %l = tg.nce_rce_loss %x, %y reduction = sum beta = 0.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
+  return %l : tensor<f64>
+})", 5},
+    {"bce_pos_weight", R"(
+func.func @f(%x: tensor<8x3xf64>, %t: tensor<8x3xf64>, %w: tensor<3xf64>) -> tensor<f64> {
+  %l = tg.bce_with_logits %x, %t pos_weight %w : tensor<8x3xf64>, tensor<3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+})"},
+    {"huber", R"(
+func.func @f(%x: tensor<4x3xf64>, %t: tensor<4x3xf64>) -> tensor<f64> {
+  %l = tg.huber_loss %x, %t delta = 0.7 : tensor<4x3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+})"},
+    {"pseudo_huber_sum", R"(
+func.func @f(%x: tensor<4x3xf64>, %t: tensor<4x3xf64>) -> tensor<f64> {
+  %l = tg.pseudo_huber_loss %x, %t reduction = sum c = 0.3 : tensor<4x3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+})"},
+    {"cauchy", R"(
+func.func @f(%x: tensor<4x3xf64>, %t: tensor<4x3xf64>) -> tensor<f64> {
+  %l = tg.cauchy_loss %x, %t c = 0.5 : tensor<4x3xf64> -> tensor<f64>
+  return %l : tensor<f64>
+})"},
+    {"batch_norm_training_2d", R"(
+func.func @f(%x: tensor<6x3xf64>, %g: tensor<3xf64>, %b: tensor<3xf64>, %rm: tensor<3xf64>, %rv: tensor<3xf64>) -> (tensor<6x3xf64>, tensor<3xf64>, tensor<3xf64>) {
+  %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %rv training momentum 0.3 : tensor<6x3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
+  return %y, %m, %v : tensor<6x3xf64>, tensor<3xf64>, tensor<3xf64>
+})"},
+    {"batch_norm_training_4d", R"(
+func.func @f(%x: tensor<2x3x2x4xf64>, %g: tensor<3xf64>, %b: tensor<3xf64>, %rm: tensor<3xf64>, %rv: tensor<3xf64>) -> (tensor<2x3x2x4xf64>, tensor<3xf64>, tensor<3xf64>) {
+  %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %rv training epsilon 0.01 : tensor<2x3x2x4xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
+  return %y, %m, %v : tensor<2x3x2x4xf64>, tensor<3xf64>, tensor<3xf64>
+})"},
+    {"batch_norm_eval", R"(
+func.func @f(%x: tensor<2x3x5xf64>, %g: tensor<3xf64>, %b: tensor<3xf64>, %rm: tensor<3xf64>, %rv: tensor<3xf64>) -> (tensor<2x3x5xf64>, tensor<3xf64>, tensor<3xf64>) {
+  %pos = tg.mul %rv, %rv : tensor<3xf64>
+  %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %pos : tensor<2x3x5xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
+  return %y, %m, %v : tensor<2x3x5xf64>, tensor<3xf64>, tensor<3xf64>
+})"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Composites, Decomposition, testing::ValuesIn(kCases),

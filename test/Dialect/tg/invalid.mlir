@@ -1149,6 +1149,166 @@ func.func @bce_with_logits_result_element_type(%x: tensor<64x1xf64>, %t: tensor<
 
 // -----
 
+func.func @batch_norm_rank(%x: tensor<64xf32>, %c: tensor<64xf32>) {
+  // expected-error @+1 {{'tg.batch_norm' op input must be [N, C, ...] (rank >= 2), got [64]}}
+  %0:3 = tg.batch_norm %x, %c, %c, %c, %c training : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_channels(%x: tensor<8x16x4x4xf32>, %c: tensor<16xf32>, %v: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.batch_norm' op running_var is [4] but the input has 16 channels (dim 1); expected [16]}}
+  %0:3 = tg.batch_norm %x, %c, %c, %c, %v training : tensor<8x16x4x4xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_element_type(%x: tensor<8x16xf32>, %c: tensor<16xf32>, %w: tensor<16xbf16>) {
+  // expected-error @+1 {{'tg.batch_norm' op weight has element type 'bf16' but input has 'f32'}}
+  %0:3 = tg.batch_norm %x, %w, %c, %c, %c training : tensor<8x16xf32>, tensor<16xbf16>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_momentum(%x: tensor<8x16xf32>, %c: tensor<16xf32>) {
+  // expected-error @+1 {{'tg.batch_norm' op momentum must be in [0, 1], got 1.5}}
+  %0:3 = tg.batch_norm %x, %c, %c, %c, %c training momentum 1.5 : tensor<8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @batch_norm_epsilon(%x: tensor<8x16xf32>, %c: tensor<16xf32>) {
+  // expected-error @+1 {{'tg.batch_norm' op epsilon must be positive, got 0}}
+  %0:3 = tg.batch_norm %x, %c, %c, %c, %c epsilon 0.0 : tensor<8x16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_label_smoothing(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.softmax_cross_entropy' op label_smoothing must be in [0, 1], got 1.5}}
+  %0 = tg.softmax_cross_entropy %x, %y label_smoothing = 1.5 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_poly1(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.softmax_cross_entropy' op poly1 must be at least -1 (the loss must grow with the error), got -2}}
+  %0 = tg.softmax_cross_entropy %x, %y poly1 = -2.0 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @softmax_cross_entropy_z_loss(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.softmax_cross_entropy' op z_loss must be non-negative, got -0.0001}}
+  %0 = tg.softmax_cross_entropy %x, %y z_loss = -1.0e-4 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @focal_loss_gamma(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.focal_loss' op gamma must be non-negative, got -1}}
+  %0 = tg.focal_loss %x, %y gamma = -1.0 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @focal_loss_labels(%x: tensor<8x10xf32>, %y: tensor<10xi32>) {
+  // expected-error @+1 {{'tg.focal_loss' op labels are [10] but logits [8, 10] need labels of shape [8] (the logits without the class dimension)}}
+  %0 = tg.focal_loss %x, %y : tensor<8x10xf32>, tensor<10xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @stablemax_cross_entropy_scalar_logits(%x: tensor<f32>, %y: tensor<i32>) {
+  // expected-error @+1 {{'tg.stablemax_cross_entropy' op logits must be [..., C] with a class dimension, got a rank-0 tensor}}
+  %0 = tg.stablemax_cross_entropy %x, %y : tensor<f32>, tensor<i32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @stablemax_cross_entropy_result_element_type(%x: tensor<8x97xf64>, %y: tensor<8xi64>) {
+  // expected-error @+1 {{'tg.stablemax_cross_entropy' op result has element type 'f32' but logits has 'f64'}}
+  %0 = tg.stablemax_cross_entropy %x, %y : tensor<8x97xf64>, tensor<8xi64> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @nce_rce_loss_both_zero(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.nce_rce_loss' op alpha and beta are both 0: the loss would be constant}}
+  %0 = tg.nce_rce_loss %x, %y alpha = 0.0 beta = 0.0 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @nce_rce_loss_log_zero(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.nce_rce_loss' op log_zero stands for log 0 and must be negative, got 4}}
+  %0 = tg.nce_rce_loss %x, %y log_zero = 4.0 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @bce_with_logits_pos_weight_shape(%x: tensor<64x5xf32>, %t: tensor<64x5xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.bce_with_logits' op pos_weight is [4], which does not broadcast to the logits [64, 5]}}
+  %0 = tg.bce_with_logits %x, %t pos_weight %w : tensor<64x5xf32>, tensor<4xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @bce_with_logits_pos_weight_element_type(%x: tensor<64x5xf32>, %t: tensor<64x5xf32>, %w: tensor<5xf64>) {
+  // expected-error @+1 {{'tg.bce_with_logits' op pos_weight has element type 'f64' but logits has 'f32'}}
+  %0 = tg.bce_with_logits %x, %t pos_weight %w : tensor<64x5xf32>, tensor<5xf64> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @huber_loss_delta(%x: tensor<8x2xf32>, %t: tensor<8x2xf32>) {
+  // expected-error @+1 {{'tg.huber_loss' op delta must be positive, got 0}}
+  %0 = tg.huber_loss %x, %t delta = 0.0 : tensor<8x2xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @pseudo_huber_loss_c(%x: tensor<8x2xf32>, %t: tensor<8x2xf32>) {
+  // expected-error @+1 {{'tg.pseudo_huber_loss' op c must be positive, got -0.5}}
+  %0 = tg.pseudo_huber_loss %x, %t c = -0.5 : tensor<8x2xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @pseudo_huber_loss_missing_c(%x: tensor<8x2xf32>, %t: tensor<8x2xf32>) {
+  // expected-error @+1 {{expected 'c'}}
+  %0 = tg.pseudo_huber_loss %x, %t : tensor<8x2xf32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @cauchy_loss_result_element_type(%x: tensor<8x2xf16>, %t: tensor<8x2xf16>) {
+  // expected-error @+1 {{'tg.cauchy_loss' op result has element type 'f32' but input has 'f16'}}
+  %0 = tg.cauchy_loss %x, %t c = 1.0 : tensor<8x2xf16> -> tensor<f32>
+  return
+}
+
+// -----
+
 //===--- Training: initializers, optimizers, train steps ---===//
 
 // One case per diagnostic of the initializer and optimizer attributes

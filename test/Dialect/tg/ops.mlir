@@ -444,6 +444,46 @@ func.func @losses(%y: tensor<128x1xf32>, %t: tensor<128x1xf32>, %logits: tensor<
   return
 }
 
+// CHECK-LABEL: func.func @batch_norm
+func.func @batch_norm(%x: tensor<32x64xf32>, %x4: tensor<8x16x5x5xf16>, %c: tensor<64xf32>, %c16: tensor<16xf16>) {
+  // CHECK: tg.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} training : tensor<32x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+  %0:3 = tg.batch_norm %x, %c, %c, %c, %c training momentum 0.1 epsilon 1.0e-5 : tensor<32x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
+  // CHECK: tg.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} momentum 1.000000e-02 epsilon 1.000000e-03 : tensor<8x16x5x5xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>
+  %1:3 = tg.batch_norm %x4, %c16, %c16, %c16, %c16 momentum 0.01 epsilon 1.0e-3 : tensor<8x16x5x5xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @more_losses
+func.func @more_losses(%y: tensor<128x4xf32>, %t: tensor<128x4xf32>, %pw: tensor<4xf32>,
+                       %logits: tensor<128x10xf32>, %labels: tensor<128xi32>) {
+  // Attributes at their defaults are not printed.
+  // CHECK: tg.softmax_cross_entropy %{{.*}}, %{{.*}} : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %0 = tg.softmax_cross_entropy %logits, %labels label_smoothing = 0.0 poly1 = 0.0 z_loss = 0.0 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.softmax_cross_entropy %{{.*}}, %{{.*}} reduction = {{ *}}sum label_smoothing = 1.000000e-01 poly1 = 1.000000e+00 z_loss = 1.000000e-04 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %1 = tg.softmax_cross_entropy %logits, %labels reduction = sum label_smoothing = 0.1 poly1 = 1.0 z_loss = 1.0e-4 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.focal_loss %{{.*}}, %{{.*}} : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %2 = tg.focal_loss %logits, %labels gamma = 2.0 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.focal_loss %{{.*}}, %{{.*}} reduction = {{ *}}sum gamma = 5.000000e-01 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %3 = tg.focal_loss %logits, %labels reduction = sum gamma = 0.5 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.stablemax_cross_entropy %{{.*}}, %{{.*}} : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %4 = tg.stablemax_cross_entropy %logits, %labels : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.nce_rce_loss %{{.*}}, %{{.*}} : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %5 = tg.nce_rce_loss %logits, %labels alpha = 1.0 beta = 1.0 log_zero = -4.0 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.nce_rce_loss %{{.*}}, %{{.*}} alpha = 1.000000e+01 beta = 1.000000e-01 log_zero = -9.210000e+00 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  %6 = tg.nce_rce_loss %logits, %labels alpha = 10.0 beta = 0.1 log_zero = -9.21 : tensor<128x10xf32>, tensor<128xi32> -> tensor<f32>
+  // CHECK: tg.bce_with_logits %{{.*}}, %{{.*}} pos_weight %{{.*}} reduction = {{ *}}sum : tensor<128x4xf32>, tensor<4xf32> -> tensor<f32>
+  %7 = tg.bce_with_logits %y, %t pos_weight %pw reduction = sum : tensor<128x4xf32>, tensor<4xf32> -> tensor<f32>
+  // CHECK: tg.huber_loss %{{.*}}, %{{.*}} : tensor<128x4xf32> -> tensor<f32>
+  %8 = tg.huber_loss %y, %t : tensor<128x4xf32> -> tensor<f32>
+  // CHECK: tg.huber_loss %{{.*}}, %{{.*}} reduction = {{ *}}sum delta = 5.000000e-01 : tensor<128x4xf32> -> tensor<f32>
+  %9 = tg.huber_loss %y, %t reduction = sum delta = 0.5 : tensor<128x4xf32> -> tensor<f32>
+  // CHECK: tg.pseudo_huber_loss %{{.*}}, %{{.*}} c = 3.000000e-02 : tensor<128x4xf32> -> tensor<f32>
+  %10 = tg.pseudo_huber_loss %y, %t c = 0.03 : tensor<128x4xf32> -> tensor<f32>
+  // CHECK: tg.cauchy_loss %{{.*}}, %{{.*}} reduction = {{ *}}sum c = 2.000000e+00 : tensor<128x4xf32> -> tensor<f32>
+  %11 = tg.cauchy_loss %y, %t reduction = sum c = 2.0 : tensor<128x4xf32> -> tensor<f32>
+  return
+}
+
 // -----
 
 //===--- Training: initializers, optimizers, train steps ---===//
