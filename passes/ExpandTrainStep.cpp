@@ -6,6 +6,9 @@
 //   func.func @name(batch...) -> loss {
 //     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
 //     step counter += 1
+//     for each gradient transform, in order (`transforms [...]`):
+//       sums = sum over parameters of its buildStatistics(...)
+//       for each parameter: gradient (parameter), state = buildTransform(...)
 //     sums = sum over parameters of #opt.buildStatistics(...)  (if any)
 //     for each parameter: new parameter and state = #opt.buildUpdate(...)
 //     new shared state = #opt.buildSharedUpdate(...)
@@ -84,26 +87,39 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   if (!loss || params.empty())
     return step.emitOpError("cannot be expanded: it does not verify");
   OptimizerAttrInterface optimizer = step.getOptimizer();
-  SmallVector<OptimizerStateSlot> slots = optimizer.getStateSlots();
+  SmallVector<GradientTransformAttrInterface> transforms;
+  if (ArrayAttr attrs = step.getTransformsAttr())
+    for (Attribute attr : attrs)
+      transforms.push_back(cast<GradientTransformAttrInterface>(attr));
   Location loc = step.getLoc();
   OpBuilder builder(step);
   MLIRContext *context = step.getContext();
 
-  // State globals: one per parameter and slot, and the step counter.
-  SmallVector<SmallVector<ml_program::GlobalOp>> state;
-  for (ml_program::GlobalOp param : params) {
-    state.emplace_back();
-    auto paramType = cast<RankedTensorType>(param.getType());
-    Type element = updateElementType(paramType);
-    for (const OptimizerStateSlot &slot : slots) {
-      auto type = slot.scalar ? RankedTensorType::get({}, element)
-                              : paramType.clone(element);
-      state.back().push_back(createGlobal(
-          builder, param.getLoc(),
-          uniqueSymbol(module, param.getSymName() + "_" + slot.name), type,
-          initialValue(context, slot)));
+  // State globals: one per parameter and slot (of the transforms, in order,
+  // then of the optimizer), and the step counter.
+  using StateGlobals = SmallVector<SmallVector<ml_program::GlobalOp>>;
+  auto createState = [&](ArrayRef<OptimizerStateSlot> slots) {
+    StateGlobals state;
+    for (ml_program::GlobalOp param : params) {
+      state.emplace_back();
+      auto paramType = cast<RankedTensorType>(param.getType());
+      Type element = updateElementType(paramType);
+      for (const OptimizerStateSlot &slot : slots) {
+        auto type = slot.scalar ? RankedTensorType::get({}, element)
+                                : paramType.clone(element);
+        state.back().push_back(createGlobal(
+            builder, param.getLoc(),
+            uniqueSymbol(module, param.getSymName() + "_" + slot.name), type,
+            initialValue(context, slot)));
+      }
     }
-  }
+    return state;
+  };
+  SmallVector<StateGlobals> transformState = llvm::map_to_vector(
+      transforms, [&](GradientTransformAttrInterface transform) {
+        return createState(transform.getStateSlots());
+      });
+  StateGlobals state = createState(optimizer.getStateSlots());
   SmallVector<ml_program::GlobalOp> shared;
   for (const OptimizerStateSlot &slot : optimizer.getSharedStateSlots())
     shared.push_back(createGlobal(
@@ -149,7 +165,7 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   };
   SmallVector<Value> sharedValues = llvm::map_to_vector(shared, load);
 
-  // Every parameter and its gradient in the update's element type, its state.
+  // Every parameter and its gradient in the update's element type.
   struct Operands {
     Value param, grad;
     SmallVector<Value> state;
@@ -159,20 +175,48 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
     Type element = updateElementType(cast<ShapedType>(param.getType()));
     operands.push_back({castTo(builder, loc, load(param), element),
                         castTo(builder, loc, valueAndGrad.getGradients()[i], element),
-                        llvm::map_to_vector(state[i], load)});
+                        {}});
   }
 
-  // Statistics summed over the parameters, for optimizers that need them.
-  SmallVector<Value> sums;
-  for (Operands &p : operands) {
-    SmallVector<Value> statistics = optimizer.buildStatistics(
-        builder, loc, p.param, p.grad, p.state, sharedValues, count);
-    if (sums.empty())
-      sums = statistics;
-    else
-      for (auto [sum, value] : llvm::zip_equal(sums, statistics))
-        sum = AddOp::create(builder, loc, sum, value);
+  // Statistics summed over the parameters (reduce, then map).
+  auto sumOverParams =
+      [&](function_ref<SmallVector<Value>(Operands &)> statisticsOf) {
+        SmallVector<Value> sums;
+        for (Operands &p : operands) {
+          SmallVector<Value> statistics = statisticsOf(p);
+          if (sums.empty())
+            sums = statistics;
+          else
+            for (auto [sum, value] : llvm::zip_equal(sums, statistics))
+              sum = AddOp::create(builder, loc, sum, value);
+        }
+        return sums;
+      };
+
+  // The gradient transforms, each on the previous one's output.
+  for (auto [transform, globals] : llvm::zip_equal(transforms, transformState)) {
+    for (auto [p, slots] : llvm::zip_equal(operands, globals))
+      p.state = llvm::map_to_vector(slots, load);
+    SmallVector<Value> sums = sumOverParams([&](Operands &p) {
+      return transform.buildStatistics(builder, loc, p.param, p.grad, p.state,
+                                       count);
+    });
+    for (auto [p, slots] : llvm::zip_equal(operands, globals)) {
+      SmallVector<Value> results = transform.buildTransform(
+          builder, loc, p.param, p.grad, p.state, sums, count);
+      p.param = results[0];
+      p.grad = results[1];
+      for (auto [slot, value] : llvm::zip_equal(slots, ArrayRef(results).drop_front(2)))
+        store(slot, value);
+    }
   }
+
+  for (auto [p, slots] : llvm::zip_equal(operands, state))
+    p.state = llvm::map_to_vector(slots, load);
+  SmallVector<Value> sums = sumOverParams([&](Operands &p) {
+    return optimizer.buildStatistics(builder, loc, p.param, p.grad, p.state,
+                                     sharedValues, count);
+  });
 
   for (auto [param, p, slots] : llvm::zip_equal(params, operands, state)) {
     SmallVector<Value> updated = optimizer.buildUpdate(

@@ -8,210 +8,21 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tg/Derivatives.h"
-
-#include "llvm/ADT/Sequence.h"
+#include "tg/UpdateBuilder.h"
 
 #include <cmath>
 
 using namespace mlir;
 using namespace mlir::tg;
 
-namespace {
-
-/// Checks an optimizer's hyperparameters in order and reports the first bad
-/// one in the spec's terms: `#tg.adam needs beta2 in [0, 1), got 1`.
-class HyperparameterCheck {
-public:
-  HyperparameterCheck(function_ref<InFlightDiagnostic()> emitError,
-                      StringRef optimizer)
-      : emitError(emitError), optimizer(optimizer) {}
-
-  /// Finite and > 0: learning rates, eps.
-  HyperparameterCheck &positive(StringRef name, const APFloat &value) {
-    double v = value.convertToDouble();
-    return check(std::isfinite(v) && v > 0, "a finite " + name + " > 0", v);
-  }
-  /// Finite and >= 0: weight decay and the like.
-  HyperparameterCheck &nonNegative(StringRef name, const APFloat &value) {
-    double v = value.convertToDouble();
-    return check(std::isfinite(v) && v >= 0, "a finite " + name + " >= 0", v);
-  }
-  /// In [0, 1): the decay rate of a moving average (betas, momentum).
-  HyperparameterCheck &decayRate(StringRef name, const APFloat &value) {
-    double v = value.convertToDouble();
-    return check(v >= 0 && v < 1, name + " in [0, 1)", v);
-  }
-  /// Any other rule, with its own message.
-  HyperparameterCheck &require(bool ok, const Twine &message) {
-    if (!failed && !ok) {
-      emitError() << "#tg." << optimizer << " " << message;
-      failed = true;
-    }
-    return *this;
-  }
-
-  operator LogicalResult() const { return failure(failed); }
-
-private:
-  HyperparameterCheck &check(bool ok, const Twine &expected, double value) {
-    return require(ok, "needs " + expected + ", got " + formatNumber(value));
-  }
-
-  function_ref<InFlightDiagnostic()> emitError;
-  StringRef optimizer;
-  bool failed = false;
-};
-
-/// Builds an update rule as tg ops. Tensor arithmetic is in the update's
-/// element type; scalars that depend on the step (bias corrections, decayed
-/// learning rates) are computed in f64 and rounded once, as PyTorch computes
-/// them in Python floats, so that both round alike.
-class UpdateBuilder {
-public:
-  UpdateBuilder(OpBuilder &builder, Location loc, Value param, Value step)
-      : b(loc, builder), step(step),
-        element(cast<ShapedType>(param.getType()).getElementType()) {}
-
-  /// A rank-0 constant of the update's element type.
-  Value constant(double value) { return scalar(b, b.getLoc(), element, value); }
-  Value constant(const APFloat &value) {
-    return constant(value.convertToDouble());
-  }
-
-  Value add(Value x, Value y) { return AddOp::create(b, x, y); }
-  Value sub(Value x, Value y) { return SubOp::create(b, x, y); }
-  Value mul(Value x, Value y) { return MulOp::create(b, x, y); }
-  Value div(Value x, Value y) { return DivOp::create(b, x, y); }
-  Value mul(double x, Value y) { return mul(constant(x), y); }
-  Value maximum(Value x, Value y) { return MaximumOp::create(b, x, y); }
-  Value minimum(Value x, Value y) { return MinimumOp::create(b, x, y); }
-  Value sqrt(Value x) { return SqrtOp::create(b, x); }
-  Value abs(Value x) { return AbsOp::create(b, x); }
-  Value sign(Value x) { return SignOp::create(b, x); }
-  Value exp(Value x) { return ExpOp::create(b, x); }
-  Value select(Value condition, Value x, Value y) {
-    return SelectOp::create(b, condition, x, y);
-  }
-  Value compare(ComparePredicate predicate, Value x, Value y) {
-    return CompareOp::create(b, predicate, x, y);
-  }
-  /// min(max(x, low), high), as torch.clamp.
-  Value clamp(Value x, Value low, Value high) {
-    return minimum(maximum(x, low), high);
-  }
-  /// PyTorch's torch.lerp, x + w (y - x), in the form exact at both ends:
-  /// from x when w < 0.5, from y otherwise. `w` is a scalar.
-  Value lerp(Value x, Value y, Value w) {
-    Value difference = sub(y, x);
-    Value fromX = add(x, mul(w, difference));
-    Value fromY = sub(y, mul(difference, sub(constant(1.0), w)));
-    return select(compare(ComparePredicate::lt, w, constant(0.5)), fromX,
-                  fromY);
-  }
-  /// The sum of all elements of x, in f64: a statistic.
-  Value sumAll(Value x) {
-    auto axes = llvm::to_vector(
-        llvm::seq<int64_t>(0, cast<ShapedType>(x.getType()).getRank()));
-    return widen(ReduceSumOp::create(b, x, axes));
-  }
-
-  /// avg * beta + (1 - beta) * x: the exponential moving average of x.
-  Value ema(Value avg, Value x, const APFloat &beta) {
-    double value = beta.convertToDouble();
-    return add(mul(avg, constant(value)), mul(1 - value, x));
-  }
-  /// avg * beta + (1 - beta) * x * x: the moving average of the square.
-  Value emaOfSquare(Value avg, Value x, const APFloat &beta) {
-    double value = beta.convertToDouble();
-    return add(mul(avg, constant(value)), mul(mul(1 - value, x), x));
-  }
-  /// grad + weight_decay * param: L2 regularization through the gradient.
-  Value addWeightDecay(Value grad, Value param, const APFloat &weightDecay) {
-    if (weightDecay.isZero())
-      return grad;
-    return add(grad, mul(constant(weightDecay), param));
-  }
-  /// param * (1 - lr * weight_decay): decoupled weight decay.
-  Value decayWeight(Value param, const APFloat &lr,
-                    const APFloat &weightDecay) {
-    if (weightDecay.isZero())
-      return param;
-    return mul(param, constant(1 - lr.convertToDouble() *
-                                       weightDecay.convertToDouble()));
-  }
-
-  // Scalars of the step, in f64 (rank-0 tensors).
-
-  Value f64(double value) {
-    return scalar(b, b.getLoc(), b.getF64Type(), value);
-  }
-  Value f64(const APFloat &value) { return f64(value.convertToDouble()); }
-  Value log(Value x) { return LogOp::create(b, x); }
-  /// The step number t (1 on the first step).
-  Value t() {
-    if (!stepAsF64)
-      stepAsF64 =
-          CastOp::create(b, RankedTensorType::get({}, b.getF64Type()), step);
-    return stepAsF64;
-  }
-  /// base^exponent.
-  Value pow(Value base, Value exponent) {
-    return PowOp::create(b, base, exponent);
-  }
-  Value pow(const APFloat &base, Value exponent) {
-    return pow(f64(base), exponent);
-  }
-  /// 1 - beta^t: corrects the bias of a moving average started at zero.
-  Value biasCorrection(const APFloat &beta) {
-    return sub(f64(1.0), pow(beta, t()));
-  }
-  /// -lr / (1 - beta1^t), rounded: the factor of the bias-corrected first
-  /// moment m in Adam-type steps p + factor * m / d.
-  Value descentStepSize(const APFloat &lr, const APFloat &beta1) {
-    return round(div(f64(-lr.convertToDouble()), biasCorrection(beta1)));
-  }
-  /// lr * sqrt(1 - beta2^t) / (1 - beta1^t): Adam's step size with both
-  /// bias corrections folded in, for rules written as
-  /// p - step_size * m / (sqrt(v) + eps) (eps outside the correction).
-  Value foldedStepSize(const APFloat &lr, const APFloat &beta1,
-                       const APFloat &beta2) {
-    return div(mul(f64(lr), sqrt(biasCorrection(beta2))),
-               biasCorrection(beta1));
-  }
-  /// `first` on the first step, `otherwise` after it: state that starts as a
-  /// copy of the parameter.
-  Value atFirstStep(Value first, Value otherwise) {
-    Value one = scalar(b, b.getLoc(), b.getI64Type(), 1);
-    return select(compare(ComparePredicate::eq, step, one), first, otherwise);
-  }
-  /// An f64 scalar rounded to the update's element type.
-  Value round(Value value) { return convert(value, element); }
-  /// A scalar of the update's element type, read back in f64.
-  Value widen(Value value) { return convert(value, b.getF64Type()); }
-
-private:
-  Value convert(Value value, Type to) {
-    if (cast<ShapedType>(value.getType()).getElementType() == to)
-      return value;
-    return CastOp::create(b, RankedTensorType::get({}, to), value);
-  }
-
-  ImplicitLocOpBuilder b;
-  Value step;
-  Type element;
-  Value stepAsF64;
-};
-
-} // namespace
 
 //===----------------------------------------------------------------------===//
 // SGD
 //===----------------------------------------------------------------------===//
 
 LogicalResult SGDAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                              APFloat lr, APFloat momentum, bool nesterov,
-                              APFloat weightDecay) {
+                              Hyperparameter lr, Hyperparameter momentum, bool nesterov,
+                              Hyperparameter weightDecay) {
   return HyperparameterCheck(emitError, "sgd")
       .positive("lr", lr)
       .decayRate("momentum", momentum)
@@ -250,9 +61,9 @@ SmallVector<Value> SGDAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 static LogicalResult verifyAdam(function_ref<InFlightDiagnostic()> emitError,
-                                StringRef name, APFloat lr, APFloat beta1,
-                                APFloat beta2, APFloat eps,
-                                APFloat weightDecay) {
+                                StringRef name, Hyperparameter lr, Hyperparameter beta1,
+                                Hyperparameter beta2, Hyperparameter eps,
+                                Hyperparameter weightDecay) {
   return HyperparameterCheck(emitError, name)
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -270,8 +81,8 @@ static SmallVector<OptimizerStateSlot> adamSlots(bool amsgrad) {
 
 /// sqrt(v) / sqrt(1 - beta2^t) + eps: the bias-corrected root of the second
 /// moment, Adam's denominator.
-static Value adamDenominator(UpdateBuilder &u, Value v, const APFloat &beta2,
-                             const APFloat &eps) {
+static Value adamDenominator(UpdateBuilder &u, Value v, const Hyperparameter &beta2,
+                             const Hyperparameter &eps) {
   Value correction = u.round(u.sqrt(u.biasCorrection(beta2)));
   return u.add(u.div(u.sqrt(v), correction), u.constant(eps));
 }
@@ -280,8 +91,8 @@ static Value adamDenominator(UpdateBuilder &u, Value v, const APFloat &beta2,
 /// as torch.optim.Adam and AdamW compute them.
 static SmallVector<Value>
 buildAdamUpdate(UpdateBuilder &u, Value param, Value grad, ValueRange state,
-                APFloat lr, APFloat beta1, APFloat beta2, APFloat eps,
-                APFloat weightDecay, bool amsgrad, bool decoupled) {
+                Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2, Hyperparameter eps,
+                Hyperparameter weightDecay, bool amsgrad, bool decoupled) {
   Value p = param, g = grad;
   if (decoupled)
     p = u.decayWeight(param, lr, weightDecay);
@@ -302,8 +113,8 @@ buildAdamUpdate(UpdateBuilder &u, Value param, Value grad, ValueRange state,
 }
 
 LogicalResult AdamAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                               APFloat lr, APFloat beta1, APFloat beta2,
-                               APFloat eps, APFloat weightDecay, bool) {
+                               Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                               Hyperparameter eps, Hyperparameter weightDecay, bool) {
   return verifyAdam(emitError, "adam", lr, beta1, beta2, eps, weightDecay);
 }
 
@@ -322,8 +133,8 @@ SmallVector<Value> AdamAttr::buildUpdate(OpBuilder &builder, Location loc,
 }
 
 LogicalResult AdamWAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                APFloat lr, APFloat beta1, APFloat beta2,
-                                APFloat eps, APFloat weightDecay, bool) {
+                                Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                Hyperparameter eps, Hyperparameter weightDecay, bool) {
   return verifyAdam(emitError, "adamw", lr, beta1, beta2, eps, weightDecay);
 }
 
@@ -346,8 +157,8 @@ SmallVector<Value> AdamWAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdamaxAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 APFloat lr, APFloat beta1, APFloat beta2,
-                                 APFloat eps, APFloat weightDecay) {
+                                 Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                 Hyperparameter eps, Hyperparameter weightDecay) {
   return verifyAdam(emitError, "adamax", lr, beta1, beta2, eps, weightDecay);
 }
 
@@ -374,14 +185,15 @@ SmallVector<Value> AdamaxAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdagradAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                  APFloat lr, APFloat lrDecay,
-                                  APFloat weightDecay,
-                                  APFloat initialAccumulatorValue,
-                                  APFloat eps) {
+                                  Hyperparameter lr, Hyperparameter lrDecay,
+                                  Hyperparameter weightDecay,
+                                  Hyperparameter initialAccumulatorValue,
+                                  Hyperparameter eps) {
   return HyperparameterCheck(emitError, "adagrad")
       .positive("lr", lr)
       .nonNegative("lr_decay", lrDecay)
       .nonNegative("weight_decay", weightDecay)
+      .fixed("initial_accumulator_value", initialAccumulatorValue)
       .nonNegative("initial_accumulator_value", initialAccumulatorValue)
       .positive("eps", eps);
 }
@@ -399,7 +211,7 @@ SmallVector<Value> AdagradAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value sum = u.add(state[0], u.mul(g, g));
   Value std = u.add(u.sqrt(sum), u.constant(getEps()));
   // -lr / (1 + (t - 1) * lr_decay)
-  Value clr = u.f64(-getLr().convertToDouble());
+  Value clr = u.negatedF64(getLr());
   if (!getLrDecay().isZero())
     clr = u.div(clr, u.add(u.f64(1.0), u.mul(u.sub(u.t(), u.f64(1.0)),
                                              u.f64(getLrDecay()))));
@@ -411,8 +223,8 @@ SmallVector<Value> AdagradAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult RMSpropAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                  APFloat lr, APFloat alpha, APFloat eps,
-                                  APFloat weightDecay, APFloat momentum, bool) {
+                                  Hyperparameter lr, Hyperparameter alpha, Hyperparameter eps,
+                                  Hyperparameter weightDecay, Hyperparameter momentum, bool) {
   return HyperparameterCheck(emitError, "rmsprop")
       .positive("lr", lr)
       .decayRate("alpha", alpha)
@@ -446,7 +258,7 @@ SmallVector<Value> RMSpropAttr::buildUpdate(OpBuilder &builder, Location loc,
     results.push_back(gradAvg);
   }
   Value avg = u.add(u.sqrt(variance), u.constant(getEps()));
-  Value lr = u.constant(-getLr().convertToDouble());
+  Value lr = u.negated(getLr());
   if (momentum) {
     Value buffer =
         u.add(u.mul(state[1], u.constant(getMomentum())), u.div(g, avg));
@@ -463,8 +275,8 @@ SmallVector<Value> RMSpropAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult LionAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                               APFloat lr, APFloat beta1, APFloat beta2,
-                               APFloat weightDecay) {
+                               Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                               Hyperparameter weightDecay) {
   return HyperparameterCheck(emitError, "lion")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -485,7 +297,7 @@ SmallVector<Value> LionAttr::buildUpdate(OpBuilder &builder, Location loc,
   UpdateBuilder u(builder, loc, param, step);
   Value p = u.decayWeight(param, getLr(), getWeightDecay());
   Value direction = u.sign(u.ema(state[0], grad, getBeta1()));
-  p = u.add(p, u.mul(u.constant(-getLr().convertToDouble()), direction));
+  p = u.add(p, u.mul(u.negated(getLr()), direction));
   return {p, u.ema(state[0], grad, getBeta2())};
 }
 
@@ -494,9 +306,9 @@ SmallVector<Value> LionAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult NAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                APFloat lr, APFloat beta1, APFloat beta2,
-                                APFloat eps, APFloat weightDecay,
-                                APFloat momentumDecay) {
+                                Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                Hyperparameter eps, Hyperparameter weightDecay,
+                                Hyperparameter momentumDecay) {
   return HyperparameterCheck(emitError, "nadam")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -518,11 +330,11 @@ SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           ValueRange state, ValueRange,
                                           ValueRange, Value step) const {
   UpdateBuilder u(builder, loc, param, step);
-  double beta1 = getBeta1().convertToDouble(), lr = getLr().convertToDouble();
+  Value beta1 = u.f64(getBeta1()), lr = u.negatedF64(getLr());
   // mu(s) = beta1 * (1 - 0.5 * 0.96^(s * momentum_decay)), for s = t, t + 1.
   auto mu = [&](Value s) {
     Value decay = u.pow(APFloat(0.96), u.mul(s, u.f64(getMomentumDecay())));
-    return u.mul(u.f64(beta1), u.sub(u.f64(1.0), u.mul(u.f64(0.5), decay)));
+    return u.mul(beta1, u.sub(u.f64(1.0), u.mul(u.f64(0.5), decay)));
   };
   Value muNow = mu(u.t()), muNext = mu(u.add(u.t(), u.f64(1.0)));
   // The running product is state in the update's type; the coefficients
@@ -531,9 +343,9 @@ SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value productF64 = u.widen(product);
   Value one = u.f64(1.0);
   Value gradStep =
-      u.div(u.mul(u.f64(-lr), u.sub(one, muNow)), u.sub(one, productF64));
+      u.div(u.mul(lr, u.sub(one, muNow)), u.sub(one, productF64));
   Value momentumStep =
-      u.div(u.mul(u.f64(-lr), muNext), u.sub(one, u.mul(productF64, muNext)));
+      u.div(u.mul(lr, muNext), u.sub(one, u.mul(productF64, muNext)));
 
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -549,8 +361,8 @@ SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult DiffGradAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   APFloat lr, APFloat beta1, APFloat beta2,
-                                   APFloat eps, APFloat weightDecay) {
+                                   Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                   Hyperparameter eps, Hyperparameter weightDecay) {
   return verifyAdam(emitError, "diffgrad", lr, beta1, beta2, eps, weightDecay);
 }
 
@@ -583,9 +395,9 @@ SmallVector<Value> DiffGradAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdaBoundAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   APFloat lr, APFloat beta1, APFloat beta2,
-                                   APFloat finalLr, APFloat gamma, APFloat eps,
-                                   APFloat weightDecay, bool) {
+                                   Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                   Hyperparameter finalLr, Hyperparameter gamma, Hyperparameter eps,
+                                   Hyperparameter weightDecay, bool) {
   return HyperparameterCheck(emitError, "adabound")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -630,9 +442,9 @@ SmallVector<Value> AdaBoundAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdaModAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                 APFloat lr, APFloat beta1, APFloat beta2,
-                                 APFloat beta3, APFloat eps,
-                                 APFloat weightDecay) {
+                                 Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                 Hyperparameter beta3, Hyperparameter eps,
+                                 Hyperparameter weightDecay) {
   return HyperparameterCheck(emitError, "adamod")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
@@ -657,8 +469,8 @@ SmallVector<Value> AdaModAttr::buildUpdate(OpBuilder &builder, Location loc,
   // The authors' decoupled decay, p + (-lr * weight_decay) * p.
   Value p = param;
   if (!getWeightDecay().isZero())
-    p = u.add(p, u.mul(-getLr().convertToDouble() *
-                           getWeightDecay().convertToDouble(),
+    p = u.add(p, u.mul(u.round(u.mul(u.negatedF64(getLr()),
+                                     u.f64(getWeightDecay()))),
                        p));
   // Each element's step size, capped by its own moving average.
   Value stepSize = u.round(u.foldedStepSize(getLr(), getBeta1(), getBeta2()));
@@ -673,8 +485,8 @@ SmallVector<Value> AdaModAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult GramsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                APFloat lr, APFloat beta1, APFloat beta2,
-                                APFloat eps, APFloat weightDecay) {
+                                Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                Hyperparameter eps, Hyperparameter weightDecay) {
   return verifyAdam(emitError, "grams", lr, beta1, beta2, eps, weightDecay);
 }
 
@@ -702,15 +514,19 @@ SmallVector<Value> GramsAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult AdEMAMixAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                   APFloat lr, APFloat beta1, APFloat beta2,
-                                   APFloat beta3, APFloat alpha,
+                                   Hyperparameter lr, Hyperparameter beta1, Hyperparameter beta2,
+                                   Hyperparameter beta3, Hyperparameter alpha,
                                    int64_t beta3Warmup, int64_t alphaWarmup,
-                                   APFloat eps, APFloat weightDecay) {
+                                   Hyperparameter eps, Hyperparameter weightDecay) {
   return HyperparameterCheck(emitError, "ademamix")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
       .decayRate("beta2", beta2)
       .decayRate("beta3", beta3)
+      .require(beta3Warmup == 0 ||
+                   (!beta1.isScheduled() && !beta3.isScheduled()),
+               "with beta3_warmup takes numbers, not schedules, for beta1 "
+               "and beta3")
       .nonNegative("alpha", alpha)
       .require(beta3Warmup >= 0,
                "needs beta3_warmup >= 0, got " + Twine(beta3Warmup))
@@ -767,7 +583,7 @@ SmallVector<Value> AdEMAMixAttr::buildUpdate(OpBuilder &builder, Location loc,
   Value mix = u.add(u.div(fast, u.round(u.biasCorrection(getBeta1()))),
                     u.mul(u.round(alpha), slow));
   Value update = u.addWeightDecay(u.div(mix, denom), param, getWeightDecay());
-  Value p = u.add(param, u.mul(-getLr().convertToDouble(), update));
+  Value p = u.add(param, u.mul(u.negated(getLr()), update));
   return {p, fast, slow, v};
 }
 
@@ -776,14 +592,16 @@ SmallVector<Value> AdEMAMixAttr::buildUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult ScheduleFreeAdamWAttr::verify(
-    function_ref<InFlightDiagnostic()> emitError, APFloat lr, APFloat beta1,
-    APFloat beta2, APFloat eps, APFloat weightDecay, int64_t warmupSteps,
-    APFloat r, APFloat weightLrPower) {
+    function_ref<InFlightDiagnostic()> emitError, Hyperparameter lr, Hyperparameter beta1,
+    Hyperparameter beta2, Hyperparameter eps, Hyperparameter weightDecay, int64_t warmupSteps,
+    Hyperparameter r, Hyperparameter weightLrPower) {
   return HyperparameterCheck(emitError, "schedule_free_adamw")
       .positive("lr", lr)
-      .require(beta1.convertToDouble() > 0 && beta1.convertToDouble() < 1,
+      .fixed("beta1", beta1)
+      .require(beta1.getValue().convertToDouble() > 0 &&
+                   beta1.getValue().convertToDouble() < 1,
                "needs beta1 in (0, 1), got " +
-                   formatNumber(beta1.convertToDouble()))
+                   formatNumber(beta1.getValue().convertToDouble()))
       .decayRate("beta2", beta2)
       .positive("eps", eps)
       .nonNegative("weight_decay", weightDecay)
@@ -856,12 +674,13 @@ SmallVector<Value> ScheduleFreeAdamWAttr::buildSharedUpdate(OpBuilder &builder,
 //===----------------------------------------------------------------------===//
 
 LogicalResult DoGAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                              APFloat lr, APFloat repsRel, APFloat weightDecay,
-                              APFloat eps, bool) {
+                              Hyperparameter lr, Hyperparameter repsRel, Hyperparameter weightDecay,
+                              Hyperparameter eps, bool) {
   return HyperparameterCheck(emitError, "dog")
       .positive("lr", lr)
       .positive("reps_rel", repsRel)
       .nonNegative("weight_decay", weightDecay)
+      .fixed("eps", eps)
       .positive("eps", eps);
 }
 
@@ -956,20 +775,24 @@ SmallVector<Value> DoGAttr::buildSharedUpdate(OpBuilder &builder, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult
-DAdaptAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError, APFloat lr,
-                       APFloat beta1, APFloat beta2, APFloat eps,
-                       APFloat weightDecay, bool, bool, APFloat d0,
-                       APFloat growthRate) {
+DAdaptAdamAttr::verify(function_ref<InFlightDiagnostic()> emitError, Hyperparameter lr,
+                       Hyperparameter beta1, Hyperparameter beta2, Hyperparameter eps,
+                       Hyperparameter weightDecay, bool, bool, Hyperparameter d0,
+                       Hyperparameter growthRate) {
   return HyperparameterCheck(emitError, "dadapt_adam")
       .positive("lr", lr)
       .decayRate("beta1", beta1)
       .decayRate("beta2", beta2)
       .positive("eps", eps)
       .nonNegative("weight_decay", weightDecay)
+      .fixed("beta1", beta1)
+      .fixed("beta2", beta2)
+      .fixed("d0", d0)
       .positive("d0", d0)
-      .require(growthRate.convertToDouble() >= 1,
+      .fixed("growth_rate", growthRate)
+      .require(growthRate.getValue().convertToDouble() >= 1,
                "needs growth_rate >= 1, got " +
-                   formatNumber(growthRate.convertToDouble()));
+                   formatNumber(growthRate.getValue().convertToDouble()));
 }
 
 SmallVector<OptimizerStateSlot> DAdaptAdamAttr::getStateSlots() const {
@@ -1036,7 +859,7 @@ SmallVector<Value> DAdaptAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
   if (getDecouple() && !getWeightDecay().isZero())
     p = u.add(
         p,
-        u.mul(u.round(u.mul(k.dlr, u.f64(-getWeightDecay().convertToDouble()))),
+        u.mul(u.round(u.mul(k.dlr, u.negatedF64(getWeightDecay()))),
               p));
   p = u.add(p, u.div(u.mul(-1.0, m), u.add(u.sqrt(v), u.constant(getEps()))));
   return {p, k.s, m, v};

@@ -101,6 +101,74 @@ def TG_OptimizerAttrInterface : AttrInterface<"OptimizerAttrInterface"> {
   ];
 }
 
+def TG_ScheduleAttrInterface : AttrInterface<"ScheduleAttrInterface"> {
+  let cppNamespace = "::mlir::tg";
+  let description = [{
+    A value that changes with the step, for any scalar hyperparameter of an
+    optimizer or gradient transform: `#tg.adamw<lr = #tg.cosine<peak =
+    1.0e-3, warmup = 100, total = 1000>>`. The update computes it from the
+    step counter as f64 tg ops, so that the schedule fuses with the update
+    and a restarted run continues it from the checkpointed counter.
+
+    Schedules are functions of s = t - 1, the number of steps taken before
+    this one, as PyTorch's `lr_scheduler` counts `last_epoch`.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The value at step `t` (a rank-0 f64 tensor, 1 on the first step),
+        as a rank-0 f64 tensor.
+      }],
+      "::mlir::Value", "buildValue",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$t)>,
+    InterfaceMethod<[{
+        The values the schedule starts, peaks and ends at; it stays between
+        the least and the greatest, which is what range checks test.
+      }],
+      "::llvm::SmallVector<double>", "getRangeEnds">
+  ];
+}
+
+def TG_GradientTransformAttrInterface
+    : AttrInterface<"GradientTransformAttrInterface"> {
+  let cppNamespace = "::mlir::tg";
+  let description = [{
+    A step of the chain that a train step applies to the gradients before
+    the optimizer's update: `tg.train_step @s loss @f optimizer #tg.adam<...>
+    transforms [#tg.clip_global_norm<max_norm = 1.0>, #tg.grokfast]`. Each
+    transform runs like an optimizer, in phases: per-parameter statistics
+    summed over all parameters (a global norm), then per parameter the new
+    gradient (and, for decoupled weight decay, the new parameter) and
+    state, then the shared state. The next transform sees its output.
+    State and precision follow OptimizerAttrInterface: per-parameter state
+    in globals `@<param>_<slot>`, in the update's element type.
+  }];
+  let methods = [
+    InterfaceMethod<"The per-parameter state slots (none by default).",
+      "::llvm::SmallVector<::mlir::tg::OptimizerStateSlot>", "getStateSlots",
+      (ins), [{}], [{ return {}; }]>,
+    InterfaceMethod<"Rank-0 f64 values of one parameter, summed over all "
+                    "parameters before any transform of this step.",
+      "::llvm::SmallVector<::mlir::Value>", "buildStatistics",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$state, "::mlir::Value":$step),
+      [{}], [{ return {}; }]>,
+    InterfaceMethod<[{
+        The transform of one parameter's gradient: given the parameter, the
+        gradient so far, the state (initial values before the first step),
+        the summed statistics and the step (tensor<i64>, 1 on the first),
+        returns the parameter (itself unless the transform changes it), the
+        new gradient, then the new state.
+      }],
+      "::llvm::SmallVector<::mlir::Value>", "buildTransform",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$state, "::mlir::ValueRange":$sums,
+           "::mlir::Value":$step)>
+  ];
+}
+
 // An f64 number written plainly: `lr = 0.05`.
 class TG_F64Parameter<string default = "">
     : AttrOrTypeParameter<"::llvm::APFloat", "a number"> {
@@ -113,6 +181,16 @@ class TG_F64Parameter<string default = "">
   let printer = [{ ::mlir::tg::printShortestFloat($_printer, $_self); }];
   let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
   let defaultValue = !if(!empty(default), "", "::llvm::APFloat(" # default # ")");
+}
+
+// A hyperparameter: a number, or a schedule attribute evaluated at every
+// step (`lr = #tg.cosine<peak = 1.0e-3, total = 1000>`).
+class TG_HyperParameter<string default = "">
+    : AttrOrTypeParameter<"::mlir::tg::Hyperparameter", "a number or a schedule"> {
+  let parser = [{ ::mlir::tg::parseHyperparameter($_parser) }];
+  let printer = [{ ::mlir::tg::printHyperparameter($_printer, $_self); }];
+  let defaultValue = !if(!empty(default), "",
+                         "::mlir::tg::Hyperparameter(::llvm::APFloat(" # default # "))");
 }
 
 // A flag written `true` or `false`.
@@ -255,10 +333,10 @@ def TG_SGDAttr : TG_OptimizerAttr<"SGD", "sgd"> {
     `momentum_buffer`, when momentum is not zero.
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.0">:$momentum,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.0">:$momentum,
     TG_BoolParameter<"false">:$nesterov,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_AdamAttr : TG_OptimizerAttr<"Adam", "adam"> {
@@ -280,11 +358,11 @@ def TG_AdamAttr : TG_OptimizerAttr<"Adam", "adam"> {
     `max_exp_avg_sq` (v_max).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
     TG_BoolParameter<"false">:$amsgrad);
 }
 
@@ -304,11 +382,11 @@ def TG_AdamWAttr : TG_OptimizerAttr<"AdamW", "adamw"> {
     weight_decay = 1.0e-2>`. The same state slots as `#tg.adam`.
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"1.0e-2">:$weight_decay,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"1.0e-2">:$weight_decay,
     TG_BoolParameter<"false">:$amsgrad);
 }
 
@@ -329,11 +407,11 @@ def TG_AdamaxAttr : TG_OptimizerAttr<"Adamax", "adamax"> {
     `exp_inf` (u).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_AdagradAttr : TG_OptimizerAttr<"Adagrad", "adagrad"> {
@@ -351,11 +429,11 @@ def TG_AdagradAttr : TG_OptimizerAttr<"Adagrad", "adagrad"> {
     state slot, `sum` (s).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.0">:$lr_decay,
-    TG_F64Parameter<"0.0">:$weight_decay,
-    TG_F64Parameter<"0.0">:$initial_accumulator_value,
-    TG_F64Parameter<"1.0e-10">:$eps);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.0">:$lr_decay,
+    TG_HyperParameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"0.0">:$initial_accumulator_value,
+    TG_HyperParameter<"1.0e-10">:$eps);
 }
 
 def TG_RMSpropAttr : TG_OptimizerAttr<"RMSprop", "rmsprop"> {
@@ -378,11 +456,11 @@ def TG_RMSpropAttr : TG_OptimizerAttr<"RMSprop", "rmsprop"> {
     `grad_avg` (a, when centered).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.99">:$alpha,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
-    TG_F64Parameter<"0.0">:$momentum,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.99">:$alpha,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"0.0">:$momentum,
     TG_BoolParameter<"false">:$centered);
 }
 
@@ -403,10 +481,10 @@ def TG_LionAttr : TG_OptimizerAttr<"Lion", "lion"> {
     weight_decay = 0.1>`. One state slot, `exp_avg` (m).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.99">:$beta2,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.99">:$beta2,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_NAdamAttr : TG_OptimizerAttr<"NAdam", "nadam"> {
@@ -432,12 +510,12 @@ def TG_NAdamAttr : TG_OptimizerAttr<"NAdam", "nadam"> {
     `exp_avg` (m), `exp_avg_sq` (v) and the scalar `mu_product` (P).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
-    TG_F64Parameter<"4.0e-3">:$momentum_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"4.0e-3">:$momentum_decay);
 }
 
 def TG_DiffGradAttr : TG_OptimizerAttr<"DiffGrad", "diffgrad"> {
@@ -464,11 +542,11 @@ def TG_DiffGradAttr : TG_OptimizerAttr<"DiffGrad", "diffgrad"> {
     `exp_avg`, `exp_avg_sq` and `previous_grad`.
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_AdaBoundAttr : TG_OptimizerAttr<"AdaBound", "adabound"> {
@@ -496,13 +574,13 @@ def TG_AdaBoundAttr : TG_OptimizerAttr<"AdaBound", "adabound"> {
     slots `exp_avg`, `exp_avg_sq` and, with amsbound, `max_exp_avg_sq`.
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"0.1">:$final_lr,
-    TG_F64Parameter<"1.0e-3">:$gamma,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"0.1">:$final_lr,
+    TG_HyperParameter<"1.0e-3">:$gamma,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
     TG_BoolParameter<"false">:$amsbound);
 }
 
@@ -528,12 +606,12 @@ def TG_AdaModAttr : TG_OptimizerAttr<"AdaMod", "adamod"> {
     `exp_avg`, `exp_avg_sq` and `exp_avg_lr` (s).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"0.999">:$beta3,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"0.999">:$beta3,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_GramsAttr : TG_OptimizerAttr<"Grams", "grams"> {
@@ -555,11 +633,11 @@ def TG_GramsAttr : TG_OptimizerAttr<"Grams", "grams"> {
     `exp_avg` and `exp_avg_sq`.
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_AdEMAMixAttr : TG_OptimizerAttr<"AdEMAMix", "ademamix"> {
@@ -589,15 +667,15 @@ def TG_AdEMAMixAttr : TG_OptimizerAttr<"AdEMAMix", "ademamix"> {
     `exp_avg_slow` (m2) and `exp_avg_sq` (v).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"0.9999">:$beta3,
-    TG_F64Parameter<"2.0">:$alpha,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"0.9999">:$beta3,
+    TG_HyperParameter<"2.0">:$alpha,
     TG_StepsParameter<"0">:$beta3_warmup,
     TG_StepsParameter<"0">:$alpha_warmup,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay);
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay);
 }
 
 def TG_ScheduleFreeAdamWAttr
@@ -629,14 +707,14 @@ def TG_ScheduleFreeAdamWAttr
     shared `weight_sum` (W).
   }];
   let parameters = (ins
-    TG_F64Parameter<>:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
     TG_StepsParameter<"0">:$warmup_steps,
-    TG_F64Parameter<"0.0">:$r,
-    TG_F64Parameter<"2.0">:$weight_lr_power);
+    TG_HyperParameter<"0.0">:$r,
+    TG_HyperParameter<"2.0">:$weight_lr_power);
 }
 
 def TG_DoGAttr
@@ -666,10 +744,10 @@ def TG_DoGAttr
   // Every parameter has a default: `#tg.dog` alone is an optimizer.
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
   let parameters = (ins
-    TG_F64Parameter<"1.0">:$lr,
-    TG_F64Parameter<"1.0e-6">:$reps_rel,
-    TG_F64Parameter<"0.0">:$weight_decay,
-    TG_F64Parameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"1.0">:$lr,
+    TG_HyperParameter<"1.0e-6">:$reps_rel,
+    TG_HyperParameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"1.0e-8">:$eps,
     TG_BoolParameter<"false">:$layerwise);
 }
 
@@ -705,15 +783,180 @@ def TG_DAdaptAdamAttr
   // Every parameter has a default: `#tg.dadapt_adam` alone is an optimizer.
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
   let parameters = (ins
-    TG_F64Parameter<"1.0">:$lr,
-    TG_F64Parameter<"0.9">:$beta1,
-    TG_F64Parameter<"0.999">:$beta2,
-    TG_F64Parameter<"1.0e-8">:$eps,
-    TG_F64Parameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"1.0">:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
     TG_BoolParameter<"false">:$decouple,
     TG_BoolParameter<"false">:$use_bias_correction,
-    TG_F64Parameter<"1.0e-6">:$d0,
-    TG_F64Parameter<"INFINITY">:$growth_rate);
+    TG_HyperParameter<"1.0e-6">:$d0,
+    TG_HyperParameter<"INFINITY">:$growth_rate);
+}
+
+
+//===----------------------------------------------------------------------===//
+// Gradient transforms
+//===----------------------------------------------------------------------===//
+
+class TG_GradientTransformAttr<string name, string attrMnemonic,
+                               list<string> overrides = []>
+    : TG_Attr<name, attrMnemonic,
+              [DeclareAttrInterfaceMethods<TG_GradientTransformAttrInterface,
+                                           overrides>]> {
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def TG_ClipGlobalNormAttr
+    : TG_GradientTransformAttr<"ClipGlobalNorm", "clip_global_norm",
+                               ["buildStatistics"]> {
+  let summary = "gradient transform: clip the norm over all parameters";
+  let description = [{
+    g *= min(1, max_norm / (|g| + 1e-6)), with |g| the Euclidean norm of all
+    gradients together (Pascanu et al. 2013;
+    `torch.nn.utils.clip_grad_norm_`). The squared norms are statistics, so
+    every parameter is scaled by the same factor.
+  }];
+  let parameters = (ins TG_HyperParameter<>:$max_norm);
+}
+
+def TG_ClipNormAttr : TG_GradientTransformAttr<"ClipNorm", "clip_norm"> {
+  let summary = "gradient transform: clip each parameter's gradient norm";
+  let description = [{
+    g *= min(1, max_norm / (|g| + 1e-6)) with |g| the norm of this
+    parameter's gradient alone (`clip_grad_norm_` on one tensor).
+  }];
+  let parameters = (ins TG_HyperParameter<>:$max_norm);
+}
+
+def TG_ClipValueAttr : TG_GradientTransformAttr<"ClipValue", "clip_value"> {
+  let summary = "gradient transform: clip every element to [-max, max]";
+  let description = [{
+    g = clamp(g, -max, max) (`torch.nn.utils.clip_grad_value_`).
+  }];
+  let parameters = (ins TG_HyperParameter<>:$max);
+}
+
+def TG_GrokfastAttr : TG_GradientTransformAttr<"Grokfast", "grokfast",
+                                               ["getStateSlots"]> {
+  let summary = "gradient transform: Grokfast, amplified slow gradients";
+  let description = [{
+    mu = alpha * mu + (1 - alpha) * g; g = g + lamb * mu (Lee et al. 2024,
+    `gradfilter_ema`). mu starts at the first gradient, as the authors'
+    code does. State: `grokfast_ema`.
+  }];
+  let parameters = (ins TG_HyperParameter<"0.98">:$alpha,
+                        TG_HyperParameter<"2.0">:$lamb);
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+}
+
+def TG_FiraLimiterAttr : TG_GradientTransformAttr<"FiraLimiter", "fira_limiter",
+                                                  ["getStateSlots"]> {
+  let summary = "gradient transform: Fira's norm-growth limiter";
+  let description = [{
+    If |g| > gamma * n, g *= gamma * n / |g|, where n is the previous step's
+    (limited) norm of this parameter's gradient; n = |g| after the step
+    (Chen et al. 2024, "Fira", section 4.2): a gradient's norm grows by at
+    most a factor gamma per step, which damps loss spikes. State:
+    `fira_norm` (a scalar, 0 before the first step: no limit).
+  }];
+  let parameters = (ins TG_HyperParameter<"1.01">:$gamma);
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+}
+
+def TG_DecoupledWeightDecayAttr
+    : TG_GradientTransformAttr<"DecoupledWeightDecay", "decoupled_weight_decay"> {
+  let summary = "gradient transform: decoupled weight decay";
+  let description = [{
+    p *= 1 - rate, before the optimizer's update and apart from the
+    gradient (Loshchilov & Hutter 2019): `#tg.adam<lr = 1.0e-3>` after
+    `#tg.decoupled_weight_decay<rate = 1.0e-4>` is AdamW with lr 1e-3 and
+    weight decay 0.1. A scheduled rate follows a learning-rate schedule.
+  }];
+  let parameters = (ins TG_HyperParameter<>:$rate);
+}
+
+//===----------------------------------------------------------------------===//
+// Schedules
+//===----------------------------------------------------------------------===//
+
+class TG_ScheduleAttr<string name, string attrMnemonic>
+    : TG_Attr<name, attrMnemonic,
+              [DeclareAttrInterfaceMethods<TG_ScheduleAttrInterface>]> {
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+def TG_ConstantScheduleAttr : TG_ScheduleAttr<"ConstantSchedule", "constant_schedule"> {
+  let summary = "schedule: a constant, scaled by `factor` for the first steps";
+  let description = [{
+    `value * factor` for s < `steps`, then `value`
+    (`torch.optim.lr_scheduler.ConstantLR`).
+  }];
+  let parameters = (ins TG_F64Parameter<>:$value,
+                        TG_F64Parameter<"1.0 / 3.0">:$factor,
+                        TG_StepsParameter<"5">:$steps);
+}
+
+def TG_LinearWarmupAttr : TG_ScheduleAttr<"LinearWarmup", "linear_warmup"> {
+  let summary = "schedule: linear warm-up to a constant";
+  let description = [{
+    From `start` at s = 0 linearly to `peak` at s = `warmup`, then `peak`
+    (`torch.optim.lr_scheduler.LinearLR` with start_factor = start / peak).
+  }];
+  let parameters = (ins TG_F64Parameter<>:$peak, TG_StepsParameter<"">:$warmup,
+                        TG_F64Parameter<"0.0">:$start);
+}
+
+def TG_CosineAttr : TG_ScheduleAttr<"Cosine", "cosine"> {
+  let summary = "schedule: linear warm-up, then cosine decay to `final`";
+  let description = [{
+    peak * s / warmup for s < warmup, then
+    final + (peak - final) * (1 + cos(pi * (s - warmup) / (total - warmup))) / 2
+    until s = total, and `final` after (`CosineAnnealingLR` without warm-up;
+    with it, Loshchilov & Hutter's SGDR cycle after Goyal et al.'s warm-up).
+  }];
+  let parameters = (ins TG_F64Parameter<>:$peak, TG_StepsParameter<"0">:$warmup,
+                        TG_StepsParameter<"">:$total, TG_F64Parameter<"0.0">:$final);
+}
+
+def TG_LinearDecayAttr : TG_ScheduleAttr<"LinearDecay", "linear_decay"> {
+  let summary = "schedule: linear warm-up, then linear decay to `final`";
+  let description = [{
+    peak * s / warmup for s < warmup, then linearly from `peak` to `final` at
+    s = total, and `final` after (`LinearLR` without warm-up). Linear decay
+    to zero is the last-iterate optimal schedule of Defazio et al. 2023.
+  }];
+  let parameters = (ins TG_F64Parameter<>:$peak, TG_StepsParameter<"0">:$warmup,
+                        TG_StepsParameter<"">:$total, TG_F64Parameter<"0.0">:$final);
+}
+
+def TG_OneCycleAttr : TG_ScheduleAttr<"OneCycle", "one_cycle"> {
+  let summary = "schedule: Smith's one-cycle policy (two cosine phases)";
+  let description = [{
+    As `torch.optim.lr_scheduler.OneCycleLR` (cosine annealing, two phases):
+    from peak / div_factor up to `peak` over the first pct_start * total - 1
+    steps, then down to peak / (div_factor * final_div_factor) at s =
+    total - 1, each phase a half cosine.
+  }];
+  let parameters = (ins TG_F64Parameter<>:$peak, TG_StepsParameter<"">:$total,
+                        TG_F64Parameter<"0.3">:$pct_start,
+                        TG_F64Parameter<"25.0">:$div_factor,
+                        TG_F64Parameter<"1.0e4">:$final_div_factor);
+}
+
+def TG_WSDAttr : TG_ScheduleAttr<"WSD", "wsd"> {
+  let summary = "schedule: warm-up, stable, decay";
+  let description = [{
+    peak * s / warmup for s < warmup, `peak` until s = total - decay, then
+    linearly to `final` at s = total (Hägele et al. 2024's linear cool-down
+    of the warmup-stable-decay schedule of Hu et al. 2024): the stable phase
+    can be extended without knowing the run's length in advance.
+  }];
+  let parameters = (ins TG_F64Parameter<>:$peak, TG_StepsParameter<"0">:$warmup,
+                        TG_StepsParameter<"">:$total, TG_StepsParameter<"">:$decay,
+                        TG_F64Parameter<"0.0">:$final);
 }
 
 #endif // TG_ATTRIBUTES_TD

@@ -55,6 +55,43 @@ struct OptimizerStateSlot {
 } // namespace mlir::tg
 
 #include "tg/TGAttrInterfaces.h.inc"
+
+namespace mlir::tg {
+/// A scalar hyperparameter of an optimizer or gradient transform: a number
+/// (`lr = 1.0e-3`) or a schedule attribute implementing
+/// ScheduleAttrInterface (`lr = #tg.cosine<peak = 1.0e-3, total = 1000>`),
+/// which the update evaluates from the step counter.
+class Hyperparameter {
+public:
+  Hyperparameter(llvm::APFloat value) : value(value) {}
+  Hyperparameter(double value) : value(value) {}
+  Hyperparameter(ScheduleAttrInterface schedule)
+      : value(0.0), schedule(schedule) {}
+
+  bool isScheduled() const { return bool(schedule); }
+  ScheduleAttrInterface getSchedule() const { return schedule; }
+  /// The number; only for hyperparameters that are not scheduled.
+  double convertToDouble() const;
+  const llvm::APFloat &getValue() const { return value; }
+  /// True for the number 0 only: a schedule may pass through 0.
+  bool isZero() const { return !schedule && value.isZero(); }
+  /// The values it takes (a number, or the values a schedule starts, peaks
+  /// and ends at), for range checks: a schedule stays between them.
+  llvm::SmallVector<double> getRangeEnds() const;
+
+  bool operator==(const Hyperparameter &other) const {
+    return schedule == other.schedule && value.bitwiseIsEqual(other.value);
+  }
+
+private:
+  llvm::APFloat value;
+  ScheduleAttrInterface schedule;
+};
+llvm::hash_code hash_value(const Hyperparameter &value);
+FailureOr<Hyperparameter> parseHyperparameter(AsmParser &parser);
+void printHyperparameter(AsmPrinter &printer, const Hyperparameter &value);
+} // namespace mlir::tg
+
 #define GET_ATTRDEF_CLASSES
 #include "tg/TGAttributes.h.inc"
 

@@ -15,6 +15,18 @@ def TG_OptimizerAttr : Attr<
   let convertFromStorage = "$_self";
 }
 
+def TG_GradientTransformAttr : Attr<
+    CPred<"::llvm::isa<::mlir::tg::GradientTransformAttrInterface>($_self)">,
+    "gradient transform attribute"> {
+  let storageType = "::mlir::tg::GradientTransformAttrInterface";
+  let returnType = "::mlir::tg::GradientTransformAttrInterface";
+  let convertFromStorage = "$_self";
+}
+
+def TG_GradientTransformArrayAttr
+    : TypedArrayAttrBase<TG_GradientTransformAttr,
+                         "array of gradient transform attributes">;
+
 def TG_TrainStepOp : TG_Op<"train_step", [
     Symbol, HasParent<"::mlir::ModuleOp">,
     DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
@@ -37,13 +49,24 @@ def TG_TrainStepOp : TG_Op<"train_step", [
     tg.train_step @finetune loss @loss params [@w2, @b2] optimizer #tg.sgd<lr = 0.01>
     ```
 
+    `transforms [...]` is a chain of gradient transforms
+    (GradientTransformAttrInterface) applied in order between the gradient
+    and the update: clipping, Grokfast, Fira's limiter, decoupled weight
+    decay.
+
+    ```mlir
+    tg.train_step @s loss @loss optimizer #tg.adam<lr = 1.0e-3> transforms [#tg.clip_global_norm<max_norm = 1.0>, #tg.grokfast]
+    ```
+
     `--tg-expand-train-step` turns it into a function.
   }];
   let arguments = (ins SymbolNameAttr:$sym_name, FlatSymbolRefAttr:$loss,
                        OptionalAttr<FlatSymbolRefArrayAttr>:$params,
-                       TG_OptimizerAttr:$optimizer);
+                       TG_OptimizerAttr:$optimizer,
+                       OptionalAttr<TG_GradientTransformArrayAttr>:$transforms);
   let assemblyFormat = [{
-    $sym_name `loss` $loss (`params` $params^)? `optimizer` $optimizer attr-dict
+    $sym_name `loss` $loss (`params` $params^)? `optimizer` $optimizer
+    (`transforms` $transforms^)? attr-dict
   }];
   let extraClassDeclaration = [{
     /// The globals this step trains: `params` or, when absent, the mutable

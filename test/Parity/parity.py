@@ -529,6 +529,174 @@ class DAdaptAdam(Reference):
             p.addcdiv_(m, v.sqrt() + eps, value=-1)
 
 
+# --- Schedules -----------------------------------------------------------------
+
+
+def tg_number(x):
+    """An MLIR float literal: `0.001`, `1.0e-08` (never `1e-08`)."""
+    text = repr(float(x))
+    return text.replace("e", ".0e") if "e" in text and "." not in text else text
+
+
+class Schedule:
+    """A tg schedule attribute for a hyperparameter and its PyTorch twin: a
+    torch.optim.lr_scheduler (`scheduler`, used for lr where PyTorch has
+    one, which scales the lr the optimizer starts with, `base`) or
+    `value(s)`, the closed form written in the order of tgc's ops, which the
+    loop below writes into the parameter group before each step. s is the
+    number of steps taken, PyTorch's last_epoch."""
+
+    def __init__(self, tg, base, value, scheduler=None):
+        self.tg, self.base, self.value, self.scheduler = tg, base, value, scheduler
+
+
+def warmup(peak, steps, s, after):
+    return peak * s / steps if s < steps else after
+
+
+def progress(s, start, end):
+    return min(max((s - start) / (end - start), 0.0), 1.0)
+
+
+def cosine(peak, total, warmup_steps=0, final=0.0):
+    return Schedule(
+        "#tg.cosine<peak = %s, warmup = %d, total = %d, final = %s>"
+        % (tg_number(peak), warmup_steps, total, tg_number(final)), peak,
+        lambda s: warmup(peak, warmup_steps, s, final + (peak - final) / 2 * (
+            math.cos(math.pi * progress(s, warmup_steps, total)) + 1)),
+        None if warmup_steps else lambda opt: torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=total, eta_min=final))
+
+
+def linear_decay(peak, total, final=0.0):
+    return Schedule(
+        "#tg.linear_decay<peak = %s, total = %d, final = %s>" % (tg_number(peak), total, tg_number(final)), peak,
+        lambda s: peak + (final - peak) * progress(s, 0, total),
+        lambda opt: torch.optim.lr_scheduler.LinearLR(
+            opt, start_factor=1.0, end_factor=final / peak, total_iters=total))
+
+
+def linear_warmup(peak, steps, start):
+    return Schedule(
+        "#tg.linear_warmup<peak = %s, warmup = %d, start = %s>" % (tg_number(peak), steps, tg_number(start)), peak,
+        lambda s: start + (peak - start) * progress(s, 0, steps),
+        lambda opt: torch.optim.lr_scheduler.LinearLR(
+            opt, start_factor=start / peak, end_factor=1.0, total_iters=steps))
+
+
+def constant_schedule(value, factor, steps):
+    return Schedule(
+        "#tg.constant_schedule<value = %s, factor = %s, steps = %d>" % (tg_number(value), tg_number(factor), steps), value,
+        lambda s: value * factor if s < steps else value,
+        lambda opt: torch.optim.lr_scheduler.ConstantLR(opt, factor=factor, total_iters=steps))
+
+
+def one_cycle(peak, total):
+    return Schedule(
+        "#tg.one_cycle<peak = %s, total = %d>" % (tg_number(peak), total), peak,
+        None,
+        lambda opt: torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=peak, total_steps=total, cycle_momentum=False))
+
+
+def wsd(peak, warmup_steps, total, decay, final=0.0):
+    """Warmup-stable-decay, linear cool-down (Hagele et al. 2024)."""
+    return Schedule(
+        "#tg.wsd<peak = %s, warmup = %d, total = %d, decay = %d, final = %s>"
+        % (tg_number(peak), warmup_steps, total, decay, tg_number(final)), peak,
+        lambda s: warmup(peak, warmup_steps, s,
+                         peak + (final - peak) * progress(s, total - decay, total)))
+
+
+# --- Gradient transforms ------------------------------------------------------
+#
+# Each applies its rule to the gradients between backward and the optimizer
+# step, keeping per-parameter state in `state[name][slot]` under the tg
+# transform's slot names.
+
+
+class Transform:
+    tg = ""
+
+    def apply(self, p, state):
+        raise NotImplementedError
+
+
+class ClipGlobalNorm(Transform):
+    def __init__(self, max_norm):
+        self.tg = "#tg.clip_global_norm<max_norm = %s>" % tg_number(max_norm)
+        self.max_norm = max_norm
+
+    def apply(self, p, state):
+        torch.nn.utils.clip_grad_norm_(list(p.values()), self.max_norm)
+
+
+class ClipNorm(Transform):
+    def __init__(self, max_norm):
+        self.tg = "#tg.clip_norm<max_norm = %s>" % tg_number(max_norm)
+        self.max_norm = max_norm
+
+    def apply(self, p, state):
+        for v in p.values():
+            torch.nn.utils.clip_grad_norm_([v], self.max_norm)
+
+
+class ClipValue(Transform):
+    def __init__(self, max):
+        self.tg = "#tg.clip_value<max = %s>" % tg_number(max)
+        self.max = max
+
+    def apply(self, p, state):
+        torch.nn.utils.clip_grad_value_(list(p.values()), self.max)
+
+
+class Grokfast(Transform):
+    """Lee et al. 2024, the authors' gradfilter_ema."""
+
+    def __init__(self, alpha=0.98, lamb=2.0):
+        self.tg = "#tg.grokfast<alpha = %s, lamb = %s>" % (tg_number(alpha), tg_number(lamb))
+        self.alpha, self.lamb = alpha, lamb
+
+    def apply(self, p, state):
+        for name, v in p.items():
+            ema = state[name].get("grokfast_ema", v.grad.detach())
+            ema = ema * self.alpha + v.grad.detach() * (1 - self.alpha)
+            state[name]["grokfast_ema"] = ema
+            v.grad = v.grad + ema * self.lamb
+
+
+class FiraLimiter(Transform):
+    """Chen et al. 2024 ("Fira"), the norm-growth limiter: |g| grows at most
+    by gamma per step."""
+
+    def __init__(self, gamma=1.01):
+        self.tg = "#tg.fira_limiter<gamma = %s>" % tg_number(gamma)
+        self.gamma = gamma
+
+    def apply(self, p, state):
+        for name, v in p.items():
+            norm = v.grad.double().norm().item()
+            previous = float(state[name].get("fira_norm", 0.0))
+            scale = 1.0
+            if previous > 0 and norm > self.gamma * previous:
+                scale = self.gamma * previous / norm
+            v.grad.mul_(scale)
+            state[name]["fira_norm"] = torch.tensor(norm * scale, dtype=torch.float32)
+
+
+class DecoupledWeightDecay(Transform):
+    """p *= 1 - rate before the step: AdamW's decay (Loshchilov & Hutter)."""
+
+    def __init__(self, rate):
+        self.tg = "#tg.decoupled_weight_decay<rate = %s>" % tg_number(rate)
+        self.rate = rate
+
+    @torch.no_grad()
+    def apply(self, p, state):
+        for v in p.values():
+            v.mul_(1 - self.rate)
+
+
 # The tg attribute's name, the PyTorch twin, and keyword arguments for the
 # twin; the attribute gets the same arguments (betas as beta1 and beta2).
 KINDS = {
@@ -598,11 +766,33 @@ OPTIMIZERS = {
                                                   growth_rate=1.05)),
 }
 
+# Schedules, each for a hyperparameter of an optimizer above (60 steps).
+OPTIMIZERS.update({
+    "sched-constant": ("sgd", dict(lr=constant_schedule(0.05, 0.5, 10), momentum=0.5)),
+    "sched-linear-warmup": ("adam", dict(lr=linear_warmup(2e-3, 20, 2e-4))),
+    "sched-cosine": ("sgd", dict(lr=cosine(0.05, 60, final=1e-3), momentum=0.5)),
+    "sched-cosine-warmup": ("adamw", dict(lr=cosine(2e-3, 50, warmup_steps=10, final=1e-4),
+                                          weight_decay=0.1)),
+    "sched-linear-decay": ("sgd", dict(lr=linear_decay(0.05, 60, 5e-3))),
+    "sched-one-cycle": ("sgd", dict(lr=one_cycle(0.1, 60), momentum=0.5)),
+    "sched-wsd": ("adam", dict(lr=wsd(2e-3, 10, 60, 20))),
+    # Hyperparameters other than lr.
+    "sched-weight-decay": ("adamw", dict(lr=1e-3, weight_decay=cosine(0.2, 60, final=0.01))),
+    "sched-momentum": ("sgd", dict(lr=0.02, momentum=linear_warmup(0.9, 30, 0.5))),
+})
 
-def tg_number(x):
-    """An MLIR float literal: `0.001`, `1.0e-08` (never `1e-08`)."""
-    text = repr(float(x))
-    return text.replace("e", ".0e") if "e" in text and "." not in text else text
+# Gradient transforms before an optimizer (60 steps): the optimizer, its
+# arguments and the chain.
+OPTIMIZERS.update({
+    "clip-global-norm": ("sgd", dict(lr=0.1, momentum=0.5), [ClipGlobalNorm(0.1)]),
+    "clip-norm": ("sgd", dict(lr=0.1), [ClipNorm(0.05)]),
+    "clip-value": ("sgd", dict(lr=0.1, momentum=0.5), [ClipValue(5e-3)]),
+    "grokfast": ("adam", dict(lr=1e-3), [Grokfast(0.9, 2.0)]),
+    "fira-limiter": ("sgd", dict(lr=0.1, momentum=0.5), [FiraLimiter(1.01)]),
+    "decoupled-weight-decay": ("adam", dict(lr=1e-3), [DecoupledWeightDecay(1e-3)]),
+    "transform-chain": ("adamw", dict(lr=1e-3, weight_decay=0.05),
+                        [ClipGlobalNorm(0.1), Grokfast(0.98, 2.0)]),
+})
 
 
 def tg_attribute(kind, kwargs):
@@ -611,6 +801,8 @@ def tg_attribute(kind, kwargs):
     for key, value in kwargs.items():
         if key == "betas":
             fields += ["beta%d = %s" % (i + 1, tg_number(b)) for i, b in enumerate(value)]
+        elif isinstance(value, Schedule):
+            fields.append("%s = %s" % (key, value.tg))
         elif isinstance(value, bool):
             fields.append("%s = %s" % (key, "true" if value else "false"))
         elif isinstance(value, int):  # a number of steps
@@ -651,8 +843,11 @@ def main():
     t0 = time.time()
 
     # The spec, with the optimizer under test.
-    kind, kwargs = OPTIMIZERS[args.optimizer] if args.optimizer else model.optimizer
+    kind, kwargs, *rest = OPTIMIZERS[args.optimizer] if args.optimizer else model.optimizer
+    transforms = rest[0] if rest else []
     attribute = tg_attribute(kind, kwargs)
+    if transforms:
+        attribute += " transforms [%s]" % ", ".join(t.tg for t in transforms)
     with open(os.path.join(ROOT, model.spec)) as f:
         text = f.read()
     text, count = re.subn(r"optimizer #tg\.\w+<[^>]*>", lambda _: "optimizer " + attribute, text)
@@ -697,13 +892,25 @@ def main():
     torch.manual_seed(args.seed)
     p = {k: v.clone().requires_grad_(True) for k, v in params.items()}
     model.state = {k: v.clone() for k, v in buffers.items()}
-    opt = KINDS[kind](list(p.values()), **kwargs)
+    schedules = {key: v for key, v in kwargs.items() if isinstance(v, Schedule)}
+    opt = KINDS[kind](list(p.values()), **{key: v.base if key in schedules else v
+                                           for key, v in kwargs.items()})
+    lr = schedules.get("lr")
+    schedulers = [lr.scheduler(opt)] if lr and lr.scheduler else []
+    transform_state = {name: {} for name in p}
     torch_losses = []
     for k in range(args.steps):
+        for key, v in schedules.items():
+            if not (key == "lr" and v.scheduler):
+                opt.param_groups[0][key] = v.value(k)
         opt.zero_grad()
         loss = model.loss(p, *[t[k] for t in inputs])
         loss.backward()
+        for transform in transforms:
+            transform.apply(p, transform_state)
         opt.step()
+        for scheduler in schedulers:
+            scheduler.step()
         torch_losses.append(loss.item())
     t_torch = time.time()
 
@@ -734,6 +941,9 @@ def main():
         for key, value in opt.state[v].items():
             if key != "step" and isinstance(value, torch.Tensor):
                 expected[k + "_" + key] = value
+    for name, slots in transform_state.items():
+        for key, value in slots.items():
+            expected[name + "_" + key] = value
     for key, value in getattr(opt, "shared", {}).items():
         expected["train_step_" + key] = torch.tensor(value, dtype=torch.float64)
     finals = {n[len("final_"):-len(".npy")] for n in os.listdir(work)

@@ -287,3 +287,95 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.05, momentum = 0.9
 // CHECK: tg.value_and_grad @loss(%{{.*}}, %{{.*}}) globals [@w, @bn_weight, @bn_bias]
 // CHECK-NOT: ml_program.global_store @bn_running
 // CHECK: return
+
+// -----
+
+// A scheduled learning rate: #tg.linear_decay is evaluated from the step
+// counter as f64 ops (s = t - 1 steps taken; warm-up peak * s / warmup,
+// then a line from peak to final) and rounded once to the update's type.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %p = tg.mul %x, %w : tensor<4xf32>
+  %l = tg.reduce_sum %p [0] : tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @decay loss @loss optimizer #tg.sgd<lr = #tg.linear_decay<peak = 0.1, warmup = 10, total = 100, final = 0.01>>
+
+// CHECK-LABEL: func.func @decay
+// CHECK: %[[VALUE:.*]], %[[G:.*]] = tg.value_and_grad @loss
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[W:.*]] = ml_program.global_load @w
+// CHECK: %[[TF:.*]] = tg.cast %[[T]] : tensor<i64> to tensor<f64>
+// CHECK: %[[S:.*]] = tg.sub %[[TF]], %{{.*}} : tensor<f64>
+// The decay's progress, clamped to [0, 1].
+// CHECK: %[[FROM:.*]] = tg.sub %[[S]], %{{.*}} : tensor<f64>
+// CHECK: %[[X:.*]] = tg.div %[[FROM]], %{{.*}} : tensor<f64>
+// CHECK: %[[X0:.*]] = tg.maximum %[[X]], %{{.*}} : tensor<f64>
+// CHECK: %[[X1:.*]] = tg.minimum %[[X0]], %{{.*}} : tensor<f64>
+// CHECK: %[[PEAK:.*]] = tg.constant dense<1.000000e-01> : tensor<f64>
+// CHECK: %[[FINAL:.*]] = tg.constant dense<1.000000e-02> : tensor<f64>
+// CHECK: %[[SPAN:.*]] = tg.sub %[[FINAL]], %[[PEAK]] : tensor<f64>
+// CHECK: %[[DOWN:.*]] = tg.mul %[[SPAN]], %[[X1]] : tensor<f64>
+// CHECK: %[[DECAY:.*]] = tg.add %[[PEAK]], %[[DOWN]] : tensor<f64>
+// The warm-up.
+// CHECK: %[[UP:.*]] = tg.mul %{{.*}}, %[[S]] : tensor<f64>
+// CHECK: %[[RISE:.*]] = tg.div %[[UP]], %{{.*}} : tensor<f64>
+// CHECK: %[[EARLY:.*]] = tg.compare lt %[[S]], %{{.*}} : tensor<f64>, tensor<f64> -> tensor<i1>
+// CHECK: %[[LR64:.*]] = tg.select %[[EARLY]], %[[RISE]], %[[DECAY]]
+// CHECK: %[[LR:.*]] = tg.cast %[[LR64]] : tensor<f64> to tensor<f32>
+// CHECK: %[[STEP:.*]] = tg.mul %[[LR]], %[[G]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
+// CHECK: %[[NEW:.*]] = tg.sub %[[W]], %[[STEP]]
+// CHECK: ml_program.global_store @w = %[[NEW]]
+
+// -----
+
+// Gradient transforms, in order before the update: the global norm is a
+// statistic summed over both parameters, which every parameter's clip reads;
+// Grokfast's average is state (`@<param>_grokfast_ema`) that starts at the
+// first (clipped) gradient; the optimizer sees the filtered gradient.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+ml_program.global private mutable @b(#tg.zeros) : tensor<f32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %b = ml_program.global_load @b : tensor<f32>
+  %p = tg.mul %x, %w : tensor<4xf32>
+  %l = tg.reduce_sum %p [0] : tensor<4xf32> -> tensor<f32>
+  %m = tg.add %l, %b : tensor<f32>
+  return %m : tensor<f32>
+}
+
+tg.train_step @chain loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip_global_norm<max_norm = 1.0>, #tg.grokfast]
+
+// CHECK-DAG: ml_program.global private mutable @w_grokfast_ema(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @b_grokfast_ema(#tg.zeros) : tensor<f32>
+// CHECK-LABEL: func.func @chain
+// CHECK: %[[VALUE:.*]], %[[G:.*]]:2 = tg.value_and_grad @loss
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[W:.*]] = ml_program.global_load @w
+// CHECK: %[[WSQ:.*]] = tg.mul %[[G]]#0, %[[G]]#0
+// CHECK: %[[BSQ:.*]] = tg.mul %[[G]]#1, %[[G]]#1
+// CHECK: %[[SUM:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<f64>
+// CHECK: %[[NORM:.*]] = tg.sqrt %[[SUM]] : tensor<f64>
+// CHECK: %[[COEF:.*]] = tg.div %{{.*}}, %{{.*}} : tensor<f64>
+// CHECK: %[[CLAMP:.*]] = tg.minimum %[[COEF]], %{{.*}} : tensor<f64>
+// CHECK: %[[C32:.*]] = tg.cast %[[CLAMP]] : tensor<f64> to tensor<f32>
+// CHECK: %[[WCLIP:.*]] = tg.mul %[[G]]#0, %[[C32]] : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[EMA0:.*]] = ml_program.global_load @w_grokfast_ema
+// CHECK: %[[FIRST:.*]] = tg.compare eq %[[T]], %{{.*}} : tensor<i64>, tensor<i64> -> tensor<i1>
+// CHECK: %[[PREV:.*]] = tg.select %[[FIRST]], %[[WCLIP]], %[[EMA0]]
+// CHECK: %[[DECAYED:.*]] = tg.mul %[[PREV]], %{{.*}} : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[NEWPART:.*]] = tg.mul %{{.*}}, %[[WCLIP]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
+// CHECK: %[[EMA:.*]] = tg.add %[[DECAYED]], %[[NEWPART]]
+// CHECK: %[[AMP:.*]] = tg.mul %[[EMA]], %{{.*}} : tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[FILTERED:.*]] = tg.add %[[WCLIP]], %[[AMP]]
+// CHECK: ml_program.global_store @w_grokfast_ema = %[[EMA]]
+// CHECK: ml_program.global_store @b_grokfast_ema =
+// CHECK: %[[STEP:.*]] = tg.mul %{{.*}}, %[[FILTERED]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
+// CHECK: %[[NEW:.*]] = tg.sub %[[W]], %[[STEP]]
+// CHECK: ml_program.global_store @w = %[[NEW]]

@@ -472,6 +472,86 @@ struct ReferenceDAdaptAdam : Reference {
   }
 };
 
+/// torch.optim.SGD whose lr and momentum follow schedules, functions of the
+/// number of steps taken s = t - 1 (PyTorch's last_epoch).
+struct ReferenceScheduledSGD : Rule {
+  std::function<double(int)> lr, momentum;
+  std::vector<double> buffer;
+  ReferenceScheduledSGD(std::function<double(int)> lr,
+                        std::function<double(int)> momentum)
+      : lr(std::move(lr)), momentum(std::move(momentum)) {}
+
+  void step(std::vector<double> &p, std::vector<double> g, int t) override {
+    ReferenceSGD sgd(lr(t - 1), momentum(t - 1), 0.0, false);
+    sgd.buffer = buffer;
+    sgd.step(p, g, t);
+    buffer = sgd.buffer;
+  }
+};
+
+/// Gradient transforms written out, each on all gradients before `then`.
+void scale(std::vector<double> &g, double factor) {
+  for (double &x : g)
+    x *= factor;
+}
+
+/// clip_grad_norm_ over all parameters, then `then`.
+struct ReferenceClipGlobalNorm : Reference {
+  double maxNorm;
+  std::unique_ptr<Reference> then;
+  ReferenceClipGlobalNorm(double maxNorm, std::function<std::unique_ptr<Reference>()> then)
+      : maxNorm(maxNorm), then(then()) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    Vectors g = grads;
+    double total = 0;
+    for (const std::vector<double> &x : g)
+      total += squaredNorm(x);
+    for (std::vector<double> &x : g)
+      scale(x, std::min(1.0, maxNorm / (std::sqrt(total) + 1e-6)));
+    then->step(params, g, t);
+  }
+};
+
+/// Grokfast's EMA filter (starting at the first gradient), then Fira's
+/// limiter, then `then`.
+struct ReferenceGrokfastFira : Reference {
+  double alpha, lamb, gamma;
+  std::unique_ptr<Reference> then;
+  Vectors ema;
+  std::vector<double> lastNorm;
+  ReferenceGrokfastFira(double alpha, double lamb, double gamma,
+                        std::function<std::unique_ptr<Reference>()> then)
+      : alpha(alpha), lamb(lamb), gamma(gamma), then(then()) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    Vectors g = grads;
+    if (t == 1)
+      ema = grads, lastNorm.assign(grads.size(), 0.0);
+    for (size_t k = 0; k < g.size(); ++k) {
+      for (size_t i = 0; i < g[k].size(); ++i) {
+        ema[k][i] = alpha * ema[k][i] + (1 - alpha) * g[k][i];
+        g[k][i] += lamb * ema[k][i];
+      }
+      double norm = std::sqrt(squaredNorm(g[k]));
+      double factor = lastNorm[k] > 0 && norm > gamma * lastNorm[k]
+                          ? gamma * lastNorm[k] / norm : 1.0;
+      scale(g[k], factor);
+      lastNorm[k] = norm * factor;
+    }
+    then->step(params, g, t);
+  }
+};
+
+/// The schedules written out (s = t - 1 steps taken).
+double progress(int s, double from, double to) {
+  return std::clamp((s - from) / (to - from), 0.0, 1.0);
+}
+double warmupThen(double peak, int warmup, int s, double after) {
+  return s < warmup ? peak * s / warmup : after;
+}
+std::function<double(int)> constantValue(double value) {
+  return [=](int) { return value; };
+}
+
 struct OptimizerCase {
   const char *name;
   const char *attribute;
@@ -612,11 +692,106 @@ const OptimizerCase kCases[] = {
     {"dadapt_adam_decoupled",
      "#tg.dadapt_adam<lr = 0.5, beta2 = 0.9, weight_decay = 0.1, decouple = true, use_bias_correction = true, d0 = 0.01, growth_rate = 2.0>",
      reference<ReferenceDAdaptAdam>(0.5, 0.9, 0.9, 1e-8, 0.1, true, true, 0.01, 2.0)},
+    // Schedules, for lr and momentum.
+    {"sched_cosine",
+     "#tg.sgd<lr = #tg.cosine<peak = 0.1, warmup = 2, total = 5, final = 0.01>, momentum = 0.5>",
+     reference<ReferenceScheduledSGD>(
+         [](int s) {
+           double x = progress(s, 2, 5);
+           return warmupThen(0.1, 2, s, 0.01 + 0.09 / 2 * (std::cos(M_PI * x) + 1));
+         },
+         constantValue(0.5))},
+    {"sched_linear_decay", "#tg.sgd<lr = #tg.linear_decay<peak = 0.1, total = 4, final = 0.02>>",
+     reference<ReferenceScheduledSGD>(
+         [](int s) { return 0.1 + (0.02 - 0.1) * progress(s, 0, 4); }, constantValue(0.0))},
+    {"sched_one_cycle", "#tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 6, pct_start = 0.5>>",
+     reference<ReferenceScheduledSGD>(
+         [](int s) {
+           auto anneal = [](double start, double end, double x) {
+             return end + (start - end) / 2 * (std::cos(M_PI * x) + 1);
+           };
+           double initial = 0.1 / 25, end1 = 0.5 * 6 - 1;
+           return s <= end1 ? anneal(initial, 0.1, s / end1)
+                            : anneal(0.1, initial / 1e4, (s - end1) / (5 - end1));
+         },
+         constantValue(0.0))},
+    {"sched_wsd", "#tg.sgd<lr = #tg.wsd<peak = 0.1, warmup = 1, total = 5, decay = 2, final = 0.01>>",
+     reference<ReferenceScheduledSGD>(
+         [](int s) { return warmupThen(0.1, 1, s, 0.1 + (0.01 - 0.1) * progress(s, 3, 5)); },
+         constantValue(0.0))},
+    {"sched_constant_momentum_warmup",
+     "#tg.sgd<lr = #tg.constant_schedule<value = 0.1, factor = 0.25, steps = 2>, momentum = #tg.linear_warmup<peak = 0.9, warmup = 4, start = 0.1>>",
+     reference<ReferenceScheduledSGD>(
+         [](int s) { return s < 2 ? 0.025 : 0.1; },
+         [](int s) { return 0.1 + 0.8 * progress(s, 0, 4); })},
+    // Gradient transforms before an optimizer.
+    {"clip_global_norm",
+     "#tg.sgd<lr = 0.1, momentum = 0.5> transforms [#tg.clip_global_norm<max_norm = 0.5>]",
+     reference<ReferenceClipGlobalNorm>(0.5, reference<ReferenceSGD>(0.1, 0.5, 0.0, false))},
+    {"grokfast_fira",
+     "#tg.adam<lr = 0.01> transforms [#tg.grokfast<alpha = 0.8, lamb = 2.0>, #tg.fira_limiter<gamma = 1.05>]",
+     reference<ReferenceGrokfastFira>(
+         0.8, 2.0, 1.05, reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.0, false, false))},
+    {"decoupled_weight_decay",
+     "#tg.adam<lr = 0.01> transforms [#tg.decoupled_weight_decay<rate = 5.0e-3>]",
+     reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.5, false, true)},
 };
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, TrainStep, testing::ValuesIn(kCases),
                          [](const testing::TestParamInfo<OptimizerCase> &info) {
                            return std::string(info.param.name);
                          });
+
+// The convex counterexample of Reddi et al. 2018 ("On the Convergence of
+// Adam and Beyond", Theorem 1): on x in [-1, 1], f_t(x) = C x when
+// t mod 3 == 1, else -x, with C = 3 > 2, beta1 = 0, beta2 = 1 / (1 + C^2).
+// The optimum of the summed loss is x = -1; Adam's rare large gradient is
+// forgotten by its second moment, so the two small ones win and Adam goes to
+// +1, while AMSGrad keeps the largest second moment and goes to -1. The spec
+// is trained by the interpreter, with the projection onto [-1, 1] after each
+// step.
+double trainCounterexample(bool amsgrad) {
+  std::string spec = std::string(R"(
+ml_program.global private mutable @x(dense<0.0> : tensor<f64>) : tensor<f64>
+func.func @loss(%c: tensor<f64>) -> tensor<f64> {
+  %x = ml_program.global_load @x : tensor<f64>
+  %l = tg.mul %c, %x : tensor<f64>
+  return %l : tensor<f64>
+}
+tg.train_step @train_step loss @loss optimizer #tg.adam<lr = 0.05, beta1 = 0.0, beta2 = 0.1, amsgrad = )") +
+                     (amsgrad ? "true" : "false") + ">\n";
+  MLIRContext context;
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(spec, &context);
+  EXPECT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(createTGExpandTrainStep());
+  pm.addPass(createTGAutodiff());
+  EXPECT_TRUE(succeeded(pm.run(*module)));
+  Interpreter interpreter(*module);
+  HostTensor c(RankedTensorType::get({}, Float64Type::get(&context)));
+  double x = 0, average = 0;
+  const int steps = 600, averaged = 30;
+  for (int t = 1; t <= steps; ++t) {
+    c.data[0] = t % 3 == 1 ? 3.0 : -1.0;
+    EXPECT_TRUE(succeeded(interpreter.call("train_step", {c})));
+    FailureOr<HostTensor> now = interpreter.getGlobal("x");
+    EXPECT_TRUE(succeeded(now));
+    x = std::clamp(now->data[0], -1.0, 1.0);
+    now->data[0] = x;
+    interpreter.setGlobal("x", *now);
+    if (t > steps - averaged)
+      average += x / averaged;
+  }
+  return average;
+}
+
+TEST(AMSGradCounterexample, AdamConvergesToTheWorstPoint) {
+  EXPECT_GT(trainCounterexample(/*amsgrad=*/false), 0.9);
+}
+
+TEST(AMSGradCounterexample, AMSGradConvergesToTheOptimum) {
+  EXPECT_LT(trainCounterexample(/*amsgrad=*/true), -0.9);
+}
 
 } // namespace

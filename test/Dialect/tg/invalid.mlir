@@ -1698,6 +1698,126 @@ tg.train_step @step loss @loss optimizer #tg.dadapt_adam<growth_rate = 0.5>
 // expected-error@+1 {{#tg.dadapt_adam needs beta2 in [0, 1), got 1}}
 tg.train_step @step loss @loss optimizer #tg.dadapt_adam<beta2 = 1.0, decouple = true>
 
+//===----------------------------------------------------------------------===//
+// Schedules
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// expected-error@+2 {{#tg.cosine needs total > warmup (the steps to decay over), got total = 100, warmup = 200}}
+// expected-error@+1 {{failed to parse TG_AdamWAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = #tg.cosine<peak = 1.0e-3, warmup = 200, total = 100>>
+
+// -----
+
+// expected-error@+2 {{struct is missing required parameter: total}}
+// expected-error@+1 {{failed to parse TG_AdamWAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = #tg.cosine<peak = 1.0e-3, warmup = 100>>
+
+// -----
+
+// expected-error@+2 {{#tg.linear_decay needs total > warmup (the steps to decay over), got total = 10, warmup = 10}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.linear_decay<peak = 0.1, warmup = 10, total = 10>>
+
+// -----
+
+// expected-error@+2 {{#tg.cosine needs warmup >= 0, got -1}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.cosine<peak = 0.1, warmup = -1, total = 10>>
+
+// -----
+
+// expected-error@+2 {{#tg.linear_warmup needs warmup > 0, got 0}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.linear_warmup<peak = 0.1, warmup = 0>>
+
+// -----
+
+// expected-error@+2 {{#tg.wsd needs warmup + decay <= total, got 10 + 100 > 100}}
+// expected-error@+1 {{failed to parse TG_AdamAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = #tg.wsd<peak = 1.0e-3, warmup = 10, total = 100, decay = 100>>
+
+// -----
+
+// expected-error@+2 {{#tg.wsd needs decay > 0, got 0}}
+// expected-error@+1 {{failed to parse TG_AdamAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = #tg.wsd<peak = 1.0e-3, total = 100, decay = 0>>
+
+// -----
+
+// expected-error@+2 {{#tg.one_cycle needs 1 < pct_start * total < total (both phases at least a step long), got 0.5}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 5, pct_start = 0.1>>
+
+// -----
+
+// expected-error@+2 {{#tg.one_cycle needs total > 0, got 0}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 0>>
+
+// -----
+
+// expected-error@+2 {{#tg.one_cycle needs div_factor > 0, got 0}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 10, div_factor = 0.0>>
+
+// -----
+
+// expected-error@+2 {{#tg.one_cycle needs final_div_factor > 0, got -1}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 10, final_div_factor = -1.0>>
+
+// -----
+
+// expected-error@+2 {{#tg.cosine needs a finite peak, got inf}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.cosine<peak = 0x7FF0000000000000, total = 10>>
+
+// -----
+
+// expected-error@+2 {{#tg.constant_schedule needs steps >= 0, got -2}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.constant_schedule<value = 0.1, steps = -2>>
+
+// The optimizer checks every value a schedule takes.
+
+// -----
+
+// expected-error@+1 {{#tg.adam needs beta1 in [0, 1) throughout its schedule, got 1}}
+tg.train_step @step loss @loss optimizer #tg.adam<lr = 1.0e-3, beta1 = #tg.linear_warmup<peak = 1.0, warmup = 10, start = 0.5>>
+
+// -----
+
+// expected-error@+1 {{#tg.sgd needs a finite lr >= 0 throughout its schedule, got -0.1}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.linear_decay<peak = 0.1, total = 10, final = -0.1>>
+
+// -----
+
+// expected-error@+1 {{#tg.adamw needs a finite weight_decay >= 0 throughout its schedule, got -1}}
+tg.train_step @step loss @loss optimizer #tg.adamw<lr = 1.0e-3, weight_decay = #tg.constant_schedule<value = 0.1, factor = -10.0>>
+
+// -----
+
+// expected-error@+1 {{#tg.adagrad takes a number, not a schedule, for initial_accumulator_value}}
+tg.train_step @step loss @loss optimizer #tg.adagrad<lr = 0.1, initial_accumulator_value = #tg.linear_warmup<peak = 0.1, warmup = 10>>
+
+// -----
+
+// expected-error@+1 {{#tg.dadapt_adam takes a number, not a schedule, for beta2}}
+tg.train_step @step loss @loss optimizer #tg.dadapt_adam<beta2 = #tg.linear_warmup<peak = 0.99, warmup = 10>>
+
+// -----
+
+// expected-error@+1 {{#tg.ademamix with beta3_warmup takes numbers, not schedules, for beta1 and beta3}}
+tg.train_step @step loss @loss optimizer #tg.ademamix<lr = 1.0e-3, beta1 = #tg.linear_warmup<peak = 0.9, warmup = 10>, beta3_warmup = 100>
+
+// -----
+
+// expected-error@+2 {{expected a number or a schedule, got #tg.zeros}}
+// expected-error@+1 {{failed to parse TG_SGDAttr parameter 'lr'}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = #tg.zeros>
+
 // -----
 
 // A number of steps is an integer.
@@ -2209,3 +2329,47 @@ func.func @clip_order(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = tg.straight_through %x, %x clip [1.0, -1.0] : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+//===----------------------------------------------------------------------===//
+// Gradient transforms
+//===----------------------------------------------------------------------===//
+
+// -----
+
+// expected-error@+1 {{#tg.clip_global_norm needs a finite max_norm > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip_global_norm<max_norm = 0.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.clip_norm needs a finite max_norm > 0, got -1}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip_norm<max_norm = -1.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.clip_value needs a finite max > 0, got inf}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip_value<max = 0x7FF0000000000000>]
+
+// -----
+
+// expected-error@+1 {{#tg.grokfast needs alpha in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.grokfast<alpha = 1.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.grokfast needs a finite lamb >= 0, got -2}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.grokfast<lamb = -2.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.fira_limiter needs gamma >= 1, got 0.9}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.fira_limiter<gamma = 0.9>]
+
+// -----
+
+// expected-error@+1 {{#tg.decoupled_weight_decay needs rate in [0, 1) throughout its schedule, got 1}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.decoupled_weight_decay<rate = #tg.linear_warmup<peak = 1.0, warmup = 10>>]
+
+// -----
+
+// expected-error@+1 {{'tg.train_step' op attribute 'transforms' failed to satisfy constraint: array of gradient transform attributes}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sgd<lr = 0.1>]

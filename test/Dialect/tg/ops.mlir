@@ -672,6 +672,20 @@ module {
 
   // With `params`, exactly the listed globals are trained, whether or not
   // the loss loads them.
+  // Schedules in place of numbers, for any hyperparameter; defaults left out.
+  // CHECK: tg.train_step @cosine loss @loss optimizer #tg.adamw<lr = #tg.cosine<peak = 0.001, warmup = 100, total = 1000, final = 1.0e-05>, weight_decay = #tg.linear_decay<peak = 0.1, total = 1000>>
+  tg.train_step @cosine loss @loss optimizer #tg.adamw<weight_decay = #tg.linear_decay<total = 1000, peak = 0.1, final = 0.0>, lr = #tg.cosine<peak = 1.0e-3, warmup = 100, total = 1000, final = 1.0e-5>>
+  // CHECK: tg.train_step @schedules loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 500>, momentum = #tg.linear_warmup<peak = 0.9, warmup = 10, start = 0.5>>
+  tg.train_step @schedules loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 500, pct_start = 0.3>, momentum = #tg.linear_warmup<peak = 0.9, warmup = 10, start = 0.5>>
+  // CHECK: tg.train_step @wsd loss @loss optimizer #tg.adam<lr = #tg.wsd<peak = 0.001, warmup = 10, total = 100, decay = 20>, beta1 = #tg.constant_schedule<value = 0.9, factor = 0.5, steps = 3>>
+  tg.train_step @wsd loss @loss optimizer #tg.adam<lr = #tg.wsd<peak = 1.0e-3, warmup = 10, total = 100, decay = 20>, beta1 = #tg.constant_schedule<value = 0.9, factor = 0.5, steps = 3>>
+  // CHECK: tg.train_step @one_cycle_all loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 500, pct_start = 0.25, div_factor = 10.0, final_div_factor = 100.0>>
+  tg.train_step @one_cycle_all loss @loss optimizer #tg.sgd<lr = #tg.one_cycle<peak = 0.1, total = 500, pct_start = 0.25, div_factor = 10.0, final_div_factor = 100.0>>
+  // Gradient transforms, in order; defaults left out.
+  // CHECK: tg.train_step @transforms loss @loss optimizer #tg.adam<lr = 0.001> transforms [#tg.clip_global_norm<max_norm = 1.0>, #tg.grokfast, #tg.fira_limiter, #tg.clip_value<max = 0.5>, #tg.clip_norm<max_norm = 2.0>, #tg.decoupled_weight_decay<rate = 0.0001>]
+  tg.train_step @transforms loss @loss optimizer #tg.adam<lr = 1.0e-3> transforms [#tg.clip_global_norm<max_norm = 1.0>, #tg.grokfast<alpha = 0.98, lamb = 2.0>, #tg.fira_limiter<gamma = 1.01>, #tg.clip_value<max = 0.5>, #tg.clip_norm<max_norm = 2.0>, #tg.decoupled_weight_decay<rate = 1.0e-4>]
+  // CHECK: tg.train_step @transforms_all loss @loss params [@data] optimizer #tg.sgd<lr = 0.01> transforms [#tg.grokfast<alpha = 0.9, lamb = 5.0>, #tg.fira_limiter<gamma = 1.1>, #tg.decoupled_weight_decay<rate = #tg.cosine<peak = 0.001, total = 100>>] {note = "kept"}
+  tg.train_step @transforms_all loss @loss params [@data] optimizer #tg.sgd<lr = 0.01> transforms [#tg.grokfast<alpha = 0.9, lamb = 5.0>, #tg.fira_limiter<gamma = 1.1>, #tg.decoupled_weight_decay<rate = #tg.cosine<peak = 1.0e-3, total = 100>>] {note = "kept"}
   // CHECK: tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
   tg.train_step @finetune loss @loss params [@data] optimizer #tg.sgd<lr = 0.01>
   // CHECK: tg.train_step @every_initializer loss @loss params [@zeros, @ones, @constant, @constant_negative, @normal, @normal_reordered, @uniform, @uniform_positive, @kaiming_uniform, @kaiming_uniform_all, @kaiming_normal, @kaiming_normal_all, @xavier_uniform_gain, @xavier_normal, @xavier_normal_gain, @data] optimizer #tg.sgd<lr = 0.01>
