@@ -413,6 +413,10 @@ Value scalarOf(SignOp, OpBuilder &b, Location loc, ValueRange x, Type type) {
   return arith::SelectOp::create(b, loc, isNaN, x[0], r);
 }
 
+/// Ties to even, as the interpreter's std::nearbyint and torch.round.
+Value scalarOf(RoundOp, OpBuilder &b, Location loc, ValueRange x, Type) {
+  return math::RoundEvenOp::create(b, loc, x[0]);
+}
 Value scalarOf(ExpOp, OpBuilder &b, Location loc, ValueRange x, Type) {
   return math::ExpOp::create(b, loc, x[0]);
 }
@@ -1392,8 +1396,9 @@ struct TGLowerToLinalgPass : tg::impl::TGLowerToLinalgBase<TGLowerToLinalgPass> 
         ElementwiseLowering<DivOp>, ElementwiseLowering<PowOp>, ElementwiseLowering<MaximumOp>,
         ElementwiseLowering<MinimumOp>, ElementwiseLowering<CompareOp>,
         ElementwiseLowering<SelectOp>, CastLowering, ElementwiseLowering<NegOp>,
-        ElementwiseLowering<AbsOp>, ElementwiseLowering<SignOp>, ElementwiseLowering<ExpOp>,
-        ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>, ElementwiseLowering<RsqrtOp>,
+        ElementwiseLowering<AbsOp>, ElementwiseLowering<SignOp>, ElementwiseLowering<RoundOp>,
+        ElementwiseLowering<ExpOp>, ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
+        ElementwiseLowering<RsqrtOp>,
         ElementwiseLowering<TanhOp>, ElementwiseLowering<SigmoidOp>, ElementwiseLowering<ReluOp>,
         ElementwiseLowering<ErfOp>, ElementwiseLowering<SiluOp>, ElementwiseLowering<GeluOp>,
         // identities

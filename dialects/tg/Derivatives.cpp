@@ -271,6 +271,9 @@ Value AbsOp::buildDerivative(OpBuilder &builder) {
 }
 // sign is piecewise constant: its derivative is zero almost everywhere.
 Value SignOp::buildDerivative(OpBuilder &) { return {}; }
+
+// Zero almost everywhere, as sign's.
+Value RoundOp::buildDerivative(OpBuilder &) { return {}; }
 Value ExpOp::buildDerivative(OpBuilder &) { return getResult(); }
 Value LogOp::buildDerivative(OpBuilder &builder) {
   Emitter e = emitterFor(builder, *this);

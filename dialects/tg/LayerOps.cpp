@@ -1,7 +1,7 @@
 //===- LayerOps.cpp - composite layers: verifiers and decompositions ------===//
 //
-// linear, layer_norm, rms_norm, batch_norm, embedding, dropout, attention
-// and conv2d.
+// linear, layer_norm, rms_norm, batch_norm, fake_quant, embedding, dropout,
+// attention and conv2d.
 // Each `decompose` builds the PyTorch-equivalent program from core tg ops and
 // returns {} when it needs a static shape that the operands do not have; it
 // checks that before building anything, so a failed decomposition leaves the
@@ -278,6 +278,99 @@ SmallVector<Value> BatchNormOp::decompose(OpBuilder &builder) {
   };
   return {result, blend(getRunningMean(), mean, 1.0),
           blend(getRunningVar(), variance, correction)};
+}
+
+//===----------------------------------------------------------------------===//
+// fake_quant
+//===----------------------------------------------------------------------===//
+
+std::pair<double, double> FakeQuantOp::getRange() {
+  double levels = std::ldexp(1.0, int(getBits()));
+  if (getUnsignedRange())
+    return {0.0, levels - 1};
+  return {-levels / 2, levels / 2 - 1};
+}
+
+LogicalResult FakeQuantOp::verify() {
+  int64_t bits = getBits();
+  if (bits < 2 || bits > 16)
+    return emitOpError() << "bits must be in [2, 16], got " << bits;
+  RankedTensorType inputType = getInput().getType();
+  RankedTensorType scaleType = getScale().getType();
+  if (failed(verifySameElementType(*this, "scale", scaleType, "input",
+                                   inputType)))
+    return failure();
+  if (std::optional<APFloat> gradScale = getGradScale())
+    if (!(gradScale->convertToDouble() > 0.0))
+      return emitOpError() << "grad_scale must be positive, got "
+                           << formatNumber(gradScale->convertToDouble());
+  std::optional<int64_t> axis = getAxis();
+  if (!axis) {
+    if (scaleType.getRank() != 0)
+      return emitOpError() << "scale is " << formatShape(scaleType.getShape())
+                           << " without an axis; a per-tensor scale is a "
+                              "scalar, a per-channel one needs `axis`";
+    return success();
+  }
+  std::string error;
+  std::optional<int64_t> channelAxis =
+      normalizeAxis(*axis, inputType.getRank(), error);
+  if (!channelAxis)
+    return emitOpError() << error;
+  int64_t channels = inputType.getDimSize(*channelAxis);
+  if (scaleType.getRank() != 1 ||
+      !dimsCompatible(scaleType.getDimSize(0), channels))
+    return emitOpError() << "scale is " << formatShape(scaleType.getShape())
+                         << " but the input has " << formatDim(channels)
+                         << " channels on axis " << *axis << "; expected ["
+                         << formatDim(channels) << "]";
+  return success();
+}
+
+SmallVector<Value> FakeQuantOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  RankedTensorType inputType = getInput().getType();
+  Type elementType = inputType.getElementType();
+  auto constant = [&](double value) {
+    return scalarConstant(builder, loc, elementType, value);
+  };
+  auto [low, high] = getRange();
+  int64_t rank = inputType.getRank();
+  std::optional<int64_t> channelAxis;
+  if (std::optional<int64_t> axis = getAxis())
+    channelAxis = *axis < 0 ? *axis + rank : *axis;
+  // The default gradient scale needs the number of elements per scale.
+  int64_t perScale = inputType.getNumElements();
+  if (channelAxis)
+    perScale /= inputType.getDimSize(*channelAxis);
+  if (!getGradScale() && !inputType.hasStaticShape())
+    return {};
+  double gradScale = getGradScale() ? getGradScale()->convertToDouble()
+                                    : 1.0 / std::sqrt(double(perScale) * high);
+
+  // The scale's value, with the derivative of gradScale * scale.
+  Value scale = getScale();
+  if (gradScale != 1.0)
+    scale = StraightThroughOp::create(
+        builder, loc, MulOp::create(builder, loc, scale, constant(gradScale)),
+        scale, /*clip=*/ArrayAttr());
+  // A per-channel scale broadcasts as [C, 1, ...] from the channel axis on.
+  if (channelAxis && *channelAxis != rank - 1) {
+    Shape shape(rank - *channelAxis, 1);
+    shape[0] = inputType.getDimSize(*channelAxis);
+    scale = ReshapeOp::create(builder, loc,
+                              RankedTensorType::get(shape, elementType), scale);
+  }
+  // Clamping before rounding gives LSQ's gradients: d/dx is the clipped
+  // identity, and d/ds is round(v) - v inside the range, Qn or Qp outside.
+  Value scaled = DivOp::create(builder, loc, getInput(), scale);
+  Value clamped = MinimumOp::create(
+      builder, loc, MaximumOp::create(builder, loc, scaled, constant(low)),
+      constant(high));
+  Value rounded = StraightThroughOp::create(
+      builder, loc, clamped, RoundOp::create(builder, loc, clamped),
+      /*clip=*/ArrayAttr());
+  return {MulOp::create(builder, loc, getType(), rounded, scale)};
 }
 
 //===----------------------------------------------------------------------===//

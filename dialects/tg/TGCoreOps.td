@@ -235,6 +235,14 @@ def TG_SignOp : TG_UnaryElementwiseOp<"sign", TG_Tensor> {
   let summary = "elementwise sign: y = -1, 0 or 1";
   let description = "`sign(NaN)` is NaN.";
 }
+def TG_RoundOp : TG_UnaryElementwiseOp<"round"> {
+  let summary = "elementwise rounding to the nearest integer, ties to even";
+  let description = [{
+    `round(2.5) = 2`, `round(-0.5) = -0`, as `torch.round`. Its derivative is
+    zero almost everywhere; quantizers pass gradients around it with
+    `tg.straight_through`.
+  }];
+}
 def TG_ExpOp : TG_UnaryElementwiseOp<"exp"> {
   let summary = "elementwise exponential: y = e^x";
 }

@@ -131,6 +131,48 @@ def TG_BatchNormOp : TG_CompositeOp<"batch_norm", [Pure,
   }];
 }
 
+def TG_FakeQuantOp : TG_CompositeOp<"fake_quant",
+                                  [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "quantize and dequantize with a learnable scale (LSQ)";
+  let description = [{
+    Quantization-aware training: `y = round(clamp(x / s, Qn, Qp)) * s`, with
+    `[Qn, Qp] = [-2^(bits-1), 2^(bits-1) - 1]`, or `[0, 2^bits - 1]` with
+    `unsigned`. `bits` is in [2, 16]. The scale `s` is a scalar (per tensor)
+    or, with `axis`, one per channel: a [C] tensor for the input's
+    dimension `axis` of size C.
+
+    Gradients are those of LSQ (Esser et al. 2020, "Learned Step Size
+    Quantization"): the rounding passes the gradient straight through, so
+    `dy/dx` is 1 where `Qn <= x/s <= Qp` and 0 elsewhere, and
+    `dy/ds = round(x/s) - x/s` inside, `Qn` or `Qp` outside, times the
+    gradient scale `grad_scale`, which defaults to LSQ's `1/sqrt(N Qp)` with
+    N the number of elements that share one scale. Keep the scale positive
+    (initialize it to LSQ's `2 mean(|x|) / sqrt(Qp)`, for example).
+
+    ```mlir
+    %wq = tg.fake_quant %w, %s bits 4 axis 0 : tensor<32x64xf32>, tensor<32xf32>
+    %aq = tg.fake_quant %a, %t bits 8 unsigned grad_scale 0.01 : tensor<32x32xf32>, tensor<f32>
+    ```
+
+    Decomposes to `tg.straight_through`, `tg.round` and elementwise ops; a
+    per-channel scale needs a static input rank (it is reshaped to broadcast).
+  }];
+  let arguments = (ins TG_FloatTensor:$input, TG_FloatTensor:$scale,
+                       I64Attr:$bits,
+                       UnitAttr:$unsigned_range, OptionalAttr<I64Attr>:$axis,
+                       OptionalAttr<F64Attr>:$grad_scale);
+  let results = (outs TG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `bits` $bits (`unsigned` $unsigned_range^)?
+    (`axis` $axis^)? (`grad_scale` $grad_scale^)? attr-dict `:` type($input)
+    `,` type($scale)
+  }];
+  let extraClassDeclaration = [{
+    /// The clamping range [Qn, Qp] of the integer grid.
+    std::pair<double, double> getRange();
+  }];
+}
+
 def TG_EmbeddingOp : TG_CompositeOp<"embedding", [Pure]> {
   let summary = "rows of a table selected by integer ids";
   let description = [{

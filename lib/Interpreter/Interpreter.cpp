@@ -496,6 +496,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
           })
           .Case([&](NegOp) { return unary([](double x) { return -x; }); })
           .Case([&](AbsOp) { return unary([](double x) { return std::fabs(x); }); })
+          // Ties to even in the default rounding mode, as torch.round.
+          .Case([&](RoundOp) { return unary([](double x) { return std::nearbyint(x); }); })
           .Case([&](SignOp) {
             return unary([](double x) {
               return std::isnan(x) ? x : double((x > 0) - (x < 0));
@@ -770,6 +772,25 @@ std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
           meanSquare /= d;
           for (int64_t i = 0; i < d; ++i)
             y.data[row * d + i] = x.data[row * d + i] / std::sqrt(meanSquare + eps) * w.data[i];
+        }
+        return y;
+      })
+      .Case([&](FakeQuantOp q) -> std::optional<HostTensor> {
+        auto [low, high] = q.getRange();
+        const HostTensor &x = operand(0), &scale = operand(1);
+        ArrayRef<int64_t> shape = x.shape();
+        // Element i uses scale[i / inner % channels].
+        int64_t inner = 1, channels = 1;
+        if (std::optional<int64_t> axis = q.getAxis()) {
+          int64_t a = *axis < 0 ? *axis + int64_t(shape.size()) : *axis;
+          channels = shape[a];
+          for (size_t d = a + 1; d < shape.size(); ++d)
+            inner *= shape[d];
+        }
+        HostTensor y(type);
+        for (int64_t i = 0; i < x.size(); ++i) {
+          double s = scale.data[i / inner % channels];
+          y.data[i] = std::nearbyint(std::clamp(x.data[i] / s, low, high)) * s;
         }
         return y;
       })

@@ -561,3 +561,44 @@ func.func @batch_norm_eval(%x: tensor<8x4xf32>, %g: tensor<4xf32>, %b: tensor<4x
   %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %rv : tensor<8x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
   return %y, %m, %v : tensor<8x4xf32>, tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// LSQ: the scale's value with the gradient scale's derivative, a per-channel
+// reshape, then clamp, round straight through, and rescale. 4 bits signed:
+// [-8, 7]; the default gradient scale is 1/sqrt(64 * 7).
+// CHECK-LABEL: func.func @fake_quant_per_channel
+// CHECK-SAME: (%[[X:.*]]: tensor<32x64xf32>, %[[S:.*]]: tensor<32xf32>)
+// CHECK-DAG: %[[G:.*]] = tg.constant dense<0.0472455584> : tensor<f32>
+// CHECK-DAG: %[[LO:.*]] = tg.constant dense<-8.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[HI:.*]] = tg.constant dense<7.000000e+00> : tensor<f32>
+// CHECK: %[[SG:.*]] = tg.mul %[[S]], %[[G]] : tensor<32xf32>, tensor<f32> -> tensor<32xf32>
+// CHECK: %[[SV:.*]] = tg.straight_through %[[SG]], %[[S]] : tensor<32xf32>
+// CHECK: %[[SC:.*]] = tg.reshape %[[SV]] : tensor<32xf32> -> tensor<32x1xf32>
+// CHECK: %[[V:.*]] = tg.div %[[X]], %[[SC]] : tensor<32x64xf32>, tensor<32x1xf32> -> tensor<32x64xf32>
+// CHECK: %[[A:.*]] = tg.maximum %[[V]], %[[LO]]
+// CHECK: %[[C:.*]] = tg.minimum %[[A]], %[[HI]]
+// CHECK: %[[R:.*]] = tg.round %[[C]] : tensor<32x64xf32>
+// CHECK: %[[Q:.*]] = tg.straight_through %[[C]], %[[R]] : tensor<32x64xf32>
+// CHECK: %[[Y:.*]] = tg.mul %[[Q]], %[[SC]] : tensor<32x64xf32>, tensor<32x1xf32> -> tensor<32x64xf32>
+// CHECK: return %[[Y]]
+func.func @fake_quant_per_channel(%x: tensor<32x64xf32>, %s: tensor<32xf32>) -> tensor<32x64xf32> {
+  %y = tg.fake_quant %x, %s bits 4 axis 0 : tensor<32x64xf32>, tensor<32xf32>
+  return %y : tensor<32x64xf32>
+}
+
+// -----
+
+// An explicit gradient scale of 1 leaves the scale alone.
+// CHECK-LABEL: func.func @fake_quant_unsigned
+// CHECK-SAME: (%[[X:.*]]: tensor<8x16xf32>, %[[S:.*]]: tensor<f32>)
+// CHECK-DAG: %[[HI:.*]] = tg.constant dense<2.550000e+02> : tensor<f32>
+// CHECK-NOT: tg.straight_through %{{.*}}, %[[S]]
+// CHECK: %[[V:.*]] = tg.div %[[X]], %[[S]]
+// CHECK: tg.minimum %{{.*}}, %[[HI]]
+// CHECK: tg.round
+// CHECK: tg.mul %{{.*}}, %[[S]]
+func.func @fake_quant_unsigned(%x: tensor<8x16xf32>, %s: tensor<f32>) -> tensor<8x16xf32> {
+  %y = tg.fake_quant %x, %s bits 8 unsigned grad_scale 1.0 : tensor<8x16xf32>, tensor<f32>
+  return %y : tensor<8x16xf32>
+}

@@ -245,6 +245,24 @@ func.func @f(%x: tensor<2x3x5xf64>, %g: tensor<3xf64>, %b: tensor<3xf64>, %rm: t
   %y, %m, %v = tg.batch_norm %x, %g, %b, %rm, %pos : tensor<2x3x5xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>
   return %y, %m, %v : tensor<2x3x5xf64>, tensor<3xf64>, tensor<3xf64>
 })"},
+    {"fake_quant_per_tensor", R"(
+func.func @f(%x: tensor<4x5xf64>, %s: tensor<f64>) -> tensor<4x5xf64> {
+  %a = tg.abs %s : tensor<f64>
+  %t = tg.mul %a, %a : tensor<f64>
+  %y = tg.fake_quant %x, %t bits 4 : tensor<4x5xf64>, tensor<f64>
+  return %y : tensor<4x5xf64>
+})"},
+    {"fake_quant_per_channel_unsigned", R"(
+func.func @f(%x: tensor<2x3x4xf64>, %s: tensor<3xf64>) -> tensor<2x3x4xf64> {
+  %a = tg.abs %s : tensor<3xf64>
+  %y = tg.fake_quant %x, %a bits 2 unsigned axis 1 grad_scale 0.1 : tensor<2x3x4xf64>, tensor<3xf64>
+  return %y : tensor<2x3x4xf64>
+})"},
+    {"fake_quant_last_axis", R"(
+func.func @f(%x: tensor<3x4xf64>, %s: tensor<4xf64>) -> tensor<3x4xf64> {
+  %y = tg.fake_quant %x, %s bits 8 axis -1 : tensor<3x4xf64>, tensor<4xf64>
+  return %y : tensor<3x4xf64>
+})"},
 };
 
 INSTANTIATE_TEST_SUITE_P(Composites, Decomposition, testing::ValuesIn(kCases),

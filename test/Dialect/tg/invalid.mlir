@@ -1189,6 +1189,54 @@ func.func @batch_norm_epsilon(%x: tensor<8x16xf32>, %c: tensor<16xf32>) {
 
 // -----
 
+func.func @fake_quant_bits(%x: tensor<8x4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{'tg.fake_quant' op bits must be in [2, 16], got 1}}
+  %0 = tg.fake_quant %x, %s bits 1 : tensor<8x4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @fake_quant_scale_without_axis(%x: tensor<8x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.fake_quant' op scale is [4] without an axis; a per-tensor scale is a scalar, a per-channel one needs `axis`}}
+  %0 = tg.fake_quant %x, %s bits 8 : tensor<8x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fake_quant_channels(%x: tensor<8x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.fake_quant' op scale is [4] but the input has 8 channels on axis 0; expected [8]}}
+  %0 = tg.fake_quant %x, %s bits 8 axis 0 : tensor<8x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fake_quant_axis(%x: tensor<8x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{'tg.fake_quant' op axis 2 is out of range}}
+  %0 = tg.fake_quant %x, %s bits 8 axis 2 : tensor<8x4xf32>, tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @fake_quant_grad_scale(%x: tensor<8x4xf32>, %s: tensor<f32>) {
+  // expected-error @+1 {{'tg.fake_quant' op grad_scale must be positive, got 0}}
+  %0 = tg.fake_quant %x, %s bits 8 grad_scale 0.0 : tensor<8x4xf32>, tensor<f32>
+  return
+}
+
+// -----
+
+func.func @fake_quant_scale_element_type(%x: tensor<8x4xf32>, %s: tensor<f64>) {
+  // expected-error @+1 {{'tg.fake_quant' op scale has element type 'f64' but input has 'f32'}}
+  %0 = tg.fake_quant %x, %s bits 8 : tensor<8x4xf32>, tensor<f64>
+  return
+}
+
+// -----
+
 func.func @softmax_cross_entropy_label_smoothing(%x: tensor<8x10xf32>, %y: tensor<8xi32>) {
   // expected-error @+1 {{'tg.softmax_cross_entropy' op label_smoothing must be in [0, 1], got 1.5}}
   %0 = tg.softmax_cross_entropy %x, %y label_smoothing = 1.5 : tensor<8x10xf32>, tensor<8xi32> -> tensor<f32>

@@ -157,6 +157,8 @@ func.func @unary(%x: tensor<4x?xf32>, %i: tensor<4xi32>) {
   %1 = tg.abs %x : tensor<4x?xf32>
   // CHECK: tg.sign %{{.*}} : tensor<4xi32>
   %2 = tg.sign %i : tensor<4xi32>
+  // CHECK: tg.round %{{.*}} : tensor<4x?xf32>
+  %r = tg.round %x : tensor<4x?xf32>
   // CHECK: tg.exp %{{.*}} : tensor<4x?xf32>
   %3 = tg.exp %x : tensor<4x?xf32>
   // CHECK: tg.log %{{.*}} : tensor<4x?xf32>
@@ -450,6 +452,15 @@ func.func @batch_norm(%x: tensor<32x64xf32>, %x4: tensor<8x16x5x5xf16>, %c: tens
   %0:3 = tg.batch_norm %x, %c, %c, %c, %c training momentum 0.1 epsilon 1.0e-5 : tensor<32x64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>
   // CHECK: tg.batch_norm %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} momentum 1.000000e-02 epsilon 1.000000e-03 : tensor<8x16x5x5xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>
   %1:3 = tg.batch_norm %x4, %c16, %c16, %c16, %c16 momentum 0.01 epsilon 1.0e-3 : tensor<8x16x5x5xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>, tensor<16xf16>
+  return
+}
+
+// CHECK-LABEL: func.func @fake_quant
+func.func @fake_quant(%w: tensor<32x64xf32>, %s: tensor<32xf32>, %a: tensor<8x32xf32>, %t: tensor<f32>) {
+  // CHECK: tg.fake_quant %{{.*}}, %{{.*}} bits 4 axis 0 : tensor<32x64xf32>, tensor<32xf32>
+  %0 = tg.fake_quant %w, %s bits 4 axis 0 : tensor<32x64xf32>, tensor<32xf32>
+  // CHECK: tg.fake_quant %{{.*}}, %{{.*}} bits 8 unsigned grad_scale 1.000000e-02 : tensor<8x32xf32>, tensor<f32>
+  %1 = tg.fake_quant %a, %t bits 8 unsigned grad_scale 0.01 : tensor<8x32xf32>, tensor<f32>
   return
 }
 
