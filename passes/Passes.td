@@ -101,9 +101,18 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     indexing maps become swapped strides, a missing batch dimension a batch
     stride of 0, so no data is copied. A zero `linalg.fill` of the result
     right before the matmul is folded into the call (`accumulate` = 0).
+
+    With `cuda`, the buffers are device memory and the calls go to
+    `tgc_cuda_matmul_f32`/`_f64` (cuBLAS, runtime/CudaBlas.cpp) instead,
+    with the same views; run it before `tg-gpu-launch`, which leaves the
+    calls on the host.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"cuda", "cuda", "bool", "false",
+           "Call the CUDA runtime's cuBLAS matmul (tgc_cuda_matmul_*) on device buffers">
+  ];
 }
 
 def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {

@@ -52,6 +52,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
 
+  // Matmuls: cuBLAS, through runtime calls that stay on the host.
+  pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));
+
   // Loops, then kernels: one per parallel loop (all parallel dimensions of
   // a linalg op, reductions sequential inside), one-thread launches for
   // what is left.
