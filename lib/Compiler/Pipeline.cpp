@@ -105,6 +105,12 @@ void tg::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createTGLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  // Chains of elementwise ops (an optimizer's update, an activation's
+  // derivative) as one linalg.generic: one loop nest, one GPU kernel, no
+  // intermediate buffers.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;
   // every returned buffer is owned by the caller. Loops may carry fresh
