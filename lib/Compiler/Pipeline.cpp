@@ -98,7 +98,8 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 
 } // namespace
 
-void tg::buildBufferizePipeline(OpPassManager &pm) {
+void tg::buildBufferizePipeline(OpPassManager &pm,
+                                llvm::function_ref<void(OpPassManager &)> onTensors) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
   buildTGPipeline(pm);
@@ -111,6 +112,8 @@ void tg::buildBufferizePipeline(OpPassManager &pm) {
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (onTensors)
+    onTensors(pm);
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;
   // every returned buffer is owned by the caller. Loops may carry fresh
