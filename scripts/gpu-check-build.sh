@@ -11,7 +11,8 @@
 #   bin/bench-{mlp,adamw,xent}-cuda    bench/step_bench.c on the benchmark models
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
-#   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers
+#   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
+#   peers-h200.log                     and the peers' numbers measured on an H200
 #
 # The binaries link libstdc++ and libgcc statically (the other machine may
 # have older ones) and need neither libLLVM nor libMLIR (checked with ldd).
@@ -82,7 +83,7 @@ python3 "$root/test/Driver/make_dataset.py" "$out/data/synthetic" 2048 512
 cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
 cp "$root/scripts/gpu-check.sh" "$out/"
 cp "$root/bench/gpu/run.sh" "$out/bench.sh"
-cp "$root/bench/gpu/peers.py" "$out/"
+cp "$root/bench/gpu/peers.py" "$root/bench/gpu/peers-h200.log" "$out/"
 du -sh "$out"
 echo "done: copy $out to the GPU machine and run: bash $(basename "$out")/gpu-check.sh"
 echo "      and the benchmark: bash $(basename "$out")/bench.sh"

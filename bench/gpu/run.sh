@@ -5,7 +5,11 @@
 # scripts/gpu-check-build.sh (bin/bench-*-cuda: bench/step_bench.c linked
 # with a compiled model); it is copied there as bench.sh:
 #
-#   bash gpu-check/bench.sh [DIR]
+#   bash gpu-check/bench.sh [--peers-log FILE] [DIR]
+#
+# With --peers-log, the peers' numbers come from FILE (peers.py's output,
+# e.g. peers-h200.log, measured on the H200 on the day of the first run)
+# instead of a run of peers.py, which takes minutes (torch.compile, JAX).
 #
 #   mlp     784-512-512-10, batch 128, Adam: a full step (batch upload from
 #           host memory, forward, backward, update, loss back) against
@@ -20,6 +24,11 @@
 # with the loss copied back, so each is timed to the device's completion.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+peers_log=
+if [[ ${1:-} == --peers-log ]]; then
+  peers_log=$(realpath "$2")
+  shift 2
+fi
 dir=${1:-$here}
 bin=$dir/bin
 log=$(mktemp)
@@ -53,17 +62,22 @@ tgc_step() { # name, steps, warmup, classes, seconds
 }
 
 echo "== tgc"
-mlp=$(tgc_step mlp 500 50 10 120)
-mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 200 20 10 120)
-adamw=$(tgc_step adamw 20 3 1 180)
-xent=$(tgc_step xent 10 2 50257 240)
+mlp=$(tgc_step mlp 300 30 10 60)
+mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
+adamw=$(tgc_step adamw 20 3 1 90)
+xent=$(tgc_step xent 10 2 50257 120)
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
   "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent"
 
 echo "== peers"
-timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent 2>&1 | grep -v -i warn | tee "$log"
+if [[ -n $peers_log ]]; then
+  echo "(from $peers_log)"
+  grep -v -i warn "$peers_log" | tee "$log"
+else
+  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent 2>&1 | grep -v -i warn | tee "$log"
+fi
 
 echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_eager" "$adamw" "$xent" <<'EOF'
