@@ -166,3 +166,24 @@ def optimizer_update(count, size, optimizer):
     text += (f"    return {total} : tensor<f32>\n  }}\n"
              f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n")
     return text
+
+
+def adamw_update(count, size, optimizer):
+    """`count` parameters of `size` elements whose loss is the sum of their
+    first elements: the step is little more than the optimizer's update of
+    every element (the gradient is one-hot: one write per element)."""
+    t = f"tensor<{size}xf32>"
+    text = "module {\n"
+    for i in range(count):
+        text += f"  ml_program.global private mutable @p{i}(#tg.uniform<-1.0, 1.0>) : {t}\n"
+    text += "  func.func @loss(%unused: tensor<1xf32>) -> tensor<f32> {\n"
+    for i in range(count):
+        total = f"l{i}" if i == 0 else f"s{i}"
+        text += (f"    %p{i} = ml_program.global_load @p{i} : {t}\n"
+                 f"    %f{i} = tg.slice %p{i} [0] to [1] : {t} -> tensor<1xf32>\n"
+                 f"    %{total} = tg.reduce_sum %f{i} [0] : tensor<1xf32> -> tensor<f32>\n")
+        if i:
+            text += f"    %l{i} = tg.add %l{i - 1}, %s{i} : tensor<f32>\n"
+    text += (f"    return %l{count - 1} : tensor<f32>\n  }}\n"
+             f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n")
+    return text

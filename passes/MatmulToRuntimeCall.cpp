@@ -5,7 +5,8 @@
 // lowering produces; the runtime has one (runtime/Matmul.cpp). This pass
 // passes each operand as a rank-3 strided view of its buffer
 // (memref<?x?x?xT, strided<[?,?,?], offset: ?>>), so transposes and
-// broadcast batches cost nothing: they are strides.
+// broadcast batches cost nothing: they are strides. The CUDA pipeline uses
+// the same views for the runtime's cuBLAS call (option `cuda`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,10 +76,11 @@ Value stridedView(OpBuilder &b, Location loc, Value buffer, AffineMap map,
                                            strides);
 }
 
-/// The runtime's `tgc_matmul_<type>`, declared with a C interface so that
-/// the call passes pointers to memref descriptors.
-func::FuncOp getOrDeclareKernel(ModuleOp module, Type elementType) {
-  std::string name = elementType.isF32() ? "tgc_matmul_f32" : "tgc_matmul_f64";
+/// The runtime's `tgc_[cuda_]matmul_<type>`, declared with a C interface so
+/// that the call passes pointers to memref descriptors.
+func::FuncOp getOrDeclareKernel(ModuleOp module, Type elementType, bool cuda) {
+  std::string name = std::string(cuda ? "tgc_cuda_matmul_" : "tgc_matmul_") +
+                     (elementType.isF32() ? "f32" : "f64");
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -91,6 +93,8 @@ func::FuncOp getOrDeclareKernel(ModuleOp module, Type elementType) {
 }
 
 struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRuntimeCall> {
+  using Base::Base;
+
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation().walk([&](linalg::LinalgOp op) {
@@ -133,7 +137,7 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
       return; // unusual maps keep the loop lowering (dead views fold away)
 
     Value accumulate = arith::ConstantIntOp::create(b, loc, zeroFill ? 0 : 1, 64);
-    func::FuncOp kernel = getOrDeclareKernel(getOperation(), elementType);
+    func::FuncOp kernel = getOrDeclareKernel(getOperation(), elementType, cuda);
     func::CallOp::create(b, loc, kernel, ValueRange{lhsView, rhsView, outView, accumulate});
     op.erase();
     if (zeroFill)

@@ -101,9 +101,18 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     indexing maps become swapped strides, a missing batch dimension a batch
     stride of 0, so no data is copied. A zero `linalg.fill` of the result
     right before the matmul is folded into the call (`accumulate` = 0).
+
+    With `cuda`, the buffers are device memory and the calls go to
+    `tgc_cuda_matmul_f32`/`_f64` (cuBLAS, runtime/CudaBlas.cpp) instead,
+    with the same views; run it before `tg-gpu-launch`, which leaves the
+    calls on the host.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"cuda", "cuda", "bool", "false",
+           "Call the CUDA runtime's cuBLAS matmul (tgc_cuda_matmul_*) on device buffers">
+  ];
 }
 
 def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {
@@ -155,6 +164,30 @@ def TGParallelDimsFirst : Pass<"tg-parallel-dims-first"> {
     one GPU kernel. Run `linalg-generalize-named-ops` first.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TGSplitReductions : Pass<"tg-split-reductions"> {
+  let summary = "Split long reductions in two, so that a GPU reduces them in parallel";
+  let description = [{
+    On tensors, before bufferization: a linalg op with one reduction
+    dimension of at least `min-size` elements (and a combiner linalg
+    recognizes) becomes, through upstream `linalg::splitReduction`, a
+    partial reduction with a new inner parallel dimension of `ratio`
+    elements (element k of the row is reduced by partial k % ratio, so
+    neighbouring GPU threads read neighbouring elements) and a reduction of
+    the partials. `ratio` is the largest divisor of the size that is at most
+    1024 and leaves at least 8 elements per partial. The partial reduction
+    is split again when it is still long. A row softmax over 50257 classes
+    becomes 29 threads per row instead of one; a full sum of 1M elements
+    three kernels: 1000 threads of 1000 elements, 125 of 8, one of 125. Ops
+    whose body reads `linalg.index` or whose maps are not projected
+    permutations are left alone.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minSize", "min-size", "int64_t", "512",
+           "Split reductions of at least this many elements">
+  ];
 }
 
 def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {

@@ -17,8 +17,14 @@
 // is queued after the work that used it before), and the host runs ahead of
 // the device until the step's loss is read.
 //
+// Compiled entry points run through tgc_cuda_run, which captures their
+// device work in a CUDA graph and replays it: a step is then one launch for
+// the host, not a hundred. The blocks a graph works in belong to it (the
+// arena never serves them to anyone else), so its addresses stay valid.
+//
 //===----------------------------------------------------------------------===//
 
+#include "Cuda.h"
 #include "Error.h"
 
 #include <dlfcn.h>
@@ -49,6 +55,8 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
@@ -59,6 +67,9 @@ constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+// Allocation (cuMemAlloc, when the arena has no block) may happen during a
+// capture: only the relaxed mode allows it.
+constexpr int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
 
 struct DriverApi {
   CUresult (*cuInit)(unsigned);
@@ -82,6 +93,12 @@ struct DriverApi {
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              unsigned, CUstream, void **, void **);
   CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuStreamBeginCapture)(CUstream, int);
+  CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*cuGraphDestroy)(CUgraph);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec);
 };
 
 /// Loads the driver library and every entry point; false with a message
@@ -125,6 +142,12 @@ bool loadDriver(DriverApi &api, std::string &error) {
   bind(api.cuModuleGetFunction, "cuModuleGetFunction");
   bind(api.cuLaunchKernel, "cuLaunchKernel");
   bind(api.cuGetErrorName, "cuGetErrorName");
+  bind(api.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+  bind(api.cuStreamEndCapture, "cuStreamEndCapture");
+  bind(api.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+  bind(api.cuGraphLaunch, "cuGraphLaunch");
+  bind(api.cuGraphDestroy, "cuGraphDestroy");
+  bind(api.cuGraphExecDestroy, "cuGraphExecDestroy");
   return complete;
 }
 
@@ -168,9 +191,23 @@ public:
     if (live == liveBlocks.end())
       fail(TGC_ERROR_ARGUMENT, "%p is not device memory of tgc_cuda_alloc, or was freed twice",
            pointer);
-    freeBlocks[live->second].push_back(live->first);
-    bytesInUse -= live->second;
+    CUdeviceptr block = live->first;
+    size_t size = live->second;
+    bytesInUse -= size;
     liveBlocks.erase(live);
+    auto owner = graphBlocks.find(block);
+    if (capturing) {
+      // A block the capture did not allocate would be free for others
+      // while the graph still uses it: this graph cannot be replayed.
+      if (owner == graphBlocks.end() || owner->second != capturing) {
+        captureBroken = true;
+        freeBlocks[size].push_back(block);
+      } else {
+        captureFreeBlocks[size].push_back(block);
+      }
+    } else if (owner == graphBlocks.end()) {
+      freeBlocks[size].push_back(block);
+    } // else a graph's result: it stays the graph's
   }
 
   void copy(void *target, const void *source, size_t size, bool waitForIt) {
@@ -232,6 +269,64 @@ public:
       check(api.cuStreamSynchronize(stream), format("kernel %s", name.c_str()).c_str());
   }
 
+  /// The stream, for cuBLAS (CudaBlas.cpp).
+  CUstream currentStream() {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    return stream;
+  }
+
+  /// tgc_cuda_run: eager on the first call, captured into a graph and
+  /// launched on the second, the graph replayed from the third on.
+  void run(void **handle, void (*body)(void *), void *result, size_t resultBytes) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ready();
+    if (!*handle)
+      *handle = new Graph;
+    Graph &graph = *static_cast<Graph *>(*handle);
+    if (graph.exec && replay(graph, result, resultBytes))
+      return;
+    if (!graphsEnabled || graph.eagerOnly || graph.calls++ == 0 || graph.exec) {
+      // The first call creates the globals' device copies from host memory
+      // and loads the kernels, which a capture cannot hold.
+      lock.unlock();
+      body(result);
+      return;
+    }
+    capturing = &graph;
+    captureBroken = false;
+    check(api.cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
+          "cuStreamBeginCapture");
+    lock.unlock();
+    body(result);
+    lock.lock();
+    CUgraph captured = nullptr;
+    CUresult ended = api.cuStreamEndCapture(stream, &captured);
+    capturing = nullptr;
+    check(ended, "capturing a CUDA graph");
+    check(api.cuGraphInstantiateWithFlags(&graph.exec, captured, 0), "cuGraphInstantiate");
+    api.cuGraphDestroy(captured);
+    check(api.cuGraphLaunch(graph.exec, stream), "cuGraphLaunch");
+    graph.result.assign(static_cast<char *>(result), static_cast<char *>(result) + resultBytes);
+    for (const auto &[block, owner] : graphBlocks) {
+      auto live = liveBlocks.find(block);
+      if (owner == &graph && live != liveBlocks.end())
+        graph.resultBlocks.push_back(*live);
+    }
+    if (captureBroken) {
+      // Launched once; from now on eager, and its blocks the arena's again.
+      api.cuGraphExecDestroy(graph.exec);
+      graph.exec = nullptr;
+      graph.eagerOnly = true;
+      graph.resultBlocks.clear();
+      for (auto &[size, blocks] : captureFreeBlocks)
+        freeBlocks[size].insert(freeBlocks[size].end(), blocks.begin(), blocks.end());
+      for (auto owned = graphBlocks.begin(); owned != graphBlocks.end();)
+        owned = owned->second == &graph ? graphBlocks.erase(owned) : std::next(owned);
+    }
+    captureFreeBlocks.clear();
+  }
+
   void *global(void *host, size_t size, bool constant) {
     std::lock_guard<std::mutex> lock(mutex);
     auto known = globals.find(host);
@@ -266,6 +361,31 @@ public:
   }
 
 private:
+  /// A captured entry point: its graph, what the capture returned, and the
+  /// blocks among its own that the caller gets (and frees) on every call.
+  struct Graph {
+    int calls = 0;
+    bool eagerOnly = false;
+    CUgraphExec exec = nullptr;
+    std::vector<char> result;
+    std::vector<std::pair<CUdeviceptr, size_t>> resultBlocks;
+  };
+
+  /// Launches `graph` and returns what its capture returned; false (run
+  /// the body) when the caller still holds a result of the last call.
+  bool replay(Graph &graph, void *result, size_t resultBytes) {
+    for (const auto &[block, size] : graph.resultBlocks)
+      if (liveBlocks.count(block))
+        return false;
+    for (const auto &[block, size] : graph.resultBlocks) {
+      liveBlocks[block] = size;
+      bytesInUse += size;
+    }
+    check(api.cuGraphLaunch(graph.exec, stream), "cuGraphLaunch");
+    std::memcpy(result, graph.result.data(), resultBytes);
+    return true;
+  }
+
   struct Global {
     void *device;
     size_t size;
@@ -328,6 +448,8 @@ private:
     deviceInfo.total_memory = totalMemory;
     const char *sync = std::getenv("TGC_CUDA_SYNC");
     syncEachKernel = sync && std::strcmp(sync, "1") == 0;
+    const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
+    graphsEnabled = !syncEachKernel && !(graphs && std::strcmp(graphs, "0") == 0);
     initStatus = TGC_OK;
     return initStatus;
   }
@@ -351,8 +473,12 @@ private:
     size_t rounded =
         (std::max<size_t>(size, 1) + kBlockGranule - 1) / kBlockGranule * kBlockGranule;
     std::vector<CUdeviceptr> &cached = freeBlocks[rounded];
+    std::vector<CUdeviceptr> *capturedFree = capturing ? &captureFreeBlocks[rounded] : nullptr;
     CUdeviceptr block = 0;
-    if (!cached.empty()) {
+    if (capturedFree && !capturedFree->empty()) {
+      block = capturedFree->back();
+      capturedFree->pop_back();
+    } else if (!cached.empty()) {
       block = cached.back();
       cached.pop_back();
     } else {
@@ -372,6 +498,8 @@ private:
       }
       check(result, "cuMemAlloc");
     }
+    if (capturing)
+      graphBlocks.emplace(block, capturing);
     liveBlocks[block] = rounded;
     bytesInUse += rounded;
     return reinterpret_cast<void *>(block);
@@ -405,7 +533,8 @@ private:
     if (result == CUDA_ERROR_OUT_OF_MEMORY)
       fail(TGC_ERROR_OUT_OF_MEMORY, "out of device memory in %s", what);
     if (result != CUDA_SUCCESS)
-      fail(TGC_ERROR_DEVICE, "CUDA failure in %s: %s", what, errorName(result).c_str());
+      fail(TGC_ERROR_DEVICE, "CUDA failure in %s: %s%s", what, errorName(result).c_str(),
+           capturing ? " (while capturing a CUDA graph: TGC_CUDA_GRAPHS=0 runs without)" : "");
   }
 
   std::mutex mutex;
@@ -417,6 +546,13 @@ private:
   CUstream stream = nullptr;
   tgc_cuda_device_info deviceInfo = {};
   bool syncEachKernel = false;
+  bool graphsEnabled = true;
+  Graph *capturing = nullptr;
+  bool captureBroken = false;
+  // Blocks freed during the capture: they serve its later allocations.
+  std::unordered_map<size_t, std::vector<CUdeviceptr>> captureFreeBlocks;
+  // Every block a graph works in, never served to anyone else.
+  std::unordered_map<CUdeviceptr, Graph *> graphBlocks;
   std::unordered_map<size_t, std::vector<CUdeviceptr>> freeBlocks;
   std::unordered_map<CUdeviceptr, size_t> liveBlocks;
   size_t bytesInUse = 0;
@@ -451,6 +587,13 @@ template <typename Body> auto orExit(Body &&body) {
 void *const kStream = reinterpret_cast<void *>(uintptr_t(1));
 
 } // namespace
+
+void *cuda::stream() { return device().currentStream(); }
+
+void *cuda::allocate(size_t size) { return device().allocate(size); }
+
+void cuda::release(void *pointer) { device().release(pointer); }
+
 } // namespace tgc
 
 using namespace tgc;
@@ -497,6 +640,10 @@ void tgc_cuda_globals_to_host(void) {
 
 void tgc_cuda_globals_to_device(void) {
   orExit([] { device().globalsToDevice(); });
+}
+
+void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes) {
+  orExit([&] { device().run(graph, body, result, result_bytes); });
 }
 
 void tgc_cuda_fail(void) {

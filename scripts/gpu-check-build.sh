@@ -8,8 +8,11 @@
 #   bin/mlp-cuda-sm80                  the same for sm_80 (must be refused on sm_90)
 #   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
+#   bin/bench-{mlp,adamw,xent}-cuda    bench/step_bench.c on the benchmark models
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
+#   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
+#   peers-h200.log                     and the peers' numbers measured on an H200
 #
 # The binaries link libstdc++ and libgcc statically (the other machine may
 # have older ones) and need neither libLLVM nor libMLIR (checked with ldd).
@@ -49,6 +52,20 @@ train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cuda-sm80" --target=cuda --
 train_binary "$root/examples/mlp_fashion_mnist.mlir" "$out/bin/fashion-cuda" --target=cuda \
   --gpu-arch=sm_90
 
+# The benchmark models (bench/specs.py), each linked with bench/step_bench.c.
+cc -O2 -I"$root/include" -c "$root/bench/step_bench.c" -o "$scratch/step_bench.o"
+bench_binary() { # name, python expression of bench/specs.py giving the spec
+  local name=$1 spec=$scratch/bench_$1.mlir
+  echo "== tgc $name benchmark -> $out/bin/bench-$name-cuda"
+  python3 -c "import sys; sys.path.insert(0, '$root/bench'); import specs; print($2)" > "$spec"
+  "$tgc" "$spec" --emit=lib --target=cuda --gpu-arch=sm_90 -o "$scratch/libbench_$name.a"
+  c++ -s "$scratch/step_bench.o" "$scratch/libbench_$name.a" "$runtime" \
+    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-cuda"
+}
+bench_binary mlp 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
+bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, weight_decay = 0.01>")'
+bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
+
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)
 c++ "${objects[@]}" "$runtime" -lgmock -lgtest_main -lgtest -static-libstdc++ -static-libgcc \
@@ -65,5 +82,8 @@ echo "== data"
 python3 "$root/test/Driver/make_dataset.py" "$out/data/synthetic" 2048 512
 cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
 cp "$root/scripts/gpu-check.sh" "$out/"
+cp "$root/bench/gpu/run.sh" "$out/bench.sh"
+cp "$root/bench/gpu/peers.py" "$root/bench/gpu/peers-h200.log" "$out/"
 du -sh "$out"
 echo "done: copy $out to the GPU machine and run: bash $(basename "$out")/gpu-check.sh"
+echo "      and the benchmark: bash $(basename "$out")/bench.sh"

@@ -8,12 +8,14 @@
 #
 # Checks, each with a time limit (about 2 minutes in all expected on an H100):
 #   runtime      the CUDA GoogleTests of the runtime (device, copies, arena,
-#                globals, kernels through the mgpu* interface, errors)
+#                globals, kernels through the mgpu* interface, errors, cuBLAS
+#                matmuls, CUDA graphs)
 #   parity       the MLP on the CPU and on the GPU, same seed and data, 40
 #                steps: every step's loss within 1e-3 (relative)
 #   resume       a GPU checkpoint resumed on the CPU and a CPU one on the
 #                GPU, continuing the losses of the uninterrupted runs
-#   sync         TGC_CUDA_SYNC=1 (a wait after every kernel) gives the same
+#   sync         TGC_CUDA_SYNC=1 (a wait after every kernel, no CUDA graphs)
+#                gives the same losses as the CUDA graphs
 #   wrong-arch   sm_80 kernels on this GPU: one clear error, status 1
 #   fashion      one epoch of Fashion-MNIST on the GPU with --eval: test
 #                accuracy of at least 80%
@@ -83,7 +85,22 @@ sys.exit(0 if worst <= tolerance else 1)
 EOF
 }
 
+# Matmuls call cuBLAS (loaded at run time): point the runtime at pip's copy
+# (next to torch) when the loader and /usr/local/cuda have none.
+if [[ -z ${TGC_CUBLAS_LIBRARY:-} ]] && ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[23] ' &&
+  [[ ! -e /usr/local/cuda/lib64/libcublas.so.13 && ! -e /usr/local/cuda/lib64/libcublas.so.12 ]]; then
+  found=$(python3 -c "
+import glob, site, sys
+for d in site.getsitepackages() + [site.getusersitepackages()]:
+    for pattern in ('nvidia/cu13/lib/libcublas.so.13', 'nvidia/cublas/lib/libcublas.so.1[23]'):
+        hits = sorted(glob.glob(d + '/' + pattern))
+        if hits:
+            print(hits[-1]); sys.exit()" 2> /dev/null)
+  [[ -n $found ]] && export TGC_CUBLAS_LIBRARY=$found
+fi
+
 echo "== device"
+echo "cuBLAS: ${TGC_CUBLAS_LIBRARY:-found by the loader}"
 if command -v nvidia-smi > /dev/null; then
   nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv,noheader
 fi

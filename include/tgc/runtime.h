@@ -266,6 +266,30 @@ void *tgc_cuda_global(void *host, int64_t size, bool constant);
 void tgc_cuda_globals_to_host(void);
 void tgc_cuda_globals_to_device(void);
 
+/* The matmuls of CUDA models: tgc_matmul_f32/_f64 (above) on device
+ * buffers, through cuBLAS (runtime/CudaBlas.cpp) on the runtime's stream.
+ * libcublas is loaded with dlopen at the first call: $TGC_CUBLAS_LIBRARY,
+ * else libcublas.so.13 or .12 on the loader's path or in $CUDA_HOME/lib64 or
+ * /usr/local/cuda/lib64. FP32 products are exact FP32 unless
+ * TGC_CUDA_TF32=1 allows TF32 tensor cores. A failure is fatal. */
+void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
+                                      int64_t accumulate);
+void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
+                                      int64_t accumulate);
+
+/* Runs body(result), the call of a compiled entry point that writes its
+ * results' descriptors (result_bytes at `result`), through a CUDA graph:
+ * the first call runs it (creating the globals' device copies), the second
+ * captures its device work into a graph and launches that, later calls
+ * launch the graph without calling body and return the descriptors of the
+ * capture. The device buffers the graph works in are reserved for it; the
+ * result buffers are the caller's to free after each call, and a call while
+ * the caller still holds them runs body instead. So body must do the same
+ * device work on every call (compiled code does: no host decision depends on
+ * device data) on the same argument buffers. *graph (NULL at first) keeps
+ * the graph. TGC_CUDA_GRAPHS=0 or TGC_CUDA_SYNC=1 always run body. */
+void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes);
+
 /* Prints "<program>: error: <tgc_last_error()>" to stderr and exits with
  * status 1: how generated code reports a failed call above. */
 void tgc_cuda_fail(void);

@@ -41,7 +41,11 @@ using namespace mlir;
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
 void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
-  buildBufferizePipeline(pm);
+  // Long reductions in two steps, each with many threads.
+  buildBufferizePipeline(pm, [](OpPassManager &tensors) {
+    tensors.addNestedPass<func::FuncOp>(createTGSplitReductions());
+    tensors.addPass(createCanonicalizerPass());
+  });
 
   // Ownership-based deallocation, as on the CPU, but its bufferization.dealloc
   // ops are lowered only after tg-gpu-launch: the pointer lists that lowering
@@ -51,6 +55,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+
+  // Matmuls: cuBLAS, through runtime calls that stay on the host.
+  pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));
 
   // Loops, then kernels: one per parallel loop (all parallel dimensions of
   // a linalg op, reductions sequential inside), one-thread launches for

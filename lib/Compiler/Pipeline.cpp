@@ -98,17 +98,22 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 
 } // namespace
 
-void tg::buildBufferizePipeline(OpPassManager &pm) {
+void tg::buildBufferizePipeline(OpPassManager &pm,
+                                llvm::function_ref<void(OpPassManager &)> onTensors) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
   buildTGPipeline(pm);
   pm.addPass(createTGLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Elementwise producers fuse into their consumers (one loop nest, no
-  // intermediate buffer), reductions included.
+  // Chains of elementwise ops (an optimizer's update, an activation's
+  // derivative) as one linalg.generic: one loop nest, one GPU kernel, no
+  // intermediate buffers.
   pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (onTensors)
+    onTensors(pm);
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;
   // every returned buffer is owned by the caller. Loops may carry fresh

@@ -28,6 +28,8 @@
 #ifndef TGC_COMPILER_PIPELINE_H
 #define TGC_COMPILER_PIPELINE_H
 
+#include "llvm/ADT/STLFunctionalExtras.h"
+
 #include <memory>
 
 namespace llvm {
@@ -52,7 +54,10 @@ struct CPUPipelineOptions {
 /// Appends the stages every target shares (a module pass manager): the tg
 /// front end, tg-lower-to-linalg and one-shot bufferization, without
 /// deallocation, which each target inserts and lowers in its own way.
-void buildBufferizePipeline(OpPassManager &pm);
+/// `onTensors` adds a target's passes on linalg on tensors, before
+/// bufferization.
+void buildBufferizePipeline(OpPassManager &pm,
+                            llvm::function_ref<void(OpPassManager &)> onTensors = {});
 
 /// Appends the CPU pipeline (a module pass manager) to `pm`.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});

@@ -239,6 +239,7 @@ void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
 
 /// The CUDA model's entry points: batches are copied to device buffers
 /// (allocated once), results back to the host, and the device results freed.
+/// The copy of the loss back is the step's only wait for the device.
 void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
   os << "static void *tgc_device_inputs[" << std::max<size_t>(model.inputs.size(), 1)
      << "];\nstatic const size_t tgc_input_bytes[] = {";
@@ -258,15 +259,26 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
         "bytes) {\n"
      << "  if (tgc_cuda_copy_to_host(host, aligned, bytes) != TGC_OK)\n"
      << "    tgc_cuda_fail();\n  tgc_cuda_free(allocated);\n}\n\n";
+  // Each entry point runs through tgc_cuda_run (a CUDA graph from its
+  // second call on): its body reads the batch from the fixed device inputs.
+  auto runBody = [&](const std::string &function, const std::string &entry,
+                     const std::string &result, const std::vector<ExportedTensor> &inputs) {
+    os << "static void " << function << "_body(void *result) {\n"
+       << wrapInputs(inputs, "tgc_device_inputs") << "  _mlir_ciface_" << entry << "(("
+       << result << " *)result" << callArgs(inputs.size()) << ");\n}\n\n";
+  };
   for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
-                                 std::make_pair("tgc_eval_loss", model.evalLoss)})
+                                 std::make_pair("tgc_eval_loss", model.evalLoss)}) {
+    runBody(function, entry, "tgc_memref0", model.inputs);
     os << "static float " << function << "(void *const *inputs) {\n"
+       << "  static void *graph;\n"
        << "  tgc_upload(inputs, " << model.inputs.size() << ");\n"
-       << wrapInputs(model.inputs, "tgc_device_inputs") << "  tgc_memref0 loss;\n"
-       << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size()) << ");\n"
+       << "  tgc_memref0 loss;\n"
+       << "  tgc_cuda_run(&graph, " << function << "_body, &loss, sizeof(loss));\n"
        << "  " << model.loss.cType << " value;\n"
        << "  tgc_download(&value, loss.allocated, loss.aligned, sizeof(value));\n"
        << "  return (float)value;\n}\n\n";
+  }
   os << "static void tgc_init_state(uint64_t seed) {\n"
      << "  static void *device_seed;\n  int64_t value = (int64_t)seed;\n"
      << "  if (!device_seed && !(device_seed = tgc_cuda_alloc(sizeof(value))))\n"
@@ -275,14 +287,16 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
      << "    tgc_cuda_fail();\n"
      << "  tgc_memref0 in0 = {device_seed, device_seed, 0};\n"
      << "  _mlir_ciface_" << model.init << "(&in0);\n}\n\n";
-  if (!model.predict.empty())
+  if (!model.predict.empty()) {
+    runBody("tgc_predict", model.predict, memrefType(model.logits), model.predictInputs);
     os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
+       << "  static void *graph;\n"
        << "  tgc_upload(inputs, " << model.predictInputs.size() << ");\n"
-       << wrapInputs(model.predictInputs, "tgc_device_inputs") << "  "
-       << memrefType(model.logits) << " result;\n  _mlir_ciface_" << model.predict
-       << "(&result" << callArgs(model.predictInputs.size()) << ");\n"
+       << "  " << memrefType(model.logits) << " result;\n"
+       << "  tgc_cuda_run(&graph, tgc_predict_body, &result, sizeof(result));\n"
        << "  tgc_download(logits, result.allocated, result.aligned, " << byteSize(model.logits)
        << ");\n}\n\n";
+  }
 }
 } // namespace
 

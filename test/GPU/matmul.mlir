@@ -5,9 +5,9 @@
 // RUN: tgc %s --target=cuda --gpu-arch=sm_80 --emit=ptx -o %t.sm80.ptx
 // RUN: %ptxas -arch=sm_80 %t.sm80.ptx -o %t.sm80.cubin
 
-// Matmuls, batched and transposed, forward and backward: generated kernels
-// of one thread per output element, the contraction a loop of multiply-adds
-// (not fused, as on the CPU).
+// Matmuls, batched and transposed, forward and backward, call cuBLAS
+// through the runtime (the host side: test/GPU/matmul-cublas.mlir); the
+// kernels around them (the loss, its gradient, the update) assemble.
 
 ml_program.global private mutable @w(#tg.kaiming_uniform) : tensor<24x48xf32>
 

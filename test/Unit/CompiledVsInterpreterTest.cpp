@@ -719,6 +719,17 @@ func.func @f(%x: tensor<2x5x3xf32>) -> tensor<2x5x3xf32> {
 }
 )",
      Domain::Any, 1, 1e-5, "f32"},
+    // Long enough for tg-split-reductions on the GPU: partial reductions.
+    {"long_reductions_f32", R"(
+func.func @f(%x: tensor<4x1024xf32>, %y: tensor<4096xf32>) -> tensor<4x1024xf32> {
+  %s = tg.softmax %x axis 1 : tensor<4x1024xf32>
+  %e = tg.exp %y : tensor<4096xf32>
+  %t = tg.reduce_sum %e [0] : tensor<4096xf32> -> tensor<f32>
+  %r = tg.mul %s, %t : tensor<4x1024xf32>, tensor<f32> -> tensor<4x1024xf32>
+  return %r : tensor<4x1024xf32>
+}
+)",
+     Domain::Any, 1, 1e-5, "f32"},
     {"half_precision", R"(
 func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
   %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -18,7 +19,8 @@ using namespace mlir;
 namespace {
 
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
-/// and memcpy -> their memref ops.
+/// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
+/// matmul.
 struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmulateGPUOnCPUPass)
   StringRef getArgument() const final { return "test-emulate-gpu-on-cpu"; }
@@ -48,6 +50,17 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
       memref::CopyOp::create(b, copy.getLoc(), copy.getSrc(), copy.getDst());
       copy.erase();
     });
+    // cuBLAS matmuls -> the CPU kernel, which takes the same views.
+    for (StringRef type : {"f32", "f64"}) {
+      std::string cuda = ("tgc_cuda_matmul_" + type).str(), cpu = ("tgc_matmul_" + type).str();
+      Operation *kernel = SymbolTable::lookupSymbolIn(getOperation(), cuda);
+      if (!kernel)
+        continue;
+      if (failed(SymbolTable::replaceAllSymbolUses(kernel, StringAttr::get(&getContext(), cpu),
+                                                   getOperation())))
+        return signalPassFailure();
+      SymbolTable::setSymbolName(kernel, cpu);
+    }
   }
 
   void emulate(gpu::LaunchOp launch) {

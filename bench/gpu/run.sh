@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The GPU benchmark: tgc's CUDA step times and the peers' (PyTorch eager,
+# torch.compile, JAX jit) in one run on the GPU machine, with the ratios the
+# issue's goals are stated in. Its inputs are built by
+# scripts/gpu-check-build.sh (bin/bench-*-cuda: bench/step_bench.c linked
+# with a compiled model); it is copied there as bench.sh:
+#
+#   bash gpu-check/bench.sh [--peers-log FILE] [DIR]
+#
+# With --peers-log, the peers' numbers come from FILE (peers.py's output,
+# e.g. peers-h200.log, measured on the H200 on the day of the first run)
+# instead of a run of peers.py, which takes minutes (torch.compile, JAX).
+#
+#   mlp     784-512-512-10, batch 128, Adam: a full step (batch upload from
+#           host memory, forward, backward, update, loss back) against
+#           JAX jit (goal: 3x faster)
+#   adamw   AdamW over 100 parameters of 1M elements (the loss reads one
+#           element of each, so the step is the update plus writing the
+#           one-hot gradient) against the copy bandwidth (goal: 90%)
+#   xent    softmax cross-entropy fwd+bwd of 8192x50257 logits (a parameter,
+#           updated by SGD) against the copy bandwidth (goal: 85%)
+#
+# step_bench prints "median p10 p90 loss" (microseconds); every step ends
+# with the loss copied back, so each is timed to the device's completion.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+peers_log=
+if [[ ${1:-} == --peers-log ]]; then
+  peers_log=$(realpath "$2")
+  shift 2
+fi
+dir=${1:-$here}
+bin=$dir/bin
+log=$(mktemp)
+trap 'rm -rf "$log"' EXIT
+
+# Finds libcublas for the runtime when the loader does not (pip's CUDA wheels
+# put it next to torch).
+if [[ -z ${TGC_CUBLAS_LIBRARY:-} ]] && ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[23] ' &&
+  [[ ! -e /usr/local/cuda/lib64/libcublas.so.13 && ! -e /usr/local/cuda/lib64/libcublas.so.12 ]]; then
+  found=$(python3 -c "
+import glob, site, sys
+for d in site.getsitepackages() + [site.getusersitepackages()]:
+    for pattern in ('nvidia/cu13/lib/libcublas.so.13', 'nvidia/cublas/lib/libcublas.so.1[23]'):
+        hits = sorted(glob.glob(d + '/' + pattern))
+        if hits:
+            print(hits[-1]); sys.exit()" 2> /dev/null)
+  [[ -n $found ]] && export TGC_CUBLAS_LIBRARY=$found
+fi
+echo "# cuBLAS: ${TGC_CUBLAS_LIBRARY:-found by the loader}"
+command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+
+tgc_step() { # name, steps, warmup, classes, seconds
+  local name=$1 steps=$2 warmup=$3 classes=$4 seconds=$5
+  local out
+  if out=$(timeout --kill-after=5 "$seconds" "$bin/bench-$name-cuda" "$steps" "$warmup" "$classes" 2>&1); then
+    echo "$out" | tail -n 1 | awk '{print $1}'
+  else
+    echo "bench-$name-cuda failed (status $?): $(echo "$out" | tail -n 2)" >&2
+    echo nan
+  fi
+}
+
+echo "== tgc"
+mlp=$(tgc_step mlp 300 30 10 60)
+mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
+adamw=$(tgc_step adamw 20 3 1 90)
+xent=$(tgc_step xent 10 2 50257 120)
+printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
+  "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
+  "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
+  "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent"
+
+echo "== peers"
+if [[ -n $peers_log ]]; then
+  echo "(from $peers_log)"
+  grep -v -i warn "$peers_log" | tee "$log"
+else
+  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent 2>&1 | grep -v -i warn | tee "$log"
+fi
+
+echo "== ratios"
+python3 - "$log" "$mlp" "$mlp_eager" "$adamw" "$xent" <<'EOF'
+import re, sys
+log, mlp, mlp_eager, adamw, xent = sys.argv[1], *map(float, sys.argv[2:])
+peers = {}
+for line in open(log):
+    m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
+    if m:
+        peers[m.group(1).strip()] = float(m.group(2))
+copy = peers.get("copy 1 GiB device-to-device")
+bw = 2 * (1 << 30) / copy / 1e3 if copy else float("nan")  # GB/s
+jax = peers.get("MLP 784-512-512-10 b128 Adam, JAX jit", float("nan"))
+print(f"MLP step: tgc {mlp:.1f} us (eager {mlp_eager:.1f} us), JAX jit {jax:.1f} us: "
+      f"tgc is {jax / mlp:.2f}x JAX (goal: >= 3x)")
+for name in ("torch eager", "torch.compile"):
+    t = peers.get(f"MLP 784-512-512-10 b128 Adam, {name}")
+    if t:
+        print(f"          {name} {t:.1f} us: tgc is {t / mlp:.2f}x")
+moved = 7 * 4 * 100e6  # read p, g, m, v; write p, m, v
+print(f"AdamW 100M: tgc {adamw:.1f} us = {moved / adamw / 1e3:.0f} GB/s of the update's 7 "
+      f"passes = {moved / adamw / 1e3 / bw:.0%} of copy ({bw:.0f} GB/s) (goal: >= 90%); "
+      f"torch fused {peers.get('AdamW 100M fp32 in 100 tensors, torch fused', float('nan')):.1f} us")
+moved = 2 * 8192 * 50257 * 4  # read the logits, write their gradient
+print(f"softmax-CE: tgc {xent:.1f} us = {moved / xent / 1e3:.0f} GB/s of 2 passes = "
+      f"{moved / xent / 1e3 / bw:.0%} of copy (goal: >= 85%); torch compile "
+      f"{peers.get('softmax-CE fwd+bwd 8192x50257, torch compile', float('nan')):.1f} us")
+EOF

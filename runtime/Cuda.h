@@ -1,0 +1,24 @@
+//===- Cuda.h - the CUDA layer's internals for other runtime files -*- C++ -*-===//
+//
+// What CudaBlas.cpp needs of Cuda.cpp: the one stream and the arena. Each
+// throws a RuntimeError when there is no device.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_RUNTIME_CUDA_H
+#define TGC_RUNTIME_CUDA_H
+
+#include <cstddef>
+
+namespace tgc::cuda {
+
+/// The runtime's stream (a CUstream), with its context current on this thread.
+void *stream();
+
+/// Device memory from the arena (see tgc_cuda_alloc), freed with release.
+void *allocate(size_t size);
+void release(void *pointer);
+
+} // namespace tgc::cuda
+
+#endif // TGC_RUNTIME_CUDA_H
