@@ -156,3 +156,34 @@ SmallVector<Value> DecoupledWeightDecayAttr::buildTransform(
   UpdateBuilder u(builder, loc, param, step);
   return {u.mul(param, u.oneMinus(getRate())), grad};
 }
+
+//===----------------------------------------------------------------------===//
+// SAM
+//===----------------------------------------------------------------------===//
+
+LogicalResult SAMAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              Hyperparameter rho) {
+  return HyperparameterCheck(emitError, "sam").positive("rho", rho);
+}
+
+SmallVector<Value> SAMAttr::buildStatistics(OpBuilder &builder, Location loc,
+                                            Value param, Value grad,
+                                            ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  return {u.sumAll(u.mul(grad, grad))};
+}
+
+// w + g * rho / (|g| + 1e-12), as the first step of the authors' code.
+Value SAMAttr::buildGradientPoint(OpBuilder &builder, Location loc, Value param,
+                                  Value grad, ValueRange sums,
+                                  Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value scale = u.div(u.f64(getRho()), u.add(u.sqrt(sums[0]), u.f64(1e-12)));
+  return u.add(param, u.mul(grad, u.round(scale)));
+}
+
+SmallVector<Value> SAMAttr::buildTransform(OpBuilder &, Location, Value param,
+                                           Value grad, ValueRange, ValueRange,
+                                           Value) const {
+  return {param, grad};
+}

@@ -155,6 +155,18 @@ def TG_GradientTransformAttrInterface
            "::mlir::ValueRange":$state, "::mlir::Value":$step),
       [{}], [{ return {}; }]>,
     InterfaceMethod<[{
+        For transforms that take the gradient at another point (SAM): the
+        point for this parameter, of its update type, given the statistics.
+        The step then evaluates the loss's gradient there once, with every
+        parameter at its point, and that gradient replaces the one so far
+        before buildTransform. Null (the default) for the others.
+      }],
+      "::mlir::Value", "buildGradientPoint",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$sums, "::mlir::Value":$step),
+      [{}], [{ return {}; }]>,
+    InterfaceMethod<[{
         The transform of one parameter's gradient: given the parameter, the
         gradient so far, the state (initial values before the first step),
         the summed statistics and the step (tensor<i64>, 1 on the first),
@@ -862,6 +874,21 @@ def TG_FiraLimiterAttr : TG_GradientTransformAttr<"FiraLimiter", "fira_limiter",
     `fira_norm` (a scalar, 0 before the first step: no limit).
   }];
   let parameters = (ins TG_HyperParameter<"1.01">:$gamma);
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+}
+
+def TG_SAMAttr : TG_GradientTransformAttr<"SAM", "sam",
+                                          ["buildStatistics", "buildGradientPoint"]> {
+  let summary = "gradient transform: sharpness-aware minimization";
+  let description = [{
+    The gradient at w + rho * g / (|g| + 1e-12), with |g| the norm of all
+    gradients together, replaces g (Foret et al. 2021, the first step of
+    their Algorithm 1): one compiled step evaluates the gradient twice, and
+    the optimizer updates the original weights with the second. The step
+    returns the loss at w. Put it first in the chain, so that the ascent
+    follows the raw gradient.
+  }];
+  let parameters = (ins TG_HyperParameter<"0.05">:$rho);
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
 }
 

@@ -469,14 +469,36 @@ def wsd(peak, warmup_steps, total, decay, final=0.0):
 #
 # Each applies its rule to the gradients between backward and the optimizer
 # step, keeping per-parameter state in `state[name][slot]` under the tg
-# transform's slot names.
+# transform's slot names; `closure()` recomputes the gradients at the
+# current parameters (SAM).
 
 
 class Transform:
     tg = ""
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         raise NotImplementedError
+
+
+class SAM(Transform):
+    """Foret et al. 2021, as the authors' (davda54/sam) first_step and
+    second_step: the gradient at w + rho g / |g|, then the weights back."""
+
+    def __init__(self, rho=0.05):
+        self.tg = "#tg.sam<rho = %s>" % tg_number(rho)
+        self.rho = rho
+
+    def apply(self, p, state, closure):
+        with torch.no_grad():
+            norm = torch.norm(torch.stack([v.grad.norm(p=2) for v in p.values()]), p=2)
+            scale = self.rho / (norm + 1e-12)
+            old = {name: v.clone() for name, v in p.items()}
+            for v in p.values():
+                v.add_(v.grad * scale)
+        closure()
+        with torch.no_grad():
+            for name, v in p.items():
+                v.copy_(old[name])
 
 
 class ClipGlobalNorm(Transform):
@@ -484,7 +506,7 @@ class ClipGlobalNorm(Transform):
         self.tg = "#tg.clip_global_norm<max_norm = %s>" % tg_number(max_norm)
         self.max_norm = max_norm
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         torch.nn.utils.clip_grad_norm_(list(p.values()), self.max_norm)
 
 
@@ -493,7 +515,7 @@ class ClipNorm(Transform):
         self.tg = "#tg.clip_norm<max_norm = %s>" % tg_number(max_norm)
         self.max_norm = max_norm
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for v in p.values():
             torch.nn.utils.clip_grad_norm_([v], self.max_norm)
 
@@ -503,7 +525,7 @@ class ClipValue(Transform):
         self.tg = "#tg.clip_value<max = %s>" % tg_number(max)
         self.max = max
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         torch.nn.utils.clip_grad_value_(list(p.values()), self.max)
 
 
@@ -514,7 +536,7 @@ class Grokfast(Transform):
         self.tg = "#tg.grokfast<alpha = %s, lamb = %s>" % (tg_number(alpha), tg_number(lamb))
         self.alpha, self.lamb = alpha, lamb
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for name, v in p.items():
             ema = state[name].get("grokfast_ema", v.grad.detach())
             ema = ema * self.alpha + v.grad.detach() * (1 - self.alpha)
@@ -530,7 +552,7 @@ class FiraLimiter(Transform):
         self.tg = "#tg.fira_limiter<gamma = %s>" % tg_number(gamma)
         self.gamma = gamma
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for name, v in p.items():
             norm = v.grad.double().norm().item()
             previous = float(state[name].get("fira_norm", 0.0))
@@ -549,7 +571,7 @@ class DecoupledWeightDecay(Transform):
         self.rate = rate
 
     @torch.no_grad()
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for v in p.values():
             v.mul_(1 - self.rate)
 
@@ -647,6 +669,8 @@ OPTIMIZERS.update({
     "grokfast": ("adam", dict(lr=1e-3), [Grokfast(0.9, 2.0)]),
     "fira-limiter": ("sgd", dict(lr=0.1, momentum=0.5), [FiraLimiter(1.01)]),
     "decoupled-weight-decay": ("adam", dict(lr=1e-3), [DecoupledWeightDecay(1e-3)]),
+    "sam": ("sgd", dict(lr=0.1, momentum=0.5), [SAM(0.05)]),
+    "sam-adam-clip": ("adam", dict(lr=1e-3), [SAM(0.1), ClipGlobalNorm(0.1)]),
     "transform-chain": ("adamw", dict(lr=1e-3, weight_decay=0.05),
                         [ClipGlobalNorm(0.1), Grokfast(0.98, 2.0)]),
 })
@@ -750,8 +774,13 @@ def main():
         opt.zero_grad()
         loss = model.loss(p, *[t[k] for t in inputs])
         loss.backward()
+
+        def closure():
+            opt.zero_grad()
+            model.loss(p, *[t[k] for t in inputs]).backward()
+
         for transform in transforms:
-            transform.apply(p, transform_state)
+            transform.apply(p, transform_state, closure)
         opt.step()
         for scheduler in schedulers:
             scheduler.step()
