@@ -224,9 +224,9 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
         p.grad = castTo(builder, loc, grad,
                         cast<ShapedType>(p.param.getType()).getElementType());
     }
-    for (auto [p, slots] : llvm::zip_equal(operands, globals)) {
+    for (auto [param, p, slots] : llvm::zip_equal(params, operands, globals)) {
       SmallVector<Value> results = transform.buildTransform(
-          builder, loc, p.param, p.grad, p.state, sums, count);
+          builder, loc, p.param, p.grad, p.state, sums, count, param.getSymName());
       p.param = results[0];
       p.grad = results[1];
       for (auto [slot, value] : llvm::zip_equal(slots, ArrayRef(results).drop_front(2)))

@@ -563,6 +563,55 @@ class FiraLimiter(Transform):
             state[name]["fira_norm"] = torch.tensor(norm * scale, dtype=torch.float32)
 
 
+def philox4x32(seed, counters):
+    """Philox 4x32-10 (include/tgc/Philox.h) of the counters (ctr, 0) with
+    key `seed`: a [len(counters), 4] array of uint32."""
+    M = 0xFFFFFFFF
+    c = [counters & M, counters >> 32, np.zeros_like(counters), np.zeros_like(counters)]
+    k0, k1 = seed & M, (seed >> 32) & M
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c[0], np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & np.uint64(M),
+             (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & np.uint64(M)]
+        k0, k1 = (k0 + 0x9E3779B9) & M, (k1 + 0xBB67AE85) & M
+    return np.stack(c, axis=1)
+
+
+def philox_normal(seed, counter, n):
+    """n standard normals as tg.random draws them from (seed, counter)."""
+    blocks = philox4x32(seed, np.arange(counter, counter + (n + 1) // 2, dtype=np.uint64))
+    u = (blocks >> np.uint64(8)).astype(np.float64) / 16777216.0  # [blocks, 4]
+    pairs = u.reshape(-1, 2, 2)[:, :, :].reshape(-1, 2)  # lanes (0, 1), (2, 3)
+    return (np.sqrt(-2.0 * np.log(1.0 - pairs[:, 0])) * np.cos(2 * math.pi * pairs[:, 1]))[:n]
+
+
+def philox_stream(name):
+    """tgc::philoxStreamForName: the counter base of a global's stream."""
+    h = 0xcbf29ce484222325
+    for byte in name.encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return (h & ((1 << 21) - 1)) << 32
+
+
+class GradNoise(Transform):
+    """Neelakantan et al. 2015: g + N(0, eta / (1 + t)^gamma), with tgc's
+    Philox draws (the parameter's stream, upper half, block (t - 1) n / 2)."""
+
+    def __init__(self, eta=0.01, gamma=0.55, seed=0):
+        self.tg = "#tg.grad_noise<eta = %s, gamma = %s, seed = %d>" % (tg_number(eta), tg_number(gamma), seed)
+        self.eta, self.gamma, self.seed, self.t = eta, gamma, seed, 0
+
+    @torch.no_grad()
+    def apply(self, p, state, closure):
+        self.t += 1
+        sigma = math.sqrt(self.eta / (1 + self.t) ** self.gamma)
+        for name, v in p.items():
+            n = v.numel()
+            counter = philox_stream(name) + (1 << 31) + (self.t - 1) * ((n + 1) // 2)
+            noise = torch.from_numpy(philox_normal(self.seed, counter, n)).float().view_as(v)
+            v.grad.add_(noise * sigma)
+
+
 class DecoupledWeightDecay(Transform):
     """p *= 1 - rate before the step: AdamW's decay (Loshchilov & Hutter)."""
 
@@ -669,6 +718,7 @@ OPTIMIZERS.update({
     "grokfast": ("adam", dict(lr=1e-3), [Grokfast(0.9, 2.0)]),
     "fira-limiter": ("sgd", dict(lr=0.1, momentum=0.5), [FiraLimiter(1.01)]),
     "decoupled-weight-decay": ("adam", dict(lr=1e-3), [DecoupledWeightDecay(1e-3)]),
+    "grad-noise": ("sgd", dict(lr=0.1, momentum=0.5), [GradNoise(1e-5, 0.55, seed=3)]),
     "sam": ("sgd", dict(lr=0.1, momentum=0.5), [SAM(0.05)]),
     "sam-adam-clip": ("adam", dict(lr=1e-3), [SAM(0.1), ClipGlobalNorm(0.1)]),
     "transform-chain": ("adamw", dict(lr=1e-3, weight_decay=0.05),

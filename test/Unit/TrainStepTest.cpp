@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
 #include "tg/TGOps.h"
+#include "tgc/Philox.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -533,6 +534,30 @@ struct ReferenceSAM : Reference {
   }
 };
 
+/// Annealed Gaussian noise (Neelakantan et al. 2015) with tgc's Philox
+/// draws: parameter k's stream (upper half), block (t - 1) ceil(n / 2).
+struct ReferenceGradNoise : Reference {
+  double eta, gamma;
+  uint64_t seed;
+  std::unique_ptr<Reference> then;
+  ReferenceGradNoise(double eta, double gamma, uint64_t seed,
+                     std::function<std::unique_ptr<Reference>()> then)
+      : eta(eta), gamma(gamma), seed(seed), then(then()) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    Vectors g = grads;
+    double sigma = std::sqrt(eta / std::pow(1.0 + t, gamma));
+    const char *names[] = {"w", "b"};
+    for (size_t k = 0; k < g.size(); ++k) {
+      uint64_t blocks = (g[k].size() + 1) / 2;
+      uint64_t counter = tgc::philoxStreamForName(names[k]) + (uint64_t(1) << 31) +
+                         uint64_t(t - 1) * blocks;
+      for (size_t i = 0; i < g[k].size(); ++i)
+        g[k][i] += tgc::philoxNormal(seed, counter, i) * sigma;
+    }
+    then->step(params, g, t);
+  }
+};
+
 /// Grokfast's EMA filter (starting at the first gradient), then Fira's
 /// limiter, then `then`.
 struct ReferenceGrokfastFira : Reference {
@@ -763,6 +788,9 @@ const OptimizerCase kCases[] = {
      "#tg.adam<lr = 0.01> transforms [#tg.grokfast<alpha = 0.8, lamb = 2.0>, #tg.fira_limiter<gamma = 1.05>]",
      reference<ReferenceGrokfastFira>(
          0.8, 2.0, 1.05, reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.0, false, false))},
+    {"grad_noise",
+     "#tg.sgd<lr = 0.1> transforms [#tg.grad_noise<eta = 0.01, gamma = 0.55, seed = 5>]",
+     reference<ReferenceGradNoise>(0.01, 0.55, 5, reference<ReferenceSGD>(0.1, 0.0, 0.0, false))},
     {"sam", "#tg.sgd<lr = 0.1, momentum = 0.5> transforms [#tg.sam<rho = 0.1>]",
      reference<ReferenceSAM>(0.1, reference<ReferenceSGD>(0.1, 0.5, 0.0, false))},
     {"decoupled_weight_decay",

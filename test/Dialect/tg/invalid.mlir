@@ -2218,3 +2218,8 @@ tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sgd<l
 
 // expected-error@+1 {{#tg.sam needs a finite rho > 0, got 0}}
 tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sam<rho = 0.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.grad_noise needs a finite eta >= 0, got -0.01}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.grad_noise<eta = -0.01>]
