@@ -8,6 +8,8 @@
 //     step counter += 1
 //     for each gradient transform, in order (`transforms [...]`):
 //       sums = sum over parameters of its buildStatistics(...)
+//       if it moves the gradient elsewhere (SAM): parameters = points,
+//         gradients = tg.value_and_grad @f(batch...) there
 //       for each parameter: gradient (parameter), state = buildTransform(...)
 //     sums = sum over parameters of #opt.buildStatistics(...)  (if any)
 //     for each parameter: new parameter and state = #opt.buildUpdate(...)
@@ -145,9 +147,13 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
     refs.push_back(FlatSymbolRefAttr::get(param.getSymNameAttr()));
     resultTypes.push_back(param.getType());
   }
-  auto valueAndGrad = ValueAndGradOp::create(
-      builder, loc, resultTypes, loss.getSymName(), body->getArguments(),
-      /*wrt=*/ArrayRef<int64_t>{}, builder.getArrayAttr(refs));
+  auto gradientOfLoss = [&] {
+    return ValueAndGradOp::create(builder, loc, resultTypes, loss.getSymName(),
+                                  body->getArguments(),
+                                  /*wrt=*/ArrayRef<int64_t>{},
+                                  builder.getArrayAttr(refs));
+  };
+  ValueAndGradOp valueAndGrad = gradientOfLoss();
 
   auto counterRef = FlatSymbolRefAttr::get(counter.getSymNameAttr());
   Value count = ml_program::GlobalLoadOp::create(builder, loc, counterType, counterRef);
@@ -201,9 +207,26 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
       return transform.buildStatistics(builder, loc, p.param, p.grad, p.state,
                                        count);
     });
-    for (auto [p, slots] : llvm::zip_equal(operands, globals)) {
+    // The gradient at other points: the parameters' globals hold the points
+    // while the loss is differentiated there; the update stores the new
+    // parameters (from p.param, the values before) afterwards.
+    SmallVector<Value> points;
+    for (Operands &p : operands)
+      if (Value point = transform.buildGradientPoint(builder, loc, p.param,
+                                                     p.grad, sums, count))
+        points.push_back(point);
+    if (!points.empty()) {
+      for (auto [param, point] : llvm::zip_equal(params, points))
+        store(param, castTo(builder, loc, point,
+                            cast<ShapedType>(param.getType()).getElementType()));
+      ValueAndGradOp there = gradientOfLoss();
+      for (auto [p, grad] : llvm::zip_equal(operands, there.getGradients()))
+        p.grad = castTo(builder, loc, grad,
+                        cast<ShapedType>(p.param.getType()).getElementType());
+    }
+    for (auto [param, p, slots] : llvm::zip_equal(params, operands, globals)) {
       SmallVector<Value> results = transform.buildTransform(
-          builder, loc, p.param, p.grad, p.state, sums, count);
+          builder, loc, p.param, p.grad, p.state, sums, count, param.getSymName());
       p.param = results[0];
       p.grad = results[1];
       for (auto [slot, value] : llvm::zip_equal(slots, ArrayRef(results).drop_front(2)))

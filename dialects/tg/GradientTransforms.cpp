@@ -8,6 +8,8 @@
 
 #include "tg/UpdateBuilder.h"
 
+#include "tgc/Philox.h"
+
 using namespace mlir;
 using namespace mlir::tg;
 
@@ -46,7 +48,7 @@ SmallVector<Value> ClipGlobalNormAttr::buildStatistics(OpBuilder &builder,
 
 SmallVector<Value> ClipGlobalNormAttr::buildTransform(
     OpBuilder &builder, Location loc, Value param, Value grad, ValueRange,
-    ValueRange sums, Value step) const {
+    ValueRange sums, Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   return {param, clipToNorm(u, grad, u.sqrt(sums[0]), getMaxNorm())};
 }
@@ -60,7 +62,7 @@ LogicalResult ClipNormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 SmallVector<Value> ClipNormAttr::buildTransform(OpBuilder &builder,
                                                 Location loc, Value param,
                                                 Value grad, ValueRange,
-                                                ValueRange, Value step) const {
+                                                ValueRange, Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   return {param, clipToNorm(u, grad, norm(u, grad), getMaxNorm())};
 }
@@ -73,7 +75,7 @@ LogicalResult ClipValueAttr::verify(function_ref<InFlightDiagnostic()> emitError
 SmallVector<Value> ClipValueAttr::buildTransform(OpBuilder &builder,
                                                  Location loc, Value param,
                                                  Value grad, ValueRange,
-                                                 ValueRange, Value step) const {
+                                                 ValueRange, Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   return {param, u.clamp(grad, u.negated(getMax()), u.constant(getMax()))};
 }
@@ -98,7 +100,7 @@ SmallVector<OptimizerStateSlot> GrokfastAttr::getStateSlots() const {
 SmallVector<Value> GrokfastAttr::buildTransform(OpBuilder &builder,
                                                 Location loc, Value param,
                                                 Value grad, ValueRange state,
-                                                ValueRange, Value step) const {
+                                                ValueRange, Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   Value ema = u.ema(u.atFirstStep(grad, state[0]), grad, getAlpha());
   return {param, u.add(grad, u.mul(ema, u.constant(getLamb()))), ema};
@@ -124,7 +126,7 @@ SmallVector<Value> FiraLimiterAttr::buildTransform(OpBuilder &builder,
                                                    Location loc, Value param,
                                                    Value grad, ValueRange state,
                                                    ValueRange,
-                                                   Value step) const {
+                                                   Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   Value current = norm(u, grad), previous = u.widen(state[0]);
   Value limit = u.mul(u.f64(getGamma()), previous);
@@ -152,7 +154,77 @@ DecoupledWeightDecayAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 SmallVector<Value> DecoupledWeightDecayAttr::buildTransform(
     OpBuilder &builder, Location loc, Value param, Value grad, ValueRange,
-    ValueRange, Value step) const {
+    ValueRange, Value step, StringRef) const {
   UpdateBuilder u(builder, loc, param, step);
   return {u.mul(param, u.oneMinus(getRate())), grad};
+}
+
+//===----------------------------------------------------------------------===//
+// SAM
+//===----------------------------------------------------------------------===//
+
+LogicalResult SAMAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                              Hyperparameter rho) {
+  return HyperparameterCheck(emitError, "sam").positive("rho", rho);
+}
+
+SmallVector<Value> SAMAttr::buildStatistics(OpBuilder &builder, Location loc,
+                                            Value param, Value grad,
+                                            ValueRange, Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  return {u.sumAll(u.mul(grad, grad))};
+}
+
+// w + g * rho / (|g| + 1e-12), as the first step of the authors' code.
+Value SAMAttr::buildGradientPoint(OpBuilder &builder, Location loc, Value param,
+                                  Value grad, ValueRange sums,
+                                  Value step) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value scale = u.div(u.f64(getRho()), u.add(u.sqrt(sums[0]), u.f64(1e-12)));
+  return u.add(param, u.mul(grad, u.round(scale)));
+}
+
+SmallVector<Value> SAMAttr::buildTransform(OpBuilder &, Location, Value param,
+                                           Value grad, ValueRange, ValueRange,
+                                           Value, StringRef) const {
+  return {param, grad};
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient noise
+//===----------------------------------------------------------------------===//
+
+LogicalResult GradNoiseAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                    Hyperparameter eta, Hyperparameter gamma,
+                                    int64_t seed) {
+  return HyperparameterCheck(emitError, "grad_noise")
+      .nonNegative("eta", eta)
+      .nonNegative("gamma", gamma);
+}
+
+SmallVector<Value> GradNoiseAttr::buildTransform(OpBuilder &builder,
+                                                 Location loc, Value param,
+                                                 Value grad, ValueRange,
+                                                 ValueRange, Value step,
+                                                 StringRef name) const {
+  UpdateBuilder u(builder, loc, param, step);
+  auto type = cast<RankedTensorType>(grad.getType());
+  // Step t draws ceil(n / 2) Philox blocks (two normals each) from
+  // stream + 2^31 + (t - 1) ceil(n / 2): the upper half of the parameter's
+  // stream, whose lower part its initializer used.
+  int64_t blocks = (type.getNumElements() + 1) / 2;
+  uint64_t base = tgc::philoxStreamForName(name.str().c_str()) + (uint64_t(1) << 31);
+  Type i64 = builder.getI64Type();
+  Value counter = AddOp::create(
+      builder, loc, scalar(builder, loc, i64, double(base)),
+      MulOp::create(builder, loc,
+                    SubOp::create(builder, loc, step, scalar(builder, loc, i64, 1)),
+                    scalar(builder, loc, i64, double(blocks))));
+  Value seed = scalar(builder, loc, i64, double(getSeed()));
+  Value noise = RandomOp::create(builder, loc, type, Distribution::normal, seed,
+                                 counter);
+  // sigma_t = sqrt(eta / (1 + t)^gamma)
+  Value sigma = u.sqrt(u.div(u.f64(getEta()),
+                             u.pow(u.add(u.f64(1.0), u.t()), u.f64(getGamma()))));
+  return {param, u.add(grad, u.mul(noise, u.round(sigma)))};
 }

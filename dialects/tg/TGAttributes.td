@@ -155,17 +155,30 @@ def TG_GradientTransformAttrInterface
            "::mlir::ValueRange":$state, "::mlir::Value":$step),
       [{}], [{ return {}; }]>,
     InterfaceMethod<[{
+        For transforms that take the gradient at another point (SAM): the
+        point for this parameter, of its update type, given the statistics.
+        The step then evaluates the loss's gradient there once, with every
+        parameter at its point, and that gradient replaces the one so far
+        before buildTransform. Null (the default) for the others.
+      }],
+      "::mlir::Value", "buildGradientPoint",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::Value":$grad,
+           "::mlir::ValueRange":$sums, "::mlir::Value":$step),
+      [{}], [{ return {}; }]>,
+    InterfaceMethod<[{
         The transform of one parameter's gradient: given the parameter, the
         gradient so far, the state (initial values before the first step),
-        the summed statistics and the step (tensor<i64>, 1 on the first),
-        returns the parameter (itself unless the transform changes it), the
-        new gradient, then the new state.
+        the summed statistics, the step (tensor<i64>, 1 on the first) and
+        the parameter's global's name (which keys random streams), returns
+        the parameter (itself unless the transform changes it), the new
+        gradient, then the new state.
       }],
       "::llvm::SmallVector<::mlir::Value>", "buildTransform",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
            "::mlir::Value":$param, "::mlir::Value":$grad,
            "::mlir::ValueRange":$state, "::mlir::ValueRange":$sums,
-           "::mlir::Value":$step)>
+           "::mlir::Value":$step, "::llvm::StringRef":$name)>
   ];
 }
 
@@ -862,6 +875,37 @@ def TG_FiraLimiterAttr : TG_GradientTransformAttr<"FiraLimiter", "fira_limiter",
     `fira_norm` (a scalar, 0 before the first step: no limit).
   }];
   let parameters = (ins TG_HyperParameter<"1.01">:$gamma);
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+}
+
+def TG_SAMAttr : TG_GradientTransformAttr<"SAM", "sam",
+                                          ["buildStatistics", "buildGradientPoint"]> {
+  let summary = "gradient transform: sharpness-aware minimization";
+  let description = [{
+    The gradient at w + rho * g / (|g| + 1e-12), with |g| the norm of all
+    gradients together, replaces g (Foret et al. 2021, the first step of
+    their Algorithm 1): one compiled step evaluates the gradient twice, and
+    the optimizer updates the original weights with the second. The step
+    returns the loss at w. Put it first in the chain, so that the ascent
+    follows the raw gradient.
+  }];
+  let parameters = (ins TG_HyperParameter<"0.05">:$rho);
+  let assemblyFormat = "(`<` struct(params)^ `>`)?";
+}
+
+def TG_GradNoiseAttr : TG_GradientTransformAttr<"GradNoise", "grad_noise"> {
+  let summary = "gradient transform: annealed Gaussian gradient noise";
+  let description = [{
+    g += sigma_t * n, n standard normal, sigma_t^2 = eta / (1 + t)^gamma
+    (Neelakantan et al. 2015), t the step (1 on the first). n is tg.random
+    (Philox 4x32-10) keyed by `seed`, with a counter of the step inside the
+    parameter's own stream (tgc::philoxStreamForName, upper half, beyond
+    its initializer's draws), so every step and parameter draws afresh and
+    a resumed run draws what the uninterrupted one would have.
+  }];
+  let parameters = (ins TG_HyperParameter<"0.01">:$eta,
+                        TG_HyperParameter<"0.55">:$gamma,
+                        TG_StepsParameter<"0">:$seed);
   let assemblyFormat = "(`<` struct(params)^ `>`)?";
 }
 

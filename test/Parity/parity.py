@@ -653,14 +653,36 @@ def wsd(peak, warmup_steps, total, decay, final=0.0):
 #
 # Each applies its rule to the gradients between backward and the optimizer
 # step, keeping per-parameter state in `state[name][slot]` under the tg
-# transform's slot names.
+# transform's slot names; `closure()` recomputes the gradients at the
+# current parameters (SAM).
 
 
 class Transform:
     tg = ""
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         raise NotImplementedError
+
+
+class SAM(Transform):
+    """Foret et al. 2021, as the authors' (davda54/sam) first_step and
+    second_step: the gradient at w + rho g / |g|, then the weights back."""
+
+    def __init__(self, rho=0.05):
+        self.tg = "#tg.sam<rho = %s>" % tg_number(rho)
+        self.rho = rho
+
+    def apply(self, p, state, closure):
+        with torch.no_grad():
+            norm = torch.norm(torch.stack([v.grad.norm(p=2) for v in p.values()]), p=2)
+            scale = self.rho / (norm + 1e-12)
+            old = {name: v.clone() for name, v in p.items()}
+            for v in p.values():
+                v.add_(v.grad * scale)
+        closure()
+        with torch.no_grad():
+            for name, v in p.items():
+                v.copy_(old[name])
 
 
 class ClipGlobalNorm(Transform):
@@ -668,7 +690,7 @@ class ClipGlobalNorm(Transform):
         self.tg = "#tg.clip_global_norm<max_norm = %s>" % tg_number(max_norm)
         self.max_norm = max_norm
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         torch.nn.utils.clip_grad_norm_(list(p.values()), self.max_norm)
 
 
@@ -677,7 +699,7 @@ class ClipNorm(Transform):
         self.tg = "#tg.clip_norm<max_norm = %s>" % tg_number(max_norm)
         self.max_norm = max_norm
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for v in p.values():
             torch.nn.utils.clip_grad_norm_([v], self.max_norm)
 
@@ -687,7 +709,7 @@ class ClipValue(Transform):
         self.tg = "#tg.clip_value<max = %s>" % tg_number(max)
         self.max = max
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         torch.nn.utils.clip_grad_value_(list(p.values()), self.max)
 
 
@@ -698,7 +720,7 @@ class Grokfast(Transform):
         self.tg = "#tg.grokfast<alpha = %s, lamb = %s>" % (tg_number(alpha), tg_number(lamb))
         self.alpha, self.lamb = alpha, lamb
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for name, v in p.items():
             ema = state[name].get("grokfast_ema", v.grad.detach())
             ema = ema * self.alpha + v.grad.detach() * (1 - self.alpha)
@@ -714,7 +736,7 @@ class FiraLimiter(Transform):
         self.tg = "#tg.fira_limiter<gamma = %s>" % tg_number(gamma)
         self.gamma = gamma
 
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for name, v in p.items():
             norm = v.grad.double().norm().item()
             previous = float(state[name].get("fira_norm", 0.0))
@@ -725,6 +747,55 @@ class FiraLimiter(Transform):
             state[name]["fira_norm"] = torch.tensor(norm * scale, dtype=torch.float32)
 
 
+def philox4x32(seed, counters):
+    """Philox 4x32-10 (include/tgc/Philox.h) of the counters (ctr, 0) with
+    key `seed`: a [len(counters), 4] array of uint32."""
+    M = 0xFFFFFFFF
+    c = [counters & M, counters >> 32, np.zeros_like(counters), np.zeros_like(counters)]
+    k0, k1 = seed & M, (seed >> 32) & M
+    for _ in range(10):
+        p0, p1 = np.uint64(0xD2511F53) * c[0], np.uint64(0xCD9E8D57) * c[2]
+        c = [(p1 >> np.uint64(32)) ^ c[1] ^ np.uint64(k0), p1 & np.uint64(M),
+             (p0 >> np.uint64(32)) ^ c[3] ^ np.uint64(k1), p0 & np.uint64(M)]
+        k0, k1 = (k0 + 0x9E3779B9) & M, (k1 + 0xBB67AE85) & M
+    return np.stack(c, axis=1)
+
+
+def philox_normal(seed, counter, n):
+    """n standard normals as tg.random draws them from (seed, counter)."""
+    blocks = philox4x32(seed, np.arange(counter, counter + (n + 1) // 2, dtype=np.uint64))
+    u = (blocks >> np.uint64(8)).astype(np.float64) / 16777216.0  # [blocks, 4]
+    pairs = u.reshape(-1, 2, 2)[:, :, :].reshape(-1, 2)  # lanes (0, 1), (2, 3)
+    return (np.sqrt(-2.0 * np.log(1.0 - pairs[:, 0])) * np.cos(2 * math.pi * pairs[:, 1]))[:n]
+
+
+def philox_stream(name):
+    """tgc::philoxStreamForName: the counter base of a global's stream."""
+    h = 0xcbf29ce484222325
+    for byte in name.encode():
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return (h & ((1 << 21) - 1)) << 32
+
+
+class GradNoise(Transform):
+    """Neelakantan et al. 2015: g + N(0, eta / (1 + t)^gamma), with tgc's
+    Philox draws (the parameter's stream, upper half, block (t - 1) n / 2)."""
+
+    def __init__(self, eta=0.01, gamma=0.55, seed=0):
+        self.tg = "#tg.grad_noise<eta = %s, gamma = %s, seed = %d>" % (tg_number(eta), tg_number(gamma), seed)
+        self.eta, self.gamma, self.seed, self.t = eta, gamma, seed, 0
+
+    @torch.no_grad()
+    def apply(self, p, state, closure):
+        self.t += 1
+        sigma = math.sqrt(self.eta / (1 + self.t) ** self.gamma)
+        for name, v in p.items():
+            n = v.numel()
+            counter = philox_stream(name) + (1 << 31) + (self.t - 1) * ((n + 1) // 2)
+            noise = torch.from_numpy(philox_normal(self.seed, counter, n)).float().view_as(v)
+            v.grad.add_(noise * sigma)
+
+
 class DecoupledWeightDecay(Transform):
     """p *= 1 - rate before the step: AdamW's decay (Loshchilov & Hutter)."""
 
@@ -733,7 +804,7 @@ class DecoupledWeightDecay(Transform):
         self.rate = rate
 
     @torch.no_grad()
-    def apply(self, p, state):
+    def apply(self, p, state, closure):
         for v in p.values():
             v.mul_(1 - self.rate)
 
@@ -831,6 +902,9 @@ OPTIMIZERS.update({
     "grokfast": ("adam", dict(lr=1e-3), [Grokfast(0.9, 2.0)]),
     "fira-limiter": ("sgd", dict(lr=0.1, momentum=0.5), [FiraLimiter(1.01)]),
     "decoupled-weight-decay": ("adam", dict(lr=1e-3), [DecoupledWeightDecay(1e-3)]),
+    "grad-noise": ("sgd", dict(lr=0.1, momentum=0.5), [GradNoise(1e-5, 0.55, seed=3)]),
+    "sam": ("sgd", dict(lr=0.1, momentum=0.5), [SAM(0.05)]),
+    "sam-adam-clip": ("adam", dict(lr=1e-3), [SAM(0.1), ClipGlobalNorm(0.1)]),
     "transform-chain": ("adamw", dict(lr=1e-3, weight_decay=0.05),
                         [ClipGlobalNorm(0.1), Grokfast(0.98, 2.0)]),
 })
@@ -947,8 +1021,13 @@ def main():
         opt.zero_grad()
         loss = model.loss(p, *[t[k] for t in inputs])
         loss.backward()
+
+        def closure():
+            opt.zero_grad()
+            model.loss(p, *[t[k] for t in inputs]).backward()
+
         for transform in transforms:
-            transform.apply(p, transform_state)
+            transform.apply(p, transform_state, closure)
         opt.step()
         for scheduler in schedulers:
             scheduler.step()

@@ -379,3 +379,39 @@ tg.train_step @chain loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip
 // CHECK: %[[STEP:.*]] = tg.mul %{{.*}}, %[[FILTERED]] : tensor<f32>, tensor<4xf32> -> tensor<4xf32>
 // CHECK: %[[NEW:.*]] = tg.sub %[[W]], %[[STEP]]
 // CHECK: ml_program.global_store @w = %[[NEW]]
+
+// -----
+
+// SAM: the gradient at w + rho g / |g| (|g| over all parameters) replaces
+// g. The parameters' globals hold the point while the loss is differentiated
+// again; the update starts from the values loaded before, and its stores
+// put the weights back. The step returns the loss at w.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %p = tg.mul %x, %w : tensor<4xf32>
+  %q = tg.mul %p, %w : tensor<4xf32>
+  %l = tg.reduce_sum %q [0] : tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @sam loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sam<rho = 0.05>]
+
+// CHECK-LABEL: func.func @sam
+// CHECK: %[[VALUE:.*]], %[[G:.*]] = tg.value_and_grad @loss(%[[X:.*]]) globals [@w]
+// CHECK: %[[W:.*]] = ml_program.global_load @w
+// CHECK: %[[SQ:.*]] = tg.mul %[[G]], %[[G]]
+// CHECK: %[[SUM:.*]] = tg.reduce_sum %[[SQ]] [0]
+// CHECK: %[[NORM:.*]] = tg.sqrt %{{.*}} : tensor<f64>
+// CHECK: %[[SCALE:.*]] = tg.div %{{.*}}, %{{.*}} : tensor<f64>
+// CHECK: %[[SCALE32:.*]] = tg.cast %[[SCALE]] : tensor<f64> to tensor<f32>
+// CHECK: %[[E:.*]] = tg.mul %[[G]], %[[SCALE32]]
+// CHECK: %[[POINT:.*]] = tg.add %[[W]], %[[E]]
+// CHECK: ml_program.global_store @w = %[[POINT]]
+// CHECK: %{{.*}}, %[[G2:.*]] = tg.value_and_grad @loss(%[[X]]) globals [@w]
+// CHECK: %[[STEP:.*]] = tg.mul %{{.*}}, %[[G2]]
+// CHECK: %[[NEW:.*]] = tg.sub %[[W]], %[[STEP]]
+// CHECK: ml_program.global_store @w = %[[NEW]]
+// CHECK: return %[[VALUE]]

@@ -12,6 +12,7 @@
 #include "passes/Passes.h"
 #include "tg/Derivatives.h"
 #include "tg/TGOps.h"
+#include "tgc/Philox.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
@@ -53,9 +54,12 @@ tg.train_step @train_step loss @loss optimizer )") + optimizer + "\n";
 using Vectors = std::vector<std::vector<double>>;
 
 /// An optimizer over all parameters of the model, at step t >= 1.
+/// `gradientAt` gives the gradients of this step's loss at other parameters
+/// (SAM).
 struct Reference {
   virtual ~Reference() = default;
   virtual void step(Vectors &params, const Vectors &grads, int t) = 0;
+  std::function<Vectors(const Vectors &)> gradientAt;
 };
 
 /// An optimizer's rule on one flat parameter, at step t >= 1: most rules
@@ -512,6 +516,48 @@ struct ReferenceClipGlobalNorm : Reference {
   }
 };
 
+/// SAM (Foret et al. 2021): `then` with the gradient at w + rho g / |g|.
+struct ReferenceSAM : Reference {
+  double rho;
+  std::unique_ptr<Reference> then;
+  ReferenceSAM(double rho, std::function<std::unique_ptr<Reference>()> then)
+      : rho(rho), then(then()) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    double total = 0;
+    for (const std::vector<double> &g : grads)
+      total += squaredNorm(g);
+    Vectors point = params;
+    for (size_t k = 0; k < point.size(); ++k)
+      for (size_t i = 0; i < point[k].size(); ++i)
+        point[k][i] += grads[k][i] * rho / (std::sqrt(total) + 1e-12);
+    then->step(params, gradientAt(point), t);
+  }
+};
+
+/// Annealed Gaussian noise (Neelakantan et al. 2015) with tgc's Philox
+/// draws: parameter k's stream (upper half), block (t - 1) ceil(n / 2).
+struct ReferenceGradNoise : Reference {
+  double eta, gamma;
+  uint64_t seed;
+  std::unique_ptr<Reference> then;
+  ReferenceGradNoise(double eta, double gamma, uint64_t seed,
+                     std::function<std::unique_ptr<Reference>()> then)
+      : eta(eta), gamma(gamma), seed(seed), then(then()) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    Vectors g = grads;
+    double sigma = std::sqrt(eta / std::pow(1.0 + t, gamma));
+    const char *names[] = {"w", "b"};
+    for (size_t k = 0; k < g.size(); ++k) {
+      uint64_t blocks = (g[k].size() + 1) / 2;
+      uint64_t counter = tgc::philoxStreamForName(names[k]) + (uint64_t(1) << 31) +
+                         uint64_t(t - 1) * blocks;
+      for (size_t i = 0; i < g[k].size(); ++i)
+        g[k][i] += tgc::philoxNormal(seed, counter, i) * sigma;
+    }
+    then->step(params, g, t);
+  }
+};
+
 /// Grokfast's EMA filter (starting at the first gradient), then Fira's
 /// limiter, then `then`.
 struct ReferenceGrokfastFira : Reference {
@@ -601,10 +647,11 @@ TEST_P(TrainStep, MatchesTheReferenceRuleStepByStep) {
   std::vector<double> w = {0.1, -0.2, 0.3, 0.0, 0.5, -0.4}, b = {0.05, -0.05};
   std::unique_ptr<Reference> reference = config.make();
   Interpreter interpreter(*module);
-  for (int step = 0; step < kSteps; ++step) {
-    // Reference: y = x w^T + b, L = mean((y - t)^2), dL/dy = 2 (y - t) / 8.
+  // Reference: y = x w^T + b, L = mean((y - t)^2), dL/dy = 2 (y - t) / 8.
+  auto lossAndGradient = [&](const Vectors &params, double &loss) {
+    const std::vector<double> &w = params[0], &b = params[1];
     std::vector<double> gw(w.size(), 0), gb(b.size(), 0);
-    double loss = 0;
+    loss = 0;
     for (int n = 0; n < kBatch; ++n)
       for (int o = 0; o < kOut; ++o) {
         double y = b[o];
@@ -617,8 +664,17 @@ TEST_P(TrainStep, MatchesTheReferenceRuleStepByStep) {
         for (int i = 0; i < kIn; ++i)
           gw[o * kIn + i] += dy * x.data[n * kIn + i];
       }
+    return Vectors{gw, gb};
+  };
+  reference->gradientAt = [&](const Vectors &params) {
+    double ignored;
+    return lossAndGradient(params, ignored);
+  };
+  for (int step = 0; step < kSteps; ++step) {
     Vectors params = {w, b};
-    reference->step(params, {gw, gb}, step + 1);
+    double loss;
+    Vectors grads = lossAndGradient(params, loss);
+    reference->step(params, grads, step + 1);
     w = params[0], b = params[1];
 
     FailureOr<std::vector<HostTensor>> result = interpreter.call("train_step", {x, t});
@@ -732,6 +788,11 @@ const OptimizerCase kCases[] = {
      "#tg.adam<lr = 0.01> transforms [#tg.grokfast<alpha = 0.8, lamb = 2.0>, #tg.fira_limiter<gamma = 1.05>]",
      reference<ReferenceGrokfastFira>(
          0.8, 2.0, 1.05, reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.0, false, false))},
+    {"grad_noise",
+     "#tg.sgd<lr = 0.1> transforms [#tg.grad_noise<eta = 0.01, gamma = 0.55, seed = 5>]",
+     reference<ReferenceGradNoise>(0.01, 0.55, 5, reference<ReferenceSGD>(0.1, 0.0, 0.0, false))},
+    {"sam", "#tg.sgd<lr = 0.1, momentum = 0.5> transforms [#tg.sam<rho = 0.1>]",
+     reference<ReferenceSAM>(0.1, reference<ReferenceSGD>(0.1, 0.5, 0.0, false))},
     {"decoupled_weight_decay",
      "#tg.adam<lr = 0.01> transforms [#tg.decoupled_weight_decay<rate = 5.0e-3>]",
      reference<ReferenceAdam>(0.01, 0.9, 0.999, 1e-8, 0.5, false, true)},

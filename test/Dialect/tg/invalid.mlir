@@ -2421,3 +2421,13 @@ tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.decou
 
 // expected-error@+1 {{'tg.train_step' op attribute 'transforms' failed to satisfy constraint: array of gradient transform attributes}}
 tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sgd<lr = 0.1>]
+
+// -----
+
+// expected-error@+1 {{#tg.sam needs a finite rho > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sam<rho = 0.0>]
+
+// -----
+
+// expected-error@+1 {{#tg.grad_noise needs a finite eta >= 0, got -0.01}}
+tg.train_step @step loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.grad_noise<eta = -0.01>]
