@@ -148,6 +148,18 @@ def TGApproximateMath : Pass<"tg-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TGFuseElementwise : Pass<"tg-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops into their consumers, keeping named matmuls";
+  let description = [{
+    Upstream elementwise fusion on tensors (a producer with one use merges
+    into its consumer: one loop nest, no intermediate buffer), except into
+    `linalg.matmul` and `linalg.batch_matmul`: fusing a transpose or a
+    broadcast into those would turn them into generic contractions, which
+    no longer reach the matmul kernels (the CPU's packed kernel, cuBLAS).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // GPU code generation (the CUDA pipeline, lib/Compiler/GPUPipeline.cpp)
 //===----------------------------------------------------------------------===//

@@ -108,8 +108,8 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   // Chains of elementwise ops (an optimizer's update, an activation's
   // derivative) as one linalg.generic: one loop nest, one GPU kernel, no
-  // intermediate buffers.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  // intermediate buffers. Named matmuls stay named for the matmul kernels.
+  pm.addPass(createTGFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (onTensors)
