@@ -30,6 +30,16 @@ using namespace mlir;
 
 namespace {
 
+/// The iterations of one loop dimension, when its bounds are constants.
+std::optional<int64_t> constantTripCount(OpFoldResult lower, OpFoldResult upper,
+                                         OpFoldResult step) {
+  std::optional<int64_t> from = getConstantIntValue(lower), to = getConstantIntValue(upper),
+                         by = getConstantIntValue(step);
+  if (!from || !to || !by || *by <= 0)
+    return std::nullopt;
+  return std::max<int64_t>(0, llvm::divideCeil(*to - *from, *by));
+}
+
 /// The iterations of all of `loop`'s dimensions together; a dimension
 /// whose bounds are not constant counts once.
 uint64_t staticTripCount(LoopLikeOpInterface loop) {
@@ -38,12 +48,9 @@ uint64_t staticTripCount(LoopLikeOpInterface loop) {
   if (!lowers || !uppers || !steps)
     return 1;
   uint64_t trips = 1;
-  for (auto [lower, upper, step] : llvm::zip(*lowers, *uppers, *steps)) {
-    std::optional<int64_t> from = getConstantIntValue(lower), to = getConstantIntValue(upper),
-                           by = getConstantIntValue(step);
-    if (from && to && by && *by > 0)
-      trips = llvm::SaturatingMultiply(trips, uint64_t(std::max<int64_t>(0, llvm::divideCeil(*to - *from, *by))));
-  }
+  for (auto [lower, upper, step] : llvm::zip(*lowers, *uppers, *steps))
+    if (std::optional<int64_t> count = constantTripCount(lower, upper, step))
+      trips = llvm::SaturatingMultiply(trips, uint64_t(*count));
   return trips;
 }
 
@@ -66,12 +73,11 @@ unsigned chooseSharedDimension(scf::ParallelOp loop) {
   unsigned longest = 0;
   int64_t longestCount = -1;
   for (unsigned dim = 0; dim < loop.getNumLoops(); ++dim) {
-    std::optional<int64_t> from = getConstantIntValue(loop.getLowerBound()[dim]),
-                           to = getConstantIntValue(loop.getUpperBound()[dim]),
-                           by = getConstantIntValue(loop.getStep()[dim]);
-    if (!from || !to || !by || *by <= 0)
+    std::optional<int64_t> trips = constantTripCount(
+        loop.getLowerBound()[dim], loop.getUpperBound()[dim], loop.getStep()[dim]);
+    if (!trips)
       continue;
-    int64_t count = llvm::divideCeil(*to - *from, *by);
+    int64_t count = *trips;
     if (count >= kEnoughIterations)
       return dim;
     if (count > longestCount)
