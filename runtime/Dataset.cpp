@@ -162,9 +162,9 @@ void Dataset::shuffle(uint64_t seed, int64_t epoch) {
   }
 }
 
-void Dataset::getBatch(int64_t index, void *const *inputs) const {
+void Dataset::getBatchAt(int64_t first, void *const *inputs) const {
   for (int64_t row = 0; row < batch; ++row) {
-    int64_t example = order[size_t(index * batch + row)];
+    int64_t example = order[size_t(first + row)];
     if (featureType == TGC_F32)
       copyExample(example, static_cast<float *>(inputs[0]) + row * valuesPerExample);
     else

@@ -24,7 +24,14 @@ public:
   void shuffle(uint64_t seed, int64_t epoch);
 
   /// Fills the model's input buffers with batch `index` of the order.
-  void getBatch(int64_t index, void *const *inputs) const;
+  void getBatch(int64_t index, void *const *inputs) const {
+    getBatchAt(index * batch, inputs);
+  }
+
+  /// Fills the model's input buffers with the `batchSize()` examples of the
+  /// order that start at position `first` (the evaluation's last, partial
+  /// batch is the window that ends at the last example).
+  void getBatchAt(int64_t first, void *const *inputs) const;
 
 private:
   void checkModelInputs(const tgc_model &model) const;

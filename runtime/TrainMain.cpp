@@ -191,7 +191,7 @@ private:
 struct EvalResult {
   double loss = 0;
   double accuracy = 0; // NaN without predict
-  int64_t examples = 0;
+  int64_t lossExamples = 0, accuracyExamples = 0;
 };
 
 /// CSV rows as the loop produces them, flushed each row so that a crash
@@ -377,21 +377,35 @@ private:
     saveCheckpoint(options.savePath, model, info);
   }
 
+  /// The test loss over the full batches (the loss is a batch mean) and the
+  /// accuracy over every test example: the examples after the last full
+  /// batch are the last rows of the window that ends at the last example.
   EvalResult evaluate() {
     EvalResult result;
     int64_t correct = 0, batchSize = test->batchSize();
+    auto countCorrect = [&](int64_t firstRow) {
+      model.predict(buffers->data(), logits.data());
+      for (int64_t row = firstRow; row < batchSize; ++row)
+        correct += argmax(row) == labelOf(row);
+    };
     for (int64_t batch = 0; batch < test->numBatches(); ++batch) {
       test->getBatch(batch, buffers->data());
       result.loss += model.eval_loss(buffers->data());
-      if (!canPredict())
-        continue;
-      model.predict(buffers->data(), logits.data());
-      for (int64_t row = 0; row < batchSize; ++row)
-        correct += argmax(row) == labelOf(row);
+      if (canPredict())
+        countCorrect(0);
     }
-    result.examples = test->numBatches() * batchSize;
+    result.lossExamples = test->numBatches() * batchSize;
     result.loss /= double(test->numBatches());
-    result.accuracy = canPredict() ? double(correct) / double(result.examples) : NAN;
+    result.accuracy = NAN;
+    if (!canPredict())
+      return result;
+    int64_t rest = test->numExamples() - result.lossExamples;
+    if (rest > 0) {
+      test->getBatchAt(test->numExamples() - batchSize, buffers->data());
+      countCorrect(batchSize - rest);
+    }
+    result.accuracyExamples = test->numExamples();
+    result.accuracy = double(correct) / double(result.accuracyExamples);
     return result;
   }
 
@@ -412,9 +426,12 @@ private:
 
   static std::string describe(const EvalResult &eval) {
     std::string text = format(", test loss %.4f", eval.loss);
-    if (!std::isnan(eval.accuracy))
-      text += format(", test accuracy %.2f%%", 100 * eval.accuracy);
-    return text + format(" (%lld examples)", (long long)eval.examples);
+    if (std::isnan(eval.accuracy))
+      return text + format(" (%lld examples)", (long long)eval.lossExamples);
+    if (eval.accuracyExamples != eval.lossExamples)
+      text += format(" (%lld examples)", (long long)eval.lossExamples);
+    return text + format(", test accuracy %.2f%% (%lld examples)", 100 * eval.accuracy,
+                         (long long)eval.accuracyExamples);
   }
 
   bool canPredict() const { return model.predict && model.num_classes > 0; }
