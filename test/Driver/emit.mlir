@@ -5,6 +5,7 @@
 // RUN: FileCheck %s --check-prefix=HEADER --input-file %t/emit.h
 // RUN: tgc %s --emit=obj -o %t/emit.o
 // RUN: test -s %t/emit.o
+// RUN: tgc %s --emit=lib -o %t/libtimed.a --timing 2>&1 | FileCheck %s --check-prefix=TIMING
 
 // The step, the loss (eval), forward (predict) and @tgc_init get C entry
 // points; the state becomes public globals named tgc_g_<name>.
@@ -40,3 +41,14 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 // LLVM-DAG: call ptr @_mlir_memref_to_llvm_alloc
 
 // HEADER: const tgc_model *tgc_get_model(void);
+
+// Every stage of the compile is in the --timing report, the passes nested.
+// TIMING: Execution time report
+// TIMING: tg front end
+// TIMING: TGExpandTrainStep
+// TIMING: code generation pipeline
+// TIMING: OneShotBufferizePass
+// TIMING: translation to LLVM IR
+// TIMING: LLVM optimization
+// TIMING: LLVM code generation
+// TIMING: glue and link
