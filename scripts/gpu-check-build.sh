@@ -81,7 +81,7 @@ done
 echo "== data"
 python3 "$root/test/Driver/make_dataset.py" "$out/data/synthetic" 2048 512
 cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
-cp "$root/scripts/gpu-check.sh" "$out/"
+cp "$root/scripts/gpu-check.sh" "$root/scripts/find-cublas.sh" "$out/"
 cp "$root/bench/gpu/run.sh" "$out/bench.sh"
 cp "$root/bench/gpu/peers.py" "$root/bench/gpu/peers-h200.log" "$out/"
 du -sh "$out"

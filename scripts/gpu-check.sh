@@ -85,19 +85,7 @@ sys.exit(0 if worst <= tolerance else 1)
 EOF
 }
 
-# Matmuls call cuBLAS (loaded at run time): point the runtime at pip's copy
-# (next to torch) when the loader and /usr/local/cuda have none.
-if [[ -z ${TGC_CUBLAS_LIBRARY:-} ]] && ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[23] ' &&
-  [[ ! -e /usr/local/cuda/lib64/libcublas.so.13 && ! -e /usr/local/cuda/lib64/libcublas.so.12 ]]; then
-  found=$(python3 -c "
-import glob, site, sys
-for d in site.getsitepackages() + [site.getusersitepackages()]:
-    for pattern in ('nvidia/cu13/lib/libcublas.so.13', 'nvidia/cublas/lib/libcublas.so.1[23]'):
-        hits = sorted(glob.glob(d + '/' + pattern))
-        if hits:
-            print(hits[-1]); sys.exit()" 2> /dev/null)
-  [[ -n $found ]] && export TGC_CUBLAS_LIBRARY=$found
-fi
+source "$here/find-cublas.sh"
 
 echo "== device"
 echo "cuBLAS: ${TGC_CUBLAS_LIBRARY:-found by the loader}"

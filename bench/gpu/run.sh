@@ -34,19 +34,8 @@ bin=$dir/bin
 log=$(mktemp)
 trap 'rm -rf "$log"' EXIT
 
-# Finds libcublas for the runtime when the loader does not (pip's CUDA wheels
-# put it next to torch).
-if [[ -z ${TGC_CUBLAS_LIBRARY:-} ]] && ! ldconfig -p 2> /dev/null | grep -q 'libcublas\.so\.1[23] ' &&
-  [[ ! -e /usr/local/cuda/lib64/libcublas.so.13 && ! -e /usr/local/cuda/lib64/libcublas.so.12 ]]; then
-  found=$(python3 -c "
-import glob, site, sys
-for d in site.getsitepackages() + [site.getusersitepackages()]:
-    for pattern in ('nvidia/cu13/lib/libcublas.so.13', 'nvidia/cublas/lib/libcublas.so.1[23]'):
-        hits = sorted(glob.glob(d + '/' + pattern))
-        if hits:
-            print(hits[-1]); sys.exit()" 2> /dev/null)
-  [[ -n $found ]] && export TGC_CUBLAS_LIBRARY=$found
-fi
+# cuBLAS for the runtime (next to this script in gpu-check/, else in scripts/).
+source "$here/find-cublas.sh" 2> /dev/null || source "$here/../../scripts/find-cublas.sh"
 echo "# cuBLAS: ${TGC_CUBLAS_LIBRARY:-found by the loader}"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 
