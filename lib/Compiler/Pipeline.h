@@ -6,6 +6,9 @@
 //                                        tg-decompose, canonicalize, cse
 //   tg-lower-to-linalg                   core tg ops to linalg/tensor/arith/math
 //   canonicalize, cse
+//   inline, tg-fuse                      fusion groups: each one linalg.generic
+//   tg-vectorize-reductions              float reductions in vector lanes and
+//                                        parallel chunks, in a fixed order
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
