@@ -185,10 +185,10 @@ def TGVectorizeReductions : Pass<"tg-vectorize-reductions"> {
     into [K / lanes, lanes] with the lanes dimension parallel and innermost
     (element k accumulates into partial k % lanes, 256 bytes of partials:
     64 f32, 32 f64), so the inner loop is vector code, followed by a small
-    reduction of the partials. A reduction with fewer than 64 outputs (a
-    full sum, the mean of a loss) also splits its outermost reduced
-    dimension into up to 64 contiguous chunks, a parallel dimension that
-    runs on all cores. Chunks and lanes depend only on the shape, never on
+    reduction of the partials. A reduction with fewer than 64 outputs and
+    at least 64K iterations (a full sum, the mean of a loss) also splits its
+    outermost reduced dimension into up to 64 contiguous chunks, a parallel
+    dimension that runs on all cores. Chunks and lanes depend only on the shape, never on
     the number of threads, so the result does too. `linalg.index` in the
     body is rewritten to the index it stood for.
   }];
