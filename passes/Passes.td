@@ -148,16 +148,52 @@ def TGApproximateMath : Pass<"tg-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
-def TGFuseElementwise : Pass<"tg-fuse-elementwise"> {
-  let summary = "Fuse elementwise linalg ops into their consumers, keeping named matmuls";
+def TGFuse : Pass<"tg-fuse"> {
+  let summary = "Form fusion groups: each one linalg.generic, one loop nest, one GPU kernel";
   let description = [{
-    Upstream elementwise fusion on tensors (a producer with one use merges
-    into its consumer: one loop nest, no intermediate buffer), except into
-    `linalg.matmul` and `linalg.batch_matmul`: fusing a transpose or a
-    broadcast into those would turn them into generic contractions, which
-    no longer reach the matmul kernels (the CPU's packed kernel, cuBLAS).
+    On linalg on tensors. A fusion group is one `linalg.generic`: it lowers
+    to one loop nest on the CPU and one kernel on the GPU, and nothing it
+    computes inside goes through memory. The pass
+
+    - generalizes the named broadcasts, reductions, transposes and maps, so
+      they fuse like any generic (matmuls and fills stay named: the matmul
+      kernels need them);
+    - clones a cheap all-parallel producer with several consumers for each
+      of them (recomputing a few operations costs less than writing the
+      tensor and reading it back);
+    - runs upstream elementwise fusion: an all-parallel producer with one
+      use merges into its consumer, which may reduce, so a reduction forms
+      one group with the elementwise chain it reads. A producer whose
+      consumer would recompute it for every element of a broadcast stays
+      apart unless it is trivial (a broadcast, a constant).
+
+    Never into `linalg.matmul` or `linalg.batch_matmul`: fusing a transpose
+    or a broadcast into those would turn them into generic contractions,
+    which no longer reach the matmul kernels (the CPU's packed kernel,
+    cuBLAS). Run the inliner first: a step's gradient then fuses with the
+    optimizer's update.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def TGVectorizeReductions : Pass<"tg-vectorize-reductions"> {
+  let summary = "Reduce floats in vector lanes and parallel chunks, in a fixed order";
+  let description = [{
+    On linalg on tensors, for the CPU. A float reduction whose innermost
+    loop reduces carries one accumulator from iteration to iteration, which
+    LLVM may not reorder: a scalar loop. This pass splits that dimension K
+    into [K / lanes, lanes] with the lanes dimension parallel and innermost
+    (element k accumulates into partial k % lanes, 256 bytes of partials:
+    64 f32, 32 f64), so the inner loop is vector code, followed by a small
+    reduction of the partials. A reduction with fewer than 64 outputs and
+    at least 64K iterations (a full sum, the mean of a loss) also splits its
+    outermost reduced dimension into up to 64 contiguous chunks, a parallel
+    dimension that runs on all cores. Chunks and lanes depend only on the shape, never on
+    the number of threads, so the result does too. `linalg.index` in the
+    body is rewritten to the index it stood for.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 //===----------------------------------------------------------------------===//

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/ControlFlow/Transforms/BufferDeallocationOpInterfaceImpl.h"
 #include "mlir/Dialect/ControlFlow/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Func/Extensions/InlinerExtension.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -99,19 +100,22 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 } // namespace
 
 void tg::buildBufferizePipeline(OpPassManager &pm,
-                                llvm::function_ref<void(OpPassManager &)> onTensors) {
+                                llvm::function_ref<void(OpPassManager &)> onTensors, bool fuse) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
   buildTGPipeline(pm);
   pm.addPass(createTGLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // Chains of elementwise ops (an optimizer's update, an activation's
-  // derivative) as one linalg.generic: one loop nest, one GPU kernel, no
-  // intermediate buffers. Named matmuls stay named for the matmul kernels.
-  pm.addPass(createTGFuseElementwise());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // Fusion groups, each one linalg.generic: one loop nest, one GPU kernel,
+  // no intermediate buffers. Inlined first, so that the gradient fuses with
+  // the optimizer's update. Named matmuls stay named for the matmul kernels.
+  if (fuse) {
+    pm.addPass(createInlinerPass());
+    pm.addPass(createTGFuse());
+    pm.addPass(createCanonicalizerPass());
+    pm.addPass(createCSEPass());
+  }
   if (onTensors)
     onTensors(pm);
 
@@ -125,8 +129,13 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
-void tg::buildCPUBufferizationPipeline(OpPassManager &pm) {
-  buildBufferizePipeline(pm);
+void tg::buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  // Float reductions in vector lanes and parallel chunks, in a fixed order.
+  auto vectorizeReductions = [](OpPassManager &tensors) {
+    tensors.addPass(createTGVectorizeReductions());
+    tensors.addPass(createCanonicalizerPass());
+  };
+  buildBufferizePipeline(pm, vectorizeReductions, options.fuse);
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
@@ -146,7 +155,7 @@ void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &op
 }
 
 void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
-  buildCPUBufferizationPipeline(pm);
+  buildCPUBufferizationPipeline(pm, options);
   buildCPUCodegenPipeline(pm, options);
 }
 
@@ -187,6 +196,7 @@ void tg::registerCPUPipelineDependencies(DialectRegistry &registry) {
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(registry);
   cf::registerBufferizableOpInterfaceExternalModels(registry);
   cf::registerBufferDeallocationOpInterfaceExternalModels(registry);
+  func::registerInlinerExtension(registry);
   linalg::registerAllDialectInterfaceImplementations(registry);
   memref::registerAllocationOpInterfaceExternalModels(registry);
   memref::registerBufferViewFlowOpInterfaceExternalModels(registry);

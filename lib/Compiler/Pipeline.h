@@ -6,6 +6,9 @@
 //                                        tg-decompose, canonicalize, cse
 //   tg-lower-to-linalg                   core tg ops to linalg/tensor/arith/math
 //   canonicalize, cse
+//   inline, tg-fuse                      fusion groups: each one linalg.generic
+//   tg-vectorize-reductions              float reductions in vector lanes and
+//                                        parallel chunks, in a fixed order
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
@@ -49,22 +52,26 @@ struct CPUPipelineOptions {
   /// (`_mlir_memref_to_llvm_alloc/free`, runtime/) instead of malloc/free:
   /// what the `tgc` driver builds; JIT tests keep malloc.
   bool runtimeAllocator = false;
+  /// Form fusion groups (`tg-fuse`); off, every op is its own loop nest:
+  /// what the differential tests compare the fused code against.
+  bool fuse = true;
 };
 
 /// Appends the stages every target shares (a module pass manager): the tg
 /// front end, tg-lower-to-linalg and one-shot bufferization, without
 /// deallocation, which each target inserts and lowers in its own way.
 /// `onTensors` adds a target's passes on linalg on tensors, before
-/// bufferization.
+/// bufferization. `fuse` runs the inliner and `tg-fuse`.
 void buildBufferizePipeline(OpPassManager &pm,
-                            llvm::function_ref<void(OpPassManager &)> onTensors = {});
+                            llvm::function_ref<void(OpPassManager &)> onTensors = {},
+                            bool fuse = true);
 
 /// Appends the CPU pipeline (a module pass manager) to `pm`.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 
 /// buildCPUPipeline in two halves: up to buffers with explicit
 /// deallocations (what `tgc --memory-report` measures), then the rest.
-void buildCPUBufferizationPipeline(OpPassManager &pm);
+void buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 void buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 
 /// The CPU pipeline's last stage: loops, scalars and memrefs (no linalg

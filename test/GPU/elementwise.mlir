@@ -24,13 +24,14 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1>
 
 // CHECK: .version 8.0
 // CHECK: .target sm_90
+// The loss is one fused group: the product, the tanh and their sum.
 // CHECK: .visible .entry loss_kernel(
-// The flattened thread index, guarded against the total.
+// CHECK: .visible .entry train_step_kernel
+// The update's kernel: the flattened thread index, guarded against the total.
 // CHECK: mov.u32 {{.*}}%ctaid.x;
 // CHECK: mov.u32 {{.*}}%tid.x;
 // CHECK: setp.{{.*}}
 // CHECK: ld.global
-// CHECK: .visible .entry train_step_kernel
 // CHECK: .visible .entry tgc_init_kernel
 // SM80: .target sm_80
 

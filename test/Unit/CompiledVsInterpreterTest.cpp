@@ -972,6 +972,19 @@ TEST_P(CompiledTraining, StepsMatchInterpreter) {
   checkTraining(GetParam(), [](OpPassManager &pm) { buildCPUPipeline(pm); }, GetParam().name);
 }
 
+// The differential test of fusion: the same steps without tg-fuse (every
+// op its own loop nest) match the interpreter as the fused ones do.
+TEST_P(CompiledTraining, UnfusedStepsMatchInterpreter) {
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        CPUPipelineOptions unfused;
+        unfused.fuse = false;
+        buildCPUPipeline(pm, unfused);
+      },
+      std::string("unfused_") + GetParam().name);
+}
+
 TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
   checkTraining(GetParam(), buildGPUEmulationPipeline, std::string("gpu_") + GetParam().name);
 }
