@@ -217,21 +217,23 @@ def TGParallelDimsFirst : Pass<"tg-parallel-dims-first"> {
 def TGSplitReductions : Pass<"tg-split-reductions"> {
   let summary = "Split long reductions in two, so that a GPU reduces them in parallel";
   let description = [{
-    On tensors, before bufferization: a linalg op with one reduction
-    dimension of at least `min-size` elements (and a combiner linalg
-    recognizes) becomes, through upstream `linalg::splitReduction`, a
-    partial reduction with a new inner parallel dimension of `ratio`
-    elements (element k of the row is reduced by partial k % ratio, so
-    neighbouring GPU threads read neighbouring elements) and a reduction of
-    the partials. `ratio` is the largest divisor of the size that is at most
-    1024 and leaves at least 8 elements per partial. The partial reduction
-    is split again when it is still long. A row softmax over 50257 classes
-    becomes 29 threads per row instead of one; a full sum of 1M elements
-    three kernels: 1000 threads of 1000 elements, 125 of 8, one of 125. Ops
-    whose body reads `linalg.index` or whose maps are not projected
-    permutations are left alone.
+    On tensors, before bufferization: a reduction (named ops are
+    generalized first; fusion groups included) with one result, a combiner
+    with a neutral element (addf, maximumf...) and a reduced loop of at
+    least `min-size` elements (the innermost reduced loop, else the longest)
+    becomes a partial reduction with a new innermost parallel dimension of
+    `ratio` elements (element k of the loop is reduced by partial
+    k % ratio, so neighbouring GPU threads read neighbouring elements) and
+    a reduction of the partials. `ratio` is the largest divisor of the size
+    that is at most 1024 and leaves at least 8 elements per partial. Bodies
+    that read `linalg.index` keep seeing the original indices. The partial
+    reduction is split again when it is still long. A row softmax over
+    50257 classes becomes 29 threads per row instead of one; a full sum of
+    1M elements three kernels: 1000 threads of 1000 elements, 125 of 8, one
+    of 125. Ops whose maps are not projected permutations are left alone.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"minSize", "min-size", "int64_t", "512",
            "Split reductions of at least this many elements">

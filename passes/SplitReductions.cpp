@@ -10,11 +10,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "passes/ReductionSplitting.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGSPLITREDUCTIONS
@@ -39,44 +38,51 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
 
   void runOnOperation() override {
     IRRewriter rewriter(&getContext());
-    // Each split's partial reduction goes back on the worklist: it may
-    // still be long.
-    SmallVector<linalg::LinalgOp> worklist;
-    getOperation()->walk([&](linalg::LinalgOp op) { worklist.push_back(op); });
-    while (!worklist.empty()) {
-      linalg::LinalgOp op = worklist.pop_back_val();
-      int64_t ratio = ratioFor(op);
-      if (!ratio)
-        continue;
+    // Reductions as generics (a fusion group already is one).
+    SmallVector<linalg::LinalgOp> named;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (!isa<linalg::GenericOp>(op) && op.getNumReductionLoops() > 0 &&
+          !isa<linalg::ContractionOpInterface>(op.getOperation()))
+        named.push_back(op);
+    });
+    for (linalg::LinalgOp op : named) {
       rewriter.setInsertionPoint(op);
-      FailureOr<linalg::SplitReductionResult> split = linalg::splitReduction(
-          rewriter, op, [&](linalg::LinalgOp) {
-            // The partials' dimension goes last: for a row reduction, the
-            // ratio threads of a row are neighbours.
-            return linalg::SplitReductionOptions{
-                ratio, unsigned(op.getNumParallelLoops()), /*innerParallel=*/true};
-          });
-      if (succeeded(split))
-        worklist.push_back(split->resultCombiningLinalgOp);
+      if (failed(linalg::generalizeNamedOp(rewriter, op)))
+        return signalPassFailure();
+    }
+    // Each split's combining op goes back on the worklist: it may still be
+    // long.
+    SmallVector<linalg::GenericOp> worklist;
+    getOperation()->walk([&](linalg::GenericOp op) { worklist.push_back(op); });
+    while (!worklist.empty()) {
+      linalg::GenericOp op = worklist.pop_back_val();
+      Operation *combiner = splittable(op);
+      if (!combiner)
+        continue;
+      // The innermost reduced loop when it is long, else the longest one.
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      SmallVector<unsigned> reduced;
+      op.getReductionDims(reduced);
+      unsigned dim = reduced.back();
+      if (ranges[dim] < minSize)
+        dim = *llvm::max_element(reduced, [&](unsigned a, unsigned b) {
+          return ranges[a] < ranges[b];
+        });
+      if (ranges[dim] < minSize)
+        continue;
+      if (int64_t ratio = splitRatio(ranges[dim]))
+        worklist.push_back(tg::splitReducedLoop(rewriter, op, dim, 1, ratio, combiner).combine);
     }
   }
 
-  /// The ratio to split `op` by, or 0 to leave it.
-  int64_t ratioFor(linalg::LinalgOp op) {
+  /// The combiner of `op` when it is a reduction this pass can split, else
+  /// null.
+  static Operation *splittable(linalg::GenericOp op) {
     if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
-        op.getNumReductionLoops() != 1 || !op.hasOnlyProjectedPermutations() ||
-        isa<linalg::ContractionOpInterface>(op.getOperation()))
-      return 0;
-    if (op.getBlock()->walk([](linalg::IndexOp) { return WalkResult::interrupt(); })
-            .wasInterrupted())
-      return 0;
-    SmallVector<unsigned> dims;
-    op.getReductionDims(dims);
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    int64_t size = ranges[dims.front()];
-    if (ShapedType::isDynamic(size) || size < minSize)
-      return 0;
-    return splitRatio(size);
+        op.getNumReductionLoops() == 0 || op.hasDynamicShape() ||
+        !cast<linalg::LinalgOp>(op.getOperation()).hasOnlyProjectedPermutations())
+      return nullptr;
+    return tg::getSingleCombiner(op);
   }
 };
 

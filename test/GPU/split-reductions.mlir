@@ -35,3 +35,45 @@ func.func @stays(%x: tensor<4x500xf32>, %y: tensor<1009xf32>) -> (tensor<4xf32>,
   %s = tg.reduce_sum %y [0] : tensor<1009xf32> -> tensor<f32>
   return %r, %s : tensor<4xf32>, tensor<f32>
 }
+
+// A reduction of several dimensions whose innermost is short splits its
+// longest: 1024 rows of 10 become 128 partials of 8 rows.
+// CHECK-LABEL: func.func @full_sum_2d
+// CHECK:         tensor.expand_shape %arg0 {{\[\[}}0, 1], [2]] output_shape [8, 128, 10]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "parallel"]
+// CHECK:         } -> tensor<128xf32>
+// CHECK:         } -> tensor<f32>
+func.func @full_sum_2d(%x: tensor<1024x10xf32>) -> tensor<f32> {
+  %r = tg.reduce_sum %x [0, 1] : tensor<1024x10xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// A fusion group that reads linalg.index (the logit of the label) splits
+// too; the body still compares the original column, 125 * i + lane.
+// CHECK-LABEL: func.func @picked_logit
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK:           %[[I:.+]] = linalg.index 1 : index
+// CHECK:           %[[SCALED:.+]] = arith.muli %[[I]], %c125 : index
+// CHECK:           %[[LANE:.+]] = linalg.index 2 : index
+// CHECK:           %[[COLUMN:.+]] = arith.addi %[[SCALED]], %[[LANE]] : index
+// CHECK:           arith.index_cast %[[COLUMN]] : index to i32
+// CHECK:         } -> tensor<4x125xf32>
+// CHECK:         } -> tensor<4xf32>
+#rows = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+func.func @picked_logit(%x: tensor<4x1000xf32>, %labels: tensor<4xi32>) -> tensor<4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<4xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%empty : tensor<4xf32>) -> tensor<4xf32>
+  %r = linalg.generic {indexing_maps = [#rows, #row, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x, %labels : tensor<4x1000xf32>, tensor<4xi32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%v: f32, %label: i32, %acc: f32):
+    %j = linalg.index 1 : index
+    %c = arith.index_cast %j : index to i32
+    %hit = arith.cmpi eq, %c, %label : i32
+    %picked = arith.select %hit, %v, %zero : f32
+    %sum = arith.addf %acc, %picked : f32
+    linalg.yield %sum : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

@@ -1,0 +1,41 @@
+//===- ReductionSplitting.h - splitting a reduced loop ------------*- C++ -*-===//
+//
+// The rewrite behind tg-vectorize-reductions (CPU: vector lanes and
+// parallel chunks) and tg-split-reductions (GPU: more threads per output):
+// a reduced loop split into a parallel dimension of partials and a fixed
+// fold of the partials after.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_PASSES_REDUCTIONSPLITTING_H
+#define TGC_PASSES_REDUCTIONSPLITTING_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::tg {
+
+/// The combining operation of a reduction with one result, when it is one
+/// operation with a neutral element (addf, maximumf, ...); else null.
+Operation *getSingleCombiner(linalg::GenericOp op);
+
+struct SplitReducedLoop {
+  linalg::GenericOp partial; // reduces into the partials
+  linalg::GenericOp combine; // folds the partials into the original output
+};
+
+/// Splits the reduced loop `dim` of `op` (K iterations, static) into a
+/// parallel loop of `chunks` contiguous pieces placed first, a reduction
+/// loop of K / (chunks * lanes) iterations in `dim`'s place, and a parallel
+/// loop of `lanes` placed last (each left out when 1; chunks * lanes must
+/// divide K). The partial op reduces into partials [chunks, outputs...,
+/// lanes] that start at `combiner`'s neutral element; `linalg.index` in the
+/// body keeps naming the original loops. The combining op folds them,
+/// chunks then lanes, into the original output, in a fixed order. `op`
+/// must have one init, projected-permutation maps and tensor semantics.
+SplitReducedLoop splitReducedLoop(RewriterBase &rewriter, linalg::GenericOp op, unsigned dim,
+                                  int64_t chunks, int64_t lanes, Operation *combiner);
+
+} // namespace mlir::tg
+
+#endif // TGC_PASSES_REDUCTIONSPLITTING_H
