@@ -203,7 +203,7 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   for (auto [transform, globals] : llvm::zip_equal(transforms, transformState)) {
     for (auto [p, slots] : llvm::zip_equal(operands, globals))
       p.state = llvm::map_to_vector(slots, load);
-    SmallVector<Value> sums = sumOverParams([&](Operands &p) {
+    SmallVector<Value> sums = sumOverParams([&, transform = transform](Operands &p) {
       return transform.buildStatistics(builder, loc, p.param, p.grad, p.state,
                                        count);
     });

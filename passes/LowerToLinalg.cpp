@@ -15,7 +15,7 @@
 //                 tensor.extract_slice, tensor.pad (or linalg.fill +
 //                 strided tensor.insert_slice for interior padding),
 //                 tensor.concat
-//   indexing      gather and one_hot -> linalg.generic (+ tensor.extract);
+//   indexing      gather, take_along and one_hot -> linalg.generic (+ tensor.extract);
 //                 scatter_add -> an scf.for nest of extract/add/insert
 //   softmax       max-reduce, sum of exp(x - max), then normalize
 //   identities    tg.stop_gradient, tg.straight_through -> their value
@@ -1106,7 +1106,7 @@ struct ConcatLowering : OpConversionPattern<ConcatOp> {
 };
 
 //===----------------------------------------------------------------------===//
-// Indexing: gather, scatter_add, one_hot
+// Indexing: gather, scatter_add, take_along, one_hot
 //===----------------------------------------------------------------------===//
 
 /// result[a..., i..., b...] = input[a..., indices[i...], b...]: a
@@ -1182,6 +1182,47 @@ struct ScatterAddLowering : OpConversionPattern<ScatterAddOp> {
           return {tensor::InsertOp::create(b, nestedLoc, sum, carried[0], coords)};
         });
     rewriter.replaceOp(op, nest.results.front());
+    return success();
+  }
+};
+
+/// result[i...] = input[i..., indices[i...]] when the index is in range,
+/// else 0: a linalg.generic over the result that extracts one element (the
+/// index clamped, so that no read leaves the row).
+struct TakeAlongLowering : OpConversionPattern<TakeAlongOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(TakeAlongOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto outType = cast<RankedTensorType>(op.getType());
+    int64_t rank = outType.getRank();
+    int64_t classes = tensorTypeOf(input).getShape().back();
+    if (ShapedType::isDynamic(classes))
+      return rewriter.notifyMatchFailure(op, "needs a static last dimension");
+    Type element = outType.getElementType();
+    SmallVector<AffineMap> maps(2, rewriter.getMultiDimIdentityMap(rank));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{adaptor.getIndices()},
+        ValueRange{emptyTensor(rewriter, loc, outType)}, maps, parallelIterators(rank),
+        [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
+          Value label = toI64(b, nestedLoc, args[0]);
+          Value inRange = arith::AndIOp::create(
+              b, nestedLoc,
+              arith::CmpIOp::create(b, nestedLoc, arith::CmpIPredicate::sge, label,
+                                    constant(b, nestedLoc, b.getI64Type(), 0)),
+              arith::CmpIOp::create(b, nestedLoc, arith::CmpIPredicate::slt, label,
+                                    constant(b, nestedLoc, b.getI64Type(), classes)));
+          SmallVector<Value> coords;
+          for (int64_t d = 0; d < rank; ++d)
+            coords.push_back(linalg::IndexOp::create(b, nestedLoc, d));
+          coords.push_back(clampedIndex(b, nestedLoc, args[0], classes));
+          Value picked = tensor::ExtractOp::create(b, nestedLoc, input, coords);
+          Value value = arith::SelectOp::create(b, nestedLoc, inRange, picked,
+                                                constant(b, nestedLoc, element, 0));
+          linalg::YieldOp::create(b, nestedLoc, value);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };
@@ -1410,7 +1451,7 @@ struct TGLowerToLinalgPass : tg::impl::TGLowerToLinalgBase<TGLowerToLinalgPass> 
         MatmulLowering, TransposeLowering, ReshapeLowering, SliceLowering, PadLowering,
         ConcatLowering,
         // indexing
-        GatherLowering, ScatterAddLowering, OneHotLowering,
+        GatherLowering, ScatterAddLowering, TakeAlongLowering, OneHotLowering,
         // normalized exponentials
         SoftmaxLowering<SoftmaxOp>, SoftmaxLowering<LogSoftmaxOp>,
         // globals

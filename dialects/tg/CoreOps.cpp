@@ -701,6 +701,19 @@ LogicalResult OneHotOp::verify() {
   return verifyResultShape(*this, getType(), shape);
 }
 
+LogicalResult TakeAlongOp::verify() {
+  if (failed(verifySameElementType(*this, getInput(), getResult())))
+    return failure();
+  Shape input(shapeOf(getInput()));
+  if (input.empty())
+    return emitOpError() << "input must have a last dimension to take along, got a scalar";
+  input.pop_back();
+  if (!shapesCompatible(shapeOf(getIndices()), input))
+    return emitOpError() << "indices are " << formatShape(shapeOf(getIndices()))
+                         << " but the input's leading dimensions are " << formatShape(input);
+  return verifyResultShape(*this, getType(), input);
+}
+
 //===----------------------------------------------------------------------===//
 // Normalized exponentials
 //===----------------------------------------------------------------------===//

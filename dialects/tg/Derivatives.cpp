@@ -569,6 +569,26 @@ SmallVector<Value> GatherOp::jvp(OpBuilder &builder, ValueRange ts) {
   return {GatherOp::create(builder, getLoc(), getType(), ts[0], getIndices(), getAxis())};
 }
 
+/// The cotangent goes to each row's indexed element: one_hot(indices) times
+/// the cotangent broadcast along the last dimension.
+SmallVector<Value> TakeAlongOp::vjp(OpBuilder &builder, ValueRange cts) {
+  Location loc = getLoc();
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  Value oneHot = OneHotOp::create(builder, loc, inputType, getIndices(),
+                                  inputType.getShape().back());
+  SmallVector<int64_t> rowShape(getType().getShape());
+  rowShape.push_back(1);
+  Value rows = ReshapeOp::create(
+      builder, loc, RankedTensorType::get(rowShape, inputType.getElementType()), cts[0]);
+  return {MulOp::create(builder, loc, oneHot, broadcastToType(builder, loc, rows, inputType)),
+          Value()};
+}
+SmallVector<Value> TakeAlongOp::jvp(OpBuilder &builder, ValueRange ts) {
+  if (!ts[0])
+    return {Value()};
+  return {TakeAlongOp::create(builder, getLoc(), getType(), ts[0], getIndices())};
+}
+
 SmallVector<Value> ScatterAddOp::vjp(OpBuilder &builder, ValueRange cts) {
   Value updates = GatherOp::create(builder, getLoc(), getUpdates().getType(), cts[0],
                                    getIndices(), getAxis());

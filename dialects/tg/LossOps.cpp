@@ -206,18 +206,44 @@ SmallVector<Value> SoftmaxCrossEntropyOp::decompose(OpBuilder &builder) {
   double smoothing = getLabelSmoothing().convertToDouble();
   double poly1 = getPoly1().convertToDouble();
   double zLoss = getZLoss().convertToDouble();
-  Value logProbs = LogSoftmaxOp::create(builder, loc, logits);
-  // The target distribution q, one-hot unless smoothed.
-  Value target = buildOneHot(builder, loc, logits, getLabels());
-  if (smoothing != 0.0) {
+  // log Z = max + log sum exp(x - max) per example ([..., 1]), exact where
+  // exp would overflow. The max is a constant for differentiation: log Z
+  // does not depend on it, and its derivative would be a pass over the
+  // logits for nothing.
+  SmallVector<int64_t> classAxis = {-1};
+  Value maximum = StopGradientOp::create(
+      builder, loc,
+      ReduceMaxOp::create(builder, loc, logits, classAxis, /*keepdim=*/true));
+  Value shifted =
+      ExpOp::create(builder, loc, SubOp::create(builder, loc, logits, maximum));
+  Value logPartition = AddOp::create(
+      builder, loc, maximum,
+      LogOp::create(builder, loc,
+                    ReduceSumOp::create(builder, loc, shifted, classAxis,
+                                        /*keepdim=*/true)));
+  auto exampleType = RankedTensorType::get(
+      logitsType.getShape().drop_back(), elementType);
+  Value exampleLogPartition =
+      ReshapeOp::create(builder, loc, exampleType, logPartition);
+  // sum_c q_c log p_c per example. One-hot q: log p[label] = x[label] - log Z,
+  // one element per example (its derivative is elementwise, with no one-hot
+  // tensor to sum). Smoothed q: the full sum over log_softmax.
+  Value target, logProbs, targetLogProbs;
+  if (smoothing == 0.0) {
+    targetLogProbs = SubOp::create(
+        builder, loc,
+        TakeAlongOp::create(builder, loc, exampleType, logits, getLabels()),
+        exampleLogPartition);
+  } else {
     double classes = double(logitsType.getShape().back());
-    target = AddOp::create(builder, loc,
-                           MulOp::create(builder, loc, target,
-                                         constant(1.0 - smoothing)),
-                           constant(smoothing / classes));
+    target = AddOp::create(
+        builder, loc,
+        MulOp::create(builder, loc, buildOneHot(builder, loc, logits, getLabels()),
+                      constant(1.0 - smoothing)),
+        constant(smoothing / classes));
+    logProbs = SubOp::create(builder, loc, logits, logPartition);
+    targetLogProbs = sumOverClasses(builder, loc, target, logProbs);
   }
-  // sum_c q_c log p_c; with one-hot q, log p[label] for each example.
-  Value targetLogProbs = sumOverClasses(builder, loc, target, logProbs);
   if (poly1 == 0.0 && zLoss == 0.0) {
     // Negating after the reduction is one op on a scalar instead of one per
     // example.
@@ -227,25 +253,17 @@ SmallVector<Value> SoftmaxCrossEntropyOp::decompose(OpBuilder &builder) {
   }
   Value terms = NegOp::create(builder, loc, targetLogProbs);
   if (poly1 != 0.0) {
-    Value probs = ExpOp::create(builder, loc, logProbs);
-    Value targetProb = sumOverClasses(builder, loc, target, probs);
+    // p_t = sum_c q_c p_c: exp(log p[label]) for one-hot q.
+    Value targetProb =
+        target ? sumOverClasses(builder, loc, target, ExpOp::create(builder, loc, logProbs))
+               : Value(ExpOp::create(builder, loc, targetLogProbs));
     Value miss = SubOp::create(builder, loc, constant(1.0), targetProb);
     terms = AddOp::create(builder, loc, terms,
                           MulOp::create(builder, loc, miss, constant(poly1)));
   }
   if (zLoss != 0.0) {
-    // log Z = max + log sum exp(x - max), exact where exp would overflow.
-    SmallVector<int64_t> classAxis = {-1};
-    Value maximum =
-        ReduceMaxOp::create(builder, loc, logits, classAxis, /*keepdim=*/true);
-    Value shifted = ExpOp::create(builder, loc,
-                                  SubOp::create(builder, loc, logits, maximum));
-    Value sum = ReduceSumOp::create(builder, loc, shifted, classAxis,
-                                    /*keepdim=*/true);
-    Value logPartition = ReshapeOp::create(
-        builder, loc, targetLogProbs.getType(),
-        AddOp::create(builder, loc, maximum, LogOp::create(builder, loc, sum)));
-    Value squared = MulOp::create(builder, loc, logPartition, logPartition);
+    Value squared =
+        MulOp::create(builder, loc, exampleLogPartition, exampleLogPartition);
     terms = AddOp::create(builder, loc, terms,
                           MulOp::create(builder, loc, squared, constant(zLoss)));
   }

@@ -573,6 +573,29 @@ def TG_OneHotOp : TG_Op<"one_hot", [Pure]> {
   let hasVerifier = 1;
 }
 
+def TG_TakeAlongOp : TG_Op<"take_along", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
+  let summary = "one element of each row of the last dimension, by index";
+  let description = [{
+    `result[i...] = input[i..., indices[i...]]` when the index is in
+    [0, C), C the last dimension of `input`, and 0 otherwise (like a row of
+    `tg.one_hot`): `input` is [..., C], `indices` and the result are [...].
+    It is `reduce_sum(one_hot(indices) * input)` over the last dimension
+    without the one-hot tensor: the log-probability of each example's label
+    in a cross-entropy.
+
+    ```mlir
+    %p = tg.take_along %log_probs[%labels] : tensor<128x10xf32>, tensor<128xi32> -> tensor<128xf32>
+    ```
+  }];
+  let arguments = (ins TG_Tensor:$input, TG_IntegerTensor:$indices);
+  let results = (outs TG_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` type($input) `,` type($indices) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Normalized exponentials
 //===----------------------------------------------------------------------===//

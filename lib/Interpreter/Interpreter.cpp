@@ -617,6 +617,16 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
                             [&](int64_t into, int64_t from) { out.data[into] += operand(2).data[from]; });
             return out;
           })
+          .Case([&](TakeAlongOp) {
+            HostTensor out(type);
+            int64_t classes = operand(0).shape().back();
+            for (int64_t i = 0; i < out.size(); ++i) {
+              int64_t index = int64_t(operand(1).data[i]);
+              if (index >= 0 && index < classes)
+                out.data[i] = operand(0).data[i * classes + index];
+            }
+            return out;
+          })
           .Case([&](OneHotOp o) {
             HostTensor out(type);
             int64_t classes = o.getNumClasses();

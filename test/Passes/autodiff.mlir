@@ -89,18 +89,25 @@ func.func @mlp_grads(%x: tensor<32x8xf32>, %y: tensor<32xi32>) -> (tensor<16x8xf
 // CHECK:         %[[A:.*]] = tg.relu %[[H]] : tensor<32x16xf32>
 // CHECK:         %[[Z0:.*]] = tg.matmul %[[A]], %[[W2]] transpose_rhs : tensor<32x16xf32>, tensor<4x16xf32> -> tensor<32x4xf32>
 // CHECK:         %[[Z:.*]] = tg.add %[[Z0]], %{{.*}} : tensor<32x4xf32>, tensor<4xf32> -> tensor<32x4xf32>
-// CHECK:         %[[LOGP:.*]] = tg.log_softmax %[[Z]] : tensor<32x4xf32>
-// CHECK:         %[[ONEHOT:.*]] = tg.one_hot %[[Y]] classes 4 : tensor<32xi32> -> tensor<32x4xf32>
-//                Backward: -1 (neg) and 1/32 (mean), spread over the classes.
+//                Cross-entropy: log Z = max + log sum exp(z - max), the max
+//                a constant for differentiation.
+// CHECK:         %[[MAX:.*]] = tg.reduce_max %[[Z]] [-1] keepdim : tensor<32x4xf32> -> tensor<32x1xf32>
+// CHECK:         %[[M:.*]] = tg.stop_gradient %[[MAX]] : tensor<32x1xf32>
+// CHECK:         %[[SHIFTED:.*]] = tg.sub %[[Z]], %[[M]] : tensor<32x4xf32>, tensor<32x1xf32> -> tensor<32x4xf32>
+// CHECK:         %[[E:.*]] = tg.exp %[[SHIFTED]] : tensor<32x4xf32>
+// CHECK:         %[[S:.*]] = tg.reduce_sum %[[E]] [-1] keepdim : tensor<32x4xf32> -> tensor<32x1xf32>
+//                Backward: -1 (neg) and 1/32 (mean); no sum over the classes:
+//                the label's logit gets its cotangent through a one-hot
+//                product, log Z gives it times softmax = exp(z - max) / sum.
 // CHECK-DAG:     tg.constant dense<-1.000000e+00> : tensor<f32>
 // CHECK-DAG:     tg.constant dense<3.125000e-02> : tensor<f32>
-// CHECK:         %[[GLOGP:.*]] = tg.mul %{{.*}}, %[[ONEHOT]] : tensor<32x4xf32>
-//                log_softmax: g - exp(logp) * sum(g, -1)
-// CHECK:         %[[P:.*]] = tg.exp %[[LOGP]] : tensor<32x4xf32>
-// CHECK:         %[[S:.*]] = tg.reduce_sum %[[GLOGP]] [-1] keepdim : tensor<32x4xf32> -> tensor<32x1xf32>
-// CHECK:         %[[SB:.*]] = tg.broadcast_to %[[S]] : tensor<32x1xf32> -> tensor<32x4xf32>
-// CHECK:         %[[PS:.*]] = tg.mul %[[P]], %[[SB]] : tensor<32x4xf32>
-// CHECK:         %[[GZ:.*]] = tg.sub %[[GLOGP]], %[[PS]] : tensor<32x4xf32>
+// CHECK-NOT:     tg.reduce_sum
+// CHECK:         %[[ONEHOT:.*]] = tg.one_hot %[[Y]] classes 4 : tensor<32xi32> -> tensor<32x4xf32>
+// CHECK:         %[[GPICK:.*]] = tg.mul %[[ONEHOT]], %{{.*}} : tensor<32x4xf32>
+// CHECK:         tg.div %{{.*}}, %[[S]] : tensor<f32>, tensor<32x1xf32> -> tensor<32x1xf32>
+// CHECK-NOT:     tg.reduce_sum
+// CHECK:         %[[GLSE:.*]] = tg.mul %{{.*}}, %[[E]] : tensor<32x4xf32>
+// CHECK:         %[[GZ:.*]] = tg.add %[[GPICK]], %[[GLSE]] : tensor<32x4xf32>
 //                Second layer.
 // CHECK-DAG:     %[[GB2_2D:.*]] = tg.reduce_sum %[[GZ]] [0] keepdim : tensor<32x4xf32> -> tensor<1x4xf32>
 // CHECK-DAG:     %[[GB2:.*]] = tg.reshape %[[GB2_2D]] : tensor<1x4xf32> -> tensor<4xf32>
@@ -124,9 +131,9 @@ func.func @mlp_grads(%x: tensor<32x8xf32>, %y: tensor<32xi32>) -> (tensor<16x8xf
 
 // -----
 
-// softmax_cross_entropy alone, w.r.t. the logits. The integer labels only
-// feed tg.one_hot, a forward value: nothing computes a cotangent for the
-// one-hot tensor (it would be a product with log p), and the labels get none.
+// softmax_cross_entropy alone, w.r.t. the logits: one-hot(label) * -1/8
+// plus exp(x - max) * (1/8) / sum, with no reduction in the backward pass
+// and no cotangent for the labels.
 
 func.func @ce(%logits: tensor<8x5xf32>, %labels: tensor<8xi32>) -> tensor<f32> {
   %l = tg.softmax_cross_entropy %logits, %labels : tensor<8x5xf32>, tensor<8xi32> -> tensor<f32>
@@ -140,18 +147,20 @@ func.func @ce_grads(%logits: tensor<8x5xf32>, %labels: tensor<8xi32>) -> tensor<
 
 // CHECK-LABEL: func.func private @ce_grad(
 // CHECK-SAME:      %[[LOGITS:[a-z0-9]+]]: tensor<8x5xf32>, %[[LABELS:[a-z0-9]+]]: tensor<8xi32>) -> tensor<8x5xf32>
-// CHECK:         %[[LOGP:.*]] = tg.log_softmax %[[LOGITS]] : tensor<8x5xf32>
-// CHECK:         %[[ONEHOT:.*]] = tg.one_hot %[[LABELS]] classes 5 : tensor<8xi32> -> tensor<8x5xf32>
+// CHECK:         %[[MAX:.*]] = tg.reduce_max %[[LOGITS]] [-1] keepdim : tensor<8x5xf32> -> tensor<8x1xf32>
+// CHECK:         %[[M:.*]] = tg.stop_gradient %[[MAX]] : tensor<8x1xf32>
+// CHECK:         %[[SHIFTED:.*]] = tg.sub %[[LOGITS]], %[[M]]
+// CHECK:         %[[E:.*]] = tg.exp %[[SHIFTED]] : tensor<8x5xf32>
+// CHECK:         %[[S:.*]] = tg.reduce_sum %[[E]] [-1] keepdim : tensor<8x5xf32> -> tensor<8x1xf32>
 // CHECK-DAG:     tg.constant dense<-1.000000e+00> : tensor<f32>
 // CHECK-DAG:     tg.constant dense<1.250000e-01> : tensor<f32>
-// CHECK-NOT:     tg.mul %{{.*}}, %[[LOGP]] :
-// CHECK:         %[[G:.*]] = tg.mul %{{.*}}, %[[ONEHOT]] : tensor<8x5xf32>
-// CHECK-NOT:     tg.mul %{{.*}}, %[[LOGP]] :
-// CHECK:         %[[P:.*]] = tg.exp %[[LOGP]] : tensor<8x5xf32>
-// CHECK:         %[[S:.*]] = tg.reduce_sum %[[G]] [-1] keepdim : tensor<8x5xf32> -> tensor<8x1xf32>
-// CHECK:         %[[SB:.*]] = tg.broadcast_to %[[S]] : tensor<8x1xf32> -> tensor<8x5xf32>
-// CHECK:         %[[PS:.*]] = tg.mul %[[P]], %[[SB]] : tensor<8x5xf32>
-// CHECK:         %[[GX:.*]] = tg.sub %[[G]], %[[PS]] : tensor<8x5xf32>
+// CHECK-NOT:     tg.reduce
+// CHECK:         %[[ONEHOT:.*]] = tg.one_hot %[[LABELS]] classes 5 : tensor<8xi32> -> tensor<8x5xf32>
+// CHECK:         %[[G:.*]] = tg.mul %[[ONEHOT]], %{{.*}} : tensor<8x5xf32>
+// CHECK:         tg.div %{{.*}}, %[[S]]
+// CHECK-NOT:     tg.reduce
+// CHECK:         %[[PS:.*]] = tg.mul %{{.*}}, %[[E]] : tensor<8x5xf32>
+// CHECK:         %[[GX:.*]] = tg.add %[[G]], %[[PS]] : tensor<8x5xf32>
 // CHECK-NEXT:    return %[[GX]] : tensor<8x5xf32>
 
 // -----

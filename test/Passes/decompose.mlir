@@ -261,12 +261,20 @@ func.func @mse_sum(%y: tensor<2x?x3xf64>, %t: tensor<2x?x3xf64>) -> tensor<f64> 
 
 // -----
 
+// log p[label] = x[label] - log Z, log Z = max + log sum exp(x - max) with
+// the max a constant for differentiation: no one-hot tensor.
 // CHECK-LABEL: func.func @cross_entropy_mean
 // CHECK-SAME: (%[[X:.*]]: tensor<128x10xf32>, %[[Y:.*]]: tensor<128xi32>)
-// CHECK: %[[LP:.*]] = tg.log_softmax %[[X]] : tensor<128x10xf32>
-// CHECK: %[[OH:.*]] = tg.one_hot %[[Y]] classes 10 : tensor<128xi32> -> tensor<128x10xf32>
-// CHECK: %[[PICKED:.*]] = tg.mul %[[OH]], %[[LP]] : tensor<128x10xf32>
-// CHECK: %[[PER:.*]] = tg.reduce_sum %[[PICKED]] [-1] : tensor<128x10xf32> -> tensor<128xf32>
+// CHECK: %[[MAX:.*]] = tg.reduce_max %[[X]] [-1] keepdim : tensor<128x10xf32> -> tensor<128x1xf32>
+// CHECK: %[[M:.*]] = tg.stop_gradient %[[MAX]] : tensor<128x1xf32>
+// CHECK: %[[SHIFTED:.*]] = tg.sub %[[X]], %[[M]] : tensor<128x10xf32>, tensor<128x1xf32> -> tensor<128x10xf32>
+// CHECK: %[[E:.*]] = tg.exp %[[SHIFTED]] : tensor<128x10xf32>
+// CHECK: %[[S:.*]] = tg.reduce_sum %[[E]] [-1] keepdim : tensor<128x10xf32> -> tensor<128x1xf32>
+// CHECK: %[[LOGS:.*]] = tg.log %[[S]] : tensor<128x1xf32>
+// CHECK: %[[LOGZ:.*]] = tg.add %[[M]], %[[LOGS]] : tensor<128x1xf32>
+// CHECK: %[[LOGZ1:.*]] = tg.reshape %[[LOGZ]] : tensor<128x1xf32> -> tensor<128xf32>
+// CHECK: %[[PICKED:.*]] = tg.take_along %[[X]][%[[Y]]] : tensor<128x10xf32>, tensor<128xi32> -> tensor<128xf32>
+// CHECK: %[[PER:.*]] = tg.sub %[[PICKED]], %[[LOGZ1]] : tensor<128xf32>
 // CHECK: %[[MEAN:.*]] = tg.reduce_mean %[[PER]] [0] : tensor<128xf32> -> tensor<f32>
 // CHECK: %[[L:.*]] = tg.neg %[[MEAN]] : tensor<f32>
 // CHECK: return %[[L]]
@@ -279,10 +287,8 @@ func.func @cross_entropy_mean(%x: tensor<128x10xf32>, %y: tensor<128xi32>) -> te
 // -----
 
 // CHECK-LABEL: func.func @cross_entropy_sum
-// CHECK: tg.log_softmax %{{.*}} : tensor<4x16x10xbf16>
-// CHECK: tg.one_hot %{{.*}} classes 10 : tensor<4x16xi64> -> tensor<4x16x10xbf16>
-// CHECK: tg.mul
-// CHECK: tg.reduce_sum %{{.*}} [-1] : tensor<4x16x10xbf16> -> tensor<4x16xbf16>
+// CHECK: tg.reduce_max %{{.*}} [-1] keepdim : tensor<4x16x10xbf16> -> tensor<4x16x1xbf16>
+// CHECK: tg.take_along %{{.*}}[%{{.*}}] : tensor<4x16x10xbf16>, tensor<4x16xi64> -> tensor<4x16xbf16>
 // CHECK: %[[SUM:.*]] = tg.reduce_sum %{{.*}} [0, 1] : tensor<4x16xbf16> -> tensor<bf16>
 // CHECK: %[[L:.*]] = tg.neg %[[SUM]] : tensor<bf16>
 // CHECK: return %[[L]]
@@ -296,7 +302,8 @@ func.func @cross_entropy_sum(%x: tensor<4x16x10xbf16>, %y: tensor<4x16xi64>) -> 
 
 // A single example: nothing left to reduce after the class dimension.
 // CHECK-LABEL: func.func @cross_entropy_one_example
-// CHECK: %[[PER:.*]] = tg.reduce_sum %{{.*}} [-1] : tensor<10xf32> -> tensor<f32>
+// CHECK: %[[PICKED:.*]] = tg.take_along %{{.*}}[%{{.*}}] : tensor<10xf32>, tensor<i32> -> tensor<f32>
+// CHECK-NEXT: %[[PER:.*]] = tg.sub %[[PICKED]], %{{.*}} : tensor<f32>
 // CHECK-NEXT: %[[L:.*]] = tg.neg %[[PER]] : tensor<f32>
 // CHECK-NEXT: return %[[L]]
 func.func @cross_entropy_one_example(%x: tensor<10xf32>, %y: tensor<i32>) -> tensor<f32> {
@@ -351,10 +358,13 @@ func.func @bce_sum(%x: tensor<64xf32>, %t: tensor<64xf32>) -> tensor<f32> {
 // CHECK-DAG: %[[KEEP:.*]] = tg.constant dense<0.899999976> : tensor<f32>
 // CHECK-DAG: %[[SPREAD:.*]] = tg.constant dense<0.00999999977> : tensor<f32>
 // CHECK-DAG: %[[WZ:.*]] = tg.constant dense<9.99999974E-5> : tensor<f32>
-// CHECK: %[[LP:.*]] = tg.log_softmax %[[X]] : tensor<8x10xf32>
+// CHECK: tg.reduce_max %[[X]] [-1] keepdim : tensor<8x10xf32> -> tensor<8x1xf32>
+// CHECK: %[[LOGZK:.*]] = tg.add
+// CHECK: %[[LOGZ:.*]] = tg.reshape %[[LOGZK]] : tensor<8x1xf32> -> tensor<8xf32>
 // CHECK: %[[OH:.*]] = tg.one_hot %[[Y]] classes 10 : tensor<8xi32> -> tensor<8x10xf32>
 // CHECK: %[[SCALED:.*]] = tg.mul %[[OH]], %[[KEEP]]
 // CHECK: %[[Q:.*]] = tg.add %[[SCALED]], %[[SPREAD]]
+// CHECK: %[[LP:.*]] = tg.sub %[[X]], %[[LOGZK]] : tensor<8x10xf32>, tensor<8x1xf32> -> tensor<8x10xf32>
 // CHECK: %[[QLP:.*]] = tg.mul %[[Q]], %[[LP]] : tensor<8x10xf32>
 // CHECK: %[[CE:.*]] = tg.reduce_sum %[[QLP]] [-1] : tensor<8x10xf32> -> tensor<8xf32>
 // CHECK: %[[NCE:.*]] = tg.neg %[[CE]] : tensor<8xf32>
@@ -362,8 +372,6 @@ func.func @bce_sum(%x: tensor<64xf32>, %t: tensor<64xf32>) -> tensor<f32> {
 // CHECK: %[[QP:.*]] = tg.mul %[[Q]], %[[P]] : tensor<8x10xf32>
 // CHECK: %[[PT:.*]] = tg.reduce_sum %[[QP]] [-1] : tensor<8x10xf32> -> tensor<8xf32>
 // CHECK: %[[MISS:.*]] = tg.sub %{{.*}}, %[[PT]] : tensor<f32>, tensor<8xf32> -> tensor<8xf32>
-// CHECK: tg.reduce_max %[[X]] [-1] keepdim : tensor<8x10xf32> -> tensor<8x1xf32>
-// CHECK: %[[LOGZ:.*]] = tg.reshape %{{.*}} : tensor<8x1xf32> -> tensor<8xf32>
 // CHECK: %[[SQ:.*]] = tg.mul %[[LOGZ]], %[[LOGZ]] : tensor<8xf32>
 // CHECK: tg.mul %[[SQ]], %[[WZ]]
 // CHECK: %[[L:.*]] = tg.reduce_mean %{{.*}} [0] : tensor<8xf32> -> tensor<f32>

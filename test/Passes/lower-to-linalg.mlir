@@ -340,6 +340,21 @@ func.func @scatter_add(%base: tensor<5x2xf32>, %i: tensor<4xi32>, %u: tensor<4x2
 
 // -----
 
+// One element per row: the label clamped for the read, 0 when out of range.
+// CHECK-LABEL: func.func @take_along
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.*}} : tensor<4xi32>) outs(%{{.*}} : tensor<4xf32>)
+// CHECK: ^bb0(%[[L:.*]]: i32, %{{.*}}: f32):
+// CHECK: %[[ROW:.*]] = linalg.index 0 : index
+// CHECK: %[[CLAMPED:.*]] = arith.minsi
+// CHECK: %[[PICKED:.*]] = tensor.extract %{{.*}}[%[[ROW]], %[[CLAMPED]]] : tensor<4x10xf32>
+// CHECK: arith.select %{{.*}}, %[[PICKED]], %{{.*}} : f32
+func.func @take_along(%x: tensor<4x10xf32>, %labels: tensor<4xi32>) -> tensor<4xf32> {
+  %y = tg.take_along %x[%labels] : tensor<4x10xf32>, tensor<4xi32> -> tensor<4xf32>
+  return %y : tensor<4xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @one_hot
 // CHECK: linalg.generic
 // CHECK: ^bb0(%[[L:.*]]: i32, %{{.*}}: f32):

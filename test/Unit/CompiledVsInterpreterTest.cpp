@@ -636,6 +636,13 @@ func.func @f(%labels: tensor<2x3xi32>) -> tensor<2x3x10xf64> {
 }
 )",
      Domain::Any, 12, kExact, "exact"},
+    {"take_along_out_of_range", R"(
+func.func @f(%x: tensor<2x3x10xf64>, %labels: tensor<2x3xi32>) -> tensor<2x3xf64> {
+  %y = tg.take_along %x[%labels] : tensor<2x3x10xf64>, tensor<2x3xi32> -> tensor<2x3xf64>
+  return %y : tensor<2x3xf64>
+}
+)",
+     Domain::Any, 12, kExact, "exact"},
     {"gather_clamped_last_axis", R"(
 func.func @f(%x: tensor<4x3xf64>, %i: tensor<5xi64>) -> tensor<4x5xf64> {
   %y = tg.gather %x[%i] axis -1 : tensor<4x3xf64>, tensor<5xi64> -> tensor<4x5xf64>

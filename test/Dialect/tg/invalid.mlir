@@ -595,8 +595,32 @@ func.func @concat_result_shape(%a: tensor<4x2xf32>, %b: tensor<4x3xf32>) {
 }
 
 //===----------------------------------------------------------------------===//
-// tg.gather, tg.one_hot
+// tg.gather, tg.take_along, tg.one_hot
 //===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @take_along_indices_shape(%x: tensor<8x10xf32>, %i: tensor<4xi32>) {
+  // expected-error @+1 {{'tg.take_along' op indices are [4] but the input's leading dimensions are [8]}}
+  %0 = tg.take_along %x[%i] : tensor<8x10xf32>, tensor<4xi32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @take_along_scalar(%x: tensor<f32>, %i: tensor<i32>) {
+  // expected-error @+1 {{'tg.take_along' op input must have a last dimension to take along, got a scalar}}
+  %0 = tg.take_along %x[%i] : tensor<f32>, tensor<i32> -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @take_along_result_shape(%x: tensor<8x10xf32>, %i: tensor<8xi32>) {
+  // expected-error @+1 {{'tg.take_along' op result type 'tensor<8x10xf32>' does not match the inferred shape [8]}}
+  %0 = tg.take_along %x[%i] : tensor<8x10xf32>, tensor<8xi32> -> tensor<8x10xf32>
+  return
+}
 
 // -----
 

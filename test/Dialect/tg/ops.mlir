@@ -311,6 +311,16 @@ func.func @gather(%table: tensor<50257x768xf32>, %ids: tensor<8x1024xi32>,
   return
 }
 
+// CHECK-LABEL: func.func @take_along
+func.func @take_along(%logp: tensor<128x10xf32>, %labels: tensor<128xi32>,
+                      %x: tensor<?x4x6xf64>, %i: tensor<?x4xi64>) {
+  // CHECK: tg.take_along %{{.*}}[%{{.*}}] : tensor<128x10xf32>, tensor<128xi32> -> tensor<128xf32>
+  %0 = tg.take_along %logp[%labels] : tensor<128x10xf32>, tensor<128xi32> -> tensor<128xf32>
+  // CHECK: tg.take_along %{{.*}}[%{{.*}}] : tensor<?x4x6xf64>, tensor<?x4xi64> -> tensor<?x4xf64>
+  %1 = tg.take_along %x[%i] : tensor<?x4x6xf64>, tensor<?x4xi64> -> tensor<?x4xf64>
+  return
+}
+
 // CHECK-LABEL: func.func @one_hot
 func.func @one_hot(%labels: tensor<128xi32>, %d: tensor<?x4xi64>) {
   // CHECK: tg.one_hot %{{.*}} classes 10 : tensor<128xi32> -> tensor<128x10xf32>
