@@ -116,6 +116,11 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }
+  // Unit dimensions out of the loops (a keepdim row statistic read as
+  // [rows, 1] is indexed (i, 0), which is not a projected permutation), so
+  // that the reduction splitting passes see plain maps.
+  pm.addPass(createLinalgFoldUnitExtentDimsPass());
+  pm.addPass(createCanonicalizerPass());
   if (onTensors)
     onTensors(pm);
 

@@ -7,6 +7,7 @@
 //   tg-lower-to-linalg                   core tg ops to linalg/tensor/arith/math
 //   canonicalize, cse
 //   inline, tg-fuse                      fusion groups: each one linalg.generic
+//   linalg-fold-unit-extent-dims         unit dimensions out of the loops
 //   tg-vectorize-reductions              float reductions in vector lanes and
 //                                        parallel chunks, in a fixed order
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
