@@ -378,6 +378,8 @@ private:
   }
 
   EvalResult evaluate() {
+    if (model.eval_view)
+      model.eval_view();
     EvalResult result;
     int64_t correct = 0, batchSize = test->batchSize();
     for (int64_t batch = 0; batch < test->numBatches(); ++batch) {
@@ -392,6 +394,8 @@ private:
     result.examples = test->numBatches() * batchSize;
     result.loss /= double(test->numBatches());
     result.accuracy = canPredict() ? double(correct) / double(result.examples) : NAN;
+    if (model.train_view)
+      model.train_view();
     return result;
   }
 

@@ -1718,6 +1718,41 @@ tg.train_step @step loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, we
 
 // -----
 
+// expected-error@+1 {{#tg.adahessian needs a finite lr > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs beta2 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, beta2 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs hessian_power in [0, 1], got 2}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, hessian_power = 2.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs hessian_power in [0, 1] throughout its schedule, got 1.5}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, hessian_power = #tg.linear_warmup<peak = 1.5, warmup = 10>>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a finite weight_decay >= 0, got -0.001}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, weight_decay = -1.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a seed >= 0, got -3}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, seed = -3>
+
+// -----
+
 // expected-error@+1 {{#tg.dog needs a finite reps_rel > 0, got 0}}
 tg.train_step @step loss @loss optimizer #tg.dog<reps_rel = 0.0>
 
@@ -2334,7 +2369,7 @@ func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
 func.func @tangent_types(%x: tensor<4xf32>, %t: tensor<3xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument, with its type: ('tensor<4xf32>')}}
+  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument and global, with its type: ('tensor<4xf32>')}}
   %y, %dy = tg.jvp @f(%x) tangents(%t) : (tensor<4xf32>, tensor<3xf32>) -> (tensor<4xf32>, tensor<4xf32>)
   return %dy : tensor<4xf32>
 }
