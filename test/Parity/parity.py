@@ -949,9 +949,8 @@ OPTIMIZERS = {
                                   beta3_warmup=60, alpha_warmup=40, weight_decay=0.1)),
     "schedule-free-adamw": ("schedule_free_adamw", dict(lr=5e-3, warmup_steps=20,
                                                         weight_decay=1e-2, eps=1e-5)),
-    "adahessian": ("adahessian", dict(lr=0.02, eps=1e-4, weight_decay=1e-3, seed=7)),
-    "adahessian-power": ("adahessian", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-4,
-                                            hessian_power=0.5)),
+    "adahessian": ("adahessian", dict(lr=0.01, eps=1e-4, weight_decay=1e-3, seed=7)),
+    "adahessian-power": ("adahessian", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-4, hessian_power=0.5)),
     "dog": ("dog", dict(reps_rel=1e-3, weight_decay=1e-4)),
     "ldog": ("dog", dict(lr=0.5, reps_rel=1e-3, layerwise=True)),
     "dadapt-adam": ("dadapt_adam", dict(d0=1e-3, growth_rate=1.1)),
@@ -1095,8 +1094,10 @@ def main():
     params = model.params(gen)
     # State that the step updates without training it (running statistics).
     buffers = model.buffers(gen) if hasattr(model, "buffers") else {}
-    inputs = model.batches(gen, args.steps)
-    eval_inputs = model.batches(gen, 1) if args.eval_every else []
+    # With --eval-every, one more batch of the same data to evaluate on.
+    inputs = model.batches(gen, args.steps + (1 if args.eval_every else 0))
+    eval_inputs = [t[args.steps:] for t in inputs] if args.eval_every else []
+    inputs = [t[:args.steps] for t in inputs]
     for name, value in list(params.items()) + list(buffers.items()):
         np.save(os.path.join(work, name + ".npy"), value.numpy())
     for i, value in enumerate(inputs):
