@@ -83,9 +83,10 @@ def TG_OptimizerAttrInterface : AttrInterface<"OptimizerAttrInterface"> {
         one parameter, of the parameter's type `type`, given the step
         (tensor<i64>, 1 on the first) and the parameter's global's name
         (which keys random streams); a probe for every parameter or for
-        none. The train step then takes H z for all parameters at once (tg.jvp of the gradient along the probes, with
-        respect to the parameters' globals) and passes D to buildUpdate.
-        Null (the default): no Hessian, and buildUpdate gets a null D.
+        none. The train step then takes H z for all parameters at once
+        (tg.jvp of the gradient along the probes, with respect to the
+        parameters' globals) and passes D to buildUpdate. Null (the
+        default): no Hessian, and buildUpdate gets a null D.
       }],
       "::mlir::Value", "buildHessianProbe",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
@@ -751,10 +752,10 @@ def TG_ScheduleFreeAdamWAttr
     leaves y in the parameter, and the step's `@<step>_eval_view` and
     `@<step>_train_view` swap x in and back, as `AdamWScheduleFree.eval()`
     and `.train()` do (y = x + (1 - beta1) (z - x)); the runtime evaluates
-    and writes checkpoints in the eval view. gamma_t never decreases, so it is also the running maximum
-    that the authors' code uses. Example: `#tg.schedule_free_adamw<lr =
-    2.5e-3, warmup_steps = 100>`. State slots `z` and `exp_avg_sq`, and the
-    shared `weight_sum` (W).
+    and writes checkpoints in the eval view. gamma_t never decreases, so it
+    is also the running maximum that the authors' code uses. Example:
+    `#tg.schedule_free_adamw<lr = 2.5e-3, warmup_steps = 100>`. State slots
+    `z` and `exp_avg_sq`, and the shared `weight_sum` (W).
   }];
   let parameters = (ins
     TG_HyperParameter<>:$lr,
@@ -787,9 +788,9 @@ def TG_AdaHessianAttr
 
     k is `hessian_power` (1: the full Newton-like scaling; 0.5 halves the
     exponent). The paper averages |D| over each convolution kernel's
-    spatial block (dims 2 and up of a rank-4 weight); for rank 1 and 2
-    parameters (vectors, matrices) the block is one element, and tgc
-    averages |D| over dims 2 and up of parameters of rank 3 or more. The
+    spatial block (dims 2 and up of a rank-4 weight), as tgc does for
+    parameters of rank 3 or more; for vectors and matrices the block is
+    one element. The
     probes come from Philox keyed by `seed`, on the parameter's own stream
     (`tgc::philoxStreamForName`) at 3 * 2^30 + (t - 1) * ceil(n / 4):
     element i is +1 when bit 31 of lane i % 4 of block i / 4 is set, so a
