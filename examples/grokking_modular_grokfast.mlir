@@ -2,8 +2,8 @@
 // Accelerated Grokking by Amplifying Slow Gradients"): the gradient
 // transform #tg.grokfast adds lamb times an exponential moving average
 // (alpha) of the gradients to each gradient before AdamW, amplifying its
-// slow components; alpha = 0.98 and lamb = 2 are the paper's Grokfast-EMA
-// settings for modular arithmetic. The model, data, loss and optimizer are
+// slow components; alpha = 0.98 and lamb = 2 are the Grokfast-EMA settings
+// of the authors' modular-arithmetic example. The model, data, loss and optimizer are
 // those of examples/grokking_modular.mlir: (a + b) mod 97 from 40% of the
 // 97^2 pairs, embeddings, a 256-256 ReLU layer, StableMax cross-entropy,
 // AdamW with weight decay 1.
