@@ -3,14 +3,14 @@
 // transform #tg.grokfast adds lamb times an exponential moving average
 // (alpha) of the gradients to each gradient before AdamW, amplifying its
 // slow components; alpha = 0.98 and lamb = 2 are the Grokfast-EMA settings
-// of the authors' modular-arithmetic example. The model, data, loss and optimizer are
-// those of examples/grokking_modular.mlir: (a + b) mod 97 from 40% of the
-// 97^2 pairs, embeddings, a 256-256 ReLU layer, StableMax cross-entropy,
-// AdamW with weight decay 1.
+// of the authors' modular-arithmetic example. The model, data, loss and
+// optimizer are those of examples/grokking_modular.mlir: (a + b) mod 97
+// from 40% of the 97^2 pairs, embeddings, a 256-256 ReLU layer, StableMax
+// cross-entropy, AdamW with weight decay 1.
 //
 //   examples/make_modular_dataset.py /tmp/modular
 //   tgc examples/grokking_modular_grokfast.mlir -o train
-//   ./train --data /tmp/modular --steps 3000 --eval
+//   ./train --data /tmp/modular --steps 16000 --eval
 //
 // docs/training-library.md compares the steps both take to generalize.
 
