@@ -7,7 +7,7 @@
 //
 //   examples/make_modular_dataset.py /tmp/modular
 //   tgc examples/grokking_modular.mlir -o train
-//   ./train --data /tmp/modular --steps 3000 --eval
+//   ./train --data /tmp/modular --steps 12000 --eval
 //
 // The network fits the training pairs long before it generalizes to the
 // held-out ones; see docs/training-library.md for the accuracy reached.

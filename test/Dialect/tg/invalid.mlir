@@ -2341,6 +2341,29 @@ func.func @integer_global(%x: tensor<4xf32>) -> tensor<i64> {
 
 // -----
 
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @jvp_missing_global(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op global @w is not an ml_program.global in this module}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) wrt [] globals [@w] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dy : tensor<4xf32>
+}
+
+// -----
+
+ml_program.global private mutable @w(dense<1.0> : tensor<3xf32>) : tensor<3xf32>
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @jvp_global_tangent_type(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument and global, with its type: ('tensor<3xf32>')}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) wrt [] globals [@w] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dy : tensor<4xf32>
+}
+
+// -----
+
 func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
   %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
   return %s : tensor<f32>
