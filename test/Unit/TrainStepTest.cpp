@@ -899,4 +899,58 @@ TEST(AMSGradCounterexample, AMSGradConvergesToTheOptimum) {
   EXPECT_LT(trainCounterexample(/*amsgrad=*/true), -0.9);
 }
 
+// AdaHessian averages |D| over each kernel's spatial block (dimensions 2 and
+// up) of a parameter of rank 3 or more. For L(k) = sum(c k^2) / 2 the
+// Hessian is diag(c), so D = z (c z) = c whatever the probes, and the step
+// is Adam's with the second moment of the block means of |c|.
+TEST(AdaHessianKernelAveraging, AveragesTheHessianOverEachKernel) {
+  constexpr int kOuter = 4, kSpatial = 3, kSteps = 5;
+  const double lr = 0.1, beta1 = 0.9, beta2 = 0.9, eps = 1e-8;
+  std::string spec = R"(
+ml_program.global private mutable @k(dense<[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], [[-2.0, 1.0, 0.5], [0.1, -0.3, 0.9]]]> : tensor<2x2x3xf64>) : tensor<2x2x3xf64>
+func.func @loss(%c: tensor<2x2x3xf64>) -> tensor<f64> {
+  %k = ml_program.global_load @k : tensor<2x2x3xf64>
+  %kk = tg.mul %k, %k : tensor<2x2x3xf64>
+  %ckk = tg.mul %c, %kk : tensor<2x2x3xf64>
+  %s = tg.reduce_sum %ckk [0, 1, 2] : tensor<2x2x3xf64> -> tensor<f64>
+  %half = tg.constant dense<0.5> : tensor<f64>
+  %l = tg.mul %s, %half : tensor<f64>
+  return %l : tensor<f64>
+}
+tg.train_step @train_step loss @loss optimizer #tg.adahessian<lr = 0.1, beta2 = 0.9>
+)";
+  MLIRContext context;
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(spec, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(createTGExpandTrainStep());
+  pm.addPass(createTGAutodiff());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  Interpreter interpreter(*module);
+
+  HostTensor c(RankedTensorType::get({2, 2, 3}, Float64Type::get(&context)));
+  c.data = {1.0, -2.0, 0.5, 3.0, 1.0, 2.0, -0.5, 0.25, 4.0, 2.0, -1.0, 0.5};
+  std::vector<double> k = {0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -2.0, 1.0, 0.5, 0.1, -0.3, 0.9};
+  std::vector<double> m(k.size()), v(k.size());
+  for (int t = 1; t <= kSteps; ++t) {
+    for (int block = 0; block < kOuter; ++block) {
+      double mean = 0;
+      for (int i = 0; i < kSpatial; ++i)
+        mean += std::fabs(c.data[block * kSpatial + i]) / kSpatial;
+      for (int i = block * kSpatial; i < (block + 1) * kSpatial; ++i) {
+        m[i] = beta1 * m[i] + (1 - beta1) * c.data[i] * k[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * mean * mean;
+        double denominator = std::sqrt(v[i] / (1 - std::pow(beta2, t))) + eps;
+        k[i] -= lr / (1 - std::pow(beta1, t)) * m[i] / denominator;
+      }
+    }
+    ASSERT_TRUE(succeeded(interpreter.call("train_step", {c})));
+    FailureOr<HostTensor> now = interpreter.getGlobal("k");
+    ASSERT_TRUE(succeeded(now));
+    for (size_t i = 0; i < k.size(); ++i)
+      EXPECT_NEAR(now->data[i], k[i], 1e-12) << "k[" << i << "], step " << t;
+  }
+}
+
 } // namespace
