@@ -12,7 +12,8 @@
 //  * forward mode: a sweep in program order applies each op's jvp rule.
 //
 // The generated functions are tg again, so they can be differentiated in
-// turn (tg.jvp of a function holding tg.grad gives Hessian-vector products).
+// turn (tg.jvp of a function holding tg.grad gives Hessian-vector products;
+// with `globals`, with respect to the parameters).
 //
 //===----------------------------------------------------------------------===//
 
@@ -662,10 +663,20 @@ FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
 // Forward mode
 //===----------------------------------------------------------------------===//
 
+/// The tangents of differentiated globals, by name: each load of one starts
+/// with the global's tangent.
+using GlobalTangents = llvm::StringMap<Value>;
+
 /// Applies `op`'s jvp rule after it and records the result tangents.
 LogicalResult pushForward(Operation *op, OpBuilder &builder,
                           llvm::DenseMap<Value, Value> &tangents,
+                          const GlobalTangents &globalTangents,
                           Operation *derivativeOp) {
+  if (auto load = dyn_cast<ml_program::GlobalLoadOp>(op)) {
+    if (Value t = globalTangents.lookup(load.getGlobal().getLeafReference()))
+      tangents[load.getResult()] = t;
+    return success();
+  }
   bool any = llvm::any_of(inputsOf(*op), [&](Value v) { return tangents.count(v); });
   if (!any || llvm::none_of(op->getResults(), isFloatValue))
     return success();
@@ -687,6 +698,7 @@ LogicalResult pushForward(Operation *op, OpBuilder &builder,
 /// its float iteration arguments, with each body op followed by its jvp.
 LogicalResult pushForwardLoop(scf::ForOp loop, OpBuilder &builder,
                               llvm::DenseMap<Value, Value> &tangents,
+                              const GlobalTangents &globalTangents,
                               Operation *derivativeOp) {
   Location loc = loop.getLoc();
   SmallVector<unsigned> carried;
@@ -716,7 +728,7 @@ LogicalResult pushForwardLoop(scf::ForOp loop, OpBuilder &builder,
     if (op.getNumRegions() != 0)
       return op.emitError("cannot differentiate nested regions inside a loop body");
     Operation *copy = inner.clone(op, mapping);
-    if (failed(pushForward(copy, inner, tangents, derivativeOp)))
+    if (failed(pushForward(copy, inner, tangents, globalTangents, derivativeOp)))
       return failure();
     inner.setInsertionPointToEnd(body);
   }
@@ -739,8 +751,8 @@ LogicalResult pushForwardLoop(scf::ForOp loop, OpBuilder &builder,
   return success();
 }
 
-/// Builds the forward-mode function of a tg.jvp:
-/// (arguments..., tangents...) -> (results..., result tangents...).
+/// Builds the forward-mode function of a tg.jvp: (arguments..., argument
+/// tangents..., global tangents...) -> (results..., result tangents...).
 FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, ModuleOp module,
                                          SymbolTableCollection &symbolTable) {
   func::FuncOp callee = op.getCalleeFunc(symbolTable);
@@ -758,6 +770,11 @@ FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, ModuleOp module,
     Value arg = block.getArgument(position);
     tangents[arg] = block.addArgument(arg.getType(), arg.getLoc());
   }
+  GlobalTangents globalTangents;
+  for (FlatSymbolRefAttr ref : op.getGlobalRefs()) {
+    auto global = symbolTable.lookupNearestSymbolFrom<ml_program::GlobalOp>(op, ref);
+    globalTangents[ref.getValue()] = block.addArgument(global.getType(), op.getLoc());
+  }
 
   SmallVector<Operation *> forward;
   for (Operation &inner : block.without_terminator())
@@ -765,8 +782,9 @@ FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, ModuleOp module,
   OpBuilder builder(op.getContext());
   for (Operation *inner : forward) {
     auto loop = dyn_cast<scf::ForOp>(inner);
-    LogicalResult done = loop ? pushForwardLoop(loop, builder, tangents, op)
-                              : pushForward(inner, builder, tangents, op);
+    LogicalResult done =
+        loop ? pushForwardLoop(loop, builder, tangents, globalTangents, op)
+             : pushForward(inner, builder, tangents, globalTangents, op);
     if (failed(done)) {
       func.erase();
       return failure();

@@ -4,8 +4,11 @@
 // the runtime calls once per batch:
 //
 //   func.func @name(batch...) -> loss {
-//     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
 //     step counter += 1
+//     %loss, %grads... = tg.value_and_grad @f(batch...) globals [params...]
+//       (with the Hessian's diagonal (AdaHessian): %loss, %grads..., _,
+//        %hz... = tg.jvp @name_gradient(batch...) tangents(probes...) wrt []
+//        globals [params...], @name_gradient holding the value_and_grad)
 //     for each gradient transform, in order (`transforms [...]`):
 //       sums = sum over parameters of its buildStatistics(...)
 //       if it moves the gradient elsewhere (SAM): parameters = points,
@@ -16,6 +19,10 @@
 //     new shared state = #opt.buildSharedUpdate(...)
 //     return %loss
 //   }
+//
+// Optimizers with an evaluation view (Schedule-Free) also get
+// `@<name>_eval_view()` and `@<name>_train_view()`, which swap every
+// parameter to the point to evaluate at and back.
 //
 // The optimizer's per-parameter state lives in new globals `@<param>_<slot>`
 // (f32 for f16 and bf16 parameters, whose updates run in f32), its shared
@@ -153,13 +160,53 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
                                   /*wrt=*/ArrayRef<int64_t>{},
                                   builder.getArrayAttr(refs));
   };
-  ValueAndGradOp valueAndGrad = gradientOfLoss();
 
   auto counterRef = FlatSymbolRefAttr::get(counter.getSymNameAttr());
   Value count = ml_program::GlobalLoadOp::create(builder, loc, counterType, counterRef);
   count = AddOp::create(builder, loc, count,
                         scalar(builder, loc, builder.getI64Type(), 1.0));
   ml_program::GlobalStoreOp::create(builder, loc, counterRef, count);
+
+  // The loss and gradients; for optimizers that precondition with the
+  // Hessian's diagonal, also H z along their probes z (forward-over-reverse:
+  // the jvp of a function returning the gradients, with respect to the
+  // parameters' globals), and Hutchinson's estimate z * (H z).
+  SmallVector<Value> probes = llvm::map_to_vector(params, [&](ml_program::GlobalOp param) {
+    return optimizer.buildHessianProbe(
+        builder, loc, cast<RankedTensorType>(param.getType()), count, param.getSymName());
+  });
+  Value lossValue;
+  SmallVector<Value> grads, hessianDiagonals(params.size());
+  if (!probes.front()) {
+    ValueAndGradOp valueAndGrad = gradientOfLoss();
+    lossValue = valueAndGrad.getValue();
+    llvm::append_range(grads, valueAndGrad.getGradients());
+  } else {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPoint(func);
+    auto gradientFunc = func::FuncOp::create(
+        builder, loc, uniqueSymbol(module, name + "_gradient"),
+        builder.getFunctionType(lossType.getInputs(), resultTypes));
+    gradientFunc.setPrivate();
+    builder.setInsertionPointToStart(gradientFunc.addEntryBlock());
+    ValueAndGradOp inner = ValueAndGradOp::create(
+        builder, loc, resultTypes, loss.getSymName(), gradientFunc.getArguments(),
+        /*wrt=*/ArrayRef<int64_t>{}, builder.getArrayAttr(refs));
+    func::ReturnOp::create(builder, loc, inner.getResults());
+    builder.setInsertionPointToEnd(body);
+    SmallVector<Type> jvpTypes(resultTypes);
+    llvm::append_range(jvpTypes, resultTypes);
+    auto jvp = JvpOp::create(builder, loc, jvpTypes, gradientFunc.getSymName(),
+                             body->getArguments(), probes,
+                             builder.getDenseI64ArrayAttr({}),
+                             builder.getArrayAttr(refs));
+    lossValue = jvp.getResult(0);
+    for (size_t i = 0; i < params.size(); ++i) {
+      grads.push_back(jvp.getResult(1 + i));
+      Value hz = jvp.getResult(resultTypes.size() + 1 + i);
+      hessianDiagonals[i] = MulOp::create(builder, loc, hz, probes[i]);
+    }
+  }
 
   auto load = [&](ml_program::GlobalOp global) -> Value {
     return ml_program::GlobalLoadOp::create(
@@ -180,7 +227,7 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   for (auto [i, param] : llvm::enumerate(params)) {
     Type element = updateElementType(cast<ShapedType>(param.getType()));
     operands.push_back({castTo(builder, loc, load(param), element),
-                        castTo(builder, loc, valueAndGrad.getGradients()[i], element),
+                        castTo(builder, loc, grads[i], element),
                         {}});
   }
 
@@ -241,9 +288,12 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
                                      sharedValues, count);
   });
 
-  for (auto [param, p, slots] : llvm::zip_equal(params, operands, state)) {
+  for (auto [param, p, slots, hessianDiagonal] :
+       llvm::zip_equal(params, operands, state, hessianDiagonals)) {
+    Type element = cast<ShapedType>(p.param.getType()).getElementType();
     SmallVector<Value> updated = optimizer.buildUpdate(
-        builder, loc, p.param, p.grad, p.state, sharedValues, sums, count);
+        builder, loc, p.param, p.grad, p.state, sharedValues, sums, count,
+        hessianDiagonal ? castTo(builder, loc, hessianDiagonal, element) : Value());
     Type paramElement = cast<ShapedType>(param.getType()).getElementType();
     store(param, castTo(builder, loc, updated[0], paramElement));
     for (auto [slot, newValue] : llvm::zip_equal(slots, ArrayRef(updated).drop_front()))
@@ -252,7 +302,36 @@ LogicalResult expandTrainStep(TrainStepOp step, SymbolTableCollection &symbolTab
   for (auto [global, newValue] : llvm::zip_equal(
            shared, optimizer.buildSharedUpdate(builder, loc, sharedValues, sums, count)))
     store(global, newValue);
-  func::ReturnOp::create(builder, loc, valueAndGrad.getValue());
+  func::ReturnOp::create(builder, loc, lossValue);
+
+  // Optimizers that evaluate elsewhere than they train (Schedule-Free's x
+  // and y) get two functions that turn every parameter into its evaluation
+  // view and back, marked for the driver with `tg.parameter_view`.
+  for (bool toEval : {true, false}) {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointAfter(func);
+    auto view = func::FuncOp::create(
+        builder, loc,
+        uniqueSymbol(module, name + (toEval ? "_eval_view" : "_train_view")),
+        builder.getFunctionType({}, {}));
+    view->setAttr(kParameterViewAttrName,
+                  builder.getStringAttr(toEval ? "eval" : "train"));
+    builder.setInsertionPointToStart(view.addEntryBlock());
+    Value count = load(counter);
+    bool any = false;
+    for (auto [param, slots] : llvm::zip_equal(params, state)) {
+      auto paramType = cast<ShapedType>(param.getType());
+      Value value = castTo(builder, loc, load(param), updateElementType(paramType));
+      if (Value viewed = optimizer.buildParameterView(
+              builder, loc, value, llvm::map_to_vector(slots, load), count, toEval)) {
+        store(param, castTo(builder, loc, viewed, paramType.getElementType()));
+        any = true;
+      }
+    }
+    func::ReturnOp::create(builder, loc);
+    if (!any)
+      view.erase();
+  }
   return success();
 }
 

@@ -431,6 +431,12 @@ Value scalarOf(RsqrtOp, OpBuilder &b, Location loc, ValueRange x, Type type) {
   Value root = math::SqrtOp::create(b, loc, x[0]);
   return arith::DivFOp::create(b, loc, constant(b, loc, type, 1), root);
 }
+Value scalarOf(CosOp, OpBuilder &b, Location loc, ValueRange x, Type) {
+  return math::CosOp::create(b, loc, x[0]);
+}
+Value scalarOf(SinOp, OpBuilder &b, Location loc, ValueRange x, Type) {
+  return math::SinOp::create(b, loc, x[0]);
+}
 Value scalarOf(TanhOp, OpBuilder &b, Location loc, ValueRange x, Type) {
   return math::TanhOp::create(b, loc, x[0]);
 }
@@ -1439,7 +1445,7 @@ struct TGLowerToLinalgPass : tg::impl::TGLowerToLinalgBase<TGLowerToLinalgPass> 
         ElementwiseLowering<SelectOp>, CastLowering, ElementwiseLowering<NegOp>,
         ElementwiseLowering<AbsOp>, ElementwiseLowering<SignOp>, ElementwiseLowering<RoundOp>,
         ElementwiseLowering<ExpOp>, ElementwiseLowering<LogOp>, ElementwiseLowering<SqrtOp>,
-        ElementwiseLowering<RsqrtOp>,
+        ElementwiseLowering<RsqrtOp>, ElementwiseLowering<CosOp>, ElementwiseLowering<SinOp>,
         ElementwiseLowering<TanhOp>, ElementwiseLowering<SigmoidOp>, ElementwiseLowering<ReluOp>,
         ElementwiseLowering<ErfOp>, ElementwiseLowering<SiluOp>, ElementwiseLowering<GeluOp>,
         // identities

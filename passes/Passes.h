@@ -12,6 +12,12 @@ namespace mlir::tg {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// The attribute `--tg-expand-train-step` puts on the functions that swap
+/// the parameters to an optimizer's evaluation view ("eval") and back
+/// ("train"); the driver exports them as the model's eval_view and
+/// train_view.
+inline constexpr llvm::StringLiteral kParameterViewAttrName = "tg.parameter_view";
+
 /// Registers every tgc pass and the named pipelines (`tg-pipeline`).
 void registerTGCPassesAndPipelines();
 

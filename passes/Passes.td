@@ -45,6 +45,25 @@ def TGBuildInit : Pass<"tg-build-init", "::mlir::ModuleOp"> {
                            "::mlir::ml_program::MLProgramDialect"];
 }
 
+def TGBuildEvalFunctions : Pass<"tg-build-eval-functions", "::mlir::ModuleOp"> {
+  let summary = "Build evaluation copies @<f>_eval of functions: batch norm on running statistics, no state updates";
+  let description = [{
+    For each function named in `functions` (those the module has), adds
+    `@<f>_eval`: a copy in evaluation mode, as PyTorch's `model.eval()`.
+    Every `tg.batch_norm ... training` normalizes by its running statistics
+    instead of the batch's, and no `ml_program.global_store` is left, so an
+    evaluation changes no state. Called functions are copied the same way
+    (`@<callee>_eval`). The driver builds `@<loss>_eval` and
+    `@<predict>_eval`, which the runtime's evaluation calls.
+  }];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect",
+                           "::mlir::ml_program::MLProgramDialect"];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "The functions to build evaluation copies of">
+  ];
+}
+
 def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
   let summary = "Reverse- and forward-mode automatic differentiation";
   let description = [{

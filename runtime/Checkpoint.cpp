@@ -158,6 +158,12 @@ void saveCheckpoint(const std::string &path, const tgc_model &model,
     if (!model.state[i].data)
       fail(TGC_ERROR_ARGUMENT, "%s: state tensor '%s' of model '%s' has no data", path.c_str(),
            model.state[i].name, model.name);
+  // The eval view (Schedule-Free's x) is what a checkpoint's weights are
+  // for; loading turns it back. An uninterrupted run passes through the
+  // same two conversions at every save, so a resumed run matches it bit
+  // for bit.
+  if (model.eval_view)
+    model.eval_view();
   if (model.state_to_host)
     model.state_to_host();
   std::string header = headerFor(model, info);
@@ -171,6 +177,8 @@ void saveCheckpoint(const std::string &path, const tgc_model &model,
   for (int i = 0; i < model.num_state; ++i)
     writer.write(model.state[i].data, tensorBytes(model.state[i]));
   writer.commit();
+  if (model.train_view)
+    model.train_view();
 }
 
 tgc_checkpoint_info loadCheckpoint(const std::string &path, const tgc_model &model) {
@@ -241,6 +249,8 @@ tgc_checkpoint_info loadCheckpoint(const std::string &path, const tgc_model &mod
     std::memcpy(slice.tensor->data, data + slice.begin, slice.end - slice.begin);
   if (model.state_to_device)
     model.state_to_device();
+  if (model.train_view)
+    model.train_view();
   return info;
 }
 

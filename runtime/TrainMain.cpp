@@ -381,6 +381,8 @@ private:
   /// accuracy over every test example: the examples after the last full
   /// batch are the last rows of the window that ends at the last example.
   EvalResult evaluate() {
+    if (model.eval_view)
+      model.eval_view();
     EvalResult result;
     int64_t correct = 0, batchSize = test->batchSize();
     auto countCorrect = [&](int64_t firstRow) {
@@ -397,15 +399,17 @@ private:
     result.lossExamples = test->numBatches() * batchSize;
     result.loss /= double(test->numBatches());
     result.accuracy = NAN;
-    if (!canPredict())
-      return result;
-    int64_t rest = test->numExamples() - result.lossExamples;
-    if (rest > 0) {
-      test->getBatchAt(test->numExamples() - batchSize, buffers->data());
-      countCorrect(batchSize - rest);
+    if (canPredict()) {
+      int64_t rest = test->numExamples() - result.lossExamples;
+      if (rest > 0) {
+        test->getBatchAt(test->numExamples() - batchSize, buffers->data());
+        countCorrect(batchSize - rest);
+      }
+      result.accuracyExamples = test->numExamples();
+      result.accuracy = double(correct) / double(result.accuracyExamples);
     }
-    result.accuracyExamples = test->numExamples();
-    result.accuracy = double(correct) / double(result.accuracyExamples);
+    if (model.train_view)
+      model.train_view();
     return result;
   }
 

@@ -134,13 +134,13 @@ LogicalResult JvpOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return failure();
   FunctionType type = func->getFunctionType();
   SmallVector<Type> tangentTypes;
-  if (failed(collectGradientTypes(*this, *func, getWrtPositions(type), {},
-                                  symbolTable, tangentTypes)))
+  if (failed(collectGradientTypes(*this, *func, getWrtPositions(type),
+                                  getGlobalRefs(), symbolTable, tangentTypes)))
     return failure();
   if (TypeRange(getTangents().getTypes()) != TypeRange(tangentTypes)) {
     InFlightDiagnostic diag = emitOpError()
-                              << "needs one tangent per differentiated argument, "
-                                 "with its type: (";
+                              << "needs one tangent per differentiated argument "
+                                 "and global, with its type: (";
     llvm::interleaveComma(tangentTypes, diag);
     return diag << ")";
   }

@@ -288,6 +288,14 @@ Value RsqrtOp::buildDerivative(OpBuilder &builder) {
   Emitter e = emitterFor(builder, *this);
   return e.div(e.mul(getResult(), e.scalarLike(getInput(), -0.5)), getInput());
 }
+// cos' = -sin, sin' = cos: each builds the other op on the same input.
+Value CosOp::buildDerivative(OpBuilder &builder) {
+  Emitter e = emitterFor(builder, *this);
+  return e.neg(SinOp::create(builder, getLoc(), getInput()));
+}
+Value SinOp::buildDerivative(OpBuilder &builder) {
+  return CosOp::create(builder, getLoc(), getInput());
+}
 Value TanhOp::buildDerivative(OpBuilder &builder) {
   Emitter e = emitterFor(builder, *this);
   Value y = getResult();

@@ -10,6 +10,8 @@
 
 #include "tg/UpdateBuilder.h"
 
+#include "tgc/Philox.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -42,7 +44,7 @@ SmallVector<OptimizerStateSlot> SGDAttr::getStateSlots() const {
 SmallVector<Value> SGDAttr::buildUpdate(OpBuilder &builder, Location loc,
                                         Value param, Value grad,
                                         ValueRange state, ValueRange,
-                                        ValueRange, Value step) const {
+                                        ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   SmallVector<Value> results = {Value()};
@@ -125,7 +127,7 @@ SmallVector<OptimizerStateSlot> AdamAttr::getStateSlots() const {
 SmallVector<Value> AdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
                                          ValueRange state, ValueRange,
-                                         ValueRange, Value step) const {
+                                         ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
@@ -145,11 +147,94 @@ SmallVector<OptimizerStateSlot> AdamWAttr::getStateSlots() const {
 SmallVector<Value> AdamWAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
                                           ValueRange state, ValueRange,
-                                          ValueRange, Value step) const {
+                                          ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   return buildAdamUpdate(u, param, grad, state, getLr(), getBeta1(), getBeta2(),
                          getEps(), getWeightDecay(), getAmsgrad(),
                          /*decoupled=*/true);
+}
+
+//===----------------------------------------------------------------------===//
+// AdaHessian
+//===----------------------------------------------------------------------===//
+
+LogicalResult AdaHessianAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                     Hyperparameter lr, Hyperparameter beta1,
+                                     Hyperparameter beta2, Hyperparameter eps,
+                                     Hyperparameter weightDecay,
+                                     Hyperparameter hessianPower, int64_t seed) {
+  return HyperparameterCheck(emitError, "adahessian")
+      .positive("lr", lr)
+      .decayRate("beta1", beta1)
+      .decayRate("beta2", beta2)
+      .positive("eps", eps)
+      .nonNegative("weight_decay", weightDecay)
+      .inRange("hessian_power", hessianPower, "hessian_power in [0, 1]",
+               [](double v) { return v >= 0 && v <= 1; })
+      .require(seed >= 0, "needs a seed >= 0, got " + std::to_string(seed));
+}
+
+SmallVector<OptimizerStateSlot> AdaHessianAttr::getStateSlots() const {
+  return {{"exp_avg"}, {"exp_hessian_diag_sq"}};
+}
+
+// Rademacher probes: +1 where a Philox uniform (drawn in f32, which holds
+// its 24 bits exactly) is at least 1/2, i.e. where bit 31 of its lane is
+// set. Step t reads ceil(n / 4) blocks at stream + 3 * 2^30 + (t - 1) *
+// ceil(n / 4): the parameter's stream above its initializer's draws and
+// gradient noise's.
+Value AdaHessianAttr::buildHessianProbe(OpBuilder &builder, Location loc,
+                                        RankedTensorType type, Value step,
+                                        StringRef name) const {
+  int64_t blocks = (type.getNumElements() + 3) / 4;
+  uint64_t base = tgc::philoxStreamForName(name.str().c_str()) + 3 * (uint64_t(1) << 30);
+  Type i64 = builder.getI64Type();
+  Value counter = AddOp::create(
+      builder, loc, scalar(builder, loc, i64, double(base)),
+      MulOp::create(builder, loc,
+                    SubOp::create(builder, loc, step, scalar(builder, loc, i64, 1)),
+                    scalar(builder, loc, i64, double(blocks))));
+  Value seed = scalar(builder, loc, i64, double(getSeed()));
+  Value uniform = RandomOp::create(builder, loc, type.clone(builder.getF32Type()),
+                                   Distribution::uniform, seed, counter);
+  Value half = scalar(builder, loc, builder.getF32Type(), 0.5);
+  Value upper = CompareOp::create(builder, loc, ComparePredicate::ge, uniform, half);
+  Type element = type.getElementType();
+  return SelectOp::create(builder, loc, upper, scalar(builder, loc, element, 1.0),
+                          scalar(builder, loc, element, -1.0));
+}
+
+// timm's Adahessian (decoupled weight decay first, then Adam with D * D in
+// the second moment), in PyTorch's order of operations.
+SmallVector<Value> AdaHessianAttr::buildUpdate(OpBuilder &builder, Location loc,
+                                               Value param, Value grad,
+                                               ValueRange state, ValueRange,
+                                               ValueRange, Value step,
+                                               Value hessianDiagonal) const {
+  UpdateBuilder u(builder, loc, param, step);
+  Value d = hessianDiagonal;
+  // Convolution kernels [out, in, k...]: |D| averaged over each kernel's
+  // spatial block, as the paper does; vectors and matrices have blocks of
+  // one element, where |D| squares to the same as D.
+  auto type = cast<RankedTensorType>(d.getType());
+  if (type.getRank() >= 3) {
+    auto spatial = llvm::to_vector(llvm::seq<int64_t>(2, type.getRank()));
+    Value mean = ReduceMeanOp::create(builder, loc, u.abs(d), spatial, /*keepdim=*/true);
+    d = BroadcastToOp::create(builder, loc, type, mean);
+  }
+  Value p = u.decayWeight(param, getLr(), getWeightDecay());
+  Value m = u.ema(state[0], grad, getBeta1());
+  Value v = u.emaOfSquare(state[1], d, getBeta2());
+  // (v / (1 - beta2^t))^(k/2) + eps; PyTorch takes the power 1/2 as a sqrt.
+  Value corrected = u.div(v, u.round(u.biasCorrection(getBeta2())));
+  const Hyperparameter &power = getHessianPower();
+  Value scaled =
+      !power.isScheduled() && power.convertToDouble() == 1.0
+          ? u.sqrt(corrected)
+          : u.pow(corrected, u.round(u.mul(u.f64(power), u.f64(0.5))));
+  Value denominator = u.add(scaled, u.constant(getEps()));
+  Value stepSize = u.descentStepSize(getLr(), getBeta1());
+  return {u.add(p, u.div(u.mul(stepSize, m), denominator)), m, v};
 }
 
 //===----------------------------------------------------------------------===//
@@ -170,7 +255,7 @@ SmallVector<OptimizerStateSlot> AdamaxAttr::getStateSlots() const {
 SmallVector<Value> AdamaxAttr::buildUpdate(OpBuilder &builder, Location loc,
                                            Value param, Value grad,
                                            ValueRange state, ValueRange,
-                                           ValueRange, Value step) const {
+                                           ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -205,7 +290,7 @@ SmallVector<OptimizerStateSlot> AdagradAttr::getStateSlots() const {
 SmallVector<Value> AdagradAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
                                             ValueRange state, ValueRange,
-                                            ValueRange, Value step) const {
+                                            ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value sum = u.add(state[0], u.mul(g, g));
@@ -245,7 +330,7 @@ SmallVector<OptimizerStateSlot> RMSpropAttr::getStateSlots() const {
 SmallVector<Value> RMSpropAttr::buildUpdate(OpBuilder &builder, Location loc,
                                             Value param, Value grad,
                                             ValueRange state, ValueRange,
-                                            ValueRange, Value step) const {
+                                            ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   bool momentum = !getMomentum().isZero();
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
@@ -293,7 +378,7 @@ SmallVector<OptimizerStateSlot> LionAttr::getStateSlots() const {
 SmallVector<Value> LionAttr::buildUpdate(OpBuilder &builder, Location loc,
                                          Value param, Value grad,
                                          ValueRange state, ValueRange,
-                                         ValueRange, Value step) const {
+                                         ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value p = u.decayWeight(param, getLr(), getWeightDecay());
   Value direction = u.sign(u.ema(state[0], grad, getBeta1()));
@@ -328,7 +413,7 @@ SmallVector<OptimizerStateSlot> NAdamAttr::getStateSlots() const {
 SmallVector<Value> NAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
                                           ValueRange state, ValueRange,
-                                          ValueRange, Value step) const {
+                                          ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value beta1 = u.f64(getBeta1()), lr = u.negatedF64(getLr());
   // mu(s) = beta1 * (1 - 0.5 * 0.96^(s * momentum_decay)), for s = t, t + 1.
@@ -373,7 +458,7 @@ SmallVector<OptimizerStateSlot> DiffGradAttr::getStateSlots() const {
 SmallVector<Value> DiffGradAttr::buildUpdate(OpBuilder &builder, Location loc,
                                              Value param, Value grad,
                                              ValueRange state, ValueRange,
-                                             ValueRange, Value step) const {
+                                             ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -415,7 +500,7 @@ SmallVector<OptimizerStateSlot> AdaBoundAttr::getStateSlots() const {
 SmallVector<Value> AdaBoundAttr::buildUpdate(OpBuilder &builder, Location loc,
                                              Value param, Value grad,
                                              ValueRange state, ValueRange,
-                                             ValueRange, Value step) const {
+                                             ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value g = u.addWeightDecay(grad, param, getWeightDecay());
   Value m = u.ema(state[0], g, getBeta1());
@@ -461,7 +546,7 @@ SmallVector<OptimizerStateSlot> AdaModAttr::getStateSlots() const {
 SmallVector<Value> AdaModAttr::buildUpdate(OpBuilder &builder, Location loc,
                                            Value param, Value grad,
                                            ValueRange state, ValueRange,
-                                           ValueRange, Value step) const {
+                                           ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value m = u.ema(state[0], grad, getBeta1());
   Value v = u.emaOfSquare(state[1], grad, getBeta2());
@@ -498,7 +583,7 @@ SmallVector<OptimizerStateSlot> GramsAttr::getStateSlots() const {
 SmallVector<Value> GramsAttr::buildUpdate(OpBuilder &builder, Location loc,
                                           Value param, Value grad,
                                           ValueRange state, ValueRange,
-                                          ValueRange, Value step) const {
+                                          ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value p = u.decayWeight(param, getLr(), getWeightDecay());
   Value m = u.ema(state[0], grad, getBeta1());
@@ -549,7 +634,7 @@ static double halfLife(double beta) {
 SmallVector<Value> AdEMAMixAttr::buildUpdate(OpBuilder &builder, Location loc,
                                              Value param, Value grad,
                                              ValueRange state, ValueRange,
-                                             ValueRange, Value step) const {
+                                             ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value one = u.f64(1.0);
   // The warm-ups: alpha(t) = alpha * t / T linearly, beta3(t) linear in
@@ -640,7 +725,7 @@ scheduleFreeCoefficients(UpdateBuilder &u, ScheduleFreeAdamWAttr attr,
 
 SmallVector<Value> ScheduleFreeAdamWAttr::buildUpdate(
     OpBuilder &builder, Location loc, Value param, Value grad, ValueRange state,
-    ValueRange shared, ValueRange, Value step) const {
+    ValueRange shared, ValueRange, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   auto [gamma, weight, weightSum] =
       scheduleFreeCoefficients(u, *this, shared[0]);
@@ -658,6 +743,20 @@ SmallVector<Value> ScheduleFreeAdamWAttr::buildUpdate(
       u.add(u.lerp(param, z, u.round(c)), u.mul(u.round(yCoefficient), d));
   z = u.sub(z, u.mul(u.round(gamma), d));
   return {y, z, v};
+}
+
+// AdamWScheduleFree.eval() and .train(): p.lerp_(z, 1 - 1/beta1) turns y
+// into x, p.lerp_(z, 1 - beta1) x back into y. Before the first step z is
+// not set yet, and both views are the parameter.
+Value ScheduleFreeAdamWAttr::buildParameterView(OpBuilder &builder,
+                                                Location loc, Value param,
+                                                ValueRange state, Value step,
+                                                bool toEval) const {
+  UpdateBuilder u(builder, loc, param, step);
+  double beta1 = getBeta1().convertToDouble();
+  Value view = u.lerp(param, state[0], u.constant(toEval ? 1 - 1 / beta1 : 1 - beta1));
+  Value zero = scalar(builder, loc, builder.getI64Type(), 0);
+  return u.select(u.compare(ComparePredicate::eq, step, zero), param, view);
 }
 
 SmallVector<Value> ScheduleFreeAdamWAttr::buildSharedUpdate(OpBuilder &builder,
@@ -736,7 +835,7 @@ SmallVector<Value> DoGAttr::buildStatistics(OpBuilder &builder, Location loc,
 SmallVector<Value> DoGAttr::buildUpdate(OpBuilder &builder, Location loc,
                                         Value param, Value grad,
                                         ValueRange state, ValueRange shared,
-                                        ValueRange sums, Value step) const {
+                                        ValueRange sums, Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   Value rbar, G;
   if (getLayerwise()) {
@@ -848,7 +947,7 @@ SmallVector<Value> DAdaptAdamAttr::buildUpdate(OpBuilder &builder, Location loc,
                                                Value param, Value grad,
                                                ValueRange state,
                                                ValueRange shared, ValueRange,
-                                               Value step) const {
+                                               Value step, Value) const {
   UpdateBuilder u(builder, loc, param, step);
   DAdaptAdamStep k = dadaptAdamStep(u, *this, param, grad, state[0], shared[0]);
   double beta1 = getBeta1().convertToDouble();

@@ -124,18 +124,9 @@ public:
   Value s;
 
 private:
-  /// cos(x) for x in [0, pi], as the Taylor series to x^40 in Horner form:
-  /// tg has no cos op yet, and the truncation error (pi^42 / 42! < 1e-30)
-  /// stays far below f64's rounding, so the value agrees with the C
-  /// library's cos to a few ulp of f64, which rounding to f32 erases.
-  Value cos(Value x) {
-    Value x2 = mul(x, x);
-    Value sum = constant(1.0);
-    for (int k = 20; k >= 1; --k)
-      sum = sub(constant(1.0),
-                mul(div(x2, constant(double((2 * k - 1) * (2 * k)))), sum));
-    return sum;
-  }
+  /// cos(x) in f64: the C library's, as Python's math.cos in PyTorch's
+  /// schedulers.
+  Value cos(Value x) { return CosOp::create(b, x); }
 
   ImplicitLocOpBuilder b;
 };

@@ -78,17 +78,52 @@ def TG_OptimizerAttrInterface : AttrInterface<"OptimizerAttrInterface"> {
            "::mlir::Value":$step),
       [{}], [{ return {}; }]>,
     InterfaceMethod<[{
+        For optimizers that precondition with the Hessian's diagonal
+        (AdaHessian): the probe z of Hutchinson's estimate D = z * (H z) for
+        one parameter, of the parameter's type `type`, given the step
+        (tensor<i64>, 1 on the first) and the parameter's global's name
+        (which keys random streams); a probe for every parameter or for
+        none. The train step then takes H z for all parameters at once
+        (tg.jvp of the gradient along the probes, with respect to the
+        parameters' globals) and passes D to buildUpdate. Null (the
+        default): no Hessian, and buildUpdate gets a null D.
+      }],
+      "::mlir::Value", "buildHessianProbe",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::RankedTensorType":$type, "::mlir::Value":$step,
+           "::llvm::StringRef":$name),
+      [{}], [{ return {}; }]>,
+    InterfaceMethod<[{
         Builds the update of one parameter as tg ops: given the parameter,
         its gradient, its state (in getStateSlots order, at their initial
         values before the first step), the shared state before this step,
-        the summed statistics and the step number (a tensor<i64>, 1 on the
-        first step), returns the new parameter followed by the new state.
+        the summed statistics, the step number (a tensor<i64>, 1 on the
+        first step) and the Hessian diagonal's estimate (null unless
+        buildHessianProbe gives a probe), returns the new parameter followed
+        by the new state.
       }],
       "::llvm::SmallVector<::mlir::Value>", "buildUpdate",
       (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
            "::mlir::Value":$param, "::mlir::Value":$grad,
            "::mlir::ValueRange":$state, "::mlir::ValueRange":$shared,
-           "::mlir::ValueRange":$sums, "::mlir::Value":$step)>,
+           "::mlir::ValueRange":$sums, "::mlir::Value":$step,
+           "::mlir::Value":$hessianDiagonal)>,
+    InterfaceMethod<[{
+        For optimizers whose parameter holds another point than the one to
+        evaluate the model at (Schedule-Free: y, where gradients are taken,
+        and the average x): one parameter's evaluation view computed from
+        its training value (`toEval`), or its training value from the
+        evaluation view (`!toEval`), given its state and the step counter
+        (tensor<i64>, 0 before the first step). The train step builds
+        `@<step>_eval_view` and `@<step>_train_view` from it, which the
+        runtime calls around evaluations and checkpoints. Null (the default)
+        for optimizers that evaluate where they train.
+      }],
+      "::mlir::Value", "buildParameterView",
+      (ins "::mlir::OpBuilder &":$builder, "::mlir::Location":$loc,
+           "::mlir::Value":$param, "::mlir::ValueRange":$state,
+           "::mlir::Value":$step, "bool":$toEval),
+      [{}], [{ return {}; }]>,
     InterfaceMethod<[{
         The new shared state, from the old one and the summed statistics.
         Unchanged by default.
@@ -693,7 +728,8 @@ def TG_AdEMAMixAttr : TG_OptimizerAttr<"AdEMAMix", "ademamix"> {
 
 def TG_ScheduleFreeAdamWAttr
     : TG_OptimizerAttr<"ScheduleFreeAdamW", "schedule_free_adamw",
-                       ["getSharedStateSlots", "buildSharedUpdate"]> {
+                       ["getSharedStateSlots", "buildSharedUpdate",
+                        "buildParameterView"]> {
   let summary = "optimizer: Schedule-Free AdamW, no learning-rate schedule";
   let description = [{
     Schedule-Free AdamW (Defazio et al., "The Road Less Scheduled", 2024,
@@ -712,12 +748,14 @@ def TG_ScheduleFreeAdamWAttr
     ```
 
     z starts at the parameter's value on the first step. The point to
-    evaluate the model at is x = y + (1 - 1/beta1) (z - y), as
-    `AdamWScheduleFree.eval()` computes: a train step leaves y in the
-    parameter. gamma_t never decreases, so it is also the running maximum
-    that the authors' code uses. Example: `#tg.schedule_free_adamw<lr =
-    2.5e-3, warmup_steps = 100>`. State slots `z` and `exp_avg_sq`, and the
-    shared `weight_sum` (W).
+    evaluate the model at is x = y + (1 - 1/beta1) (z - y): a train step
+    leaves y in the parameter, and the step's `@<step>_eval_view` and
+    `@<step>_train_view` swap x in and back, as `AdamWScheduleFree.eval()`
+    and `.train()` do (y = x + (1 - beta1) (z - x)); the runtime evaluates
+    and writes checkpoints in the eval view. gamma_t never decreases, so it
+    is also the running maximum that the authors' code uses. Example:
+    `#tg.schedule_free_adamw<lr = 2.5e-3, warmup_steps = 100>`. State slots
+    `z` and `exp_avg_sq`, and the shared `weight_sum` (W).
   }];
   let parameters = (ins
     TG_HyperParameter<>:$lr,
@@ -728,6 +766,47 @@ def TG_ScheduleFreeAdamWAttr
     TG_StepsParameter<"0">:$warmup_steps,
     TG_HyperParameter<"0.0">:$r,
     TG_HyperParameter<"2.0">:$weight_lr_power);
+}
+
+def TG_AdaHessianAttr
+    : TG_OptimizerAttr<"AdaHessian", "adahessian", ["buildHessianProbe"]> {
+  let summary = "optimizer: AdaHessian, Adam with the Hessian's diagonal";
+  let description = [{
+    AdaHessian (Yao et al., "ADAHESSIAN: An Adaptive Second Order Optimizer
+    for Machine Learning", AAAI 2021), as `timm.optim.Adahessian`: Adam
+    whose second moment averages the square of Hutchinson's estimate of the
+    Hessian's diagonal instead of the squared gradient.
+
+    ```
+    z = Rademacher (+-1), a fresh draw per step and parameter
+    D = z * (H z)                           (H z: forward-over-reverse)
+    p = p * (1 - lr * weight_decay)
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * D * D
+    p = p - lr / (1 - beta1^t) * m / ((v / (1 - beta2^t))^(k/2) + eps)
+    ```
+
+    k is `hessian_power` (1: the full Newton-like scaling; 0.5 halves the
+    exponent). The paper averages |D| over each convolution kernel's
+    spatial block (dims 2 and up of a rank-4 weight), as tgc does for
+    parameters of rank 3 or more; for vectors and matrices the block is
+    one element. The
+    probes come from Philox keyed by `seed`, on the parameter's own stream
+    (`tgc::philoxStreamForName`) at 3 * 2^30 + (t - 1) * ceil(n / 4):
+    element i is +1 when bit 31 of lane i % 4 of block i / 4 is set, so a
+    run is reproducible and a resumed run draws what the uninterrupted one
+    would have. A step costs about two gradients (the jvp of the backward
+    pass). Example: `#tg.adahessian<lr = 0.15, weight_decay = 5.0e-4>`.
+    State slots `exp_avg` and `exp_hessian_diag_sq`.
+  }];
+  let parameters = (ins
+    TG_HyperParameter<>:$lr,
+    TG_HyperParameter<"0.9">:$beta1,
+    TG_HyperParameter<"0.999">:$beta2,
+    TG_HyperParameter<"1.0e-8">:$eps,
+    TG_HyperParameter<"0.0">:$weight_decay,
+    TG_HyperParameter<"1.0">:$hessian_power,
+    TG_StepsParameter<"0">:$seed);
 }
 
 def TG_DoGAttr

@@ -76,28 +76,42 @@ def TG_JvpOp : TG_DerivativeOp<"jvp", [AttrSizedOperandSegments]> {
   let summary = "forward-mode derivative (Jacobian-vector product)";
   let description = [{
     Calls `callee` on `inputs` and returns its results followed by their
-    directional derivatives along `tangents`, one tangent per argument listed
-    in `wrt` (by position; default: every float argument).
+    directional derivatives along `tangents`: one tangent per argument listed
+    in `wrt` (by position; default: every float argument), then one per
+    global listed in `globals` (its direction at every load of the global,
+    through calls too). Other globals are constants.
 
     ```mlir
     %y, %dy = tg.jvp @f(%x) tangents(%v) : (tensor<4xf64>, tensor<4xf64>) -> (tensor<f64>, tensor<f64>)
+    %g, %hz = tg.jvp @grad_of_loss(%x) tangents(%z) wrt [] globals [@w]
+        : (tensor<8x4xf32>, tensor<3x4xf32>) -> (tensor<3x4xf32>, tensor<3x4xf32>)
     ```
 
     Applied to a function that computes a gradient, it gives a
-    Hessian-vector product (forward-over-reverse).
+    Hessian-vector product (forward-over-reverse); with `globals`, the
+    Hessian of a loss with respect to its parameters.
   }];
   let arguments = (ins FlatSymbolRefAttr:$callee, Variadic<AnyType>:$inputs,
                        Variadic<TG_FloatTensor>:$tangents,
-                       OptionalAttr<DenseI64ArrayAttr>:$wrt);
+                       OptionalAttr<DenseI64ArrayAttr>:$wrt,
+                       OptionalAttr<FlatSymbolRefArrayAttr>:$globals);
   let results = (outs Variadic<AnyType>:$results);
   let assemblyFormat = [{
-    $callee `(` $inputs `)` `tangents` `(` $tangents `)` (`wrt` $wrt^)? attr-dict `:`
-    functional-type(operands, results)
+    $callee `(` $inputs `)` `tangents` `(` $tangents `)` (`wrt` $wrt^)?
+    (`globals` $globals^)? attr-dict `:` functional-type(operands, results)
   }];
   let extraClassDeclaration = [{
     ::mlir::func::FuncOp getCalleeFunc(::mlir::SymbolTableCollection &symbolTable);
-    /// The argument positions the tangents belong to.
+    /// The argument positions the first tangents belong to.
     ::llvm::SmallVector<int64_t> getWrtPositions(::mlir::FunctionType type);
+    /// The globals the last tangents belong to, in order (empty when absent).
+    ::llvm::SmallVector<::mlir::FlatSymbolRefAttr> getGlobalRefs() {
+      ::llvm::SmallVector<::mlir::FlatSymbolRefAttr> refs;
+      if (::mlir::ArrayAttr globals = getGlobalsAttr())
+        for (::mlir::Attribute ref : globals)
+          refs.push_back(::llvm::cast<::mlir::FlatSymbolRefAttr>(ref));
+      return refs;
+    }
   }];
 }
 

@@ -255,6 +255,12 @@ def TG_SqrtOp : TG_UnaryElementwiseOp<"sqrt"> {
 def TG_RsqrtOp : TG_UnaryElementwiseOp<"rsqrt"> {
   let summary = "elementwise reciprocal square root: y = 1 / sqrt(x)";
 }
+def TG_CosOp : TG_UnaryElementwiseOp<"cos"> {
+  let summary = "elementwise cosine (radians): y = cos(x)";
+}
+def TG_SinOp : TG_UnaryElementwiseOp<"sin"> {
+  let summary = "elementwise sine (radians): y = sin(x)";
+}
 def TG_TanhOp : TG_UnaryElementwiseOp<"tanh"> {
   let summary = "elementwise hyperbolic tangent";
 }

@@ -67,6 +67,16 @@ typedef struct tgc_model {
    * (after one is read); tgc_checkpoint_save and _load call them. */
   void (*state_to_host)(void);
   void (*state_to_device)(void);
+
+  /* Optional (NULL unless the optimizer evaluates elsewhere than it takes
+   * gradients, as Schedule-Free AdamW's average x and interpolation y):
+   * eval_view turns the parameters into the point to evaluate at, and
+   * train_view turns them back. The runtime evaluates and predicts between
+   * the two, and checkpoints hold the eval view: tgc_checkpoint_save calls
+   * eval_view before writing and train_view after, tgc_checkpoint_load
+   * train_view after reading. */
+  void (*eval_view)(void);
+  void (*train_view)(void);
 } tgc_model;
 
 /* Defined by the compiled model object. */

@@ -2,6 +2,7 @@
 
 #include "Driver/ModelExport.h"
 
+#include "passes/Passes.h"
 #include "tg/TGOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -70,8 +71,12 @@ FailureOr<ExportedModel> prepareModelExport(ModuleOp module, const TrainStepName
   ExportedModel model;
   model.name = modelName.str();
   model.step = names.step;
-  model.evalLoss = names.loss;
+  std::string evalLoss = names.loss + "_eval";
+  model.evalLoss = module.lookupSymbol<func::FuncOp>(evalLoss) ? evalLoss : names.loss;
   model.init = "tgc_init";
+  for (auto func : module.getOps<func::FuncOp>())
+    if (auto view = func->getAttrOfType<StringAttr>(tg::kParameterViewAttrName))
+      (view.getValue() == "eval" ? model.evalView : model.trainView) = func.getSymName().str();
   auto step = module.lookupSymbol<func::FuncOp>(names.step);
   if (!step || !module.lookupSymbol<func::FuncOp>(model.init))
     return module.emitError("the train step must be expanded (--tg-expand-train-step "
@@ -89,8 +94,11 @@ FailureOr<ExportedModel> prepareModelExport(ModuleOp module, const TrainStepName
     return failure();
   model.loss = *loss;
 
-  // predict: leading inputs of the step -> [batch, classes] float logits.
+  // predict: leading inputs of the step -> [batch, classes] float logits,
+  // from the eval-mode copy.
   if (auto predict = module.lookupSymbol<func::FuncOp>(predictName)) {
+    if (auto evalCopy = module.lookupSymbol<func::FuncOp>((predictName + "_eval").str()))
+      predict = evalCopy;
     FunctionType type = predict.getFunctionType();
     auto logits = type.getNumResults() == 1
                       ? dyn_cast<RankedTensorType>(type.getResult(0))
@@ -103,7 +111,7 @@ FailureOr<ExportedModel> prepareModelExport(ModuleOp module, const TrainStepName
              << "@" << predictName
              << " is used for accuracy: it must take the step's leading inputs and "
                 "return f32 logits [batch, classes]";
-    model.predict = predictName.str();
+    model.predict = predict.getSymName().str();
     model.predictInputs.assign(model.inputs.begin(),
                                model.inputs.begin() + type.getNumInputs());
     model.logits = *describe(predict.getLoc(), "logits", logits);
@@ -134,8 +142,9 @@ FailureOr<ExportedModel> prepareModelExport(ModuleOp module, const TrainStepName
 
   // Only the entry points keep C interfaces.
   std::set<std::string> entries = {model.step, model.evalLoss, model.init};
-  if (!model.predict.empty())
-    entries.insert(model.predict);
+  for (const std::string *optional : {&model.predict, &model.evalView, &model.trainView})
+    if (!optional->empty())
+      entries.insert(*optional);
   for (auto func : module.getOps<func::FuncOp>())
     if (!func.isExternal())
       SymbolTable::setSymbolVisibility(func, entries.count(func.getSymName().str())
@@ -326,6 +335,9 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cu
      << entryDeclaration(model.init, nullptr, {seed});
   if (!model.predict.empty())
     os << entryDeclaration(model.predict, &model.logits, model.predictInputs);
+  for (const std::string *view : {&model.evalView, &model.trainView})
+    if (!view->empty())
+      os << entryDeclaration(*view, nullptr, {});
   if (!cuda)
     os << "void _mlir_memref_to_llvm_free(void *);\n";
   os << "\n";
@@ -335,6 +347,12 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cu
     writeCUDAEntryPoints(os, model);
   else
     writeCPUEntryPoints(os, model);
+  // The parameter views run rarely (around evaluations and checkpoints):
+  // direct calls on both targets, as init.
+  for (auto [function, entry] : {std::make_pair("tgc_eval_view", model.evalView),
+                                 std::make_pair("tgc_train_view", model.trainView)})
+    if (!entry.empty())
+      os << "static void " << function << "(void) { _mlir_ciface_" << entry << "(); }\n\n";
 
   auto table = [&](const std::string &name, const std::vector<ExportedTensor> &tensors,
                    bool withData) {
@@ -356,7 +374,8 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cu
      << "  tgc_init_state, tgc_step, tgc_eval_loss,\n  "
      << (model.predict.empty() ? "NULL" : "tgc_predict") << ", " << classes << ",\n  "
      << (cuda ? "tgc_cuda_globals_to_host, tgc_cuda_globals_to_device" : "NULL, NULL")
-     << ",\n};\n\n"
+     << ",\n  " << (model.evalView.empty() ? "NULL" : "tgc_eval_view") << ", "
+     << (model.trainView.empty() ? "NULL" : "tgc_train_view") << ",\n};\n\n"
      << "const tgc_model *tgc_get_model(void) { return &tgc_the_model; }\n";
   if (withMain)
     os << "\nint main(int argc, char **argv) {\n"

@@ -27,6 +27,7 @@ struct ExportedTensor {
 struct ExportedModel {
   std::string name;
   std::string step, evalLoss, predict, init; // compiled function names
+  std::string evalView, trainView;           // optional: the parameter views
   std::vector<ExportedTensor> inputs;        // the step's batch
   std::vector<ExportedTensor> predictInputs; // prefix of inputs predict takes
   ExportedTensor loss;                       // rank 0
@@ -43,11 +44,13 @@ struct TrainStepNames {
 /// Finds the module's single tg.train_step (a diagnostic otherwise).
 mlir::FailureOr<TrainStepNames> findTrainStep(mlir::ModuleOp module);
 
-/// After --tg-expand-train-step and --tg-build-init: describes the model and
-/// prepares the module for code generation: globals become public symbols
-/// `tgc_g_<name>` starting as zeros (@tgc_init stores their values), and only
-/// the entry points stay public. `predictName` names an optional function
-/// from the step's leading inputs to [batch, classes] logits.
+/// After --tg-build-eval-functions, --tg-expand-train-step and
+/// --tg-build-init: describes the model and prepares the module for code
+/// generation: globals become public symbols `tgc_g_<name>` starting as zeros
+/// (@tgc_init stores their values), and only the entry points stay public.
+/// `predictName` names an optional function from the step's leading inputs
+/// to [batch, classes] logits; evaluation calls the eval-mode copies
+/// `@<loss>_eval` and `@<predict>_eval` where they exist.
 mlir::FailureOr<ExportedModel> prepareModelExport(mlir::ModuleOp module,
                                                   const TrainStepNames &names,
                                                   llvm::StringRef modelName,

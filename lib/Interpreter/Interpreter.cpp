@@ -507,6 +507,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
           .Case([&](LogOp) { return unary([](double x) { return std::log(x); }); })
           .Case([&](SqrtOp) { return unary([](double x) { return std::sqrt(x); }); })
           .Case([&](RsqrtOp) { return unary([](double x) { return 1.0 / std::sqrt(x); }); })
+          .Case([&](CosOp) { return unary([](double x) { return std::cos(x); }); })
+          .Case([&](SinOp) { return unary([](double x) { return std::sin(x); }); })
           .Case([&](TanhOp) { return unary([](double x) { return std::tanh(x); }); })
           .Case([&](SigmoidOp) { return unary(sigmoid); })
           .Case([&](ReluOp) { return unary([](double x) { return x > 0 ? x : 0.0 * x; }); })

@@ -25,6 +25,7 @@ torch" and exits 0 when PyTorch is not installed.
 """
 
 import argparse
+import json
 import math
 import os
 import re
@@ -104,6 +105,14 @@ class MLP:
             return self.loss_fn(logits, labels)
         return F.cross_entropy(logits, labels.long())
 
+    # Evaluation (--eval-every), as model.eval(): the loss, and the logits of
+    # the spec's @forward (None: the spec has none).
+    def eval_loss(self, p, images, labels):
+        return self.loss(p, images, labels)
+
+    def eval_logits(self, p, images):
+        return None
+
 
 class SmallMLP(MLP):
     """test/Parity/Inputs/mlp-small.mlir: the same data, 64 features."""
@@ -180,12 +189,23 @@ class BatchNormMLP(SmallMLP):
         return {"bn1_running_mean": 0.1 * torch.randn(32, generator=gen),
                 "bn1_running_var": 1 + 0.1 * torch.rand(32, generator=gen)}
 
-    def loss(self, p, images, labels):
+    def forward(self, p, images, training):
         h = F.linear(images, p["fc1_weight"])
         h = F.batch_norm(h, self.state["bn1_running_mean"], self.state["bn1_running_var"],
-                         p["bn1_weight"], p["bn1_bias"], training=True, momentum=0.1, eps=1e-5)
+                         p["bn1_weight"], p["bn1_bias"], training=training, momentum=0.1,
+                         eps=1e-5)
         h = F.relu(F.linear(F.relu(h), p["fc2_weight"], p["fc2_bias"]))
-        return F.cross_entropy(F.linear(h, p["fc3_weight"], p["fc3_bias"]), labels.long())
+        return F.linear(h, p["fc3_weight"], p["fc3_bias"])
+
+    def loss(self, p, images, labels):
+        return F.cross_entropy(self.forward(p, images, True), labels.long())
+
+    # model.eval(): normalized by the running statistics, which stay as they are.
+    def eval_loss(self, p, images, labels):
+        return F.cross_entropy(self.forward(p, images, False), labels.long())
+
+    def eval_logits(self, p, images):
+        return self.forward(p, images, False)
 
 
 class ReZeroMLP(SmallMLP):
@@ -484,6 +504,64 @@ class ScheduleFreeAdamW(Reference):
         z.sub_(self.gamma * (g / (v.sqrt() + eps) + weight_decay * p))
         x.mul_(1 - self.c).add_(z, alpha=self.c)
         p.copy_((1 - betas[0]) * z + betas[0] * x)
+
+    # schedulefree's AdamWScheduleFree.eval() and .train(): the parameter
+    # becomes x = lerp(y, z, 1 - 1/beta1), then y = lerp(x, z, 1 - beta1)
+    # again. The x kept above checks the first: the worst relative distance
+    # between the two is in `eval_view_error`.
+    eval_view_error = 0.0
+
+    @torch.no_grad()
+    def eval(self):
+        beta1 = self.defaults.get("betas", (0.9,))[0]
+        for p in self.param_groups[0]["params"]:
+            if "z" in self.state[p]:
+                p.lerp_(self.state[p]["z"], 1 - 1 / beta1)
+                error = ((p - self.x[p]).abs().max() / self.x[p].abs().max()).item()
+                self.eval_view_error = max(self.eval_view_error, error)
+
+    @torch.no_grad()
+    def train(self):
+        beta1 = self.defaults.get("betas", (0.9,))[0]
+        for p in self.param_groups[0]["params"]:
+            if "z" in self.state[p]:
+                p.lerp_(self.state[p]["z"], 1 - beta1)
+
+
+class AdaHessian(Reference):
+    """Yao et al. 2021, "ADAHESSIAN", as timm.optim.Adahessian (one
+    Hutchinson sample, no kernel averaging: the small MLP has matrices and
+    vectors). The training loop sets `hessian[p]` = z * (H z) from
+    torch.autograd.grad(create_graph=True), with tgc's Philox probes z."""
+
+    def __init__(self, params, **hyperparameters):
+        self.seed = hyperparameters.pop("seed", 0)
+        super().__init__(params, **hyperparameters)
+        self.hessian = {}
+
+    def probes(self, p, t):
+        """The Rademacher probes of step t, by parameter name: +1 where bit 31
+        of lane i % 4 of Philox block stream + 3 * 2^30 + (t - 1) ceil(n / 4)
+        + i / 4 is set."""
+        zs = {}
+        for name, v in p.items():
+            n = v.numel()
+            blocks = (n + 3) // 4
+            counter = philox_stream(name) + 3 * (1 << 30) + (t - 1) * blocks
+            bits = philox4x32(self.seed, np.arange(counter, counter + blocks, dtype=np.uint64))
+            upper = (bits.reshape(-1)[:n] >> np.uint64(31)).astype(np.float32)
+            zs[name] = torch.from_numpy(2 * upper - 1).view_as(v)
+        return zs
+
+    def rule(self, p, g, state, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+             hessian_power=1.0):
+        d = self.hessian[p]
+        p.mul_(1 - lr * weight_decay)
+        m, v = self.zeros(state, p, "exp_avg", "exp_hessian_diag_sq")
+        m.mul_(betas[0]).add_(g, alpha=1 - betas[0])
+        v.mul_(betas[1]).addcmul_(d, d, value=1 - betas[1])
+        denom = (v / (1 - betas[1] ** t)).pow_(hessian_power / 2).add_(eps)
+        p.addcdiv_(m, denom, value=-lr / (1 - betas[0] ** t))
 
 
 class DoG(Reference):
@@ -826,6 +904,7 @@ KINDS = {
     "ademamix": AdEMAMix,
     "schedule_free_adamw": ScheduleFreeAdamW,
     "dog": DoG,
+    "adahessian": AdaHessian,
     "dadapt_adam": DAdaptAdam,
     # The multi-tensor path: the single-tensor one of 1.13 has a bug in
     # mu_product_next (fixed in PyTorch 2.0); see #tg.nadam.
@@ -870,6 +949,8 @@ OPTIMIZERS = {
                                   beta3_warmup=60, alpha_warmup=40, weight_decay=0.1)),
     "schedule-free-adamw": ("schedule_free_adamw", dict(lr=5e-3, warmup_steps=20,
                                                         weight_decay=1e-2, eps=1e-5)),
+    "adahessian": ("adahessian", dict(lr=0.01, eps=1e-4, weight_decay=1e-3, seed=7)),
+    "adahessian-power": ("adahessian", dict(lr=0.05, betas=(0.8, 0.99), eps=1e-4, hessian_power=0.5)),
     "dog": ("dog", dict(reps_rel=1e-3, weight_decay=1e-4)),
     "ldog": ("dog", dict(lr=0.5, reps_rel=1e-3, layerwise=True)),
     "dadapt-adam": ("dadapt_adam", dict(d0=1e-3, growth_rate=1.1)),
@@ -927,6 +1008,23 @@ def tg_attribute(kind, kwargs):
     return "#tg.%s<%s>" % (kind, ", ".join(fields)) if fields else "#tg." + kind
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file, by name."""
+    with open(path, "rb") as f:
+        data = f.read()
+    length = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + length])
+    dtypes = {"F32": np.float32, "F64": np.float64, "I32": np.int32, "I64": np.int64}
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = entry["data_offsets"]
+        raw = data[8 + length + begin:8 + length + end]
+        tensors[name] = np.frombuffer(raw, dtype=dtypes[entry["dtype"]]).reshape(entry["shape"])
+    return tensors
+
+
 def run(cmd, **kw):
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
     if r.returncode != 0:
@@ -949,6 +1047,9 @@ def main():
                     help="train the small perceptron with this loss instead of cross-entropy")
     ap.add_argument("--loss-rtol", type=float, default=LOSS_RTOL,
                     help="largest relative loss difference allowed at any step")
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="evaluate every N steps as the runtime does (eval view, eval-mode "
+                         "loss and logits) and compare, and the final checkpoint")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
     ap.add_argument("--verbose", action="store_true", help="print both losses of every step")
     args = ap.parse_args()
@@ -993,15 +1094,21 @@ def main():
     params = model.params(gen)
     # State that the step updates without training it (running statistics).
     buffers = model.buffers(gen) if hasattr(model, "buffers") else {}
-    inputs = model.batches(gen, args.steps)
+    # With --eval-every, one more batch of the same data to evaluate on.
+    inputs = model.batches(gen, args.steps + (1 if args.eval_every else 0))
+    eval_inputs = [t[args.steps:] for t in inputs] if args.eval_every else []
+    inputs = [t[:args.steps] for t in inputs]
     for name, value in list(params.items()) + list(buffers.items()):
         np.save(os.path.join(work, name + ".npy"), value.numpy())
     for i, value in enumerate(inputs):
         np.save(os.path.join(work, "inputs_%d.npy" % i), value.numpy())
+    for i, value in enumerate(eval_inputs):
+        np.save(os.path.join(work, "eval_inputs_%d.npy" % i), value.numpy())
 
     # The harness runs while PyTorch trains.
-    harness = subprocess.Popen([exe, work, str(args.steps)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    harness = subprocess.Popen([exe, work, str(args.steps)] +
+                               ([str(args.eval_every)] if args.eval_every else []),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     # PyTorch.
     torch.manual_seed(args.seed)
@@ -1014,13 +1121,34 @@ def main():
     schedulers = [lr.scheduler(opt)] if lr and lr.scheduler else []
     transform_state = {name: {} for name in p}
     torch_losses = []
+    torch_evals = {}  # steps taken -> (eval loss, logits)
+
+    def in_eval_view(compute):
+        """compute() between the optimizer's eval() and train(), if it has them."""
+        if hasattr(opt, "eval"):
+            opt.eval()
+        with torch.no_grad():
+            result = compute()
+        if hasattr(opt, "train"):
+            opt.train()
+        return result
+
     for k in range(args.steps):
         for key, v in schedules.items():
             if not (key == "lr" and v.scheduler):
                 opt.param_groups[0][key] = v.value(k)
         opt.zero_grad()
         loss = model.loss(p, *[t[k] for t in inputs])
-        loss.backward()
+        if isinstance(opt, AdaHessian):
+            # Hutchinson: H z by double backpropagation along tgc's probes.
+            grads = torch.autograd.grad(loss, list(p.values()), create_graph=True)
+            zs = opt.probes(p, k + 1)
+            hzs = torch.autograd.grad(grads, list(p.values()), grad_outputs=list(zs.values()))
+            for (name, v), g, hz in zip(p.items(), grads, hzs):
+                v.grad = g.detach()
+                opt.hessian[v] = hz * zs[name]
+        else:
+            loss.backward()
 
         def closure():
             opt.zero_grad()
@@ -1032,6 +1160,13 @@ def main():
         for scheduler in schedulers:
             scheduler.step()
         torch_losses.append(loss.item())
+        if args.eval_every and (k + 1) % args.eval_every == 0:
+            batch = [t[0] for t in eval_inputs]
+            torch_evals[k + 1] = in_eval_view(
+                lambda: (model.eval_loss(p, *batch).item(), model.eval_logits(p, batch[0])))
+    # The final checkpoint holds the eval view.
+    checkpoint_expected = in_eval_view(
+        lambda: {k: v.detach().clone() for k, v in p.items()}) if args.eval_every else {}
     t_torch = time.time()
 
     out, err = harness.communicate()
@@ -1047,6 +1182,47 @@ def main():
             print("step %d tgc %.9g torch %.9g rel %.3g" % (k, a, b, abs(a - b) / abs(b)))
 
     failures = []
+    # Evaluations: the eval-mode loss and logits, in the eval view.
+    tgc_evals = {int(line.split()[1]): float(line.split()[2])
+                 for line in out.splitlines() if line.startswith("eval ")}
+    if set(tgc_evals) != set(torch_evals):
+        failures.append("the harness evaluated after steps %s, expected %s"
+                        % (sorted(tgc_evals), sorted(torch_evals)))
+    max_eval_rel = max_logits_rel = 0.0
+    for k, (torch_loss, torch_logits) in torch_evals.items():
+        if k not in tgc_evals:
+            continue
+        r = abs(tgc_evals[k] - torch_loss) / abs(torch_loss)
+        max_eval_rel = max(max_eval_rel, r)
+        if not r < args.loss_rtol:
+            failures.append("eval after step %d: loss %.9g (tgc) vs %.9g (torch), relative "
+                            "difference %.3g" % (k, tgc_evals[k], torch_loss, r))
+        path = os.path.join(work, "eval_logits_%d.npy" % k)
+        if (torch_logits is None) != (not os.path.exists(path)):
+            failures.append("eval after step %d: logits from only one side" % k)
+        elif torch_logits is not None:
+            got = torch.from_numpy(np.load(path))
+            r = ((got - torch_logits).abs().max() / torch_logits.abs().max()).item()
+            max_logits_rel = max(max_logits_rel, r)
+            if not r < args.loss_rtol:
+                failures.append("eval after step %d: max |logits tgc - torch| / max |torch| "
+                                "= %.3g" % (k, r))
+    if checkpoint_expected:
+        saved = read_safetensors(os.path.join(work, "final.safetensors"))
+        for name, want in checkpoint_expected.items():
+            r = ((torch.from_numpy(saved[name].copy()) - want).abs().max()
+                 / want.abs().max().clamp_min(1e-30)).item()
+            if not r < WEIGHT_RTOL:
+                failures.append("checkpoint %s: max |tgc - torch| / max |torch| = %.3g"
+                                % (name, r))
+    view_error = getattr(opt, "eval_view_error", 0.0)
+    if not view_error < 1e-5:
+        failures.append("the reference's eval view is %.3g from its x" % view_error)
+    if args.eval_every:
+        print("evaluations after %s steps: max relative eval loss difference %.3g, logits %.3g; "
+              "the reference's eval view vs its x %.3g" % (sorted(torch_evals), max_eval_rel,
+                                                           max_logits_rel, view_error))
+
     rel = [abs(a - b) / abs(b) for a, b in zip(tgc_losses, torch_losses)]
     worst = max(range(args.steps), key=lambda k: rel[k])
     if not rel[worst] < args.loss_rtol:  # also catches NaN

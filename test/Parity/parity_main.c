@@ -1,13 +1,18 @@
 /* parity_main.c - drives a model compiled with `tgc --emit=lib` for the
  * PyTorch parity tests (parity.py builds and runs it).
  *
- *   parity_main DIR STEPS
+ *   parity_main DIR STEPS [EVAL_EVERY]
  *
  * init(0), then every state tensor NAME with a DIR/NAME.npy takes that file's
  * values (same dtype and shape). Input i of the step is read from
  * DIR/inputs_<i>.npy, shaped [STEPS, <the input's shape>]; step k uses slice
  * k. Prints "step K LOSS" (%.9g) per step, then writes every state tensor to
- * DIR/final_NAME.npy. Exits 1 with a message on any error. */
+ * DIR/final_NAME.npy. With EVAL_EVERY > 0, after every EVAL_EVERY steps it
+ * evaluates as the runtime's --eval does (eval_view, eval_loss and predict,
+ * train_view) on the batch DIR/eval_inputs_<i>.npy ([1, <shape>]), prints
+ * "eval K LOSS" and writes the logits to DIR/eval_logits_K.npy (K: steps
+ * taken), and at the end saves a checkpoint, DIR/final.safetensors. Exits 1
+ * with a message on any error. */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,6 +71,31 @@ static void load_checked(const char *path, const tgc_tensor *t, int64_t lead, tg
     die("dtype or shape does not match the model", path);
 }
 
+static void save_npy(const char *path, const tgc_tensor *t);
+
+/* The runtime's evaluation of one batch: in the optimizer's eval view, the
+ * eval-mode loss and logits. */
+static void evaluate(const tgc_model *model, void **inputs, const char *dir, long k) {
+  char path[4096];
+  if (model->eval_view)
+    model->eval_view();
+  printf("eval %ld %.9g\n", k, (double)model->eval_loss(inputs));
+  if (model->predict) {
+    const tgc_tensor *images = &model->inputs[0];
+    int64_t shape[2] = {images->shape[0], model->num_classes};
+    float *logits = malloc(sizeof(float) * (size_t)(shape[0] * shape[1]));
+    if (!logits)
+      die("out of memory", NULL);
+    model->predict(inputs, logits);
+    tgc_tensor t = {"logits", TGC_F32, 2, shape, logits};
+    snprintf(path, sizeof path, "%s/eval_logits_%ld.npy", dir, k);
+    save_npy(path, &t);
+    free(logits);
+  }
+  if (model->train_view)
+    model->train_view();
+}
+
 static void save_npy(const char *path, const tgc_tensor *t) {
   tgc_array_dtype unused;
   const char *descr;
@@ -99,12 +129,13 @@ static void save_npy(const char *path, const tgc_tensor *t) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3)
-    die("usage: parity_main DIR STEPS", NULL);
+  if (argc != 3 && argc != 4)
+    die("usage: parity_main DIR STEPS [EVAL_EVERY]", NULL);
   const char *dir = argv[1];
   long steps = strtol(argv[2], NULL, 10);
   if (steps <= 0)
     die("bad step count", argv[2]);
+  long eval_every = argc == 4 ? strtol(argv[3], NULL, 10) : 0;
   const tgc_model *model = tgc_get_model();
   char path[4096];
 
@@ -134,11 +165,29 @@ int main(int argc, char **argv) {
     bytes[i] = num_bytes(&model->inputs[i]);
   }
 
+  tgc_array *eval_batches = calloc((size_t)ni, sizeof *eval_batches);
+  void **eval_ptrs = calloc((size_t)ni, sizeof *eval_ptrs);
+  if (!eval_batches || !eval_ptrs)
+    die("out of memory", NULL);
+  for (int32_t i = 0; eval_every > 0 && i < ni; ++i) {
+    snprintf(path, sizeof path, "%s/eval_inputs_%d.npy", dir, (int)i);
+    load_checked(path, &model->inputs[i], 1, &eval_batches[i]);
+    eval_ptrs[i] = eval_batches[i].data;
+  }
+
   for (long k = 0; k < steps; ++k) {
     for (int32_t i = 0; i < ni; ++i)
       ptrs[i] = (char *)batches[i].data + (size_t)k * bytes[i];
     float loss = model->step(ptrs);
     printf("step %ld %.9g\n", k, (double)loss);
+    if (eval_every > 0 && (k + 1) % eval_every == 0)
+      evaluate(model, eval_ptrs, dir, k + 1);
+  }
+  if (eval_every > 0) {
+    snprintf(path, sizeof path, "%s/final.safetensors", dir);
+    tgc_checkpoint_info info = {steps, 0, 0};
+    if (tgc_checkpoint_save(path, model, &info) != TGC_OK)
+      die("cannot save", tgc_last_error());
   }
   if (fflush(stdout) != 0)
     die("cannot write stdout", NULL);
@@ -147,9 +196,14 @@ int main(int argc, char **argv) {
     snprintf(path, sizeof path, "%s/final_%s.npy", dir, model->state[s].name);
     save_npy(path, &model->state[s]);
   }
-  for (int32_t i = 0; i < ni; ++i)
+  for (int32_t i = 0; i < ni; ++i) {
     tgc_array_free(&batches[i]);
+    if (eval_every > 0)
+      tgc_array_free(&eval_batches[i]);
+  }
   free(batches);
+  free(eval_batches);
+  free(eval_ptrs);
   free(ptrs);
   free(bytes);
   return 0;

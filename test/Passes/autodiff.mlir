@@ -266,6 +266,78 @@ func.func @hvp(%x: tensor<3xf64>, %v: tensor<3xf64>) -> tensor<3xf64> {
 
 // -----
 
+// tg.jvp with tangents on globals: every load of @w starts with the tangent
+// after those of `wrt` (none here); the function's argument @x has none.
+
+ml_program.global private mutable @w(dense<1.0> : tensor<4xf64>) : tensor<4xf64>
+
+func.func @scaled_exp(%x: tensor<4xf64>) -> tensor<4xf64> {
+  %w = ml_program.global_load @w : tensor<4xf64>
+  %m = tg.mul %w, %x : tensor<4xf64>, tensor<4xf64> -> tensor<4xf64>
+  %e = tg.exp %m : tensor<4xf64>
+  return %e : tensor<4xf64>
+}
+
+func.func @along_w(%x: tensor<4xf64>, %tw: tensor<4xf64>) -> tensor<4xf64> {
+  %r, %t = tg.jvp @scaled_exp(%x) tangents(%tw) wrt [] globals [@w] : (tensor<4xf64>, tensor<4xf64>) -> (tensor<4xf64>, tensor<4xf64>)
+  return %t : tensor<4xf64>
+}
+
+// CHECK-LABEL: func.func private @scaled_exp_jvp(
+// CHECK-SAME:      %[[X:[a-z0-9]+]]: tensor<4xf64>, %[[TW:[a-z0-9]+]]: tensor<4xf64>)
+// CHECK-NEXT:    %[[W:.*]] = ml_program.global_load @w : tensor<4xf64>
+// CHECK-NEXT:    %[[M:.*]] = tg.mul %[[W]], %[[X]] : tensor<4xf64>
+// CHECK-NEXT:    %[[TM:.*]] = tg.mul %[[TW]], %[[X]] : tensor<4xf64>
+// CHECK-NEXT:    %[[E:.*]] = tg.exp %[[M]] : tensor<4xf64>
+// CHECK-NEXT:    %[[TE:.*]] = tg.mul %[[TM]], %[[E]] : tensor<4xf64>
+// CHECK-NEXT:    return %[[E]], %[[TE]] : tensor<4xf64>, tensor<4xf64>
+// CHECK-LABEL: func.func @along_w(
+// CHECK:         call @scaled_exp_jvp(%{{.*}}, %{{.*}})
+
+// -----
+
+// A Hessian-vector product with respect to a global (AdaHessian's H z):
+// tg.jvp along @w of a function that returns the gradient with respect to
+// @w3. loss = sum(w^2 x), gradient x w + x w, H z = x z + x z.
+
+func.func @quadratic(%x: tensor<3xf64>) -> tensor<f64> {
+  %w = ml_program.global_load @w3 : tensor<3xf64>
+  %w2 = tg.mul %w, %w : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+  %m = tg.mul %w2, %x : tensor<3xf64>, tensor<3xf64> -> tensor<3xf64>
+  %r = tg.reduce_sum %m [0] : tensor<3xf64> -> tensor<f64>
+  return %r : tensor<f64>
+}
+
+ml_program.global private mutable @w3(dense<1.0> : tensor<3xf64>) : tensor<3xf64>
+
+func.func @gradient(%x: tensor<3xf64>) -> tensor<3xf64> {
+  %g = tg.grad @quadratic(%x) globals [@w3] : (tensor<3xf64>) -> tensor<3xf64>
+  return %g : tensor<3xf64>
+}
+
+func.func @hz(%x: tensor<3xf64>, %z: tensor<3xf64>) -> tensor<3xf64> {
+  %g, %hz = tg.jvp @gradient(%x) tangents(%z) wrt [] globals [@w3] : (tensor<3xf64>, tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>)
+  return %hz : tensor<3xf64>
+}
+
+// CHECK-LABEL: func.func private @gradient_jvp(
+// CHECK-SAME:      %[[X:[a-z0-9]+]]: tensor<3xf64>, %[[Z:[a-z0-9]+]]: tensor<3xf64>) -> (tensor<3xf64>, tensor<3xf64>)
+// CHECK-NOT:     call
+// CHECK:         %[[W:.*]] = ml_program.global_load @w3
+// CHECK:         %[[DX:.*]] = tg.mul %{{.*}}, %[[X]]
+// CHECK-NEXT:    %[[G1:.*]] = tg.mul %[[DX]], %[[W]]
+// CHECK-NEXT:    %[[T1:.*]] = tg.mul %[[DX]], %[[Z]]
+// CHECK-NEXT:    %[[G2:.*]] = tg.mul %[[DX]], %[[W]]
+// CHECK-NEXT:    %[[T2:.*]] = tg.mul %[[DX]], %[[Z]]
+// CHECK-NEXT:    %[[G:.*]] = tg.add %[[G1]], %[[G2]]
+// CHECK-NEXT:    %[[HZ:.*]] = tg.add %[[T1]], %[[T2]]
+// CHECK-NEXT:    return %[[G]], %[[HZ]]
+// CHECK-LABEL: func.func @hz(
+// CHECK:         %[[R:.*]]:2 = call @gradient_jvp(%{{.*}}, %{{.*}})
+// CHECK:         return %[[R]]#1
+
+// -----
+
 // Fan-out: x feeds exp and tanh; the two cotangents reaching x are added.
 
 func.func @fan_out(%x: tensor<4xf32>) -> tensor<f32> {

@@ -22,10 +22,10 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.05, momentum = 0.9
 // CHECK-NOT: tg.train_step
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[LABELS:.*]]: tensor<2xi32>) -> tensor<f32>
-// CHECK: %[[LOSS:.*]], %[[G:.*]]:2 = tg.value_and_grad @loss(%[[X]], %[[LABELS]]) globals [@w, @b]
 // CHECK: %[[COUNT:.*]] = ml_program.global_load @train_step_step
 // CHECK: %[[NEXT:.*]] = tg.add %[[COUNT]], %{{.*}} : tensor<i64>
 // CHECK: ml_program.global_store @train_step_step = %[[NEXT]]
+// CHECK: %[[LOSS:.*]], %[[G:.*]]:2 = tg.value_and_grad @loss(%[[X]], %[[LABELS]]) globals [@w, @b]
 // CHECK: %[[W:.*]] = ml_program.global_load @w
 // CHECK: %[[BUF:.*]] = ml_program.global_load @w_momentum_buffer
 // CHECK: %[[DECAYED:.*]] = tg.mul %{{.*}}, %[[BUF]]
@@ -82,9 +82,9 @@ tg.train_step @adam loss @loss optimizer #tg.adam<lr = 1.0e-3, amsgrad = true>
 // CHECK-DAG: ml_program.global private mutable @w_exp_avg_sq(#tg.zeros) : tensor<4x3xf32>
 // CHECK-DAG: ml_program.global private mutable @w_max_exp_avg_sq(#tg.zeros) : tensor<4x3xf32>
 // CHECK-LABEL: func.func @adam
-// CHECK: %[[LOSS:.*]], %[[G:.*]] = tg.value_and_grad @loss
 // CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
 // CHECK: ml_program.global_store @adam_step = %[[T]]
+// CHECK: %[[LOSS:.*]], %[[G:.*]] = tg.value_and_grad @loss
 // CHECK: %[[W:.*]] = ml_program.global_load @w :
 // CHECK: %[[M0:.*]] = ml_program.global_load @w_exp_avg :
 // CHECK: %[[V0:.*]] = ml_program.global_load @w_exp_avg_sq :
@@ -212,8 +212,8 @@ tg.train_step @dog loss @loss optimizer #tg.dog
 // CHECK-DAG: ml_program.global private mutable @dog_rbar(#tg.zeros) : tensor<f64>
 // CHECK-DAG: ml_program.global private mutable @dog_G(#tg.constant<1.0e-08>) : tensor<f64>
 // CHECK-LABEL: func.func @dog
-// CHECK: %{{.*}}, %[[G:.*]]:2 = tg.value_and_grad @loss
 // CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %{{.*}}, %[[G:.*]]:2 = tg.value_and_grad @loss
 // CHECK: %[[RBAR:.*]] = ml_program.global_load @dog_rbar
 // CHECK: %[[GSUM:.*]] = ml_program.global_load @dog_G
 // CHECK: %[[W:.*]] = ml_program.global_load @w :
@@ -306,8 +306,8 @@ func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
 tg.train_step @decay loss @loss optimizer #tg.sgd<lr = #tg.linear_decay<peak = 0.1, warmup = 10, total = 100, final = 0.01>>
 
 // CHECK-LABEL: func.func @decay
-// CHECK: %[[VALUE:.*]], %[[G:.*]] = tg.value_and_grad @loss
 // CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[VALUE:.*]], %[[G:.*]] = tg.value_and_grad @loss
 // CHECK: %[[W:.*]] = ml_program.global_load @w
 // CHECK: %[[TF:.*]] = tg.cast %[[T]] : tensor<i64> to tensor<f64>
 // CHECK: %[[S:.*]] = tg.sub %[[TF]], %{{.*}} : tensor<f64>
@@ -355,8 +355,8 @@ tg.train_step @chain loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.clip
 // CHECK-DAG: ml_program.global private mutable @w_grokfast_ema(#tg.zeros) : tensor<4xf32>
 // CHECK-DAG: ml_program.global private mutable @b_grokfast_ema(#tg.zeros) : tensor<f32>
 // CHECK-LABEL: func.func @chain
-// CHECK: %[[VALUE:.*]], %[[G:.*]]:2 = tg.value_and_grad @loss
 // CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: %[[VALUE:.*]], %[[G:.*]]:2 = tg.value_and_grad @loss
 // CHECK: %[[W:.*]] = ml_program.global_load @w
 // CHECK: %[[WSQ:.*]] = tg.mul %[[G]]#0, %[[G]]#0
 // CHECK: %[[BSQ:.*]] = tg.mul %[[G]]#1, %[[G]]#1
@@ -415,3 +415,76 @@ tg.train_step @sam loss @loss optimizer #tg.sgd<lr = 0.1> transforms [#tg.sam<rh
 // CHECK: %[[NEW:.*]] = tg.sub %[[W]], %[[STEP]]
 // CHECK: ml_program.global_store @w = %[[NEW]]
 // CHECK: return %[[VALUE]]
+
+// -----
+
+// AdaHessian: the loss and gradient come from a tg.jvp, along Rademacher
+// probes z (Philox uniforms >= 1/2, on the parameter's stream at a counter
+// of the step), of @adahessian_gradient (which holds the value_and_grad)
+// with respect to the parameters' globals: its last results are H z, and
+// z * (H z) is Hutchinson's estimate of the Hessian's diagonal.
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %p = tg.mul %x, %w : tensor<4xf32>
+  %q = tg.mul %p, %w : tensor<4xf32>
+  %l = tg.reduce_sum %q [0] : tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @adahessian loss @loss optimizer #tg.adahessian<lr = 0.1, seed = 5>
+
+// CHECK-DAG: ml_program.global private mutable @w_exp_avg(#tg.zeros) : tensor<4xf32>
+// CHECK-DAG: ml_program.global private mutable @w_exp_hessian_diag_sq(#tg.zeros) : tensor<4xf32>
+// CHECK-LABEL: func.func private @adahessian_gradient(
+// CHECK-SAME:      %[[X:.*]]: tensor<4xf32>) -> (tensor<f32>, tensor<4xf32>)
+// CHECK: %[[L:.*]], %[[G:.*]] = tg.value_and_grad @loss(%[[X]]) globals [@w]
+// CHECK: return %[[L]], %[[G]]
+// CHECK-LABEL: func.func @adahessian(
+// CHECK-SAME:      %[[X:.*]]: tensor<4xf32>) -> tensor<f32>
+// CHECK: %[[T:.*]] = tg.add %{{.*}}, %{{.*}} : tensor<i64>
+// CHECK: ml_program.global_store @adahessian_step = %[[T]]
+// CHECK: %[[SEED:.*]] = tg.constant dense<5> : tensor<i64>
+// CHECK: %[[U:.*]] = tg.random uniform %[[SEED]], %{{.*}} : tensor<i64>, tensor<i64> -> tensor<4xf32>
+// CHECK: %[[UPPER:.*]] = tg.compare ge %[[U]], %{{.*}}
+// CHECK: %[[Z:.*]] = tg.select %[[UPPER]], %{{.*}}, %{{.*}} : tensor<4xi1>, tensor<f32>, tensor<f32> -> tensor<4xf32>
+// CHECK: %[[R:.*]]:4 = tg.jvp @adahessian_gradient(%[[X]]) tangents(%[[Z]]) wrt [] globals [@w]
+// CHECK: %[[D:.*]] = tg.mul %[[R]]#3, %[[Z]] : tensor<4xf32>
+// CHECK: tg.mul %{{.*}}, %[[D]]
+// CHECK: return %[[R]]#0
+
+// -----
+
+// Schedule-Free AdamW evaluates at x, not at the y its parameter holds:
+// the step gets @<step>_eval_view and @<step>_train_view, which swap every
+// parameter between y and x = lerp(y, z, 1 - 1/beta1) (y = lerp(x, z,
+// 1 - beta1) back), except before the first step (counter 0).
+
+ml_program.global private mutable @w(#tg.zeros) : tensor<4xf32>
+
+func.func @loss(%x: tensor<4xf32>) -> tensor<f32> {
+  %w = ml_program.global_load @w : tensor<4xf32>
+  %p = tg.mul %x, %w : tensor<4xf32>
+  %l = tg.reduce_sum %p [0] : tensor<4xf32> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+tg.train_step @sf loss @loss optimizer #tg.schedule_free_adamw<lr = 0.01, beta1 = 0.8>
+
+// CHECK-LABEL: func.func @sf(
+// CHECK-LABEL: func.func @sf_train_view()
+// CHECK-SAME:      attributes {tg.parameter_view = "train"}
+// CHECK: %[[T:.*]] = ml_program.global_load @sf_step
+// CHECK: %[[Y:.*]] = ml_program.global_load @w :
+// CHECK: %[[Z:.*]] = ml_program.global_load @w_z :
+// CHECK: tg.constant dense<2.000000e-01> : tensor<f32>
+// CHECK: %[[ZERO:.*]] = tg.constant dense<0> : tensor<i64>
+// CHECK: %[[FRESH:.*]] = tg.compare eq %[[T]], %[[ZERO]]
+// CHECK: %[[V:.*]] = tg.select %[[FRESH]], %[[Y]], %{{.*}}
+// CHECK: ml_program.global_store @w = %[[V]]
+// CHECK-LABEL: func.func @sf_eval_view()
+// CHECK-SAME:      attributes {tg.parameter_view = "eval"}
+// CHECK: tg.constant dense<-2.500000e-01> : tensor<f32>
+// CHECK: ml_program.global_store @w =

@@ -71,6 +71,36 @@ TEST(Checkpoint, SaveThenLoadRestoresEveryByte) {
       << "no temporary files left";
 }
 
+// A model with parameter views (Schedule-Free's x and y) is saved in its
+// eval view and loaded back into its training view. Here the views of the
+// one f32 tensor are x = y + 1 and y = x - 1.
+float *viewed = nullptr;
+void addOne() { *viewed += 1; }
+void subtractOne() { *viewed -= 1; }
+
+TEST(Checkpoint, SavesTheEvalViewAndLoadsTheTrainView) {
+  TempDir dir;
+  StateOnlyModel state("viewed", {{"p", TGC_F32, {}}});
+  tgc_model model = state.model();
+  model.eval_view = addOne;
+  model.train_view = subtractOne;
+  viewed = static_cast<float *>(model.state[0].data);
+  *viewed = 2.5f;
+  ASSERT_EQ(tgc_checkpoint_save(dir.file("ck.safetensors").c_str(), &model, &kInfo), TGC_OK)
+      << tgc_last_error();
+  EXPECT_EQ(*viewed, 2.5f) << "saving leaves the training view";
+
+  // The file holds the eval view: a model without views reads 3.5.
+  StateOnlyModel plain("viewed", {{"p", TGC_F32, {}}});
+  ASSERT_EQ(tgc_checkpoint_load(dir.file("ck.safetensors").c_str(), &plain.model(), nullptr),
+            TGC_OK);
+  EXPECT_EQ(*static_cast<float *>(plain.model().state[0].data), 3.5f);
+
+  *viewed = 0;
+  ASSERT_EQ(tgc_checkpoint_load(dir.file("ck.safetensors").c_str(), &model, nullptr), TGC_OK);
+  EXPECT_EQ(*viewed, 2.5f) << "loading turns the eval view back";
+}
+
 TEST(Checkpoint, FileIsSafetensorsWithMetadata) {
   TempDir dir;
   StateOnlyModel model("mlp", mlpTensors());

@@ -124,7 +124,7 @@ void addDerivativeFunctions(ModuleOp module) {
     auto op = JvpOp::create(builder, loc, jvpResults, "f",
                             args.take_front(fType.getNumInputs()),
                             args.drop_front(fType.getNumInputs()),
-                            builder.getDenseI64ArrayAttr(wrt));
+                            builder.getDenseI64ArrayAttr(wrt), /*globals=*/ArrayAttr());
     func::ReturnOp::create(builder, loc, op.getResults());
   }
 }

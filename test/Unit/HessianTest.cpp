@@ -10,7 +10,9 @@
 //    against the closed form;
 //  * small MLP losses (smooth activations, so that finite differences are
 //    meaningful): H v against central differences of the gradient, and the
-//    symmetry u^T (H v) == v^T (H u).
+//    symmetry u^T (H v) == v^T (H u);
+//  * the same with the parameters as globals (`tg.jvp ... globals`, what a
+//    train step with AdaHessian builds) against the argument form.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,6 +21,7 @@
 #include "tg/TGOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -70,7 +73,9 @@ void report(const std::string &what, double value) {
 
 class HessianBase {
 protected:
-  HessianBase() { context.loadDialect<TGDialect, func::FuncDialect>(); }
+  HessianBase() {
+    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  }
 
   /// Parses `source` and runs --tg-autodiff on it.
   OwningOpRef<ModuleOp> compile(const std::string &source) {
@@ -505,5 +510,79 @@ INSTANTIATE_TEST_SUITE_P(Hessian, MlpHessian, testing::ValuesIn(kMlpCases),
                          [](const testing::TestParamInfo<MlpCase> &info) {
                            return std::string(info.param.name);
                          });
+
+// With the parameters as globals (as a train step has them): tg.jvp with
+// `globals` of a function holding `tg.grad ... globals` gives the same
+// gradient and H v as the argument form above.
+constexpr const char *kGlobalsHvp = R"(
+ml_program.global private mutable @w1(#tg.zeros) : tensor<3x5xf64>
+ml_program.global private mutable @b1(#tg.zeros) : tensor<5xf64>
+ml_program.global private mutable @w2(#tg.zeros) : tensor<5x3xf64>
+ml_program.global private mutable @b2(#tg.zeros) : tensor<3xf64>
+
+func.func @loss_of_globals(%x: tensor<4x3xf64>, %labels: tensor<4xi32>) -> tensor<f64> {
+  %w1 = ml_program.global_load @w1 : tensor<3x5xf64>
+  %b1 = ml_program.global_load @b1 : tensor<5xf64>
+  %w2 = ml_program.global_load @w2 : tensor<5x3xf64>
+  %b2 = ml_program.global_load @b2 : tensor<3xf64>
+  %l = func.call @loss(%w1, %b1, %w2, %b2, %x, %labels)
+      : (tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>, tensor<4x3xf64>, tensor<4xi32>) -> tensor<f64>
+  return %l : tensor<f64>
+}
+
+func.func @grad_of_globals(%x: tensor<4x3xf64>, %labels: tensor<4xi32>)
+    -> (tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>) {
+  %g:4 = tg.grad @loss_of_globals(%x, %labels) globals [@w1, @b1, @w2, @b2]
+      : (tensor<4x3xf64>, tensor<4xi32>) -> (tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>)
+  return %g#0, %g#1, %g#2, %g#3 : tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>
+}
+
+func.func @hvp_of_globals(%x: tensor<4x3xf64>, %labels: tensor<4xi32>,
+                          %v1: tensor<3x5xf64>, %v2: tensor<5xf64>, %v3: tensor<5x3xf64>, %v4: tensor<3xf64>)
+    -> (tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>,
+        tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>) {
+  %r:8 = tg.jvp @grad_of_globals(%x, %labels) tangents(%v1, %v2, %v3, %v4) wrt [] globals [@w1, @b1, @w2, @b2]
+      : (tensor<4x3xf64>, tensor<4xi32>, tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>)
+      -> (tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>,
+          tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>)
+  return %r#0, %r#1, %r#2, %r#3, %r#4, %r#5, %r#6, %r#7
+      : tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>,
+        tensor<3x5xf64>, tensor<5xf64>, tensor<5x3xf64>, tensor<3xf64>
+}
+)";
+
+class GlobalsHessian : public HessianBase, public testing::Test {};
+
+TEST_F(GlobalsHessian, JvpAlongGlobalsMatchesJvpAlongArguments) {
+  OwningOpRef<ModuleOp> module = compile(std::string(kMlpCases[0].source) + kGlobalsHvp);
+  ASSERT_TRUE(module);
+  auto loss = module->lookupSymbol<func::FuncOp>("loss");
+  ASSERT_TRUE(loss);
+  SmallVector<Type> types(loss.getArgumentTypes());
+  const char *const names[] = {"w1", "b1", "w2", "b2"};
+  Interpreter interpreter(*module);
+  double maxError = 0;
+  for (int trial = 0; trial < 4; ++trial) {
+    std::vector<HostTensor> params, data, direction;
+    for (size_t i = 0; i < 4; ++i) {
+      params.push_back(random(types[i]));
+      direction.push_back(random(types[i]));
+      interpreter.setGlobal(names[i], params.back());
+    }
+    data = {random(types[4]), random(types[5], 3)};
+    std::vector<HostTensor> byArguments = params;
+    byArguments.insert(byArguments.end(), data.begin(), data.end());
+    byArguments.insert(byArguments.end(), direction.begin(), direction.end());
+    std::vector<HostTensor> byGlobals = data;
+    byGlobals.insert(byGlobals.end(), direction.begin(), direction.end());
+    std::vector<double> expected = flatten(call(interpreter, "hvp", byArguments));
+    std::vector<double> actual = flatten(call(interpreter, "hvp_of_globals", byGlobals));
+    ASSERT_EQ(actual.size(), expected.size());
+    double error = relativeError(actual, expected);
+    EXPECT_LT(error, 1e-13) << "trial " << trial;
+    maxError = std::max(maxError, error);
+  }
+  report("gradient and H v along globals vs along arguments, max relative error", maxError);
+}
 
 } // namespace

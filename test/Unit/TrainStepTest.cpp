@@ -587,6 +587,46 @@ struct ReferenceGrokfastFira : Reference {
   }
 };
 
+/// AdaHessian (timm's Adahessian) with tgc's Rademacher probes. The loss is
+/// quadratic, so H z = g(p + z) - g(p) exactly: the reference needs no
+/// second derivative of its own.
+struct ReferenceAdaHessian : Reference {
+  double lr, beta1, beta2, eps, weightDecay, power;
+  uint64_t seed;
+  Vectors m, v;
+  ReferenceAdaHessian(double lr, double beta1, double beta2, double eps, double weightDecay,
+                      double power, uint64_t seed)
+      : lr(lr), beta1(beta1), beta2(beta2), eps(eps), weightDecay(weightDecay), power(power),
+        seed(seed) {}
+  void step(Vectors &params, const Vectors &grads, int t) override {
+    static const char *const kNames[] = {"w", "b"};
+    Vectors z = params, shifted = params;
+    for (size_t k = 0; k < params.size(); ++k) {
+      uint64_t n = params[k].size(), blocks = (n + 3) / 4;
+      uint64_t counter = tgc::philoxStreamForName(kNames[k]) + 3 * (uint64_t(1) << 30) +
+                         uint64_t(t - 1) * blocks;
+      for (uint64_t i = 0; i < n; ++i) {
+        z[k][i] = tgc::philoxUniform(seed, counter, i) >= 0.5 ? 1.0 : -1.0;
+        shifted[k][i] += z[k][i];
+      }
+    }
+    Vectors hz = gradientAt(shifted);
+    m.resize(params.size()), v.resize(params.size());
+    for (size_t k = 0; k < params.size(); ++k) {
+      std::vector<double> &p = params[k];
+      m[k].resize(p.size()), v[k].resize(p.size());
+      for (size_t i = 0; i < p.size(); ++i) {
+        double d = z[k][i] * (hz[k][i] - grads[k][i]);
+        p[i] *= 1 - lr * weightDecay;
+        m[k][i] = beta1 * m[k][i] + (1 - beta1) * grads[k][i];
+        v[k][i] = beta2 * v[k][i] + (1 - beta2) * d * d;
+        double denominator = std::pow(v[k][i] / (1 - std::pow(beta2, t)), power / 2) + eps;
+        p[i] -= lr / (1 - std::pow(beta1, t)) * m[k][i] / denominator;
+      }
+    }
+  }
+};
+
 /// The schedules written out (s = t - 1 steps taken).
 double progress(int s, double from, double to) {
   return std::clamp((s - from) / (to - from), 0.0, 1.0);
@@ -736,6 +776,10 @@ const OptimizerCase kCases[] = {
     {"ademamix",
      "#tg.ademamix<lr = 0.01, beta3 = 0.99, alpha = 5.0, beta3_warmup = 4, alpha_warmup = 3, weight_decay = 0.1>",
      reference<ReferenceAdEMAMix>(0.01, 0.9, 0.999, 0.99, 5.0, 4, 3, 1e-8, 0.1)},
+    {"adahessian", "#tg.adahessian<lr = 0.05, beta2 = 0.9, eps = 1.0e-3, weight_decay = 0.1, seed = 3>",
+     reference<ReferenceAdaHessian>(0.05, 0.9, 0.9, 1e-3, 0.1, 1.0, uint64_t(3))},
+    {"adahessian_power", "#tg.adahessian<lr = 0.05, beta1 = 0.5, hessian_power = 0.5>",
+     reference<ReferenceAdaHessian>(0.05, 0.5, 0.999, 1e-8, 0.0, 0.5, uint64_t(0))},
     {"schedule_free_adamw",
      "#tg.schedule_free_adamw<lr = 0.05, beta1 = 0.8, warmup_steps = 3, weight_decay = 0.1, r = 0.5, weight_lr_power = 1.5>",
      reference<ReferenceScheduleFree>(0.05, 0.8, 0.999, 1e-8, 0.1, 3, 0.5, 1.5)},
@@ -853,6 +897,60 @@ TEST(AMSGradCounterexample, AdamConvergesToTheWorstPoint) {
 
 TEST(AMSGradCounterexample, AMSGradConvergesToTheOptimum) {
   EXPECT_LT(trainCounterexample(/*amsgrad=*/true), -0.9);
+}
+
+// AdaHessian averages |D| over each kernel's spatial block (dimensions 2 and
+// up) of a parameter of rank 3 or more. For L(k) = sum(c k^2) / 2 the
+// Hessian is diag(c), so D = z (c z) = c whatever the probes, and the step
+// is Adam's with the second moment of the block means of |c|.
+TEST(AdaHessianKernelAveraging, AveragesTheHessianOverEachKernel) {
+  constexpr int kOuter = 4, kSpatial = 3, kSteps = 5;
+  const double lr = 0.1, beta1 = 0.9, beta2 = 0.9, eps = 1e-8;
+  std::string spec = R"(
+ml_program.global private mutable @k(dense<[[[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]], [[-2.0, 1.0, 0.5], [0.1, -0.3, 0.9]]]> : tensor<2x2x3xf64>) : tensor<2x2x3xf64>
+func.func @loss(%c: tensor<2x2x3xf64>) -> tensor<f64> {
+  %k = ml_program.global_load @k : tensor<2x2x3xf64>
+  %kk = tg.mul %k, %k : tensor<2x2x3xf64>
+  %ckk = tg.mul %c, %kk : tensor<2x2x3xf64>
+  %s = tg.reduce_sum %ckk [0, 1, 2] : tensor<2x2x3xf64> -> tensor<f64>
+  %half = tg.constant dense<0.5> : tensor<f64>
+  %l = tg.mul %s, %half : tensor<f64>
+  return %l : tensor<f64>
+}
+tg.train_step @train_step loss @loss optimizer #tg.adahessian<lr = 0.1, beta2 = 0.9>
+)";
+  MLIRContext context;
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect>();
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(spec, &context);
+  ASSERT_TRUE(module);
+  PassManager pm(&context);
+  pm.addPass(createTGExpandTrainStep());
+  pm.addPass(createTGAutodiff());
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  Interpreter interpreter(*module);
+
+  HostTensor c(RankedTensorType::get({2, 2, 3}, Float64Type::get(&context)));
+  c.data = {1.0, -2.0, 0.5, 3.0, 1.0, 2.0, -0.5, 0.25, 4.0, 2.0, -1.0, 0.5};
+  std::vector<double> k = {0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -2.0, 1.0, 0.5, 0.1, -0.3, 0.9};
+  std::vector<double> m(k.size()), v(k.size());
+  for (int t = 1; t <= kSteps; ++t) {
+    for (int block = 0; block < kOuter; ++block) {
+      double mean = 0;
+      for (int i = 0; i < kSpatial; ++i)
+        mean += std::fabs(c.data[block * kSpatial + i]) / kSpatial;
+      for (int i = block * kSpatial; i < (block + 1) * kSpatial; ++i) {
+        m[i] = beta1 * m[i] + (1 - beta1) * c.data[i] * k[i];
+        v[i] = beta2 * v[i] + (1 - beta2) * mean * mean;
+        double denominator = std::sqrt(v[i] / (1 - std::pow(beta2, t))) + eps;
+        k[i] -= lr / (1 - std::pow(beta1, t)) * m[i] / denominator;
+      }
+    }
+    ASSERT_TRUE(succeeded(interpreter.call("train_step", {c})));
+    FailureOr<HostTensor> now = interpreter.getGlobal("k");
+    ASSERT_TRUE(succeeded(now));
+    for (size_t i = 0; i < k.size(); ++i)
+      EXPECT_NEAR(now->data[i], k[i], 1e-12) << "k[" << i << "], step " << t;
+  }
 }
 
 } // namespace

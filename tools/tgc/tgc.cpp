@@ -237,6 +237,10 @@ int main(int argc, char **argv) {
     context.disableMultithreading();
     frontEnd.enableIRPrinting();
   }
+  // Evaluation runs eval-mode copies of the loss and predict functions.
+  tg::TGBuildEvalFunctionsOptions evalOptions;
+  evalOptions.functions = {names->loss, predictName.getValue()};
+  frontEnd.addPass(tg::createTGBuildEvalFunctions(evalOptions));
   frontEnd.addPass(tg::createTGExpandTrainStep());
   frontEnd.addPass(tg::createTGBuildInit());
   if (failed(frontEnd.run(*module)))

@@ -1742,6 +1742,41 @@ tg.train_step @step loss @loss optimizer #tg.schedule_free_adamw<lr = 2.5e-3, we
 
 // -----
 
+// expected-error@+1 {{#tg.adahessian needs a finite lr > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs beta2 in [0, 1), got 1}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, beta2 = 1.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs hessian_power in [0, 1], got 2}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, hessian_power = 2.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs hessian_power in [0, 1] throughout its schedule, got 1.5}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, hessian_power = #tg.linear_warmup<peak = 1.5, warmup = 10>>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a finite eps > 0, got 0}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, eps = 0.0>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a finite weight_decay >= 0, got -0.001}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, weight_decay = -1.0e-3>
+
+// -----
+
+// expected-error@+1 {{#tg.adahessian needs a seed >= 0, got -3}}
+tg.train_step @step loss @loss optimizer #tg.adahessian<lr = 0.15, seed = -3>
+
+// -----
+
 // expected-error@+1 {{#tg.dog needs a finite reps_rel > 0, got 0}}
 tg.train_step @step loss @loss optimizer #tg.dog<reps_rel = 0.0>
 
@@ -2330,6 +2365,29 @@ func.func @integer_global(%x: tensor<4xf32>) -> tensor<i64> {
 
 // -----
 
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @jvp_missing_global(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op global @w is not an ml_program.global in this module}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) wrt [] globals [@w] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dy : tensor<4xf32>
+}
+
+// -----
+
+ml_program.global private mutable @w(dense<1.0> : tensor<3xf32>) : tensor<3xf32>
+func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
+  return %x : tensor<4xf32>
+}
+func.func @jvp_global_tangent_type(%x: tensor<4xf32>, %t: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument and global, with its type: ('tensor<3xf32>')}}
+  %y, %dy = tg.jvp @f(%x) tangents(%t) wrt [] globals [@w] : (tensor<4xf32>, tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return %dy : tensor<4xf32>
+}
+
+// -----
+
 func.func @f(%x: tensor<4xf32>) -> tensor<f32> {
   %s = tg.reduce_sum %x [0] : tensor<4xf32> -> tensor<f32>
   return %s : tensor<f32>
@@ -2358,7 +2416,7 @@ func.func @f(%x: tensor<4xf32>) -> tensor<4xf32> {
   return %x : tensor<4xf32>
 }
 func.func @tangent_types(%x: tensor<4xf32>, %t: tensor<3xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument, with its type: ('tensor<4xf32>')}}
+  // expected-error @+1 {{'tg.jvp' op needs one tangent per differentiated argument and global, with its type: ('tensor<4xf32>')}}
   %y, %dy = tg.jvp @f(%x) tangents(%t) : (tensor<4xf32>, tensor<3xf32>) -> (tensor<4xf32>, tensor<4xf32>)
   return %dy : tensor<4xf32>
 }

@@ -167,6 +167,10 @@ func.func @unary(%x: tensor<4x?xf32>, %i: tensor<4xi32>) {
   %5 = tg.sqrt %x : tensor<4x?xf32>
   // CHECK: tg.rsqrt %{{.*}} : tensor<4x?xf32>
   %6 = tg.rsqrt %x : tensor<4x?xf32>
+  // CHECK: tg.cos %{{.*}} : tensor<4x?xf32>
+  %cos = tg.cos %x : tensor<4x?xf32>
+  // CHECK: tg.sin %{{.*}} : tensor<4x?xf32>
+  %sin = tg.sin %x : tensor<4x?xf32>
   // CHECK: tg.tanh %{{.*}} : tensor<4x?xf32>
   %7 = tg.tanh %x : tensor<4x?xf32>
   // CHECK: tg.sigmoid %{{.*}} : tensor<4x?xf32>
@@ -680,6 +684,10 @@ module {
   // CHECK: tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 0.005, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-06, weight_decay = 0.01, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
   tg.train_step @schedule_free_all loss @loss optimizer #tg.schedule_free_adamw<lr = 5.0e-3, beta1 = 0.95, beta2 = 0.99, eps = 1.0e-6, weight_decay = 1.0e-2, warmup_steps = 1000, r = 1.0, weight_lr_power = 0.0>
   // DoG and D-Adaptation need no parameter at all.
+  // CHECK: tg.train_step @adahessian loss @loss optimizer #tg.adahessian<lr = 0.15>
+  tg.train_step @adahessian loss @loss optimizer #tg.adahessian<lr = 0.15, beta1 = 0.9, hessian_power = 1.0, seed = 0>
+  // CHECK: tg.train_step @adahessian_all loss @loss optimizer #tg.adahessian<lr = 0.1, beta1 = 0.8, beta2 = 0.99, eps = 0.0001, weight_decay = 0.0005, hessian_power = 0.5, seed = 42>
+  tg.train_step @adahessian_all loss @loss optimizer #tg.adahessian<seed = 42, hessian_power = 0.5, weight_decay = 5.0e-4, eps = 1.0e-4, beta2 = 0.99, beta1 = 0.8, lr = 0.1>
   // CHECK: tg.train_step @dog loss @loss optimizer #tg.dog{{$}}
   tg.train_step @dog loss @loss optimizer #tg.dog
   // CHECK: tg.train_step @dog_defaults loss @loss optimizer #tg.dog{{$}}

@@ -1,8 +1,8 @@
 // The small perceptron with a BatchNorm1d in training mode after fc1 (which
 // has no bias: the normalization would cancel it, leaving it a gradient of
 // pure rounding noise): the model of the batch_norm parity test. The running statistics are globals
-// that the loss loads and stores to, so the train step updates them without
-// training them.
+// that the loss loads and stores to (through @forward), so the train step
+// updates them without training them.
 
 module {
   ml_program.global private mutable @fc1_weight(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<32x64xf32>
@@ -15,7 +15,10 @@ module {
   ml_program.global private mutable @fc3_weight(#tg.kaiming_uniform<a = 2.2360679775>) : tensor<10x32xf32>
   ml_program.global private mutable @fc3_bias(#tg.uniform<-0.1767766953, 0.1767766953>) : tensor<10xf32>
 
-  func.func @loss(%images: tensor<32x64xf32>, %labels: tensor<32xi32>) -> tensor<f32> {
+  // Training mode: batch statistics, and the running statistics updated.
+  // The runtime's evaluation calls copies in eval mode (@forward_eval,
+  // @loss_eval: running statistics, no stores).
+  func.func @forward(%images: tensor<32x64xf32>) -> tensor<32x10xf32> {
     %w1 = ml_program.global_load @fc1_weight : tensor<32x64xf32>
     %h1 = tg.linear %images, %w1 : tensor<32x64xf32>, tensor<32x64xf32> -> tensor<32x32xf32>
     %g = ml_program.global_load @bn1_weight : tensor<32xf32>
@@ -33,6 +36,11 @@ module {
     %w3 = ml_program.global_load @fc3_weight : tensor<10x32xf32>
     %b3 = ml_program.global_load @fc3_bias : tensor<10xf32>
     %logits = tg.linear %a2, %w3, %b3 : tensor<32x32xf32>, tensor<10x32xf32>, tensor<10xf32> -> tensor<32x10xf32>
+    return %logits : tensor<32x10xf32>
+  }
+
+  func.func @loss(%images: tensor<32x64xf32>, %labels: tensor<32xi32>) -> tensor<f32> {
+    %logits = func.call @forward(%images) : (tensor<32x64xf32>) -> tensor<32x10xf32>
     %loss = tg.softmax_cross_entropy %logits, %labels : tensor<32x10xf32>, tensor<32xi32> -> tensor<f32>
     return %loss : tensor<f32>
   }
