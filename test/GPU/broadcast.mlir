@@ -21,7 +21,7 @@ func.func @loss(%x: tensor<128x512xf32>) -> tensor<f32> {
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 
 // CHECK: .target sm_90
-// CHECK: .entry loss_kernel
+// CHECK: .entry loss_eval_kernel
 // A kernel with a loop: a reduction per thread.
 // CHECK: $L__BB{{[0-9_]+}}:
 // CHECK: bra.uni

@@ -25,7 +25,7 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1>
 // CHECK: .version 8.0
 // CHECK: .target sm_90
 // The loss is one fused group: the product, the tanh and their sum.
-// CHECK: .visible .entry loss_kernel(
+// CHECK: .visible .entry loss_eval_kernel(
 // CHECK: .visible .entry train_step_kernel
 // The update's kernel: the flattened thread index, guarded against the total.
 // CHECK: mov.u32 {{.*}}%ctaid.x;

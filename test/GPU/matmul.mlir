@@ -23,6 +23,6 @@ func.func @loss(%x: tensor<4x16x48xf32>, %y: tensor<4x16x24xf32>) -> tensor<f32>
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.01>
 
 // CHECK: .target sm_90
-// CHECK: .entry loss_kernel
+// CHECK: .entry loss_eval_kernel
 // CHECK: mul.rn.f32
 // CHECK: add.rn.f32

@@ -25,7 +25,7 @@ func.func @loss(%x: tensor<32x16xf32>) -> tensor<f32> {
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.01>
 
 // CHECK: .target sm_80
-// CHECK: .entry loss_kernel
+// CHECK: .entry loss_eval_kernel
 // CHECK: selp.f32
 
 // One-thread launches exist (grid and block of 1).

@@ -132,7 +132,11 @@ const tgc_model &softmaxRegression(int64_t batchSize, float learningRate) {
              softmaxStep,
              softmaxEvalLoss,
              softmaxPredict,
-             kClasses};
+             kClasses,
+             /*state_to_host=*/nullptr,
+             /*state_to_device=*/nullptr,
+             /*eval_view=*/nullptr,
+             /*train_view=*/nullptr};
   return m.table;
 }
 
