@@ -160,6 +160,46 @@ def TGFuseElementwise : Pass<"tg-fuse-elementwise"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def TGUpdateGlobalsInPlace : Pass<"tg-update-globals-in-place", "::mlir::ModuleOp"> {
+  let summary = "Write new parameter and optimizer-state values straight into their globals";
+  let description = [{
+    After one-shot bufferization, before deallocation. A `global_load` in a
+    function that stores to globals bufferizes to a copy of the global, a
+    `global_store` to a copy into it; a train step makes both for every
+    parameter and state tensor. This pass removes them where no operation
+    can tell the difference:
+
+    - a copy of `memref.get_global @x` into a fresh buffer that is only
+      read: the readers read `@x` itself, when nothing may write `@x`
+      before the last of them;
+    - a copy of a fresh buffer into `@x`: the operation that last defined
+      the buffer (a linalg op writing all of it without reading it, or a
+      copy) writes `@x` instead, and the buffer's readers up to its next
+      definition read `@x`, when nothing else may read or write `@x` from
+      that definition to the last of those reads. The definition itself
+      may read `@x` only elementwise: as an input with the output's
+      indexing map, so each iteration reads the old value where it writes
+      the new one.
+
+    When the old value is still read after the new one is stored (a
+    gradient transform that moves the parameters and reads them again),
+    the load copy stays. Why buffers rather than tensors: every
+    `get_global @x` is the same memory and callees read and write globals,
+    facts that one-shot bufferization's analysis of tensor values (each
+    `global_load` a value of its own) does not have; here an operation's
+    accesses are its memory effects traced through views to an
+    allocation, a global, an argument or unknown memory, and a call's are
+    every global its callee uses, transitively.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numLoadCopiesRemoved", "load-copies-removed",
+              "Copies of a global into a buffer removed">,
+    Statistic<"numStoreCopiesRemoved", "store-copies-removed",
+              "Copies of a buffer into a global removed">
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // GPU code generation (the CUDA pipeline, lib/Compiler/GPUPipeline.cpp)
 //===----------------------------------------------------------------------===//

@@ -127,6 +127,7 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
 
 void tg::buildCPUBufferizationPipeline(OpPassManager &pm) {
   buildBufferizePipeline(pm);
+  pm.addPass(createTGUpdateGlobalsInPlace());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
