@@ -25,15 +25,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BufferAccesses.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
-#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGUPDATEGLOBALSINPLACE
@@ -41,176 +40,9 @@ namespace mlir::tg {
 } // namespace mlir::tg
 
 using namespace mlir;
+using namespace mlir::tg;
 
 namespace {
-
-/// Where the memory behind a memref value comes from.
-struct Root {
-  enum Kind {
-    Allocation, // a memref.alloc/alloca of the function, or a fresh callee result
-    Global,     // memref.get_global @name
-    Argument,   // an argument of the function: anything but its own allocations
-    Unknown,    // may be any memory
-  } kind;
-  Value allocation;
-  StringAttr global;
-
-  static Root unknown() { return {Unknown, {}, {}}; }
-
-  /// Whether the two may share memory.
-  bool mayAlias(const Root &other) const {
-    if (kind == Unknown || other.kind == Unknown)
-      return true;
-    if (kind == Argument || other.kind == Argument)
-      return kind != Allocation && other.kind != Allocation;
-    return kind == other.kind && allocation == other.allocation && global == other.global;
-  }
-};
-
-struct Access {
-  Root root;
-  bool write;
-};
-
-/// What a function may do to globals and what its results are.
-struct FunctionSummary {
-  llvm::DenseSet<StringAttr> globals; // referenced, so maybe read and written
-  bool touchesAnything = false;       // calls something we cannot see
-  SmallVector<Root> results;          // an allocation, a global, or unknown
-};
-
-class MemoryModel {
-public:
-  explicit MemoryModel(ModuleOp module) : module(module) {}
-
-  /// The memory `value` lives in.
-  Root rootOf(Value value) {
-    for (int depth = 0; depth < 64; ++depth) {
-      Operation *def = value.getDefiningOp();
-      if (!def) {
-        Block *owner = cast<BlockArgument>(value).getOwner();
-        return {owner->isEntryBlock() && isa<func::FuncOp>(owner->getParentOp())
-                    ? Root::Argument
-                    : Root::Unknown,
-                {}, {}};
-      }
-      if (isa<memref::AllocOp, memref::AllocaOp>(def))
-        return {Root::Allocation, value, {}};
-      if (auto global = dyn_cast<memref::GetGlobalOp>(def))
-        return {Root::Global, {}, global.getNameAttr().getAttr()};
-      if (auto view = dyn_cast<ViewLikeOpInterface>(def)) {
-        value = view.getViewSource();
-        continue;
-      }
-      if (auto call = dyn_cast<func::CallOp>(def)) {
-        Root root = summary(call.getCallee()).results[cast<OpResult>(value).getResultNumber()];
-        if (root.kind == Root::Allocation)
-          return {Root::Allocation, value, {}}; // fresh at every call
-        return root;
-      }
-      return Root::unknown();
-    }
-    return Root::unknown();
-  }
-
-  /// Every access of `op` and the operations nested in it; nullopt when some
-  /// effect is unknown.
-  std::optional<SmallVector<Access>> accesses(Operation *op) {
-    SmallVector<Access> result;
-    bool known = true;
-    op->walk([&](Operation *nested) {
-      if (auto call = dyn_cast<func::CallOp>(nested)) {
-        const FunctionSummary &callee = summary(call.getCallee());
-        if (callee.touchesAnything)
-          result.push_back({Root::unknown(), true});
-        for (StringAttr global : callee.globals)
-          result.push_back({{Root::Global, {}, global}, true});
-        for (Value operand : call.getOperands())
-          if (isa<BaseMemRefType>(operand.getType()))
-            result.push_back({rootOf(operand), true});
-        return WalkResult::advance();
-      }
-      if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-        return WalkResult::advance(); // the nested operations say
-      auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
-      if (!effects) {
-        known = false;
-        return WalkResult::interrupt();
-      }
-      SmallVector<MemoryEffects::EffectInstance> instances;
-      effects.getEffects(instances);
-      for (const MemoryEffects::EffectInstance &effect : instances) {
-        bool write = isa<MemoryEffects::Write>(effect.getEffect());
-        if (!write && !isa<MemoryEffects::Read>(effect.getEffect()))
-          continue; // allocations and frees
-        Value value = effect.getValue();
-        result.push_back(
-            {value && isa<BaseMemRefType>(value.getType()) ? rootOf(value) : Root::unknown(),
-             write});
-      }
-      return WalkResult::advance();
-    });
-    if (!known)
-      return std::nullopt;
-    return result;
-  }
-
-  /// Whether `op` may read (or, with `writesOnly`, write) the memory of `root`.
-  bool mayAccess(Operation *op, const Root &root, bool writesOnly = false) {
-    std::optional<SmallVector<Access>> all = accesses(op);
-    if (!all)
-      return true;
-    return llvm::any_of(*all, [&](const Access &access) {
-      return (access.write || !writesOnly) && access.root.mayAlias(root);
-    });
-  }
-
-private:
-  const FunctionSummary &summary(StringRef name) {
-    auto it = summaries.find(name);
-    if (it != summaries.end())
-      return it->second;
-    FunctionSummary &result = summaries[name];
-    auto function = module.lookupSymbol<func::FuncOp>(name);
-    if (!function || function.isExternal()) {
-      result.touchesAnything = true;
-      if (function)
-        result.results.assign(function.getNumResults(), Root::unknown());
-      return result;
-    }
-    // Conservative while the callee is being summarized (recursion).
-    result.touchesAnything = true;
-    result.results.assign(function.getNumResults(), Root::unknown());
-    FunctionSummary computed;
-    function.walk([&](Operation *op) {
-      if (auto global = dyn_cast<memref::GetGlobalOp>(op))
-        computed.globals.insert(global.getNameAttr().getAttr());
-      else if (auto call = dyn_cast<func::CallOp>(op)) {
-        const FunctionSummary &callee = summary(call.getCallee());
-        computed.touchesAnything |= callee.touchesAnything;
-        computed.globals.insert(callee.globals.begin(), callee.globals.end());
-      } else if (isa<CallOpInterface>(op)) {
-        computed.touchesAnything = true;
-      }
-    });
-    Operation *terminator = function.getBody().back().getTerminator();
-    for (Value returned : terminator->getOperands()) {
-      Root root = rootOf(returned);
-      // Fresh unless returned twice.
-      bool fresh = root.kind == Root::Allocation &&
-                   llvm::none_of(computed.results, [&](const Root &earlier) {
-                     return earlier.kind == Root::Allocation &&
-                            earlier.allocation == root.allocation;
-                   });
-      computed.results.push_back(fresh || root.kind == Root::Global ? root : Root::unknown());
-    }
-    // `summaries` may have grown (callees): look the entry up again.
-    return summaries[name] = std::move(computed);
-  }
-
-  ModuleOp module;
-  llvm::StringMap<FunctionSummary> summaries;
-};
 
 /// The operation of `block` that is or contains `op`.
 Operation *topLevel(Operation *op, Block *block) { return block->findAncestorOpInBlock(*op); }
@@ -239,7 +71,7 @@ bool definesWhole(Operation *op, Value buffer) {
 
 struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobalsInPlace> {
   void runOnOperation() override {
-    MemoryModel memory(getOperation());
+    BufferAccessAnalysis memory(getOperation());
     for (auto function : getOperation().getOps<func::FuncOp>()) {
       if (function.isExternal() || !function.getBody().hasOneBlock())
         continue;
@@ -253,7 +85,7 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
 
   /// `copy` of a global into a fresh buffer that is only read: read the
   /// global instead, when nothing writes it before the last read.
-  void removeLoadCopy(memref::CopyOp copy, MemoryModel &memory) {
+  void removeLoadCopy(memref::CopyOp copy, BufferAccessAnalysis &memory) {
     auto global = copy.getSource().getDefiningOp<memref::GetGlobalOp>();
     auto alloc = copy.getTarget().getDefiningOp<memref::AllocOp>();
     Block *block = copy->getBlock();
@@ -273,7 +105,7 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
       if (lastRead->isBeforeInBlock(top))
         lastRead = top;
     }
-    Root root = memory.rootOf(global);
+    BufferRoot root = memory.rootOf(global);
     for (Operation *op = copy->getNextNode(); op && op != lastRead->getNextNode();
          op = op->getNextNode())
       if (memory.mayAccess(op, root, /*writesOnly=*/true))
@@ -302,7 +134,7 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
   /// the buffer writes the global instead, and the buffer's readers up to
   /// its next definition read the global, when nothing else touches the
   /// global from that definition to the last of those reads.
-  void removeStoreCopy(memref::CopyOp copy, MemoryModel &memory) {
+  void removeStoreCopy(memref::CopyOp copy, BufferAccessAnalysis &memory) {
     auto global = copy.getTarget().getDefiningOp<memref::GetGlobalOp>();
     auto alloc = copy.getSource().getDefiningOp<memref::AllocOp>();
     Block *block = copy->getBlock();
@@ -342,7 +174,7 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
         return;
       lastRead = op;
     }
-    Root root = memory.rootOf(global);
+    BufferRoot root = memory.rootOf(global);
     for (Operation *op = definition->getNextNode(); op != lastRead->getNextNode();
          op = op->getNextNode())
       if (op != copy && !isa<memref::GetGlobalOp>(op) && memory.mayAccess(op, root))
@@ -366,8 +198,8 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
   /// reads the global only where it writes it: as an input of the same
   /// shape, at the same index, in the same iteration.
   static bool readsGlobalOnlyInPlace(Operation *definition, Value buffer,
-                                     memref::GetGlobalOp global, MemoryModel &memory) {
-    Root root = memory.rootOf(global);
+                                     memref::GetGlobalOp global, BufferAccessAnalysis &memory) {
+    BufferRoot root = memory.rootOf(global);
     auto linalgOp = dyn_cast<linalg::LinalgOp>(definition);
     for (OpOperand &operand : definition->getOpOperands()) {
       Value value = operand.get();

@@ -127,8 +127,11 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
 
 void tg::buildCPUBufferizationPipeline(OpPassManager &pm) {
   buildBufferizePipeline(pm);
+  // Parameters and optimizer state updated in their globals, no copies;
+  // buffers freed after their last use, for the allocator to reuse.
   pm.addPass(createTGUpdateGlobalsInPlace());
   bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
 }
@@ -137,10 +140,15 @@ void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &op
   // Matmuls -> the runtime's kernel; the rest -> parallel loops, the big
   // ones on all cores (OpenMP), the inner loops left for LLVM to vectorize.
   pm.addPass(createTGMatmulToRuntimeCall());
+  // Neighbouring loops over the same elements (an update's moments and
+  // parameter) fused, then consecutive independent parallel loops (every
+  // parameter's update) forked together.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  pm.addPass(createTGFuseParallelLoops());
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
+  pm.addPass(createTGGroupParallelLoops());
   pm.addPass(createTGApproximateMath());
 
   buildLLVMLoweringPipeline(pm, options);

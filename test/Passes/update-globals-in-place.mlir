@@ -144,3 +144,48 @@ func.func @not_elementwise() {
   memref.copy %new_w, %w_store : memref<16xf32> to memref<16xf32>
   return
 }
+
+// -----
+
+// diffGrad keeps the previous gradient as state: the new one is computed
+// first, but the update still reads the old one. Writing the new gradient
+// into @prev early would feed the update the wrong value: that store copy
+// stays (the update's and the parameter's copies go).
+// CHECK-LABEL: func.func @state_read_after_its_new_value
+// CHECK:         %[[PREV:.*]] = memref.get_global @prev
+// CHECK:         %[[NEW:.*]] = memref.alloc()
+// CHECK:         linalg.generic {{.*}} outs(%[[NEW]] : memref<16xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %[[PREV]], %[[NEW]] : {{.*}}) outs(%{{.*}} : memref<16xf32>)
+// CHECK:         %[[PREV_OUT:.*]] = memref.get_global @prev
+// CHECK:         memref.copy %[[NEW]], %[[PREV_OUT]]
+#map = affine_map<(d0) -> (d0)>
+memref.global "private" @w : memref<16xf32> = dense<1.0>
+memref.global "private" @prev : memref<16xf32> = dense<0.0>
+func.func @state_read_after_its_new_value(%grad: memref<16xf32>) {
+  %w_global = memref.get_global @w : memref<16xf32>
+  %w = memref.alloc() : memref<16xf32>
+  memref.copy %w_global, %w : memref<16xf32> to memref<16xf32>
+  %prev_global = memref.get_global @prev : memref<16xf32>
+  %prev = memref.alloc() : memref<16xf32>
+  memref.copy %prev_global, %prev : memref<16xf32> to memref<16xf32>
+  %g = memref.alloc() : memref<16xf32>
+  linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]}
+      ins(%grad : memref<16xf32>) outs(%g : memref<16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %y = arith.negf %a : f32
+    linalg.yield %y : f32
+  }
+  %new_w = memref.alloc() : memref<16xf32>
+  linalg.generic {indexing_maps = [#map, #map, #map, #map], iterator_types = ["parallel"]}
+      ins(%w, %prev, %g : memref<16xf32>, memref<16xf32>, memref<16xf32>) outs(%new_w : memref<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %o: f32):
+    %d = arith.subf %b, %c : f32
+    %y = arith.subf %a, %d : f32
+    linalg.yield %y : f32
+  }
+  %w_store = memref.get_global @w : memref<16xf32>
+  memref.copy %new_w, %w_store : memref<16xf32> to memref<16xf32>
+  %prev_store = memref.get_global @prev : memref<16xf32>
+  memref.copy %g, %prev_store : memref<16xf32> to memref<16xf32>
+  return
+}
