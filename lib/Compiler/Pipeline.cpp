@@ -125,13 +125,15 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
-void tg::buildCPUBufferizationPipeline(OpPassManager &pm) {
+void tg::buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   buildBufferizePipeline(pm);
   // Parameters and optimizer state updated in their globals, no copies;
   // buffers freed after their last use, for the allocator to reuse.
-  pm.addPass(createTGUpdateGlobalsInPlace());
+  if (options.planMemory)
+    pm.addPass(createTGUpdateGlobalsInPlace());
   bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
+  if (options.planMemory)
+    pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
 }
@@ -146,16 +148,18 @@ void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &op
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createTGFuseParallelLoops());
+  if (options.planMemory)
+    pm.addPass(createTGFuseParallelLoops());
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
-  pm.addPass(createTGGroupParallelLoops());
+  if (options.planMemory)
+    pm.addPass(createTGGroupParallelLoops());
   pm.addPass(createTGApproximateMath());
 
   buildLLVMLoweringPipeline(pm, options);
 }
 
 void tg::buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
-  buildCPUBufferizationPipeline(pm);
+  buildCPUBufferizationPipeline(pm, options);
   buildCPUCodegenPipeline(pm, options);
 }
 

@@ -8,13 +8,17 @@
 //   canonicalize, cse
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
+//   tg-update-globals-in-place           state written into its globals, no copies
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
 //                                        buffers are always fresh allocations
+//   tg-dealloc-after-last-use            dead buffers freed for the allocator to reuse
 //   tg-matmul-to-runtime-call            f32/f64 matmuls call the runtime's
 //                                        packed kernel (runtime/Matmul.cpp)
 //   convert-linalg-to-parallel-loops
+//   tg-fuse-parallel-loops               neighbouring loops over shared arrays fused
 //   tg-parallelize-loops                 big outermost loops -> OpenMP
 //                                        worksharing loops on all cores
+//   tg-group-parallel-loops              independent loops forked together
 //   ... -> LLVM dialect                  scf->cf, arith, math (intrinsics, then
 //                                        libm for erf, tanh...), memref, func;
 //                                        every public function gets a C
@@ -49,6 +53,12 @@ struct CPUPipelineOptions {
   /// (`_mlir_memref_to_llvm_alloc/free`, runtime/) instead of malloc/free:
   /// what the `tgc` driver builds; JIT tests keep malloc.
   bool runtimeAllocator = false;
+  /// Plan a step's memory: parameters and optimizer state updated in their
+  /// globals (tg-update-globals-in-place), buffers freed after their last
+  /// use, an update's loops fused and every parameter's update forked
+  /// together. Off, the step copies state in and out of fresh buffers: the
+  /// reference the differential tests compare the planned code with.
+  bool planMemory = true;
 };
 
 /// Appends the stages every target shares (a module pass manager): the tg
@@ -64,7 +74,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {})
 
 /// buildCPUPipeline in two halves: up to buffers with explicit
 /// deallocations (what `tgc --memory-report` measures), then the rest.
-void buildCPUBufferizationPipeline(OpPassManager &pm);
+void buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 void buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});
 
 /// The CPU pipeline's last stage: loops, scalars and memrefs (no linalg
