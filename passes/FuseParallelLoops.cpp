@@ -14,6 +14,7 @@
 // not fused, although upstream would: one loop streaming through every
 // parameter's arrays at once would defeat the prefetchers and the TLB;
 // tg-group-parallel-loops runs those in one parallel region instead.
+// Deallocations between the loops of a cluster move after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,33 +64,45 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     SmallVector<Block *> blocks;
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
     for (Block *block : blocks)
-      for (SmallVector<Operation *> &cluster : clusters(*block, buffers))
+      for (const Cluster &cluster : clusters(*block, buffers))
         fuse(cluster, buffers);
   }
 
+  struct Cluster {
+    SmallVector<Operation *> ops;      // loops and side-effect free operations
+    SmallVector<Operation *> deallocs; // between the loops: move after them
+  };
+
   /// Runs of neighbouring loops, each sharing an array with the one before,
-  /// with the side-effect free operations between them.
-  SmallVector<SmallVector<Operation *>> clusters(Block &block, BufferAccessAnalysis &buffers) {
-    SmallVector<SmallVector<Operation *>> result;
-    SmallVector<Operation *> current, between;
+  /// with the side-effect free operations and deallocations between them.
+  SmallVector<Cluster> clusters(Block &block, BufferAccessAnalysis &buffers) {
+    SmallVector<Cluster> result;
+    Cluster current;
+    SmallVector<Operation *> between, deallocs;
     SmallVector<BufferRoot> previous;
     auto close = [&] {
-      if (llvm::count_if(current, llvm::IsaPred<scf::ParallelOp>) > 1)
+      if (llvm::count_if(current.ops, llvm::IsaPred<scf::ParallelOp>) > 1)
         result.push_back(current);
-      current.clear();
+      current = Cluster();
       between.clear();
+      deallocs.clear();
       previous.clear();
     };
     for (Operation &op : block) {
       if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
         SmallVector<BufferRoot> arrays = arraysOf(loop, buffers);
-        if (current.empty() || !shareAnArray(previous, arrays))
+        if (current.ops.empty() || !shareAnArray(previous, arrays))
           close();
-        current.append(between);
+        current.ops.append(between);
+        current.deallocs.append(deallocs);
         between.clear();
-        current.push_back(loop);
+        deallocs.clear();
+        current.ops.push_back(loop);
         previous = std::move(arrays);
-      } else if (!current.empty() && isMemoryEffectFree(&op) && op.getNumRegions() == 0) {
+      } else if (!current.ops.empty() && isa<memref::DeallocOp>(op)) {
+        // A later loop of the cluster cannot use what is freed here.
+        deallocs.push_back(&op);
+      } else if (!current.ops.empty() && isMemoryEffectFree(&op) && op.getNumRegions() == 0) {
         between.push_back(&op);
       } else {
         close();
@@ -101,12 +114,15 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
 
   /// Fuses the loops of `cluster` with upstream's fusion, in a region of
   /// their own so that it sees no other loop.
-  void fuse(ArrayRef<Operation *> cluster, BufferAccessAnalysis &buffers) {
-    OpBuilder builder(cluster.front());
-    auto scope = scf::ExecuteRegionOp::create(builder, cluster.front()->getLoc(), TypeRange());
+  void fuse(const Cluster &cluster, BufferAccessAnalysis &buffers) {
+    for (Operation *dealloc : llvm::reverse(cluster.deallocs))
+      dealloc->moveAfter(cluster.ops.back());
+    OpBuilder builder(cluster.ops.front());
+    auto scope =
+        scf::ExecuteRegionOp::create(builder, cluster.ops.front()->getLoc(), TypeRange());
     Block *body = builder.createBlock(&scope.getRegion());
     scf::YieldOp::create(builder, scope.getLoc());
-    for (Operation *op : cluster)
+    for (Operation *op : cluster.ops)
       op->moveBefore(body->getTerminator());
     scf::naivelyFuseParallelOps(scope.getRegion(), [&](Value a, Value b) {
       return buffers.rootOf(a).mayAlias(buffers.rootOf(b));

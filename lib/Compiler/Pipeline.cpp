@@ -127,10 +127,17 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
 
 void tg::buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   buildBufferizePipeline(pm);
-  // Parameters and optimizer state updated in their globals, no copies;
-  // buffers freed after their last use, for the allocator to reuse.
-  if (options.planMemory)
+  // Private functions (the gradient) write their results into buffers
+  // their caller allocates, so the caller's deallocation sees only its own
+  // allocations (no runtime alias checks); parameters and optimizer state
+  // updated in their globals, no copies; buffers freed after their last
+  // use, for the allocator to reuse.
+  if (options.planMemory) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
     pm.addPass(createTGUpdateGlobalsInPlace());
+  }
   bufferization::buildBufferDeallocationPipeline(pm);
   if (options.planMemory)
     pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
