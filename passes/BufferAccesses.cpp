@@ -23,11 +23,13 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
   for (int depth = 0; depth < 64; ++depth) {
     Operation *def = value.getDefiningOp();
     if (!def) {
-      Block *owner = cast<BlockArgument>(value).getOwner();
-      return {owner->isEntryBlock() && isa<func::FuncOp>(owner->getParentOp())
-                  ? BufferRoot::Argument
-                  : BufferRoot::Unknown,
-              {}, {}};
+      auto argument = cast<BlockArgument>(value);
+      auto function = dyn_cast<func::FuncOp>(argument.getOwner()->getParentOp());
+      if (!function || !argument.getOwner()->isEntryBlock())
+        return BufferRoot::unknown();
+      if (callersPassFreshBuffer(argument))
+        return {BufferRoot::Allocation, value, {}};
+      return {BufferRoot::Argument, {}, {}};
     }
     if (isa<memref::AllocOp, memref::AllocaOp>(def))
       return {BufferRoot::Allocation, value, {}};
@@ -47,6 +49,32 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
     return BufferRoot::unknown();
   }
   return BufferRoot::unknown();
+}
+
+bool BufferAccessAnalysis::callersPassFreshBuffer(BlockArgument argument) {
+  auto [it, inserted] = freshArguments.try_emplace(argument, false);
+  auto function = cast<func::FuncOp>(argument.getOwner()->getParentOp());
+  if (!inserted || !function.isPrivate())
+    return it->second;
+  std::optional<SymbolTable::UseRange> uses = SymbolTable::getSymbolUses(function, module);
+  if (!uses)
+    return false;
+  bool fresh = true;
+  for (const SymbolTable::SymbolUse &use : *uses) {
+    auto call = dyn_cast<func::CallOp>(use.getUser());
+    if (!call || call->getParentOfType<func::FuncOp>() == function) {
+      fresh = false;
+      break;
+    }
+    // An allocation of the caller that no other operand may alias.
+    BufferRoot root = rootOf(call.getOperand(argument.getArgNumber()));
+    fresh &= root.kind == BufferRoot::Allocation;
+    for (OpOperand &other : call->getOpOperands())
+      if (fresh && other.getOperandNumber() != argument.getArgNumber() &&
+          isa<BaseMemRefType>(other.get().getType()))
+        fresh &= !rootOf(other.get()).mayAlias(root);
+  }
+  return freshArguments[argument] = fresh;
 }
 
 std::optional<SmallVector<BufferAccess>> BufferAccessAnalysis::accesses(Operation *op) {

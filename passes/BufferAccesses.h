@@ -12,6 +12,7 @@
 #ifndef TGC_PASSES_BUFFERACCESSES_H
 #define TGC_PASSES_BUFFERACCESSES_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
@@ -26,6 +27,7 @@ struct BufferRoot {
     Allocation, // a memref.alloc/alloca of the function, or a fresh callee result
     Global,     // memref.get_global @name
     Argument,   // an argument of the function: anything but its own allocations
+                // (an out-parameter of a private function: an Allocation)
     Unknown,    // may be any memory
   } kind;
   Value allocation;
@@ -67,9 +69,14 @@ private:
     SmallVector<BufferRoot> results;    // an allocation, a global, or unknown
   };
   const FunctionSummary &summary(StringRef name);
+  /// Whether every call of `argument`'s private function passes an
+  /// allocation of the caller there that no other operand may alias (an
+  /// out-parameter): then the argument is an allocation of its own.
+  bool callersPassFreshBuffer(BlockArgument argument);
 
   ModuleOp module;
   llvm::StringMap<FunctionSummary> summaries;
+  llvm::DenseMap<Value, bool> freshArguments; // (false while computed)
 };
 
 } // namespace mlir::tg

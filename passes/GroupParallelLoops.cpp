@@ -9,9 +9,11 @@
 // every loop, one after the other, and the team forks and joins once.
 //
 // Pure operations between the regions (constants, globals' addresses) move
-// before the group, deallocations after it. Two loops are independent when
-// neither writes memory the other reads or writes (tg::BufferAccessAnalysis),
-// so their order, and the missing barrier between them, cannot matter. On a
+// before the group; deallocations and other operations without results (a
+// small bias update left sequential) after it, when the regions that join
+// later are independent of them. Two loops are independent when neither
+// writes memory the other reads or writes (tg::BufferAccessAnalysis), so
+// their order, and the missing barrier between them, cannot matter. On a
 // GPU the same groups are multi-tensor kernels.
 //
 //===----------------------------------------------------------------------===//
@@ -50,9 +52,10 @@ bool isPlainRegion(omp::ParallelOp parallel) {
 
 struct Group {
   SmallVector<omp::ParallelOp> regions;
-  SmallVector<SmallVector<BufferAccess>> accesses;
-  SmallVector<Operation *> pure;     // between regions: move before the group
-  SmallVector<Operation *> deallocs; // between regions: move after the group
+  SmallVector<BufferAccess> accesses; // of the regions
+  SmallVector<Operation *> pure;      // between regions: move before the group
+  SmallVector<Operation *> deferred;  // between regions: move after the group
+  SmallVector<BufferAccess> deferredAccesses;
 };
 
 struct TGGroupParallelLoops : tg::impl::TGGroupParallelLoopsBase<TGGroupParallelLoops> {
@@ -69,26 +72,31 @@ struct TGGroupParallelLoops : tg::impl::TGGroupParallelLoopsBase<TGGroupParallel
     for (Operation &op : llvm::make_early_inc_range(block)) {
       auto parallel = dyn_cast<omp::ParallelOp>(op);
       std::optional<SmallVector<BufferAccess>> accesses;
-      if (parallel && isPlainRegion(parallel))
+      if (parallel && isPlainRegion(parallel)) {
         accesses = buffers.accesses(parallel);
-      if (accesses) {
-        bool joins = !group.regions.empty() && llvm::none_of(group.accesses, [&](auto &other) {
-          return dependent(*accesses, other);
-        });
-        if (!joins) {
-          merge(group);
-          group = Group();
+        if (accesses) {
+          bool joins = !group.regions.empty() && !dependent(*accesses, group.accesses) &&
+                       !dependent(*accesses, group.deferredAccesses);
+          if (!joins) {
+            merge(group);
+            group = Group();
+          }
+          group.regions.push_back(parallel);
+          group.accesses.append(*accesses);
+          continue;
         }
-        group.regions.push_back(parallel);
-        group.accesses.push_back(std::move(*accesses));
-        continue;
       }
       if (group.regions.empty())
         continue;
       if (isa<memref::DeallocOp>(op)) {
-        group.deallocs.push_back(&op);
+        group.deferred.push_back(&op); // no later region uses what it frees
       } else if (isPure(&op) && op.getNumRegions() == 0) {
         group.pure.push_back(&op);
+      } else if (op.getNumResults() == 0 && (accesses = buffers.accesses(&op))) {
+        // A small sequential loop (a bias's update): after the group, if the
+        // regions that join later are independent of it.
+        group.deferred.push_back(&op);
+        group.deferredAccesses.append(*accesses);
       } else {
         merge(group);
         group = Group();
@@ -103,9 +111,9 @@ struct TGGroupParallelLoops : tg::impl::TGGroupParallelLoopsBase<TGGroupParallel
     omp::ParallelOp first = group.regions.front();
     omp::ParallelOp last = group.regions.back();
     for (Operation *op : group.pure)
-      if (last->isBeforeInBlock(op) == false)
+      if (op->isBeforeInBlock(last))
         op->moveBefore(first);
-    for (Operation *op : llvm::reverse(group.deallocs))
+    for (Operation *op : llvm::reverse(group.deferred))
       if (op->isBeforeInBlock(last))
         op->moveAfter(last);
     Block &body = first.getRegion().front();

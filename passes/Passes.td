@@ -247,10 +247,12 @@ def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
     loops are independent (neither writes memory the other reads or
     writes) become one region holding all their `omp.wsloop nowait`
     loops, so the thread team forks once for, say, the update of every
-    parameter. Pure operations between the regions move before the group,
-    deallocations after it. Each thread runs its static share of every
-    loop in turn; no barrier is needed because no loop reads another's
-    results. On a GPU the same groups are multi-tensor kernels.
+    parameter. Pure operations between the regions move before the group;
+    deallocations and other operations without results (a bias update too
+    small to fork for) after it, when the regions that join later are
+    independent of them. Each thread runs its static share of every loop
+    in turn; no barrier is needed because no loop reads another's results.
+    On a GPU the same groups are multi-tensor kernels.
   }];
   let dependentDialects = ["::mlir::omp::OpenMPDialect"];
   let statistics = [
