@@ -1,20 +1,22 @@
-//===- FuseParallelLoops.cpp - neighbouring loops over shared buffers -----===//
+//===- FuseParallelLoops.cpp - neighbouring loops that exchange data ------===//
 //
 // Upstream's parallel loop fusion (scf::naivelyFuseParallelOps: adjacent
 // `scf.parallel` loops with the same bounds, the second reading what the
-// first writes only at the same index) applied to clusters of neighbouring
-// loops that share a buffer, with an alias oracle that knows buffers: two
-// different globals, or a global and an allocation of the function, never
-// share memory, which the generic alias analysis cannot tell.
+// first writes only at the same index) applied to runs of neighbouring
+// loops that exchange data through arrays, with an alias oracle that knows
+// buffers: two different globals, or a global and an allocation of the
+// function, never share memory, which the generic alias analysis cannot
+// tell.
 //
 // An optimizer's update is one loop per new value (m and v from the
 // gradient, then the parameter from both); updated in place, they are
 // neighbours and fuse into one loop that reads the gradient, parameter and
-// state once. Loops that share nothing (the next parameter's update) are
-// not fused, although upstream would: one loop streaming through every
-// parameter's arrays at once would defeat the prefetchers and the TLB;
+// state once. Loops that exchange nothing (the next parameter's update, or
+// every gradient computed from one shared buffer) are not fused, although
+// upstream would: one loop streaming through every parameter's arrays at
+// once would defeat the prefetchers, the TLB and the register allocator;
 // tg-group-parallel-loops runs those in one parallel region instead.
-// Deallocations between the loops of a cluster move after it.
+// Deallocations between the loops of a run move after it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +27,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGFUSEPARALLELLOOPS
@@ -36,35 +40,27 @@ using namespace mlir::tg;
 
 namespace {
 
-/// The roots of the arrays (not scalars: every update reads the same step
-/// size) that `loop` loads or stores.
-SmallVector<BufferRoot> arraysOf(scf::ParallelOp loop, BufferAccessAnalysis &buffers) {
-  SmallVector<BufferRoot> roots;
+/// The arrays `loop` writes and reads, as the values it addresses them by
+/// (globals' addresses are CSE'd: one value per global).
+void arraysOf(scf::ParallelOp loop, llvm::SmallDenseSet<Value> &written,
+              llvm::SmallDenseSet<Value> &read) {
   loop.walk([&](Operation *op) {
-    Value memref;
     if (auto load = dyn_cast<memref::LoadOp>(op))
-      memref = load.getMemRef();
+      read.insert(load.getMemRef());
     else if (auto store = dyn_cast<memref::StoreOp>(op))
-      memref = store.getMemRef();
-    if (memref && cast<MemRefType>(memref.getType()).getRank() > 0)
-      roots.push_back(buffers.rootOf(memref));
-  });
-  return roots;
-}
-
-bool shareAnArray(ArrayRef<BufferRoot> a, ArrayRef<BufferRoot> b) {
-  return llvm::any_of(a, [&](const BufferRoot &x) {
-    return llvm::any_of(b, [&](const BufferRoot &y) { return x.mayAlias(y); });
+      written.insert(store.getMemRef());
   });
 }
 
 struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoops> {
+  using TGFuseParallelLoopsBase::TGFuseParallelLoopsBase;
+
   void runOnOperation() override {
     BufferAccessAnalysis buffers(getOperation());
     SmallVector<Block *> blocks;
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
     for (Block *block : blocks)
-      for (const Cluster &cluster : clusters(*block, buffers))
+      for (const Cluster &cluster : clusters(*block))
         fuse(cluster, buffers);
   }
 
@@ -73,42 +69,83 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     SmallVector<Operation *> deallocs; // between the loops: move after them
   };
 
-  /// Runs of neighbouring loops, each sharing an array with the one before,
-  /// with the side-effect free operations and deallocations between them.
-  SmallVector<Cluster> clusters(Block &block, BufferAccessAnalysis &buffers) {
+  /// Runs of neighbouring loops that exchange data: each run is connected
+  /// by arrays one of its loops writes and another reads or writes (an
+  /// update's m and v loops both feed its parameter's loop). Loops that
+  /// only read the same array (every gradient times one shared buffer of
+  /// ones) are not a run. The side-effect free operations and the
+  /// deallocations between a run's loops go with it.
+  SmallVector<Cluster> clusters(Block &block) {
     SmallVector<Cluster> result;
-    Cluster current;
-    SmallVector<Operation *> between, deallocs;
-    SmallVector<BufferRoot> previous;
-    auto close = [&] {
-      if (llvm::count_if(current.ops, llvm::IsaPred<scf::ParallelOp>) > 1)
-        result.push_back(current);
-      current = Cluster();
-      between.clear();
-      deallocs.clear();
-      previous.clear();
-    };
+    // Chains: loops with only side-effect free operations or deallocations
+    // between them.
+    SmallVector<SmallVector<Operation *>> chains(1);
     for (Operation &op : block) {
-      if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
-        SmallVector<BufferRoot> arrays = arraysOf(loop, buffers);
-        if (current.ops.empty() || !shareAnArray(previous, arrays))
+      if (isa<scf::ParallelOp>(op) ||
+          (!chains.back().empty() &&
+           (isa<memref::DeallocOp>(op) || (isMemoryEffectFree(&op) && op.getNumRegions() == 0))))
+        chains.back().push_back(&op);
+      else if (!chains.back().empty())
+        chains.emplace_back();
+    }
+    for (ArrayRef<Operation *> chain : chains) {
+      SmallVector<scf::ParallelOp> loops;
+      for (Operation *op : chain)
+        if (auto loop = dyn_cast<scf::ParallelOp>(op))
+          loops.push_back(loop);
+      // Components of the loops that exchange data.
+      SmallVector<llvm::SmallDenseSet<Value>> written(loops.size()), read(loops.size());
+      for (auto [i, loop] : llvm::enumerate(loops))
+        arraysOf(loop, written[i], read[i]);
+      llvm::EquivalenceClasses<unsigned> components;
+      for (unsigned i = 0; i < loops.size(); ++i) {
+        components.insert(i);
+        for (unsigned j = 0; j < i; ++j)
+          if (llvm::any_of(written[i], [&](Value v) {
+                return written[j].contains(v) || read[j].contains(v);
+              }) ||
+              llvm::any_of(written[j], [&](Value v) { return read[i].contains(v); }))
+            components.unionSets(i, j);
+      }
+      // Runs of consecutive loops of one component, of at most `maxArrays`
+      // arrays (a buffer of ones read by every gradient connects them all).
+      Cluster current;
+      llvm::SmallDenseSet<Value> arrays;
+      SmallVector<Operation *> between, deallocs;
+      int loopIndex = -1;
+      auto close = [&] {
+        if (llvm::count_if(current.ops, llvm::IsaPred<scf::ParallelOp>) > 1)
+          result.push_back(current);
+        current = Cluster();
+        arrays.clear();
+      };
+      for (Operation *op : chain) {
+        if (!isa<scf::ParallelOp>(op)) {
+          (isa<memref::DeallocOp>(op) ? deallocs : between).push_back(op);
+          continue;
+        }
+        ++loopIndex;
+        llvm::SmallDenseSet<Value> joined = arrays;
+        for (Value array : llvm::concat<Value>(written[loopIndex], read[loopIndex]))
+          if (cast<MemRefType>(array.getType()).getRank() > 0)
+            joined.insert(array);
+        if (current.ops.empty() || !components.isEquivalent(loopIndex, loopIndex - 1) ||
+            joined.size() > size_t(maxArrays)) {
           close();
-        current.ops.append(between);
-        current.deallocs.append(deallocs);
+          for (Value array : llvm::concat<Value>(written[loopIndex], read[loopIndex]))
+            if (cast<MemRefType>(array.getType()).getRank() > 0)
+              arrays.insert(array);
+        } else {
+          current.ops.append(between);
+          current.deallocs.append(deallocs);
+          arrays = std::move(joined);
+        }
         between.clear();
         deallocs.clear();
-        current.ops.push_back(loop);
-        previous = std::move(arrays);
-      } else if (!current.ops.empty() && isa<memref::DeallocOp>(op)) {
-        // A later loop of the cluster cannot use what is freed here.
-        deallocs.push_back(&op);
-      } else if (!current.ops.empty() && isMemoryEffectFree(&op) && op.getNumRegions() == 0) {
-        between.push_back(&op);
-      } else {
-        close();
+        current.ops.push_back(op);
       }
+      close();
     }
-    close();
     return result;
   }
 

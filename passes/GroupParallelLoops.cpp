@@ -9,9 +9,10 @@
 // every loop, one after the other, and the team forks and joins once.
 //
 // Pure operations between the regions (constants, globals' addresses) move
-// before the group; deallocations and other operations without results (a
-// small bias update left sequential) after it, when the regions that join
-// later are independent of them. Two loops are independent when neither
+// before the group; deallocations and other operations without results
+// that touch none of the group's memory (a small bias update left
+// sequential) after it, when the regions that join later are independent of
+// them. Two loops are independent when neither
 // writes memory the other reads or writes (tg::BufferAccessAnalysis), so
 // their order, and the missing barrier between them, cannot matter. On a
 // GPU the same groups are multi-tensor kernels.
@@ -92,9 +93,13 @@ struct TGGroupParallelLoops : tg::impl::TGGroupParallelLoopsBase<TGGroupParallel
         group.deferred.push_back(&op); // no later region uses what it frees
       } else if (isPure(&op) && op.getNumRegions() == 0) {
         group.pure.push_back(&op);
-      } else if (op.getNumResults() == 0 && (accesses = buffers.accesses(&op))) {
-        // A small sequential loop (a bias's update): after the group, if the
-        // regions that join later are independent of it.
+      } else if (op.getNumResults() == 0 && (accesses = buffers.accesses(&op)) &&
+                 !dependent(*accesses, group.accesses)) {
+        // A small sequential loop (a bias's update) that uses nothing the
+        // group's loops touch: after the group, if the regions that join
+        // later are independent of it too. (One that consumes a loop's
+        // result, a reduction of it, ends the group: the result is still
+        // in cache, and its buffer can be freed.)
         group.deferred.push_back(&op);
         group.deferredAccesses.append(*accesses);
       } else {

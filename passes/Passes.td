@@ -224,19 +224,29 @@ def TGDeallocAfterLastUse : Pass<"tg-dealloc-after-last-use"> {
 }
 
 def TGFuseParallelLoops : Pass<"tg-fuse-parallel-loops", "::mlir::ModuleOp"> {
-  let summary = "Fuse adjacent parallel loops over the same iterations, knowing which buffers alias";
+  let summary = "Fuse neighbouring parallel loops that exchange data, knowing which buffers alias";
   let description = [{
     Upstream's `scf-parallel-loop-fusion` (`scf::naivelyFuseParallelOps`:
     adjacent `scf.parallel` loops with the same bounds, the second reading
-    what the first writes only at the same index) with an alias oracle
-    that traces buffers to their roots: distinct globals, and globals and
-    the function's own allocations, never alias, which the generic alias
-    analysis cannot tell. Once the optimizer's state is updated in place,
-    the loops computing a parameter's new moments and the parameter itself
-    are such neighbours: fused, one loop reads the gradient, the parameter
-    and the state once and writes them once.
+    what the first writes only at the same index) on runs of neighbouring
+    loops connected by arrays one writes and another reads or writes, with
+    an alias oracle that traces buffers to their roots: distinct globals,
+    and globals and the function's own allocations, never alias, which the
+    generic alias analysis cannot tell. Once the optimizer's state is
+    updated in place, the loops computing a parameter's new moments and
+    the parameter itself are such a run: fused, one loop reads the
+    gradient, the parameter and the state once and writes them once.
+    Unconnected loops (the next parameter's) stay apart, and a run ends
+    before it would address more than `max-arrays` arrays: one loop over
+    every parameter's arrays (or every gradient, connected by one buffer
+    of ones they all read) would stream through hundreds of arrays at once
+    and never vectorize.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"maxArrays", "max-arrays", "int64_t", "8",
+           "The most arrays (not scalars) a fused loop may address">
+  ];
 }
 
 def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
@@ -248,9 +258,10 @@ def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
     writes) become one region holding all their `omp.wsloop nowait`
     loops, so the thread team forks once for, say, the update of every
     parameter. Pure operations between the regions move before the group;
-    deallocations and other operations without results (a bias update too
-    small to fork for) after it, when the regions that join later are
-    independent of them. Each thread runs its static share of every loop
+    deallocations and other operations without results that touch none of
+    the group's memory (a bias update too small to fork for) after it, when
+    the regions that join later are independent of them; an operation that
+    consumes a loop's result (a reduction) ends the group. Each thread runs its static share of every loop
     in turn; no barrier is needed because no loop reads another's results.
     On a GPU the same groups are multi-tensor kernels.
   }];
