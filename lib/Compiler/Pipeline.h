@@ -8,6 +8,8 @@
 //   canonicalize, cse
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
+//   buffer-results-to-out-params         private functions write into their
+//                                        caller's buffers
 //   tg-update-globals-in-place           state written into its globals, no copies
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
 //                                        buffers are always fresh allocations
