@@ -145,11 +145,15 @@ def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {
     around and inside it stay `scf.parallel`, which scf-to-cf lowers to
     sequential loops, so the innermost loop stays a plain loop LLVM
     vectorizes. Nested loops and small loop nests stay sequential: they
-    would cost more to fork than they gain.
+    would cost more to fork than they gain. The bar, 128K operations, is
+    about 3 us of vectorized elementwise work on one core, what forking
+    and joining the team costs and saves: the fused momentum update of a
+    64x64 weight (4096 iterations of about 12 operations) forked at the
+    old 32K and made a tiny MLP's step slower.
   }];
   let dependentDialects = ["::mlir::omp::OpenMPDialect", "::mlir::scf::SCFDialect"];
   let options = [
-    Option<"minWork", "min-work", "int64_t", "32768",
+    Option<"minWork", "min-work", "int64_t", "131072",
            "Iterations a loop nest needs before it is run in parallel">
   ];
 }
@@ -213,6 +217,114 @@ def TGVectorizeReductions : Pass<"tg-vectorize-reductions"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def TGUpdateGlobalsInPlace : Pass<"tg-update-globals-in-place", "::mlir::ModuleOp"> {
+  let summary = "Write new parameter and optimizer-state values straight into their globals";
+  let description = [{
+    After one-shot bufferization, before deallocation. A `global_load` in a
+    function that stores to globals bufferizes to a copy of the global, a
+    `global_store` to a copy into it; a train step makes both for every
+    parameter and state tensor. This pass removes them where no operation
+    can tell the difference:
+
+    - a copy of `memref.get_global @x` into a fresh buffer that is only
+      read: the readers read `@x` itself, when nothing may write `@x`
+      before the last of them;
+    - a copy of a fresh buffer into `@x`: the operation that last defined
+      the buffer (a linalg op writing all of it without reading it, or a
+      copy) writes `@x` instead, and the buffer's readers up to its next
+      definition read `@x`, when nothing else may read or write `@x` from
+      that definition to the last of those reads. The definition itself
+      may read `@x` only elementwise: as an input with the output's
+      indexing map, so each iteration reads the old value where it writes
+      the new one.
+
+    When the old value is still read after the new one is stored (a
+    gradient transform that moves the parameters and reads them again),
+    the load copy stays. Why buffers rather than tensors: every
+    `get_global @x` is the same memory and callees read and write globals,
+    facts that one-shot bufferization's analysis of tensor values (each
+    `global_load` a value of its own) does not have; here an operation's
+    accesses are its memory effects traced through views to an
+    allocation, a global, an argument or unknown memory, and a call's are
+    every global its callee uses, transitively.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numLoadCopiesRemoved", "load-copies-removed",
+              "Copies of a global into a buffer removed">,
+    Statistic<"numStoreCopiesRemoved", "store-copies-removed",
+              "Copies of a buffer into a global removed">
+  ];
+}
+
+def TGDeallocAfterLastUse : Pass<"tg-dealloc-after-last-use"> {
+  let summary = "Free every buffer right after its last use";
+  let description = [{
+    After the deallocation pipeline: every unconditional `memref.dealloc`
+    of a `memref.alloc` in the same block moves up to right after the last
+    operation of the block that uses the buffer or a view of it.
+    Ownership-based deallocation frees buffers at the end of their block,
+    so a step held all its temporaries at once; freed early, a dead
+    buffer's memory goes to the next allocation of its size (the runtime's
+    caching allocator keeps freed blocks per size class), and the step's
+    peak is what is live at once. Buffers whose address the runtime alias
+    checks of lowered `bufferization.dealloc` ops read, or that flow into
+    region results, are left alone.
+  }];
+  let statistics = [
+    Statistic<"numDeallocsMoved", "deallocs-moved", "Deallocations moved up">
+  ];
+}
+
+def TGFuseParallelLoops : Pass<"tg-fuse-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Fuse neighbouring parallel loops that exchange data, knowing which buffers alias";
+  let description = [{
+    Upstream's `scf-parallel-loop-fusion` (`scf::naivelyFuseParallelOps`:
+    adjacent `scf.parallel` loops with the same bounds, the second reading
+    what the first writes only at the same index) on runs of neighbouring
+    loops connected by arrays one writes and another reads or writes, with
+    an alias oracle that traces buffers to their roots: distinct globals,
+    and globals and the function's own allocations, never alias, which the
+    generic alias analysis cannot tell. Once the optimizer's state is
+    updated in place, the loops computing a parameter's new moments and
+    the parameter itself are such a run: fused, one loop reads the
+    gradient, the parameter and the state once and writes them once.
+    Unconnected loops (the next parameter's) stay apart, and a run ends
+    before it would address more than `max-arrays` arrays: one loop over
+    every parameter's arrays (or every gradient, connected by one buffer
+    of ones they all read) would stream through hundreds of arrays at once
+    and never vectorize.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"maxArrays", "max-arrays", "int64_t", "8",
+           "The most arrays (not scalars) a fused loop may address">
+  ];
+}
+
+def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Run consecutive independent parallel loops in one parallel region";
+  let description = [{
+    After `tg-parallelize-loops`, which gives every big loop nest its own
+    `omp.parallel` (one fork and join each): consecutive regions whose
+    loops are independent (neither writes memory the other reads or
+    writes) become one region holding all their `omp.wsloop nowait`
+    loops, so the thread team forks once for, say, the update of every
+    parameter. Pure operations between the regions move before the group;
+    deallocations and other operations without results that touch none of
+    the group's memory (a bias update too small to fork for) after it, when
+    the regions that join later are independent of them; an operation that
+    consumes a loop's result (a reduction) ends the group. Each thread runs its static share of every loop
+    in turn; no barrier is needed because no loop reads another's results.
+    On a GPU the same groups are multi-tensor kernels.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+  let statistics = [
+    Statistic<"numRegionsMerged", "regions-merged",
+              "Parallel regions merged into the one before them">
+  ];
 }
 
 //===----------------------------------------------------------------------===//

@@ -141,7 +141,20 @@ void tg::buildCPUBufferizationPipeline(OpPassManager &pm, const CPUPipelineOptio
     tensors.addPass(createCanonicalizerPass());
   };
   buildBufferizePipeline(pm, vectorizeReductions, options.fuse);
+  // Private functions (the gradient) write their results into buffers
+  // their caller allocates, so the caller's deallocation sees only its own
+  // allocations (no runtime alias checks); parameters and optimizer state
+  // updated in their globals, no copies; buffers freed after their last
+  // use, for the allocator to reuse.
+  if (options.planMemory) {
+    bufferization::BufferResultsToOutParamsPassOptions outParams;
+    outParams.hoistStaticAllocs = true;
+    pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+    pm.addPass(createTGUpdateGlobalsInPlace());
+  }
   bufferization::buildBufferDeallocationPipeline(pm);
+  if (options.planMemory)
+    pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(std::make_unique<StridedCopiesToLinalgPass>());
 }
@@ -150,10 +163,17 @@ void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &op
   // Matmuls -> the runtime's kernel; the rest -> parallel loops, the big
   // ones on all cores (OpenMP), the inner loops left for LLVM to vectorize.
   pm.addPass(createTGMatmulToRuntimeCall());
+  // Neighbouring loops over the same elements (an update's moments and
+  // parameter) fused, then consecutive independent parallel loops (every
+  // parameter's update) forked together.
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  if (options.planMemory)
+    pm.addPass(createTGFuseParallelLoops());
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
+  if (options.planMemory)
+    pm.addPass(createTGGroupParallelLoops());
   pm.addPass(createTGApproximateMath());
 
   buildLLVMLoweringPipeline(pm, options);

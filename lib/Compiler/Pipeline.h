@@ -12,13 +12,19 @@
 //                                        parallel chunks, in a fixed order
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
+//   buffer-results-to-out-params         private functions write into their
+//                                        caller's buffers
+//   tg-update-globals-in-place           state written into its globals, no copies
 //   buffer-deallocation-pipeline         ownership-based deallocation; returned
 //                                        buffers are always fresh allocations
+//   tg-dealloc-after-last-use            dead buffers freed for the allocator to reuse
 //   tg-matmul-to-runtime-call            f32/f64 matmuls call the runtime's
 //                                        packed kernel (runtime/Matmul.cpp)
 //   convert-linalg-to-parallel-loops
+//   tg-fuse-parallel-loops               neighbouring loops over shared arrays fused
 //   tg-parallelize-loops                 big outermost loops -> OpenMP
 //                                        worksharing loops on all cores
+//   tg-group-parallel-loops              independent loops forked together
 //   ... -> LLVM dialect                  scf->cf, arith, math (intrinsics, then
 //                                        libm for erf, tanh...), memref, func;
 //                                        every public function gets a C
@@ -56,6 +62,12 @@ struct CPUPipelineOptions {
   /// Form fusion groups (`tg-fuse`); off, every op is its own loop nest:
   /// what the differential tests compare the fused code against.
   bool fuse = true;
+  /// Plan a step's memory: parameters and optimizer state updated in their
+  /// globals (tg-update-globals-in-place), buffers freed after their last
+  /// use, an update's loops fused and every parameter's update forked
+  /// together. Off, the step copies state in and out of fresh buffers: the
+  /// reference the differential tests compare the planned code with.
+  bool planMemory = true;
 };
 
 /// Appends the stages every target shares (a module pass manager): the tg

@@ -883,9 +883,11 @@ std::string readExample(const char *name) {
 }
 
 /// Init, SGD steps and a prediction of `testCase` compiled with `pipeline`,
-/// against the interpreter.
+/// against the interpreter; the compiled losses and prediction in
+/// `compiled`, if given.
 void checkTraining(const TrainingCase &testCase, void (*pipeline)(OpPassManager &),
-                   const std::string &summaryName) {
+                   const std::string &summaryName,
+                   std::vector<HostTensor> *compiled = nullptr) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   MLIRContext context;
@@ -958,6 +960,8 @@ void checkTraining(const TrainingCase &testCase, void (*pipeline)(OpPassManager 
     worst = std::max(worst, error);
     EXPECT_LE(error, 1e-5) << "step " << step << ": compiled loss " << loss->data[0]
                            << ", interpreter " << expected[step].data[0];
+    if (compiled)
+      compiled->push_back(*loss);
   }
   if (testCase.predict) {
     std::optional<HostTensor> prediction =
@@ -967,6 +971,8 @@ void checkTraining(const TrainingCase &testCase, void (*pipeline)(OpPassManager 
     double error = relativeError(*prediction, expected.back());
     worst = std::max(worst, error);
     EXPECT_LE(error, 1e-5) << "predictions after training";
+    if (compiled)
+      compiled->push_back(*prediction);
   }
   // Training moved the loss: the steps did something.
   EXPECT_NE(expected.front().data[0], expected[testCase.steps - 1].data[0]);
@@ -992,6 +998,26 @@ TEST_P(CompiledTraining, UnfusedStepsMatchInterpreter) {
       std::string("unfused_") + GetParam().name);
 }
 
+// Memory planning (state updated in place, early frees, fused and grouped
+// loops) reorders no arithmetic: the planned step computes bit for bit what
+// the step that copies state in and out computes.
+TEST_P(CompiledTraining, PlannedMemoryMatchesCopies) {
+  std::vector<HostTensor> planned, copies;
+  checkTraining(GetParam(), [](OpPassManager &pm) { buildCPUPipeline(pm); }, GetParam().name,
+                &planned);
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        CPUPipelineOptions options;
+        options.planMemory = false;
+        buildCPUPipeline(pm, options);
+      },
+      std::string("copies_") + GetParam().name, &copies);
+  ASSERT_EQ(planned.size(), copies.size());
+  for (size_t i = 0; i < planned.size(); ++i)
+    EXPECT_EQ(planned[i].data, copies[i].data) << "output " << i;
+}
+
 TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
   checkTraining(GetParam(), buildGPUEmulationPipeline, std::string("gpu_") + GetParam().name);
 }
@@ -999,15 +1025,36 @@ TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop
 // nests big enough to run in parallel and the matmuls of a real model; the
 // transformer block has batched matmuls, layer norms and attention.
+/// kTrainingSpec with another optimizer (and gradient transforms).
+std::string withOptimizer(const std::string &optimizer) {
+  std::string spec = kTrainingSpec;
+  std::string sgd = "#tg.sgd<lr = 0.1, momentum = 0.9>";
+  return spec.replace(spec.find(sgd), sgd.size(), optimizer);
+}
+
+// The optimizers exercise tg-update-globals-in-place: AdamW's moments and
+// decoupled decay; diffGrad reads its previous gradient after computing
+// the new one (that store copy must stay); DoG sums statistics over all
+// parameters and keeps shared state; SAM stores the ascended weights into
+// the parameters and reads the old ones after (that load copy must stay).
+const TrainingCase kTrainingCases[] = {
+    {"mlp_sgd_momentum", kTrainingSpec, "predict", 3, 4},
+    {"mlp_784_512_512_10", readExample("mlp.mlir"), "forward", 10, 2},
+    {"transformer_block", readExample("transformer_block.mlir"), nullptr, 8, 3},
+    {"batch_norm_state_rezero_focal", kBatchNormTrainingSpec, "predict", 3, 4},
+    {"mlp_adamw", withOptimizer("#tg.adamw<lr = 0.01, weight_decay = 0.1>"), "predict", 3, 4},
+    {"mlp_diffgrad", withOptimizer("#tg.diffgrad<lr = 0.01, weight_decay = 0.01>"), "predict", 3,
+     4},
+    {"mlp_dog", withOptimizer("#tg.dog<weight_decay = 0.01>"), "predict", 3, 4},
+    {"mlp_sam_adamw", withOptimizer("#tg.adamw<lr = 0.01> transforms [#tg.sam<rho = 0.05>]"),
+     "predict", 3, 4},
+};
+
 INSTANTIATE_TEST_SUITE_P(
-    Programs, CompiledTraining,
-    testing::Values(TrainingCase{"mlp_sgd_momentum", kTrainingSpec, "predict", 3, 4},
-                    TrainingCase{"mlp_784_512_512_10", readExample("mlp.mlir"), "forward", 10, 2},
-                    TrainingCase{"transformer_block", readExample("transformer_block.mlir"),
-                                 nullptr, 8, 3},
-                    TrainingCase{"batch_norm_state_rezero_focal", kBatchNormTrainingSpec,
-                                 "predict", 3, 4}),
+    Programs, CompiledTraining, testing::ValuesIn(kTrainingCases),
     [](const testing::TestParamInfo<TrainingCase> &info) { return info.param.name; });
+
+
 
 // Ops that are not code: they are expanded before code generation.
 const char *const kNotLowered[] = {"tg.train_step", "tg.grad", "tg.value_and_grad", "tg.jvp"};

@@ -73,6 +73,10 @@ cl::opt<std::string> cudaPath("cuda-path",
                               cl::desc("the CUDA toolkit: libdevice, and ptxas for cubin "
                                        "(default: $CUDA_HOME or /usr/local/cuda)"),
                               cl::init(""));
+cl::opt<bool> noMemoryPlanning(
+    "no-memory-planning",
+    cl::desc("copy parameters and optimizer state in and out of fresh buffers, free buffers at "
+             "the end of their block, no loop fusion or grouping (CPU; to compare against)"));
 cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"));
 cl::opt<bool> timing("timing",
                      cl::desc("print the time of every stage and pass of the compilation"));
@@ -265,10 +269,11 @@ int main(int argc, char **argv) {
   } else {
     tg::CPUPipelineOptions pipelineOptions;
     pipelineOptions.runtimeAllocator = true;
+    pipelineOptions.planMemory = !noMemoryPlanning;
     if (memoryReport) {
       // The report reads the buffers before they become loops.
       PassManager bufferize(&context);
-      tg::buildCPUBufferizationPipeline(bufferize);
+      tg::buildCPUBufferizationPipeline(bufferize, pipelineOptions);
       if (failed(bufferize.run(*module)))
         return 1;
       tgc::printMemoryReport(llvm::outs(), modelName,

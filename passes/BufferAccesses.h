@@ -1,0 +1,84 @@
+//===- BufferAccesses.h - which memory operations on buffers touch -*- C++ -*-===//
+//
+// The memory behind a memref value (its root: an allocation of the
+// function, a global, an argument, or unknown) and the buffers an
+// operation reads and writes, through views and into the functions it
+// calls. tg-update-globals-in-place, tg-fuse-parallel-loops and
+// tg-group-parallel-loops decide with it whether moving or merging
+// operations can change what any of them reads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_PASSES_BUFFERACCESSES_H
+#define TGC_PASSES_BUFFERACCESSES_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <optional>
+
+namespace mlir::tg {
+
+/// Where the memory behind a memref value comes from.
+struct BufferRoot {
+  enum Kind {
+    Allocation, // a memref.alloc/alloca of the function, or a fresh callee result
+    Global,     // memref.get_global @name
+    Argument,   // an argument of the function: anything but its own allocations
+                // (an out-parameter of a private function: an Allocation)
+    Unknown,    // may be any memory
+  } kind;
+  Value allocation;
+  StringAttr global;
+
+  static BufferRoot unknown() { return {Unknown, {}, {}}; }
+
+  /// Whether the two may share memory.
+  bool mayAlias(const BufferRoot &other) const;
+};
+
+struct BufferAccess {
+  BufferRoot root;
+  bool write;
+};
+
+/// Roots and accesses in one module. Function summaries (the globals a
+/// function uses, the roots of its results) are computed on demand and
+/// cached: rebuild the analysis after changing callees.
+class BufferAccessAnalysis {
+public:
+  explicit BufferAccessAnalysis(ModuleOp module) : module(module) {}
+
+  /// The memory `value` lives in.
+  BufferRoot rootOf(Value value);
+
+  /// Every access of `op` and the operations nested in it (a call: every
+  /// global its callee uses, read and written, and its memref operands);
+  /// nullopt when some effect is unknown.
+  std::optional<SmallVector<BufferAccess>> accesses(Operation *op);
+
+  /// Whether `op` may read (or, with `writesOnly`, write) memory of `root`.
+  bool mayAccess(Operation *op, const BufferRoot &root, bool writesOnly = false);
+
+private:
+  struct FunctionSummary {
+    llvm::DenseSet<StringAttr> globals; // used, so maybe read and written
+    bool touchesAnything = false;       // calls something we cannot see
+    SmallVector<BufferRoot> results;    // an allocation, a global, or unknown
+  };
+  const FunctionSummary &summary(StringRef name);
+  /// Whether every call of `argument`'s private function passes an
+  /// allocation of the caller there that no other operand may alias (an
+  /// out-parameter): then the argument is an allocation of its own.
+  bool callersPassFreshBuffer(BlockArgument argument);
+
+  ModuleOp module;
+  llvm::StringMap<FunctionSummary> summaries;
+  llvm::DenseMap<Value, bool> freshArguments; // (false while computed)
+};
+
+} // namespace mlir::tg
+
+#endif // TGC_PASSES_BUFFERACCESSES_H
