@@ -14,6 +14,9 @@ using namespace mlir::tg;
 bool BufferRoot::mayAlias(const BufferRoot &other) const {
   if (kind == Unknown || other.kind == Unknown)
     return true;
+  if (kind == Input || other.kind == Input)
+    return kind != Allocation && other.kind != Allocation && kind != Global &&
+           other.kind != Global;
   if (kind == Argument || other.kind == Argument)
     return kind != Allocation && other.kind != Allocation;
   return kind == other.kind && allocation == other.allocation && global == other.global;
@@ -29,6 +32,8 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
         return BufferRoot::unknown();
       if (callersPassFreshBuffer(argument))
         return {BufferRoot::Allocation, value, {}};
+      if (function.isPublic())
+        return {BufferRoot::Input, {}, {}};
       return {BufferRoot::Argument, {}, {}};
     }
     if (isa<memref::AllocOp, memref::AllocaOp>(def))

@@ -28,6 +28,9 @@ struct BufferRoot {
     Global,     // memref.get_global @name
     Argument,   // an argument of the function: anything but its own allocations
                 // (an out-parameter of a private function: an Allocation)
+    Input,      // an argument of a public function (an entry point): the
+                // caller's memory, never the module's globals (the runtime
+                // passes its own batch buffers)
     Unknown,    // may be any memory
   } kind;
   Value allocation;

@@ -219,6 +219,19 @@ def TGVectorizeReductions : Pass<"tg-vectorize-reductions"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def TGUnshareFillInits : Pass<"tg-unshare-fill-inits"> {
+  let summary = "Give every destination of a shared linalg.fill a fill of its own";
+  let description = [{
+    On tensors, right before one-shot bufferization. A `linalg.fill` whose
+    result is the destination (`outs`) of several ops, as CSE leaves the
+    zero-filled destinations of same-shaped matmuls, is cloned right
+    before each of them: bufferization then fills each buffer in place
+    rather than filling one and copying it for every other use, and the
+    matmul kernel folds each fill into `accumulate = 0`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def TGUpdateGlobalsInPlace : Pass<"tg-update-globals-in-place", "::mlir::ModuleOp"> {
   let summary = "Write new parameter and optimizer-state values straight into their globals";
   let description = [{

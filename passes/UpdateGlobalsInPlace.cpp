@@ -92,18 +92,29 @@ struct UpdateGlobalsInPlace : tg::impl::TGUpdateGlobalsInPlaceBase<UpdateGlobals
     if (!global || !alloc || alloc->getBlock() != block ||
         global.getType() != alloc.getType())
       return;
+    // Its readers, through views (a reduction split into chunks reads an
+    // expanded view).
     Operation *lastRead = copy;
-    for (OpOperand &use : alloc->getUses()) {
-      Operation *user = use.getOwner();
-      if (user == copy)
-        continue;
-      if (!readsOnly(user, use.get()))
-        return;
-      Operation *top = topLevel(user, block);
-      if (!top || top->isBeforeInBlock(copy))
-        return;
-      if (lastRead->isBeforeInBlock(top))
-        lastRead = top;
+    SmallVector<Value> buffers = {alloc.getResult()};
+    while (!buffers.empty()) {
+      Value buffer = buffers.pop_back_val();
+      for (OpOperand &use : buffer.getUses()) {
+        Operation *user = use.getOwner();
+        if (user == copy)
+          continue;
+        auto view = dyn_cast<ViewLikeOpInterface>(user);
+        if (view && view.getViewSource() == buffer) {
+          llvm::append_range(buffers, user->getResults());
+          continue;
+        }
+        if (!readsOnly(user, buffer))
+          return;
+        Operation *top = topLevel(user, block);
+        if (!top || top->isBeforeInBlock(copy))
+          return;
+        if (lastRead->isBeforeInBlock(top))
+          lastRead = top;
+      }
     }
     BufferRoot root = memory.rootOf(global);
     for (Operation *op = copy->getNextNode(); op && op != lastRead->getNextNode();

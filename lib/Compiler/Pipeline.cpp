@@ -123,6 +123,7 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   if (onTensors)
     onTensors(pm);
+  pm.addPass(createTGUnshareFillInits());
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;
   // every returned buffer is owned by the caller. Loops may carry fresh

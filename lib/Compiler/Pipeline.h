@@ -10,6 +10,7 @@
 //   linalg-fold-unit-extent-dims         unit dimensions out of the loops
 //   tg-vectorize-reductions              float reductions in vector lanes and
 //                                        parallel chunks, in a fixed order
+//   tg-unshare-fill-inits                a fill of its own for every destination
 //   one-shot-bufferize                   tensors to memrefs; function boundaries
 //                                        get identity layouts
 //   buffer-results-to-out-params         private functions write into their

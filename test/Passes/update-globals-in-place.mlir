@@ -189,3 +189,63 @@ func.func @state_read_after_its_new_value(%grad: memref<16xf32>) {
   memref.copy %g, %prev_store : memref<16xf32> to memref<16xf32>
   return
 }
+
+// -----
+
+// The step's own input (an argument of a public function: the caller's
+// batch, never a global) is read between the new moment and its store; the
+// parameter is read through a view (a reduction split into chunks) before
+// its update. No copy stays.
+// CHECK-LABEL: func.func @input_gradient_and_viewed_parameter
+// CHECK-NOT:     memref.copy
+// CHECK-NOT:     memref.alloc() {{.*}} memref<16xf32>
+// CHECK:         %[[W:.*]] = memref.get_global @w
+// CHECK:         memref.expand_shape %[[W]]
+// CHECK:         %[[M:.*]] = memref.get_global @m
+// CHECK-NEXT:    %[[M_OUT:.*]] = memref.get_global @m
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[M]], %arg0 : {{.*}}) outs(%[[M_OUT]] : memref<16xf32>)
+// CHECK:         %[[W_OUT:.*]] = memref.get_global @w
+// CHECK:         linalg.generic {{.*}} ins(%[[W]], %[[M_OUT]], %arg0 : {{.*}}) outs(%[[W_OUT]] : memref<16xf32>)
+// CHECK-NOT:     memref.copy
+// CHECK:         return
+#map = affine_map<(d0) -> (d0)>
+#chunks = affine_map<(d0, d1) -> (d0, d1)>
+#chunk = affine_map<(d0, d1) -> (d0)>
+memref.global "private" @w : memref<16xf32> = dense<1.0>
+memref.global "private" @m : memref<16xf32> = dense<0.0>
+func.func @input_gradient_and_viewed_parameter(%grad: memref<16xf32>) -> memref<4xf32> {
+  %w_global = memref.get_global @w : memref<16xf32>
+  %w = memref.alloc() : memref<16xf32>
+  memref.copy %w_global, %w : memref<16xf32> to memref<16xf32>
+  %w_chunks = memref.expand_shape %w [[0, 1]] output_shape [4, 4] : memref<16xf32> into memref<4x4xf32>
+  %sums = memref.alloc() : memref<4xf32>
+  linalg.generic {indexing_maps = [#chunks, #chunk], iterator_types = ["parallel", "reduction"]}
+      ins(%w_chunks : memref<4x4xf32>) outs(%sums : memref<4xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %s = arith.addf %acc, %a : f32
+    linalg.yield %s : f32
+  }
+  %m_global = memref.get_global @m : memref<16xf32>
+  %m = memref.alloc() : memref<16xf32>
+  memref.copy %m_global, %m : memref<16xf32> to memref<16xf32>
+  %new_m = memref.alloc() : memref<16xf32>
+  linalg.generic {indexing_maps = [#map, #map, #map], iterator_types = ["parallel"]}
+      ins(%m, %grad : memref<16xf32>, memref<16xf32>) outs(%new_m : memref<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %y = arith.addf %a, %b : f32
+    linalg.yield %y : f32
+  }
+  %new_w = memref.alloc() : memref<16xf32>
+  linalg.generic {indexing_maps = [#map, #map, #map, #map], iterator_types = ["parallel"]}
+      ins(%w, %new_m, %grad : memref<16xf32>, memref<16xf32>, memref<16xf32>) outs(%new_w : memref<16xf32>) {
+  ^bb0(%a: f32, %b: f32, %g: f32, %out: f32):
+    %y = arith.subf %a, %b : f32
+    %z = arith.subf %y, %g : f32
+    linalg.yield %z : f32
+  }
+  %w_store = memref.get_global @w : memref<16xf32>
+  memref.copy %new_w, %w_store : memref<16xf32> to memref<16xf32>
+  %m_store = memref.get_global @m : memref<16xf32>
+  memref.copy %new_m, %m_store : memref<16xf32> to memref<16xf32>
+  return %sums : memref<4xf32>
+}
