@@ -42,13 +42,13 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 
 // HEADER: const tgc_model *tgc_get_model(void);
 
-// Every stage of the compile is in the --timing report, the passes nested.
+// Every stage of the compile is in the --timing report, the passes nested;
+// a library's LLVM passes run in parallel on parts of the module.
 // TIMING: Execution time report
 // TIMING: tg front end
 // TIMING: TGExpandTrainStep
 // TIMING: code generation pipeline
 // TIMING: OneShotBufferizePass
 // TIMING: translation to LLVM IR
-// TIMING: LLVM optimization
-// TIMING: LLVM code generation
+// TIMING: LLVM optimization and code generation
 // TIMING: glue and link

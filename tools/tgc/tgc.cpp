@@ -29,6 +29,9 @@
 #include "mlir/Support/Timing.h"
 #include "mlir/Target/LLVM/NVVM/Utils.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -44,6 +47,9 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
+
+#include <thread>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -147,6 +153,66 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
                                   : optLevel == 2 ? llvm::OptimizationLevel::O2
                                                   : llvm::OptimizationLevel::O3;
   builder.buildPerModuleDefaultPipeline(level).run(module, modules);
+}
+
+/// Writes `module` as an object (or assembly) file at `path`.
+bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, const std::string &path,
+                llvm::CodeGenFileType type, std::string &error) {
+  std::error_code ec;
+  llvm::ToolOutputFile object(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, object.os(), nullptr, type)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  passes.run(module);
+  object.keep();
+  return true;
+}
+
+/// Optimizes `module` and compiles it into objects in `dir`, one per
+/// thread: the module split into parts (LLVM's SplitModule), each part
+/// optimized and compiled in its own context and thread. LLVM's passes are
+/// most of a compile, and one context cannot be shared between threads.
+bool emitObjectsInParallel(llvm::Module &module, llvm::StringRef dir,
+                           std::vector<std::string> &objects, std::string &error) {
+  unsigned parts = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  std::vector<llvm::SmallString<0>> bitcode;
+  llvm::SplitModule(module, parts, [&](std::unique_ptr<llvm::Module> part) {
+    llvm::raw_svector_ostream os(bitcode.emplace_back());
+    llvm::WriteBitcodeToFile(*part, os);
+  });
+  std::vector<std::string> errors(bitcode.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    objects.push_back((dir + "/model." + llvm::Twine(i) + ".o").str());
+    threads.emplace_back([&, i] {
+      llvm::LLVMContext context;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part =
+          llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode[i], "part"), context);
+      if (!part) {
+        errors[i] = llvm::toString(part.takeError());
+        return;
+      }
+      std::unique_ptr<llvm::TargetMachine> machine = hostTargetMachine(errors[i]);
+      if (!machine)
+        return;
+      optimize(**part, *machine);
+      emitObject(**part, *machine, objects[i], llvm::CodeGenFileType::ObjectFile, errors[i]);
+    });
+  }
+  for (std::thread &thread : threads)
+    thread.join();
+  for (const std::string &partError : errors)
+    if (!partError.empty()) {
+      error = partError;
+      return false;
+    }
+  return true;
 }
 
 /// --cuda-path, else MLIR's choice (CUDA_ROOT, CUDA_HOME, CUDA_PATH), else
@@ -318,38 +384,34 @@ int main(int argc, char **argv) {
     return fail("no code generator for this host: " + error);
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
-  TimingScope optimizeTiming = timingRoot.nest("LLVM optimization");
-  optimize(*llvmModule, *machine);
-  optimizeTiming.stop();
-  if (emit == Emit::LLVMIR) {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    llvmModule->print(os, nullptr);
-    return writeFile(output, text) ? 0 : 1;
-  }
-
-  // Object code (or assembly) in process.
   llvm::SmallString<128> scratch;
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("tgc", scratch))
     return fail("cannot create a temporary directory: " + ec.message());
-  std::string objectPath =
-      emit == Emit::Obj || emit == Emit::Asm ? output : (scratch + "/model.o").str();
-  {
+  llvm::scope_exit cleanUp([&] { llvm::sys::fs::remove_directories(scratch); });
+  std::vector<std::string> objects;
+  if (emit == Emit::Exe || emit == Emit::Lib) {
+    // Optimization and object code in parallel, in process.
+    TimingScope objectTiming = timingRoot.nest("LLVM optimization and code generation");
+    if (!emitObjectsInParallel(*llvmModule, scratch, objects, error))
+      return fail(error);
+  } else {
+    TimingScope optimizeTiming = timingRoot.nest("LLVM optimization");
+    optimize(*llvmModule, *machine);
+    optimizeTiming.stop();
+    if (emit == Emit::LLVMIR) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      llvmModule->print(os, nullptr);
+      return writeFile(output, text) ? 0 : 1;
+    }
     TimingScope objectTiming = timingRoot.nest("LLVM code generation");
-    std::error_code ec;
-    llvm::ToolOutputFile object(objectPath, ec, llvm::sys::fs::OF_None);
-    if (ec)
-      return fail("cannot write " + objectPath + ": " + ec.message());
-    llvm::legacy::PassManager passes;
-    if (machine->addPassesToEmitFile(passes, object.os(), nullptr,
-                                     emit == Emit::Asm ? llvm::CodeGenFileType::AssemblyFile
-                                                       : llvm::CodeGenFileType::ObjectFile))
-      return fail("the target cannot emit this file type");
-    passes.run(*llvmModule);
-    object.keep();
-  }
-  if (emit == Emit::Obj || emit == Emit::Asm)
+    if (!emitObject(*llvmModule, *machine, output,
+                    emit == Emit::Asm ? llvm::CodeGenFileType::AssemblyFile
+                                      : llvm::CodeGenFileType::ObjectFile,
+                    error))
+      return fail(error);
     return 0;
+  }
 
   // The glue that turns the compiled functions into a tgc_model, then link.
   TimingScope linkTiming = timingRoot.nest("glue and link");
@@ -361,8 +423,11 @@ int main(int argc, char **argv) {
     return fail("no C compiler (cc) on PATH to link with the runtime");
   std::string includeFlag = "-I" + includeDir;
   if (emit == Emit::Exe) {
-    if (!run(*cc, {*cc, "-O2", includeFlag, gluePath, objectPath, runtimeLibrary, "-lz",
-                   "-lpthread", "-ldl", "-lstdc++", "-lm", "-o", output}))
+    std::vector<llvm::StringRef> args = {*cc, "-O2", includeFlag, gluePath};
+    args.insert(args.end(), objects.begin(), objects.end());
+    args.insert(args.end(), {runtimeLibrary, "-lz", "-lpthread", "-ldl", "-lstdc++", "-lm", "-o",
+                             output});
+    if (!run(*cc, args))
       return 1;
   } else {
     std::string glueObject = (scratch + "/glue.o").str();
@@ -370,8 +435,10 @@ int main(int argc, char **argv) {
     if (!ar)
       return fail("no archiver (ar) on PATH to build the library");
     llvm::sys::fs::remove(output);
+    std::vector<llvm::StringRef> archive = {*ar, "rcs", output, glueObject};
+    archive.insert(archive.end(), objects.begin(), objects.end());
     if (!run(*cc, {*cc, "-O2", "-fPIC", includeFlag, "-c", gluePath, "-o", glueObject}) ||
-        !run(*ar, {*ar, "rcs", output, objectPath, glueObject}))
+        !run(*ar, archive))
       return 1;
     std::string header = (llvm::sys::path::parent_path(output) +
                           (llvm::sys::path::parent_path(output).empty() ? "" : "/") +
@@ -380,6 +447,5 @@ int main(int argc, char **argv) {
     if (!writeFile(header, tgc::generateModelHeader(*model)))
       return 1;
   }
-  llvm::sys::fs::remove_directories(scratch);
   return 0;
 }
