@@ -36,6 +36,10 @@ constexpr int64_t kMaxRecomputedCost = 2 * kExpensive;
 /// A producer is recomputed for every element of a broadcast up to this
 /// cost: a broadcast itself, a constant, a conversion.
 constexpr int64_t kMaxBroadcastCost = 2;
+/// At most this many operands in a group: each is a kernel parameter on the
+/// GPU (a memref descriptor of 24 bytes and up), and a kernel's parameters
+/// must fit in 4 KB (a loss summing 200 parameters' terms did not).
+constexpr unsigned kMaxGroupOperands = 64;
 
 int64_t bodyCost(linalg::GenericOp op) {
   int64_t cost = 0;
@@ -59,7 +63,8 @@ bool isProfitableFusion(OpOperand *use) {
   auto producer = use->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::LinalgOp>(use->getOwner());
   if (!producer || !consumer || isa<linalg::MatmulOp, linalg::BatchMatmulOp>(consumer) ||
-      !linalg::areElementwiseOpsFusable(use))
+      !linalg::areElementwiseOpsFusable(use) ||
+      producer->getNumOperands() + consumer->getNumOperands() - 1 > kMaxGroupOperands)
     return false;
   return consumer.getMatchingIndexingMap(use).isPermutation() ||
          bodyCost(producer) <= kMaxBroadcastCost;

@@ -76,6 +76,25 @@ bool hasIdentityLayout(Value value) {
   return cast<MemRefType>(value.getType()).getLayout().isIdentity();
 }
 
+/// At most this many buffers in a single-thread launch: each is a kernel
+/// parameter (a memref descriptor, 24 to 88 bytes) and a kernel's
+/// parameters must fit in 4 KB. A loss that sums a term of each of 100
+/// parameters is 100 scalar reads: they go to several launches.
+constexpr size_t kMaxLaunchBuffers = 48;
+
+/// The buffers `op` (and the ops nested in it) reads or writes that are
+/// defined outside it.
+llvm::SmallPtrSet<Value, 8> buffersUsedBy(Operation *op) {
+  llvm::SmallPtrSet<Value, 8> buffers;
+  op->walk([&](Operation *nested) {
+    for (Value operand : nested->getOperands())
+      if (isa<BaseMemRefType>(operand.getType()) &&
+          !op->isAncestor(operand.getParentRegion()->getParentOp()))
+        buffers.insert(operand);
+  });
+  return buffers;
+}
+
 class Launcher {
 public:
   explicit Launcher(int64_t threadsPerBlock) : threadsPerBlock(threadsPerBlock) {}
@@ -84,12 +103,14 @@ public:
   LogicalResult mapBlock(Block &block) {
     SmallVector<Operation *> group; // memory accesses for one thread
     llvm::SmallPtrSet<Operation *, 16> inGroup;
+    llvm::SmallPtrSet<Value, 16> groupBuffers; // its kernel's buffer parameters
     auto flush = [&]() -> LogicalResult {
       if (group.empty())
         return success();
       LogicalResult result = launchSingleThread(group);
       group.clear();
       inGroup.clear();
+      groupBuffers.clear();
       return result;
     };
     auto usesGroup = [&](Operation *op) {
@@ -111,6 +132,11 @@ public:
             if (failed(mapBlock(nested)))
               return failure();
       } else if (isMemoryAccess(&op) || (isMemoryEffectFree(&op) && usesGroup(&op))) {
+        llvm::SmallPtrSet<Value, 8> buffers = buffersUsedBy(&op);
+        size_t added = llvm::count_if(buffers, [&](Value b) { return !groupBuffers.contains(b); });
+        if (groupBuffers.size() + added > kMaxLaunchBuffers && failed(flush()))
+          return failure();
+        groupBuffers.insert(buffers.begin(), buffers.end());
         group.push_back(&op);
         inGroup.insert(&op);
       } else if (!isMemoryEffectFree(&op) && !isa<gpu::AllocOp>(op)) {

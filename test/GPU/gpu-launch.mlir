@@ -120,3 +120,117 @@ func.func @clone(%x: memref<4xf32>) -> memref<4xf32> {
   %c = bufferization.clone %x : memref<4xf32> to memref<4xf32>
   return %c : memref<4xf32>
 }
+
+// -----
+
+// Scalar work reading 50 buffers (a loss summing a term of each of 50
+// parameters): a kernel's buffer parameters must fit in 4 KB, so the
+// thread's work is cut into launches of at most 48 buffers.
+// CHECK-LABEL: func.func @many_buffers
+// CHECK-COUNT-2: gpu.launch blocks
+// CHECK-NOT:     gpu.launch
+func.func @many_buffers(%x0: memref<f32>, %x1: memref<f32>, %x2: memref<f32>, %x3: memref<f32>, %x4: memref<f32>, %x5: memref<f32>, %x6: memref<f32>, %x7: memref<f32>, %x8: memref<f32>, %x9: memref<f32>, %x10: memref<f32>, %x11: memref<f32>, %x12: memref<f32>, %x13: memref<f32>, %x14: memref<f32>, %x15: memref<f32>, %x16: memref<f32>, %x17: memref<f32>, %x18: memref<f32>, %x19: memref<f32>, %x20: memref<f32>, %x21: memref<f32>, %x22: memref<f32>, %x23: memref<f32>, %x24: memref<f32>, %x25: memref<f32>, %x26: memref<f32>, %x27: memref<f32>, %x28: memref<f32>, %x29: memref<f32>, %x30: memref<f32>, %x31: memref<f32>, %x32: memref<f32>, %x33: memref<f32>, %x34: memref<f32>, %x35: memref<f32>, %x36: memref<f32>, %x37: memref<f32>, %x38: memref<f32>, %x39: memref<f32>, %x40: memref<f32>, %x41: memref<f32>, %x42: memref<f32>, %x43: memref<f32>, %x44: memref<f32>, %x45: memref<f32>, %x46: memref<f32>, %x47: memref<f32>, %x48: memref<f32>, %x49: memref<f32>, %sum: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  %v0 = memref.load %x0[] : memref<f32>
+  %s0 = arith.addf %zero, %v0 : f32
+  %v1 = memref.load %x1[] : memref<f32>
+  %s1 = arith.addf %s0, %v1 : f32
+  %v2 = memref.load %x2[] : memref<f32>
+  %s2 = arith.addf %s1, %v2 : f32
+  %v3 = memref.load %x3[] : memref<f32>
+  %s3 = arith.addf %s2, %v3 : f32
+  %v4 = memref.load %x4[] : memref<f32>
+  %s4 = arith.addf %s3, %v4 : f32
+  %v5 = memref.load %x5[] : memref<f32>
+  %s5 = arith.addf %s4, %v5 : f32
+  %v6 = memref.load %x6[] : memref<f32>
+  %s6 = arith.addf %s5, %v6 : f32
+  %v7 = memref.load %x7[] : memref<f32>
+  %s7 = arith.addf %s6, %v7 : f32
+  %v8 = memref.load %x8[] : memref<f32>
+  %s8 = arith.addf %s7, %v8 : f32
+  %v9 = memref.load %x9[] : memref<f32>
+  %s9 = arith.addf %s8, %v9 : f32
+  %v10 = memref.load %x10[] : memref<f32>
+  %s10 = arith.addf %s9, %v10 : f32
+  %v11 = memref.load %x11[] : memref<f32>
+  %s11 = arith.addf %s10, %v11 : f32
+  %v12 = memref.load %x12[] : memref<f32>
+  %s12 = arith.addf %s11, %v12 : f32
+  %v13 = memref.load %x13[] : memref<f32>
+  %s13 = arith.addf %s12, %v13 : f32
+  %v14 = memref.load %x14[] : memref<f32>
+  %s14 = arith.addf %s13, %v14 : f32
+  %v15 = memref.load %x15[] : memref<f32>
+  %s15 = arith.addf %s14, %v15 : f32
+  %v16 = memref.load %x16[] : memref<f32>
+  %s16 = arith.addf %s15, %v16 : f32
+  %v17 = memref.load %x17[] : memref<f32>
+  %s17 = arith.addf %s16, %v17 : f32
+  %v18 = memref.load %x18[] : memref<f32>
+  %s18 = arith.addf %s17, %v18 : f32
+  %v19 = memref.load %x19[] : memref<f32>
+  %s19 = arith.addf %s18, %v19 : f32
+  %v20 = memref.load %x20[] : memref<f32>
+  %s20 = arith.addf %s19, %v20 : f32
+  %v21 = memref.load %x21[] : memref<f32>
+  %s21 = arith.addf %s20, %v21 : f32
+  %v22 = memref.load %x22[] : memref<f32>
+  %s22 = arith.addf %s21, %v22 : f32
+  %v23 = memref.load %x23[] : memref<f32>
+  %s23 = arith.addf %s22, %v23 : f32
+  %v24 = memref.load %x24[] : memref<f32>
+  %s24 = arith.addf %s23, %v24 : f32
+  %v25 = memref.load %x25[] : memref<f32>
+  %s25 = arith.addf %s24, %v25 : f32
+  %v26 = memref.load %x26[] : memref<f32>
+  %s26 = arith.addf %s25, %v26 : f32
+  %v27 = memref.load %x27[] : memref<f32>
+  %s27 = arith.addf %s26, %v27 : f32
+  %v28 = memref.load %x28[] : memref<f32>
+  %s28 = arith.addf %s27, %v28 : f32
+  %v29 = memref.load %x29[] : memref<f32>
+  %s29 = arith.addf %s28, %v29 : f32
+  %v30 = memref.load %x30[] : memref<f32>
+  %s30 = arith.addf %s29, %v30 : f32
+  %v31 = memref.load %x31[] : memref<f32>
+  %s31 = arith.addf %s30, %v31 : f32
+  %v32 = memref.load %x32[] : memref<f32>
+  %s32 = arith.addf %s31, %v32 : f32
+  %v33 = memref.load %x33[] : memref<f32>
+  %s33 = arith.addf %s32, %v33 : f32
+  %v34 = memref.load %x34[] : memref<f32>
+  %s34 = arith.addf %s33, %v34 : f32
+  %v35 = memref.load %x35[] : memref<f32>
+  %s35 = arith.addf %s34, %v35 : f32
+  %v36 = memref.load %x36[] : memref<f32>
+  %s36 = arith.addf %s35, %v36 : f32
+  %v37 = memref.load %x37[] : memref<f32>
+  %s37 = arith.addf %s36, %v37 : f32
+  %v38 = memref.load %x38[] : memref<f32>
+  %s38 = arith.addf %s37, %v38 : f32
+  %v39 = memref.load %x39[] : memref<f32>
+  %s39 = arith.addf %s38, %v39 : f32
+  %v40 = memref.load %x40[] : memref<f32>
+  %s40 = arith.addf %s39, %v40 : f32
+  %v41 = memref.load %x41[] : memref<f32>
+  %s41 = arith.addf %s40, %v41 : f32
+  %v42 = memref.load %x42[] : memref<f32>
+  %s42 = arith.addf %s41, %v42 : f32
+  %v43 = memref.load %x43[] : memref<f32>
+  %s43 = arith.addf %s42, %v43 : f32
+  %v44 = memref.load %x44[] : memref<f32>
+  %s44 = arith.addf %s43, %v44 : f32
+  %v45 = memref.load %x45[] : memref<f32>
+  %s45 = arith.addf %s44, %v45 : f32
+  %v46 = memref.load %x46[] : memref<f32>
+  %s46 = arith.addf %s45, %v46 : f32
+  %v47 = memref.load %x47[] : memref<f32>
+  %s47 = arith.addf %s46, %v47 : f32
+  %v48 = memref.load %x48[] : memref<f32>
+  %s48 = arith.addf %s47, %v48 : f32
+  %v49 = memref.load %x49[] : memref<f32>
+  %s49 = arith.addf %s48, %v49 : f32
+  memref.store %s49, %sum[] : memref<f32>
+  return
+}
