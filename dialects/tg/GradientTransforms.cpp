@@ -8,7 +8,6 @@
 
 #include "tg/UpdateBuilder.h"
 
-#include "tgc/Philox.h"
 
 using namespace mlir;
 using namespace mlir::tg;
@@ -212,15 +211,9 @@ SmallVector<Value> GradNoiseAttr::buildTransform(OpBuilder &builder,
   // Step t draws ceil(n / 2) Philox blocks (two normals each) from
   // stream + 2^31 + (t - 1) ceil(n / 2): the upper half of the parameter's
   // stream, whose lower part its initializer used.
-  int64_t blocks = (type.getNumElements() + 1) / 2;
-  uint64_t base = tgc::philoxStreamForName(name.str().c_str()) + (uint64_t(1) << 31);
-  Type i64 = builder.getI64Type();
-  Value counter = AddOp::create(
-      builder, loc, scalar(builder, loc, i64, double(base)),
-      MulOp::create(builder, loc,
-                    SubOp::create(builder, loc, step, scalar(builder, loc, i64, 1)),
-                    scalar(builder, loc, i64, double(blocks))));
-  Value seed = scalar(builder, loc, i64, double(getSeed()));
+  Value counter = buildStepPhiloxCounter(builder, loc, name, uint64_t(1) << 31,
+                                         (type.getNumElements() + 1) / 2, step);
+  Value seed = scalar(builder, loc, builder.getI64Type(), double(getSeed()));
   Value noise = RandomOp::create(builder, loc, type, Distribution::normal, seed,
                                  counter);
   // sigma_t = sqrt(eta / (1 + t)^gamma)

@@ -10,7 +10,6 @@
 
 #include "tg/UpdateBuilder.h"
 
-#include "tgc/Philox.h"
 
 #include <cmath>
 
@@ -186,15 +185,9 @@ SmallVector<OptimizerStateSlot> AdaHessianAttr::getStateSlots() const {
 Value AdaHessianAttr::buildHessianProbe(OpBuilder &builder, Location loc,
                                         RankedTensorType type, Value step,
                                         StringRef name) const {
-  int64_t blocks = (type.getNumElements() + 3) / 4;
-  uint64_t base = tgc::philoxStreamForName(name.str().c_str()) + 3 * (uint64_t(1) << 30);
-  Type i64 = builder.getI64Type();
-  Value counter = AddOp::create(
-      builder, loc, scalar(builder, loc, i64, double(base)),
-      MulOp::create(builder, loc,
-                    SubOp::create(builder, loc, step, scalar(builder, loc, i64, 1)),
-                    scalar(builder, loc, i64, double(blocks))));
-  Value seed = scalar(builder, loc, i64, double(getSeed()));
+  Value counter = buildStepPhiloxCounter(builder, loc, name, 3 * (uint64_t(1) << 30),
+                                         (type.getNumElements() + 3) / 4, step);
+  Value seed = scalar(builder, loc, builder.getI64Type(), double(getSeed()));
   Value uniform = RandomOp::create(builder, loc, type.clone(builder.getF32Type()),
                                    Distribution::uniform, seed, counter);
   Value half = scalar(builder, loc, builder.getF32Type(), 0.5);

@@ -11,6 +11,7 @@
 #define TG_UPDATEBUILDER_H
 
 #include "tg/Derivatives.h"
+#include "tgc/Philox.h"
 
 #include "llvm/ADT/Sequence.h"
 
@@ -253,6 +254,20 @@ private:
   Value stepAsF64;
 };
 
+
+/// The Philox counter (an i64 tensor) of the random draws a rule makes for
+/// parameter `name` at step `step`: `offset` into the parameter's own stream
+/// (tgc::philoxStreamForName), plus (t - 1) * `blocksPerStep`, so every step
+/// draws fresh blocks, the same on every target and after a resume.
+inline Value buildStepPhiloxCounter(OpBuilder &builder, Location loc, StringRef name,
+                                    uint64_t offset, int64_t blocksPerStep, Value step) {
+  Type i64 = builder.getI64Type();
+  uint64_t base = tgc::philoxStreamForName(name.str().c_str()) + offset;
+  return AddOp::create(
+      builder, loc, scalar(builder, loc, i64, double(base)),
+      MulOp::create(builder, loc, SubOp::create(builder, loc, step, scalar(builder, loc, i64, 1)),
+                    scalar(builder, loc, i64, double(blocksPerStep))));
+}
 
 } // namespace mlir::tg
 
