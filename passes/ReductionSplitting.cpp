@@ -9,7 +9,11 @@
 using namespace mlir;
 using utils::IteratorType;
 
-Operation *tg::getSingleCombiner(linalg::GenericOp op) {
+Operation *tg::getSplittableCombiner(linalg::GenericOp op) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0 || op.hasDynamicShape() ||
+      !cast<linalg::LinalgOp>(op.getOperation()).hasOnlyProjectedPermutations())
+    return nullptr;
   SmallVector<Operation *> combiners;
   if (!matchReduction(op.getRegionOutputArgs(), 0, combiners) || combiners.size() != 1 ||
       combiners.front()->getNumOperands() != 2 || !arith::getNeutralElement(combiners.front()))

@@ -15,9 +15,11 @@
 
 namespace mlir::tg {
 
-/// The combining operation of a reduction with one result, when it is one
-/// operation with a neutral element (addf, maximumf, ...); else null.
-Operation *getSingleCombiner(linalg::GenericOp op);
+/// The combining operation of `op` when splitReducedLoop can split it: a
+/// reduction on tensors with static shapes, one result, projected-permutation
+/// maps, and a combiner that is one operation with a neutral element (addf,
+/// maximumf, ...); else null.
+Operation *getSplittableCombiner(linalg::GenericOp op);
 
 struct SplitReducedLoop {
   linalg::GenericOp partial; // reduces into the partials
@@ -31,8 +33,8 @@ struct SplitReducedLoop {
 /// divide K). The partial op reduces into partials [chunks, outputs...,
 /// lanes] that start at `combiner`'s neutral element; `linalg.index` in the
 /// body keeps naming the original loops. The combining op folds them,
-/// chunks then lanes, into the original output, in a fixed order. `op`
-/// must have one init, projected-permutation maps and tensor semantics.
+/// chunks then lanes, into the original output, in a fixed order.
+/// `combiner` is getSplittableCombiner(op).
 SplitReducedLoop splitReducedLoop(RewriterBase &rewriter, linalg::GenericOp op, unsigned dim,
                                   int64_t chunks, int64_t lanes, Operation *combiner);
 

@@ -56,7 +56,7 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
     getOperation()->walk([&](linalg::GenericOp op) { worklist.push_back(op); });
     while (!worklist.empty()) {
       linalg::GenericOp op = worklist.pop_back_val();
-      Operation *combiner = splittable(op);
+      Operation *combiner = tg::getSplittableCombiner(op);
       if (!combiner)
         continue;
       // The innermost reduced loop when it is long, else the longest one.
@@ -73,16 +73,6 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
       if (int64_t ratio = splitRatio(ranges[dim]))
         worklist.push_back(tg::splitReducedLoop(rewriter, op, dim, 1, ratio, combiner).combine);
     }
-  }
-
-  /// The combiner of `op` when it is a reduction this pass can split, else
-  /// null.
-  static Operation *splittable(linalg::GenericOp op) {
-    if (!op.hasPureTensorSemantics() || op.getNumDpsInits() != 1 ||
-        op.getNumReductionLoops() == 0 || op.hasDynamicShape() ||
-        !cast<linalg::LinalgOp>(op.getOperation()).hasOnlyProjectedPermutations())
-      return nullptr;
-    return tg::getSingleCombiner(op);
   }
 };
 

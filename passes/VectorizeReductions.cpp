@@ -15,11 +15,7 @@
 #include "passes/Passes.h"
 #include "passes/ReductionSplitting.h"
 
-#include "mlir/Analysis/SliceAnalysis.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGVECTORIZEREDUCTIONS
@@ -62,10 +58,7 @@ struct TGVectorizeReductions : tg::impl::TGVectorizeReductionsBase<TGVectorizeRe
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> reductions;
     getOperation()->walk([&](linalg::GenericOp op) {
-      if (op.hasPureTensorSemantics() && op.getNumDpsInits() == 1 &&
-          op.getNumReductionLoops() > 0 &&
-          cast<linalg::LinalgOp>(op.getOperation()).hasOnlyProjectedPermutations() &&
-          !op.hasDynamicShape() && isa<FloatType>(getElementTypeOrSelf(op->getResult(0))))
+      if (op->getNumResults() == 1 && isa<FloatType>(getElementTypeOrSelf(op->getResult(0))))
         reductions.push_back(op);
     });
     IRRewriter rewriter(&getContext());
@@ -74,7 +67,7 @@ struct TGVectorizeReductions : tg::impl::TGVectorizeReductionsBase<TGVectorizeRe
   }
 
   void vectorize(RewriterBase &rewriter, linalg::GenericOp op) {
-    Operation *combiner = tg::getSingleCombiner(op);
+    Operation *combiner = tg::getSplittableCombiner(op);
     if (!combiner)
       return;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
