@@ -41,12 +41,12 @@ int main(int argc, char **argv) {
     for (int d = 0; d < t->rank; ++d)
       n *= t->shape[d];
     if (t->dtype == TGC_F32) {
-      float *data = malloc(n * sizeof(float));
+      float *data = tgc_alloc(n * sizeof(float), 0); /* as the training main does */
       for (int64_t j = 0; j < n; ++j)
         data[j] = (float)rand_r(&seed) / (float)RAND_MAX;
       inputs[i] = data;
     } else if (t->dtype == TGC_I32) {
-      int32_t *data = malloc(n * sizeof(int32_t));
+      int32_t *data = tgc_alloc(n * sizeof(int32_t), 0);
       for (int64_t j = 0; j < n; ++j)
         data[j] = (int32_t)(rand_r(&seed) % classes);
       inputs[i] = data;

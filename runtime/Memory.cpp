@@ -16,6 +16,7 @@
 #include "tgc/runtime.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -225,5 +226,12 @@ void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size) {
 }
 
 void _mlir_memref_to_llvm_free(void *ptr) { tgc_free(ptr); }
+
+void tgc_advise_huge_pages(void *ptr, size_t bytes) {
+  // From the page that holds ptr: the advice covers whole pages, and
+  // neighbouring globals get it too. Only advice, so failures are ignored.
+  uintptr_t begin = uintptr_t(ptr) & ~uintptr_t(sysconf(_SC_PAGESIZE) - 1);
+  madvise(reinterpret_cast<void *>(begin), uintptr_t(ptr) + bytes - begin, MADV_HUGEPAGE);
+}
 
 } // extern "C"

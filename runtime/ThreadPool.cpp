@@ -15,6 +15,10 @@
 
 #include <sched.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -52,6 +56,23 @@ inline void cpuRelax() {
   __builtin_ia32_pause();
 #elif defined(__aarch64__)
   asm volatile("yield");
+#endif
+}
+
+/// The floating-point control state of this thread (x86: MXCSR, which holds
+/// rounding and flush-denormals modes). Jobs carry their caller's, so that a
+/// loop computes the same on every thread whatever mode the caller chose.
+inline uint32_t getFPControl() {
+#if defined(__x86_64__) || defined(__i386__)
+  return _mm_getcsr();
+#else
+  return 0;
+#endif
+}
+
+inline void setFPControl([[maybe_unused]] uint32_t control) {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_setcsr(control);
 #endif
 }
 
@@ -100,7 +121,7 @@ public:
         runRange(body, ctx, n, numRanges, index);
       return;
     }
-    job = {body, ctx, n, numRanges};
+    job = {body, ctx, n, numRanges, getFPControl()};
     nextRange.store(0, std::memory_order_relaxed);
     workersDone.store(0, std::memory_order_relaxed);
     {
@@ -121,6 +142,7 @@ private:
     void *ctx;
     int64_t n;
     int64_t numRanges;
+    uint32_t fpControl;
   };
 
   void runRanges() {
@@ -139,6 +161,7 @@ private:
       if (!waitForJob(seen))
         return;
       seen = generation.load(std::memory_order_acquire);
+      setFPControl(job.fpControl);
       runRanges();
       workersDone.fetch_add(1, std::memory_order_release);
     }
@@ -184,5 +207,21 @@ void tgc_parallel_for(int64_t n, tgc_parallel_body body, void *ctx) {
 }
 
 int32_t tgc_num_threads(void) { return tgc::pool().size(); }
+
+uint32_t tgc_fp_flush_denormals(void) {
+  uint32_t saved = tgc::getFPControl();
+#if defined(__x86_64__) || defined(__i386__)
+  constexpr uint32_t kFlushToZero = 1u << 15, kDenormalsAreZero = 1u << 6;
+  tgc::setFPControl(saved | kFlushToZero | kDenormalsAreZero);
+#endif
+  return saved;
+}
+
+void tgc_fp_restore(uint32_t saved) {
+  // The modes only: the exception flags (the low six bits) the work raised
+  // stay raised, as they would without the mode change.
+  constexpr uint32_t kExceptionFlags = 0x3f;
+  tgc::setFPControl((saved & ~kExceptionFlags) | (tgc::getFPControl() & kExceptionFlags));
+}
 
 } // extern "C"

@@ -73,6 +73,11 @@ void *_mlir_memref_to_llvm_alloc(size_t size);
 void *_mlir_memref_to_llvm_aligned_alloc(size_t alignment, size_t size);
 void _mlir_memref_to_llvm_free(void *ptr);
 
+/* Advises the kernel to back [ptr, ptr + bytes) with transparent huge pages
+ * (page-rounded; failures ignored). Compiled models call it from a
+ * constructor on their parameter and state buffers of 64 KiB or more. */
+void tgc_advise_huge_pages(void *ptr, size_t bytes);
+
 /*===--- Threads -----------------------------------------------------------===*/
 
 typedef void (*tgc_parallel_body)(void *ctx, int64_t begin, int64_t end);
@@ -86,6 +91,14 @@ void tgc_parallel_for(int64_t n, tgc_parallel_body body, void *ctx);
 /* The pool's size, the calling thread included: the CPUs this process may
  * run on, or the environment variable TGC_NUM_THREADS when it is set. */
 int32_t tgc_num_threads(void);
+
+/* The floating-point mode of the calling thread. tgc_fp_flush_denormals
+ * makes it flush denormal inputs and results to zero (x86 DAZ and FTZ; no
+ * change elsewhere) and returns the previous mode for tgc_fp_restore. A
+ * compiled model's entry points do this around their work unless compiled
+ * with --keep-denormals; parallel loops run in their caller's mode. */
+uint32_t tgc_fp_flush_denormals(void);
+void tgc_fp_restore(uint32_t saved);
 
 /* The subset of libomp's entry points that LLVM's OpenMPIRBuilder emits for
  * the parallel loops of generated code (static schedule, nowait loops),

@@ -45,7 +45,9 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
@@ -243,6 +245,35 @@ void tg::bindRuntimeEntryPoints(llvm::Module &module) {
     if (function.isDeclaration() && name.consume_front("__kmpc_"))
       function.setName("tgc_omp_" + name.str());
   }
+}
+
+void tg::adviseHugePagesForGlobals(llvm::Module &module) {
+  constexpr uint64_t kMinBytes = uint64_t(64) << 10;
+  const llvm::DataLayout &layout = module.getDataLayout();
+  llvm::SmallVector<std::pair<llvm::GlobalVariable *, uint64_t>> large;
+  for (llvm::GlobalVariable &global : module.globals()) {
+    if (global.isDeclaration() || global.isConstant())
+      continue;
+    uint64_t bytes = layout.getTypeAllocSize(global.getValueType());
+    if (bytes >= kMinBytes)
+      large.emplace_back(&global, bytes);
+  }
+  if (large.empty())
+    return;
+  llvm::LLVMContext &context = module.getContext();
+  llvm::Type *sizeType = layout.getIntPtrType(context);
+  llvm::FunctionCallee advise = module.getOrInsertFunction(
+      "tgc_advise_huge_pages", llvm::Type::getVoidTy(context), llvm::PointerType::get(context, 0),
+      sizeType);
+  auto *constructor = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(context),
+                                                                     /*isVarArg=*/false),
+                                             llvm::GlobalValue::InternalLinkage,
+                                             "tgc_advise_huge_pages_for_globals", module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(context, "entry", constructor));
+  for (auto [global, bytes] : large)
+    builder.CreateCall(advise, {global, llvm::ConstantInt::get(sizeType, bytes)});
+  builder.CreateRetVoid();
+  llvm::appendToGlobalCtors(module, constructor, /*Priority=*/65535);
 }
 
 void tg::registerCPUPipeline() {

@@ -61,7 +61,11 @@ mlir::FailureOr<ExportedModel> prepareModelExport(mlir::ModuleOp module,
 /// a main() that runs tgc_train_main. For `cuda` models the entry points
 /// copy batches to the device and results back, and the table's state
 /// hooks keep the host state (what checkpoints see) in step with the device.
-std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cuda = false);
+/// With `flushDenormals` the CPU entry points run the compiled code with
+/// denormal inputs and results flushed to zero (x86 FTZ and DAZ) and give
+/// the caller's thread its floating-point mode back on return.
+std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cuda = false,
+                              bool flushDenormals = false);
 
 /// The C header of --emit=lib: model.h's table plus the entry points.
 std::string generateModelHeader(const ExportedModel &model);

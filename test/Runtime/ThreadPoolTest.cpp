@@ -125,6 +125,40 @@ TEST(ThreadPool, RangesRunConcurrently) {
   EXPECT_FALSE(rendezvous.timedOut);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+// Every range, on whichever thread, computes in the caller's floating-point
+// mode: a denormal product flushes to zero after tgc_fp_flush_denormals,
+// and is kept again after tgc_fp_restore. Ranges meet as above, so that
+// each thread runs one.
+TEST(ThreadPool, RangesRunInTheCallersFloatingPointMode) {
+  struct Product {
+    std::atomic<int> arrived{0}, denormal{0};
+    int expected;
+    static void body(void *ctx, int64_t, int64_t) {
+      auto *p = static_cast<Product *>(ctx);
+      volatile float small = 1e-20f;
+      if (small * small != 0.0f)
+        p->denormal += 1;
+      p->arrived += 1;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (p->arrived < p->expected && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    }
+  };
+  int threads = tgc_num_threads();
+  uint32_t saved = tgc_fp_flush_denormals();
+  Product flushed;
+  flushed.expected = threads;
+  tgc_parallel_for(threads, Product::body, &flushed);
+  tgc_fp_restore(saved);
+  EXPECT_EQ(flushed.denormal, 0);
+  Product kept;
+  kept.expected = threads;
+  tgc_parallel_for(threads, Product::body, &kept);
+  EXPECT_EQ(kept.denormal, threads);
+}
+#endif
+
 // A number to watch, not a check: the median is robust to a shared,
 // noisy machine stealing the workers' CPUs now and then.
 TEST(ThreadPool, CallOverhead) {

@@ -58,9 +58,11 @@ namespace {
 
 enum class Emit { Exe, Lib, Obj, Asm, LLVMIR, MLIR, PTX };
 
-cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required);
+cl::OptionCategory tgcCategory("tgc options");
+
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required, cl::cat(tgcCategory));
 cl::opt<std::string> outputFilename("o", cl::desc("output file"), cl::value_desc("file"),
-                                    cl::init(""));
+                                    cl::init(""), cl::cat(tgcCategory));
 cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
                    cl::values(clEnumValN(Emit::Exe, "exe", "a training executable (default)"),
                               clEnumValN(Emit::Lib, "lib", "a static library and a C header"),
@@ -68,33 +70,38 @@ cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
                               clEnumValN(Emit::Asm, "asm", "assembly"),
                               clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR"),
                               clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR"),
-                              clEnumValN(Emit::PTX, "ptx", "the kernels' PTX (--target=cuda)")));
+                              clEnumValN(Emit::PTX, "ptx", "the kernels' PTX (--target=cuda)")), cl::cat(tgcCategory));
 cl::opt<unsigned> optLevel("O", cl::desc("optimization level (0-3)"), cl::Prefix,
-                           cl::init(2));
+                           cl::init(2), cl::cat(tgcCategory));
 cl::opt<std::string> target("target", cl::desc("what to compile for: cpu or cuda"),
-                            cl::init("cpu"));
+                            cl::init("cpu"), cl::cat(tgcCategory));
 cl::opt<std::string> gpuArch("gpu-arch", cl::desc("the NVIDIA architecture (sm_90 or sm_80)"),
-                             cl::init("sm_90"));
+                             cl::init("sm_90"), cl::cat(tgcCategory));
 cl::opt<std::string> cudaPath("cuda-path",
                               cl::desc("the CUDA toolkit: libdevice, and ptxas for cubin "
                                        "(default: $CUDA_HOME or /usr/local/cuda)"),
-                              cl::init(""));
+                              cl::init(""), cl::cat(tgcCategory));
 cl::opt<bool> noMemoryPlanning(
     "no-memory-planning",
     cl::desc("copy parameters and optimizer state in and out of fresh buffers, free buffers at "
-             "the end of their block, no loop fusion or grouping (CPU; to compare against)"));
-cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"));
+             "the end of their block, no loop fusion or grouping (CPU; to compare against)"), cl::cat(tgcCategory));
+cl::opt<bool> keepDenormals(
+    "keep-denormals",
+    cl::desc("compute with denormal floats (CPU). By default the step, evaluation and prediction "
+             "run with denormals flushed to zero, as TensorFlow and XLA do: once a loss nears "
+             "zero, denormal gradients and moments make every multiply a slow microcode assist"), cl::cat(tgcCategory));
+cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"), cl::cat(tgcCategory));
 cl::opt<bool> timing("timing",
-                     cl::desc("print the time of every stage and pass of the compilation"));
+                     cl::desc("print the time of every stage and pass of the compilation"), cl::cat(tgcCategory));
 cl::opt<bool> memoryReport("memory-report",
                            cl::desc("print the bytes a training step holds at its peak "
-                                    "(parameters, optimizer state, batch, activations)"));
+                                    "(parameters, optimizer state, batch, activations)"), cl::cat(tgcCategory));
 cl::opt<std::string> predictName("predict", cl::desc("function giving logits for accuracy"),
-                                 cl::init("forward"));
+                                 cl::init("forward"), cl::cat(tgcCategory));
 cl::opt<std::string> runtimeLibrary("runtime-library", cl::desc("the tgc runtime archive"),
-                                    cl::init(TGC_RUNTIME_LIBRARY));
+                                    cl::init(TGC_RUNTIME_LIBRARY), cl::cat(tgcCategory));
 cl::opt<std::string> includeDir("runtime-include", cl::desc("the tgc public headers"),
-                                cl::init(TGC_INCLUDE_DIR));
+                                cl::init(TGC_INCLUDE_DIR), cl::cat(tgcCategory));
 
 /// "error: ..." on stderr, exit status 1.
 int fail(const llvm::Twine &message) {
@@ -254,6 +261,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  // --help lists tgc's options, not the hundreds LLVM registers.
+  cl::HideUnrelatedOptions(tgcCategory);
   cl::ParseCommandLineOptions(argc, argv, "tgc: compile a training spec\n");
   bool cuda = target == "cuda";
   if (target != "cpu" && !cuda)
@@ -390,6 +399,8 @@ int main(int argc, char **argv) {
     return fail("no code generator for this host: " + error);
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple());
+  if (!cuda)
+    tg::adviseHugePagesForGlobals(*llvmModule);
   llvm::SmallString<128> scratch;
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("tgc", scratch))
     return fail("cannot create a temporary directory: " + ec.message());
@@ -422,7 +433,7 @@ int main(int argc, char **argv) {
   // The glue that turns the compiled functions into a tgc_model, then link.
   TimingScope linkTiming = timingRoot.nest("glue and link");
   std::string gluePath = (scratch + "/glue.c").str();
-  if (!writeFile(gluePath, tgc::generateModelGlue(*model, emit == Emit::Exe, cuda)))
+  if (!writeFile(gluePath, tgc::generateModelGlue(*model, emit == Emit::Exe, cuda, !keepDenormals)))
     return 1;
   llvm::ErrorOr<std::string> cc = llvm::sys::findProgramByName("cc");
   if (!cc)
