@@ -48,6 +48,7 @@
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
+#include "llvm/Transforms/Scalar/LoopDataPrefetch.h"
 
 #include <thread>
 
@@ -137,6 +138,24 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string &error) {
       llvm::Reloc::PIC_, std::nullopt, level.value_or(llvm::CodeGenOptLevel::Default)));
 }
 
+/// LLVM's LoopDataPrefetch does nothing on x86 unless its distance and the
+/// cache line size are given (only some targets' TTI sets them). These are
+/// tgc's defaults, which `-prefetch-distance=N` / `-cache-line-size=N` on the
+/// command line override (distance 0: none). The distance is in instructions
+/// of the loop body; 2048 is a few KiB ahead for the generated loops. On the
+/// 2-core build machine it took bench B4 (softmax cross-entropy, two exps an
+/// element) from 87 to 58 ms and B5 (an elementwise chain) from 44 to 29 ms;
+/// 512 and 8192 were slower, and prefetching writes too gained nothing.
+void setPrefetchingDefaults() {
+  auto &options = llvm::cl::getRegisteredOptions();
+  for (auto [name, value] : {std::pair<llvm::StringRef, llvm::StringRef>{"prefetch-distance", "2048"},
+                             {"cache-line-size", "64"}}) {
+    llvm::cl::Option *option = options.lookup(name);
+    if (option && option->getNumOccurrences() == 0)
+      option->addOccurrence(0, name, value);
+  }
+}
+
 void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   if (optLevel == 0)
     return;
@@ -165,7 +184,12 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   llvm::OptimizationLevel level = optLevel == 1   ? llvm::OptimizationLevel::O1
                                   : optLevel == 2 ? llvm::OptimizationLevel::O2
                                                   : llvm::OptimizationLevel::O3;
-  builder.buildPerModuleDefaultPipeline(level).run(module, modules);
+  llvm::ModulePassManager pipeline = builder.buildPerModuleDefaultPipeline(level);
+  // Software prefetches in the vectorized loops (see
+  // setPrefetchingDefaults): a loop that evaluates an exp per element
+  // outruns the hardware prefetcher.
+  pipeline.addPass(llvm::createModuleToFunctionPassAdaptor(llvm::LoopDataPrefetchPass()));
+  pipeline.run(module, modules);
 }
 
 /// Writes `module` as an object (or assembly) file at `path`.
@@ -264,6 +288,7 @@ int main(int argc, char **argv) {
   // --help lists tgc's options, not the hundreds LLVM registers.
   cl::HideUnrelatedOptions(tgcCategory);
   cl::ParseCommandLineOptions(argc, argv, "tgc: compile a training spec\n");
+  setPrefetchingDefaults();
   bool cuda = target == "cuda";
   if (target != "cpu" && !cuda)
     return fail("unsupported target '" + target + "' (this build has: cpu, cuda)");
