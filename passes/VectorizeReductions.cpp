@@ -33,7 +33,9 @@ constexpr int64_t kLaneBytes = 256;
 /// Reductions with fewer outputs than this get parallel chunks...
 constexpr int64_t kFewOutputs = 64;
 /// ...when they have this many iterations, and at most this many chunks.
-constexpr int64_t kChunkedWork = 65536;
+/// Chunked, a loss's per-parameter sums of 50000 elements run on all cores
+/// (bench B1, 200 of them: 9.0 -> 6.6 ms a step).
+constexpr int64_t kChunkedWork = 16384;
 constexpr int64_t kMaxChunks = 64;
 
 /// The lanes to split a reduced dimension of `size` elements into: the

@@ -62,6 +62,39 @@ func.func @full_max(%x: tensor<512x1024xf32>, %init: tensor<f32>) -> tensor<f32>
   return %r : tensor<f32>
 }
 
+// A full sum of 50000 elements (one parameter's share of a loss, bench B1):
+// 16 lanes (the most that divide it), and 25 chunks that run on all cores;
+// a full sum of 8192 elements is too short for chunks.
+// CHECK-LABEL: func.func @parameter_sums
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK-SAME:      outs(%{{.*}} : tensor<25x16xf32>)
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "reduction"]
+// CHECK-SAME:      ins(%{{.*}} : tensor<25x16xf32>) outs(%{{.*}} : tensor<f32>)
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction", "parallel"]
+// CHECK-SAME:      ins(%{{.*}} : tensor<128x64xf32>) outs(%{{.*}} : tensor<64xf32>)
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["reduction"]
+// CHECK-NOT:     linalg.generic
+func.func @parameter_sums(%x: tensor<50000xf32>, %y: tensor<8192xf32>, %init: tensor<f32>)
+    -> (tensor<f32>, tensor<f32>) {
+  %0 = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : tensor<50000xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %out, %in : f32
+    linalg.yield %a : f32
+  } -> tensor<f32>
+  %1 = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%y : tensor<8192xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = arith.addf %out, %in : f32
+    linalg.yield %a : f32
+  } -> tensor<f32>
+  return %0, %1 : tensor<f32>, tensor<f32>
+}
+
 // Left alone: a column sum (the inner loop is parallel already), an
 // integer sum (LLVM reassociates it), a short row.
 // CHECK-LABEL: func.func @left_alone
