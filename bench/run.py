@@ -10,7 +10,9 @@ the same thread count). Rounds alternate tgc and PyTorch; the table gives
 the median over rounds of each round's median step time, the speed ratio
 (PyTorch time / tgc time: above 1 means tgc is faster), and the roofline:
 FLOPs and DRAM bytes of a step and the time they need at the machine's
-limits.
+limits. For B1 and B1u (the optimizer update) it also measures the machine's
+bandwidth for the same traffic on arrays of the same size (bench/bandwidth.c)
+and prints tgc's step time as a fraction of the time that traffic needs.
 """
 import argparse
 import json
@@ -153,6 +155,34 @@ class OptimizerUpdate:
         n = self.count * self.size
         return 12 * n, optimizer_bytes(self.opt, n)
 
+    def floor_us(self, ceilings):
+        """The step's time at the bandwidths bench/bandwidth.c measured
+        (GB/s): the loss reads p and g, the update moves p, m, v and g."""
+        n = self.count * self.size
+        return (8 * n / ceilings["read2"] + 28 * n / ceilings["update4"]) / 1e3
+
+
+class OptimizerUpdateAlone(OptimizerUpdate):
+    """B1's update without the loss's reads: the loss is the sum of each
+    parameter's first element, so the gradient is one-hot and computed in
+    the update's loop. PyTorch's peer is B1's (it has no loss either)."""
+
+    def __init__(self, count, size, optimizer, steps):
+        super().__init__(count, size, optimizer, steps)
+        self.name = "b1_update_alone"
+        self.title = f"{optimizer['kind']} update alone (one-hot gradient), {count * size // 10**6}M"
+
+    def spec(self):
+        return specs.adamw_update(self.count, self.size, optimizer_attr(self.opt))
+
+    def roofline(self):
+        # Parameters and state read and written; the gradient is not read.
+        n = self.count * self.size
+        return 12 * n, optimizer_bytes(self.opt, n) - 4 * n
+
+    def floor_us(self, ceilings):
+        return 24 * self.count * self.size / ceilings["update3"] / 1e3
+
 
 def benchmarks(args):
     sgd = {"kind": "sgd", "lr": 0.01, "momentum": 0.9}
@@ -161,6 +191,7 @@ def benchmarks(args):
     adamw = {"kind": "adamw", "lr": 1e-3, "weight_decay": 0.01}
     return {
         "B1": OptimizerUpdate(200, 50000, adamw, 20),
+        "B1u": OptimizerUpdateAlone(200, 50000, adamw, 20),
         "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, adam, 100),
         "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, adamw, 10),
         "B4": CrossEntropy(2048, 32768, plain_sgd, 10),
@@ -188,6 +219,15 @@ def build_tgc(bench, args, work):
     run(["cc", "-O2", os.path.join(HERE, "step_bench.c"), lib, args.runtime, "-I",
          os.path.join(ROOT, "include"), "-lz", "-lpthread", "-lm", "-lstdc++", "-o", exe])
     return exe, spec, compile_seconds
+
+
+def measure_ceilings(n, args, work):
+    """bench/bandwidth.c's GB/s on arrays of n floats."""
+    exe = os.path.join(work, "bandwidth")
+    run(["cc", "-O3", "-march=native", "-ffast-math", "-fopenmp", os.path.join(HERE, "bandwidth.c"),
+         "-o", exe])
+    out = run([exe, str(n)], env=dict(os.environ, OMP_NUM_THREADS=str(args.threads)))
+    return dict(zip(["update3", "update4", "read2"], map(float, out.split())))
 
 
 def median_line(output):
@@ -234,6 +274,12 @@ def main():
             print(f"{key:5} {bench.title:48} {t:9.1f}us {p:9.1f}us {p / t:7.2f}x "
                   f"{flops / 1e9:7.3f} {bytes_ / 1e6:7.1f} {flops / t / 1e3:11.1f} "
                   f"{bytes_ / t / 1e3:8.1f}", flush=True)
+            if hasattr(bench, "floor_us"):
+                ceilings = measure_ceilings(bench.count * bench.size, args, work)
+                floor = bench.floor_us(ceilings)
+                print(f"{key:5} at the measured bandwidth of its traffic (bench/bandwidth.c: "
+                      f"{', '.join(f'{k} {v:.1f} GB/s' for k, v in ceilings.items())}): "
+                      f"{floor:.1f}us, tgc at {100 * floor / t:.0f}%", flush=True)
             if key == "B3":
                 print(f"B6    compile time of the B3 step (tgc --emit=lib -O3)   {compile_seconds:8.2f}s")
 
