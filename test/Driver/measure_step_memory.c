@@ -6,14 +6,32 @@
  *
  * init(0), one step (which also sets up the runtime's own buffers), then
  * one more step between tgc_memory_reset_peak() and reading the peak.
- * Prints "measured peak buffers N". */
+ * Prints "measured peak buffers N" and "measured peak rss growth N": the
+ * most the process's resident memory grew over what it was before init. */
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tgc/runtime.h"
 
+/* A field of /proc/self/status in bytes (VmRSS: resident now, VmHWM: the
+ * most resident so far); -1 when it cannot be read. */
+static long long status_bytes(const char *field) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long long kib = -1;
+  size_t length = strlen(field);
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, field, length) == 0 && line[length] == ':')
+      kib = atoll(line + length + 1);
+  if (f)
+    fclose(f);
+  return kib < 0 ? -1 : kib * 1024;
+}
+
 int main(int argc, char **argv) {
+  long long rss_before = status_bytes("VmRSS");
   int classes = argc > 1 ? atoi(argv[1]) : 10;
   const tgc_model *model = tgc_get_model();
   void *inputs[16];
@@ -36,5 +54,6 @@ int main(int argc, char **argv) {
   tgc_memory_get_stats(&after);
   printf("measured peak buffers %llu\n",
          (unsigned long long)(after.peak_bytes_in_use - before.bytes_in_use));
+  printf("measured peak rss growth %lld\n", status_bytes("VmHWM") - rss_before);
   return 0;
 }
