@@ -50,6 +50,13 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   // Ownership-based deallocation, as on the CPU, but its bufferization.dealloc
   // ops are lowered only after tg-gpu-launch: the pointer lists that lowering
   // builds are host memory, unlike every buffer of the program.
+  // Memory planning as on the CPU: the gradient writes into buffers its
+  // caller allocates, and parameters and optimizer state are updated in
+  // their (device) globals rather than copied in and out every step.
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addPass(createTGUpdateGlobalsInPlace());
   pm.addNestedPass<func::FuncOp>(memref::createExpandReallocPass({/*emitDeallocs=*/false}));
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
@@ -69,6 +76,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Device buffers freed right after their last use, for the arena to reuse
+  // (stream order keeps a later kernel from writing them too early).
+  pm.addNestedPass<func::FuncOp>(createTGDeallocAfterLastUse());
   pm.addPass(createTGGPUDeviceDeallocs());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
