@@ -202,15 +202,18 @@ Split chooseSplit(int64_t batch, int64_t mTiles, int64_t nTiles, int64_t mr, int
 }
 
 /// Memory a thread packs into, kept for its later calls: a first touch of a
-/// fresh page is expensive here.
+/// fresh page is expensive here. Not from tgc_alloc: it is the runtime's
+/// scratch, not a buffer of the step, and which threads take part in a
+/// matmul (so which have a buffer yet) depends on timing; the allocator's
+/// statistics, which --memory-report is checked against, count the step's.
 class PackingBuffer {
 public:
-  ~PackingBuffer() { tgc_free(memory); }
+  ~PackingBuffer() { std::free(memory); }
 
   void *get(size_t bytes) {
     if (bytes > capacity) {
-      tgc_free(memory);
-      memory = tgc_alloc(bytes, 64);
+      std::free(memory);
+      memory = std::aligned_alloc(64, (bytes + 63) & ~size_t(63));
       // A matmul cannot fail; without a few MiB nothing else could go on.
       if (!memory)
         std::abort();
