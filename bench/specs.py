@@ -52,22 +52,27 @@ def mlp(name, sizes, batch, optimizer):
 
 def transformer(B, T, D, H, FF, C, optimizer):
     """A pre-LN transformer block with causal attention and an exact-GELU MLP,
-    then a per-token linear head trained with softmax cross-entropy."""
+    then a per-token linear head of C classes trained with softmax
+    cross-entropy; with C None, no head: the block's output is trained
+    towards a target input with mean squared error (bench/gpu/peers.py's
+    GPT-2 block)."""
     dh = D // H
     x3, h4 = f"{B}x{T}x{D}", f"{B}x{H}x{T}x{dh}"
     text = "module {\n"
     for ln in ("ln1", "ln2"):
         text += (f"  ml_program.global private mutable @{ln}_weight(#tg.ones) : tensor<{D}xf32>\n"
                  f"  ml_program.global private mutable @{ln}_bias(#tg.zeros) : tensor<{D}xf32>\n")
-    for name, (o, i) in [("q", (D, D)), ("k", (D, D)), ("v", (D, D)), ("out", (D, D)),
-                         ("fc1", (FF, D)), ("fc2", (D, FF)), ("head", (C, D))]:
+    linears = [("q", (D, D)), ("k", (D, D)), ("v", (D, D)), ("out", (D, D)), ("fc1", (FF, D)),
+               ("fc2", (D, FF))] + ([("head", (C, D))] if C else [])
+    for name, (o, i) in linears:
         text += _linear_globals(name, o, i)
+    out = f"{B}x{T}x{C}" if C else x3
     text += (
         f"  func.func private @split_heads(%x: tensor<{x3}xf32>) -> tensor<{h4}xf32> {{\n"
         f"    %r = tg.reshape %x : tensor<{x3}xf32> -> tensor<{B}x{T}x{H}x{dh}xf32>\n"
         f"    %t = tg.transpose %r [0, 2, 1, 3] : tensor<{B}x{T}x{H}x{dh}xf32> -> tensor<{h4}xf32>\n"
         f"    return %t : tensor<{h4}xf32>\n  }}\n"
-        f"  func.func private @block(%x: tensor<{x3}xf32>) -> tensor<{B}x{T}x{C}xf32> {{\n"
+        f"  func.func private @block(%x: tensor<{x3}xf32>) -> tensor<{out}xf32> {{\n"
     )
     for ln, src, dst in (("ln1", "x", "h"),):
         text += _layer_norm(ln, src, dst, x3, D)
@@ -86,15 +91,23 @@ def transformer(B, T, D, H, FF, C, optimizer):
     text += f"    %f1a = tg.gelu %f1 : tensor<{B}x{T}x{FF}xf32>\n"
     text += _linear("f2", "f1a", "fc2", f"{B}x{T}x{FF}", x3, D, FF)
     text += f"    %x2 = tg.add %x1, %f2 : tensor<{x3}xf32>\n"
-    text += _linear("logits", "x2", "head", x3, f"{B}x{T}x{C}", C, D)
-    text += (
-        f"    return %logits : tensor<{B}x{T}x{C}xf32>\n  }}\n"
-        f"  func.func @loss(%x: tensor<{x3}xf32>, %labels: tensor<{B}x{T}xi32>) -> tensor<f32> {{\n"
-        f"    %logits = func.call @block(%x) : (tensor<{x3}xf32>) -> tensor<{B}x{T}x{C}xf32>\n"
-        f"    %l = tg.softmax_cross_entropy %logits, %labels : tensor<{B}x{T}x{C}xf32>, tensor<{B}x{T}xi32> -> tensor<f32>\n"
-        f"    return %l : tensor<f32>\n  }}\n"
-        f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n"
-    )
+    if C:
+        text += _linear("logits", "x2", "head", x3, out, C, D)
+        text += (
+            f"    return %logits : tensor<{out}xf32>\n  }}\n"
+            f"  func.func @loss(%x: tensor<{x3}xf32>, %labels: tensor<{B}x{T}xi32>) -> tensor<f32> {{\n"
+            f"    %logits = func.call @block(%x) : (tensor<{x3}xf32>) -> tensor<{out}xf32>\n"
+            f"    %l = tg.softmax_cross_entropy %logits, %labels : tensor<{out}xf32>, tensor<{B}x{T}xi32> -> tensor<f32>\n"
+        )
+    else:
+        text += (
+            f"    return %x2 : tensor<{out}xf32>\n  }}\n"
+            f"  func.func @loss(%x: tensor<{x3}xf32>, %target: tensor<{x3}xf32>) -> tensor<f32> {{\n"
+            f"    %y = func.call @block(%x) : (tensor<{x3}xf32>) -> tensor<{x3}xf32>\n"
+            f"    %l = tg.mse_loss %y, %target : tensor<{x3}xf32> -> tensor<f32>\n"
+        )
+    text += (f"    return %l : tensor<f32>\n  }}\n"
+             f"  tg.train_step @train_step loss @loss optimizer {optimizer}\n}}\n")
     return text
 
 

@@ -8,7 +8,7 @@
 #   bin/mlp-cuda-sm80                  the same for sm_80 (must be refused on sm_90)
 #   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
-#   bin/bench-{mlp,adamw,xent}-cuda    bench/step_bench.c on the benchmark models
+#   bin/bench-{mlp,adamw,xent,gpt2}-cuda  bench/step_bench.c on the benchmark models
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -65,6 +65,7 @@ bench_binary() { # name, python expression of bench/specs.py giving the spec
 bench_binary mlp 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
 bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, weight_decay = 0.01>")'
 bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
+bench_binary gpt2 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)

@@ -19,6 +19,9 @@
 #           one-hot gradient) against the copy bandwidth (goal: 90%)
 #   xent    softmax cross-entropy fwd+bwd of 8192x50257 logits (a parameter,
 #           updated by SGD) against the copy bandwidth (goal: 85%)
+#   gpt2    a GPT-2-small block (d 768, 12 heads, T 1024, B 8; pre-LN, causal
+#           attention, exact GELU), MSE to a target, AdamW, fp32: a full
+#           step against torch.compile (goal: 1.15x)
 #
 # step_bench prints "median p10 p90 loss" (microseconds); every step ends
 # with the loss copied back, so each is timed to the device's completion.
@@ -55,23 +58,25 @@ mlp=$(tgc_step mlp 300 30 10 60)
 mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
+gpt2=$(tgc_step gpt2 20 3 1 180)
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
   "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
-  "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent"
+  "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
+  "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2"
 
 echo "== peers"
 if [[ -n $peers_log ]]; then
   echo "(from $peers_log)"
   grep -v -i warn "$peers_log" | tee "$log"
 else
-  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent 2>&1 | grep -v -i warn | tee "$log"
+  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent,gpt2 2>&1 | grep -v -i warn | tee "$log"
 fi
 
 echo "== ratios"
-python3 - "$log" "$mlp" "$mlp_eager" "$adamw" "$xent" <<'EOF'
+python3 - "$log" "$mlp" "$mlp_eager" "$adamw" "$xent" "$gpt2" <<'EOF'
 import re, sys
-log, mlp, mlp_eager, adamw, xent = sys.argv[1], *map(float, sys.argv[2:])
+log, mlp, mlp_eager, adamw, xent, gpt2 = sys.argv[1], *map(float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -94,4 +99,7 @@ moved = 2 * 8192 * 50257 * 4  # read the logits, write their gradient
 print(f"softmax-CE: tgc {xent:.1f} us = {moved / xent / 1e3:.0f} GB/s of 2 passes = "
       f"{moved / xent / 1e3 / bw:.0%} of copy (goal: >= 85%); torch compile "
       f"{peers.get('softmax-CE fwd+bwd 8192x50257, torch compile', float('nan')):.1f} us")
+compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW fp32, compile", float("nan"))
+print(f"GPT-2 block fp32: tgc {gpt2:.1f} us, torch.compile {compiled:.1f} us: tgc is "
+      f"{compiled / gpt2:.2f}x (goal: >= 1.15x)")
 EOF

@@ -45,10 +45,10 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
-#include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
 
@@ -262,9 +262,9 @@ void tg::adviseHugePagesForGlobals(llvm::Module &module) {
     return;
   llvm::LLVMContext &context = module.getContext();
   llvm::Type *sizeType = layout.getIntPtrType(context);
-  llvm::FunctionCallee advise = module.getOrInsertFunction(
-      "tgc_advise_huge_pages", llvm::Type::getVoidTy(context), llvm::PointerType::get(context, 0),
-      sizeType);
+  llvm::FunctionCallee advise =
+      module.getOrInsertFunction("tgc_advise_huge_pages", llvm::Type::getVoidTy(context),
+                                 llvm::PointerType::get(context, 0), sizeType);
   auto *constructor = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(context),
                                                                      /*isVarArg=*/false),
                                              llvm::GlobalValue::InternalLinkage,

@@ -222,17 +222,18 @@ std::string callArgs(size_t count) {
 }
 /// The CPU model's entry points: the compiled functions take the batch in
 /// place and return buffers of the runtime's allocator.
-void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model,
-                        bool flushDenormals) {
+void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model, bool flushDenormals) {
   std::string lossRead = "(float)*(" + model.loss.cType + " *)loss.aligned";
-  std::string enterFPMode = flushDenormals ? "  uint32_t fp_mode = tgc_fp_flush_denormals();\n" : "";
+  std::string enterFPMode =
+      flushDenormals ? "  uint32_t fp_mode = tgc_fp_flush_denormals();\n" : "";
   std::string restoreFPMode = flushDenormals ? "  tgc_fp_restore(fp_mode);\n" : "";
   for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
                                  std::make_pair("tgc_eval_loss", model.evalLoss)})
     os << "static float " << function << "(void *const *inputs) {\n"
        << wrapInputs(model.inputs) << "  tgc_memref0 loss;\n"
        << enterFPMode << "  _mlir_ciface_" << entry << "(&loss" << callArgs(model.inputs.size())
-       << ");\n" << restoreFPMode << "  float value = " << lossRead << ";\n"
+       << ");\n"
+       << restoreFPMode << "  float value = " << lossRead << ";\n"
        << "  _mlir_memref_to_llvm_free(loss.allocated);\n  return value;\n}\n\n";
   os << "static void tgc_init_state(uint64_t seed) {\n"
      << "  int64_t value = (int64_t)seed;\n  tgc_memref0 in0 = {&value, &value, 0};\n"
@@ -243,8 +244,7 @@ void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model,
        << wrapInputs(model.predictInputs) << "  " << memrefType(model.logits) << " result;\n"
        << enterFPMode << "  _mlir_ciface_" << model.predict << "(&result"
        << callArgs(model.predictInputs.size()) << ");\n"
-       << restoreFPMode
-       << "  memcpy(logits, result.aligned, sizeof(float) * "
+       << restoreFPMode << "  memcpy(logits, result.aligned, sizeof(float) * "
        << model.logits.shape[0] * classes << ");\n"
        << "  _mlir_memref_to_llvm_free(result.allocated);\n}\n\n";
   }

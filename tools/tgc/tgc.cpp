@@ -47,8 +47,8 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 #include "llvm/TargetParser/SubtargetFeature.h"
-#include "llvm/Transforms/Utils/SplitModule.h"
 #include "llvm/Transforms/Scalar/LoopDataPrefetch.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <thread>
 
@@ -61,7 +61,8 @@ enum class Emit { Exe, Lib, Obj, Asm, LLVMIR, MLIR, PTX };
 
 cl::OptionCategory tgcCategory("tgc options");
 
-cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required, cl::cat(tgcCategory));
+cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<spec.mlir>"), cl::Required,
+                                   cl::cat(tgcCategory));
 cl::opt<std::string> outputFilename("o", cl::desc("output file"), cl::value_desc("file"),
                                     cl::init(""), cl::cat(tgcCategory));
 cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
@@ -71,11 +72,12 @@ cl::opt<Emit> emit("emit", cl::desc("what to produce"), cl::init(Emit::Exe),
                               clEnumValN(Emit::Asm, "asm", "assembly"),
                               clEnumValN(Emit::LLVMIR, "llvm", "LLVM IR"),
                               clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR"),
-                              clEnumValN(Emit::PTX, "ptx", "the kernels' PTX (--target=cuda)")), cl::cat(tgcCategory));
-cl::opt<unsigned> optLevel("O", cl::desc("optimization level (0-3)"), cl::Prefix,
-                           cl::init(2), cl::cat(tgcCategory));
-cl::opt<std::string> target("target", cl::desc("what to compile for: cpu or cuda"),
-                            cl::init("cpu"), cl::cat(tgcCategory));
+                              clEnumValN(Emit::PTX, "ptx", "the kernels' PTX (--target=cuda)")),
+                   cl::cat(tgcCategory));
+cl::opt<unsigned> optLevel("O", cl::desc("optimization level (0-3)"), cl::Prefix, cl::init(2),
+                           cl::cat(tgcCategory));
+cl::opt<std::string> target("target", cl::desc("what to compile for: cpu or cuda"), cl::init("cpu"),
+                            cl::cat(tgcCategory));
 cl::opt<std::string> gpuArch("gpu-arch", cl::desc("the NVIDIA architecture (sm_90 or sm_80)"),
                              cl::init("sm_90"), cl::cat(tgcCategory));
 cl::opt<std::string> cudaPath("cuda-path",
@@ -85,18 +87,23 @@ cl::opt<std::string> cudaPath("cuda-path",
 cl::opt<bool> noMemoryPlanning(
     "no-memory-planning",
     cl::desc("copy parameters and optimizer state in and out of fresh buffers, free buffers at "
-             "the end of their block, no loop fusion or grouping (CPU; to compare against)"), cl::cat(tgcCategory));
+             "the end of their block, no loop fusion or grouping (CPU; to compare against)"),
+    cl::cat(tgcCategory));
 cl::opt<bool> keepDenormals(
     "keep-denormals",
     cl::desc("compute with denormal floats (CPU). By default the step, evaluation and prediction "
              "run with denormals flushed to zero, as TensorFlow and XLA do: once a loss nears "
-             "zero, denormal gradients and moments make every multiply a slow microcode assist"), cl::cat(tgcCategory));
-cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"), cl::cat(tgcCategory));
+             "zero, denormal gradients and moments make every multiply a slow microcode assist"),
+    cl::cat(tgcCategory));
+cl::opt<bool> printIRAfterAll("print-ir-after-all", cl::desc("print the IR after every pass"),
+                              cl::cat(tgcCategory));
 cl::opt<bool> timing("timing",
-                     cl::desc("print the time of every stage and pass of the compilation"), cl::cat(tgcCategory));
+                     cl::desc("print the time of every stage and pass of the compilation"),
+                     cl::cat(tgcCategory));
 cl::opt<bool> memoryReport("memory-report",
                            cl::desc("print the bytes a training step holds at its peak "
-                                    "(parameters, optimizer state, batch, activations)"), cl::cat(tgcCategory));
+                                    "(parameters, optimizer state, batch, activations)"),
+                           cl::cat(tgcCategory));
 cl::opt<std::string> predictName("predict", cl::desc("function giving logits for accuracy"),
                                  cl::init("forward"), cl::cat(tgcCategory));
 cl::opt<std::string> runtimeLibrary("runtime-library", cl::desc("the tgc runtime archive"),
@@ -148,8 +155,9 @@ std::unique_ptr<llvm::TargetMachine> hostTargetMachine(std::string &error) {
 /// 512 and 8192 were slower, and prefetching writes too gained nothing.
 void setPrefetchingDefaults() {
   auto &options = llvm::cl::getRegisteredOptions();
-  for (auto [name, value] : {std::pair<llvm::StringRef, llvm::StringRef>{"prefetch-distance", "2048"},
-                             {"cache-line-size", "64"}}) {
+  for (auto [name, value] :
+       {std::pair<llvm::StringRef, llvm::StringRef>{"prefetch-distance", "2048"},
+        {"cache-line-size", "64"}}) {
     llvm::cl::Option *option = options.lookup(name);
     if (option && option->getNumOccurrences() == 0)
       option->addOccurrence(0, name, value);
