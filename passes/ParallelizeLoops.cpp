@@ -54,10 +54,13 @@ uint64_t staticTripCount(LoopLikeOpInterface loop) {
   return trips;
 }
 
-/// Operations executed by `op` when every loop runs its static trip count:
-/// a measure of work.
+/// Operations executed by `op` when every loop runs its static trip count,
+/// an operation on vectors once per element: a measure of work.
 uint64_t staticWork(Operation &op) {
   uint64_t body = 1;
+  for (Type type : llvm::concat<Type>(op.getOperandTypes(), op.getResultTypes()))
+    if (auto vector = dyn_cast<VectorType>(type))
+      body = std::max<uint64_t>(body, vector.getNumElements());
   for (Region &region : op.getRegions())
     for (Operation &nested : region.getOps())
       body = llvm::SaturatingAdd(body, staticWork(nested));

@@ -291,6 +291,28 @@ def TGDeallocAfterLastUse : Pass<"tg-dealloc-after-last-use"> {
   ];
 }
 
+def TGVectorizeLaneLoops : Pass<"tg-vectorize-lane-loops", "::mlir::func::FuncOp"> {
+  let summary = "Turn the lanes of a split reduction into vector operations";
+  let description = [{
+    `tg-vectorize-reductions` gives a float reduction a short innermost
+    parallel dimension of lanes, each with its own accumulator; as loops,
+    that is an `scf.parallel` of 8 to 64 lanes inside the `scf.for` over the
+    reduced dimension, loading and storing the accumulators in memory every
+    step. LLVM vectorizes the lane loop but keeps the accumulators in memory
+    (masked stores and reloads of them serialize a row maximum). This pass
+    rewrites such a lane loop as operations on `vector<lanes x T>`: loads
+    and stores indexed by the lane in their last, contiguous dimension
+    become vector loads and stores, values that do not depend on the lane
+    stay scalars (broadcast where a vector operation uses them), and the
+    elementwise arithmetic and math works on vectors. The accumulator's
+    load and store then sit at the same address in every step of the
+    reduction loop, which LLVM keeps in registers. Lane loops with anything
+    else (an index computed from the lane, a store that is not per lane)
+    are left alone.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect"];
+}
+
 def TGFuseParallelLoops : Pass<"tg-fuse-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Fuse neighbouring parallel loops that exchange data, knowing which buffers alias";
   let description = [{

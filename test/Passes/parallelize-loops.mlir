@@ -84,6 +84,28 @@ func.func @small(%a: memref<16x16xf32>, %b: memref<16x16xf32>) {
   return
 }
 
+// A vector operation counts once per element: chunks of a sum in 64 lanes
+// (tg-vectorize-lane-loops), 32 x 128 steps of 3 vector operations, are
+// 786K operations, enough to share.
+// CHECK-LABEL: func.func @vector_lanes_count
+// CHECK:         omp.parallel
+func.func @vector_lanes_count(%x: memref<32x128x64xf32>, %acc: memref<32x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %c128 = arith.constant 128 : index
+  scf.parallel (%chunk) = (%c0) to (%c32) step (%c1) {
+    scf.for %k = %c0 to %c128 step %c1 {
+      %v = vector.load %x[%chunk, %k, %c0] : memref<32x128x64xf32>, vector<64xf32>
+      %a = vector.load %acc[%chunk, %c0] : memref<32x64xf32>, vector<64xf32>
+      %s = arith.addf %a, %v : vector<64xf32>
+      vector.store %s, %acc[%chunk, %c0] : memref<32x64xf32>, vector<64xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
 // Loops with reductions and loops nested in others stay as they are.
 // CHECK-LABEL: func.func @reduction_stays
 // CHECK-NOT:     omp.parallel
