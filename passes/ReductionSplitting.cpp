@@ -5,6 +5,7 @@
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using utils::IteratorType;
@@ -155,3 +156,56 @@ tg::SplitReducedLoop tg::splitReducedLoop(RewriterBase &rewriter, linalg::Generi
   return {partial, combine};
 }
 
+
+tg::HeadAndTail tg::splitOffTail(RewriterBase &rewriter, linalg::GenericOp op, unsigned dim,
+                                 int64_t size) {
+  Location loc = op.getLoc();
+  int64_t length = op.getStaticLoopRanges()[dim];
+  rewriter.setInsertionPoint(op);
+  // A copy of `op` over iterations [offset, offset + count) of `dim`,
+  // reducing into `init`.
+  auto part = [&](int64_t offset, int64_t count, Value init) {
+    SmallVector<Value> inputs;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(input);
+      std::optional<unsigned> pos = map.getResultPosition(rewriter.getAffineDimExpr(dim));
+      if (!pos) {
+        inputs.push_back(input->get());
+        continue;
+      }
+      auto type = cast<RankedTensorType>(input->get().getType());
+      SmallVector<OpFoldResult> offsets(type.getRank(), rewriter.getIndexAttr(0));
+      SmallVector<OpFoldResult> sizes, strides(type.getRank(), rewriter.getIndexAttr(1));
+      for (int64_t extent : type.getShape())
+        sizes.push_back(rewriter.getIndexAttr(extent));
+      offsets[*pos] = rewriter.getIndexAttr(offset);
+      sizes[*pos] = rewriter.getIndexAttr(count);
+      inputs.push_back(
+          tensor::ExtractSliceOp::create(rewriter, loc, input->get(), offsets, sizes, strides));
+    }
+    auto copy = linalg::GenericOp::create(rewriter, loc, TypeRange{init.getType()}, inputs,
+                                          ValueRange{init}, op.getIndexingMapsArray(),
+                                          op.getIteratorTypesArray());
+    IRMapping mapping;
+    op.getRegion().cloneInto(&copy.getRegion(), mapping);
+    if (offset != 0) {
+      SmallVector<linalg::IndexOp> indices;
+      copy.getBody()->walk([&](linalg::IndexOp index) {
+        if (index.getDim() == dim)
+          indices.push_back(index);
+      });
+      for (linalg::IndexOp index : indices) {
+        rewriter.setInsertionPointAfter(index);
+        Value shift = arith::ConstantIndexOp::create(rewriter, loc, offset);
+        auto shifted = arith::AddIOp::create(rewriter, loc, index, shift);
+        rewriter.replaceAllUsesExcept(index, shifted, shifted);
+      }
+      rewriter.setInsertionPoint(op);
+    }
+    return copy;
+  };
+  linalg::GenericOp head = part(0, size, op.getDpsInitOperand(0)->get());
+  linalg::GenericOp tail = part(size, length - size, head.getResult(0));
+  rewriter.replaceOp(op, tail.getResults());
+  return {head, tail};
+}

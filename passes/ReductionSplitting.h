@@ -38,6 +38,20 @@ struct SplitReducedLoop {
 SplitReducedLoop splitReducedLoop(RewriterBase &rewriter, linalg::GenericOp op, unsigned dim,
                                   int64_t chunks, int64_t lanes, Operation *combiner);
 
+struct HeadAndTail {
+  linalg::GenericOp head; // reduces iterations [0, size) of the loop
+  linalg::GenericOp tail; // folds the rest into the head's result
+};
+
+/// Splits the reduced loop `dim` of `op` (static) at `size`: a copy of `op`
+/// on slices of its inputs reduces the first `size` iterations, and a
+/// second copy, on the remaining slices, continues from its result, so the
+/// order of the combination is the original's. `linalg.index` in the tail
+/// still names the original iteration. A length with no power-of-two factor
+/// (a vocabulary of 50257) splits into a head that does and a short tail.
+/// `op` must satisfy getSplittableCombiner.
+HeadAndTail splitOffTail(RewriterBase &rewriter, linalg::GenericOp op, unsigned dim, int64_t size);
+
 } // namespace mlir::tg
 
 #endif // TGC_PASSES_REDUCTIONSPLITTING_H

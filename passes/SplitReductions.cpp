@@ -24,6 +24,11 @@ using namespace mlir;
 
 namespace {
 
+/// Fewer threads per output than this make a poor split...
+constexpr int64_t kFewThreads = 32;
+/// ...which a head of a multiple of this many elements improves.
+constexpr int64_t kHeadMultiple = 1024;
+
 /// The largest divisor of `size` that is at most 1024 and leaves at least
 /// 8 elements per partial; 0 when there is none above 1.
 int64_t splitRatio(int64_t size) {
@@ -70,7 +75,15 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
         });
       if (ranges[dim] < minSize)
         continue;
-      if (int64_t ratio = splitRatio(ranges[dim]))
+      // A length with no good divisor (50257 = 29 x 1733): a head that 1024
+      // threads divide, and the rest in a short tail of its own.
+      int64_t ratio = splitRatio(ranges[dim]);
+      if (ratio < kFewThreads && ranges[dim] >= 8 * kHeadMultiple) {
+        op = tg::splitOffTail(rewriter, op, dim, ranges[dim] - ranges[dim] % kHeadMultiple).head;
+        combiner = tg::getSplittableCombiner(op);
+        ratio = splitRatio(op.getStaticLoopRanges()[dim]);
+      }
+      if (ratio)
         worklist.push_back(tg::splitReducedLoop(rewriter, op, dim, 1, ratio, combiner).combine);
     }
   }

@@ -77,8 +77,19 @@ struct TGVectorizeReductions : tg::impl::TGVectorizeReductionsBase<TGVectorizeRe
     unsigned last = ranges.size() - 1;
     unsigned firstReduced = llvm::find(iterators, IteratorType::reduction) - iterators.begin();
     int64_t lanes = 1, chunks = 1, outputs = 1, work = 1;
-    if (iterators[last] == IteratorType::reduction)
-      lanes = laneCount(ranges[last], getElementTypeOrSelf(op->getResult(0)).getIntOrFloatBitWidth());
+    if (iterators[last] == IteratorType::reduction) {
+      unsigned bits = getElementTypeOrSelf(op->getResult(0)).getIntOrFloatBitWidth();
+      lanes = laneCount(ranges[last], bits);
+      // A length no lane count divides: the most lanes on a head that they
+      // divide, the few left over in a tail of their own.
+      int64_t maxLanes = std::min<int64_t>(64, kLaneBytes * 8 / bits);
+      if (lanes == 1 && ranges[last] >= 4 * maxLanes) {
+        op = tg::splitOffTail(rewriter, op, last, ranges[last] - ranges[last] % maxLanes).head;
+        combiner = tg::getSplittableCombiner(op);
+        ranges = op.getStaticLoopRanges();
+        lanes = maxLanes;
+      }
+    }
     for (auto [range, iterator] : llvm::zip(ranges, iterators)) {
       work *= range;
       if (iterator == IteratorType::parallel)

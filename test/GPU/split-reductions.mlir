@@ -77,3 +77,22 @@ func.func @picked_logit(%x: tensor<4x1000xf32>, %labels: tensor<4xi32>) -> tenso
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// A prime length (as a vocabulary of 50257, whose best divisor is 29): the
+// first 9216 elements split among 1024 threads (then 128), the last 791 in
+// a tail that continues from their result.
+// CHECK-LABEL: func.func @prime_length
+// CHECK:         %[[HEAD:.*]] = tensor.extract_slice %[[Y:.*]][0] [9216] [1]
+// CHECK:         tensor.expand_shape %[[HEAD]] {{\[}}[0, 1]] output_shape [9, 1024]
+// CHECK:         %[[SPLIT:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<128xf32>)
+// CHECK:         %[[TAIL:.*]] = tensor.extract_slice %[[Y]][9216] [791] [1]
+// CHECK:         linalg.generic {{.*}} ins(%[[TAIL]] : tensor<791xf32>) outs(%[[SPLIT]] : tensor<f32>)
+func.func @prime_length(%y: tensor<10007xf32>, %init: tensor<f32>) -> tensor<f32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]}
+      ins(%y : tensor<10007xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %out, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}

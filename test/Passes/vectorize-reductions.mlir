@@ -95,6 +95,39 @@ func.func @parameter_sums(%x: tensor<50000xf32>, %y: tensor<8192xf32>, %init: te
   return %0, %1 : tensor<f32>, tensor<f32>
 }
 
+// A row of 1001, which no lane count divides (as a vocabulary of 50257):
+// the first 960 columns in 64 lanes, then a tail over the last 41 that
+// starts from the head's result and whose column index is shifted back to
+// the original (+ 960).
+// CHECK-LABEL: func.func @head_and_tail
+// CHECK:         %[[HEAD_IN:.*]] = tensor.extract_slice %[[X:.*]][0, 0] [8, 960] [1, 1]
+// CHECK:         tensor.expand_shape %[[HEAD_IN]] {{\[}}[0], [1, 2]] output_shape [8, 15, 64]
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK:         %[[HEAD:.*]] = linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction"]
+// CHECK-SAME:      ins(%{{.*}} : tensor<8x64xf32>)
+// CHECK:         %[[TAIL_IN:.*]] = tensor.extract_slice %[[X]][0, 960] [8, 41] [1, 1]
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "reduction"]
+// CHECK-SAME:      ins(%[[TAIL_IN]] : tensor<8x41xf32>) outs(%[[HEAD]] : tensor<8xf32>)
+// CHECK:           %[[J:.*]] = linalg.index 1 : index
+// CHECK:           %[[C960:.*]] = arith.constant 960 : index
+// CHECK:           arith.addi %[[J]], %[[C960]] : index
+func.func @head_and_tail(%x: tensor<8x1001xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %r = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<8x1001xf32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %j = linalg.index 1 : index
+    %ji = arith.index_cast %j : index to i64
+    %jf = arith.sitofp %ji : i64 to f32
+    %y = arith.mulf %in, %jf : f32
+    %s = arith.addf %out, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}
+
 // Left alone: a column sum (the inner loop is parallel already), an
 // integer sum (LLVM reassociates it), a short row.
 // CHECK-LABEL: func.func @left_alone

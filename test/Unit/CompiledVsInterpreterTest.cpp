@@ -737,6 +737,20 @@ func.func @f(%x: tensor<4x1024xf32>, %y: tensor<4096xf32>) -> tensor<4x1024xf32>
 }
 )",
      Domain::Any, 1, 1e-5, "f32"},
+    // Lengths no lane count divides (a vocabulary of 50257): a head in
+    // lanes and a tail on the CPU, a head split among 1024 threads and a
+    // tail on the GPU (10007, a prime); the loss's take_along reads the
+    // label in either.
+    {"reductions_with_tails_f32", R"(
+func.func @f(%x: tensor<4x1001xf32>, %labels: tensor<4xi32>, %y: tensor<10007xf32>)
+    -> tensor<f32> {
+  %l = tg.softmax_cross_entropy %x, %labels : tensor<4x1001xf32>, tensor<4xi32> -> tensor<f32>
+  %m = tg.reduce_max %y [0] : tensor<10007xf32> -> tensor<f32>
+  %r = tg.add %l, %m : tensor<f32>
+  return %r : tensor<f32>
+}
+)",
+     Domain::Any, 1001, 1e-5, "f32"},
     {"half_precision", R"(
 func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
   %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>
