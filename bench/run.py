@@ -120,7 +120,7 @@ class ElementwiseChain:
 
 class CrossEntropy:
     def __init__(self, rows, classes, optimizer, steps):
-        self.name, self.rows, self.opt, self.steps = "b4_xent", rows, optimizer, steps
+        self.name, self.rows, self.opt, self.steps = f"xent_{rows}x{classes}", rows, optimizer, steps
         self.classes = classes
         self.title = f"softmax-CE fwd+bwd {rows}x{classes}, {optimizer['kind']}"
 
@@ -195,6 +195,8 @@ def benchmarks(args):
         "B2": MLP("b2_mlp", [784, 512, 512, 10], 128, adam, 100),
         "B3": Transformer("b3_transformer", 16, 128, 256, 4, 1024, 16, adamw, 10),
         "B4": CrossEntropy(2048, 32768, plain_sgd, 10),
+        # GPT-2's vocabulary, which no lane count divides.
+        "B4v": CrossEntropy(1024, 50257, plain_sgd, 10),
         "B5": ElementwiseChain(4096, 4096, plain_sgd, 10),
         "B7": MLP("b7_tiny_mlp", [64, 64, 10], 32, sgd, 20000),
     }
