@@ -73,6 +73,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   pm.addPass(createTGParallelDimsFirst());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
+  // Neighbouring loops over the same elements fused, as on the CPU: one
+  // kernel reads a parameter, its gradient and its moments once and writes
+  // them once.
+  pm.addPass(createTGFuseParallelLoops());
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
