@@ -366,6 +366,31 @@ def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
 // GPU code generation (the CUDA pipeline, lib/Compiler/GPUPipeline.cpp)
 //===----------------------------------------------------------------------===//
 
+def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Merge consecutive independent parallel loops into one (one GPU kernel)";
+  let description = [{
+    Before `tg-gpu-launch`, which makes every `scf.parallel` a kernel:
+    consecutive loops that are independent (the groups of
+    `tg-group-parallel-loops`: neither writes memory the other reads or
+    writes) become one one-dimensional loop over all their iterations,
+    each iteration finding its loop by a binary tree of comparisons with
+    the loops' first iterations and recovering that loop's indices. The
+    update of every parameter (or every gradient written at the end of the
+    backward pass) is then one multi-tensor kernel rather than one each. A
+    group takes at most `max-buffers` buffers, each a kernel parameter
+    (a kernel's parameters must fit in 4 KB). Loops with reductions, or
+    not starting at 0 with step 1, are left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"maxBuffers", "max-buffers", "int64_t", "48",
+           "The most buffers (kernel parameters) a merged loop may use">
+  ];
+  let statistics = [
+    Statistic<"numLoopsMerged", "loops-merged", "Parallel loops merged into the one before them">
+  ];
+}
+
 def TGParallelDimsFirst : Pass<"tg-parallel-dims-first"> {
   let summary = "Interchange linalg.generic loops so that parallel dimensions come first";
   let description = [{

@@ -77,6 +77,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   // kernel reads a parameter, its gradient and its moments once and writes
   // them once.
   pm.addPass(createTGFuseParallelLoops());
+  // Consecutive independent loops (every parameter's update) as one
+  // multi-tensor kernel.
+  pm.addPass(createTGGPUGroupParallelLoops());
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
