@@ -3,8 +3,9 @@
 // The memory behind a memref value (its root: an allocation of the
 // function, a global, an argument, or unknown) and the buffers an
 // operation reads and writes, through views and into the functions it
-// calls. tg-update-globals-in-place, tg-fuse-parallel-loops and
-// tg-group-parallel-loops decide with it whether moving or merging
+// calls. tg-update-globals-in-place, tg-fuse-parallel-loops and the
+// grouping of independent loops (tg-group-parallel-loops,
+// tg-gpu-group-parallel-loops) decide with it whether moving or merging
 // operations can change what any of them reads.
 //
 //===----------------------------------------------------------------------===//

@@ -8,14 +8,11 @@
 // (each `nowait`, statically scheduled): each thread runs its share of
 // every loop, one after the other, and the team forks and joins once.
 //
-// Pure operations between the regions (constants, globals' addresses) move
-// before the group; deallocations and other operations without results
-// that touch none of the group's memory (a small bias update left
-// sequential) after it, when the regions that join later are independent of
-// them. Two loops are independent when neither
-// writes memory the other reads or writes (tg::BufferAccessAnalysis), so
-// their order, and the missing barrier between them, cannot matter. On a
-// GPU the same groups are multi-tensor kernels.
+// The groups are IndependentLoopGroups.h's (shared with the GPU's
+// tg-gpu-group-parallel-loops, where a group is one multi-tensor kernel):
+// two loops are independent when neither writes memory the other reads or
+// writes (tg::BufferAccessAnalysis), so their order, and the missing
+// barrier between them, cannot matter.
 //
 //===----------------------------------------------------------------------===//
 

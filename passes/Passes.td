@@ -353,7 +353,8 @@ def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
     the regions that join later are independent of them; an operation that
     consumes a loop's result (a reduction) ends the group. Each thread runs its static share of every loop
     in turn; no barrier is needed because no loop reads another's results.
-    On a GPU the same groups are multi-tensor kernels.
+    On a GPU the same groups are multi-tensor kernels
+    (`tg-gpu-group-parallel-loops`).
   }];
   let dependentDialects = ["::mlir::omp::OpenMPDialect"];
   let statistics = [
