@@ -751,6 +751,22 @@ func.func @f(%x: tensor<4x1001xf32>, %labels: tensor<4xi32>, %y: tensor<10007xf3
 }
 )",
      Domain::Any, 1001, 1e-5, "f32"},
+    // Half-precision reductions long enough for lanes (vector<64xbf16>,
+    // vector<64xf16> on the CPU).
+    {"half_precision_reductions", R"(
+func.func @f(%x: tensor<4x1024xf64>, %y: tensor<4x512xf64>) -> tensor<4x1024xf64> {
+  %xf = tg.cast %x : tensor<4x1024xf64> to tensor<4x1024xf32>
+  %xb = tg.cast %xf : tensor<4x1024xf32> to tensor<4x1024xbf16>
+  %s = tg.softmax %xb axis 1 : tensor<4x1024xbf16>
+  %yh = tg.cast %y : tensor<4x512xf64> to tensor<4x512xf16>
+  %m = tg.reduce_sum %yh [1] keepdim : tensor<4x512xf16> -> tensor<4x1xf16>
+  %mb = tg.cast %m : tensor<4x1xf16> to tensor<4x1xbf16>
+  %r = tg.mul %s, %mb : tensor<4x1024xbf16>, tensor<4x1xbf16> -> tensor<4x1024xbf16>
+  %rf = tg.cast %r : tensor<4x1024xbf16> to tensor<4x1024xf64>
+  return %rf : tensor<4x1024xf64>
+}
+)",
+     Domain::Any, 1, 5e-2, "f16/bf16"},
     {"half_precision", R"(
 func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
   %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>
