@@ -812,21 +812,36 @@ template <typename OpTy> struct ReduceLowering : OpConversionPattern<OpTy> {
       rewriter.replaceOp(op, input);
       return success();
     }
-    auto keptType = RankedTensorType::get(keptShape, element);
-    Value init = filledTensor(rewriter, loc, keptType, reduceInit(rewriter, loc, kind, element));
+    // Sums of f16 and bf16 accumulate in f32, as PyTorch's do: in their
+    // own type a sum of a thousand terms would lose several bits.
+    Type accumulator = element;
+    if (kind != ReduceKind::Max && kind != ReduceKind::Min && isa<FloatType>(element) &&
+        element.getIntOrFloatBitWidth() < 32)
+      accumulator = rewriter.getF32Type();
+    auto keptType = RankedTensorType::get(keptShape, accumulator);
+    Value init =
+        filledTensor(rewriter, loc, keptType, reduceInit(rewriter, loc, kind, accumulator));
     auto reduce = linalg::ReduceOp::create(
         rewriter, loc, ValueRange{input}, ValueRange{init}, dims,
         [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
-          linalg::YieldOp::create(b, nestedLoc,
-                                  reduceCombine(b, nestedLoc, kind, args[0], args[1]));
+          Value x = args[0];
+          if (accumulator != element)
+            x = arith::ExtFOp::create(b, nestedLoc, accumulator, x);
+          linalg::YieldOp::create(b, nestedLoc, reduceCombine(b, nestedLoc, kind, x, args[1]));
         });
     Value result = reduce.getResult(0);
     if (kind == ReduceKind::Mean)
       result = buildElementwise(
           rewriter, loc, keptType, {result}, [&](OpBuilder &b, Location nestedLoc, ValueRange x) {
-            return Value(arith::DivFOp::create(b, nestedLoc, x[0],
-                                               constant(b, nestedLoc, element, double(count))));
+            return Value(arith::DivFOp::create(
+                b, nestedLoc, x[0], constant(b, nestedLoc, accumulator, double(count))));
           });
+    if (accumulator != element)
+      result = buildElementwise(rewriter, loc, RankedTensorType::get(keptShape, element), {result},
+                                [&](OpBuilder &b, Location nestedLoc, ValueRange x) {
+                                  return Value(
+                                      arith::TruncFOp::create(b, nestedLoc, element, x[0]));
+                                });
     if (op.getKeepdim())
       result =
           tensor::ExpandShapeOp::create(rewriter, loc, outType, result, unitDimGroups(reduced));

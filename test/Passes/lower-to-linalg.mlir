@@ -209,6 +209,22 @@ func.func @reduce_max_int(%x: tensor<2x3xi32>) -> tensor<2xi32> {
   return %y : tensor<2xi32>
 }
 
+// A sum of bf16 accumulates in f32 (as PyTorch's), then rounds to bf16; a
+// maximum is exact in its own type.
+// CHECK-LABEL: func.func @reduce_sum_bf16
+// CHECK:         %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2xf32>)
+// CHECK:         %[[SUM:.*]] = linalg.reduce ins(%{{.*}} : tensor<2x1024xbf16>) outs(%[[INIT]] : tensor<2xf32>) dimensions = [1]
+// CHECK:           %[[X:.*]] = arith.extf %{{.*}} : bf16 to f32
+// CHECK:           arith.addf %{{.*}}, %[[X]] : f32
+// CHECK:         linalg.generic {{.*}} ins(%[[SUM]] : tensor<2xf32>) outs(%{{.*}} : tensor<2xbf16>)
+// CHECK:           arith.truncf %{{.*}} : f32 to bf16
+// CHECK:         linalg.reduce { arith.maximumf } ins(%{{.*}} : tensor<2x1024xbf16>) outs(%{{.*}} : tensor<2xbf16>)
+func.func @reduce_sum_bf16(%x: tensor<2x1024xbf16>) -> (tensor<2xbf16>, tensor<2xbf16>) {
+  %s = tg.reduce_sum %x [1] : tensor<2x1024xbf16> -> tensor<2xbf16>
+  %m = tg.reduce_max %x [1] : tensor<2x1024xbf16> -> tensor<2xbf16>
+  return %s, %m : tensor<2xbf16>, tensor<2xbf16>
+}
+
 // -----
 
 // Matmul without batch dimensions: linalg.matmul, transposes as maps.
