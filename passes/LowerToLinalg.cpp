@@ -1285,6 +1285,7 @@ struct OneHotLowering : OpConversionPattern<OneHotOp> {
 /// m = max(x), s = sum(exp(x - m)) along the axis, then
 ///   softmax:     exp(x - m) / s
 ///   log_softmax: (x - m) - log(s)
+/// f16 and bf16 compute in f32 from x - m on and round once, as PyTorch's.
 template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
   using OpConversionPattern<OpTy>::OpConversionPattern;
   static constexpr bool kLogarithm = std::is_same_v<OpTy, LogSoftmaxOp>;
@@ -1314,14 +1315,24 @@ template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
                     })
                     .getResult(0);
 
+    Type compute = element.getIntOrFloatBitWidth() < 32 ? rewriter.getF32Type() : element;
+    // x - m in the compute type.
+    auto shift = [&](OpBuilder &b, Location nestedLoc, Value value, Value rowMax) -> Value {
+      if (compute != element) {
+        value = arith::ExtFOp::create(b, nestedLoc, compute, value);
+        rowMax = arith::ExtFOp::create(b, nestedLoc, compute, rowMax);
+      }
+      return arith::SubFOp::create(b, nestedLoc, value, rowMax);
+    };
+    auto sumType = RankedTensorType::get(rowShape, compute);
     SmallVector<utils::IteratorType> sumIterators = parallelIterators(rank);
     sumIterators[axis] = utils::IteratorType::reduction;
-    Value sumInit = filledTensor(rewriter, loc, rowType, constant(rewriter, loc, element, 0));
+    Value sumInit = filledTensor(rewriter, loc, sumType, constant(rewriter, loc, compute, 0));
     Value sum = linalg::GenericOp::create(
-                    rewriter, loc, TypeRange{rowType}, ValueRange{x, max}, ValueRange{sumInit},
+                    rewriter, loc, TypeRange{sumType}, ValueRange{x, max}, ValueRange{sumInit},
                     ArrayRef<AffineMap>{identity, rowMap, rowMap}, sumIterators,
                     [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
-                      Value shifted = arith::SubFOp::create(b, nestedLoc, args[0], args[1]);
+                      Value shifted = shift(b, nestedLoc, args[0], args[1]);
                       Value e = math::ExpOp::create(b, nestedLoc, shifted);
                       Value sum = arith::AddFOp::create(b, nestedLoc, args[2], e);
                       linalg::YieldOp::create(b, nestedLoc, sum);
@@ -1334,7 +1345,7 @@ template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
             ValueRange{emptyTensor(rewriter, loc, type)},
             ArrayRef<AffineMap>{identity, rowMap, rowMap, identity}, parallelIterators(rank),
             [&](OpBuilder &b, Location nestedLoc, ValueRange args) {
-              Value shifted = arith::SubFOp::create(b, nestedLoc, args[0], args[1]);
+              Value shifted = shift(b, nestedLoc, args[0], args[1]);
               Value value;
               if (kLogarithm)
                 value = arith::SubFOp::create(b, nestedLoc, shifted,
@@ -1342,6 +1353,8 @@ template <typename OpTy> struct SoftmaxLowering : OpConversionPattern<OpTy> {
               else
                 value = arith::DivFOp::create(b, nestedLoc,
                                               math::ExpOp::create(b, nestedLoc, shifted), args[2]);
+              if (compute != element)
+                value = arith::TruncFOp::create(b, nestedLoc, element, value);
               linalg::YieldOp::create(b, nestedLoc, value);
             })
             .getResult(0);

@@ -17,10 +17,15 @@ func.func @linear_bias(%x: tensor<128x784xf32>, %w: tensor<512x784xf32>, %b: ten
 
 // -----
 
-// Batch dimensions of the input broadcast against the 2-D weight.
+// Batch dimensions of the input broadcast against the 2-D weight. On bf16
+// (as on f16) a composite computes in f32 and rounds once, as PyTorch's
+// ops do: the operands widen, the f32 op decomposes, the result narrows.
 // CHECK-LABEL: func.func @linear_no_bias
-// CHECK-NEXT: %[[Y:.*]] = tg.matmul %{{.*}}, %{{.*}} transpose_rhs : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
-// CHECK-NEXT: return %[[Y]]
+// CHECK-NEXT: %[[X:.*]] = tg.cast %{{.*}} : tensor<4x16x784xbf16> to tensor<4x16x784xf32>
+// CHECK-NEXT: %[[W:.*]] = tg.cast %{{.*}} : tensor<10x784xbf16> to tensor<10x784xf32>
+// CHECK-NEXT: %[[Y:.*]] = tg.matmul %[[X]], %[[W]] transpose_rhs : tensor<4x16x784xf32>, tensor<10x784xf32> -> tensor<4x16x10xf32>
+// CHECK-NEXT: %[[R:.*]] = tg.cast %[[Y]] : tensor<4x16x10xf32> to tensor<4x16x10xbf16>
+// CHECK-NEXT: return %[[R]]
 func.func @linear_no_bias(%x: tensor<4x16x784xbf16>, %w: tensor<10x784xbf16>) -> tensor<4x16x10xbf16> {
   %y = tg.linear %x, %w : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>
   return %y : tensor<4x16x10xbf16>
@@ -74,20 +79,36 @@ func.func @layer_norm(%x: tensor<16x128x256xf32>, %g: tensor<256xf32>, %b: tenso
 
 // -----
 
+// f16: computed in f32 (epsilon too), rounded once.
 // CHECK-LABEL: func.func @rms_norm
-// CHECK-SAME: (%[[X:.*]]: tensor<?x256xf16>, %[[G:.*]]: tensor<256xf16>)
-// CHECK-DAG: %[[EPS:.*]] = tg.constant dense<{{.*}}> : tensor<f16>
-// CHECK: %[[SQ:.*]] = tg.mul %[[X]], %[[X]] : tensor<?x256xf16>
-// CHECK: %[[MS:.*]] = tg.reduce_mean %[[SQ]] [-1] keepdim : tensor<?x256xf16> -> tensor<?x1xf16>
-// CHECK: %[[SHIFTED:.*]] = tg.add %[[MS]], %[[EPS]] : tensor<?x1xf16>, tensor<f16> -> tensor<?x1xf16>
-// CHECK: %[[INV:.*]] = tg.rsqrt %[[SHIFTED]] : tensor<?x1xf16>
-// CHECK: %[[N:.*]] = tg.mul %[[X]], %[[INV]] : tensor<?x256xf16>, tensor<?x1xf16> -> tensor<?x256xf16>
-// CHECK: %[[Y:.*]] = tg.mul %[[N]], %[[G]] : tensor<?x256xf16>, tensor<256xf16> -> tensor<?x256xf16>
-// CHECK: return %[[Y]]
+// CHECK-SAME: (%[[XH:.*]]: tensor<?x256xf16>, %[[GH:.*]]: tensor<256xf16>)
+// CHECK-DAG: %[[EPS:.*]] = tg.constant dense<{{.*}}> : tensor<f32>
+// CHECK-DAG: %[[X:.*]] = tg.cast %[[XH]] : tensor<?x256xf16> to tensor<?x256xf32>
+// CHECK-DAG: %[[G:.*]] = tg.cast %[[GH]] : tensor<256xf16> to tensor<256xf32>
+// CHECK: %[[SQ:.*]] = tg.mul %[[X]], %[[X]] : tensor<?x256xf32>
+// CHECK: %[[MS:.*]] = tg.reduce_mean %[[SQ]] [-1] keepdim : tensor<?x256xf32> -> tensor<?x1xf32>
+// CHECK: %[[SHIFTED:.*]] = tg.add %[[MS]], %[[EPS]] : tensor<?x1xf32>, tensor<f32> -> tensor<?x1xf32>
+// CHECK: %[[INV:.*]] = tg.rsqrt %[[SHIFTED]] : tensor<?x1xf32>
+// CHECK: %[[N:.*]] = tg.mul %[[X]], %[[INV]] : tensor<?x256xf32>, tensor<?x1xf32> -> tensor<?x256xf32>
+// CHECK: %[[Y:.*]] = tg.mul %[[N]], %[[G]] : tensor<?x256xf32>, tensor<256xf32> -> tensor<?x256xf32>
+// CHECK: %[[R:.*]] = tg.cast %[[Y]] : tensor<?x256xf32> to tensor<?x256xf16>
+// CHECK: return %[[R]]
 // CHECK-NOT: tg.rms_norm
 func.func @rms_norm(%x: tensor<?x256xf16>, %g: tensor<256xf16>) -> tensor<?x256xf16> {
   %y = tg.rms_norm %x, %g : tensor<?x256xf16>, tensor<256xf16> -> tensor<?x256xf16>
   return %y : tensor<?x256xf16>
+}
+
+// -----
+
+// A bf16 table stays bf16: a gather is exact, and widening the table would
+// only copy it.
+// CHECK-LABEL: func.func @embedding_bf16
+// CHECK-NEXT: %[[E:.*]] = tg.gather %{{.*}}[%{{.*}}] axis 0 : tensor<1000x64xbf16>, tensor<8xi32> -> tensor<8x64xbf16>
+// CHECK-NEXT: return %[[E]]
+func.func @embedding_bf16(%table: tensor<1000x64xbf16>, %ids: tensor<8xi32>) -> tensor<8x64xbf16> {
+  %e = tg.embedding %table[%ids] : tensor<1000x64xbf16>, tensor<8xi32> -> tensor<8x64xbf16>
+  return %e : tensor<8x64xbf16>
 }
 
 // -----
@@ -286,12 +307,15 @@ func.func @cross_entropy_mean(%x: tensor<128x10xf32>, %y: tensor<128xi32>) -> te
 
 // -----
 
+// bf16 logits: the loss computed in f32, rounded once.
 // CHECK-LABEL: func.func @cross_entropy_sum
-// CHECK: tg.reduce_max %{{.*}} [-1] keepdim : tensor<4x16x10xbf16> -> tensor<4x16x1xbf16>
-// CHECK: tg.take_along %{{.*}}[%{{.*}}] : tensor<4x16x10xbf16>, tensor<4x16xi64> -> tensor<4x16xbf16>
-// CHECK: %[[SUM:.*]] = tg.reduce_sum %{{.*}} [0, 1] : tensor<4x16xbf16> -> tensor<bf16>
-// CHECK: %[[L:.*]] = tg.neg %[[SUM]] : tensor<bf16>
-// CHECK: return %[[L]]
+// CHECK: %[[X:.*]] = tg.cast %{{.*}} : tensor<4x16x10xbf16> to tensor<4x16x10xf32>
+// CHECK: tg.reduce_max %[[X]] [-1] keepdim : tensor<4x16x10xf32> -> tensor<4x16x1xf32>
+// CHECK: tg.take_along %[[X]][%{{.*}}] : tensor<4x16x10xf32>, tensor<4x16xi64> -> tensor<4x16xf32>
+// CHECK: %[[SUM:.*]] = tg.reduce_sum %{{.*}} [0, 1] : tensor<4x16xf32> -> tensor<f32>
+// CHECK: %[[L:.*]] = tg.neg %[[SUM]] : tensor<f32>
+// CHECK: %[[R:.*]] = tg.cast %[[L]] : tensor<f32> to tensor<bf16>
+// CHECK: return %[[R]]
 // CHECK-NOT: tg.softmax_cross_entropy
 func.func @cross_entropy_sum(%x: tensor<4x16x10xbf16>, %y: tensor<4x16xi64>) -> tensor<bf16> {
   %l = tg.softmax_cross_entropy %x, %y reduction = sum : tensor<4x16x10xbf16>, tensor<4x16xi64> -> tensor<bf16>

@@ -225,6 +225,21 @@ func.func @reduce_sum_bf16(%x: tensor<2x1024xbf16>) -> (tensor<2xbf16>, tensor<2
   return %s, %m : tensor<2xbf16>, tensor<2xbf16>
 }
 
+// A bf16 softmax: the maximum in bf16 (exact), then x - max, the exps,
+// their sum and the division in f32, rounded once.
+// CHECK-LABEL: func.func @softmax_bf16
+// CHECK:         linalg.reduce { arith.maximumf } ins(%{{.*}} : tensor<2x1024xbf16>) outs(%{{.*}} : tensor<2xbf16>)
+// CHECK:         %[[SUM:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2xf32>)
+// CHECK:           arith.extf %{{.*}} : bf16 to f32
+// CHECK:           math.exp %{{.*}} : f32
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %[[SUM]] : tensor<2x1024xbf16>, tensor<2xbf16>, tensor<2xf32>) outs(%{{.*}} : tensor<2x1024xbf16>)
+// CHECK:           arith.divf %{{.*}}, %{{.*}} : f32
+// CHECK:           arith.truncf %{{.*}} : f32 to bf16
+func.func @softmax_bf16(%x: tensor<2x1024xbf16>) -> tensor<2x1024xbf16> {
+  %y = tg.softmax %x axis 1 : tensor<2x1024xbf16>
+  return %y : tensor<2x1024xbf16>
+}
+
 // -----
 
 // Matmul without batch dimensions: linalg.matmul, transposes as maps.

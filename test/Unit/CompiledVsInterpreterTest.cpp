@@ -766,7 +766,7 @@ func.func @f(%x: tensor<4x1024xf64>, %y: tensor<4x512xf64>) -> tensor<4x1024xf64
   return %rf : tensor<4x1024xf64>
 }
 )",
-     Domain::Any, 1, 5e-2, "f16/bf16"},
+     Domain::Any, 1, 1e-2, "f16/bf16"},
     {"half_precision", R"(
 func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
   %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>
