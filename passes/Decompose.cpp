@@ -95,10 +95,28 @@ struct DecomposeComposite
   }
 };
 
+/// A matmul on half types as well: in f32 it accumulates in f32 and rounds
+/// once (PyTorch's half GEMMs do), and it runs on the runtime's f32 kernel
+/// or cuBLAS rather than as loops.
+struct WidenHalfMatmul : OpRewritePattern<MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
+    FloatType half = halfPrecisionType(op);
+    if (!half)
+      return failure();
+    Operation *wide = computeInF32(rewriter, op, half);
+    if (!wide)
+      return failure();
+    rewriter.replaceOp(op, castElements(rewriter, op.getLoc(), wide->getResult(0), half));
+    return success();
+  }
+};
+
 struct TGDecomposePass : tg::impl::TGDecomposeBase<TGDecomposePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<DecomposeComposite>(&getContext());
+    patterns.add<DecomposeComposite, WidenHalfMatmul>(&getContext());
     // Only the composite ops themselves are rewritten: no folding, so the
     // decomposition stays visible for tests and for `--print-ir-after-all`.
     GreedyRewriteConfig config;

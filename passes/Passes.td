@@ -12,6 +12,10 @@ def TGDecompose : Pass<"tg-decompose"> {
     (`tg.linear`, `tg.layer_norm`, `tg.softmax_cross_entropy`, ...) by the
     core-op program its `decompose` method builds, repeatedly, until no
     composite op is left. Later passes then only need rules for core ops.
+    On f16 and bf16, a composite and a `tg.matmul` compute in f32 and round
+    once, as PyTorch's ops do: their operands are cast to f32, the f32 op
+    decomposes, and the result is cast back (`tg.embedding` and
+    `tg.dropout`, exact in any type, decompose as they are).
   }];
   let dependentDialects = ["::mlir::tg::TGDialect"];
 }

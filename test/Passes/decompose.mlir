@@ -101,6 +101,21 @@ func.func @rms_norm(%x: tensor<?x256xf16>, %g: tensor<256xf16>) -> tensor<?x256x
 
 // -----
 
+// A core matmul on bf16 widens too: it accumulates in f32 and rounds once,
+// on the runtime's f32 kernel (or cuBLAS) rather than as loops.
+// CHECK-LABEL: func.func @matmul_bf16
+// CHECK-NEXT: %[[A:.*]] = tg.cast %{{.*}} : tensor<8x64xbf16> to tensor<8x64xf32>
+// CHECK-NEXT: %[[B:.*]] = tg.cast %{{.*}} : tensor<64x16xbf16> to tensor<64x16xf32>
+// CHECK-NEXT: %[[C:.*]] = tg.matmul %[[A]], %[[B]] : tensor<8x64xf32>, tensor<64x16xf32> -> tensor<8x16xf32>
+// CHECK-NEXT: %[[R:.*]] = tg.cast %[[C]] : tensor<8x16xf32> to tensor<8x16xbf16>
+// CHECK-NEXT: return %[[R]]
+func.func @matmul_bf16(%a: tensor<8x64xbf16>, %b: tensor<64x16xbf16>) -> tensor<8x16xbf16> {
+  %c = tg.matmul %a, %b : tensor<8x64xbf16>, tensor<64x16xbf16> -> tensor<8x16xbf16>
+  return %c : tensor<8x16xbf16>
+}
+
+// -----
+
 // A bf16 table stays bf16: a gather is exact, and widening the table would
 // only copy it.
 // CHECK-LABEL: func.func @embedding_bf16

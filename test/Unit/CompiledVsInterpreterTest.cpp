@@ -767,6 +767,26 @@ func.func @f(%x: tensor<4x1024xf64>, %y: tensor<4x512xf64>) -> tensor<4x1024xf64
 }
 )",
      Domain::Any, 1, 1e-2, "f16/bf16"},
+    // bf16 layers compute in f32 and round once (a linear's matmul on the
+    // f32 kernel, a layer norm), as the interpreter's ops do.
+    {"half_precision_layers", R"(
+func.func @f(%x: tensor<8x64xf64>, %w: tensor<32x64xf64>, %b: tensor<32xf64>,
+             %g: tensor<32xf64>) -> tensor<8x32xf64> {
+  %xf = tg.cast %x : tensor<8x64xf64> to tensor<8x64xf32>
+  %xb = tg.cast %xf : tensor<8x64xf32> to tensor<8x64xbf16>
+  %wf = tg.cast %w : tensor<32x64xf64> to tensor<32x64xf32>
+  %wb = tg.cast %wf : tensor<32x64xf32> to tensor<32x64xbf16>
+  %bf = tg.cast %b : tensor<32xf64> to tensor<32xf32>
+  %bb = tg.cast %bf : tensor<32xf32> to tensor<32xbf16>
+  %gf = tg.cast %g : tensor<32xf64> to tensor<32xf32>
+  %gb = tg.cast %gf : tensor<32xf32> to tensor<32xbf16>
+  %h = tg.linear %xb, %wb, %bb : tensor<8x64xbf16>, tensor<32x64xbf16>, tensor<32xbf16> -> tensor<8x32xbf16>
+  %n = tg.layer_norm %h, %gb, %bb : tensor<8x32xbf16>, tensor<32xbf16>, tensor<32xbf16> -> tensor<8x32xbf16>
+  %r = tg.cast %n : tensor<8x32xbf16> to tensor<8x32xf64>
+  return %r : tensor<8x32xf64>
+}
+)",
+     Domain::Any, 1, 1e-2, "f16/bf16"},
     {"half_precision", R"(
 func.func @f(%x: tensor<2x5xf64>, %y: tensor<5xf64>) -> tensor<2x5xf64> {
   %xh = tg.cast %x : tensor<2x5xf64> to tensor<2x5xf16>
