@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 #include "tg/TGOps.h"
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -50,16 +51,13 @@ Operation *computeInF32(PatternRewriter &rewriter, Operation *op, FloatType half
     auto tensor = dyn_cast<RankedTensorType>(type);
     return tensor && tensor.getElementType() == half ? tensor.clone(f32) : type;
   };
-  OperationState state(loc, op->getName());
+  SmallVector<Value> operands;
   for (Value operand : op->getOperands())
-    state.operands.push_back(widened(operand.getType()) == operand.getType()
-                                 ? operand
-                                 : castElements(rewriter, loc, operand, f32));
-  for (Type type : op->getResultTypes())
-    state.types.push_back(widened(type));
-  state.addAttributes(op->getDiscardableAttrDictionary().getValue());
-  state.propertiesAttr = op->getPropertiesAsAttribute();
-  Operation *wide = rewriter.create(state);
+    operands.push_back(widened(operand.getType()) == operand.getType()
+                           ? operand
+                           : castElements(rewriter, loc, operand, f32));
+  SmallVector<Type> types = llvm::map_to_vector(op->getResultTypes(), widened);
+  Operation *wide = mlir::clone(rewriter, op, types, operands);
   if (failed(mlir::verify(wide))) {
     rewriter.eraseOp(wide);
     return nullptr;

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 
@@ -104,14 +105,13 @@ public:
             vector::LoadOp::create(builder, loc, vectorType(load.getType()), load.getMemRef(),
                                    indicesOf(load.getIndices()));
       } else {
-        OperationState state(loc, op.getName());
-        state.addAttributes(op.getDiscardableAttrDictionary().getValue());
-        state.propertiesAttr = op.getPropertiesAsAttribute();
+        SmallVector<Value> operands;
         for (Value operand : op.getOperands())
-          state.operands.push_back(vectorOf(builder, operand));
+          operands.push_back(vectorOf(builder, operand));
+        SmallVector<Type> types;
         for (Type type : op.getResultTypes())
-          state.types.push_back(vectorType(type));
-        Operation *vectorOp = builder.create(state);
+          types.push_back(vectorType(type));
+        Operation *vectorOp = mlir::clone(builder, &op, types, operands);
         for (auto [result, vector] : llvm::zip(op.getResults(), vectorOp->getResults()))
           vectors[result] = vector;
       }
