@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -57,6 +58,7 @@ using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
 using CUgraph = struct CUgraph_st *;
 using CUgraphExec = struct CUgraphExec_st *;
+using CUevent = struct CUevent_st *;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
@@ -99,6 +101,10 @@ struct DriverApi {
   CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
   CUresult (*cuGraphDestroy)(CUgraph);
   CUresult (*cuGraphExecDestroy)(CUgraphExec);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuEventSynchronize)(CUevent);
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
 };
 
 /// Loads the driver library and every entry point; false with a message
@@ -148,6 +154,10 @@ bool loadDriver(DriverApi &api, std::string &error) {
   bind(api.cuGraphLaunch, "cuGraphLaunch");
   bind(api.cuGraphDestroy, "cuGraphDestroy");
   bind(api.cuGraphExecDestroy, "cuGraphExecDestroy");
+  bind(api.cuEventCreate, "cuEventCreate");
+  bind(api.cuEventRecord, "cuEventRecord");
+  bind(api.cuEventSynchronize, "cuEventSynchronize");
+  bind(api.cuEventElapsedTime, "cuEventElapsedTime_v2");
   return complete;
 }
 
@@ -161,6 +171,9 @@ struct KernelModule {
   const void *image;
   CUmodule loaded = nullptr;
 };
+
+class Device;
+Device &device();
 
 /// The device, its memory arena, kernel modules and the device copies of
 /// globals. Every member function takes the lock.
@@ -262,11 +275,58 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     ready();
     const std::string &name = kernelNames[function];
+    profileStartLocked();
     check(api.cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
                              sharedBytes, stream, params, nullptr),
           format("launching kernel %s", name.c_str()).c_str());
+    profileEndLocked(name);
     if (syncEachKernel)
       check(api.cuStreamSynchronize(stream), format("kernel %s", name.c_str()).c_str());
+  }
+
+  /// Runs `body` (device work on the stream) and, with TGC_CUDA_PROFILE=1,
+  /// adds its device time to `name`'s.
+  void profiled(const std::string &name, const std::function<void()> &body) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ready();
+    if (!profiling) {
+      lock.unlock();
+      body();
+      return;
+    }
+    profileStartLocked();
+    lock.unlock();
+    body();
+    lock.lock();
+    profileEndLocked(name);
+  }
+
+  void setProfiling(bool enabled) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    profiling = enabled;
+    if (enabled)
+      profile.clear();
+  }
+
+  std::string profileReport() {
+    std::lock_guard<std::mutex> lock(mutex);
+    std::vector<std::pair<std::string, ProfileEntry>> entries(profile.begin(), profile.end());
+    std::sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
+      return a.second.milliseconds > b.second.milliseconds;
+    });
+    double total = 0;
+    long calls = 0;
+    for (const auto &[name, entry] : entries)
+      total += entry.milliseconds, calls += entry.calls;
+    std::string report =
+        format("tgc CUDA profile: %ld calls, %.3f ms of device time\n%12s %6s %8s %12s  %s\n",
+               calls, total, "total ms", "%", "calls", "mean us", "name");
+    for (const auto &[name, entry] : entries)
+      report += format("%12.3f %6.1f %8ld %12.1f  %s\n", entry.milliseconds,
+                       100 * entry.milliseconds / std::max(total, 1e-9), entry.calls,
+                       1e3 * entry.milliseconds / entry.calls, name.c_str());
+    return report;
   }
 
   /// The stream, for cuBLAS (CudaBlas.cpp).
@@ -284,9 +344,9 @@ public:
     if (!*handle)
       *handle = new Graph;
     Graph &graph = *static_cast<Graph *>(*handle);
-    if (graph.exec && replay(graph, result, resultBytes))
+    if (graph.exec && !profiling && replay(graph, result, resultBytes))
       return;
-    if (!graphsEnabled || graph.eagerOnly || graph.calls++ == 0 || graph.exec) {
+    if (!graphsEnabled || profiling || graph.eagerOnly || graph.calls++ == 0 || graph.exec) {
       // The first call creates the globals' device copies from host memory
       // and loads the kernels, which a capture cannot hold.
       lock.unlock();
@@ -450,6 +510,11 @@ private:
     syncEachKernel = sync && std::strcmp(sync, "1") == 0;
     const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
     graphsEnabled = !syncEachKernel && !(graphs && std::strcmp(graphs, "0") == 0);
+    const char *profileAtExit = std::getenv("TGC_CUDA_PROFILE");
+    if (profileAtExit && std::strcmp(profileAtExit, "1") == 0) {
+      profiling = true;
+      std::atexit(printProfileAtExit);
+    }
     initStatus = TGC_OK;
     return initStatus;
   }
@@ -506,8 +571,42 @@ private:
   }
 
   void copyLocked(void *target, const void *source, size_t size) {
+    profileStartLocked();
     check(api.cuMemcpyAsync(CUdeviceptr(target), CUdeviceptr(source), size, stream),
           "cuMemcpyAsync");
+    profileEndLocked("cuMemcpyAsync");
+  }
+
+  // TGC_CUDA_PROFILE=1: every kernel, copy and cuBLAS call is timed with
+  // events and waited for (so graphs are off), and the device time of each
+  // name is printed at exit, largest first.
+  struct ProfileEntry {
+    double milliseconds = 0;
+    long calls = 0;
+  };
+
+  static void printProfileAtExit() { std::fputs(device().profileReport().c_str(), stderr); }
+
+  void profileStartLocked() {
+    if (!profiling)
+      return;
+    if (!profileEvents[0])
+      for (CUevent &event : profileEvents)
+        check(api.cuEventCreate(&event, 0), "cuEventCreate");
+    check(api.cuEventRecord(profileEvents[0], stream), "cuEventRecord");
+  }
+
+  void profileEndLocked(const std::string &name) {
+    if (!profiling)
+      return;
+    check(api.cuEventRecord(profileEvents[1], stream), "cuEventRecord");
+    check(api.cuEventSynchronize(profileEvents[1]), format("%s", name.c_str()).c_str());
+    float milliseconds = 0;
+    check(api.cuEventElapsedTime(&milliseconds, profileEvents[0], profileEvents[1]),
+          "cuEventElapsedTime");
+    ProfileEntry &entry = profile[name];
+    entry.milliseconds += milliseconds;
+    entry.calls++;
   }
 
   void synchronizeLocked() {
@@ -547,6 +646,9 @@ private:
   tgc_cuda_device_info deviceInfo = {};
   bool syncEachKernel = false;
   bool graphsEnabled = true;
+  bool profiling = false;
+  CUevent profileEvents[2] = {};
+  std::map<std::string, ProfileEntry> profile;
   Graph *capturing = nullptr;
   bool captureBroken = false;
   // Blocks freed during the capture: they serve its later allocations.
@@ -594,6 +696,10 @@ void *cuda::allocate(size_t size) { return device().allocate(size); }
 
 void cuda::release(void *pointer) { device().release(pointer); }
 
+void cuda::profiled(const std::string &name, const std::function<void()> &body) {
+  device().profiled(name, body);
+}
+
 } // namespace tgc
 
 using namespace tgc;
@@ -624,6 +730,16 @@ tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t si
 
 tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size) {
   return catchErrors([&] { device().copy(host, device_ptr, size, /*waitForIt=*/true); });
+}
+
+tgc_status tgc_cuda_profile(bool enabled) {
+  return catchErrors([&] { device().setProfiling(enabled); });
+}
+
+const char *tgc_cuda_profile_report(void) {
+  static std::string report;
+  report = device().profileReport();
+  return report.c_str();
 }
 
 tgc_status tgc_cuda_synchronize(void) {

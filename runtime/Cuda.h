@@ -9,6 +9,8 @@
 #define TGC_RUNTIME_CUDA_H
 
 #include <cstddef>
+#include <functional>
+#include <string>
 
 namespace tgc::cuda {
 
@@ -18,6 +20,10 @@ void *stream();
 /// Device memory from the arena (see tgc_cuda_alloc), freed with release.
 void *allocate(size_t size);
 void release(void *pointer);
+
+/// Runs `body`, device work queued on the stream; with TGC_CUDA_PROFILE=1
+/// its device time is counted under `name`.
+void profiled(const std::string &name, const std::function<void()> &body);
 
 } // namespace tgc::cuda
 

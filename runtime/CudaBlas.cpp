@@ -188,17 +188,19 @@ void copyMatrices(const Matrix<T> &strided, T *contiguous, int64_t batch, bool t
   int64_t length = byRow ? strided.cols : strided.rows;
   int64_t stride = byRow ? strided.colStride : strided.rowStride;
   int64_t packedStride = byRow ? 1 : strided.cols;
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t v = 0; v < vectors; ++v) {
-      T *view = strided.data + b * strided.batchStride +
-                v * (byRow ? strided.rowStride : strided.colStride);
-      T *packed = contiguous + b * strided.rows * strided.cols + v * (byRow ? strided.cols : 1);
-      blas().check(toContiguous ? blas().copy<T>()(handle, int(length), view, int(stride), packed,
-                                                   int(packedStride))
-                                : blas().copy<T>()(handle, int(length), packed,
-                                                   int(packedStride), view, int(stride)),
-                   "a strided copy");
-    }
+  cuda::profiled(format("cublas strided copy: %lld vectors", (long long)(batch * vectors)), [&] {
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t v = 0; v < vectors; ++v) {
+        T *view = strided.data + b * strided.batchStride +
+                  v * (byRow ? strided.rowStride : strided.colStride);
+        T *packed = contiguous + b * strided.rows * strided.cols + v * (byRow ? strided.cols : 1);
+        blas().check(toContiguous ? blas().copy<T>()(handle, int(length), view, int(stride), packed,
+                                                     int(packedStride))
+                                  : blas().copy<T>()(handle, int(length), packed, int(packedStride),
+                                                     view, int(stride)),
+                     "a strided copy");
+      }
+  });
 }
 
 /// A contiguous row-major copy of a matrix batch that cuBLAS cannot address.
@@ -263,12 +265,17 @@ void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulat
   }
   T one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
-  blas().check(blas().gemm<T>()(handle, lhsT ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                rhsT ? CUBLAS_OP_T : CUBLAS_OP_N, int(out.rows), int(out.cols),
-                                int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
-                                rhs.data, int(ldb), rhs.batchStride, &beta, out.data, int(ldc),
-                                out.batchStride, int(batch)),
-               "gemmStridedBatched");
+  cuda::profiled(
+      format("cublas gemm %c%c %lldx%lldx%lld batch %lld", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
+             (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch),
+      [&] {
+        blas().check(blas().gemm<T>()(handle, lhsT ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                      rhsT ? CUBLAS_OP_T : CUBLAS_OP_N, int(out.rows),
+                                      int(out.cols), int(lhs.cols), &one, lhs.data, int(lda),
+                                      lhs.batchStride, rhs.data, int(ldb), rhs.batchStride, &beta,
+                                      out.data, int(ldc), out.batchStride, int(batch)),
+                     "gemmStridedBatched");
+      });
   if (outCopy)
     copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
 }

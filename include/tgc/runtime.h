@@ -269,6 +269,15 @@ tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size
 /* Waits for all device work; reports a failure of any of it. */
 tgc_status tgc_cuda_synchronize(void);
 
+/* Profiling: while enabled, every kernel, copy and cuBLAS call is timed
+ * with CUDA events and waited for (so entry points run without CUDA
+ * graphs), and its device time is added to its name's. Enabling resets
+ * the counts. The report is a table, largest total first, valid until the
+ * next call. TGC_CUDA_PROFILE=1 enables it at init and prints the report
+ * to stderr at exit. */
+tgc_status tgc_cuda_profile(bool enabled);
+const char *tgc_cuda_profile_report(void);
+
 /* The device copy of a global whose host data is `host`: created and filled
  * from the host at the first call. Compiled code calls it for every global
  * it uses; a failure is fatal. */

@@ -105,6 +105,29 @@ TEST_F(Cuda, CopiesRoundTrip) {
   tgc_cuda_free(device);
 }
 
+TEST_F(Cuda, ProfileTimesEachCopy) {
+  std::vector<float> host(1 << 16);
+  size_t bytes = host.size() * sizeof(float);
+  void *device = tgc_cuda_alloc(bytes);
+  ASSERT_NE(device, nullptr) << tgc_last_error();
+  ASSERT_EQ(tgc_cuda_profile(true), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(device, host.data(), bytes), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_host(host.data(), device, bytes), TGC_OK);
+  ASSERT_EQ(tgc_cuda_profile(false), TGC_OK);
+  std::string report = tgc_cuda_profile_report();
+  EXPECT_EQ(report.find("tgc CUDA profile: 2 calls"), 0u) << report;
+  EXPECT_NE(report.find("  cuMemcpyAsync\n"), std::string::npos) << report;
+  tgc_cuda_device_info info;
+  ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);
+  if (std::string(info.name) == "fake CUDA device") // a millisecond per copy
+    EXPECT_NE(report.find("2 calls, 2.000 ms"), std::string::npos) << report;
+  // Counts restart when profiling is enabled again.
+  ASSERT_EQ(tgc_cuda_profile(true), TGC_OK);
+  ASSERT_EQ(tgc_cuda_profile(false), TGC_OK);
+  EXPECT_EQ(std::string(tgc_cuda_profile_report()).find("tgc CUDA profile: 0 calls"), 0u);
+  tgc_cuda_free(device);
+}
+
 TEST_F(Cuda, ArenaReusesFreedBlocks) {
   void *first = tgc_cuda_alloc(1000);
   ASSERT_NE(first, nullptr);

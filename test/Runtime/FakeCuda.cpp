@@ -9,7 +9,8 @@
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs. FAKE_CUDA_STATS=1 prints
-// counts of what ran at exit.
+// counts of what ran at exit. Each piece of stream work takes a millisecond
+// of the events' clock.
 // The gemm is the column-major reference definition, with cuBLAS's argument
 // checks.
 //
@@ -54,11 +55,17 @@ struct Stats {
   }
 } stats;
 
-int enqueue(Work work) {
-  if (capturing)
-    captured.push_back(std::move(work));
-  else
+float clockMs = 0;
+
+int enqueue(Work work, bool takesTime = true) {
+  Work timed = [work = std::move(work), takesTime] {
     work();
+    clockMs += takesTime ? 1 : 0;
+  };
+  if (capturing)
+    captured.push_back(std::move(timed));
+  else
+    timed();
   return kSuccess;
 }
 
@@ -183,6 +190,19 @@ int cuGraphDestroy(void *graph) {
 }
 int cuGraphExecDestroy(void *exec) {
   delete static_cast<Graph *>(exec);
+  return kSuccess;
+}
+
+int cuEventCreate(void **event, unsigned) {
+  *event = new float(0);
+  return kSuccess;
+}
+int cuEventRecord(void *event, void *) {
+  return enqueue([event] { *static_cast<float *>(event) = clockMs; }, /*takesTime=*/false);
+}
+int cuEventSynchronize(void *) { return capturing ? kCaptureUnsupported : kSuccess; }
+int cuEventElapsedTime_v2(float *milliseconds, void *start, void *end) {
+  *milliseconds = *static_cast<float *>(end) - *static_cast<float *>(start);
   return kSuccess;
 }
 
