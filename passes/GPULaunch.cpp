@@ -104,14 +104,22 @@ public:
     SmallVector<Operation *> group; // memory accesses for one thread
     llvm::SmallPtrSet<Operation *, 16> inGroup;
     llvm::SmallPtrSet<Value, 16> groupBuffers; // its kernel's buffer parameters
+    SmallVector<memref::LoadOp> passedScalars; // reads of the last launch's scalars
     auto flush = [&]() -> LogicalResult {
+      passedScalars.clear();
       if (group.empty())
         return success();
-      LogicalResult result = launchSingleThread(group);
+      LogicalResult result = launchSingleThread(group, passedScalars);
       group.clear();
       inGroup.clear();
       groupBuffers.clear();
       return result;
+    };
+    auto addToGroup = [&](Operation *op) {
+      llvm::SmallPtrSet<Value, 8> buffers = buffersUsedBy(op);
+      groupBuffers.insert(buffers.begin(), buffers.end());
+      group.push_back(op);
+      inGroup.insert(op);
     };
     auto usesGroup = [&](Operation *op) {
       return llvm::any_of(op->getOperands(), [&](Value operand) {
@@ -120,32 +128,42 @@ public:
       });
     };
 
-    for (Operation &op : llvm::make_early_inc_range(block.without_terminator())) {
+    // A flush puts reads of the scalars it passes on before their users:
+    // before `op` or after it, so the next op is taken after `op` is done.
+    Operation *end = block.mightHaveTerminator() ? block.getTerminator() : nullptr;
+    for (Operation *next, *op = &block.front(); op != end; op = next) {
+      next = op->getNextNode();
       if (auto loop = dyn_cast<scf::ParallelOp>(op)) {
         if (failed(flush()) || failed(launchParallel(loop)))
           return failure();
-      } else if (op.getNumRegions() > 0 && containsParallelLoop(&op)) {
+        continue; // erased
+      }
+      if (op->getNumRegions() > 0 && containsParallelLoop(op)) {
         if (failed(flush()))
           return failure();
-        for (Region &region : op.getRegions())
+        for (Region &region : op->getRegions())
           for (Block &nested : region)
             if (failed(mapBlock(nested)))
               return failure();
-      } else if (isMemoryAccess(&op) || (isMemoryEffectFree(&op) && usesGroup(&op))) {
-        llvm::SmallPtrSet<Value, 8> buffers = buffersUsedBy(&op);
+      } else if (isMemoryAccess(op) || (isMemoryEffectFree(op) && usesGroup(op))) {
+        llvm::SmallPtrSet<Value, 8> buffers = buffersUsedBy(op);
         size_t added = llvm::count_if(buffers, [&](Value b) { return !groupBuffers.contains(b); });
-        if (groupBuffers.size() + added > kMaxLaunchBuffers && failed(flush()))
-          return failure();
-        groupBuffers.insert(buffers.begin(), buffers.end());
-        group.push_back(&op);
-        inGroup.insert(&op);
-      } else if (!isMemoryEffectFree(&op) && !isa<gpu::AllocOp>(op)) {
+        if (groupBuffers.size() + added > kMaxLaunchBuffers) {
+          if (failed(flush()))
+            return failure();
+          for (memref::LoadOp read : passedScalars)
+            if (read->getBlock() == &block && read->isBeforeInBlock(op))
+              addToGroup(read);
+        }
+        addToGroup(op);
+      } else if (!isMemoryEffectFree(op) && !isa<gpu::AllocOp>(op)) {
         // Anything else with effects (copies, deallocation, calls) keeps its
         // place after the accesses before it. Pure ops and allocations may
         // stay in front of the launch.
         if (failed(flush()))
           return failure();
       }
+      next = op->getNextNode();
     }
     return flush();
   }
@@ -205,8 +223,10 @@ private:
   /// Moves `ops` (in order) into a launch of one thread, placed after the
   /// last of them; the ops between them that stay do not depend on them.
   /// Scalars that later code needs (a seed read from a 0-d buffer, say)
-  /// pass through device buffers of their own.
-  LogicalResult launchSingleThread(ArrayRef<Operation *> ops) {
+  /// pass through device buffers of their own; `passedScalars` gets the
+  /// reads of them.
+  LogicalResult launchSingleThread(ArrayRef<Operation *> ops,
+                                   SmallVectorImpl<memref::LoadOp> &passedScalars) {
     Location loc = ops.front()->getLoc();
     OpBuilder b(ops.back()->getContext());
     b.setInsertionPointAfter(ops.back());
@@ -239,7 +259,8 @@ private:
         memref::StoreOp::create(b, loc, result, buffer);
         for (OpOperand *use : laterUses) {
           b.setInsertionPoint(use->getOwner());
-          use->set(memref::LoadOp::create(b, loc, buffer));
+          passedScalars.push_back(memref::LoadOp::create(b, loc, buffer));
+          use->set(passedScalars.back());
         }
         b.setInsertionPoint(launch->getBlock()->getTerminator());
         gpu::DeallocOp::create(b, loc, TypeRange(), ValueRange(), buffer);

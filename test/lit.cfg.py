@@ -17,6 +17,10 @@ config.substitutions.append(("%tgc_src_root", config.tgc_src_root))
 config.substitutions.append(
     ("%tgc_runtime_lib", os.path.join(config.tgc_obj_root, "runtime", "libTGCRuntime.a")))
 
+# A CUDA driver and cuBLAS on the host (test/Runtime/FakeCuda.cpp).
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.tgc_obj_root, "test", "Runtime", "libtgc-fake-cuda.so")))
+
 # The PyTorch parity tests (Parity/) need PyTorch, which is installed for the
 # system Python (/usr/bin/python3), not necessarily for the one lit runs on.
 config.substitutions.append(("%torch_python", "/usr/bin/python3"))

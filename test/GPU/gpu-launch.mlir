@@ -125,9 +125,18 @@ func.func @clone(%x: memref<4xf32>) -> memref<4xf32> {
 
 // Scalar work reading 50 buffers (a loss summing a term of each of 50
 // parameters): a kernel's buffer parameters must fit in 4 KB, so the
-// thread's work is cut into launches of at most 48 buffers.
+// thread's work is cut into launches of at most 48 buffers. The partial
+// sum passes to the second launch through a device buffer, read there (a
+// read on the host would dereference device memory).
 // CHECK-LABEL: func.func @many_buffers
-// CHECK-COUNT-2: gpu.launch blocks
+// CHECK:         %[[PASSED:.*]] = gpu.alloc () : memref<f32>
+// CHECK:         gpu.launch blocks
+// CHECK:           memref.store %{{.*}}, %[[PASSED]][]
+// CHECK:           gpu.terminator
+// CHECK-NOT:     memref.load
+// CHECK:         gpu.launch blocks
+// CHECK:           memref.load %[[PASSED]][]
+// CHECK:           gpu.terminator
 // CHECK-NOT:     gpu.launch
 func.func @many_buffers(%x0: memref<f32>, %x1: memref<f32>, %x2: memref<f32>, %x3: memref<f32>, %x4: memref<f32>, %x5: memref<f32>, %x6: memref<f32>, %x7: memref<f32>, %x8: memref<f32>, %x9: memref<f32>, %x10: memref<f32>, %x11: memref<f32>, %x12: memref<f32>, %x13: memref<f32>, %x14: memref<f32>, %x15: memref<f32>, %x16: memref<f32>, %x17: memref<f32>, %x18: memref<f32>, %x19: memref<f32>, %x20: memref<f32>, %x21: memref<f32>, %x22: memref<f32>, %x23: memref<f32>, %x24: memref<f32>, %x25: memref<f32>, %x26: memref<f32>, %x27: memref<f32>, %x28: memref<f32>, %x29: memref<f32>, %x30: memref<f32>, %x31: memref<f32>, %x32: memref<f32>, %x33: memref<f32>, %x34: memref<f32>, %x35: memref<f32>, %x36: memref<f32>, %x37: memref<f32>, %x38: memref<f32>, %x39: memref<f32>, %x40: memref<f32>, %x41: memref<f32>, %x42: memref<f32>, %x43: memref<f32>, %x44: memref<f32>, %x45: memref<f32>, %x46: memref<f32>, %x47: memref<f32>, %x48: memref<f32>, %x49: memref<f32>, %sum: memref<f32>) {
   %zero = arith.constant 0.0 : f32

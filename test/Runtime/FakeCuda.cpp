@@ -2,8 +2,11 @@
 //
 // Enough of libcuda and libcublas for runtime/Cuda.cpp and CudaBlas.cpp to
 // run without a GPU (TGC_CUDA_LIBRARY and TGC_CUBLAS_LIBRARY name this
-// library in tgc-cuda-fake-tests): "device" memory is host memory (filled
-// with NaNs, so reading what nobody wrote shows), stream work runs at once,
+// library in tgc-cuda-fake-tests): "device" memory is host memory that the
+// host cannot read at its device address (a second mapping of the same
+// pages, PROT_NONE: a host access segfaults, as with a GPU; the fake reads
+// and writes through the first one), filled with NaNs so that reading what
+// nobody wrote shows. Stream work runs at once,
 // or is recorded while a graph is captured and run by cuGraphLaunch. A
 // synchronization during a capture fails as on a GPU. Kernels cannot run:
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
@@ -16,6 +19,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +44,41 @@ constexpr size_t kTotalMemory = size_t(4) << 30;
 bool capturing = false;
 Graph captured;
 size_t inUse = 0;
+
+/// Device memory: kTotalMemory bytes mapped twice, at `device` (no access)
+/// and at `view` (read and write). Allocation bumps `inUse`, never freed:
+/// enough for the tests.
+struct DeviceMemory {
+  char *device = nullptr, *view = nullptr;
+  DeviceMemory() {
+    int file = memfd_create("fake-cuda-memory", 0);
+    if (file < 0 || ftruncate(file, kTotalMemory) != 0)
+      std::abort();
+    device = static_cast<char *>(mmap(nullptr, kTotalMemory, PROT_NONE, MAP_SHARED, file, 0));
+    view = static_cast<char *>(
+        mmap(nullptr, kTotalMemory, PROT_READ | PROT_WRITE, MAP_SHARED, file, 0));
+    if (device == MAP_FAILED || view == MAP_FAILED)
+      std::abort();
+    close(file);
+  }
+};
+
+DeviceMemory &memory() {
+  static DeviceMemory instance;
+  return instance;
+}
+
+/// Where the fake reads or writes `address`: its view of device memory, or
+/// host memory as it is.
+template <typename T> T *access(T *address) {
+  auto at = reinterpret_cast<uintptr_t>(address), base = uintptr_t(memory().device);
+  if (at >= base && at < base + kTotalMemory)
+    return reinterpret_cast<T *>(memory().view + (at - base));
+  return address;
+}
+template <typename T> T *access(unsigned long long address) {
+  return access(reinterpret_cast<T *>(address));
+}
 
 bool skipKernels() {
   static bool skip = std::getenv("FAKE_CUDA_SKIP_KERNELS") &&
@@ -71,7 +113,7 @@ int enqueue(Work work, bool takesTime = true) {
 
 template <typename T> int fill(unsigned long long target, T value, size_t count) {
   return enqueue([=] {
-    T *data = reinterpret_cast<T *>(target);
+    T *data = access<T>(target);
     for (size_t i = 0; i < count; ++i)
       data[i] = value;
   });
@@ -105,21 +147,18 @@ int cuStreamCreate(void **stream, unsigned) {
 int cuStreamSynchronize(void *) { return capturing ? kCaptureUnsupported : kSuccess; }
 
 int cuMemAlloc_v2(unsigned long long *pointer, size_t size) {
-  if (inUse + size > kTotalMemory)
+  size_t rounded = (size + 511) / 512 * 512;
+  if (inUse + rounded > kTotalMemory)
     return kOutOfMemory;
-  void *block = std::aligned_alloc(512, (size + 511) / 512 * 512);
-  size_t floats = size / sizeof(float);
-  for (size_t i = 0; i < floats; ++i)
-    static_cast<float *>(block)[i] = std::numeric_limits<float>::quiet_NaN();
-  inUse += size; // never decreases: enough for the tests
+  char *block = memory().device + inUse;
+  float *floats = access(reinterpret_cast<float *>(block));
+  std::fill(floats, floats + size / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+  inUse += rounded;
   ++stats.allocations;
   *pointer = reinterpret_cast<unsigned long long>(block);
   return kSuccess;
 }
-int cuMemFree_v2(unsigned long long pointer) {
-  std::free(reinterpret_cast<void *>(pointer));
-  return kSuccess;
-}
+int cuMemFree_v2(unsigned long long) { return kSuccess; }
 int cuMemGetInfo_v2(size_t *free, size_t *total) {
   *free = kTotalMemory - inUse;
   *total = kTotalMemory;
@@ -127,7 +166,7 @@ int cuMemGetInfo_v2(size_t *free, size_t *total) {
 }
 int cuMemcpyAsync(unsigned long long target, unsigned long long source, size_t size, void *) {
   return enqueue([=] {
-    std::memmove(reinterpret_cast<void *>(target), reinterpret_cast<void *>(source), size);
+    std::memmove(access<char>(target), access<char>(source), size);
   });
 }
 int cuMemsetD32Async(unsigned long long target, unsigned value, size_t count, void *) {
@@ -227,7 +266,7 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a
   T alphaValue = *alpha, betaValue = *beta;
   if (!capturing)
     ++stats.gemms;
-  enqueue([=] {
+  enqueue([=, a = access(a), b = access(b), c = access(c)] {
     for (int p = 0; p < batch; ++p)
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i) {
@@ -245,7 +284,7 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a
 }
 
 template <typename T> int copy(int n, const T *x, int incx, T *y, int incy) {
-  return enqueue([=] {
+  return enqueue([=, x = access(x), y = access(y)] {
     for (int i = 0; i < n; ++i)
       y[i * incy] = x[i * incx];
   });
