@@ -5,7 +5,8 @@
  *
  * init(0), random inputs (floats uniform in [0, 1), integer labels in
  * [0, CLASSES)), WARMUP untimed steps, then STEPS timed ones.
- * Prints one line: "median_us P10 P90 LOSS". */
+ * Prints one line: "median_us P10 P90 LOSS". With TGC_CUDA_PROFILE=1 (a
+ * CUDA model), the profile printed at exit counts the timed steps only. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,11 @@ int main(int argc, char **argv) {
   float loss = 0;
   for (int s = 0; s < warmup; ++s)
     loss = model->step(inputs);
+  const char *profile = getenv("TGC_CUDA_PROFILE");
+  if (profile && profile[0] == '1' && tgc_cuda_profile(true) != TGC_OK) {
+    fprintf(stderr, "step_bench: %s\n", tgc_last_error());
+    return 1;
+  }
   double *times = malloc(steps * sizeof(double));
   for (int s = 0; s < steps; ++s) {
     double start = now_us();

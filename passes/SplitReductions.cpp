@@ -21,6 +21,7 @@ namespace mlir::tg {
 } // namespace mlir::tg
 
 using namespace mlir;
+using mlir::tg::SplitReducedLoop;
 
 namespace {
 
@@ -28,14 +29,26 @@ namespace {
 constexpr int64_t kFewThreads = 32;
 /// ...which a head of a multiple of this many elements improves.
 constexpr int64_t kHeadMultiple = 1024;
+/// Threads enough to fill the GPU: below, a reduction over several loops
+/// (a loss summing a whole activation) is split again along another one.
+constexpr int64_t kEnoughThreads = 1 << 16;
 
-/// The largest divisor of `size` that is at most 1024 and leaves at least
-/// 8 elements per partial; 0 when there is none above 1.
-int64_t splitRatio(int64_t size) {
-  for (int64_t ratio = std::min<int64_t>(1024, size / 8); ratio > 1; --ratio)
+/// The largest divisor of `size` that is at most `limit` (and 1024) and
+/// leaves at least 8 elements per partial; 0 when there is none above 1.
+int64_t splitRatio(int64_t size, int64_t limit = 1024) {
+  for (int64_t ratio = std::min({limit, int64_t(1024), size / 8}); ratio > 1; --ratio)
     if (size % ratio == 0)
       return ratio;
   return 0;
+}
+
+/// The threads of `op`'s GPU mapping: one per iteration of its parallel loops.
+int64_t threadCount(linalg::GenericOp op) {
+  int64_t threads = 1;
+  for (auto [range, type] : llvm::zip(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
+    if (type == utils::IteratorType::parallel)
+      threads *= range;
+  return threads;
 }
 
 struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
@@ -75,6 +88,23 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
         });
       if (ranges[dim] < minSize)
         continue;
+      // The innermost loop is split into lanes, which neighbouring threads
+      // run on neighbouring elements. Another loop (of a reduction that
+      // leaves the innermost one parallel, or was split there already)
+      // into contiguous chunks placed first, so that neighbouring threads
+      // keep the innermost parallel loop.
+      int64_t threads = threadCount(op);
+      if (dim + 1 != op.getNumLoops()) {
+        if (threads >= kEnoughThreads)
+          continue;
+        int64_t chunks = splitRatio(ranges[dim], llvm::divideCeil(kEnoughThreads, threads));
+        if (!chunks)
+          continue;
+        SplitReducedLoop split = tg::splitReducedLoop(rewriter, op, dim, chunks, 1, combiner);
+        worklist.push_back(split.combine);
+        worklist.push_back(split.partial);
+        continue;
+      }
       // A length with no good divisor (50257 = 29 x 1733): a head that 1024
       // threads divide, and the rest in a short tail of its own.
       int64_t ratio = splitRatio(ranges[dim]);
@@ -83,8 +113,12 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
         combiner = tg::getSplittableCombiner(op);
         ratio = splitRatio(op.getStaticLoopRanges()[dim]);
       }
-      if (ratio)
-        worklist.push_back(tg::splitReducedLoop(rewriter, op, dim, 1, ratio, combiner).combine);
+      if (!ratio)
+        continue;
+      SplitReducedLoop split = tg::splitReducedLoop(rewriter, op, dim, 1, ratio, combiner);
+      worklist.push_back(split.combine);
+      if (threads * ratio < kEnoughThreads)
+        worklist.push_back(split.partial);
     }
   }
 };

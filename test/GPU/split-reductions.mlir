@@ -37,14 +37,30 @@ func.func @stays(%x: tensor<4x500xf32>, %y: tensor<1009xf32>) -> (tensor<4xf32>,
 }
 
 // A reduction of several dimensions whose innermost is short splits its
-// longest: 1024 rows of 10 become 128 partials of 8 rows.
+// longest into contiguous chunks, placed first: 1024 rows of 10 become 128
+// partials of 8 rows.
 // CHECK-LABEL: func.func @full_sum_2d
-// CHECK:         tensor.expand_shape %arg0 {{\[\[}}0, 1], [2]] output_shape [8, 128, 10]
-// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "parallel"]
+// CHECK:         tensor.expand_shape %arg0 {{\[\[}}0, 1], [2]] output_shape [128, 8, 10]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction"]
 // CHECK:         } -> tensor<128xf32>
 // CHECK:         } -> tensor<f32>
 func.func @full_sum_2d(%x: tensor<1024x10xf32>) -> tensor<f32> {
   %r = tg.reduce_sum %x [0, 1] : tensor<1024x10xf32> -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// A loss over a whole activation: 96 lanes of the innermost 768 are too
+// few threads, so the 1024 rows split again, into 128 chunks of 8 (12288
+// threads, neighbours on neighbouring elements); then 128, then 96 partials.
+// CHECK-LABEL: func.func @sum_of_squares
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3, 4]] output_shape [8, 128, 8, 8, 96]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "parallel"]
+// CHECK:         } -> tensor<128x96xf32>
+// CHECK:         } -> tensor<96xf32>
+// CHECK:         } -> tensor<f32>
+func.func @sum_of_squares(%x: tensor<8x1024x768xf32>) -> tensor<f32> {
+  %s = tg.mul %x, %x : tensor<8x1024x768xf32>
+  %r = tg.reduce_sum %s [0, 1, 2] : tensor<8x1024x768xf32> -> tensor<f32>
   return %r : tensor<f32>
 }
 
