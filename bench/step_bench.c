@@ -4,7 +4,10 @@
  *   step_bench STEPS WARMUP CLASSES
  *
  * init(0), random inputs (floats uniform in [0, 1), integer labels in
- * [0, CLASSES)), WARMUP untimed steps, then STEPS timed ones.
+ * [0, CLASSES)), WARMUP untimed steps, then STEPS timed ones. A CUDA model
+ * gets its inputs in device memory, as the GPU peers hold theirs (the step
+ * copies them into its input buffers on the device); TGC_BENCH_HOST_INPUTS=1
+ * keeps them in host memory, so that each step uploads its batch.
  * Prints one line: "median_us P10 P90 LOSS". With TGC_CUDA_PROFILE=1 (a
  * CUDA model), the profile printed at exit counts the timed steps only. */
 
@@ -54,6 +57,21 @@ int main(int argc, char **argv) {
     } else {
       fprintf(stderr, "step_bench: input %s has an unsupported dtype\n", t->name);
       return 1;
+    }
+  }
+  const char *host_inputs = getenv("TGC_BENCH_HOST_INPUTS");
+  if (model->state_to_host && !(host_inputs && host_inputs[0] == '1')) {
+    for (int i = 0; i < model->num_inputs; ++i) {
+      const tgc_tensor *t = &model->inputs[i];
+      size_t bytes = 4; /* f32 and i32 */
+      for (int d = 0; d < t->rank; ++d)
+        bytes *= (size_t)t->shape[d];
+      void *device = tgc_cuda_alloc(bytes);
+      if (!device || tgc_cuda_copy_to_device(device, inputs[i], bytes) != TGC_OK) {
+        fprintf(stderr, "step_bench: %s\n", tgc_last_error());
+        return 1;
+      }
+      inputs[i] = device;
     }
   }
   model->init(0);

@@ -93,6 +93,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   buildCUDAKernelMappingPipeline(pm);
+  // Constant trip counts and strides into the kernels, where index
+  // arithmetic by a constant folds (a 64-bit division by a kernel argument
+  // costs dozens of instructions per element).
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createTGGPUMergeKernelModules());
   // One stream: every GPU op asynchronous, waits only where host code with

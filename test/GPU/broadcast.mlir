@@ -24,5 +24,5 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1, momentum = 0.9>
 // CHECK: .entry loss_eval_kernel
 // A kernel with a loop: a reduction per thread.
 // CHECK: $L__BB{{[0-9_]+}}:
-// CHECK: bra.uni
+// CHECK: @%p{{[0-9]+}} bra $L__BB
 // CHECK: .entry train_step_kernel
