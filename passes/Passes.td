@@ -371,6 +371,21 @@ def TGGroupParallelLoops : Pass<"tg-group-parallel-loops", "::mlir::ModuleOp"> {
 // GPU code generation (the CUDA pipeline, lib/Compiler/GPUPipeline.cpp)
 //===----------------------------------------------------------------------===//
 
+def TGAccumulateInRegisters : Pass<"tg-accumulate-in-registers"> {
+  let summary = "Carry a reduction loop's output element in a register, not memory";
+  let description = [{
+    A reduction lowered to loops loads its output element, combines, and
+    stores it back in every iteration. In a GPU kernel, whose buffers are
+    parameters that may alias, LLVM cannot keep the element in a register,
+    so each iteration waits for memory. This pass makes the element a
+    loop-carried value (`iter_args`), loaded before the loop and stored
+    after it, innermost loop first, when the loop touches the buffer only
+    there and no other buffer of the loop can be the same memory (the
+    buffer is a view of an allocation no other buffer of the loop views).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+}
+
 def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Merge consecutive independent parallel loops into one (one GPU kernel)";
   let description = [{

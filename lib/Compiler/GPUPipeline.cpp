@@ -80,6 +80,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   // Consecutive independent loops (every parameter's update) as one
   // multi-tensor kernel.
   pm.addPass(createTGGPUGroupParallelLoops());
+  // Reductions sum in registers: in a kernel, LLVM cannot tell that the
+  // output element is not also an input.
+  pm.addPass(createTGAccumulateInRegisters());
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
