@@ -29,6 +29,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -81,6 +82,9 @@ bool hasIdentityLayout(Value value) {
 /// parameters must fit in 4 KB. A loss that sums a term of each of 100
 /// parameters is 100 scalar reads: they go to several launches.
 constexpr size_t kMaxLaunchBuffers = 48;
+
+/// The largest grid dimension y or z (x goes to 2^31 - 1).
+constexpr int64_t kMaxGridDim = 65535;
 
 /// The buffers `op` (and the ops nested in it) reads or writes that are
 /// defined outside it.
@@ -173,8 +177,13 @@ private:
     return arith::ConstantIndexOp::create(b, loc, value);
   }
 
-  /// `loop` as one thread per iteration: the iteration space flattened,
-  /// blocks of `threadsPerBlock` threads, the last block guarded.
+  /// `loop` as one thread per iteration, in blocks of `threadsPerBlock`
+  /// threads along its last dimension. When that dimension is long and the
+  /// others fit the grid's y and z (static trip counts), the grid is
+  /// [blocks of the last dimension, the one before, the rest]: a thread
+  /// finds its indices without dividing, and only by the block for the
+  /// rest (the same in a whole block). Otherwise the iteration space is
+  /// flattened, the last block guarded.
   LogicalResult launchParallel(scf::ParallelOp loop) {
     if (loop.getNumReductions() != 0)
       return loop.emitError("parallel loops with reductions cannot run on the GPU yet");
@@ -182,35 +191,71 @@ private:
     Location loc = loop.getLoc();
     Value one = constant(b, loc, 1), threads = constant(b, loc, threadsPerBlock);
     SmallVector<Value> tripCounts;
+    SmallVector<int64_t> staticCounts;
     Value total = one;
     for (auto [lower, upper, step] :
          llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
       Value span = arith::SubIOp::create(b, loc, upper, lower);
       tripCounts.push_back(arith::CeilDivUIOp::create(b, loc, span, step));
       total = arith::MulIOp::create(b, loc, total, tripCounts.back());
+      std::optional<int64_t> l = getConstantIntValue(lower), u = getConstantIntValue(upper),
+                             s = getConstantIntValue(step);
+      staticCounts.push_back(l && u && s ? llvm::divideCeil(*u - *l, *s) : ShapedType::kDynamic);
     }
-    Value blocks = arith::CeilDivUIOp::create(b, loc, total, threads);
-    auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+    int64_t rank = loop.getNumLoops();
+    int64_t outer = 1; // the dimensions before the last two
+    for (int64_t count : ArrayRef(staticCounts).drop_back(std::min<int64_t>(rank, 2)))
+      outer = count == ShapedType::kDynamic ? kMaxGridDim + 1 : outer * count;
+    bool grid = rank >= 2 && !llvm::is_contained(staticCounts, ShapedType::kDynamic) &&
+                staticCounts.back() >= threadsPerBlock && staticCounts[rank - 2] <= kMaxGridDim &&
+                outer <= kMaxGridDim;
 
-    OpBuilder body = OpBuilder::atBlockBegin(&launch.getBody().front());
-    Value blockStart = arith::MulIOp::create(body, loc, launch.getBlockIds().x, threads);
-    Value id = arith::AddIOp::create(body, loc, blockStart, launch.getThreadIds().x);
-    Value inRange = arith::CmpIOp::create(body, loc, arith::CmpIPredicate::ult, id, total);
+    SmallVector<Value> indices(rank); // of each dimension, from 0
+    gpu::LaunchOp launch;
+    Value inRange;
+    OpBuilder body(b.getContext());
+    if (grid) {
+      Value columnBlocks = arith::CeilDivUIOp::create(b, loc, tripCounts.back(), threads);
+      launch = gpu::LaunchOp::create(b, loc, columnBlocks, tripCounts[rank - 2],
+                                     constant(b, loc, outer), threads, one, one);
+      body = OpBuilder::atBlockBegin(&launch.getBody().front());
+      Value blockStart = arith::MulIOp::create(body, loc, launch.getBlockIds().x, threads);
+      indices[rank - 1] = arith::AddIOp::create(body, loc, blockStart, launch.getThreadIds().x);
+      indices[rank - 2] = launch.getBlockIds().y;
+      Value rest = launch.getBlockIds().z;
+      for (int64_t d = rank - 3; d >= 0; --d) {
+        indices[d] = d > 0 ? arith::RemUIOp::create(body, loc, rest, tripCounts[d]) : rest;
+        if (d > 0)
+          rest = arith::DivUIOp::create(body, loc, rest, tripCounts[d]);
+      }
+      inRange = arith::CmpIOp::create(body, loc, arith::CmpIPredicate::ult, indices[rank - 1],
+                                      tripCounts.back());
+    } else {
+      Value blocks = arith::CeilDivUIOp::create(b, loc, total, threads);
+      launch = gpu::LaunchOp::create(b, loc, blocks, one, one, threads, one, one);
+      body = OpBuilder::atBlockBegin(&launch.getBody().front());
+      Value blockStart = arith::MulIOp::create(body, loc, launch.getBlockIds().x, threads);
+      Value id = arith::AddIOp::create(body, loc, blockStart, launch.getThreadIds().x);
+      inRange = arith::CmpIOp::create(body, loc, arith::CmpIPredicate::ult, id, total);
+      indices[0] = id;
+    }
     auto guard = scf::IfOp::create(body, loc, inRange, /*withElseRegion=*/false);
     gpu::TerminatorOp::create(body, loc);
 
-    // Row-major delinearization: the last dimension varies fastest, so
-    // neighbouring threads touch neighbouring elements.
     OpBuilder then = guard.getThenBodyBuilder();
-    IRMapping mapping;
-    Value rest = id;
-    for (int64_t d = loop.getNumLoops() - 1; d >= 0; --d) {
-      Value index = rest;
-      if (d > 0) {
-        index = arith::RemUIOp::create(then, loc, rest, tripCounts[d]);
-        rest = arith::DivUIOp::create(then, loc, rest, tripCounts[d]);
+    if (!grid) {
+      // Row-major delinearization: the last dimension varies fastest, so
+      // neighbouring threads touch neighbouring elements.
+      Value rest = indices[0];
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        indices[d] = d > 0 ? arith::RemUIOp::create(then, loc, rest, tripCounts[d]) : rest;
+        if (d > 0)
+          rest = arith::DivUIOp::create(then, loc, rest, tripCounts[d]);
       }
-      Value offset = arith::MulIOp::create(then, loc, index, loop.getStep()[d]);
+    }
+    IRMapping mapping;
+    for (int64_t d = 0; d < rank; ++d) {
+      Value offset = arith::MulIOp::create(then, loc, indices[d], loop.getStep()[d]);
       mapping.map(loop.getInductionVars()[d],
                   arith::AddIOp::create(then, loc, loop.getLowerBound()[d], offset));
     }
