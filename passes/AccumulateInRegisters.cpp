@@ -60,8 +60,7 @@ bool accessedOnlyBy(scf::ForOp loop, Value buffer, memref::LoadOp load, memref::
     for (Value operand : op->getOperands()) {
       if (!isa<BaseMemRefType>(operand.getType()))
         continue;
-      if (operand == buffer ? op != load && op != store
-                            : underlyingBuffer(operand) == allocation)
+      if (operand == buffer ? op != load && op != store : underlyingBuffer(operand) == allocation)
         return WalkResult::interrupt();
     }
     return WalkResult::advance();
@@ -89,11 +88,10 @@ scf::ForOp carryOneAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
     Value initial = memref::LoadOp::create(rewriter, load.getLoc(), buffer, load.getIndices());
     Value stored = store.getValueToStore();
     auto carried = cast<scf::ForOp>(
-        *loop.replaceWithAdditionalYields(
-            rewriter, initial, /*replaceInitOperandUsesInLoop=*/false,
-            [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
-              return SmallVector<Value>{stored};
-            }));
+        *loop.replaceWithAdditionalYields(rewriter, initial, /*replaceInitOperandUsesInLoop=*/false,
+                                          [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+                                            return SmallVector<Value>{stored};
+                                          }));
     rewriter.replaceAllUsesWith(load.getResult(), carried.getRegionIterArgs().back());
     rewriter.setInsertionPointAfter(carried);
     memref::StoreOp::create(rewriter, store.getLoc(), carried.getResults().back(), buffer,
@@ -105,8 +103,7 @@ scf::ForOp carryOneAccumulator(RewriterBase &rewriter, scf::ForOp loop) {
   return nullptr;
 }
 
-struct TGAccumulateInRegisters
-    : tg::impl::TGAccumulateInRegistersBase<TGAccumulateInRegisters> {
+struct TGAccumulateInRegisters : tg::impl::TGAccumulateInRegistersBase<TGAccumulateInRegisters> {
   void runOnOperation() override {
     // Innermost loops first: the load and store they move out land in the
     // body of the loop around them, which then carries the element in turn.

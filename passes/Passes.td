@@ -432,23 +432,78 @@ def TGSplitReductions : Pass<"tg-split-reductions"> {
     generalized first; fusion groups included) with one result, a combiner
     with a neutral element (addf, maximumf...) and a reduced loop of at
     least `min-size` elements (the innermost reduced loop, else the longest)
-    becomes a partial reduction with a new innermost parallel dimension of
-    `ratio` elements (element k of the loop is reduced by partial
-    k % ratio, so neighbouring GPU threads read neighbouring elements) and
-    a reduction of the partials. `ratio` is the largest divisor of the size
-    that is at most 1024 and leaves at least 8 elements per partial. Bodies
-    that read `linalg.index` keep seeing the original indices. The partial
-    reduction is split again when it is still long. A row softmax over
-    50257 classes becomes 29 threads per row instead of one; a full sum of
-    1M elements three kernels: 1000 threads of 1000 elements, 125 of 8, one
-    of 125. Ops whose maps are not projected permutations are left alone.
+    is split into a partial reduction and a reduction of the partials.
+    The innermost loop of the op splits into `ratio` lanes, a new innermost
+    parallel dimension (element k is reduced by partial k % ratio, so
+    neighbouring GPU threads read neighbouring elements); `ratio` is the
+    largest divisor of the size that is at most 1024 and leaves at least 8
+    elements per partial (a length with no such divisor, like 50257, first
+    splits off a tail). Another loop splits into contiguous chunks, placed
+    first. A partial reduction with fewer than 65536 threads is split again
+    along another reduced loop. Bodies that read `linalg.index` keep seeing
+    the original indices. With `leave-rows`, reductions of the innermost
+    loop with at least 256 outputs and 256 elements each (softmax rows,
+    layer norms) are left to `tg-gpu-row-kernels`, which gives each row a
+    block. Ops whose maps are not projected permutations are left alone.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
   let options = [
     Option<"minSize", "min-size", "int64_t", "512",
-           "Split reductions of at least this many elements">
+           "Split reductions of at least this many elements">,
+    Option<"leaveRows", "leave-rows", "bool", "false",
+           "Leave row reductions (many long rows) to tg-gpu-row-kernels">
   ];
+}
+
+def TGSplatsToFills : Pass<"tg-splats-to-fills"> {
+  let summary = "Large splat tensor constants as tensor.empty and linalg.fill";
+  let description = [{
+    Right before bufferization: a splat constant tensor of at least
+    `min-elements` elements (optimizer moments starting at zero, a layer
+    norm's ones) would become a global holding every element, in the
+    binary and (on the GPU) copied to the device. As a fill it is a loop.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minElements", "min-elements", "int64_t", "1024",
+           "Splats of at least this many elements become fills">
+  ];
+}
+
+def TGGPURowKernels : Pass<"tg-gpu-row-kernels", "::mlir::ModuleOp"> {
+  let summary = "A GPU block per row for row reductions and the loops that use them";
+  let description = [{
+    Before `tg-gpu-launch`: a chain of consecutive parallel loops over the
+    same static rows, starting with a row reduction (an `scf.for` over the
+    row's elements, carrying its results) and going on with reductions,
+    loops over the rows, and loops over the rows' elements (same row
+    length, at least 256), becomes one `gpu.launch` with a block per row.
+    Each reduction's threads reduce strided parts of the row and combine
+    them with `gpu.all_reduce`; values stored per row are forwarded to the
+    later loops (and stored by thread 0); elements that several loops read
+    are loaded once into registers (at most 64 per thread). A softmax or a
+    cross-entropy's statistics then read the logits once. The loops of a
+    chain must keep rows independent (see the file's comment).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+  let statistics = [
+    Statistic<"numChains", "chains", "Row kernels made">,
+    Statistic<"numLoops", "loops", "Parallel loops that became row kernels">
+  ];
+}
+
+def TGGPULowerAllReduce : Pass<"tg-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower gpu.all_reduce in kernels to shuffles and shared memory";
+  let description = [{
+    After kernel outlining: upstream's all-reduce lowering
+    (`populateGpuAllReducePatterns`: a warp reduction with shuffles, the
+    warps' results through shared memory, then a reduction of those).
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {

@@ -29,6 +29,8 @@ namespace {
 constexpr int64_t kFewThreads = 32;
 /// ...which a head of a multiple of this many elements improves.
 constexpr int64_t kHeadMultiple = 1024;
+/// Rows that tg-gpu-row-kernels reduces, a block each (with leave-rows).
+constexpr int64_t kMinRows = 256, kMinRowLength = 256;
 /// Threads enough to fill the GPU: below, a reduction over several loops
 /// (a loss summing a whole activation) is split again along another one.
 constexpr int64_t kEnoughThreads = 1 << 16;
@@ -94,6 +96,9 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
       // into contiguous chunks placed first, so that neighbouring threads
       // keep the innermost parallel loop.
       int64_t threads = threadCount(op);
+      if (leaveRows && dim + 1 == op.getNumLoops() && threads >= kMinRows &&
+          ranges[dim] >= kMinRowLength)
+        continue;
       if (dim + 1 != op.getNumLoops()) {
         if (threads >= kEnoughThreads)
           continue;

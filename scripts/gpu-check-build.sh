@@ -9,6 +9,7 @@
 #   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
 #   bin/bench-{mlp,adamw,xent,gpt2}-cuda  bench/step_bench.c on the benchmark models
+#   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -54,18 +55,27 @@ train_binary "$root/examples/mlp_fashion_mnist.mlir" "$out/bin/fashion-cuda" --t
 
 # The benchmark models (bench/specs.py), each linked with bench/step_bench.c.
 cc -O2 -I"$root/include" -c "$root/bench/step_bench.c" -o "$scratch/step_bench.o"
-bench_binary() { # name, python expression of bench/specs.py giving the spec
-  local name=$1 spec=$scratch/bench_$1.mlir
-  echo "== tgc $name benchmark -> $out/bin/bench-$name-cuda"
+bench_binary() { # name, python expression of bench/specs.py giving the spec, [target]
+  local name=$1 target=${3:-cuda} spec=$scratch/bench_$1.mlir
+  echo "== tgc $name benchmark -> $out/bin/bench-$name-$target"
   python3 -c "import sys; sys.path.insert(0, '$root/bench'); import specs; print($2)" > "$spec"
-  "$tgc" "$spec" --emit=lib --target=cuda --gpu-arch=sm_90 -o "$scratch/libbench_$name.a"
+  local flags=()
+  [[ $target == cuda ]] && flags=(--target=cuda --gpu-arch=sm_90)
+  "$tgc" "$spec" --emit=lib "${flags[@]}" -o "$scratch/libbench_$name.a"
   c++ -s "$scratch/step_bench.o" "$scratch/libbench_$name.a" "$runtime" \
-    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-cuda"
+    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-$target"
 }
 bench_binary mlp 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
 bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, weight_decay = 0.01>")'
 bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
 bench_binary gpt2 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
+# Small models whose softmaxes, layer norms and cross-entropy have rows long
+# enough for tg-gpu-row-kernels, for the CPU and the GPU (gpu-check.sh's
+# "rows" check compares their losses).
+for target in cpu cuda; do
+  bench_binary rows-block 'specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1.0e-3>")' $target
+  bench_binary rows-xent 'specs.cross_entropy(256, 1000, "#tg.sgd<lr = 0.5>")' $target
+done
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)
@@ -85,6 +95,7 @@ cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
 cp "$root/scripts/gpu-check.sh" "$root/scripts/find-cublas.sh" "$out/"
 cp "$root/bench/gpu/run.sh" "$out/bench.sh"
 cp "$root/bench/gpu/peers.py" "$root/bench/gpu/peers-h200.log" "$out/"
+cp "$root/bench/gpu/profile.sh" "$out/profile.sh"
 du -sh "$out"
 echo "done: copy $out to the GPU machine and run: bash $(basename "$out")/gpu-check.sh"
 echo "      and the benchmark: bash $(basename "$out")/bench.sh"

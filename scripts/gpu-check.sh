@@ -19,6 +19,9 @@
 #   wrong-arch   sm_80 kernels on this GPU: one clear error, status 1
 #   fashion      one epoch of Fashion-MNIST on the GPU with --eval: test
 #                accuracy of at least 80%
+#   rows         a small transformer block and a cross-entropy over 1000
+#                classes (block-per-row kernels) on the CPU and the GPU:
+#                the same loss after 10 steps (1e-4 relative)
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
 # number of failures.
@@ -165,6 +168,25 @@ print(rows[-1]['eval_accuracy'] if rows else 0)")
 else
   report fashion 1
 fi
+
+echo "== rows: models with long rows (block-per-row kernels) on the CPU and on the GPU"
+rows_ok=0
+rows_detail=()
+for model in block xent; do
+  # step_bench: the same inputs and initial state, 10 steps, the last loss.
+  if run rows-$model-cpu 60 "$bin/bench-rows-$model-cpu" 10 0 1000 &&
+    run rows-$model-cuda 60 "$bin/bench-rows-$model-cuda" 10 0 1000; then
+    cpu=$(tail -n 1 "$work/rows-$model-cpu.log" | awk '{print $4}')
+    gpu=$(tail -n 1 "$work/rows-$model-cuda.log" | awk '{print $4}')
+    python3 -c "import sys; a, b = float('$cpu'), float('$gpu'); sys.exit(0 if abs(a - b) <= 1e-4 * max(1.0, abs(a)) else 1)" ||
+      rows_ok=1
+    rows_detail+=("$model: CPU $cpu, GPU $gpu")
+  else
+    rows_ok=1
+    rows_detail+=("$model: a run failed")
+  fi
+done
+report rows $rows_ok "(loss after 10 steps: ${rows_detail[*]})"
 
 echo "== memcheck: init and one step under compute-sanitizer"
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2> /dev/null)

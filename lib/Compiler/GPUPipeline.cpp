@@ -40,10 +40,13 @@ using namespace mlir;
 
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
-void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
-  // Long reductions in two steps, each with many threads.
-  buildBufferizePipeline(pm, [](OpPassManager &tensors) {
-    tensors.addNestedPass<func::FuncOp>(createTGSplitReductions());
+void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
+  // Long reductions in two steps, each with many threads; row reductions
+  // are tg-gpu-row-kernels' (a block per row).
+  buildBufferizePipeline(pm, [&](OpPassManager &tensors) {
+    TGSplitReductionsOptions split;
+    split.leaveRows = rowKernels;
+    tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
     tensors.addPass(createCanonicalizerPass());
   });
 
@@ -83,6 +86,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm) {
   // Reductions sum in registers: in a kernel, LLVM cannot tell that the
   // output element is not also an input.
   pm.addPass(createTGAccumulateInRegisters());
+  if (rowKernels)
+    pm.addPass(createTGGPURowKernels());
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());
@@ -102,6 +107,7 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createTGGPUMergeKernelModules());
+  pm.addNestedPass<gpu::GPUModuleOp>(createTGGPULowerAllReduce());
   // One stream: every GPU op asynchronous, waits only where host code with
   // effects follows (the runtime makes those waits cheap, see Cuda.cpp).
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

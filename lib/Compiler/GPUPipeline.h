@@ -9,6 +9,10 @@
 //   linalg-generalize-named-ops,
 //   tg-parallel-dims-first,
 //   convert-linalg-to-parallel-loops    one scf.parallel per linalg op
+//   tg-split-reductions                  long reductions in two (rows excepted)
+//   ... tg-accumulate-in-registers       reduction loops carry their sums
+//   tg-gpu-row-kernels                   row reductions and what uses them:
+//                                        a block per row, gpu.all_reduce
 //   tg-gpu-launch                        parallel loops -> gpu.launch; other
 //                                        memory accesses -> one-thread launches;
 //                                        gpu.alloc, gpu.memcpy
@@ -16,6 +20,7 @@
 //   tg-gpu-device-deallocs               gpu.dealloc for device buffers
 //   gpu-kernel-outlining,
 //   tg-gpu-merge-kernel-modules          one gpu.module: one PTX text
+//   tg-gpu-lower-all-reduce              shuffles and shared memory
 //   gpu-async-region
 //   kernels: convert-gpu-to-nvvm (libdevice for math), NVVM target <chip>
 //   host: as the CPU, tg-gpu-device-globals, gpu-to-llvm (calls to the
@@ -54,8 +59,10 @@ bool isSupportedCUDAChip(const std::string &chip);
 
 /// The CUDA pipeline up to and including tg-gpu-device-deallocs: functions
 /// whose memory work is in gpu.launch ops, before outlining. The unit tests
-/// run its result on the CPU.
-void buildCUDAKernelMappingPipeline(OpPassManager &pm);
+/// run its result on the CPU, one thread after another: they need
+/// `rowKernels` off (its blocks' threads cooperate), which splits row
+/// reductions instead.
+void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels = true);
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});

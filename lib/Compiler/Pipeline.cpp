@@ -126,6 +126,7 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   if (onTensors)
     onTensors(pm);
+  pm.addPass(createTGSplatsToFills());
   pm.addPass(createTGUnshareFillInits());
 
   // Tensors -> buffers. Functions take and return identity-layout memrefs;

@@ -35,7 +35,7 @@ func.func @parallel(%in: memref<4x8xf32>, %out: memref<4x8xf32>) {
 
 // -----
 
-// A long last dimension (at least a block) and others that fit the grid:
+// A long last dimension (at least a block, whole warps) and others that fit the grid:
 // blocks of 256 along the last dimension (x, guarded), the one before on y,
 // the rest on z (4 x 3, split by the block index). No division per thread.
 
@@ -51,20 +51,20 @@ func.func @parallel(%in: memref<4x8xf32>, %out: memref<4x8xf32>) {
 // CHECK:           %[[IN:.*]] = arith.cmpi ult, %[[COLUMN]], %[[LAST]] : index
 // CHECK:           scf.if %[[IN]] {
 // CHECK-NOT:         arith.divui
-// CHECK:             memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<4x3x5x600xf32>
+// CHECK:             memref.load %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}] : memref<4x3x5x640xf32>
 // CHECK:           gpu.terminator
-func.func @grid(%in: memref<4x3x5x600xf32>, %out: memref<4x3x5x600xf32>) {
+func.func @grid(%in: memref<4x3x5x640xf32>, %out: memref<4x3x5x640xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   %c3 = arith.constant 3 : index
   %c4 = arith.constant 4 : index
   %c5 = arith.constant 5 : index
-  %c600 = arith.constant 600 : index
-  scf.parallel (%i, %j, %k, %l) = (%c0, %c0, %c0, %c0) to (%c4, %c3, %c5, %c600)
+  %c640 = arith.constant 640 : index
+  scf.parallel (%i, %j, %k, %l) = (%c0, %c0, %c0, %c0) to (%c4, %c3, %c5, %c640)
       step (%c1, %c1, %c1, %c1) {
-    %x = memref.load %in[%i, %j, %k, %l] : memref<4x3x5x600xf32>
+    %x = memref.load %in[%i, %j, %k, %l] : memref<4x3x5x640xf32>
     %e = math.exp %x : f32
-    memref.store %e, %out[%i, %j, %k, %l] : memref<4x3x5x600xf32>
+    memref.store %e, %out[%i, %j, %k, %l] : memref<4x3x5x640xf32>
     scf.reduce
   }
   return

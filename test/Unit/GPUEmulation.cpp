@@ -94,7 +94,7 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
 } // namespace
 
 void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm) {
-  tg::buildCUDAKernelMappingPipeline(pm);
+  tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false);
   pm.addPass(std::make_unique<EmulateGPUOnCPUPass>());
   tg::buildLLVMLoweringPipeline(pm);
 }

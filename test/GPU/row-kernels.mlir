@@ -1,0 +1,136 @@
+// RUN: tgc-opt %s --tg-gpu-row-kernels --split-input-file | FileCheck %s
+
+// A softmax's loops after tg-accumulate-in-registers: the row max, the sum
+// of exponentials, and the normalized elements. One launch, a block of 256
+// threads per row; each reduction combines the threads' parts with
+// gpu.all_reduce; the row values reach the later loops as SSA values
+// (thread 0 stores them); the input, read by all three, is loaded once into
+// registers: 4 elements per thread (1024 / 256), no guard as 256 divides
+// the row.
+// CHECK-LABEL: func.func @softmax
+// CHECK-NOT:     scf.parallel
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ROWS:.*]], {{.*}}) threads(%[[T:[^,]*]], {{.*}}) in ({{.*}} = %[[THREADS:.*]], {{.*}})
+// CHECK:           %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %{{.*}} : index
+// CHECK-COUNT-4:   memref.load %arg0[%{{.*}}, %{{.*}}] : memref<8x1024xf32>
+// CHECK-NOT:       memref.load %arg0
+// CHECK:           %[[MAX:.*]] = gpu.all_reduce maximumf %{{.*}} uniform
+// CHECK:           %[[ROWMAX:.*]] = arith.maximumf %{{.*}}, %[[MAX]] : f32
+// CHECK:           scf.if %[[FIRST]] {
+// CHECK-NEXT:        memref.store %[[ROWMAX]], %[[MAXES:.*]][%{{.*}}]
+// CHECK-COUNT-4:   math.exp
+// CHECK:           %[[SUM:.*]] = gpu.all_reduce add %{{.*}} uniform
+// CHECK-NOT:       memref.load %[[MAXES]]
+// CHECK-COUNT-4:   memref.store %{{.*}}, %arg1[%{{.*}}, %{{.*}}] : memref<8x1024xf32>
+// CHECK:           gpu.terminator
+// CHECK-NOT:     scf.parallel
+func.func @softmax(%x: memref<8x1024xf32>, %y: memref<8x1024xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %max = memref.alloc() : memref<8xf32>
+  %sum = memref.alloc() : memref<8xf32>
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %ninf, %max[%i] : memref<8xf32>
+    %init = memref.load %max[%i] : memref<8xf32>
+    %m = scf.for %j = %c0 to %c1024 step %c1 iter_args(%acc = %init) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<8x1024xf32>
+      %n = arith.maximumf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    memref.store %m, %max[%i] : memref<8xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    memref.store %zero, %sum[%i] : memref<8xf32>
+    %init = memref.load %sum[%i] : memref<8xf32>
+    %s = scf.for %j = %c0 to %c1024 step %c1 iter_args(%acc = %init) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<8x1024xf32>
+      %m = memref.load %max[%i] : memref<8xf32>
+      %d = arith.subf %v, %m : f32
+      %e = math.exp %d : f32
+      %n = arith.addf %acc, %e : f32
+      scf.yield %n : f32
+    }
+    memref.store %s, %sum[%i] : memref<8xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c8, %c1024) step (%c1, %c1) {
+    %v = memref.load %x[%i, %j] : memref<8x1024xf32>
+    %m = memref.load %max[%i] : memref<8xf32>
+    %s = memref.load %sum[%i] : memref<8xf32>
+    %d = arith.subf %v, %m : f32
+    %e = math.exp %d : f32
+    %p = arith.divf %e, %s : f32
+    memref.store %p, %y[%i, %j] : memref<8x1024xf32>
+    scf.reduce
+  }
+  return
+}
+
+// -----
+
+// A row that 256 threads do not divide (300): the second stride is guarded
+// (its reads clamped to the row, its partials selected).
+// CHECK-LABEL: func.func @ragged_row_sum
+// CHECK:         gpu.launch
+// CHECK:           %[[IN:.*]] = arith.cmpi ult, %{{.*}}, %{{.*}} : index
+// CHECK:           arith.minui
+// CHECK:           arith.select %[[IN]]
+// CHECK:           gpu.all_reduce add
+func.func @ragged_row_sum(%x: memref<4x300xf32>) -> memref<4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c300 = arith.constant 300 : index
+  %zero = arith.constant 0.0 : f32
+  %sum = memref.alloc() : memref<4xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %s = scf.for %j = %c0 to %c300 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<4x300xf32>
+      %n = arith.addf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    memref.store %s, %sum[%i] : memref<4xf32>
+    scf.reduce
+  }
+  return %sum : memref<4xf32>
+}
+
+// -----
+
+// The later loop reads another row of what the chain writes: rows are not
+// independent, so the reduction is alone in its kernel and the loop stays.
+// CHECK-LABEL: func.func @other_row
+// CHECK:         gpu.launch
+// CHECK:           gpu.all_reduce add
+// CHECK:         scf.parallel
+func.func @other_row(%x: memref<4x512xf32>, %y: memref<4x512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c512 = arith.constant 512 : index
+  %zero = arith.constant 0.0 : f32
+  %sum = memref.alloc() : memref<4xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %s = scf.for %j = %c0 to %c512 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<4x512xf32>
+      %n = arith.addf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    memref.store %s, %sum[%i] : memref<4xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c512) step (%c1, %c1) {
+    %k = arith.subi %c3, %i : index
+    %s = memref.load %sum[%k] : memref<4xf32>
+    %v = memref.load %x[%i, %j] : memref<4x512xf32>
+    %p = arith.divf %v, %s : f32
+    memref.store %p, %y[%i, %j] : memref<4x512xf32>
+    scf.reduce
+  }
+  return
+}
