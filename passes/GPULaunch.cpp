@@ -77,6 +77,12 @@ bool hasIdentityLayout(Value value) {
   return cast<MemRefType>(value.getType()).getLayout().isIdentity();
 }
 
+/// At most this many buffers in a single-thread launch: each is a kernel
+/// parameter (a memref descriptor, 24 to 88 bytes) and a kernel's
+/// parameters must fit in 4 KB. A loss that sums a term of each of 100
+/// parameters is 100 scalar reads: they go to several launches.
+constexpr size_t kMaxLaunchBuffers = 48;
+
 /// The largest grid dimension y or z (x goes to 2^31 - 1).
 constexpr int64_t kMaxGridDim = 65535;
 
@@ -95,13 +101,7 @@ llvm::SmallPtrSet<Value, 8> buffersUsedBy(Operation *op) {
 
 class Launcher {
 public:
-  /// At most `maxBuffers` buffers in a single-thread launch: each is a
-  /// kernel parameter (a memref descriptor, 24 to 88 bytes) and a kernel's
-  /// parameters must fit in 32 KB (PTX 8.1). A loss that sums a term of
-  /// each of 500 parameters is 500 scalar reads: they go to several
-  /// launches.
-  Launcher(int64_t threadsPerBlock, int64_t maxBuffers)
-      : threadsPerBlock(threadsPerBlock), maxBuffers(maxBuffers) {}
+  explicit Launcher(int64_t threadsPerBlock) : threadsPerBlock(threadsPerBlock) {}
 
   /// Maps the ops of `block` and of the host regions nested in it.
   LogicalResult mapBlock(Block &block) {
@@ -152,7 +152,7 @@ public:
       } else if (isMemoryAccess(op) || (isMemoryEffectFree(op) && usesGroup(op))) {
         llvm::SmallPtrSet<Value, 8> buffers = buffersUsedBy(op);
         size_t added = llvm::count_if(buffers, [&](Value b) { return !groupBuffers.contains(b); });
-        if (int64_t(groupBuffers.size() + added) > maxBuffers) {
+        if (groupBuffers.size() + added > kMaxLaunchBuffers) {
           if (failed(flush()))
             return failure();
           for (memref::LoadOp read : passedScalars)
@@ -323,7 +323,7 @@ private:
     return op->getParentOfType<scf::ParallelOp>() || isMemoryEffectFree(op) || isMemoryAccess(op);
   }
 
-  int64_t threadsPerBlock, maxBuffers;
+  int64_t threadsPerBlock;
 };
 
 struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
@@ -341,7 +341,7 @@ struct TGGPULaunchPass : tg::impl::TGGPULaunchBase<TGGPULaunchPass> {
         continue;
       if (failed(moveBuffersToDevice(func)))
         return signalPassFailure();
-      Launcher launcher(threadsPerBlock, maxBuffers);
+      Launcher launcher(threadsPerBlock);
       for (Block &block : func.getBody())
         if (failed(launcher.mapBlock(block)))
           return signalPassFailure();

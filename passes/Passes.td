@@ -397,13 +397,13 @@ def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::Modul
     the loops' first iterations and recovering that loop's indices. The
     update of every parameter (or every gradient written at the end of the
     backward pass) is then one multi-tensor kernel rather than one each. A
-    group takes at most `max-buffers` buffers, each a kernel parameter of
-    at most 88 bytes (a kernel's parameters must fit in 32 KB with PTX 8.1). Loops with reductions, or
+    group takes at most `max-buffers` buffers, each a kernel parameter
+    (a kernel's parameters must fit in 4 KB). Loops with reductions, or
     not starting at 0 with step 1, are left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
   let options = [
-    Option<"maxBuffers", "max-buffers", "int64_t", "320",
+    Option<"maxBuffers", "max-buffers", "int64_t", "48",
            "The most buffers (kernel parameters) a merged loop may use">
   ];
   let statistics = [
@@ -533,9 +533,7 @@ def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
   let options = [
     Option<"threadsPerBlock", "threads-per-block", "int64_t", "256",
-           "Threads per block of the kernels of parallel loops">,
-    Option<"maxBuffers", "max-buffers", "int64_t", "320",
-           "The most buffers (kernel parameters) a one-thread launch may use">
+           "Threads per block of the kernels of parallel loops">
   ];
 }
 

@@ -82,8 +82,6 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
   pm.addPass(createTGFuseParallelLoops());
   // Consecutive independent loops (every parameter's update) as one
   // multi-tensor kernel.
-  // Up to 320 buffers a kernel (PTX 8.1's 32 KB of parameters): 100
-  // parameters' updates (p, g, m, v each) in two kernels.
   pm.addPass(createTGGPUGroupParallelLoops());
   // Reductions sum in registers: in a kernel, LLVM cannot tell that the
   // output element is not also an input.
@@ -125,9 +123,7 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   // Kernels: NVVM; math functions come from libdevice.
   GpuNVVMAttachTargetOptions target;
   target.chip = options.chip;
-  // PTX 8.1: sm_90 needs 8.0, sm_80 accepts it too, and 8.1 raises the
-  // kernel parameter space from 4 KB to 32 KB (CUDA 12.1 drivers and later).
-  target.features = "+ptx81";
+  target.features = "+ptx80"; // sm_90 needs PTX 8.0; sm_80 accepts it too
   target.optLevel = 3;
   pm.addPass(createGpuNVVMAttachTarget(target));
   ConvertGpuOpsToNVVMOpsOptions nvvm;

@@ -22,7 +22,7 @@ func.func @loss(%x: tensor<64x32xf32>) -> tensor<f32> {
 
 tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1>
 
-// CHECK: .version 8.1
+// CHECK: .version 8.0
 // CHECK: .target sm_90
 // The loss is one fused group: the product, the tanh and their sum.
 // CHECK: .visible .entry loss_eval_kernel(
@@ -43,4 +43,4 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1>
 // HOST-DAG: llvm.call @tgc_cuda_global
 // HOST-DAG: gpu.launch_func <%{{.*}} : !llvm.ptr> @tgc_kernels::@train_step_kernel
 // HOST-DAG: llvm.call @mgpuMemAlloc
-// HOST-DAG: gpu.binary @tgc_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx81">
+// HOST-DAG: gpu.binary @tgc_kernels [#gpu.object<#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">

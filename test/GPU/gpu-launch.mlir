@@ -1,4 +1,4 @@
-// RUN: tgc-opt %s --tg-gpu-launch=max-buffers=48 --split-input-file | FileCheck %s
+// RUN: tgc-opt %s --tg-gpu-launch --split-input-file | FileCheck %s
 
 // A parallel loop: one thread per iteration of the flattened 4x8 space,
 // blocks of 256, the last block guarded; (i, j) from the row-major id.
@@ -161,9 +161,8 @@ func.func @clone(%x: memref<4xf32>) -> memref<4xf32> {
 // -----
 
 // Scalar work reading 50 buffers (a loss summing a term of each of 50
-// parameters): a kernel's buffer parameters must fit in its parameter
-// space, so the thread's work is cut into launches of at most max-buffers
-// (48 here; 320 by default, for PTX 8.1's 32 KB). The partial
+// parameters): a kernel's buffer parameters must fit in 4 KB, so the
+// thread's work is cut into launches of at most 48 buffers. The partial
 // sum passes to the second launch through a device buffer, read there (a
 // read on the host would dereference device memory).
 // CHECK-LABEL: func.func @many_buffers
