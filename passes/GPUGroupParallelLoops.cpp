@@ -19,8 +19,10 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -98,15 +100,32 @@ struct TGGPUGroupParallelLoops
       loops.push_back(cast<scf::ParallelOp>(op));
       firsts.push_back(firsts.back() + product(*tripCounts(op)));
     }
+    // Each iteration of the merged loop runs `coarsening` neighbouring
+    // iterations of one loop when every loop's count is a multiple of it
+    // and its body is straight-line code.
+    factor =
+        llvm::all_of(loops,
+                     [&](scf::ParallelOp loop) {
+                       return product(*tripCounts(loop)) % coarsening == 0 &&
+                              llvm::all_of(loop.getBody()->without_terminator(),
+                                           [](Operation &op) { return op.getNumRegions() == 0; });
+                     })
+            ? coarsening
+            : 1;
     Location loc = loops.front().getLoc();
     OpBuilder builder(loops.front());
     auto constant = [&](OpBuilder &b, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
     };
-    scf::ParallelOp::create(
-        builder, loc, ValueRange{constant(builder, 0)},
-        ValueRange{constant(builder, firsts.back())}, ValueRange{constant(builder, 1)},
-        [&](OpBuilder &b, Location, ValueRange ivs) { emit(b, ivs[0], loops, firsts, 0, loops.size()); });
+    scf::ParallelOp::create(builder, loc, ValueRange{constant(builder, 0)},
+                            ValueRange{constant(builder, firsts.back() / factor)},
+                            ValueRange{constant(builder, 1)},
+                            [&](OpBuilder &b, Location, ValueRange ivs) {
+                              Value index = ivs[0];
+                              if (factor > 1)
+                                index = arith::MulIOp::create(b, loc, index, constant(b, factor));
+                              emit(b, index, loops, firsts, 0, loops.size());
+                            });
     for (scf::ParallelOp loop : loops)
       loop.erase();
     numLoopsMerged += loops.size() - 1;
@@ -138,26 +157,73 @@ struct TGGPUGroupParallelLoops
 
   /// `loop`'s body for linear index `index` (the loop's iterations start at
   /// `first`), its indices recovered row-major.
+  /// `loop`'s body for linear index `index` and the `factor` - 1 after
+  /// it (the loop's iterations start at `first`), its indices recovered
+  /// row-major. The copies are interleaved op by op, so that the
+  /// neighbours' loads (and stores) of a buffer are adjacent.
   void cloneBody(OpBuilder &b, scf::ParallelOp loop, Value index, int64_t first) {
     Location loc = loop.getLoc();
-    Value rest = index;
-    if (first != 0)
-      rest = arith::SubIOp::create(b, loc, index, arith::ConstantIndexOp::create(b, loc, first));
     SmallVector<int64_t> counts = *tripCounts(loop);
-    IRMapping mapping;
-    for (auto [dim, iv] : llvm::enumerate(loop.getInductionVars())) {
-      if (dim + 1 == counts.size()) {
-        mapping.map(iv, rest);
-        break;
+    SmallVector<IRMapping> mappings(factor);
+    for (auto [k, mapping] : llvm::enumerate(mappings)) {
+      Value rest = index;
+      if (first - int64_t(k) != 0)
+        rest = arith::SubIOp::create(b, loc, index,
+                                     arith::ConstantIndexOp::create(b, loc, first - int64_t(k)));
+      for (auto [dim, iv] : llvm::enumerate(loop.getInductionVars())) {
+        if (dim + 1 == counts.size()) {
+          mapping.map(iv, rest);
+          break;
+        }
+        Value stride =
+            arith::ConstantIndexOp::create(b, loc, product(ArrayRef(counts).drop_front(dim + 1)));
+        mapping.map(iv, arith::DivUIOp::create(b, loc, rest, stride));
+        rest = arith::RemUIOp::create(b, loc, rest, stride);
       }
-      Value stride = arith::ConstantIndexOp::create(
-          b, loc, product(ArrayRef(counts).drop_front(dim + 1)));
-      mapping.map(iv, arith::DivUIOp::create(b, loc, rest, stride));
-      rest = arith::RemUIOp::create(b, loc, rest, stride);
     }
-    for (Operation &op : loop.getBody()->without_terminator())
-      b.clone(op, mapping);
+    // Neighbours' loads and stores of the loop's own element of a buffer
+    // become one 128-bit vector access each (aligned: the element offset
+    // is a multiple of 4 in a 16-byte aligned buffer, tg-gpu-assume-alignment).
+    auto ownElement = [&](Value buffer, ValueRange indices) {
+      auto type = cast<MemRefType>(buffer.getType());
+      return factor == 4 && counts.back() % 4 == 0 && type.getLayout().isIdentity() &&
+             type.getElementTypeBitWidth() == 32 && llvm::equal(indices, loop.getInductionVars());
+    };
+    for (Operation &op : loop.getBody()->without_terminator()) {
+      if (auto load = dyn_cast<memref::LoadOp>(op);
+          load && ownElement(load.getMemRef(), load.getIndices())) {
+        IRMapping &first = mappings.front();
+        auto vectorType = VectorType::get({factor}, load.getType());
+        auto vector = vector::LoadOp::create(
+            b, loc, vectorType, first.lookupOrDefault(load.getMemRef()),
+            llvm::map_to_vector(load.getIndices(),
+                                [&](Value i) { return first.lookupOrDefault(i); }),
+            /*nontemporal=*/false, llvm::MaybeAlign(16));
+        for (auto [k, mapping] : llvm::enumerate(mappings))
+          mapping.map(load.getResult(), vector::ExtractOp::create(b, loc, vector, int64_t(k)));
+        continue;
+      }
+      if (auto store = dyn_cast<memref::StoreOp>(op);
+          store && ownElement(store.getMemRef(), store.getIndices())) {
+        IRMapping &first = mappings.front();
+        SmallVector<Value> elements = llvm::map_to_vector(mappings, [&](IRMapping &mapping) {
+          return mapping.lookupOrDefault(store.getValueToStore());
+        });
+        Value vector = vector::FromElementsOp::create(
+            b, loc, VectorType::get({factor}, store.getValueToStore().getType()), elements);
+        vector::StoreOp::create(
+            b, loc, vector, first.lookupOrDefault(store.getMemRef()),
+            llvm::map_to_vector(store.getIndices(),
+                                [&](Value i) { return first.lookupOrDefault(i); }),
+            /*nontemporal=*/false, llvm::MaybeAlign(16));
+        continue;
+      }
+      for (IRMapping &mapping : mappings)
+        b.clone(op, mapping);
+    }
   }
+
+  int64_t factor = 1; // the coarsening of the group being merged
 };
 
 } // namespace

@@ -398,13 +398,21 @@ def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::Modul
     update of every parameter (or every gradient written at the end of the
     backward pass) is then one multi-tensor kernel rather than one each. A
     group takes at most `max-buffers` buffers, each a kernel parameter
-    (a kernel's parameters must fit in 4 KB). Loops with reductions, or
-    not starting at 0 with step 1, are left alone.
+    (a kernel's parameters must fit in 4 KB). When every loop's iteration
+    count is a multiple of `coarsening` (4) and its body is straight-line,
+    an iteration of the merged loop runs 4 neighbouring iterations of one
+    loop, and their loads and stores of the loop's own element of a 32-bit
+    buffer of identity layout become one 128-bit `vector.load` or
+    `vector.store` (16-byte aligned: see `tg-gpu-assume-alignment`). Loops
+    with reductions, or not starting at 0 with step 1, are left alone.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
   let options = [
     Option<"maxBuffers", "max-buffers", "int64_t", "48",
-           "The most buffers (kernel parameters) a merged loop may use">
+           "The most buffers (kernel parameters) a merged loop may use">,
+    Option<"coarsening", "coarsening", "int64_t", "4",
+           "Neighbouring iterations a merged iteration runs (1 or 4: 128-bit accesses)">
   ];
   let statistics = [
     Statistic<"numLoopsMerged", "loops-merged", "Parallel loops merged into the one before them">
@@ -493,6 +501,19 @@ def TGGPURowKernels : Pass<"tg-gpu-row-kernels", "::mlir::ModuleOp"> {
     Statistic<"numChains", "chains", "Row kernels made">,
     Statistic<"numLoops", "loops", "Parallel loops that became row kernels">
   ];
+}
+
+def TGGPUAssumeAlignment : Pass<"tg-gpu-assume-alignment", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Kernel buffers of identity layout are 16-byte aligned";
+  let description = [{
+    After kernel outlining: each memref argument of a kernel with an
+    identity layout goes through `memref.assume_alignment` 16. tgc's
+    runtime allocates every device buffer on a block of its arena (at least
+    256-byte aligned), and an identity layout has no offset. LLVM's
+    load/store vectorizer then merges neighbouring accesses into 128-bit
+    ones.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def TGGPULowerAllReduce : Pass<"tg-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {

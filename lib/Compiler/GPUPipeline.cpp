@@ -108,6 +108,7 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createTGGPUMergeKernelModules());
   pm.addNestedPass<gpu::GPUModuleOp>(createTGGPULowerAllReduce());
+  pm.addNestedPass<gpu::GPUModuleOp>(createTGGPUAssumeAlignment());
   // One stream: every GPU op asynchronous, waits only where host code with
   // effects follows (the runtime makes those waits cheap, see Cuda.cpp).
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());

@@ -1,4 +1,8 @@
+// REQUIRES: ptxas
 // RUN: tgc %s --target=cuda --emit=mlir -o - | FileCheck %s
+// RUN: tgc %s --target=cuda --emit=ptx -o %t.ptx
+// RUN: FileCheck %s --check-prefix=PTX --input-file %t.ptx
+// RUN: %ptxas -arch=sm_90 %t.ptx -o %t.cubin
 
 // AdamW on four parameters whose loss reads one element of each (bench/gpu's
 // AdamW benchmark, smaller): tg-fuse-parallel-loops runs in the CUDA
@@ -6,7 +10,8 @@
 // updated in one loop that reads them once, and tg-gpu-group-parallel-loops
 // makes the four loops one multi-tensor kernel (as the one-hot gradients'
 // loops). The step launches 5 kernels (15 before the first, 9 before the
-// second).
+// second). Each thread of the update kernel updates 4 neighbouring elements
+// with 128-bit loads and stores.
 
 ml_program.global private mutable @p0(#tg.uniform<-1.0, 1.0>) : tensor<4096xf32>
 ml_program.global private mutable @p1(#tg.uniform<-1.0, 1.0>) : tensor<4096xf32>
@@ -36,3 +41,7 @@ tg.train_step @train_step loss @loss optimizer #tg.adamw<lr = 1.0e-3, weight_dec
 // CHECK-COUNT-5: gpu.launch_func
 // CHECK-NOT:     gpu.launch_func
 // CHECK:         llvm.return
+
+// PTX-LABEL: .entry train_step_kernel
+// PTX: ld.global.v4.b32
+// PTX: st.global.v4.b32

@@ -1,4 +1,4 @@
-// RUN: tgc-opt %s --tg-gpu-group-parallel-loops --split-input-file | FileCheck %s
+// RUN: tgc-opt %s --tg-gpu-group-parallel-loops=coarsening=1 --split-input-file | FileCheck %s
 
 // Three independent loops (64, 4 x 8 and 16 iterations, each writing its own
 // buffer) become one loop over 112 iterations; a binary tree of comparisons

@@ -1,0 +1,45 @@
+// RUN: tgc-opt %s --tg-gpu-group-parallel-loops --split-input-file | FileCheck %s
+
+// Two independent updates of 64 and 4 x 8 elements (multiples of 4): the
+// merged loop has 96 / 4 iterations, each running 4 neighbouring iterations
+// of one loop; its own elements are read and written as vector<4xf32>
+// (16-byte aligned), other reads (a 0-d scale) stay scalar, and the 4 x 8
+// loop's indices come back for the first of the four.
+// CHECK-LABEL: func.func @coarsened
+// CHECK:         %[[C24:.*]] = arith.constant 24 : index
+// CHECK:         scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[C24]]) step (%{{.*}}) {
+// CHECK:           %[[FIRST:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK:           scf.if
+// CHECK:             %[[X:.*]] = vector.load %{{.*}}[%[[FIRST]]] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
+// CHECK-COUNT-4:     vector.extract %[[X]]
+// CHECK:             memref.load %{{.*}}[] : memref<f32>
+// CHECK:             vector.from_elements
+// CHECK:             vector.store %{{.*}}, %{{.*}}[%[[FIRST]]] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
+// CHECK:           } else {
+// CHECK:             %[[J:.*]] = arith.subi %[[FIRST]], %{{.*}} : index
+// CHECK:             %[[ROW:.*]] = arith.divui %[[J]], %{{.*}} : index
+// CHECK:             %[[COL:.*]] = arith.remui %[[J]], %{{.*}} : index
+// CHECK:             vector.store %{{.*}}, %{{.*}}[%[[ROW]], %[[COL]]] {alignment = 16 : i64} : memref<4x8xf32>, vector<4xf32>
+// CHECK-NOT:     scf.parallel
+func.func @coarsened(%scale: memref<f32>) -> (memref<64xf32>, memref<4x8xf32>) {
+  %a = memref.alloc() : memref<64xf32>
+  %b = memref.alloc() : memref<4x8xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c64 = arith.constant 64 : index
+  %one = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %x = memref.load %a[%i] : memref<64xf32>
+    %s = memref.load %scale[] : memref<f32>
+    %y = arith.mulf %x, %s : f32
+    memref.store %y, %a[%i] : memref<64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    memref.store %one, %b[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  return %a, %b : memref<64xf32>, memref<4x8xf32>
+}
