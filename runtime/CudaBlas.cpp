@@ -10,7 +10,9 @@
 // contiguous scratch block first.
 //
 // libcublas is loaded with dlopen at the first matmul, like the driver. FP32
-// stays FP32 (no TF32 tensor cores) unless TGC_CUDA_TF32=1.
+// stays FP32 (no tensor cores) unless TGC_CUDA_MATMUL=tf32 or bf16 asks for
+// FP32 products on tensor cores from inputs rounded to TF32 or bf16 (the
+// parameters stay FP32: bf16 compute with FP32 master weights).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +36,6 @@ namespace {
 using cublasStatus = int;
 using cublasHandle = struct cublasContext *;
 constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
-constexpr int CUBLAS_TF32_TENSOR_OP_MATH = 3;
 // cuBLAS's recommendation for Hopper; also what makes capture in a CUDA
 // graph safe (no allocation inside cuBLAS).
 constexpr size_t kWorkspaceBytes = size_t(32) << 20;
@@ -44,17 +45,22 @@ using Gemm = cublasStatus (*)(cublasHandle, int, int, int, int, int, const T *, 
                               long long, const T *, int, long long, const T *, T *, int, long long,
                               int);
 template <typename T> using Copy = cublasStatus (*)(cublasHandle, int, const T *, int, T *, int);
+using GemmEx = cublasStatus (*)(cublasHandle, int, int, int, int, int, const void *, const void *,
+                                int, int, long long, const void *, int, int, long long,
+                                const void *, void *, int, int, long long, int, int, int);
+constexpr int CUDA_R_32F = 0, CUBLAS_GEMM_DEFAULT = -1;
+constexpr int CUBLAS_COMPUTE_32F_FAST_16BF = 75, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
 
 struct BlasApi {
   cublasStatus (*create)(cublasHandle *);
   cublasStatus (*setStream)(cublasHandle, void *);
-  cublasStatus (*setMathMode)(cublasHandle, int);
   cublasStatus (*setWorkspace)(cublasHandle, void *, size_t);
   const char *(*statusName)(cublasStatus); // optional
   Gemm<float> sgemm;
   Gemm<double> dgemm;
   Copy<float> scopy;
   Copy<double> dcopy;
+  GemmEx gemmEx; // optional: TGC_CUDA_MATMUL=bf16 or tf32
 };
 
 /// The library: $TGC_CUBLAS_LIBRARY, else the usual names on the loader's
@@ -83,6 +89,7 @@ public:
     else
       return api.dgemm;
   }
+  GemmEx gemmEx() { return api.gemmEx; }
   template <typename T> Copy<T> copy() {
     if constexpr (std::is_same_v<T, float>)
       return api.scopy;
@@ -124,7 +131,6 @@ private:
     };
     bind(api.create, "cublasCreate_v2");
     bind(api.setStream, "cublasSetStream_v2");
-    bind(api.setMathMode, "cublasSetMathMode");
     bind(api.setWorkspace, "cublasSetWorkspace_v2");
     bind(api.statusName, "cublasGetStatusName", /*required=*/false);
     bind(api.sgemm, "cublasSgemmStridedBatched");
@@ -136,12 +142,28 @@ private:
     check(api.setStream(created, stream), "cublasSetStream");
     check(api.setWorkspace(created, cuda::allocate(kWorkspaceBytes), kWorkspaceBytes),
           "cublasSetWorkspace");
-    const char *tf32 = std::getenv("TGC_CUDA_TF32");
-    if (tf32 && std::strcmp(tf32, "1") == 0)
-      check(api.setMathMode(created, CUBLAS_TF32_TENSOR_OP_MATH), "cublasSetMathMode");
+    bind(api.gemmEx, "cublasGemmStridedBatchedEx", /*required=*/false);
+    const char *precision = std::getenv("TGC_CUDA_MATMUL");
+    std::string mode = precision && *precision ? precision : "fp32";
+    if (mode == "bf16" || mode == "tf32") {
+      if (!api.gemmEx)
+        fail(TGC_ERROR_DEVICE,
+             "TGC_CUDA_MATMUL=%s needs cublasGemmStridedBatchedEx, which %s lacks", mode.c_str(),
+             tried.c_str());
+      fastCompute = mode == "bf16" ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32;
+    } else if (mode != "fp32") {
+      fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32 or bf16", mode.c_str());
+    }
     blasHandle = created;
   }
 
+public:
+  /// The compute type of FP32 products under TGC_CUDA_MATMUL=bf16 or tf32
+  /// (inputs rounded to bf16 or tf32 for tensor cores, FP32 accumulation
+  /// and results); 0: plain FP32.
+  int fastCompute = 0;
+
+private:
   std::mutex mutex;
   BlasApi api = {};
   cublasHandle blasHandle = nullptr;
@@ -265,16 +287,28 @@ void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulat
   }
   T one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
+  int fast = std::is_same_v<T, float> ? blas().fastCompute : 0;
+  int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
   cuda::profiled(
-      format("cublas gemm %c%c %lldx%lldx%lld batch %lld", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
-             (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch),
+      format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
+             (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
+             fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+             : fast                               ? " tf32"
+                                                  : ""),
       [&] {
-        blas().check(blas().gemm<T>()(handle, lhsT ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                      rhsT ? CUBLAS_OP_T : CUBLAS_OP_N, int(out.rows),
-                                      int(out.cols), int(lhs.cols), &one, lhs.data, int(lda),
-                                      lhs.batchStride, rhs.data, int(ldb), rhs.batchStride, &beta,
-                                      out.data, int(ldc), out.batchStride, int(batch)),
-                     "gemmStridedBatched");
+        if (fast)
+          blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
+                                       int(lhs.cols), &one, lhs.data, CUDA_R_32F, int(lda),
+                                       lhs.batchStride, rhs.data, CUDA_R_32F, int(ldb),
+                                       rhs.batchStride, &beta, out.data, CUDA_R_32F, int(ldc),
+                                       out.batchStride, int(batch), fast, CUBLAS_GEMM_DEFAULT),
+                       "gemmStridedBatchedEx");
+        else
+          blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
+                                        int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
+                                        rhs.data, int(ldb), rhs.batchStride, &beta, out.data,
+                                        int(ldc), out.batchStride, int(batch)),
+                       "gemmStridedBatched");
       });
   if (outCopy)
     copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);

@@ -73,7 +73,7 @@ if [[ -n $peers_log ]]; then
   echo "(from $peers_log)"
   grep -v -i warn "$peers_log" | tee "$log"
 else
-  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent,gpt2 2>&1 | grep -v -i warn | tee "$log"
+  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent,gpt2 2>&1 | grep --line-buffered -v -i warn | tee "$log"
 fi
 
 echo "== ratios"

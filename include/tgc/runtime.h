@@ -293,7 +293,9 @@ void tgc_cuda_globals_to_device(void);
  * libcublas is loaded with dlopen at the first call: $TGC_CUBLAS_LIBRARY,
  * else libcublas.so.13 or .12 on the loader's path or in $CUDA_HOME/lib64 or
  * /usr/local/cuda/lib64. FP32 products are exact FP32 unless
- * TGC_CUDA_TF32=1 allows TF32 tensor cores. A failure is fatal. */
+ * TGC_CUDA_MATMUL=bf16 (or tf32) computes them on tensor cores from inputs
+ * rounded to bf16 (or TF32), accumulating in FP32; parameters stay FP32.
+ * A failure is fatal. */
 void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
                                       int64_t accumulate);
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,

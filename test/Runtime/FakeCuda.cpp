@@ -298,7 +298,6 @@ int cublasCreate_v2(void **handle) {
   return *handle = &theHandle, kBlasSuccess;
 }
 int cublasSetStream_v2(void *, void *) { return kBlasSuccess; }
-int cublasSetMathMode(void *, int) { return kBlasSuccess; }
 int cublasSetWorkspace_v2(void *, void *, size_t) { return kBlasSuccess; }
 const char *cublasGetStatusName(int status) {
   return status == kBlasInvalidValue ? "CUBLAS_STATUS_INVALID_VALUE" : "CUBLAS_STATUS_FAKE";
@@ -317,6 +316,20 @@ int cublasDgemmStridedBatched(void *, int transA, int transB, int m, int n, int 
                               double *c, int ldc, long long strideC, int batch) {
   return gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
               strideC, batch);
+}
+
+// FP32 only, the compute type (bf16 or TF32 rounding) ignored.
+int cublasGemmStridedBatchedEx(void *, int transA, int transB, int m, int n, int k,
+                               const void *alpha, const void *a, int aType, int lda,
+                               long long strideA, const void *b, int bType, int ldb,
+                               long long strideB, const void *beta, void *c, int cType, int ldc,
+                               long long strideC, int batch, int, int) {
+  if (aType != 0 || bType != 0 || cType != 0) // CUDA_R_32F
+    return kBlasInvalidValue;
+  return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+              static_cast<const float *>(a), lda, strideA, static_cast<const float *>(b), ldb,
+              strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc, strideC,
+              batch);
 }
 
 int cublasScopy_v2(void *, int n, const float *x, int incx, float *y, int incy) {
