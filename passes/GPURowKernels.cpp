@@ -50,6 +50,8 @@ using namespace mlir;
 
 namespace {
 
+/// Shorter rows stay with tg-gpu-launch (tg-split-reductions leaves rows
+/// of at least this length to this pass: keep the two equal).
 constexpr int64_t kMinRowLength = 256;
 /// The most elements of a row a thread keeps in registers.
 constexpr int64_t kMaxElementsPerThread = 64;

@@ -534,12 +534,17 @@ def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
     function's memory traffic happen on the device, so that the host never
     dereferences a buffer:
 
-    - each `scf.parallel` becomes a `gpu.launch` of one thread per iteration
-      (its iteration space flattened, `threads-per-block` threads per block,
-      a guard for the last block);
+    - each `scf.parallel` becomes a `gpu.launch` of one thread per iteration,
+      `threads-per-block` threads per block: blocks along the last
+      dimension on x, the one before on y and the rest on z when the last
+      dimension is at least a block of whole warps and the others fit the
+      grid (static trip counts); otherwise the iteration space flattened,
+      a guard for the last block;
     - the remaining memory accesses (loads, stores, and loops of them: full
-      reductions, scalar updates, scatters) run in single-thread launches,
-      together with the pure computations that depend on them;
+      reductions, scalar updates, scatters) run in single-thread launches of
+      at most 48 buffers, together with the pure computations that depend
+      on them; scalars a later launch needs pass through device buffers,
+      read inside that launch;
     - `memref.alloc` becomes `gpu.alloc`, `bufferization.clone` an
       allocation and a copy, `memref.copy` between identity layouts
       `gpu.memcpy` and any other copy a parallel loop.

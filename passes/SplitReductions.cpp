@@ -29,7 +29,8 @@ namespace {
 constexpr int64_t kFewThreads = 32;
 /// ...which a head of a multiple of this many elements improves.
 constexpr int64_t kHeadMultiple = 1024;
-/// Rows that tg-gpu-row-kernels reduces, a block each (with leave-rows).
+/// Rows that tg-gpu-row-kernels reduces, a block each (with leave-rows;
+/// its kMinRowLength is the same).
 constexpr int64_t kMinRows = 256, kMinRowLength = 256;
 /// Threads enough to fill the GPU: below, a reduction over several loops
 /// (a loss summing a whole activation) is split again along another one.
