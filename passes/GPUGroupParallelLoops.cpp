@@ -53,6 +53,12 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
   return counts;
 }
 
+/// Marks the loops this pass made while it runs (a made loop is not
+/// coarsened twice).
+constexpr llvm::StringLiteral kMergedAttrName = "tg.merged";
+/// Smaller lone loops are not worth coarsening.
+constexpr int64_t kMinCoarsenedIterations = 1 << 16;
+
 int64_t product(ArrayRef<int64_t> counts) {
   int64_t total = 1;
   for (int64_t count : counts)
@@ -90,6 +96,28 @@ struct TGGPUGroupParallelLoops
       for (const tg::IndependentLoopGroup &group :
            tg::findIndependentLoopGroups(*block, buffers, isLoop, fits))
         merge(group);
+    // A loop left alone is coarsened all the same when it can be: its
+    // neighbouring elements in one thread, with 128-bit accesses.
+    if (coarsening > 1) {
+      SmallVector<scf::ParallelOp> single; // (merging erased some blocks)
+      getOperation()->walk([&](scf::ParallelOp loop) {
+        if (isLoop(loop) && !loop->hasAttr(kMergedAttrName) &&
+            product(*tripCounts(loop)) >= kMinCoarsenedIterations && coarsenable(loop))
+          single.push_back(loop);
+      });
+      for (scf::ParallelOp loop : single) {
+        tg::IndependentLoopGroup group;
+        group.loops.push_back(loop);
+        merge(group);
+      }
+    }
+    getOperation()->walk([](scf::ParallelOp loop) { loop->removeAttr(kMergedAttrName); });
+  }
+
+  bool coarsenable(scf::ParallelOp loop) {
+    return product(*tripCounts(loop)) % coarsening == 0 &&
+           llvm::all_of(loop.getBody()->without_terminator(),
+                        [](Operation &op) { return op.getNumRegions() == 0; });
   }
 
   void merge(const tg::IndependentLoopGroup &group) {
@@ -103,29 +131,24 @@ struct TGGPUGroupParallelLoops
     // Each iteration of the merged loop runs `coarsening` neighbouring
     // iterations of one loop when every loop's count is a multiple of it
     // and its body is straight-line code.
-    factor =
-        llvm::all_of(loops,
-                     [&](scf::ParallelOp loop) {
-                       return product(*tripCounts(loop)) % coarsening == 0 &&
-                              llvm::all_of(loop.getBody()->without_terminator(),
-                                           [](Operation &op) { return op.getNumRegions() == 0; });
-                     })
-            ? coarsening
-            : 1;
+    factor = llvm::all_of(loops, [&](scf::ParallelOp loop) { return coarsenable(loop); })
+                 ? coarsening
+                 : 1;
     Location loc = loops.front().getLoc();
     OpBuilder builder(loops.front());
     auto constant = [&](OpBuilder &b, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
     };
-    scf::ParallelOp::create(builder, loc, ValueRange{constant(builder, 0)},
-                            ValueRange{constant(builder, firsts.back() / factor)},
-                            ValueRange{constant(builder, 1)},
-                            [&](OpBuilder &b, Location, ValueRange ivs) {
-                              Value index = ivs[0];
-                              if (factor > 1)
-                                index = arith::MulIOp::create(b, loc, index, constant(b, factor));
-                              emit(b, index, loops, firsts, 0, loops.size());
-                            });
+    auto merged = scf::ParallelOp::create(
+        builder, loc, ValueRange{constant(builder, 0)},
+        ValueRange{constant(builder, firsts.back() / factor)}, ValueRange{constant(builder, 1)},
+        [&](OpBuilder &b, Location, ValueRange ivs) {
+          Value index = ivs[0];
+          if (factor > 1)
+            index = arith::MulIOp::create(b, loc, index, constant(b, factor));
+          emit(b, index, loops, firsts, 0, loops.size());
+        });
+    merged->setAttr(kMergedAttrName, builder.getUnitAttr());
     for (scf::ParallelOp loop : loops)
       loop.erase();
     numLoopsMerged += loops.size() - 1;

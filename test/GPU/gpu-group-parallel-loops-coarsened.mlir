@@ -43,3 +43,26 @@ func.func @coarsened(%scale: memref<f32>) -> (memref<64xf32>, memref<4x8xf32>) {
   }
   return %a, %b : memref<64xf32>, memref<4x8xf32>
 }
+
+// -----
+
+// A loop on its own of at least 65536 iterations is coarsened too.
+// CHECK-LABEL: func.func @alone
+// CHECK:         %[[C16384:.*]] = arith.constant 16384 : index
+// CHECK:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[C16384]])
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<256x256xf32>, vector<4xf32>
+// CHECK:           math.exp
+// CHECK:           vector.store %{{.*}} {alignment = 16 : i64} : memref<256x256xf32>, vector<4xf32>
+func.func @alone() -> memref<256x256xf32> {
+  %a = memref.alloc() : memref<256x256xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c256, %c256) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<256x256xf32>
+    %e = math.exp %x : f32
+    memref.store %e, %a[%i, %j] : memref<256x256xf32>
+    scf.reduce
+  }
+  return %a : memref<256x256xf32>
+}
