@@ -46,23 +46,36 @@ func.func @coarsened(%scale: memref<f32>) -> (memref<64xf32>, memref<4x8xf32>) {
 
 // -----
 
-// A loop on its own of at least 65536 iterations is coarsened too.
+// A loop on its own (the second reads what the first writes) of at least
+// 65536 iterations is coarsened too, unless tg-gpu-launch would give it a
+// grid (a last dimension of whole warps, as the second's).
 // CHECK-LABEL: func.func @alone
-// CHECK:         %[[C16384:.*]] = arith.constant 16384 : index
-// CHECK:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[C16384]])
-// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<256x256xf32>, vector<4xf32>
+// CHECK:         %[[C25600:.*]] = arith.constant 25600 : index
+// CHECK:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[C25600]])
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<1024x100xf32>, vector<4xf32>
 // CHECK:           math.exp
-// CHECK:           vector.store %{{.*}} {alignment = 16 : i64} : memref<256x256xf32>, vector<4xf32>
-func.func @alone() -> memref<256x256xf32> {
-  %a = memref.alloc() : memref<256x256xf32>
+// CHECK:           vector.store %{{.*}} {alignment = 16 : i64} : memref<1024x100xf32>, vector<4xf32>
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}})
+// CHECK-NOT:       vector.load
+func.func @alone() -> (memref<1024x100xf32>, memref<256x256xf32>) {
+  %a = memref.alloc() : memref<1024x100xf32>
+  %b = memref.alloc() : memref<256x256xf32>
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
+  %c100 = arith.constant 100 : index
   %c256 = arith.constant 256 : index
-  scf.parallel (%i, %j) = (%c0, %c0) to (%c256, %c256) step (%c1, %c1) {
-    %x = memref.load %a[%i, %j] : memref<256x256xf32>
+  %c1024 = arith.constant 1024 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c1024, %c100) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<1024x100xf32>
     %e = math.exp %x : f32
-    memref.store %e, %a[%i, %j] : memref<256x256xf32>
+    memref.store %e, %a[%i, %j] : memref<1024x100xf32>
     scf.reduce
   }
-  return %a : memref<256x256xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c256, %c256) step (%c1, %c1) {
+    %x = memref.load %a[%i, %c0] : memref<1024x100xf32>
+    %e = math.exp %x : f32
+    memref.store %e, %b[%i, %j] : memref<256x256xf32>
+    scf.reduce
+  }
+  return %a, %b : memref<1024x100xf32>, memref<256x256xf32>
 }
