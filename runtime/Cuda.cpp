@@ -600,7 +600,7 @@ private:
     if (!profiling)
       return;
     check(api.cuEventRecord(profileEvents[1], stream), "cuEventRecord");
-    check(api.cuEventSynchronize(profileEvents[1]), format("%s", name.c_str()).c_str());
+    check(api.cuEventSynchronize(profileEvents[1]), name.c_str());
     float milliseconds = 0;
     check(api.cuEventElapsedTime(&milliseconds, profileEvents[0], profileEvents[1]),
           "cuEventElapsedTime");
