@@ -14,6 +14,8 @@
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
 #   peers-h200.log                     and the peers' numbers measured on an H200
+#   profile.sh                         device time per kernel of the benchmark models
+#                                      (bench/gpu/profile.sh)
 #
 # The binaries link libstdc++ and libgcc statically (the other machine may
 # have older ones) and need neither libLLVM nor libMLIR (checked with ldd).
