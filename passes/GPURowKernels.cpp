@@ -402,7 +402,8 @@ private:
       SmallVector<Value> partials;
       for (unsigned a = 0; a < reduction.getNumRegionIterArgs(); ++a) {
         combiners.push_back(combinerOf(reduction, a));
-        partials.push_back(neutral(combiners.back(), reduction.getRegionIterArgs()[a].getType()));
+        partials.push_back(
+            arith::ConstantOp::create(body, loc, *arith::getNeutralElement(combiners.back())));
       }
       emitReductionStrides(phase, reduction, partials, mapping);
       for (unsigned a = 0; a < partials.size(); ++a) {
@@ -480,21 +481,6 @@ private:
         partial =
             isPartial(i) ? arith::SelectOp::create(body, loc, inRange, value, partial) : value;
     }
-  }
-
-  Value neutral(Operation *combiner, Type type) {
-    auto kind = arith::AtomicRMWKind::addf;
-    if (isa<arith::MulFOp>(combiner))
-      kind = arith::AtomicRMWKind::mulf;
-    else if (isa<arith::MaximumFOp>(combiner))
-      kind = arith::AtomicRMWKind::maximumf;
-    else if (isa<arith::MinimumFOp>(combiner))
-      kind = arith::AtomicRMWKind::minimumf;
-    else if (isa<arith::MaxNumFOp>(combiner))
-      kind = arith::AtomicRMWKind::maxnumf;
-    else if (isa<arith::MinNumFOp>(combiner))
-      kind = arith::AtomicRMWKind::minnumf;
-    return arith::getIdentityValue(kind, type, body, loc);
   }
 
   ArrayRef<Phase> phases;
