@@ -21,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Delinearize.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -224,12 +225,9 @@ private:
       Value blockStart = arith::MulIOp::create(body, loc, launch.getBlockIds().x, threads);
       indices[rank - 1] = arith::AddIOp::create(body, loc, blockStart, launch.getThreadIds().x);
       indices[rank - 2] = launch.getBlockIds().y;
-      Value rest = launch.getBlockIds().z;
-      for (int64_t d = rank - 3; d >= 0; --d) {
-        indices[d] = d > 0 ? arith::RemUIOp::create(body, loc, rest, tripCounts[d]) : rest;
-        if (d > 0)
-          rest = arith::DivUIOp::create(body, loc, rest, tripCounts[d]);
-      }
+      llvm::copy(
+          tg::delinearize(body, loc, launch.getBlockIds().z, ValueRange(tripCounts).drop_back(2)),
+          indices.begin());
       inRange = arith::CmpIOp::create(body, loc, arith::CmpIPredicate::ult, indices[rank - 1],
                                       tripCounts.back());
     } else {
@@ -245,16 +243,10 @@ private:
     gpu::TerminatorOp::create(body, loc);
 
     OpBuilder then = guard.getThenBodyBuilder();
-    if (!grid) {
-      // Row-major delinearization: the last dimension varies fastest, so
-      // neighbouring threads touch neighbouring elements.
-      Value rest = indices[0];
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        indices[d] = d > 0 ? arith::RemUIOp::create(then, loc, rest, tripCounts[d]) : rest;
-        if (d > 0)
-          rest = arith::DivUIOp::create(then, loc, rest, tripCounts[d]);
-      }
-    }
+    // Row-major: the last dimension varies fastest, so neighbouring
+    // threads touch neighbouring elements.
+    if (!grid)
+      indices = tg::delinearize(then, loc, indices[0], tripCounts);
     IRMapping mapping;
     for (int64_t d = 0; d < rank; ++d) {
       Value offset = arith::MulIOp::create(then, loc, indices[d], loop.getStep()[d]);

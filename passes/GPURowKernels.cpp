@@ -29,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/Delinearize.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -279,13 +280,9 @@ public:
     isFirstThread =
         arith::CmpIOp::create(body, loc, arith::CmpIPredicate::eq, thread, index(body, 0));
     // The row from the block (row-major).
-    Value rest = launch.getBlockIds().x;
-    rowValues.resize(rows.size());
-    for (int64_t d = rows.size() - 1; d >= 0; --d) {
-      rowValues[d] = d > 0 ? arith::RemUIOp::create(body, loc, rest, index(body, rows[d])) : rest;
-      if (d > 0)
-        rest = arith::DivUIOp::create(body, loc, rest, index(body, rows[d]));
-    }
+    rowValues = tg::delinearize(
+        body, loc, launch.getBlockIds().x,
+        llvm::map_to_vector(rows, [&](int64_t count) { return index(body, count); }));
     if (perThread <= kMaxElementsPerThread) {
       for (int64_t i = 0; i < perThread; ++i) {
         Value offset = arith::AddIOp::create(body, loc, thread, index(body, i * threads));
