@@ -42,6 +42,9 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGGPUROWKERNELS
 #include "passes/Passes.h.inc"
@@ -305,10 +308,11 @@ public:
 private:
   /// Loads into registers the elements that several phases read.
   void cacheRepeatedReads() {
-    llvm::DenseMap<Value, int> phasesReading;
+    // In the order of first reads: the kernel is the same from run to run.
+    llvm::MapVector<Value, int> phasesReading;
     llvm::DenseSet<Value> written;
     for (const Phase &phase : phases) {
-      llvm::DenseSet<Value> read;
+      llvm::SetVector<Value> read;
       phase.loop.getBody()->walk([&](Operation *op) {
         if (auto store = dyn_cast<memref::StoreOp>(op))
           written.insert(store.getMemRef());

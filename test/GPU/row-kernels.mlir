@@ -134,3 +134,51 @@ func.func @other_row(%x: memref<4x512xf32>, %y: memref<4x512xf32>) {
   }
   return
 }
+
+// -----
+
+// Several buffers that two loops read are cached in the order of their
+// first reads (a, b, c), whatever their addresses: the kernel is the same
+// from one compilation to the next.
+// CHECK-LABEL: func.func @cache_order
+// CHECK:         gpu.launch
+// CHECK:           memref.load %arg0
+// CHECK-NOT:       memref.load %arg2
+// CHECK:           memref.load %arg1
+// CHECK-NOT:       memref.load %arg0
+// CHECK:           memref.load %arg2
+// CHECK:           gpu.all_reduce add
+func.func @cache_order(%a: memref<4x256xf32>, %b: memref<4x256xf32>, %c: memref<4x256xf32>,
+                       %y: memref<4x256xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  %sum = memref.alloc() : memref<4xf32>
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    %s = scf.for %j = %c0 to %c256 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %u = memref.load %a[%i, %j] : memref<4x256xf32>
+      %v = memref.load %b[%i, %j] : memref<4x256xf32>
+      %w = memref.load %c[%i, %j] : memref<4x256xf32>
+      %uv = arith.mulf %u, %v : f32
+      %uvw = arith.mulf %uv, %w : f32
+      %n = arith.addf %acc, %uvw : f32
+      scf.yield %n : f32
+    }
+    memref.store %s, %sum[%i] : memref<4xf32>
+    scf.reduce
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c256) step (%c1, %c1) {
+    %s = memref.load %sum[%i] : memref<4xf32>
+    %u = memref.load %a[%i, %j] : memref<4x256xf32>
+    %v = memref.load %b[%i, %j] : memref<4x256xf32>
+    %w = memref.load %c[%i, %j] : memref<4x256xf32>
+    %uv = arith.addf %u, %v : f32
+    %uvw = arith.addf %uv, %w : f32
+    %p = arith.divf %uvw, %s : f32
+    memref.store %p, %y[%i, %j] : memref<4x256xf32>
+    scf.reduce
+  }
+  return
+}
