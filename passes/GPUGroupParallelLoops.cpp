@@ -53,9 +53,6 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
   return counts;
 }
 
-/// Marks the loops this pass made while it runs (a made loop is not
-/// coarsened twice).
-constexpr llvm::StringLiteral kMergedAttrName = "tg.merged";
 /// Smaller lone loops are not worth coarsening.
 constexpr int64_t kMinCoarsenedIterations = 1 << 16;
 
@@ -92,28 +89,27 @@ struct TGGPUGroupParallelLoops
       loops.push_back(loop);
       return int64_t(buffersOf(loops).size()) <= maxBuffers;
     };
-    for (Block *block : blocks)
-      for (const tg::IndependentLoopGroup &group :
-           tg::findIndependentLoopGroups(*block, buffers, isLoop, fits))
-        merge(group);
-    // A loop left alone is coarsened all the same when it can be (its
-    // neighbouring elements in one thread, with 128-bit accesses where the
-    // rows allow) and tg-gpu-launch would flatten it anyway.
-    if (coarsening > 1) {
-      SmallVector<scf::ParallelOp> single; // (merging erased some blocks)
-      getOperation()->walk([&](scf::ParallelOp loop) {
-        if (isLoop(loop) && !loop->hasAttr(kMergedAttrName) &&
+    // (Blocks are visited innermost first: a merge erases only bodies that
+    // were visited already.)
+    for (Block *block : blocks) {
+      SmallVector<tg::IndependentLoopGroup> groups =
+          tg::findIndependentLoopGroups(*block, buffers, isLoop, fits);
+      // A loop that joins no group is coarsened all the same when it can be
+      // (its neighbouring elements in one thread, with 128-bit accesses
+      // where the rows allow) and tg-gpu-launch would flatten it anyway.
+      llvm::SmallPtrSet<Operation *, 16> grouped;
+      for (const tg::IndependentLoopGroup &group : groups)
+        grouped.insert(group.loops.begin(), group.loops.end());
+      SmallVector<tg::IndependentLoopGroup> alone;
+      for (auto loop : block->getOps<scf::ParallelOp>())
+        if (coarsening > 1 && isLoop(loop) && !grouped.contains(loop) &&
             product(*tripCounts(loop)) >= kMinCoarsenedIterations && coarsenable(loop) &&
             !hasWarpRows(loop))
-          single.push_back(loop);
-      });
-      for (scf::ParallelOp loop : single) {
-        tg::IndependentLoopGroup group;
-        group.loops.push_back(loop);
+          alone.push_back(tg::IndependentLoopGroup{{loop}, {}, {}});
+      for (const tg::IndependentLoopGroup &group :
+           llvm::concat<tg::IndependentLoopGroup>(groups, alone))
         merge(group);
-      }
     }
-    getOperation()->walk([](scf::ParallelOp loop) { loop->removeAttr(kMergedAttrName); });
   }
 
   /// Whether tg-gpu-launch gives `loop` its 3-D grid (a last dimension of
@@ -149,16 +145,15 @@ struct TGGPUGroupParallelLoops
     auto constant = [&](OpBuilder &b, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
     };
-    auto merged = scf::ParallelOp::create(
-        builder, loc, ValueRange{constant(builder, 0)},
-        ValueRange{constant(builder, firsts.back() / factor)}, ValueRange{constant(builder, 1)},
-        [&](OpBuilder &b, Location, ValueRange ivs) {
-          Value index = ivs[0];
-          if (factor > 1)
-            index = arith::MulIOp::create(b, loc, index, constant(b, factor));
-          emit(b, index, loops, firsts, 0, loops.size());
-        });
-    merged->setAttr(kMergedAttrName, builder.getUnitAttr());
+    scf::ParallelOp::create(builder, loc, ValueRange{constant(builder, 0)},
+                            ValueRange{constant(builder, firsts.back() / factor)},
+                            ValueRange{constant(builder, 1)},
+                            [&](OpBuilder &b, Location, ValueRange ivs) {
+                              Value index = ivs[0];
+                              if (factor > 1)
+                                index = arith::MulIOp::create(b, loc, index, constant(b, factor));
+                              emit(b, index, loops, firsts, 0, loops.size());
+                            });
     for (scf::ParallelOp loop : loops)
       loop.erase();
     numLoopsMerged += loops.size() - 1;
