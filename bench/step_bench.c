@@ -39,6 +39,8 @@ int main(int argc, char **argv) {
   if (model->num_inputs > 16 || steps < 1 || classes < 1)
     return 2;
   unsigned seed = 1;
+  const char *host_inputs = getenv("TGC_BENCH_HOST_INPUTS");
+  int device_inputs = model->state_to_host && !(host_inputs && host_inputs[0] == '1');
   for (int i = 0; i < model->num_inputs; ++i) {
     const tgc_tensor *t = &model->inputs[i];
     int64_t n = 1;
@@ -58,14 +60,8 @@ int main(int argc, char **argv) {
       fprintf(stderr, "step_bench: input %s has an unsupported dtype\n", t->name);
       return 1;
     }
-  }
-  const char *host_inputs = getenv("TGC_BENCH_HOST_INPUTS");
-  if (model->state_to_host && !(host_inputs && host_inputs[0] == '1')) {
-    for (int i = 0; i < model->num_inputs; ++i) {
-      const tgc_tensor *t = &model->inputs[i];
-      size_t bytes = 4; /* f32 and i32 */
-      for (int d = 0; d < t->rank; ++d)
-        bytes *= (size_t)t->shape[d];
+    if (device_inputs) {
+      size_t bytes = (size_t)n * 4; /* f32 and i32 */
       void *device = tgc_cuda_alloc(bytes);
       if (!device || tgc_cuda_copy_to_device(device, inputs[i], bytes) != TGC_OK) {
         fprintf(stderr, "step_bench: %s\n", tgc_last_error());
