@@ -66,6 +66,9 @@ enum class PhaseKind { Reduction, RowScalar, Elementwise };
 struct Phase {
   mutable scf::ParallelOp loop;
   PhaseKind kind;
+  /// Whether the block's threads must wait for each other before the
+  /// phase: it overwrites what other threads read in earlier phases.
+  bool barrierBefore = false;
 };
 
 /// The upper bounds of `loop` when every dimension is static from 0 by 1.
@@ -193,10 +196,14 @@ Value columnOf(Operation *op, const Phase &phase) {
   return nullptr;
 }
 
+ValueRange indicesOf(Operation *access) {
+  return isa<memref::LoadOp>(access) ? cast<memref::LoadOp>(access).getIndices()
+                                     : cast<memref::StoreOp>(access).getIndices();
+}
+
 /// How `access` (a load or store of `phase`) indexes its buffer.
 Access accessOf(Operation *access, const Phase &phase) {
-  ValueRange indices = isa<memref::LoadOp>(access) ? cast<memref::LoadOp>(access).getIndices()
-                                                   : cast<memref::StoreOp>(access).getIndices();
+  ValueRange indices = indicesOf(access);
   SmallVector<Value> row = rowIndices(phase);
   if (llvm::equal(indices, row))
     return Access::Row;
@@ -208,40 +215,76 @@ Access accessOf(Operation *access, const Phase &phase) {
   return Access::Other;
 }
 
-/// What the chain so far writes, to check that a next phase keeps rows
-/// independent.
-struct Writes {
+/// Whether `access` (of `phase`) stays in the phase's row: its leading
+/// indices are the row's (a cross-entropy's x[r, label]).
+bool isInRow(Operation *access, const Phase &phase) {
+  ValueRange indices = indicesOf(access);
+  SmallVector<Value> row = rowIndices(phase);
+  return indices.size() >= row.size() && llvm::equal(indices.take_front(row.size()), row);
+}
+
+/// The memory the chain so far accesses, to check that a next phase keeps
+/// rows independent.
+struct ChainMemory {
+  /// The buffers written, each through one value and one kind of access.
   llvm::DenseMap<Value, Access> buffers;
   llvm::DenseMap<const void *, Value> memories;
+  /// The reads of earlier phases: through which buffer, whether each stayed
+  /// in its row, and whether each was by the thread that owns the element.
+  struct Reads {
+    Value buffer;
+    bool sameBuffer = true, inRow = true, ownElement = true;
+  };
+  llvm::DenseMap<const void *, Reads> reads;
 
-  /// Whether `phase` can join; records its writes when it can.
-  bool admit(const Phase &phase) {
-    Writes updated = *this;
+  /// Whether `phase` can join; records its accesses and whether it needs a
+  /// barrier when it can.
+  bool admit(Phase &phase) {
+    ChainMemory updated = *this;
     bool ok = true;
-    phase.loop.getBody()->walk([&](Operation *op) {
-      if (auto store = dyn_cast<memref::StoreOp>(op)) {
-        Access access = accessOf(store, phase);
-        Value buffer = store.getMemRef();
-        if (access != (phase.kind == PhaseKind::Elementwise ? Access::Element : Access::Row))
+    phase.loop.getBody()->walk([&](memref::StoreOp store) {
+      Access access = accessOf(store, phase);
+      Value buffer = store.getMemRef();
+      if (access != (phase.kind == PhaseKind::Elementwise ? Access::Element : Access::Row))
+        ok = false;
+      auto known = updated.buffers.find(buffer);
+      if (access == Access::Other || !isOwnMemory(buffer) ||
+          (known != updated.buffers.end() && known->second != access))
+        ok = false;
+      updated.buffers[buffer] = access;
+      auto [memory, inserted] = updated.memories.try_emplace(memoryOf(buffer), buffer);
+      if (!inserted && memory->second != buffer)
+        ok = false;
+      // Earlier phases read it: in the row, through the same buffer, and
+      // when not each thread its own elements, before a barrier.
+      auto read = reads.find(memoryOf(buffer));
+      if (read != reads.end()) {
+        const Reads &earlier = read->second;
+        if (!earlier.sameBuffer || earlier.buffer != buffer || !earlier.inRow)
           ok = false;
-        auto known = updated.buffers.find(buffer);
-        if (access == Access::Other || !isOwnMemory(buffer) ||
-            (known != updated.buffers.end() && known->second != access))
-          ok = false;
-        updated.buffers[buffer] = access;
-        auto [memory, inserted] = updated.memories.try_emplace(memoryOf(buffer), buffer);
-        if (!inserted && memory->second != buffer)
-          ok = false;
+        if (!earlier.ownElement || access != Access::Element)
+          phase.barrierBefore = true;
       }
     });
     phase.loop.getBody()->walk([&](Operation *op) {
       for (Value operand : op->getOperands()) {
         if (!isa<BaseMemRefType>(operand.getType()))
           continue;
+        auto load = dyn_cast<memref::LoadOp>(op);
+        // Reads of a row value an earlier phase stores are forwarded.
+        auto written = buffers.find(operand);
+        bool forwarded = load && written != buffers.end() && written->second == Access::Row &&
+                         accessOf(load, phase) == Access::Row;
+        if (!isa<memref::StoreOp>(op) && !forwarded) {
+          auto [entry, inserted] = updated.reads.try_emplace(memoryOf(operand), Reads{operand});
+          Reads &summary = entry->second;
+          summary.sameBuffer &= summary.buffer == operand && load;
+          summary.inRow &= load && isInRow(load, phase);
+          summary.ownElement &= load && accessOf(load, phase) == Access::Element;
+        }
         auto memory = updated.memories.find(memoryOf(operand));
         if (memory == updated.memories.end())
           continue;
-        auto load = dyn_cast<memref::LoadOp>(op);
         if (memory->second != operand ||
             (load && accessOf(load, phase) != updated.buffers[operand]) ||
             (!load && !isa<memref::StoreOp>(op)))
@@ -251,6 +294,66 @@ struct Writes {
     if (ok)
       *this = std::move(updated);
     return ok;
+  }
+};
+
+/// Whether `a` and `b` may be views of the same memory.
+bool mayAlias(Value a, Value b) {
+  if (!isOwnMemory(a) || !isOwnMemory(b))
+    return true;
+  return memoryOf(a) == memoryOf(b);
+}
+
+/// Ops between the loops of a chain that the chain does not need (a loss's
+/// sum of its per-row terms): they move after the chain's kernel, when no
+/// later phase touches what they touch or uses what they compute.
+struct DeferredOps {
+  SmallVector<Operation *> ops;
+  llvm::SmallPtrSet<Operation *, 8> set;
+
+  /// Whether `op` must wait with them: it uses one of them or has effects.
+  bool mustDefer(Operation *op) const {
+    if (llvm::any_of(op->getOperands(),
+                     [&](Value operand) { return set.contains(operand.getDefiningOp()); }))
+      return true;
+    return op->getNumRegions() > 0 || !(isMemoryEffectFree(op) || isa<memref::AllocOp>(op));
+  }
+
+  void add(Operation *op) {
+    ops.push_back(op);
+    set.insert(op);
+  }
+
+  /// Whether `phase` can run before them.
+  bool allowPassing(const Phase &phase) const {
+    if (ops.empty())
+      return true;
+    bool usesThem = false;
+    phase.loop.walk([&](Operation *op) {
+      for (Value operand : op->getOperands())
+        usesThem |= set.contains(operand.getDefiningOp());
+    });
+    if (usesThem)
+      return false;
+    std::optional<SmallVector<MemoryEffects::EffectInstance>> phaseEffects =
+        getEffectsRecursively(phase.loop);
+    if (!phaseEffects)
+      return false;
+    for (Operation *op : ops) {
+      std::optional<SmallVector<MemoryEffects::EffectInstance>> effects = getEffectsRecursively(op);
+      if (!effects)
+        return false;
+      for (const MemoryEffects::EffectInstance &mine : *effects)
+        for (const MemoryEffects::EffectInstance &theirs : *phaseEffects) {
+          if (isa<MemoryEffects::Read>(mine.getEffect()) &&
+              isa<MemoryEffects::Read>(theirs.getEffect()))
+            continue;
+          if (!mine.getValue() || !theirs.getValue() ||
+              mayAlias(mine.getValue(), theirs.getValue()))
+            return false;
+        }
+    }
+    return true;
   }
 };
 
@@ -286,6 +389,7 @@ public:
     rowValues = tg::delinearize(
         body, loc, launch.getBlockIds().x,
         llvm::map_to_vector(rows, [&](int64_t count) { return index(body, count); }));
+    loadRowInputs();
     if (perThread <= kMaxElementsPerThread) {
       for (int64_t i = 0; i < perThread; ++i) {
         Value offset = arith::AddIOp::create(body, loc, thread, index(body, i * threads));
@@ -298,33 +402,63 @@ public:
       }
       cacheRepeatedReads();
     }
-    for (const Phase &phase : phases)
+    for (auto [index, phase] : llvm::enumerate(phases)) {
+      phaseIndex = index;
+      if (phase.barrierBefore)
+        gpu::BarrierOp::create(body, loc);
       emit(phase);
+    }
     for (const Phase &phase : phases)
       phase.loop.erase();
     return launch;
   }
 
 private:
-  /// Loads into registers the elements that several phases read.
+  /// Loads once, at the start, each row value the chain reads but does not
+  /// write (a label): LLVM cannot hoist a load past the chain's stores.
+  void loadRowInputs() {
+    llvm::DenseSet<const void *> written;
+    for (const Phase &phase : phases)
+      phase.loop.getBody()->walk(
+          [&](memref::StoreOp store) { written.insert(memoryOf(store.getMemRef())); });
+    for (const Phase &phase : phases)
+      phase.loop.getBody()->walk([&](memref::LoadOp load) {
+        Value buffer = load.getMemRef();
+        if (accessOf(load, phase) == Access::Row && !written.contains(memoryOf(buffer)) &&
+            !rowInputs.count(buffer))
+          rowInputs[buffer] = memref::LoadOp::create(body, loc, buffer, rowValues);
+      });
+  }
+
+  /// Loads into registers the elements that several phases read, for the
+  /// phases up to the first that writes them (included when it loads each
+  /// element before storing it: an in-place update).
   void cacheRepeatedReads() {
+    for (int64_t index = 0, e = phases.size(); index < e; ++index) {
+      llvm::DenseSet<Value> storedHere;
+      phases[index].loop.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (auto store = dyn_cast<memref::StoreOp>(op)) {
+          if (cachedUntil.try_emplace(store.getMemRef(), index - 1).second)
+            storedHere.insert(store.getMemRef());
+        } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+          if (storedHere.contains(load.getMemRef()))
+            cachedUntil[load.getMemRef()] = index - 1;
+        }
+      });
+    }
     // In the order of first reads: the kernel is the same from run to run.
     llvm::MapVector<Value, int> phasesReading;
-    llvm::DenseSet<Value> written;
-    for (const Phase &phase : phases) {
+    for (int64_t index = 0, e = phases.size(); index < e; ++index) {
       llvm::SetVector<Value> read;
-      phase.loop.getBody()->walk([&](Operation *op) {
-        if (auto store = dyn_cast<memref::StoreOp>(op))
-          written.insert(store.getMemRef());
-        if (auto load = dyn_cast<memref::LoadOp>(op))
-          if (accessOf(load, phase) == Access::Element)
-            read.insert(load.getMemRef());
+      phases[index].loop.getBody()->walk([&](memref::LoadOp load) {
+        if (accessOf(load, phases[index]) == Access::Element && isCached(load.getMemRef(), index))
+          read.insert(load.getMemRef());
       });
       for (Value buffer : read)
         ++phasesReading[buffer];
     }
     for (auto [buffer, count] : phasesReading) {
-      if (count < 2 || written.contains(buffer))
+      if (count < 2)
         continue;
       SmallVector<Value> &values = cached[buffer];
       for (int64_t i = 0; i < perThread; ++i) {
@@ -337,6 +471,12 @@ private:
 
   bool isPartial(int64_t i) const { return (i + 1) * threads > length; }
 
+  /// Whether phase `index` may read `buffer`'s elements from registers.
+  bool isCached(Value buffer, int64_t index) const {
+    auto until = cachedUntil.find(buffer);
+    return until == cachedUntil.end() || index <= until->second;
+  }
+
   /// Clones `op` for element stride `i` (-1: a row op), forwarding row
   /// values, cached elements and guarding row stores.
   void cloneOp(OpBuilder &builder, Operation &op, const Phase &phase, IRMapping &mapping,
@@ -348,8 +488,14 @@ private:
         mapping.map(load.getResult(), forwarded->second);
         return;
       }
+      auto input = rowInputs.find(load.getMemRef());
+      if (access == Access::Row && input != rowInputs.end()) {
+        mapping.map(load.getResult(), input->second);
+        return;
+      }
       auto values = cached.find(load.getMemRef());
-      if (access == Access::Element && i >= 0 && values != cached.end()) {
+      if (access == Access::Element && i >= 0 && values != cached.end() &&
+          isCached(load.getMemRef(), phaseIndex)) {
         mapping.map(load.getResult(), values->second[i]);
         return;
       }
@@ -493,6 +639,10 @@ private:
   Value thread, isFirstThread, inRange, safeColumn;
   SmallVector<Value> rowValues, columns;
   llvm::DenseMap<Value, SmallVector<Value>> cached;
+  llvm::DenseMap<Value, Value> rowInputs;
+  /// The last phase that reads each written buffer from registers.
+  llvm::DenseMap<Value, int64_t> cachedUntil;
+  int64_t phaseIndex = 0;
   llvm::DenseMap<Value, Value> rowStores;
 };
 
@@ -521,22 +671,33 @@ struct TGGPURowKernels : tg::impl::TGGPURowKernelsBase<TGGPURowKernels> {
       if (!rows || !length || *length < kMinRowLength)
         continue;
       std::optional<Phase> phase = classify(first, *rows, *length);
-      Writes writes;
-      if (!phase || phase->kind != PhaseKind::Reduction || !writes.admit(*phase))
+      ChainMemory memory;
+      if (!phase || phase->kind != PhaseKind::Reduction || !memory.admit(*phase))
         continue;
       SmallVector<Phase> chain{*phase};
+      DeferredOps deferred;
+      size_t deferredInChain = 0;
       for (Operation *next = first->getNextNode(); next; next = next->getNextNode()) {
-        if (auto loop = dyn_cast<scf::ParallelOp>(next)) {
-          std::optional<Phase> joining = classify(loop, *rows, *length);
-          if (!joining || !writes.admit(*joining))
+        auto loop = dyn_cast<scf::ParallelOp>(next);
+        std::optional<Phase> joining;
+        if (loop && (joining = classify(loop, *rows, *length))) {
+          if (!deferred.allowPassing(*joining) || !memory.admit(*joining))
             break;
           chain.push_back(*joining);
+          deferredInChain = deferred.ops.size();
           continue;
         }
-        if (next->getNumRegions() > 0 || !(isMemoryEffectFree(next) || isa<memref::AllocOp>(next)))
+        if (next->hasTrait<OpTrait::IsTerminator>())
           break;
+        if (deferred.mustDefer(next))
+          deferred.add(next);
       }
       op = RowKernelBuilder(chain, *rows, *length).build();
+      Operation *after = op;
+      for (Operation *passed : ArrayRef(deferred.ops).take_front(deferredInChain)) {
+        passed->moveAfter(after);
+        after = passed;
+      }
       ++numChains;
       numLoops += chain.size();
     }

@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGSPLITREDUCTIONS
@@ -43,6 +44,20 @@ int64_t splitRatio(int64_t size, int64_t limit = 1024) {
     if (size % ratio == 0)
       return ratio;
   return 0;
+}
+
+/// Whether `op`'s body reads a row of a matrix at its loop `dim`: a
+/// tensor.extract whose first index is that loop's index, from a tensor of
+/// rows long enough for tg-gpu-row-kernels (a cross-entropy's x[r, label]).
+bool extractsAtRow(linalg::GenericOp op, unsigned dim) {
+  return llvm::any_of(op.getBody()->getOps<tensor::ExtractOp>(), [&](tensor::ExtractOp extract) {
+    auto index = extract.getIndices().empty()
+                     ? nullptr
+                     : extract.getIndices().front().getDefiningOp<linalg::IndexOp>();
+    RankedTensorType source = extract.getTensor().getType();
+    return index && index.getDim() == dim && source.getRank() >= 2 &&
+           source.getShape().back() >= kMinRowLength;
+  });
 }
 
 /// The threads of `op`'s GPU mapping: one per iteration of its parallel loops.
@@ -100,6 +115,22 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
       if (leaveRows && dim + 1 == op.getNumLoops() && threads >= kMinRows &&
           ranges[dim] >= kMinRowLength)
         continue;
+      // A sum of per-row terms that read the rows themselves (a
+      // cross-entropy's x[r, label] - logsumexp[r]): the terms become a
+      // loop over the rows, which joins the rows' kernel (read before an
+      // in-place update overwrites the row), and only their sum is left.
+      if (leaveRows && ranges[dim] >= kMinRows && extractsAtRow(op, dim)) {
+        SplitReducedLoop split = tg::splitReducedLoop(rewriter, op, dim, 1, ranges[dim], combiner);
+        worklist.push_back(split.combine);
+        // Without the reduced loop of one iteration left in the terms'
+        // place: the rows' kernel indexes them by the row alone.
+        rewriter.setInsertionPoint(split.partial);
+        FailureOr<linalg::DropUnitDimsResult> dropped =
+            linalg::dropUnitDims(rewriter, split.partial, linalg::ControlDropUnitDims());
+        if (succeeded(dropped))
+          rewriter.replaceOp(split.partial, dropped->replacements);
+        continue;
+      }
       if (dim + 1 != op.getNumLoops()) {
         if (threads >= kEnoughThreads)
           continue;

@@ -80,14 +80,18 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
   // kernel reads a parameter, its gradient and its moments once and writes
   // them once.
   pm.addPass(createTGFuseParallelLoops());
-  // Consecutive independent loops (every parameter's update) as one
-  // multi-tensor kernel.
-  pm.addPass(createTGGPUGroupParallelLoops());
   // Reductions sum in registers: in a kernel, LLVM cannot tell that the
   // output element is not also an input.
   pm.addPass(createTGAccumulateInRegisters());
-  if (rowKernels)
+  if (rowKernels) {
+    // One value per global: a row chain updates a global in place through
+    // the buffer it reads it by.
+    pm.addPass(createCSEPass());
     pm.addPass(createTGGPURowKernels());
+  }
+  // Consecutive independent loops (every parameter's update) as one
+  // multi-tensor kernel; after the row kernels, which take whole rows.
+  pm.addPass(createTGGPUGroupParallelLoops());
   pm.addPass(createTGGPULaunch());
   pm.addPass(bufferization::createLowerDeallocationsPass());
   pm.addPass(createConvertBufferizationToMemRefPass());

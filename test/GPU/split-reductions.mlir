@@ -1,4 +1,5 @@
 // RUN: tgc-opt %s --tg-lower-to-linalg --tg-split-reductions --canonicalize | FileCheck %s
+// RUN: tgc-opt %s --tg-lower-to-linalg --tg-split-reductions=leave-rows=true --canonicalize | FileCheck %s --check-prefix=ROWS
 
 // Reductions of at least 512 elements are split: partials over a new inner
 // parallel dimension (element k goes to partial k % ratio), then the
@@ -111,4 +112,39 @@ func.func @prime_length(%y: tensor<10007xf32>, %init: tensor<f32>) -> tensor<f32
     linalg.yield %m : f32
   } -> tensor<f32>
   return %r : tensor<f32>
+}
+
+// With leave-rows: a sum of per-row terms that read the rows (a
+// cross-entropy's picked logit x[r, label[r]]) becomes a loop over the rows
+// writing each term, which tg-gpu-row-kernels adds to the rows' kernel,
+// then the sum of the terms, split as any other.
+// ROWS-LABEL: func.func @row_terms
+// ROWS:         %[[TERMS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]
+// ROWS:           %[[ROW:.+]] = linalg.index 0 : index
+// ROWS:           tensor.extract %arg0[%[[ROW]], %{{.+}}] : tensor<1024x1000xf32>
+// ROWS:         } -> tensor<1024xf32>
+// ROWS:         linalg.generic {{.*}} ins(%{{.*}} : tensor<8x128xf32>)
+// ROWS:         } -> tensor<128xf32>
+// ROWS:         } -> tensor<f32>
+// ROWS-NOT:     tensor.extract
+// Without it, the sum is split as any other: 128 partials of 8 rows.
+// CHECK-LABEL: func.func @row_terms
+// CHECK:         tensor.extract
+// CHECK:         } -> tensor<128xf32>
+#terms = affine_map<(i) -> (i)>
+#total = affine_map<(i) -> ()>
+func.func @row_terms(%x: tensor<1024x1000xf32>, %labels: tensor<1024xi32>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %init = tensor.empty() : tensor<f32>
+  %fill = linalg.fill ins(%zero : f32) outs(%init : tensor<f32>) -> tensor<f32>
+  %sum = linalg.generic {indexing_maps = [#terms, #total], iterator_types = ["reduction"]}
+      ins(%labels : tensor<1024xi32>) outs(%fill : tensor<f32>) {
+  ^bb0(%label: i32, %acc: f32):
+    %row = linalg.index 0 : index
+    %column = arith.index_cast %label : i32 to index
+    %picked = tensor.extract %x[%row, %column] : tensor<1024x1000xf32>
+    %next = arith.addf %acc, %picked : f32
+    linalg.yield %next : f32
+  } -> tensor<f32>
+  return %sum : tensor<f32>
 }
