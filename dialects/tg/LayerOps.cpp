@@ -502,44 +502,44 @@ LogicalResult AttentionOp::verify() {
   return verifyResultShape(*this, getType(), inferred);
 }
 
-SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
-  Location loc = getLoc();
-  Type elementType = getQuery().getType().getElementType();
-  double scale;
-  if (std::optional<APFloat> given = getScale()) {
-    scale = given->convertToDouble();
-  } else {
-    int64_t headSize = mergeDims(getQuery().getType().getShape().back(),
-                                 getKey().getType().getShape().back());
-    if (ShapedType::isDynamic(headSize))
-      return {};
-    scale = 1.0 / std::sqrt(double(headSize));
-  }
+/// Rows of queries per chunk of a long causal attention: a chunk multiplies
+/// only the keys its queries can see, so most of the masked half of the
+/// scores is never computed (4 chunks of T = 1024: 62.5% of the products
+/// and of the scores' traffic).
+static constexpr int64_t kCausalChunkRows = 256;
 
-  Shape scoresShape = attentionScoresShape(*this);
-  int64_t queries = scoresShape[scoresShape.size() - 2];
-  int64_t keys = scoresShape.back();
-  if (getCausal() &&
-      (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys)))
-    return {};
-
+/// softmax(q k^T * scale + mask) v, where with `visibleOffset` query i sees
+/// key j iff j <= i + visibleOffset.
+static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Value value,
+                    double scale, std::optional<int64_t> visibleOffset) {
+  auto queryType = cast<RankedTensorType>(query.getType());
+  auto keyType = cast<RankedTensorType>(key.getType());
+  auto valueType = cast<RankedTensorType>(value.getType());
+  Type elementType = queryType.getElementType();
+  int64_t rank = queryType.getRank();
+  Shape scoresShape;
+  for (int64_t d = 0; d + 2 < rank; ++d)
+    scoresShape.push_back(mergeDims(queryType.getDimSize(d),
+                                    mergeDims(keyType.getDimSize(d), valueType.getDimSize(d))));
+  int64_t queries = queryType.getDimSize(rank - 2);
+  int64_t keys = mergeDims(keyType.getDimSize(rank - 2), valueType.getDimSize(rank - 2));
+  scoresShape.push_back(queries);
+  scoresShape.push_back(keys);
   auto scoresType = RankedTensorType::get(scoresShape, elementType);
-  Value scores = MatmulOp::create(builder, loc, scoresType, getQuery(), getKey(),
+  Value scores = MatmulOp::create(builder, loc, scoresType, query, key,
                                   /*transpose_lhs=*/false,
                                   /*transpose_rhs=*/true);
   scores = MulOp::create(builder, loc, scoresType, scores,
                          scalarConstant(builder, loc, elementType, scale));
 
-  if (getCausal()) {
-    // Query i sees key j iff j <= i + (Tk - Tq): the last query sees every
-    // key, as when Tq new tokens follow Tk - Tq cached ones.
+  if (visibleOffset) {
     auto indexType = RankedTensorType::get({queries, keys}, builder.getI64Type());
     Value rows = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(0));
     Value cols = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(1));
-    if (keys != queries)
+    if (*visibleOffset != 0)
       rows = AddOp::create(builder, loc, rows,
                            scalarConstant(builder, loc, builder.getI64Type(),
-                                          builder.getI64IntegerAttr(keys - queries)));
+                                          builder.getI64IntegerAttr(*visibleOffset)));
     Value visible = CompareOp::create(
         builder, loc,
         RankedTensorType::get({queries, keys}, builder.getI1Type()),
@@ -556,7 +556,66 @@ SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
   }
 
   Value weights = SoftmaxOp::create(builder, loc, scores);
-  return {MatmulOp::create(builder, loc, getType(), weights, getValue())};
+  Shape resultShape(scoresShape.begin(), scoresShape.end() - 1);
+  resultShape.push_back(valueType.getDimSize(rank - 1));
+  return MatmulOp::create(builder, loc, RankedTensorType::get(resultShape, elementType), weights,
+                          value);
+}
+
+/// The first `count` positions (dim -2) of `tensor`, static shape.
+static Value leadingPositions(OpBuilder &builder, Location loc, Value tensor, int64_t first,
+                              int64_t count) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  int64_t rank = type.getRank();
+  if (first == 0 && count == type.getDimSize(rank - 2))
+    return tensor;
+  SmallVector<int64_t> start(rank, 0), limit(type.getShape());
+  start[rank - 2] = first;
+  limit[rank - 2] = first + count;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[rank - 2] = count;
+  return SliceOp::create(builder, loc, RankedTensorType::get(shape, type.getElementType()), tensor,
+                         start, limit, DenseI64ArrayAttr());
+}
+
+SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  double scale;
+  if (std::optional<APFloat> given = getScale()) {
+    scale = given->convertToDouble();
+  } else {
+    int64_t headSize =
+        mergeDims(getQuery().getType().getShape().back(), getKey().getType().getShape().back());
+    if (ShapedType::isDynamic(headSize))
+      return {};
+    scale = 1.0 / std::sqrt(double(headSize));
+  }
+
+  Shape scoresShape = attentionScoresShape(*this);
+  int64_t queries = scoresShape[scoresShape.size() - 2];
+  int64_t keys = scoresShape.back();
+  if (!getCausal())
+    return {attend(builder, loc, getQuery(), getKey(), getValue(), scale, std::nullopt)};
+  if (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys))
+    return {};
+  // Query i sees key j iff j <= i + (Tk - Tq): the last query sees every
+  // key, as when Tq new tokens follow Tk - Tq cached ones.
+  int64_t offset = keys - queries;
+  bool chunked = offset >= 0 && queries >= 2 * kCausalChunkRows &&
+                 queries % kCausalChunkRows == 0 && getQuery().getType().hasStaticShape() &&
+                 getKey().getType().hasStaticShape() && getValue().getType().hasStaticShape() &&
+                 getType().hasStaticShape();
+  if (!chunked)
+    return {attend(builder, loc, getQuery(), getKey(), getValue(), scale, offset)};
+  SmallVector<Value> outputs;
+  for (int64_t first = 0; first < queries; first += kCausalChunkRows) {
+    int64_t visibleKeys = first + kCausalChunkRows + offset;
+    outputs.push_back(
+        attend(builder, loc, leadingPositions(builder, loc, getQuery(), first, kCausalChunkRows),
+               leadingPositions(builder, loc, getKey(), 0, visibleKeys),
+               leadingPositions(builder, loc, getValue(), 0, visibleKeys), scale, first + offset));
+  }
+  return {ConcatOp::create(builder, loc, getType(), outputs, int64_t(getType().getRank() - 2))};
 }
 
 //===----------------------------------------------------------------------===//

@@ -171,6 +171,19 @@ class Transformer:
         return F.cross_entropy(logits.reshape(-1, self.C), labels.reshape(-1).long())
 
 
+class LongTransformer(Transformer):
+    """The same block on one sequence of 512 tokens: long enough for tgc to
+    split the causal attention into chunks of queries that multiply only the
+    keys they see (AttentionOp::decompose), checked here against PyTorch's
+    full masked attention."""
+    B, T = 1, 512
+
+    def spec_text(self, text):
+        for old, new in (("4x16x", "1x512x"), ("4x2x16x16", "1x2x512x16")):
+            text = text.replace(old, new)
+        return text
+
+
 class BatchNormMLP(SmallMLP):
     """Inputs/mlp-batchnorm.mlir: fc1 (no bias), BatchNorm1d (training mode),
     relu, fc2, relu, fc3. The running statistics are state: updated by every
@@ -264,6 +277,7 @@ class FakeQuantMLP(SmallMLP):
 
 
 MODELS = {"mlp": MLP, "small": SmallMLP, "transformer": Transformer,
+          "transformer-long": LongTransformer,
           "batchnorm": BatchNormMLP, "rezero": ReZeroMLP, "fakequant": FakeQuantMLP}
 
 
@@ -1066,6 +1080,8 @@ def main():
         attribute += " transforms [%s]" % ", ".join(t.tg for t in transforms)
     with open(os.path.join(ROOT, model.spec)) as f:
         text = f.read()
+    if hasattr(model, "spec_text"):
+        text = model.spec_text(text)
     text, count = re.subn(r"optimizer #tg\.\w+<[^>]*>", lambda _: "optimizer " + attribute, text)
     if count != 1:
         sys.exit("FAIL: %s has %d train steps, expected one" % (model.spec, count))

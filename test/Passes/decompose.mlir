@@ -649,3 +649,24 @@ func.func @fake_quant_unsigned(%x: tensor<8x16xf32>, %s: tensor<f32>) -> tensor<
   %y = tg.fake_quant %x, %s bits 8 unsigned grad_scale 1.0 : tensor<8x16xf32>, tensor<f32>
   return %y : tensor<8x16xf32>
 }
+
+// -----
+
+// A long causal attention is split into chunks of 256 queries: chunk c
+// multiplies its queries only by the first 256 (c + 1) + (Tk - Tq) keys,
+// those it can see, and the chunks' outputs are concatenated.
+// CHECK-LABEL: func.func @attention_causal_chunked
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x512x8xf32>, %[[K:.*]]: tensor<2x640x8xf32>, %[[V:.*]]: tensor<2x640x4xf32>)
+// CHECK: %[[Q0:.*]] = tg.slice %[[Q]] [0, 0, 0] to [2, 256, 8] : tensor<2x512x8xf32> -> tensor<2x256x8xf32>
+// CHECK: %[[K0:.*]] = tg.slice %[[K]] [0, 0, 0] to [2, 384, 8] : tensor<2x640x8xf32> -> tensor<2x384x8xf32>
+// CHECK: %[[V0:.*]] = tg.slice %[[V]] [0, 0, 0] to [2, 384, 4] : tensor<2x640x4xf32> -> tensor<2x384x4xf32>
+// CHECK: tg.matmul %[[Q0]], %[[K0]] transpose_rhs : tensor<2x256x8xf32>, tensor<2x384x8xf32> -> tensor<2x256x384xf32>
+// CHECK: %[[O0:.*]] = tg.matmul %{{.*}}, %[[V0]] : tensor<2x256x384xf32>, tensor<2x384x4xf32> -> tensor<2x256x4xf32>
+// CHECK: %[[Q1:.*]] = tg.slice %[[Q]] [0, 256, 0] to [2, 512, 8] : tensor<2x512x8xf32> -> tensor<2x256x8xf32>
+// CHECK: tg.matmul %[[Q1]], %[[K]] transpose_rhs : tensor<2x256x8xf32>, tensor<2x640x8xf32> -> tensor<2x256x640xf32>
+// CHECK: %[[O1:.*]] = tg.matmul %{{.*}}, %[[V]] : tensor<2x256x640xf32>, tensor<2x640x4xf32> -> tensor<2x256x4xf32>
+// CHECK: tg.concat %[[O0]], %[[O1]] axis 1 : tensor<2x256x4xf32>, tensor<2x256x4xf32> -> tensor<2x512x4xf32>
+func.func @attention_causal_chunked(%q: tensor<2x512x8xf32>, %k: tensor<2x640x8xf32>, %v: tensor<2x640x4xf32>) -> tensor<2x512x4xf32> {
+  %o = tg.attention %q, %k, %v causal : tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32> -> tensor<2x512x4xf32>
+  return %o : tensor<2x512x4xf32>
+}

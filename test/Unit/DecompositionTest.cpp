@@ -113,12 +113,14 @@ func.func @f(%x: tensor<4x8xf64>, %g: tensor<8xf64>) -> tensor<4x8xf64> {
 func.func @f(%t: tensor<10x4xf64>, %ids: tensor<2x3xi32>) -> tensor<2x3x4xf64> {
   %y = tg.embedding %t[%ids] : tensor<10x4xf64>, tensor<2x3xi32> -> tensor<2x3x4xf64>
   return %y : tensor<2x3x4xf64>
-})", 10},
+})",
+     10},
     {"dropout", R"(
 func.func @f(%x: tensor<4x16xf64>, %seed: tensor<i64>, %counter: tensor<i64>) -> tensor<4x16xf64> {
   %y = tg.dropout %x, %seed, %counter rate 0.3 : tensor<4x16xf64>, tensor<i64>, tensor<i64>
   return %y : tensor<4x16xf64>
-})", 1000},
+})",
+     1000},
     {"attention", R"(
 func.func @f(%q: tensor<2x3x5x4xf64>, %k: tensor<2x3x6x4xf64>, %v: tensor<2x3x6x7xf64>) -> tensor<2x3x5x7xf64> {
   %y = tg.attention %q, %k, %v : tensor<2x3x5x4xf64>, tensor<2x3x6x4xf64>, tensor<2x3x6x7xf64> -> tensor<2x3x5x7xf64>
@@ -133,6 +135,13 @@ func.func @f(%q: tensor<2x5x4xf64>, %k: tensor<2x5x4xf64>, %v: tensor<2x5x3xf64>
 func.func @f(%q: tensor<3x4xf64>, %k: tensor<5x4xf64>, %v: tensor<5x2xf64>) -> tensor<3x2xf64> {
   %y = tg.attention %q, %k, %v causal scale 0.25 : tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64> -> tensor<3x2xf64>
   return %y : tensor<3x2xf64>
+})"},
+    // Long enough to be split into chunks of 256 queries (Tk - Tq = 128
+    // keys cached before them).
+    {"attention_causal_chunked", R"(
+func.func @f(%q: tensor<2x512x3xf64>, %k: tensor<2x640x3xf64>, %v: tensor<2x640x2xf64>) -> tensor<2x512x2xf64> {
+  %y = tg.attention %q, %k, %v causal : tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64> -> tensor<2x512x2xf64>
+  return %y : tensor<2x512x2xf64>
 })"},
     {"conv2d", R"(
 func.func @f(%x: tensor<2x3x7x6xf64>, %w: tensor<4x3x3x2xf64>, %b: tensor<4xf64>) -> tensor<2x4x4x8xf64> {
@@ -158,12 +167,14 @@ func.func @f(%x: tensor<4x3xf64>, %t: tensor<4x3xf64>) -> tensor<f64> {
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.softmax_cross_entropy %x, %y : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"cross_entropy_sum_3d", R"(
 func.func @f(%x: tensor<2x3x5xf64>, %y: tensor<2x3xi64>) -> tensor<f64> {
   %l = tg.softmax_cross_entropy %x, %y reduction = sum : tensor<2x3x5xf64>, tensor<2x3xi64> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"bce_mean", R"(
 func.func @f(%x: tensor<8x2xf64>, %t: tensor<8x2xf64>) -> tensor<f64> {
   %l = tg.bce_with_logits %x, %t : tensor<8x2xf64> -> tensor<f64>
@@ -178,37 +189,44 @@ func.func @f(%x: tensor<8xf64>, %t: tensor<8xf64>) -> tensor<f64> {
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.softmax_cross_entropy %x, %y label_smoothing = 0.2 poly1 = 1.5 z_loss = 0.01 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"cross_entropy_poly1_sum", R"(
 func.func @f(%x: tensor<2x3x5xf64>, %y: tensor<2x3xi64>) -> tensor<f64> {
   %l = tg.softmax_cross_entropy %x, %y reduction = sum poly1 = -0.5 : tensor<2x3x5xf64>, tensor<2x3xi64> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"focal", R"(
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.focal_loss %x, %y gamma = 1.5 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"focal_gamma0_sum", R"(
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.focal_loss %x, %y reduction = sum gamma = 0.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"stablemax", R"(
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.stablemax_cross_entropy %x, %y : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"nce_rce", R"(
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.nce_rce_loss %x, %y alpha = 2.0 beta = 0.5 log_zero = -9.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"nce_alone_sum", R"(
 func.func @f(%x: tensor<6x5xf64>, %y: tensor<6xi32>) -> tensor<f64> {
   %l = tg.nce_rce_loss %x, %y reduction = sum beta = 0.0 : tensor<6x5xf64>, tensor<6xi32> -> tensor<f64>
   return %l : tensor<f64>
-})", 5},
+})",
+     5},
     {"bce_pos_weight", R"(
 func.func @f(%x: tensor<8x3xf64>, %t: tensor<8x3xf64>, %w: tensor<3xf64>) -> tensor<f64> {
   %l = tg.bce_with_logits %x, %t pos_weight %w : tensor<8x3xf64>, tensor<3xf64> -> tensor<f64>
