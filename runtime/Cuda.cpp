@@ -15,7 +15,10 @@
 // stream waits that gpu-async-region puts before host operations are no-ops,
 // a freed block may serve the next allocation at once (work that uses it
 // is queued after the work that used it before), and the host runs ahead of
-// the device until the step's loss is read.
+// the device until the step's loss is read. The one exception is the batch
+// prefetch: its copies run on a second stream, into staging buffers of their
+// own, ordered against the first stream by events, so that the next batch
+// travels while the step computes.
 //
 // Compiled entry points run through tgc_cuda_run, which captures their
 // device work in a CUDA graph and replays it: a step is then one launch for
@@ -40,6 +43,7 @@
 #include <string>
 #include <type_traits>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace tgc {
@@ -67,6 +71,7 @@ constexpr CUresult CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
+constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 // Allocation (cuMemAlloc, when the arena has no block) may happen during a
@@ -84,9 +89,12 @@ struct DriverApi {
   CUresult (*cuCtxSetCurrent)(CUcontext);
   CUresult (*cuStreamCreate)(CUstream *, unsigned);
   CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
   CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
   CUresult (*cuMemFree)(CUdeviceptr);
   CUresult (*cuMemGetInfo)(size_t *, size_t *);
+  CUresult (*cuMemHostAlloc)(void **, size_t, unsigned);
+  CUresult (*cuMemFreeHost)(void *);
   CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
@@ -138,9 +146,12 @@ bool loadDriver(DriverApi &api, std::string &error) {
   bind(api.cuCtxSetCurrent, "cuCtxSetCurrent");
   bind(api.cuStreamCreate, "cuStreamCreate");
   bind(api.cuStreamSynchronize, "cuStreamSynchronize");
+  bind(api.cuStreamWaitEvent, "cuStreamWaitEvent");
   bind(api.cuMemAlloc, "cuMemAlloc_v2");
   bind(api.cuMemFree, "cuMemFree_v2");
   bind(api.cuMemGetInfo, "cuMemGetInfo_v2");
+  bind(api.cuMemHostAlloc, "cuMemHostAlloc");
+  bind(api.cuMemFreeHost, "cuMemFreeHost");
   bind(api.cuMemcpyAsync, "cuMemcpyAsync");
   bind(api.cuMemsetD32Async, "cuMemsetD32Async");
   bind(api.cuMemsetD16Async, "cuMemsetD16Async");
@@ -224,11 +235,108 @@ public:
   }
 
   void copy(void *target, const void *source, size_t size, bool waitForIt) {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     ready();
     copyLocked(target, source, size);
     if (waitForIt)
-      synchronizeLocked();
+      waitUnlocked(lock, stream);
+  }
+
+  /// Pinned host memory: copies from it run asynchronously, at full speed.
+  void *hostAllocate(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    void *host = nullptr;
+    CUresult result = api.cuMemHostAlloc(&host, std::max<size_t>(size, 1), 0);
+    if (result == CUDA_ERROR_OUT_OF_MEMORY)
+      fail(TGC_ERROR_OUT_OF_MEMORY, "out of pinned host memory allocating %zu bytes", size);
+    check(result, "cuMemHostAlloc");
+    pinnedBlocks.insert(host);
+    return host;
+  }
+
+  void hostRelease(void *host) {
+    if (!host)
+      return;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!pinnedBlocks.erase(host))
+      fail(TGC_ERROR_ARGUMENT, "%p is not pinned memory of tgc_cuda_host_alloc, or was freed twice",
+           host);
+    ready();
+    check(api.cuMemFreeHost(host), "cuMemFreeHost");
+  }
+
+  /// tgc_cuda_batch_prefetch: copies `host` into a staging slot on the copy
+  /// stream, after the last upload that read the slot.
+  void prefetch(void **handle, int count, void *const *host, const size_t *bytes) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    if (!*handle)
+      *handle = new Batches;
+    Batches &batches = *static_cast<Batches *>(*handle);
+    if (count > 0 && batches.bytes.empty())
+      batches.bytes.assign(bytes, bytes + count);
+    if (count < 1 || !std::equal(bytes, bytes + count, batches.bytes.begin(), batches.bytes.end()))
+      fail(TGC_ERROR_ARGUMENT, "a batch prefetch of %d buffers differs from the first one (%zu)",
+           count, batches.bytes.size());
+    if (!copyStream)
+      check(api.cuStreamCreate(&copyStream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+    // The slot of the same buffers, else a free one, else the older one.
+    std::vector<void *> key(host, host + count);
+    Staged *slot = nullptr;
+    for (Staged &candidate : batches.slots)
+      if (candidate.host == key)
+        slot = &candidate;
+    for (Staged &candidate : batches.slots)
+      if (!slot && candidate.host.empty())
+        slot = &candidate;
+    if (!slot)
+      slot = batches.slots[0].age < batches.slots[1].age ? &batches.slots[0] : &batches.slots[1];
+    if (slot->device.empty()) {
+      for (size_t size : batches.bytes)
+        slot->device.push_back(allocateLocked(size, /*graphMayOwn=*/false));
+      check(api.cuEventCreate(&slot->copied, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+      check(api.cuEventCreate(&slot->consumed, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+    }
+    if (slot->consumedRecorded)
+      check(api.cuStreamWaitEvent(copyStream, slot->consumed, 0), "cuStreamWaitEvent");
+    for (int i = 0; i < count; ++i)
+      check(api.cuMemcpyAsync(CUdeviceptr(slot->device[i]), CUdeviceptr(host[i]), bytes[i],
+                              copyStream),
+            "cuMemcpyAsync (batch prefetch)");
+    check(api.cuEventRecord(slot->copied, copyStream), "cuEventRecord");
+    slot->host = std::move(key);
+    slot->age = ++batches.prefetches;
+  }
+
+  /// tgc_cuda_batch_upload: fills `device` from the prefetched copy of
+  /// `host` when there is one, else from `host`.
+  void upload(void **handle, int count, void *const *host, void *const *device,
+              const size_t *bytes) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    Staged *slot = nullptr;
+    if (*handle)
+      for (Staged &candidate : static_cast<Batches *>(*handle)->slots)
+        if (int(candidate.host.size()) >= count &&
+            std::equal(host, host + count, candidate.host.begin()) &&
+            (!slot || candidate.age < slot->age))
+          slot = &candidate;
+    if (!slot) {
+      for (int i = 0; i < count; ++i)
+        copyLocked(device[i], host[i], bytes[i]);
+      return;
+    }
+    const std::vector<size_t> &staged = static_cast<Batches *>(*handle)->bytes;
+    if (!std::equal(bytes, bytes + count, staged.begin()))
+      fail(TGC_ERROR_ARGUMENT, "an upload of a prefetched batch with other sizes than its "
+                               "prefetch");
+    check(api.cuStreamWaitEvent(stream, slot->copied, 0), "cuStreamWaitEvent");
+    for (int i = 0; i < count; ++i)
+      copyLocked(device[i], slot->device[i], bytes[i]);
+    check(api.cuEventRecord(slot->consumed, stream), "cuEventRecord");
+    slot->consumedRecorded = true;
+    slot->host.clear();
   }
 
   void fill(void *target, unsigned value, size_t count, int elementBytes) {
@@ -242,9 +350,11 @@ public:
   }
 
   void synchronize() {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     ready();
-    synchronizeLocked();
+    waitUnlocked(lock, stream);
+    if (copyStream)
+      waitUnlocked(lock, copyStream);
   }
 
   KernelModule *addModule(const void *image) {
@@ -400,14 +510,14 @@ public:
   }
 
   void globalsToHost() {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     if (globals.empty())
       return;
     ready();
     for (const auto &[host, global] : globals)
       if (!global.constant)
         copyLocked(host, global.device, global.size);
-    synchronizeLocked();
+    waitUnlocked(lock, stream);
   }
 
   void globalsToDevice() {
@@ -450,6 +560,25 @@ private:
     void *device;
     size_t size;
     bool constant;
+  };
+
+  /// A prefetched batch's device copy: `copied` is recorded on the copy
+  /// stream after its copies, `consumed` on the stream after the last
+  /// upload that read it (the next prefetch into it waits for that).
+  struct Staged {
+    std::vector<void *> host; // the buffers it is a copy of; empty once uploaded
+    std::vector<void *> device;
+    CUevent copied = nullptr, consumed = nullptr;
+    bool consumedRecorded = false;
+    uint64_t age = 0;
+  };
+
+  /// The staging slots behind a tgc_cuda_batch_* handle: two, so that one
+  /// batch can be copied while the previous one waits for its step.
+  struct Batches {
+    std::vector<size_t> bytes;
+    Staged slots[2];
+    uint64_t prefetches = 0;
   };
 
   /// Throws the init failure, if any, and makes the context current on
@@ -534,11 +663,14 @@ private:
            *log ? ": " : "", log);
   }
 
-  void *allocateLocked(size_t size) {
+  /// `graphMayOwn` is false for buffers that are never the work of a
+  /// capture, though another thread may be capturing meanwhile.
+  void *allocateLocked(size_t size, bool graphMayOwn = true) {
     size_t rounded =
         (std::max<size_t>(size, 1) + kBlockGranule - 1) / kBlockGranule * kBlockGranule;
     std::vector<CUdeviceptr> &cached = freeBlocks[rounded];
-    std::vector<CUdeviceptr> *capturedFree = capturing ? &captureFreeBlocks[rounded] : nullptr;
+    Graph *owner = graphMayOwn ? capturing : nullptr;
+    std::vector<CUdeviceptr> *capturedFree = owner ? &captureFreeBlocks[rounded] : nullptr;
     CUdeviceptr block = 0;
     if (capturedFree && !capturedFree->empty()) {
       block = capturedFree->back();
@@ -563,8 +695,8 @@ private:
       }
       check(result, "cuMemAlloc");
     }
-    if (capturing)
-      graphBlocks.emplace(block, capturing);
+    if (owner)
+      graphBlocks.emplace(block, owner);
     liveBlocks[block] = rounded;
     bytesInUse += rounded;
     return reinterpret_cast<void *>(block);
@@ -609,8 +741,14 @@ private:
     entry.calls++;
   }
 
-  void synchronizeLocked() {
-    check(api.cuStreamSynchronize(stream),
+  /// Waits for `which` with the lock released, so that other threads (a
+  /// batch prefetch) can queue work meanwhile; the driver and the streams
+  /// never change after init.
+  void waitUnlocked(std::unique_lock<std::mutex> &lock, CUstream which) {
+    lock.unlock();
+    CUresult result = api.cuStreamSynchronize(which);
+    lock.lock();
+    check(result,
           syncEachKernel ? "the device" : "the device (TGC_CUDA_SYNC=1 names the failing kernel)");
   }
 
@@ -643,6 +781,7 @@ private:
   DriverApi api = {};
   CUcontext context = nullptr;
   CUstream stream = nullptr;
+  CUstream copyStream = nullptr; // batch prefetches, created by the first
   tgc_cuda_device_info deviceInfo = {};
   bool syncEachKernel = false;
   bool graphsEnabled = true;
@@ -657,6 +796,7 @@ private:
   std::unordered_map<CUdeviceptr, Graph *> graphBlocks;
   std::unordered_map<size_t, std::vector<CUdeviceptr>> freeBlocks;
   std::unordered_map<CUdeviceptr, size_t> liveBlocks;
+  std::unordered_set<void *> pinnedBlocks;
   size_t bytesInUse = 0;
   std::vector<KernelModule *> modules;
   std::map<std::pair<KernelModule *, std::string>, CUfunction> functions;
@@ -730,6 +870,26 @@ tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t si
 
 tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size) {
   return catchErrors([&] { device().copy(host, device_ptr, size, /*waitForIt=*/true); });
+}
+
+void *tgc_cuda_host_alloc(size_t size) {
+  void *pointer = nullptr;
+  catchErrors([&] { pointer = device().hostAllocate(size); });
+  return pointer;
+}
+
+void tgc_cuda_host_free(void *host) {
+  orExit([&] { device().hostRelease(host); });
+}
+
+tgc_status tgc_cuda_batch_prefetch(void **batches, int32_t count, void *const *host,
+                                   const size_t *bytes) {
+  return catchErrors([&] { device().prefetch(batches, count, host, bytes); });
+}
+
+tgc_status tgc_cuda_batch_upload(void **batches, int32_t count, void *const *host,
+                                 void *const *device_ptrs, const size_t *bytes) {
+  return catchErrors([&] { device().upload(batches, count, host, device_ptrs, bytes); });
 }
 
 tgc_status tgc_cuda_profile(bool enabled) {

@@ -10,6 +10,11 @@
 // epoch's order depends only on (seed, epoch). A checkpoint stores the step,
 // the epoch and the seed; the model's state holds the rest.
 //
+// Models that can prefetch (CUDA) get their batches from a producer thread
+// (BatchFeed): it fills batch s + 1 into pinned memory and starts its copy to
+// the device while step s runs, computing the same data position from the
+// step, so the batches and losses are those of the sequential loop.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Checkpoint.h"
@@ -23,12 +28,16 @@
 
 #include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace tgc {
 namespace {
@@ -61,7 +70,9 @@ Output:
   --help              this text
 
 Exit status: 0 on success, 1 when training failed, 2 for bad flags.
-Environment: TGC_NUM_THREADS sets the thread count (default: all CPUs).
+Environment: TGC_NUM_THREADS sets the thread count (default: all CPUs);
+TGC_PREFETCH=0 fills and uploads each batch in its step (CUDA models prefetch
+the next batch on a second thread during each step by default).
 )";
 
 struct TrainOptions {
@@ -159,16 +170,19 @@ std::string findDataFile(const std::string &dir, const std::string &stem, int id
        candidates[1].c_str(), candidates[2].c_str());
 }
 
-/// The model's input buffers for one batch, from the caching allocator.
+/// The model's input buffers for one batch, from the caching allocator or,
+/// for prefetches, pinned memory.
 class BatchBuffers {
 public:
-  explicit BatchBuffers(const tgc_model &model) {
+  BatchBuffers(const tgc_model &model, bool pinned) : pinned(pinned) {
     for (int i = 0; i < model.num_inputs; ++i) {
       const tgc_tensor &input = model.inputs[i];
       size_t bytes = elementSize(input.dtype);
       for (int d = 0; d < input.rank; ++d)
         bytes *= size_t(input.shape[d]);
-      void *buffer = tgc_alloc(bytes, 0);
+      void *buffer = pinned ? tgc_cuda_host_alloc(bytes) : tgc_alloc(bytes, 0);
+      if (!buffer && pinned)
+        fail(TGC_ERROR_DEVICE, "%s", tgc_last_error());
       if (!buffer)
         throw std::bad_alloc();
       pointers.push_back(buffer);
@@ -176,7 +190,7 @@ public:
   }
   ~BatchBuffers() {
     for (void *buffer : pointers)
-      tgc_free(buffer);
+      pinned ? tgc_cuda_host_free(buffer) : tgc_free(buffer);
   }
   BatchBuffers(const BatchBuffers &) = delete;
   BatchBuffers &operator=(const BatchBuffers &) = delete;
@@ -185,7 +199,113 @@ public:
   void *operator[](size_t index) const { return pointers[index]; }
 
 private:
+  bool pinned;
   std::vector<void *> pointers;
+};
+
+/// The training batches in step order, each shuffled into place as the
+/// sequential loop would. Without prefetch, take() fills one buffer set on
+/// the calling thread. With it, a producer thread fills two pinned sets in
+/// turn and prefetches each: batch s + 1 while step s runs. A set is refilled
+/// once the step that used it has returned (the model's contract), and a
+/// failure of the producer is rethrown by the take() that needs its batch.
+class BatchFeed {
+public:
+  BatchFeed(const tgc_model &model, Dataset &train, uint64_t seed, int64_t firstStep,
+            int64_t endStep, bool prefetch)
+      : model(model), train(train), seed(seed), firstStep(firstStep), released(firstStep),
+        filled(firstStep) {
+    for (int set = 0; set < (prefetch ? 2 : 1); ++set)
+      sets.push_back(std::make_unique<BatchBuffers>(model, prefetch));
+    if (prefetch)
+      producer = std::thread([this, endStep] { produce(endStep); });
+  }
+  ~BatchFeed() {
+    if (!producer.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    producer.join();
+  }
+  BatchFeed(const BatchFeed &) = delete;
+  BatchFeed &operator=(const BatchFeed &) = delete;
+
+  /// The inputs of `step` (steps come in order).
+  void *const *take(int64_t step) {
+    if (!producer.joinable()) {
+      fill(step, *sets[0]);
+      return sets[0]->data();
+    }
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait(lock, [&] { return filled > step || error; });
+    if (filled <= step)
+      std::rethrow_exception(error);
+    return sets[step % 2]->data();
+  }
+
+  /// `step` has returned: its buffers may be refilled.
+  void release(int64_t step) {
+    if (!producer.joinable())
+      return;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      released = step + 1;
+    }
+    changed.notify_all();
+  }
+
+private:
+  void fill(int64_t step, const BatchBuffers &buffers) {
+    int64_t epoch = step / train.numBatches(), batch = step % train.numBatches();
+    if (batch == 0 || step == firstStep)
+      train.shuffle(seed, epoch);
+    train.getBatch(batch, buffers.data());
+  }
+
+  void produce(int64_t endStep) {
+    try {
+      for (int64_t step = firstStep; step < endStep; ++step) {
+        {
+          // The set of step - 2 is free once that step has returned.
+          std::unique_lock<std::mutex> lock(mutex);
+          changed.wait(lock, [&] { return released >= step - 1 || stopping; });
+          if (stopping)
+            return;
+        }
+        const BatchBuffers &buffers = *sets[step % 2];
+        fill(step, buffers);
+        if (model.prefetch(buffers.data()) != 0)
+          fail(TGC_ERROR_DEVICE, "%s", tgc_last_error());
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          filled = step + 1;
+        }
+        changed.notify_all();
+      }
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        error = std::current_exception();
+      }
+      changed.notify_all();
+    }
+  }
+
+  const tgc_model &model;
+  Dataset &train;
+  uint64_t seed;
+  int64_t firstStep;
+  std::vector<std::unique_ptr<BatchBuffers>> sets;
+  std::thread producer;
+  std::mutex mutex;
+  std::condition_variable changed;
+  int64_t released; // steps before it have returned
+  int64_t filled;   // steps before it have their batch
+  bool stopping = false;
+  std::exception_ptr error;
 };
 
 struct EvalResult {
@@ -253,13 +373,11 @@ public:
     int64_t lastEvalStep = -1;
     while (step < totalSteps) {
       int64_t epoch = step / stepsPerEpoch, batch = step % stepsPerEpoch;
-      if (batch == 0 || step == startStep)
-        train->shuffle(seed, epoch);
       if (batch == 0)
         lossSum = 0, lossCount = 0;
       clock.beginStep();
-      train->getBatch(batch, buffers->data());
-      lastLoss = model.step(buffers->data());
+      lastLoss = model.step(feed->take(step));
+      feed->release(step);
       clock.endStep(train->batchSize());
       step += 1;
       // Stop before a diverged state overwrites a good checkpoint (any
@@ -316,6 +434,11 @@ private:
     const char *threads = std::getenv("TGC_NUM_THREADS");
     if (threads && !parseThreadCount(threads))
       fail(TGC_ERROR_ARGUMENT, "TGC_NUM_THREADS is '%s'; it must be a positive integer", threads);
+    const char *prefetchSetting = std::getenv("TGC_PREFETCH");
+    if (prefetchSetting && std::strcmp(prefetchSetting, "0") != 0 &&
+        std::strcmp(prefetchSetting, "1") != 0)
+      fail(TGC_ERROR_ARGUMENT, "TGC_PREFETCH is '%s'; it must be 0 or 1", prefetchSetting);
+    bool prefetch = model.prefetch && !(prefetchSetting && *prefetchSetting == '0');
     const std::string &dir = options.dataDir;
     std::string trainImages = findDataFile(dir, "train-images", 3);
     std::string trainLabels = findDataFile(dir, "train-labels", 1);
@@ -343,7 +466,9 @@ private:
     if (!options.resumePath.empty())
       resume();
     startStep = step;
-    buffers = std::make_unique<BatchBuffers>(model);
+    feed = std::make_unique<BatchFeed>(model, *train, seed, startStep, totalSteps, prefetch);
+    if (options.eval)
+      buffers = std::make_unique<BatchBuffers>(model, /*pinned=*/false);
     if (options.eval && canPredict())
       logits.assign(size_t(test->batchSize() * model.num_classes), 0.0f);
     if (!options.metricsPath.empty())
@@ -354,6 +479,7 @@ private:
                           model.name, (long long)train->numExamples(), (long long)stepsPerEpoch,
                           (long long)train->batchSize(), (long long)totalSteps,
                           int(tgc_num_threads())) +
+                   (prefetch ? ", batches prefetched by a second thread" : "") +
                    (step ? format(", resuming at step %lld", (long long)step) : ""));
   }
 
@@ -446,7 +572,8 @@ private:
   const TrainOptions &options;
   ProgressLine progress;
   std::unique_ptr<Dataset> train, test;
-  std::unique_ptr<BatchBuffers> buffers;
+  std::unique_ptr<BatchFeed> feed;
+  std::unique_ptr<BatchBuffers> buffers; // evaluation's
   std::unique_ptr<MetricsFile> metrics;
   std::vector<float> logits;
   uint64_t seed = 0;

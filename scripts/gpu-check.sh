@@ -19,6 +19,9 @@
 #   wrong-arch   sm_80 kernels on this GPU: one clear error, status 1
 #   fashion      one epoch of Fashion-MNIST on the GPU with --eval: test
 #                accuracy of at least 80%
+#   prefetch     the same epoch with TGC_PREFETCH=0 (each batch filled and
+#                uploaded in its step): the same losses bit for bit; prints
+#                the examples/s of both
 #   rows         a small transformer block and a cross-entropy over 1000
 #                classes (block-per-row kernels) on the CPU and the GPU:
 #                the same loss after 10 steps (1e-4 relative)
@@ -167,6 +170,21 @@ print(rows[-1]['eval_accuracy'] if rows else 0)")
   report fashion $? "(test accuracy $accuracy, $((SECONDS - fashion_start)) s)"
 else
   report fashion 1
+fi
+
+echo "== prefetch: the Fashion-MNIST epoch without batch prefetch"
+if run prefetch 150 env TGC_PREFETCH=0 "$bin/fashion-cuda" --data "$data/fashion-mnist" --epochs 1 \
+  --eval --metrics "$work/fashion-sequential.csv" && [[ -f $work/fashion.csv ]]; then
+  python3 - "$work/fashion.csv" "$work/fashion-sequential.csv" <<'EOF'
+import csv, statistics, sys
+runs = [list(csv.DictReader(open(path))) for path in sys.argv[1:]]
+rate = [statistics.median(float(r["examples_per_s"]) for r in rows[len(rows) // 2:]) for rows in runs]
+print(f"examples/s (median of the second half): prefetch {rate[0]:.0f}, TGC_PREFETCH=0 {rate[1]:.0f}")
+sys.exit(0 if [r["loss"] for r in runs[0]] == [r["loss"] for r in runs[1]] else 1)
+EOF
+  report prefetch $? "(the same losses with and without prefetch)"
+else
+  report prefetch 1
 fi
 
 echo "== rows: models with long rows (block-per-row kernels) on the CPU and on the GPU"

@@ -77,6 +77,23 @@ typedef struct tgc_model {
    * train_view after reading. */
   void (*eval_view)(void);
   void (*train_view)(void);
+
+  /* Optional (NULL for CPU models and models without inputs): starts
+   * copying a batch (pointers to the inputs' data, as step's) to the device
+   * and returns without waiting; the next step, eval_loss or predict called
+   * with the same pointers (predict: its leading ones) uses that copy
+   * instead of copying the batch itself. Two prefetched batches can wait for
+   * their calls; a third prefetch drops the older one (whose call then
+   * copies the batch itself), and a call with other pointers copies its
+   * batch as without prefetch, leaving prefetched batches to their calls.
+   * The buffers must not change from the prefetch until the call that
+   * consumes them has returned. From pinned memory (tgc_cuda_host_alloc)
+   * the copies overlap the device work of the calls before; from ordinary
+   * memory the driver stages them first. It may be called on another thread
+   * than the other entry points (one prefetch at a time). Returns 0, or a
+   * tgc_status (tgc/runtime.h) with tgc_last_error() on the calling thread
+   * saying what failed; nothing was prefetched then. */
+  int (*prefetch)(void *const *inputs);
 } tgc_model;
 
 /* Defined by the compiled model object. */

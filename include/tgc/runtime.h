@@ -235,7 +235,9 @@ tgc_status tgc_checkpoint_load(const char *path, const tgc_model *model, tgc_che
  * (runtime/Cuda.cpp). The CUDA driver (libcuda.so.1) is loaded with dlopen
  * at first use, so binaries that never call these run without it. One
  * device (the first), its primary context and one stream: every device
- * operation runs in order. The environment variable TGC_CUDA_LIBRARY names
+ * operation runs in order, except batch prefetches (below), whose copies
+ * run on a second stream. All functions are thread-safe; waits for the
+ * device do not block other threads' calls. The environment variable TGC_CUDA_LIBRARY names
  * another driver library; TGC_CUDA_SYNC=1 waits for each kernel, so that a
  * failing one is named. Compiled code reaches these through the mgpu*
  * functions of MLIR's GPU lowering, which the same file defines; there a
@@ -268,6 +270,34 @@ tgc_status tgc_cuda_copy_to_host(void *host, const void *device_ptr, size_t size
 
 /* Waits for all device work; reports a failure of any of it. */
 tgc_status tgc_cuda_synchronize(void);
+
+/* Pinned (page-locked) host memory, for batches: copies from it to the
+ * device run asynchronously and at full bandwidth (from ordinary memory the
+ * driver stages them through a pinned buffer of its own). NULL with
+ * tgc_last_error() when none can be had; freeing anything else is fatal. */
+void *tgc_cuda_host_alloc(size_t size);
+void tgc_cuda_host_free(void *host);
+
+/* Batch prefetch, what a CUDA model's prefetch and its entry points' uploads
+ * run on. *batches (NULL at first) keeps two device staging copies of a
+ * batch of `count` buffers of bytes[i] each (the same for every call).
+ * tgc_cuda_batch_prefetch queues the copies of host[0..count) into a free
+ * staging copy on a second stream and returns; when both hold batches not
+ * yet uploaded, the older one is dropped (a prefetch of the same buffers
+ * replaces their earlier one). tgc_cuda_batch_upload fills device[0..count)
+ * on the runtime's stream: from the oldest staging copy whose buffers start
+ * with host[0..count) (a device-to-device copy after the stream waits for
+ * the prefetch's copies; the staging copy is then free), else from host
+ * directly, as tgc_cuda_copy_to_device. A prefetch into a staging copy
+ * waits on the device for the last upload that read it. The host buffers
+ * must not change until the upload that uses them has completed on the
+ * device (a copy to the host after it, such as the step's loss, has
+ * returned). Errors: a prefetch of other sizes than the first, or a CUDA
+ * failure; nothing is queued then. */
+tgc_status tgc_cuda_batch_prefetch(void **batches, int32_t count, void *const *host,
+                                   const size_t *bytes);
+tgc_status tgc_cuda_batch_upload(void **batches, int32_t count, void *const *host,
+                                 void *const *device_ptrs, const size_t *bytes);
 
 /* Profiling: while enabled, every kernel, copy and cuBLAS call is timed
  * with CUDA events and waited for (so entry points run without CUDA

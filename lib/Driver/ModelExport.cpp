@@ -251,23 +251,32 @@ void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model, bool
 }
 
 /// The CUDA model's entry points: batches are copied to device buffers
-/// (allocated once), results back to the host, and the device results freed.
-/// The copy of the loss back is the step's only wait for the device.
+/// (allocated once: the graphs read them), results back to the host, and the
+/// device results freed. A prefetched batch reaches those buffers by a
+/// device-to-device copy from the runtime's staging copy, so one graph per
+/// entry point still serves every batch. The copy of the loss back is the
+/// step's only wait for the device.
 void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
   os << "static void *tgc_device_inputs[" << std::max<size_t>(model.inputs.size(), 1)
      << "];\nstatic const size_t tgc_input_bytes[] = {";
   for (size_t i = 0; i < model.inputs.size(); ++i)
     os << (i ? ", " : "") << byteSize(model.inputs[i]);
-  os << "};\n\n"
+  os << "};\n"
+     << "/* The runtime's staging copies of prefetched batches. */\n"
+     << "static void *tgc_batches;\n\n"
      << "static void tgc_upload(void *const *inputs, int count) {\n"
-     << "  for (int i = 0; i < count; ++i) {\n"
+     << "  for (int i = 0; i < count; ++i)\n"
      << "    if (!tgc_device_inputs[i] && !(tgc_device_inputs[i] = "
         "tgc_cuda_alloc(tgc_input_bytes[i])))\n"
      << "      tgc_cuda_fail();\n"
-     << "    if (tgc_cuda_copy_to_device(tgc_device_inputs[i], inputs[i], tgc_input_bytes[i]) "
-        "!= TGC_OK)\n"
-     << "      tgc_cuda_fail();\n  }\n}\n\n"
-     << "/* Copies a device result to the host and frees it. */\n"
+     << "  if (tgc_cuda_batch_upload(&tgc_batches, count, inputs, tgc_device_inputs, "
+        "tgc_input_bytes) != TGC_OK)\n"
+     << "    tgc_cuda_fail();\n}\n\n";
+  if (!model.inputs.empty())
+    os << "static int tgc_prefetch(void *const *inputs) {\n"
+       << "  return (int)tgc_cuda_batch_prefetch(&tgc_batches, " << model.inputs.size()
+       << ", inputs, tgc_input_bytes);\n}\n\n";
+  os << "/* Copies a device result to the host and frees it. */\n"
      << "static void tgc_download(void *host, void *allocated, const void *aligned, size_t "
         "bytes) {\n"
      << "  if (tgc_cuda_copy_to_host(host, aligned, bytes) != TGC_OK)\n"
@@ -378,9 +387,10 @@ std::string generateModelGlue(const ExportedModel &model, bool withMain, bool cu
      << model.state.size() << ", tgc_state,\n"
      << "  tgc_init_state, tgc_step, tgc_eval_loss,\n  "
      << (model.predict.empty() ? "NULL" : "tgc_predict") << ", " << classes << ",\n  "
-     << (cuda ? "tgc_cuda_globals_to_host, tgc_cuda_globals_to_device" : "NULL, NULL")
-     << ",\n  " << (model.evalView.empty() ? "NULL" : "tgc_eval_view") << ", "
-     << (model.trainView.empty() ? "NULL" : "tgc_train_view") << ",\n};\n\n"
+     << (cuda ? "tgc_cuda_globals_to_host, tgc_cuda_globals_to_device" : "NULL, NULL") << ",\n  "
+     << (model.evalView.empty() ? "NULL" : "tgc_eval_view") << ", "
+     << (model.trainView.empty() ? "NULL" : "tgc_train_view") << ",\n  "
+     << (cuda && !model.inputs.empty() ? "tgc_prefetch" : "NULL") << ",\n};\n\n"
      << "const tgc_model *tgc_get_model(void) { return &tgc_the_model; }\n";
   if (withMain)
     os << "\nint main(int argc, char **argv) {\n"
@@ -396,8 +406,9 @@ std::string generateModelHeader(const ExportedModel &model) {
 #include "tgc/model.h"
 
 /* The model's table: init(seed), step(inputs) -> loss, eval_loss, predict,
- * and its state tensors (parameters, optimizer state, step counter), which
- * tgc_checkpoint_save/load (tgc/runtime.h) read and write. */
+ * prefetch (CUDA models), and its state tensors (parameters, optimizer
+ * state, step counter), which tgc_checkpoint_save/load (tgc/runtime.h) read
+ * and write. */
 const tgc_model *tgc_get_model(void);
 
 #endif

@@ -12,9 +12,12 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 // The functions of MLIR's GPU lowering that Cuda.cpp defines.
@@ -223,6 +226,195 @@ TEST_F(Cuda, GlobalsMirrorTheHost) {
   float constantsOnDevice[4];
   ASSERT_EQ(tgc_cuda_copy_to_host(constantsOnDevice, deviceConstants, sizeof(constants)), TGC_OK);
   EXPECT_EQ(constantsOnDevice[3], 4.0f);
+}
+
+TEST_F(Cuda, PinnedHostMemoryRoundTrips) {
+  constexpr size_t kCount = 1 << 16;
+  auto *pinned = static_cast<float *>(tgc_cuda_host_alloc(kCount * sizeof(float)));
+  ASSERT_NE(pinned, nullptr) << tgc_last_error();
+  for (size_t i = 0; i < kCount; ++i)
+    pinned[i] = float(i) + 0.25f;
+  void *device = tgc_cuda_alloc(kCount * sizeof(float));
+  ASSERT_NE(device, nullptr);
+  ASSERT_EQ(tgc_cuda_copy_to_device(device, pinned, kCount * sizeof(float)), TGC_OK);
+  std::vector<float> back(kCount);
+  ASSERT_EQ(tgc_cuda_copy_to_host(back.data(), device, kCount * sizeof(float)), TGC_OK);
+  EXPECT_EQ(back, std::vector<float>(pinned, pinned + kCount));
+  tgc_cuda_free(device);
+  tgc_cuda_host_free(pinned);
+  tgc_cuda_host_free(nullptr);
+}
+
+void freeOrdinaryMemoryAsPinned() {
+  tgc_cuda_init();
+  static float notPinned[4];
+  tgc_cuda_host_free(notPinned);
+}
+
+TEST_F(Cuda, FreeingOtherMemoryAsPinnedIsFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(freeOrdinaryMemoryAsPinned(), testing::ExitedWithCode(1),
+              "is not pinned memory of tgc_cuda_host_alloc");
+}
+
+/// A batch of two inputs (floats, ints) in pinned memory, and what a device
+/// copy of one holds.
+struct PinnedBatch {
+  static constexpr size_t kFloats = 3000, kInts = 128;
+  static constexpr size_t kBytes[2] = {kFloats * sizeof(float), kInts * sizeof(int32_t)};
+  void *buffers[2];
+
+  explicit PinnedBatch(int seed) {
+    buffers[0] = tgc_cuda_host_alloc(kBytes[0]);
+    buffers[1] = tgc_cuda_host_alloc(kBytes[1]);
+    set(seed);
+  }
+  ~PinnedBatch() {
+    tgc_cuda_host_free(buffers[0]);
+    tgc_cuda_host_free(buffers[1]);
+  }
+  PinnedBatch(const PinnedBatch &) = delete;
+  PinnedBatch &operator=(const PinnedBatch &) = delete;
+  void set(int seed) {
+    for (size_t i = 0; i < kFloats; ++i)
+      static_cast<float *>(buffers[0])[i] = float(seed) + float(i) / 4;
+    for (size_t i = 0; i < kInts; ++i)
+      static_cast<int32_t *>(buffers[1])[i] = seed * 1000 + int32_t(i);
+  }
+  /// Whether the device buffers hold this batch (waits for them).
+  testing::AssertionResult isOn(void *const *device) const {
+    for (int i = 0; i < 2; ++i) {
+      std::vector<char> back(kBytes[i]);
+      if (tgc_cuda_copy_to_host(back.data(), device[i], kBytes[i]) != TGC_OK)
+        return testing::AssertionFailure() << tgc_last_error();
+      if (std::memcmp(back.data(), buffers[i], kBytes[i]) != 0)
+        return testing::AssertionFailure() << "input " << i << " differs";
+    }
+    return testing::AssertionSuccess();
+  }
+};
+
+class CudaBatches : public Cuda {
+protected:
+  void SetUp() override {
+    Cuda::SetUp();
+    if (IsSkipped())
+      return;
+    device[0] = tgc_cuda_alloc(PinnedBatch::kBytes[0]);
+    device[1] = tgc_cuda_alloc(PinnedBatch::kBytes[1]);
+  }
+  void TearDown() override {
+    tgc_cuda_free(device[0]);
+    tgc_cuda_free(device[1]);
+  }
+  tgc_status prefetch(const PinnedBatch &batch) {
+    return tgc_cuda_batch_prefetch(&handle, 2, batch.buffers, PinnedBatch::kBytes);
+  }
+  tgc_status upload(const PinnedBatch &batch) {
+    return tgc_cuda_batch_upload(&handle, 2, batch.buffers, device, PinnedBatch::kBytes);
+  }
+
+  void *handle = nullptr;
+  void *device[2] = {};
+};
+
+// The fake driver runs the prefetch stream's copies only when something
+// waits for them: an upload that did not wait would find the staging copy
+// unwritten (NaNs).
+TEST_F(CudaBatches, UploadsUsePrefetchedCopiesInAnyOrder) {
+  PinnedBatch a(1), b(2), c(3);
+  ASSERT_EQ(prefetch(a), TGC_OK) << tgc_last_error();
+  ASSERT_EQ(upload(a), TGC_OK) << tgc_last_error();
+  EXPECT_TRUE(a.isOn(device));
+  // Two batches wait; they are taken out of order, and a third one that was
+  // not prefetched is copied directly.
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  ASSERT_EQ(prefetch(b), TGC_OK);
+  ASSERT_EQ(upload(c), TGC_OK);
+  EXPECT_TRUE(c.isOn(device));
+  ASSERT_EQ(upload(b), TGC_OK);
+  EXPECT_TRUE(b.isOn(device));
+  ASSERT_EQ(upload(a), TGC_OK);
+  EXPECT_TRUE(a.isOn(device));
+  // The staging copies were used up: the next upload reads the host.
+  a.set(11);
+  ASSERT_EQ(upload(a), TGC_OK);
+  EXPECT_TRUE(a.isOn(device));
+}
+
+TEST_F(CudaBatches, AThirdPrefetchDropsTheOldest) {
+  PinnedBatch a(1), b(2), c(3);
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  ASSERT_EQ(prefetch(b), TGC_OK);
+  ASSERT_EQ(prefetch(c), TGC_OK);
+  ASSERT_EQ(upload(c), TGC_OK);
+  EXPECT_TRUE(c.isOn(device));
+  ASSERT_EQ(upload(b), TGC_OK);
+  EXPECT_TRUE(b.isOn(device));
+  // a's copy was dropped (its slot holds c's): a is read from the host now.
+  a.set(7);
+  ASSERT_EQ(upload(a), TGC_OK);
+  EXPECT_TRUE(a.isOn(device));
+}
+
+TEST_F(CudaBatches, APrefixOfThePrefetchedBuffersUsesItsCopy) {
+  PinnedBatch a(4);
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  ASSERT_EQ(tgc_cuda_batch_upload(&handle, 1, a.buffers, device, PinnedBatch::kBytes), TGC_OK);
+  std::vector<float> back(PinnedBatch::kFloats);
+  ASSERT_EQ(tgc_cuda_copy_to_host(back.data(), device[0], PinnedBatch::kBytes[0]), TGC_OK);
+  EXPECT_EQ(std::memcmp(back.data(), a.buffers[0], PinnedBatch::kBytes[0]), 0);
+}
+
+TEST_F(CudaBatches, PrefetchesOfOtherSizesAreRefused) {
+  PinnedBatch a(1);
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  const size_t other[2] = {PinnedBatch::kBytes[0], 4};
+  EXPECT_EQ(tgc_cuda_batch_prefetch(&handle, 2, a.buffers, other), TGC_ERROR_ARGUMENT);
+  EXPECT_NE(std::string(tgc_last_error()).find("differs from the first one"), std::string::npos)
+      << tgc_last_error();
+  EXPECT_EQ(tgc_cuda_batch_prefetch(&handle, 0, a.buffers, other), TGC_ERROR_ARGUMENT);
+  ASSERT_EQ(upload(a), TGC_OK); // the first prefetch still stands
+  EXPECT_TRUE(a.isOn(device));
+}
+
+// As the training main: a producer thread prefetches batch s + 1 while the
+// main thread uploads batch s and waits for the device.
+TEST_F(CudaBatches, APrefetchingThreadFeedsTheSteps) {
+  constexpr int kSteps = 40;
+  PinnedBatch sets[2] = {PinnedBatch(0), PinnedBatch(0)};
+  std::mutex mutex;
+  std::condition_variable changed;
+  int filled = 0, released = 0;
+  tgc_status producerStatus = TGC_OK;
+  std::thread producer([&] {
+    for (int step = 0; step < kSteps; ++step) {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return released >= step - 1; });
+      }
+      sets[step % 2].set(step);
+      tgc_status status = prefetch(sets[step % 2]);
+      std::lock_guard<std::mutex> lock(mutex);
+      if (status != TGC_OK)
+        producerStatus = status;
+      filled = step + 1;
+      changed.notify_all();
+    }
+  });
+  for (int step = 0; step < kSteps; ++step) {
+    {
+      std::unique_lock<std::mutex> lock(mutex);
+      changed.wait(lock, [&] { return filled > step; });
+    }
+    EXPECT_EQ(upload(sets[step % 2]), TGC_OK);
+    EXPECT_TRUE(sets[step % 2].isOn(device)) << "step " << step;
+    std::lock_guard<std::mutex> lock(mutex);
+    released = step + 1;
+    changed.notify_all();
+  }
+  producer.join();
+  EXPECT_EQ(producerStatus, TGC_OK);
 }
 
 } // namespace

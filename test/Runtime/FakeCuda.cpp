@@ -6,14 +6,23 @@
 // host cannot read at its device address (a second mapping of the same
 // pages, PROT_NONE: a host access segfaults, as with a GPU; the fake reads
 // and writes through the first one), filled with NaNs so that reading what
-// nobody wrote shows. Stream work runs at once,
-// or is recorded while a graph is captured and run by cuGraphLaunch. A
-// synchronization during a capture fails as on a GPU. Kernels cannot run:
+// nobody wrote shows (zeros with FAKE_CUDA_ZERO_MEMORY=1, so that a compiled
+// model's loss is finite). The first stream's work runs at once, or is
+// recorded while that stream is captured into a graph and run by
+// cuGraphLaunch. Later streams (the runtime's batch prefetches) defer their
+// work until something waits for it: a synchronization of the stream, or of
+// an event recorded on it, or another stream's cuStreamWaitEvent; so data
+// that nobody waited for is not there yet, as on a GPU. A copy from pageable
+// host memory reads it when queued (the driver stages it), one from pinned
+// memory (cuMemHostAlloc) when it runs. A synchronization or a wait for an
+// event in a captured stream fails as on a GPU. Kernels cannot run:
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs. FAKE_CUDA_STATS=1 prints
-// counts of what ran at exit. Each piece of stream work takes a millisecond
-// of the events' clock.
+// counts of what ran at exit, and a hash of the bytes that the first stream
+// copied into device memory (the data that reached the graphs' inputs), in
+// order. Each piece of stream work takes a millisecond of the events' clock.
+// A mutex makes every entry point thread-safe.
 // The gemm is the column-major reference definition, with cuBLAS's argument
 // checks.
 //
@@ -28,8 +37,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -37,13 +51,31 @@ namespace {
 using Work = std::function<void()>;
 using Graph = std::vector<Work>;
 
-constexpr int kSuccess = 0, kOutOfMemory = 2, kNotSupported = 801, kCaptureUnsupported = 900,
-              kCaptureInvalidated = 901;
+constexpr int kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotSupported = 801,
+              kCaptureUnsupported = 900, kCaptureInvalidated = 901, kCaptureIsolation = 906;
 constexpr size_t kTotalMemory = size_t(4) << 30;
 
-bool capturing = false;
+/// The first stream runs its work at once; the others queue it.
+struct Stream {
+  bool deferred;
+  std::deque<Work> queued;
+};
+
+/// An event is done once the work queued before its latest record has run.
+struct Event {
+  float time = 0;
+  Stream *stream = nullptr; // while its latest record is queued there
+  long records = 0;
+  bool captured = false; // recorded into a graph
+};
+
+std::recursive_mutex fakeMutex;
+using Lock = std::lock_guard<std::recursive_mutex>;
+Stream *capturing = nullptr;
 Graph captured;
 size_t inUse = 0;
+std::map<const char *, size_t> pinned; // cuMemHostAlloc's blocks and sizes
+std::thread::id initThread;
 
 /// Device memory: kTotalMemory bytes mapped twice, at `device` (no access)
 /// and at `view` (read and write). Allocation bumps `inUse`, never freed:
@@ -88,31 +120,55 @@ bool skipKernels() {
 
 struct Stats {
   long kernels = 0, gemms = 0, captures = 0, graphLaunches = 0, allocations = 0;
+  long deferredCopies = 0, deferredCopiesFromOtherThreads = 0;
+  uint64_t copiedToDeviceHash = 14695981039346656037ull; // FNV-1a
   ~Stats() {
     if (std::getenv("FAKE_CUDA_STATS"))
       std::fprintf(stderr,
                    "fake CUDA: %ld kernels, %ld gemms (eager), %ld captures, %ld graph "
-                   "launches, %ld cuMemAlloc\n",
-                   kernels, gemms, captures, graphLaunches, allocations);
+                   "launches, %ld cuMemAlloc, %ld copies on later streams (%ld from threads "
+                   "other than cuInit's), first stream's copies to the device %016llx\n",
+                   kernels, gemms, captures, graphLaunches, allocations, deferredCopies,
+                   deferredCopiesFromOtherThreads, (unsigned long long)copiedToDeviceHash);
   }
 } stats;
 
 float clockMs = 0;
 
-int enqueue(Work work, bool takesTime = true) {
+bool isDevice(const void *address) {
+  auto at = reinterpret_cast<uintptr_t>(address), base = uintptr_t(memory().device);
+  return at >= base && at < base + kTotalMemory;
+}
+
+/// Runs `stream`'s queued work until `event` is done, or all of it.
+void runQueued(Stream *stream, Event *event = nullptr) {
+  while (!stream->queued.empty() && !(event && !event->stream)) {
+    Work work = std::move(stream->queued.front());
+    stream->queued.pop_front();
+    work();
+  }
+}
+
+int enqueue(void *streamHandle, Work work, bool takesTime = true) {
+  Stream *stream = static_cast<Stream *>(streamHandle);
   Work timed = [work = std::move(work), takesTime] {
     work();
     clockMs += takesTime ? 1 : 0;
   };
-  if (capturing)
+  if (stream && stream == capturing)
     captured.push_back(std::move(timed));
+  else if (stream && stream->deferred)
+    stream->queued.push_back(std::move(timed));
   else
     timed();
   return kSuccess;
 }
 
-template <typename T> int fill(unsigned long long target, T value, size_t count) {
-  return enqueue([=] {
+/// The stream cuBLAS calls go to (cublasSetStream).
+void *blasStream = nullptr;
+
+template <typename T> int fill(void *stream, unsigned long long target, T value, size_t count) {
+  return enqueue(stream, [=] {
     T *data = access<T>(target);
     for (size_t i = 0; i < count; ++i)
       data[i] = value;
@@ -123,7 +179,11 @@ template <typename T> int fill(unsigned long long target, T value, size_t count)
 
 extern "C" {
 
-int cuInit(unsigned) { return kSuccess; }
+int cuInit(unsigned) {
+  Lock lock(fakeMutex);
+  initThread = std::this_thread::get_id();
+  return kSuccess;
+}
 int cuDeviceGetCount(int *count) { return *count = 1, kSuccess; }
 int cuDeviceGet(int *device, int) { return *device = 0, kSuccess; }
 int cuDeviceGetName(char *name, int length, int) {
@@ -141,18 +201,40 @@ int cuDevicePrimaryCtxRetain(void **context, int) {
 }
 int cuCtxSetCurrent(void *) { return kSuccess; }
 int cuStreamCreate(void **stream, unsigned) {
-  static int theStream;
-  return *stream = &theStream, kSuccess;
+  Lock lock(fakeMutex);
+  static int created = 0;
+  *stream = new Stream{created++ > 0, {}};
+  return kSuccess;
 }
-int cuStreamSynchronize(void *) { return capturing ? kCaptureUnsupported : kSuccess; }
+int cuStreamSynchronize(void *stream) {
+  Lock lock(fakeMutex);
+  if (stream == capturing)
+    return kCaptureUnsupported;
+  runQueued(static_cast<Stream *>(stream));
+  return kSuccess;
+}
+int cuStreamWaitEvent(void *stream, void *eventHandle, unsigned) {
+  Lock lock(fakeMutex);
+  Event *event = static_cast<Event *>(eventHandle);
+  // A captured stream may only wait for work of its own capture.
+  if (stream == capturing && !event->captured)
+    return kCaptureIsolation;
+  if (event->stream)
+    runQueued(event->stream, event);
+  return kSuccess;
+}
 
 int cuMemAlloc_v2(unsigned long long *pointer, size_t size) {
+  Lock lock(fakeMutex);
   size_t rounded = (size + 511) / 512 * 512;
   if (inUse + rounded > kTotalMemory)
     return kOutOfMemory;
   char *block = memory().device + inUse;
   float *floats = access(reinterpret_cast<float *>(block));
-  std::fill(floats, floats + size / sizeof(float), std::numeric_limits<float>::quiet_NaN());
+  static bool zero = std::getenv("FAKE_CUDA_ZERO_MEMORY") &&
+                     std::strcmp(std::getenv("FAKE_CUDA_ZERO_MEMORY"), "1") == 0;
+  std::fill(floats, floats + size / sizeof(float),
+            zero ? 0.0f : std::numeric_limits<float>::quiet_NaN());
   inUse += rounded;
   ++stats.allocations;
   *pointer = reinterpret_cast<unsigned long long>(block);
@@ -164,16 +246,56 @@ int cuMemGetInfo_v2(size_t *free, size_t *total) {
   *total = kTotalMemory;
   return kSuccess;
 }
-int cuMemcpyAsync(unsigned long long target, unsigned long long source, size_t size, void *) {
-  return enqueue([=] {
-    std::memmove(access<char>(target), access<char>(source), size);
+int cuMemHostAlloc(void **pointer, size_t size, unsigned) {
+  Lock lock(fakeMutex);
+  *pointer = std::aligned_alloc(4096, (size + 4095) / 4096 * 4096);
+  if (!*pointer)
+    return kOutOfMemory;
+  pinned[static_cast<const char *>(*pointer)] = size;
+  return kSuccess;
+}
+int cuMemFreeHost(void *pointer) {
+  Lock lock(fakeMutex);
+  if (!pinned.erase(static_cast<const char *>(pointer)))
+    return kInvalidValue;
+  std::free(pointer);
+  return kSuccess;
+}
+int cuMemcpyAsync(unsigned long long target, unsigned long long source, size_t size,
+                  void *streamHandle) {
+  Lock lock(fakeMutex);
+  Stream *stream = static_cast<Stream *>(streamHandle);
+  const char *from = reinterpret_cast<const char *>(source);
+  std::shared_ptr<std::vector<char>> staged;
+  auto after = pinned.upper_bound(from); // the block before it may hold `from`
+  bool pinnedSource =
+      after != pinned.begin() && from < std::prev(after)->first + std::prev(after)->second;
+  if (stream && stream->deferred) {
+    ++stats.deferredCopies;
+    if (std::this_thread::get_id() != initThread)
+      ++stats.deferredCopiesFromOtherThreads;
+    if (!isDevice(from) && !pinnedSource) { // pageable: read now
+      staged = std::make_shared<std::vector<char>>(size);
+      std::memcpy(staged->data(), from, size);
+    }
+  }
+  bool hashed = stream && !stream->deferred && isDevice(reinterpret_cast<void *>(target));
+  return enqueue(stream, [=] {
+    const char *bytes = staged ? staged->data() : access<char>(source);
+    if (hashed)
+      for (size_t i = 0; i < size; ++i)
+        stats.copiedToDeviceHash =
+            (stats.copiedToDeviceHash ^ uint8_t(bytes[i])) * 1099511628211ull;
+    std::memmove(access<char>(target), bytes, size);
   });
 }
-int cuMemsetD32Async(unsigned long long target, unsigned value, size_t count, void *) {
-  return fill<uint32_t>(target, value, count);
+int cuMemsetD32Async(unsigned long long target, unsigned value, size_t count, void *stream) {
+  Lock lock(fakeMutex);
+  return fill<uint32_t>(stream, target, value, count);
 }
-int cuMemsetD16Async(unsigned long long target, unsigned short value, size_t count, void *) {
-  return fill<uint16_t>(target, value, count);
+int cuMemsetD16Async(unsigned long long target, unsigned short value, size_t count, void *stream) {
+  Lock lock(fakeMutex);
+  return fill<uint16_t>(stream, target, value, count);
 }
 int cuModuleLoadDataEx(void **module, const void *, unsigned, int *, void **) {
   static int theModule;
@@ -184,30 +306,35 @@ int cuModuleGetFunction(void **function, void *, const char *) {
   return skipKernels() ? (*function = &theFunction, kSuccess) : kNotSupported;
 }
 int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                   void *, void **, void **) {
+                   void *stream, void **, void **) {
+  Lock lock(fakeMutex);
   if (!skipKernels())
     return kNotSupported;
-  return enqueue([] { ++stats.kernels; });
+  return enqueue(stream, [] { ++stats.kernels; });
 }
 int cuGetErrorName(int result, const char **name) {
   *name = result == kCaptureUnsupported ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
+          : result == kCaptureIsolation ? "CUDA_ERROR_STREAM_CAPTURE_ISOLATION"
           : result == kOutOfMemory      ? "CUDA_ERROR_OUT_OF_MEMORY"
+          : result == kInvalidValue     ? "CUDA_ERROR_INVALID_VALUE"
                                         : "CUDA_ERROR_FAKE";
   return kSuccess;
 }
 
-int cuStreamBeginCapture_v2(void *, int) {
+int cuStreamBeginCapture_v2(void *stream, int) {
+  Lock lock(fakeMutex);
   if (capturing)
     return kCaptureInvalidated;
-  capturing = true;
+  capturing = static_cast<Stream *>(stream);
   captured.clear();
   ++stats.captures;
   return kSuccess;
 }
-int cuStreamEndCapture(void *, void **graph) {
-  if (!capturing)
+int cuStreamEndCapture(void *stream, void **graph) {
+  Lock lock(fakeMutex);
+  if (!capturing || stream != capturing)
     return kCaptureInvalidated;
-  capturing = false;
+  capturing = nullptr;
   *graph = new Graph(std::move(captured));
   return kSuccess;
 }
@@ -215,13 +342,18 @@ int cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long long) {
   *exec = new Graph(*static_cast<Graph *>(graph));
   return kSuccess;
 }
-int cuGraphLaunch(void *exec, void *) {
-  if (capturing)
+int cuGraphLaunch(void *exec, void *stream) {
+  Lock lock(fakeMutex);
+  if (stream == capturing)
     return kCaptureUnsupported;
   ++stats.graphLaunches;
-  for (const Work &work : *static_cast<Graph *>(exec))
-    work();
-  return kSuccess;
+  return enqueue(
+      stream,
+      [exec] {
+        for (const Work &work : *static_cast<Graph *>(exec))
+          work();
+      },
+      /*takesTime=*/false);
 }
 int cuGraphDestroy(void *graph) {
   delete static_cast<Graph *>(graph);
@@ -233,15 +365,38 @@ int cuGraphExecDestroy(void *exec) {
 }
 
 int cuEventCreate(void **event, unsigned) {
-  *event = new float(0);
+  Lock lock(fakeMutex);
+  *event = new Event;
   return kSuccess;
 }
-int cuEventRecord(void *event, void *) {
-  return enqueue([event] { *static_cast<float *>(event) = clockMs; }, /*takesTime=*/false);
+int cuEventRecord(void *eventHandle, void *streamHandle) {
+  Lock lock(fakeMutex);
+  Event *event = static_cast<Event *>(eventHandle);
+  Stream *stream = static_cast<Stream *>(streamHandle);
+  event->captured = stream && stream == capturing;
+  event->stream = stream && stream->deferred && !event->captured ? stream : nullptr;
+  long record = ++event->records;
+  return enqueue(
+      stream,
+      [event, record] {
+        event->time = clockMs;
+        if (event->records == record)
+          event->stream = nullptr;
+      },
+      /*takesTime=*/false);
 }
-int cuEventSynchronize(void *) { return capturing ? kCaptureUnsupported : kSuccess; }
+int cuEventSynchronize(void *eventHandle) {
+  Lock lock(fakeMutex);
+  Event *event = static_cast<Event *>(eventHandle);
+  if (event->captured)
+    return kCaptureUnsupported;
+  if (event->stream)
+    runQueued(event->stream, event);
+  return kSuccess;
+}
 int cuEventElapsedTime_v2(float *milliseconds, void *start, void *end) {
-  *milliseconds = *static_cast<float *>(end) - *static_cast<float *>(start);
+  Lock lock(fakeMutex);
+  *milliseconds = static_cast<Event *>(end)->time - static_cast<Event *>(start)->time;
   return kSuccess;
 }
 
@@ -259,14 +414,15 @@ template <typename T>
 int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a, int lda,
          long long strideA, const T *b, int ldb, long long strideB, const T *beta, T *c, int ldc,
          long long strideC, int batch) {
+  Lock lock(fakeMutex);
   auto atLeast = [](int rows) { return rows > 1 ? rows : 1; };
   if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < atLeast(transA ? k : m) ||
       ldb < atLeast(transB ? n : k) || ldc < atLeast(m))
     return kBlasInvalidValue;
   T alphaValue = *alpha, betaValue = *beta;
-  if (!capturing)
+  if (!capturing || blasStream != capturing)
     ++stats.gemms;
-  enqueue([=, a = access(a), b = access(b), c = access(c)] {
+  enqueue(blasStream, [=, a = access(a), b = access(b), c = access(c)] {
     for (int p = 0; p < batch; ++p)
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i) {
@@ -284,7 +440,8 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a
 }
 
 template <typename T> int copy(int n, const T *x, int incx, T *y, int incy) {
-  return enqueue([=, x = access(x), y = access(y)] {
+  Lock lock(fakeMutex);
+  return enqueue(blasStream, [=, x = access(x), y = access(y)] {
     for (int i = 0; i < n; ++i)
       y[i * incy] = x[i * incx];
   });
@@ -297,7 +454,11 @@ int cublasCreate_v2(void **handle) {
   static int theHandle;
   return *handle = &theHandle, kBlasSuccess;
 }
-int cublasSetStream_v2(void *, void *) { return kBlasSuccess; }
+int cublasSetStream_v2(void *, void *stream) {
+  Lock lock(fakeMutex);
+  blasStream = stream;
+  return kBlasSuccess;
+}
 int cublasSetWorkspace_v2(void *, void *, size_t) { return kBlasSuccess; }
 const char *cublasGetStatusName(int status) {
   return status == kBlasInvalidValue ? "CUBLAS_STATUS_INVALID_VALUE" : "CUBLAS_STATUS_FAKE";

@@ -136,7 +136,8 @@ const tgc_model &softmaxRegression(int64_t batchSize, float learningRate) {
              /*state_to_host=*/nullptr,
              /*state_to_device=*/nullptr,
              /*eval_view=*/nullptr,
-             /*train_view=*/nullptr};
+             /*train_view=*/nullptr,
+             /*prefetch=*/nullptr};
   return m.table;
 }
 

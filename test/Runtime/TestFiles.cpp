@@ -1,8 +1,11 @@
-//===- TestFiles.cpp - temporary directories and data files for tests -----===//
+//===- TestFiles.cpp - temporary directories, data files and training runs -===//
 
 #include "TestFiles.h"
 
 #include "tgc/Philox.h"
+#include "tgc/runtime.h"
+
+#include <gtest/gtest.h>
 
 #include <dirent.h>
 #include <unistd.h>
@@ -117,6 +120,42 @@ void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t num
   };
   write("train", numTrain, 1);
   write("t10k", numTest, 2);
+}
+
+RunResult trainMain(std::vector<std::string> args, const tgc_model &model) {
+  args.insert(args.begin(), "train");
+  std::vector<char *> argv;
+  for (std::string &arg : args)
+    argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  testing::internal::CaptureStdout();
+  testing::internal::CaptureStderr();
+  int status = tgc_train_main(int(args.size()), argv.data(), &model);
+  std::string out = testing::internal::GetCapturedStdout();
+  std::string err = testing::internal::GetCapturedStderr();
+  return {status, out, err};
+}
+
+std::vector<CsvRow> readCsv(const std::string &path) {
+  std::vector<CsvRow> rows;
+  std::istringstream lines(readBytes(path));
+  for (std::string line; std::getline(lines, line);) {
+    CsvRow row;
+    std::istringstream cells(line);
+    for (std::string cell; std::getline(cells, cell, ',');)
+      row.push_back(cell);
+    if (!line.empty() && line.back() == ',')
+      row.push_back("");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::vector<std::string> losses(const std::vector<CsvRow> &rows) {
+  std::vector<std::string> column;
+  for (size_t i = 1; i < rows.size(); ++i)
+    column.push_back(rows[i][2]);
+  return column;
 }
 
 } // namespace tgc::test

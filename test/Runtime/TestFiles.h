@@ -1,7 +1,9 @@
-//===- TestFiles.h - temporary directories and data files for tests -------===//
+//===- TestFiles.h - temporary directories, data files and training runs ---===//
 
 #ifndef TGC_TEST_RUNTIME_TESTFILES_H
 #define TGC_TEST_RUNTIME_TESTFILES_H
+
+#include "tgc/model.h"
 
 #include <cstdint>
 #include <string>
@@ -45,6 +47,20 @@ std::string npyBytes(const std::string &descr, const std::string &shape, const s
 /// bright band of rows, plus noise; labels u8. Writes train-*-ubyte.gz and
 /// t10k-*-ubyte.gz into `dir`.
 void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t numTest);
+
+/// What a run of tgc_train_main returned and printed.
+struct RunResult {
+  int status;
+  std::string out, err;
+};
+
+/// Runs tgc_train_main as program "train" with `args`, capturing its output.
+RunResult trainMain(std::vector<std::string> args, const tgc_model &model);
+
+using CsvRow = std::vector<std::string>;
+std::vector<CsvRow> readCsv(const std::string &path);
+/// The loss column of the rows after the header.
+std::vector<std::string> losses(const std::vector<CsvRow> &rows);
 
 } // namespace tgc::test
 

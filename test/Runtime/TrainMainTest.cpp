@@ -9,56 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <sstream>
 
 namespace {
 
 using namespace tgc::test;
 using testing::HasSubstr;
-
-struct RunResult {
-  int status;
-  std::string out, err;
-};
-
-RunResult trainMain(std::vector<std::string> args, const tgc_model &model) {
-  args.insert(args.begin(), "train");
-  std::vector<char *> argv;
-  for (std::string &arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  testing::internal::CaptureStdout();
-  testing::internal::CaptureStderr();
-  int status = tgc_train_main(int(args.size()), argv.data(), &model);
-  std::string out = testing::internal::GetCapturedStdout();
-  std::string err = testing::internal::GetCapturedStderr();
-  return {status, out, err};
-}
-
-using CsvRow = std::vector<std::string>;
-
-std::vector<CsvRow> readCsv(const std::string &path) {
-  std::vector<CsvRow> rows;
-  std::istringstream lines(readBytes(path));
-  for (std::string line; std::getline(lines, line);) {
-    CsvRow row;
-    std::istringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');)
-      row.push_back(cell);
-    if (!line.empty() && line.back() == ',')
-      row.push_back("");
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-/// The loss column of the rows after the header.
-std::vector<std::string> losses(const std::vector<CsvRow> &rows) {
-  std::vector<std::string> column;
-  for (size_t i = 1; i < rows.size(); ++i)
-    column.push_back(rows[i][2]);
-  return column;
-}
 
 /// A synthetic dataset: 200 training and 50 test images; with batches of
 /// 20, an epoch is 10 steps.
