@@ -114,6 +114,29 @@ def TGLowerToLinalg : Pass<"tg-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def TGGPUMatmulEpilogues : Pass<"tg-gpu-matmul-epilogues", "::mlir::ModuleOp"> {
+  let summary = "A linear layer's matmul, bias and activation as one cuBLASLt call";
+  let description = [{
+    On device buffers after bufferization, before `tg-matmul-to-runtime-call`
+    (cuda): an f32 `linalg.matmul` (or `linalg.batch_matmul` without a
+    broadcast batch) that overwrites its result (a `linalg.fill 0` right
+    before), whose result is read only by one elementwise `linalg.generic`
+    computing act(result + bias) with the bias broadcast over rows (act:
+    none, relu, or gelu's tanh approximation, the formula cuBLASLt has), becomes a call
+    `tgc_cuda_matmul_bias_f32(a, b, bias, out, epilogue)` (runtime/CudaBlas.cpp)
+    at the generic's place, writing the generic's output: the product is
+    never stored. The result may be read through an `expand_shape` (a
+    linear layer on [batch, rows, features] multiplies the flattened rows).
+    Left alone: accumulating matmuls, results read elsewhere, generics with
+    other inputs or outputs or another body (exact GELU is not cuBLASLt's),
+    f64, broadcast batches, outputs whose rows are not contiguous and
+    operands without a unit stride, which cuBLASLt could only take as
+    copies.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"> {
   let summary = "Call the runtime's packed matmul kernel for f32/f64 linalg matmuls on buffers";
   let description = [{

@@ -9,6 +9,9 @@
 // C^T = B^T A^T. A view that is neither (a strided slice) is copied to a
 // contiguous scratch block first.
 //
+// tgc_cuda_matmul_bias_f32 (a linear layer: matmul, bias and activation) is
+// one cublasLtMatmul with a bias epilogue, libcublasLt loaded the same way.
+//
 // libcublas is loaded with dlopen at the first matmul, like the driver. FP32
 // stays FP32 (no tensor cores) unless TGC_CUDA_MATMUL=tf32 or bf16 asks for
 // FP32 products on tensor cores from inputs rounded to TF32 or bf16 (the
@@ -25,9 +28,11 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 namespace tgc {
@@ -63,22 +68,32 @@ struct BlasApi {
   GemmEx gemmEx; // optional: TGC_CUDA_MATMUL=bf16 or tf32
 };
 
-/// The library: $TGC_CUBLAS_LIBRARY, else the usual names on the loader's
-/// path, else the CUDA toolkit's directories.
-void *openCublas(std::string &tried) {
-  if (const char *library = std::getenv("TGC_CUBLAS_LIBRARY"); library && *library) {
+/// The library `name` (libcublas or libcublasLt): $<variable>, else
+/// <name>.so.13 or .12 on the loader's path, else in the CUDA toolkit's
+/// directories.
+void *openLibrary(const char *variable, const std::string &name, std::string &tried) {
+  if (const char *library = std::getenv(variable); library && *library) {
     tried = library;
     return dlopen(library, RTLD_NOW | RTLD_LOCAL);
   }
   std::string home = std::getenv("CUDA_HOME") ? std::getenv("CUDA_HOME") : "/usr/local/cuda";
-  tried = "libcublas.so.13, .12";
+  tried = name + ".so.13, .12";
   for (const std::string &directory : {std::string(), home + "/lib64/",
                                        std::string("/usr/local/cuda/lib64/"),
                                        home + "/targets/x86_64-linux/lib/"})
-    for (const char *name : {"libcublas.so.13", "libcublas.so.12", "libcublas.so"})
-      if (void *handle = dlopen((directory + name).c_str(), RTLD_NOW | RTLD_LOCAL))
+    for (const char *suffix : {".so.13", ".so.12", ".so"})
+      if (void *handle = dlopen((directory + name + suffix).c_str(), RTLD_NOW | RTLD_LOCAL))
         return handle;
   return nullptr;
+}
+
+/// Binds `entry` to `symbol` of `library`; a missing required one is fatal.
+template <typename Entry>
+void bindSymbol(void *library, const std::string &path, Entry &entry, const char *symbol,
+                bool required = true) {
+  entry = reinterpret_cast<Entry>(dlsym(library, symbol));
+  if (!entry && required)
+    fail(TGC_ERROR_DEVICE, "the cuBLAS library %s lacks %s: it is too old", path.c_str(), symbol);
 }
 
 class Blas {
@@ -117,17 +132,14 @@ public:
 private:
   void open(void *stream) {
     std::string tried;
-    void *library = openCublas(tried);
+    void *library = openLibrary("TGC_CUBLAS_LIBRARY", "libcublas", tried);
     if (!library)
       fail(TGC_ERROR_DEVICE,
            "no cuBLAS (%s not found): CUDA models need it for matmuls; set TGC_CUBLAS_LIBRARY "
            "to its path",
            tried.c_str());
     auto bind = [&](auto &entry, const char *name, bool required = true) {
-      entry = reinterpret_cast<std::remove_reference_t<decltype(entry)>>(dlsym(library, name));
-      if (!entry && required)
-        fail(TGC_ERROR_DEVICE, "the cuBLAS library %s lacks %s: it is too old", tried.c_str(),
-             name);
+      bindSymbol(library, tried, entry, name, required);
     };
     bind(api.create, "cublasCreate_v2");
     bind(api.setStream, "cublasSetStream_v2");
@@ -140,8 +152,8 @@ private:
     cublasHandle created = nullptr;
     check(api.create(&created), "cublasCreate");
     check(api.setStream(created, stream), "cublasSetStream");
-    check(api.setWorkspace(created, cuda::allocate(kWorkspaceBytes), kWorkspaceBytes),
-          "cublasSetWorkspace");
+    workspace = cuda::allocate(kWorkspaceBytes);
+    check(api.setWorkspace(created, workspace, kWorkspaceBytes), "cublasSetWorkspace");
     bind(api.gemmEx, "cublasGemmStridedBatchedEx", /*required=*/false);
     const char *precision = std::getenv("TGC_CUDA_MATMUL");
     std::string mode = precision && *precision ? precision : "fp32";
@@ -162,6 +174,9 @@ public:
   /// (inputs rounded to bf16 or tf32 for tensor cores, FP32 accumulation
   /// and results); 0: plain FP32.
   int fastCompute = 0;
+  /// kWorkspaceBytes of device memory, which cuBLASLt's calls share (all of
+  /// them run in order on the one stream).
+  void *workspace = nullptr;
 
 private:
   std::mutex mutex;
@@ -314,6 +329,324 @@ void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulat
     copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
 }
 
+//===----------------------------------------------------------------------===//
+// cuBLASLt: matmuls with a bias and activation epilogue
+//===----------------------------------------------------------------------===//
+
+using LtHandle = struct cublasLtContext *;
+using LtDesc = struct cublasLtMatmulDescOpaque *;
+using LtLayout = struct cublasLtMatrixLayoutOpaque *;
+using LtPreference = struct cublasLtMatmulPreferenceOpaque *;
+struct LtAlgo {
+  uint64_t data[8];
+};
+struct LtHeuristicResult {
+  LtAlgo algo;
+  size_t workspaceSize;
+  cublasStatus state;
+  float wavesCount;
+  int reserved[4];
+};
+constexpr int CUBLAS_COMPUTE_32F = 68;
+constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
+              CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
+constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
+              CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
+constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
+              CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5;
+constexpr int CUBLASLT_EPILOGUE_BIAS = 4, CUBLASLT_EPILOGUE_RELU_BIAS = 6,
+              CUBLASLT_EPILOGUE_GELU_BIAS = 36;
+
+struct LtApi {
+  cublasStatus (*create)(LtHandle *);
+  cublasStatus (*descCreate)(LtDesc *, int computeType, int scaleType);
+  cublasStatus (*descSetAttribute)(LtDesc, int, const void *, size_t);
+  cublasStatus (*layoutCreate)(LtLayout *, int type, uint64_t rows, uint64_t cols, int64_t ld);
+  cublasStatus (*layoutSetAttribute)(LtLayout, int, const void *, size_t);
+  cublasStatus (*preferenceCreate)(LtPreference *);
+  cublasStatus (*preferenceSetAttribute)(LtPreference, int, const void *, size_t);
+  cublasStatus (*heuristic)(LtHandle, LtDesc, LtLayout, LtLayout, LtLayout, LtLayout, LtPreference,
+                            int, LtHeuristicResult *, int *);
+  cublasStatus (*matmul)(LtHandle, LtDesc, const void *alpha, const void *a, LtLayout,
+                         const void *b, LtLayout, const void *beta, const void *c, LtLayout,
+                         void *d, LtLayout, const LtAlgo *, void *workspace, size_t, void *stream);
+  const char *(*statusName)(cublasStatus); // optional
+};
+
+/// One column-major operand of a cuBLASLt call: `rows` x `cols` as stored
+/// (before its transpose), `batch` of them `batchStride` apart.
+struct LtOperand {
+  bool transposed;
+  int64_t rows, cols, ld, batchStride;
+  unsigned alignment; // of its address, up to 256 bytes
+
+  auto key() const { return std::make_tuple(transposed, rows, cols, ld, batchStride, alignment); }
+};
+
+/// Everything a cached descriptor and algorithm depend on.
+struct LtShape {
+  LtOperand a, b, d;
+  int64_t batch, epilogue;
+  int compute;
+  unsigned biasAlignment;
+
+  bool operator<(const LtShape &other) const {
+    return std::make_tuple(a.key(), b.key(), d.key(), batch, epilogue, compute, biasAlignment) <
+           std::make_tuple(other.a.key(), other.b.key(), other.d.key(), other.batch, other.epilogue,
+                           other.compute, other.biasAlignment);
+  }
+};
+
+struct LtPlan {
+  LtDesc desc;
+  LtLayout a, b, d;
+  LtAlgo algo;
+};
+
+unsigned alignmentOf(const void *pointer) {
+  auto address = reinterpret_cast<uintptr_t>(pointer);
+  unsigned alignment = 256;
+  while (alignment > 1 && address % alignment)
+    alignment /= 2;
+  return alignment;
+}
+
+class BlasLt {
+public:
+  /// The plan for `shape`: descriptors, layouts and the heuristic's first
+  /// algorithm, made at its first use and kept (a step's shapes repeat).
+  const LtPlan &plan(const LtShape &shape, const void *bias) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!handle)
+      open();
+    auto found = plans.find(shape);
+    if (found != plans.end())
+      return found->second;
+    LtPlan plan;
+    check(api.descCreate(&plan.desc, shape.compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
+    int32_t transA = shape.a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+    int32_t transB = shape.b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
+    int32_t epilogue = shape.epilogue == TGC_EPILOGUE_BIAS        ? CUBLASLT_EPILOGUE_BIAS
+                       : shape.epilogue == TGC_EPILOGUE_BIAS_RELU ? CUBLASLT_EPILOGUE_RELU_BIAS
+                                                                  : CUBLASLT_EPILOGUE_GELU_BIAS;
+    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, transA);
+    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, transB);
+    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue);
+    // The heuristic reads the bias pointer's alignment, part of the shape.
+    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    plan.a = layout(shape.a, shape.batch);
+    plan.b = layout(shape.b, shape.batch);
+    plan.d = layout(shape.d, shape.batch);
+    LtPreference preference;
+    check(api.preferenceCreate(&preference), "cublasLtMatmulPreferenceCreate");
+    uint64_t workspaceBytes = kWorkspaceBytes;
+    check(api.preferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
+                                     &workspaceBytes, sizeof(workspaceBytes)),
+          "cublasLtMatmulPreferenceSetAttribute");
+    // Alignments of A, B, C and D: C is D.
+    const unsigned alignments[] = {shape.a.alignment, shape.b.alignment, shape.d.alignment,
+                                   shape.d.alignment};
+    for (int i = 0; i < 4; ++i) {
+      uint32_t bytes = alignments[i];
+      check(api.preferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES + i,
+                                       &bytes, sizeof(bytes)),
+            "cublasLtMatmulPreferenceSetAttribute");
+    }
+    LtHeuristicResult result = {};
+    int count = 0;
+    check(api.heuristic(handle, plan.desc, plan.a, plan.b, plan.d, plan.d, preference, 1, &result,
+                        &count),
+          "cublasLtMatmulAlgoGetHeuristic");
+    if (count == 0)
+      fail(TGC_ERROR_DEVICE,
+           "cuBLASLt has no algorithm for a %lldx%lldx%lld matmul with epilogue "
+           "%lld",
+           (long long)shape.d.rows, (long long)shape.d.cols,
+           (long long)(shape.a.transposed ? shape.a.rows : shape.a.cols),
+           (long long)shape.epilogue);
+    plan.algo = result.algo;
+    return plans.emplace(shape, plan).first->second;
+  }
+
+  void run(const LtPlan &plan, const void *a, const void *b, const void *bias, float *d) {
+    std::lock_guard<std::mutex> lock(mutex);
+    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    float one = 1, zero = 0;
+    check(api.matmul(handle, plan.desc, &one, a, plan.a, b, plan.b, &zero, d, plan.d, d, plan.d,
+                     &plan.algo, blas().workspace, kWorkspaceBytes, cuda::stream()),
+          "cublasLtMatmul");
+  }
+
+private:
+  void open() {
+    blas().handle(); // the stream, the workspace and TGC_CUDA_MATMUL
+    std::string tried;
+    void *library = openLibrary("TGC_CUBLASLT_LIBRARY", "libcublasLt", tried);
+    if (!library)
+      fail(TGC_ERROR_DEVICE,
+           "no cuBLASLt (%s not found): CUDA models need it for matmuls with a bias; set "
+           "TGC_CUBLASLT_LIBRARY to its path",
+           tried.c_str());
+    auto bind = [&](auto &entry, const char *name, bool required = true) {
+      bindSymbol(library, tried, entry, name, required);
+    };
+    bind(api.create, "cublasLtCreate");
+    bind(api.descCreate, "cublasLtMatmulDescCreate");
+    bind(api.descSetAttribute, "cublasLtMatmulDescSetAttribute");
+    bind(api.layoutCreate, "cublasLtMatrixLayoutCreate");
+    bind(api.layoutSetAttribute, "cublasLtMatrixLayoutSetAttribute");
+    bind(api.preferenceCreate, "cublasLtMatmulPreferenceCreate");
+    bind(api.preferenceSetAttribute, "cublasLtMatmulPreferenceSetAttribute");
+    bind(api.heuristic, "cublasLtMatmulAlgoGetHeuristic");
+    bind(api.matmul, "cublasLtMatmul");
+    bind(api.statusName, "cublasLtGetStatusName", /*required=*/false);
+    LtHandle created = nullptr;
+    check(api.create(&created), "cublasLtCreate");
+    handle = created;
+  }
+
+  template <typename T> void setDesc(LtDesc desc, int attribute, const T &value) {
+    check(api.descSetAttribute(desc, attribute, &value, sizeof(value)),
+          "cublasLtMatmulDescSetAttribute");
+  }
+
+  LtLayout layout(const LtOperand &operand, int64_t batch) {
+    LtLayout created;
+    check(api.layoutCreate(&created, CUDA_R_32F, operand.rows, operand.cols, operand.ld),
+          "cublasLtMatrixLayoutCreate");
+    if (batch > 1) {
+      int32_t count = int32_t(batch);
+      int64_t stride = operand.batchStride;
+      check(api.layoutSetAttribute(created, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count,
+                                   sizeof(count)),
+            "cublasLtMatrixLayoutSetAttribute");
+      check(api.layoutSetAttribute(created, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride,
+                                   sizeof(stride)),
+            "cublasLtMatrixLayoutSetAttribute");
+    }
+    return created;
+  }
+
+  void check(cublasStatus status, const char *what) {
+    if (status == 0)
+      return;
+    const char *name = api.statusName ? api.statusName(status) : nullptr;
+    fail(TGC_ERROR_DEVICE, "cuBLASLt failure in %s: %s", what,
+         name ? name : format("status %d", status).c_str());
+  }
+
+  std::mutex mutex;
+  LtApi api = {};
+  LtHandle handle = nullptr;
+  std::map<LtShape, LtPlan> plans;
+};
+
+// Never destroyed, like the device.
+BlasLt &blasLt() {
+  static BlasLt *instance = new BlasLt;
+  return *instance;
+}
+
+/// Views [batch, rows, cols] whose batches follow each other like rows
+/// (a linear layer on [batch, rows, features]) as one matrix of batch x rows
+/// rows; `weights` has batch stride 0.
+bool collapseBatch(Matrix<float> &x, Matrix<float> &weights, Matrix<float> &out, int64_t &batch) {
+  auto stacked = [&](const Matrix<float> &view) {
+    return view.batchStride == view.rows * view.rowStride;
+  };
+  if (batch == 1 || weights.batchStride != 0 || !stacked(x) || !stacked(out))
+    return false;
+  x.rows *= batch;
+  out.rows *= batch;
+  batch = 1;
+  return true;
+}
+
+/// C = act(A B + bias) (see runtime.h) as one cublasLtMatmul: cuBLASLt adds
+/// the bias to each row of its column-major D, so D is C^T = B^T A^T, stored
+/// where C's rows are contiguous (a scratch block otherwise).
+void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref1_f32 &bias,
+                const tgc_memref3_f32 &c, int64_t epilogue) {
+  if (epilogue < TGC_EPILOGUE_BIAS || epilogue > TGC_EPILOGUE_BIAS_GELU_TANH)
+    fail(TGC_ERROR_ARGUMENT, "matmul epilogue %lld: expected 0 (bias), 1 (relu) or 2 (gelu)",
+         (long long)epilogue);
+  int64_t batch = c.sizes[0], m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
+  if (batch == 0 || m == 0 || n == 0)
+    return;
+  if (std::max({batch, m, n, k}) > INT_MAX)
+    fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
+         (long long)batch, (long long)m, (long long)n, (long long)k);
+  auto matrix = [](const tgc_memref3_f32 &view) {
+    return Matrix<float>{view.aligned + view.offset,
+                         view.sizes[1],
+                         view.sizes[2],
+                         view.strides[1],
+                         view.strides[2],
+                         view.strides[0]};
+  };
+  Matrix<float> lhs = matrix(a), rhs = matrix(b), out = matrix(c);
+  collapseBatch(lhs, rhs, out, batch);
+  std::optional<Scratch<float>> lhsCopy, rhsCopy, outCopy, biasCopy;
+  // D = C^T needs C's rows contiguous: columns at stride 1.
+  Matrix<float> target = out;
+  bool outT;
+  int64_t ldd;
+  if (!asColumnMajor(out.transposed(), outT, ldd) || outT)
+    out = outCopy.emplace(out, batch, /*copyIn=*/false).matrix;
+  Matrix<float> d = out.transposed(), first = rhs.transposed(), second = lhs.transposed();
+  asColumnMajor(d, outT, ldd);
+  // Operands cuBLASLt cannot address are copied to row-major blocks.
+  auto operand = [&](Matrix<float> &x, std::optional<Scratch<float>> &copy) {
+    LtOperand result;
+    if (!asColumnMajor(x, result.transposed, result.ld)) {
+      x = copy.emplace(x, batch, /*copyIn=*/true).matrix;
+      asColumnMajor(x, result.transposed, result.ld);
+    }
+    result.rows = result.transposed ? x.cols : x.rows;
+    result.cols = result.transposed ? x.rows : x.cols;
+    result.batchStride = x.batchStride;
+    result.alignment = alignmentOf(x.data);
+    return result;
+  };
+  LtShape shape;
+  shape.a = operand(first, rhsCopy);
+  shape.b = operand(second, lhsCopy);
+  shape.d = {false, d.rows, d.cols, ldd, d.batchStride, alignmentOf(d.data)};
+  const float *biasData = bias.aligned + bias.offset;
+  if (bias.strides[0] != 1 && n > 1) {
+    Matrix<float> column = {const_cast<float *>(biasData), n, 1, bias.strides[0], 1, 0};
+    biasData = biasCopy.emplace(column, 1, /*copyIn=*/true).matrix.data;
+  }
+  shape.batch = batch;
+  shape.epilogue = epilogue;
+  blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
+  int fast = blas().fastCompute;
+  shape.compute = fast ? fast : CUBLAS_COMPUTE_32F;
+  shape.biasAlignment = alignmentOf(biasData);
+  // A batch stride of 0 (a shared operand that collapseBatch could not
+  // fold) is no strided batch for cuBLASLt: one call per batch item.
+  bool perItem = batch > 1 && (shape.a.batchStride == 0 || shape.b.batchStride == 0);
+  int64_t calls = perItem ? batch : 1;
+  if (perItem)
+    shape.batch = 1;
+  const LtPlan &plan = blasLt().plan(shape, biasData);
+  static const char *const kNames[] = {"bias", "bias+relu", "bias+gelu"};
+  cuda::profiled(format("cublasLt gemm+%s %c%c %lldx%lldx%lld batch %lld%s", kNames[epilogue],
+                        shape.a.transposed ? 'T' : 'N', shape.b.transposed ? 'T' : 'N',
+                        (long long)d.rows, (long long)d.cols, (long long)k, (long long)batch,
+                        fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+                        : fast                               ? " tf32"
+                                                             : ""),
+                 [&] {
+                   for (int64_t item = 0; item < calls; ++item)
+                     blasLt().run(plan, first.data + item * first.batchStride,
+                                  second.data + item * second.batchStride, biasData,
+                                  d.data + item * d.batchStride);
+                 });
+  if (outCopy)
+    copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
+}
+
 } // namespace
 } // namespace tgc
 
@@ -330,6 +663,13 @@ void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tg
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
                                       int64_t accumulate) {
   if (catchErrors([&] { matmul<double>(*a, *b, *c, accumulate); }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b,
+                                           tgc_memref1_f32 *bias, tgc_memref3_f32 *c,
+                                           int64_t epilogue) {
+  if (catchErrors([&] { matmulBias(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
     tgc_cuda_fail();
 }
 

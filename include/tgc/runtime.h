@@ -331,6 +331,37 @@ void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tg
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
                                       int64_t accumulate);
 
+/* A rank-1 strided view (memref<?xT, strided<[?], offset: ?>>). */
+typedef struct tgc_memref1_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} tgc_memref1_f32;
+
+/* The epilogues of tgc_cuda_matmul_bias_f32. GELU is the tanh
+ * approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), the one
+ * cuBLASLt implements. */
+enum {
+  TGC_EPILOGUE_BIAS = 0,
+  TGC_EPILOGUE_BIAS_RELU = 1,
+  TGC_EPILOGUE_BIAS_GELU_TANH = 2,
+};
+
+/* C[b, i, j] = act(sum_l A[b, i, l] B[b, l, j] + bias[j]), act being the
+ * identity, relu or gelu (`epilogue`, above), with the views of
+ * tgc_matmul_f32 and a bias of n elements: a linear layer's matmul, bias
+ * and activation as one cublasLtMatmul with its epilogue (the compiler
+ * fuses them, tg-gpu-matmul-epilogues). libcublasLt is loaded like
+ * libcublas: $TGC_CUBLASLT_LIBRARY, else libcublasLt.so.13 or .12 in the
+ * same places. TGC_CUDA_MATMUL applies as to tgc_cuda_matmul_f32. Views
+ * cuBLASLt cannot address are copied to scratch blocks; a failure is
+ * fatal. */
+void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b,
+                                           tgc_memref1_f32 *bias, tgc_memref3_f32 *c,
+                                           int64_t epilogue);
+
 /* Runs body(result), the call of a compiled entry point that writes its
  * results' descriptors (result_bytes at `result`), through a CUDA graph:
  * the first call runs it (creating the globals' device copies), the second

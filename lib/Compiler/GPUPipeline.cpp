@@ -40,7 +40,7 @@ using namespace mlir;
 
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
-void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
+void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool matmulEpilogues) {
   // Long reductions in two steps, each with many threads; row reductions
   // are tg-gpu-row-kernels' (a block per row).
   buildBufferizePipeline(pm, [&](OpPassManager &tensors) {
@@ -66,7 +66,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
 
-  // Matmuls: cuBLAS, through runtime calls that stay on the host.
+  // Matmuls: cuBLAS, through runtime calls that stay on the host; a linear
+  // layer's bias and activation in its matmul's epilogue (cuBLASLt).
+  if (matmulEpilogues)
+    pm.addPass(createTGGPUMatmulEpilogues());
   pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));
 
   // Loops, then kernels: one per parallel loop (all parallel dimensions of
@@ -104,7 +107,7 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels) {
 }
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
-  buildCUDAKernelMappingPipeline(pm);
+  buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/true, options.matmulEpilogues);
   // Constant trip counts and strides into the kernels, where index
   // arithmetic by a constant folds (a 64-bit division by a kernel argument
   // costs dozens of instructions per element).
@@ -185,6 +188,10 @@ struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
                            llvm::cl::init("sm_90")};
   Option<std::string> format{*this, "format", llvm::cl::desc("kernels as PTX (isa) or cubin (bin)"),
                              llvm::cl::init("isa")};
+  Option<bool> matmulEpilogues{
+      *this, "matmul-epilogues",
+      llvm::cl::desc("bias and activation of linear layers in their cuBLASLt matmul"),
+      llvm::cl::init(true)};
 };
 } // namespace
 
@@ -195,6 +202,7 @@ void tg::registerCUDAPipeline() {
         CUDAPipelineOptions options;
         options.chip = cl.chip;
         options.format = cl.format;
+        options.matmulEpilogues = cl.matmulEpilogues;
         buildCUDAPipeline(pm, options);
       });
 }

@@ -6,6 +6,8 @@
 //   bufferize pipeline                   shared with the CPU (Pipeline.h)
 //   ownership-based deallocation         not lowered yet: its bookkeeping
 //                                        stays on the host
+//   tg-gpu-matmul-epilogues              matmul + bias + activation: cuBLASLt
+//   tg-matmul-to-runtime-call (cuda)     other matmuls: cuBLAS
 //   linalg-generalize-named-ops,
 //   tg-parallel-dims-first,
 //   convert-linalg-to-parallel-loops    one scf.parallel per linalg op
@@ -52,6 +54,9 @@ struct CUDAPipelineOptions {
   std::string format = "isa";
   /// The CUDA toolkit (for libdevice and ptxas); empty: MLIR's default.
   std::string toolkitPath;
+  /// A linear layer's bias and activation in its cuBLASLt matmul
+  /// (tg-gpu-matmul-epilogues); off: separate kernels, to compare against.
+  bool matmulEpilogues = true;
 };
 
 /// The architectures the pipeline supports.
@@ -61,8 +66,9 @@ bool isSupportedCUDAChip(const std::string &chip);
 /// whose memory work is in gpu.launch ops, before outlining. The unit tests
 /// run its result on the CPU, one thread after another: they need
 /// `rowKernels` off (its blocks' threads cooperate), which splits row
-/// reductions instead.
-void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels = true);
+/// reductions instead. `matmulEpilogues` as in CUDAPipelineOptions.
+void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels = true,
+                                    bool matmulEpilogues = true);
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});

@@ -2,7 +2,9 @@
 //
 // tgc_cuda_matmul_* against the CPU's tgc_matmul_* on the same views (plain,
 // transposed, broadcast batches, strided slices that need a scratch copy),
-// and tgc_cuda_run's capture and replay. On a GPU with cuBLAS, and in
+// tgc_cuda_matmul_bias_f32 (cuBLASLt with an epilogue) against the CPU's
+// matmul followed by the bias and activation, and tgc_cuda_run's capture
+// and replay. On a GPU with cuBLAS, and in
 // tgc-cuda-fake-tests on the host (FakeCuda.cpp); elsewhere skipped.
 //
 //===----------------------------------------------------------------------===//
@@ -94,6 +96,81 @@ TEST_F(CudaBlas, MatmulsMatchTheCPUs) {
   for (MatmulCase &test : cases) {
     expectLikeTheCPU(test, /*accumulate=*/false);
     expectLikeTheCPU(test, /*accumulate=*/true);
+  }
+}
+
+/// act(x) for each epilogue of tgc_cuda_matmul_bias_f32.
+float activation(float x, int64_t epilogue) {
+  if (epilogue == TGC_EPILOGUE_BIAS_RELU)
+    return x > 0 ? x : 0;
+  if (epilogue == TGC_EPILOGUE_BIAS_GELU_TANH)
+    return 0.5f * x * (1 + std::tanh(0.7978845608f * (x + 0.044715f * x * x * x)));
+  return x;
+}
+
+TEST_F(CudaBlas, MatmulsWithEpiloguesMatchThePlainComputation) {
+  // C [batch, m, n] = act(A [batch, m, k] x B [batch, k, n] + bias [n]);
+  // m = 5, n = 6, k = 7.
+  MatmulCase cases[] = {
+      {"linear (B a transposed weight)",
+       {1, 5, 7, 0, 7, 1},
+       {1, 7, 6, 0, 1, 7},
+       {1, 5, 6, 0, 6, 1}},
+      {"row-major B", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
+      {"transposed A", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
+      {"column-major C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
+      {"padded rows", {2, 5, 7, 60, 9, 1, 3}, {2, 7, 6, 50, 1, 8}, {2, 5, 6, 40, 8, 1, 1}},
+      {"batched", {3, 5, 7, 35, 7, 1}, {3, 7, 6, 42, 6, 1}, {3, 5, 6, 30, 6, 1}},
+      {"linear on [batch, rows, features]",
+       {3, 5, 7, 35, 7, 1},
+       {3, 7, 6, 0, 1, 7},
+       {3, 5, 6, 30, 6, 1}},
+      {"broadcast B, batches apart", {3, 5, 7, 40, 7, 1}, {3, 7, 6, 0, 1, 7}, {3, 5, 6, 30, 6, 1}},
+      {"strided slice A", {2, 5, 7, 80, 16, 2}, {2, 7, 6, 42, 6, 1}, {2, 5, 6, 30, 6, 1}},
+      {"strided slice C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 13, 2}},
+  };
+  // Contiguous and strided (every third element, from an offset) biases.
+  for (int64_t biasStride : {1, 3}) {
+    std::vector<float> bias(1 + 6 * biasStride);
+    for (size_t i = 0; i < bias.size(); ++i)
+      bias[i] = float(i % 5) / 4.0f - 0.5f;
+    float *deviceBias = static_cast<float *>(tgc_cuda_alloc(bias.size() * sizeof(float)));
+    ASSERT_EQ(tgc_cuda_copy_to_device(deviceBias, bias.data(), bias.size() * sizeof(float)),
+              TGC_OK);
+    for (int64_t epilogue :
+         {TGC_EPILOGUE_BIAS, TGC_EPILOGUE_BIAS_RELU, TGC_EPILOGUE_BIAS_GELU_TANH})
+      for (MatmulCase &test : cases) {
+        SCOPED_TRACE(std::string(test.name) + ", epilogue " + std::to_string(epilogue) +
+                     ", bias stride " + std::to_string(biasStride));
+        // The plain computation: the CPU's matmul, then bias and activation.
+        std::vector<float> expected = test.c.host;
+        tgc_memref3_f32 a = test.a.on(test.a.host.data()), b = test.b.on(test.b.host.data()),
+                        c = test.c.on(expected.data());
+        _mlir_ciface_tgc_matmul_f32(&a, &b, &c, /*accumulate=*/0);
+        for (int64_t p = 0; p < test.c.sizes[0]; ++p)
+          for (int64_t i = 0; i < 5; ++i)
+            for (int64_t j = 0; j < 6; ++j) {
+              float &x = test.c.at(expected, p, i, j);
+              x = activation(x + bias[1 + j * biasStride], epilogue);
+            }
+
+        ASSERT_EQ(tgc_cuda_copy_to_device(test.c.device, test.c.host.data(),
+                                          test.c.host.size() * sizeof(float)),
+                  TGC_OK);
+        tgc_memref3_f32 da = test.a.on(test.a.device), db = test.b.on(test.b.device),
+                        dc = test.c.on(test.c.device);
+        tgc_memref1_f32 dbias = {deviceBias, deviceBias, 1, {6}, {biasStride}};
+        _mlir_ciface_tgc_cuda_matmul_bias_f32(&da, &db, &dbias, &dc, epilogue);
+        std::vector<float> actual(test.c.host.size());
+        ASSERT_EQ(
+            tgc_cuda_copy_to_host(actual.data(), test.c.device, actual.size() * sizeof(float)),
+            TGC_OK);
+        // Elements outside the view are untouched.
+        for (size_t i = 0; i < actual.size(); ++i)
+          ASSERT_NEAR(actual[i], expected[i], 1e-4f * (1 + std::fabs(expected[i])))
+              << "element " << i;
+      }
+    tgc_cuda_free(deviceBias);
   }
 }
 

@@ -24,7 +24,8 @@
 // order. Each piece of stream work takes a millisecond of the events' clock.
 // A mutex makes every entry point thread-safe.
 // The gemm is the column-major reference definition, with cuBLAS's argument
-// checks.
+// checks; cuBLASLt's matmul the same, plus its bias, relu and (tanh) gelu
+// epilogues.
 //
 //===----------------------------------------------------------------------===//
 
@@ -498,6 +499,183 @@ int cublasScopy_v2(void *, int n, const float *x, int incx, float *y, int incy) 
 }
 int cublasDcopy_v2(void *, int n, const double *x, int incx, double *y, int incy) {
   return copy(n, x, incx, y, incy);
+}
+
+} // extern "C"
+
+//===----------------------------------------------------------------------===//
+// cuBLASLt: FP32 matmuls with the bias, relu and gelu epilogues
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+constexpr int kLtNotSupported = 15;
+constexpr int kEpilogueDefault = 1, kEpilogueBias = 4, kEpilogueReluBias = 6,
+              kEpilogueGeluBias = 36;
+
+struct LtDesc {
+  int compute, transA = 0, transB = 0, epilogue = kEpilogueDefault;
+  const float *bias = nullptr;
+};
+struct LtLayout {
+  int type;
+  uint64_t rows, cols;
+  int64_t ld, batchStride = 0;
+  int batch = 1;
+};
+struct LtPreference {
+  uint64_t workspace = 0;
+};
+struct LtHeuristicResult {
+  uint64_t algo[8];
+  size_t workspaceSize;
+  int state;
+  float wavesCount;
+  int reserved[4];
+};
+
+template <typename T> int setAttribute(T &field, const void *value, size_t size) {
+  if (size != sizeof(T))
+    return kBlasInvalidValue;
+  std::memcpy(&field, value, size);
+  return kBlasSuccess;
+}
+
+/// cuBLASLt's checks of a call: FP32 layouts, shapes that agree, a bias
+/// where the epilogue adds one. m, n, k of the product on success.
+int checkLt(const LtDesc &desc, const LtLayout &a, const LtLayout &b, const LtLayout &d, int &m,
+            int &n, int &k) {
+  m = int(desc.transA ? a.cols : a.rows);
+  k = int(desc.transA ? a.rows : a.cols);
+  n = int(desc.transB ? b.rows : b.cols);
+  int kb = int(desc.transB ? b.cols : b.rows);
+  bool withBias = desc.epilogue == kEpilogueBias || desc.epilogue == kEpilogueReluBias ||
+                  desc.epilogue == kEpilogueGeluBias;
+  if (a.type != 0 || b.type != 0 || d.type != 0 || k != kb || uint64_t(m) != d.rows ||
+      uint64_t(n) != d.cols || a.batch != d.batch || b.batch != d.batch ||
+      a.ld < int64_t(std::max<uint64_t>(a.rows, 1)) ||
+      b.ld < int64_t(std::max<uint64_t>(b.rows, 1)) ||
+      d.ld < int64_t(std::max<uint64_t>(d.rows, 1)))
+    return kBlasInvalidValue;
+  if (desc.epilogue != kEpilogueDefault && !withBias)
+    return kLtNotSupported;
+  if (withBias && !desc.bias)
+    return kBlasInvalidValue;
+  return kBlasSuccess;
+}
+
+} // namespace
+
+extern "C" {
+
+int cublasLtCreate(void **handle) {
+  static int theHandle;
+  return *handle = &theHandle, kBlasSuccess;
+}
+const char *cublasLtGetStatusName(int status) { return cublasGetStatusName(status); }
+
+int cublasLtMatmulDescCreate(LtDesc **desc, int compute, int scaleType) {
+  if (scaleType != 0)
+    return kBlasInvalidValue;
+  *desc = new LtDesc{compute};
+  return kBlasSuccess;
+}
+int cublasLtMatmulDescSetAttribute(LtDesc *desc, int attribute, const void *value, size_t size) {
+  switch (attribute) {
+  case 3: // CUBLASLT_MATMUL_DESC_TRANSA
+    return setAttribute(desc->transA, value, size);
+  case 4: // CUBLASLT_MATMUL_DESC_TRANSB
+    return setAttribute(desc->transB, value, size);
+  case 7: // CUBLASLT_MATMUL_DESC_EPILOGUE
+    return setAttribute(desc->epilogue, value, size);
+  case 8: // CUBLASLT_MATMUL_DESC_BIAS_POINTER
+    return setAttribute(desc->bias, value, size);
+  }
+  return kBlasInvalidValue;
+}
+
+int cublasLtMatrixLayoutCreate(LtLayout **layout, int type, uint64_t rows, uint64_t cols,
+                               int64_t ld) {
+  *layout = new LtLayout{type, rows, cols, ld};
+  return kBlasSuccess;
+}
+int cublasLtMatrixLayoutSetAttribute(LtLayout *layout, int attribute, const void *value,
+                                     size_t size) {
+  if (attribute == 5) // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT
+    return setAttribute(layout->batch, value, size);
+  if (attribute == 6) // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET
+    return setAttribute(layout->batchStride, value, size);
+  return kBlasInvalidValue;
+}
+
+int cublasLtMatmulPreferenceCreate(LtPreference **preference) {
+  *preference = new LtPreference;
+  return kBlasSuccess;
+}
+int cublasLtMatmulPreferenceSetAttribute(LtPreference *preference, int attribute, const void *value,
+                                         size_t size) {
+  if (attribute == 1) // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
+    return setAttribute(preference->workspace, value, size);
+  uint32_t alignment;
+  if (attribute >= 5 && attribute <= 8) // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_[ABCD]_BYTES
+    return setAttribute(alignment, value, size);
+  return kBlasInvalidValue;
+}
+
+int cublasLtMatmulAlgoGetHeuristic(void *, LtDesc *desc, LtLayout *a, LtLayout *b, LtLayout *c,
+                                   LtLayout *d, LtPreference *, int requested,
+                                   LtHeuristicResult *results, int *count) {
+  int m, n, k;
+  if (requested < 1 || c != d)
+    return kBlasInvalidValue;
+  if (int status = checkLt(*desc, *a, *b, *d, m, n, k))
+    return status;
+  results[0] = {};
+  *count = 1;
+  return kBlasSuccess;
+}
+
+// D = epilogue(alpha op(A) op(B) + beta C), C being D; the bias adds bias[i]
+// to row i of D, gelu is the tanh approximation.
+int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtLayout *aLayout,
+                   const float *b, LtLayout *bLayout, const float *beta, const float *c,
+                   LtLayout *cLayout, float *d, LtLayout *dLayout, const void *algo, void *, size_t,
+                   void *) {
+  int m, n, k;
+  if (!algo || c != d || cLayout != dLayout)
+    return kBlasInvalidValue;
+  if (int status = checkLt(*desc, *aLayout, *bLayout, *dLayout, m, n, k))
+    return status;
+  if (!capturing)
+    ++stats.gemms;
+  LtDesc op = *desc;
+  LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;
+  float alphaValue = *alpha, betaValue = *beta;
+  const float *bias = op.bias ? access(op.bias) : nullptr;
+  return enqueue([=, a = access(a), b = access(b), d = access(d)] {
+    for (int p = 0; p < ld.batch; ++p)
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < m; ++i) {
+          float sum = 0;
+          for (int l = 0; l < k; ++l) {
+            float x = op.transA ? a[p * la.batchStride + l + i * la.ld]
+                                : a[p * la.batchStride + i + l * la.ld];
+            float y = op.transB ? b[p * lb.batchStride + j + l * lb.ld]
+                                : b[p * lb.batchStride + l + j * lb.ld];
+            sum += x * y;
+          }
+          float &out = d[p * ld.batchStride + i + j * ld.ld];
+          float value = alphaValue * sum + (betaValue == 0 ? 0.0f : betaValue * out);
+          if (bias)
+            value += bias[i];
+          if (op.epilogue == kEpilogueReluBias)
+            value = std::max(value, 0.0f);
+          else if (op.epilogue == kEpilogueGeluBias)
+            value = 0.5f * value *
+                    (1 + std::tanh(0.7978845608f * (value + 0.044715f * value * value * value)));
+          out = value;
+        }
+  });
 }
 
 } // extern "C"

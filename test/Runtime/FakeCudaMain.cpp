@@ -1,7 +1,7 @@
 //===- FakeCudaMain.cpp - the CUDA tests on the host's fake driver --------===//
 //
 // tgc-cuda-fake-tests: the CUDA GoogleTests that need no kernels, against
-// FakeCuda.cpp (driver and cuBLAS on the host), so that the runtime's CUDA
+// FakeCuda.cpp (driver, cuBLAS and cuBLASLt on the host), so that the runtime's CUDA
 // layer, its cuBLAS calls and its graphs are checked without a GPU.
 //
 //===----------------------------------------------------------------------===//
@@ -13,6 +13,7 @@
 int main(int argc, char **argv) {
   setenv("TGC_CUDA_LIBRARY", TGC_FAKE_CUDA_LIBRARY, 1);
   setenv("TGC_CUBLAS_LIBRARY", TGC_FAKE_CUDA_LIBRARY, 1);
+  setenv("TGC_CUBLASLT_LIBRARY", TGC_FAKE_CUDA_LIBRARY, 1);
   testing::InitGoogleTest(&argc, argv);
   if (GTEST_FLAG_GET(filter) == "*")
     GTEST_FLAG_SET(filter, "Cuda*-CudaAvailability.*:*Kernel*:*Launch*");

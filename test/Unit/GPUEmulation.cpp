@@ -5,11 +5,17 @@
 #include "Compiler/GPUPipeline.h"
 #include "Compiler/Pipeline.h"
 
+#include "tgc/runtime.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -20,12 +26,13 @@ namespace {
 
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
 /// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
-/// matmul.
+/// matmul, the cuBLASLt one with an epilogue -> that and loops.
 struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmulateGPUOnCPUPass)
   StringRef getArgument() const final { return "test-emulate-gpu-on-cpu"; }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<arith::ArithDialect, memref::MemRefDialect, scf::SCFDialect>();
+    registry
+        .insert<arith::ArithDialect, math::MathDialect, memref::MemRefDialect, scf::SCFDialect>();
   }
 
   void runOnOperation() override {
@@ -50,6 +57,19 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
       memref::CopyOp::create(b, copy.getLoc(), copy.getSrc(), copy.getDst());
       copy.erase();
     });
+    // cuBLASLt's matmuls with an epilogue -> the CPU kernel, then the bias
+    // and activation as loops, computed as the generic the call replaced.
+    SmallVector<func::CallOp> fused;
+    getOperation().walk([&](func::CallOp call) {
+      if (call.getCallee() == "tgc_cuda_matmul_bias_f32")
+        fused.push_back(call);
+    });
+    for (func::CallOp call : fused)
+      if (failed(emulateEpilogue(call)))
+        return signalPassFailure();
+    if (Operation *declaration =
+            SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bias_f32"))
+      declaration->erase();
     // cuBLAS matmuls -> the CPU kernel, which takes the same views.
     for (StringRef type : {"f32", "f64"}) {
       std::string cuda = ("tgc_cuda_matmul_" + type).str(), cpu = ("tgc_matmul_" + type).str();
@@ -61,6 +81,59 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
         return signalPassFailure();
       SymbolTable::setSymbolName(kernel, cpu);
     }
+  }
+
+  LogicalResult emulateEpilogue(func::CallOp call) {
+    OpBuilder b(call);
+    Location loc = call.getLoc();
+    Value a = call.getOperand(0), bm = call.getOperand(1), bias = call.getOperand(2),
+          c = call.getOperand(3);
+    IntegerAttr kind;
+    if (!matchPattern(call.getOperand(4), m_Constant(&kind)))
+      return call.emitError("a matmul epilogue that is not a constant");
+    auto module = getOperation();
+    auto matmul = module.lookupSymbol<func::FuncOp>("tgc_cuda_matmul_f32");
+    if (!matmul) {
+      OpBuilder end = OpBuilder::atBlockEnd(module.getBody());
+      matmul = func::FuncOp::create(
+          end, loc, "tgc_cuda_matmul_f32",
+          end.getFunctionType({a.getType(), a.getType(), a.getType(), end.getI64Type()}, {}));
+      matmul.setPrivate();
+      matmul->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), end.getUnitAttr());
+    }
+    Value overwrite = arith::ConstantIntOp::create(b, loc, 0, 64);
+    func::CallOp::create(b, loc, matmul, ValueRange{a, bm, c, overwrite});
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> indices;
+    for (int64_t d = 0; d < 3; ++d) {
+      Value size = memref::DimOp::create(b, loc, c, d);
+      auto loop = scf::ForOp::create(b, loc, zero, size, one);
+      indices.push_back(loop.getInductionVar());
+      b.setInsertionPointToStart(loop.getBody());
+    }
+    Type f32 = b.getF32Type();
+    auto constant = [&](double value) {
+      return arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(value)).getResult();
+    };
+    Value x = arith::AddFOp::create(b, loc, memref::LoadOp::create(b, loc, c, indices),
+                                    memref::LoadOp::create(b, loc, bias, indices[2]));
+    if (kind.getInt() == TGC_EPILOGUE_BIAS_RELU) {
+      x = arith::MaximumFOp::create(b, loc, x, constant(0));
+    } else if (kind.getInt() == TGC_EPILOGUE_BIAS_GELU_TANH) {
+      // As tg-lower-to-linalg writes gelu's tanh approximation.
+      Value cube = arith::MulFOp::create(b, loc, constant(0.044715), x);
+      cube = arith::MulFOp::create(b, loc, cube, x);
+      cube = arith::MulFOp::create(b, loc, cube, x);
+      Value sum = arith::AddFOp::create(b, loc, x, cube);
+      Value inner = math::TanhOp::create(
+          b, loc, arith::MulFOp::create(b, loc, constant(0.79788456080286535587989211986876), sum));
+      Value half = arith::MulFOp::create(b, loc, constant(0.5), x);
+      x = arith::MulFOp::create(b, loc, half, arith::AddFOp::create(b, loc, constant(1), inner));
+    }
+    memref::StoreOp::create(b, loc, x, c, indices);
+    call.erase();
+    return success();
   }
 
   void emulate(gpu::LaunchOp launch) {

@@ -89,6 +89,11 @@ cl::opt<bool> noMemoryPlanning(
     cl::desc("copy parameters and optimizer state in and out of fresh buffers, free buffers at "
              "the end of their block, no loop fusion or grouping (CPU; to compare against)"),
     cl::cat(tgcCategory));
+cl::opt<bool> noMatmulEpilogues(
+    "no-matmul-epilogues",
+    cl::desc("run a linear layer's bias and activation as kernels of their own rather than in "
+             "its cuBLASLt matmul's epilogue (CUDA; to compare against)"),
+    cl::cat(tgcCategory));
 cl::opt<bool> keepDenormals(
     "keep-denormals",
     cl::desc("compute with denormal floats (CPU). By default the step, evaluation and prediction "
@@ -379,6 +384,7 @@ int main(int argc, char **argv) {
     pipelineOptions.chip = gpuArch;
     pipelineOptions.toolkitPath = cudaToolkit();
     pipelineOptions.format = emit != Emit::PTX && hasPtxas() ? "bin" : "isa";
+    pipelineOptions.matmulEpilogues = !noMatmulEpilogues;
     tg::buildCUDAPipeline(codegen, pipelineOptions);
   } else {
     tg::CPUPipelineOptions pipelineOptions;

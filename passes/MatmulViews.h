@@ -1,0 +1,39 @@
+//===- MatmulViews.h - the runtime matmuls' strided views -------*- C++ -*-===//
+//
+// The operands of the runtime's matmul calls (tg-matmul-to-runtime-call,
+// tg-gpu-matmul-epilogues): rank-3 strided views of a linalg matmul's
+// buffers, and the runtime functions' declarations.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_PASSES_MATMULVIEWS_H
+#define TGC_PASSES_MATMULVIEWS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::tg {
+
+/// memref<?x...xT, strided<[?,...], offset: ?>> of `rank` dimensions.
+MemRefType stridedViewType(Type elementType, int64_t rank);
+
+/// The rank-3 views [batch, m, k], [batch, k, n] and [batch, m, n] of a
+/// linalg.matmul's or linalg.batch_matmul's buffers, built at `b`'s
+/// insertion point: each view dimension takes the size and stride of the
+/// buffer dimension its loop dimension indexes, stride 0 for a broadcast or
+/// absent batch. `out` (the result buffer by default) takes the result's
+/// place. Failure for maps that are not projected permutations.
+FailureOr<std::array<Value, 3>> matmulViews(OpBuilder &b, linalg::LinalgOp matmul,
+                                            Value out = nullptr);
+
+/// The `linalg.fill 0` of `matmul`'s result right before it, if any: the
+/// runtime's kernels overwrite the result instead.
+linalg::FillOp zeroFillBefore(linalg::LinalgOp matmul);
+
+/// The runtime function `name`, declared private with a C interface (calls
+/// pass pointers to memref descriptors) at its first use.
+func::FuncOp getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments);
+
+} // namespace mlir::tg
+
+#endif // TGC_PASSES_MATMULVIEWS_H
