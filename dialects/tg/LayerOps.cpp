@@ -69,25 +69,34 @@ SmallVector<Value> LinearOp::decompose(OpBuilder &builder) {
   Value bias = getBias();
 
   // tg.matmul needs rank >= 2: a single vector becomes one row and back.
-  bool isVector = inputType.getRank() == 1;
+  // Leading (batch) dimensions are folded into the rows too: the weight's
+  // gradient is then one product over all rows (a single GEMM with
+  // K = batch x rows), not a product per batch element summed afterwards.
+  bool reshaped =
+      inputType.getRank() == 1 || (inputType.getRank() > 2 && inputType.hasStaticShape());
   Value input = getInput();
-  if (isVector)
+  if (reshaped) {
+    int64_t rows = 1;
+    for (int64_t size : inputType.getShape().drop_back())
+      rows *= size;
     input = ReshapeOp::create(
-        builder, loc,
-        RankedTensorType::get({1, inputType.getDimSize(0)}, elementType), input);
+        builder, loc, RankedTensorType::get({rows, inputType.getShape().back()}, elementType),
+        input);
+  }
 
   Shape productShape(cast<ShapedType>(input.getType()).getShape().drop_back());
   productShape.push_back(outputs);
-  Type productType = (bias || isVector)
-                         ? RankedTensorType::get(productShape, elementType)
-                         : getType();
+  Type productType =
+      (bias || reshaped) ? RankedTensorType::get(productShape, elementType) : getType();
   Value result = MatmulOp::create(builder, loc, productType, input, getWeight(),
                                   /*transpose_lhs=*/false,
                                   /*transpose_rhs=*/true);
-  if (isVector)
+  if (reshaped) {
+    Shape resultShape(inputType.getShape().drop_back());
+    resultShape.push_back(outputs);
     result = ReshapeOp::create(
-        builder, loc,
-        bias ? RankedTensorType::get({outputs}, elementType) : getType(), result);
+        builder, loc, bias ? RankedTensorType::get(resultShape, elementType) : getType(), result);
+  }
   if (bias)
     result = AddOp::create(builder, loc, getType(), result, bias);
   return {result};

@@ -17,14 +17,18 @@ func.func @linear_bias(%x: tensor<128x784xf32>, %w: tensor<512x784xf32>, %b: ten
 
 // -----
 
-// Batch dimensions of the input broadcast against the 2-D weight. On bf16
-// (as on f16) a composite computes in f32 and rounds once, as PyTorch's
-// ops do: the operands widen, the f32 op decomposes, the result narrows.
+// Batch dimensions of the input fold into its rows: one product of all
+// 64 rows with the 2-D weight (so the weight's gradient is one product
+// over all rows, not one per batch element summed). On bf16 (as on f16) a
+// composite computes in f32 and rounds once, as PyTorch's ops do: the
+// operands widen, the f32 op decomposes, the result narrows.
 // CHECK-LABEL: func.func @linear_no_bias
 // CHECK-NEXT: %[[X:.*]] = tg.cast %{{.*}} : tensor<4x16x784xbf16> to tensor<4x16x784xf32>
 // CHECK-NEXT: %[[W:.*]] = tg.cast %{{.*}} : tensor<10x784xbf16> to tensor<10x784xf32>
-// CHECK-NEXT: %[[Y:.*]] = tg.matmul %[[X]], %[[W]] transpose_rhs : tensor<4x16x784xf32>, tensor<10x784xf32> -> tensor<4x16x10xf32>
-// CHECK-NEXT: %[[R:.*]] = tg.cast %[[Y]] : tensor<4x16x10xf32> to tensor<4x16x10xbf16>
+// CHECK-NEXT: %[[ROWS:.*]] = tg.reshape %[[X]] : tensor<4x16x784xf32> -> tensor<64x784xf32>
+// CHECK-NEXT: %[[Y:.*]] = tg.matmul %[[ROWS]], %[[W]] transpose_rhs : tensor<64x784xf32>, tensor<10x784xf32> -> tensor<64x10xf32>
+// CHECK-NEXT: %[[Y3:.*]] = tg.reshape %[[Y]] : tensor<64x10xf32> -> tensor<4x16x10xf32>
+// CHECK-NEXT: %[[R:.*]] = tg.cast %[[Y3]] : tensor<4x16x10xf32> to tensor<4x16x10xbf16>
 // CHECK-NEXT: return %[[R]]
 func.func @linear_no_bias(%x: tensor<4x16x784xbf16>, %w: tensor<10x784xbf16>) -> tensor<4x16x10xbf16> {
   %y = tg.linear %x, %w : tensor<4x16x784xbf16>, tensor<10x784xbf16> -> tensor<4x16x10xbf16>

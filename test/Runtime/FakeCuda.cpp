@@ -640,19 +640,20 @@ int cublasLtMatmulAlgoGetHeuristic(void *, LtDesc *desc, LtLayout *a, LtLayout *
 int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtLayout *aLayout,
                    const float *b, LtLayout *bLayout, const float *beta, const float *c,
                    LtLayout *cLayout, float *d, LtLayout *dLayout, const void *algo, void *, size_t,
-                   void *) {
+                   void *stream) {
+  Lock lock(fakeMutex);
   int m, n, k;
   if (!algo || c != d || cLayout != dLayout)
     return kBlasInvalidValue;
   if (int status = checkLt(*desc, *aLayout, *bLayout, *dLayout, m, n, k))
     return status;
-  if (!capturing)
+  if (!capturing || stream != capturing)
     ++stats.gemms;
   LtDesc op = *desc;
   LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;
   float alphaValue = *alpha, betaValue = *beta;
   const float *bias = op.bias ? access(op.bias) : nullptr;
-  return enqueue([=, a = access(a), b = access(b), d = access(d)] {
+  return enqueue(stream, [=, a = access(a), b = access(b), d = access(d)] {
     for (int p = 0; p < ld.batch; ++p)
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i) {
