@@ -33,6 +33,8 @@ constexpr int64_t kHeadMultiple = 1024;
 /// Rows that tg-gpu-row-kernels reduces, a block each (with leave-rows;
 /// its kMinRowLength is the same).
 constexpr int64_t kMinRows = 256, kMinRowLength = 256;
+/// Rows enough for their picked elements to be worth a thread each.
+constexpr int64_t kMinPickedRows = 32;
 /// Threads enough to fill the GPU: below, a reduction over several loops
 /// (a loss summing a whole activation) is split again along another one.
 constexpr int64_t kEnoughThreads = 1 << 16;
@@ -46,17 +48,16 @@ int64_t splitRatio(int64_t size, int64_t limit = 1024) {
   return 0;
 }
 
-/// Whether `op`'s body reads a row of a matrix at its loop `dim`: a
-/// tensor.extract whose first index is that loop's index, from a tensor of
-/// rows long enough for tg-gpu-row-kernels (a cross-entropy's x[r, label]).
+/// Whether `op`'s body picks an element of a row of a matrix at its loop
+/// `dim`: a tensor.extract whose first index is that loop's index (a
+/// cross-entropy's x[r, label]).
 bool extractsAtRow(linalg::GenericOp op, unsigned dim) {
   return llvm::any_of(op.getBody()->getOps<tensor::ExtractOp>(), [&](tensor::ExtractOp extract) {
     auto index = extract.getIndices().empty()
                      ? nullptr
                      : extract.getIndices().front().getDefiningOp<linalg::IndexOp>();
     RankedTensorType source = extract.getTensor().getType();
-    return index && index.getDim() == dim && source.getRank() >= 2 &&
-           source.getShape().back() >= kMinRowLength;
+    return index && index.getDim() == dim && source.getRank() >= 2;
   });
 }
 
@@ -95,10 +96,36 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
       Operation *combiner = tg::getSplittableCombiner(op);
       if (!combiner)
         continue;
-      // The innermost reduced loop when it is long, else the longest one.
       SmallVector<int64_t> ranges = op.getStaticLoopRanges();
       SmallVector<unsigned> reduced;
       op.getReductionDims(reduced);
+      // A sum of per-row terms that pick elements of the rows (a
+      // cross-entropy's x[r, label] - logsumexp[r]): the terms become a
+      // loop over the rows, a thread each (one thread chasing the labels'
+      // loads one after another is slow even for 128 rows), which joins
+      // the rows' kernel when there is one (read before an in-place update
+      // overwrites the row); only their sum is left.
+      auto rowDim = llvm::find_if(reduced, [&](unsigned d) { return extractsAtRow(op, d); });
+      if (leaveRows && rowDim != reduced.end() && ranges[*rowDim] >= kMinPickedRows) {
+        unsigned dim = *rowDim;
+        SplitReducedLoop split = tg::splitReducedLoop(rewriter, op, dim, 1, ranges[dim], combiner);
+        worklist.push_back(split.combine);
+        // The sum's initial value is made right before the sum, so that the
+        // terms' loop stays next to the loops before it (and fuses with
+        // them) and the fill joins the sum's kernel.
+        for (Value init : split.combine.getDpsInits())
+          if (auto fill = init.getDefiningOp<linalg::FillOp>(); fill && fill->hasOneUse())
+            rewriter.moveOpBefore(fill, split.combine);
+        // Without the reduced loop of one iteration left in the terms'
+        // place: the rows' kernel indexes them by the row alone.
+        rewriter.setInsertionPoint(split.partial);
+        FailureOr<linalg::DropUnitDimsResult> dropped =
+            linalg::dropUnitDims(rewriter, split.partial, linalg::ControlDropUnitDims());
+        if (succeeded(dropped))
+          rewriter.replaceOp(split.partial, dropped->replacements);
+        continue;
+      }
+      // The innermost reduced loop when it is long, else the longest one.
       unsigned dim = reduced.back();
       if (ranges[dim] < minSize)
         dim = *llvm::max_element(reduced, [&](unsigned a, unsigned b) {
@@ -115,22 +142,6 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
       if (leaveRows && dim + 1 == op.getNumLoops() && threads >= kMinRows &&
           ranges[dim] >= kMinRowLength)
         continue;
-      // A sum of per-row terms that read the rows themselves (a
-      // cross-entropy's x[r, label] - logsumexp[r]): the terms become a
-      // loop over the rows, which joins the rows' kernel (read before an
-      // in-place update overwrites the row), and only their sum is left.
-      if (leaveRows && ranges[dim] >= kMinRows && extractsAtRow(op, dim)) {
-        SplitReducedLoop split = tg::splitReducedLoop(rewriter, op, dim, 1, ranges[dim], combiner);
-        worklist.push_back(split.combine);
-        // Without the reduced loop of one iteration left in the terms'
-        // place: the rows' kernel indexes them by the row alone.
-        rewriter.setInsertionPoint(split.partial);
-        FailureOr<linalg::DropUnitDimsResult> dropped =
-            linalg::dropUnitDims(rewriter, split.partial, linalg::ControlDropUnitDims());
-        if (succeeded(dropped))
-          rewriter.replaceOp(split.partial, dropped->replacements);
-        continue;
-      }
       if (dim + 1 != op.getNumLoops()) {
         if (threads >= kEnoughThreads)
           continue;
