@@ -67,14 +67,20 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
   struct Cluster {
     SmallVector<Operation *> ops;      // loops and side-effect free operations
     SmallVector<Operation *> deallocs; // between the loops: move after them
+    SmallVector<Operation *> allocs;   // between the loops: move before them
   };
+
+  /// An allocation of a static shape: it can move before the loops around it.
+  static bool isStaticAlloc(Operation &op) {
+    return isa<memref::AllocOp>(op) && op.getNumOperands() == 0;
+  }
 
   /// Runs of neighbouring loops that exchange data: each run is connected
   /// by arrays one of its loops writes and another reads or writes (an
   /// update's m and v loops both feed its parameter's loop). Loops that
   /// only read the same array (every gradient times one shared buffer of
   /// ones) are not a run. The side-effect free operations and the
-  /// deallocations between a run's loops go with it.
+  /// deallocations and static allocations between a run's loops go with it.
   SmallVector<Cluster> clusters(Block &block) {
     SmallVector<Cluster> result;
     // Chains: loops with only side-effect free operations or deallocations
@@ -82,8 +88,8 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     SmallVector<SmallVector<Operation *>> chains(1);
     for (Operation &op : block) {
       if (isa<scf::ParallelOp>(op) ||
-          (!chains.back().empty() &&
-           (isa<memref::DeallocOp>(op) || (isMemoryEffectFree(&op) && op.getNumRegions() == 0))))
+          (!chains.back().empty() && (isa<memref::DeallocOp>(op) || isStaticAlloc(op) ||
+                                      (isMemoryEffectFree(&op) && op.getNumRegions() == 0))))
         chains.back().push_back(&op);
       else if (!chains.back().empty())
         chains.emplace_back();
@@ -111,7 +117,7 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
       // arrays (a buffer of ones read by every gradient connects them all).
       Cluster current;
       llvm::SmallDenseSet<Value> arrays;
-      SmallVector<Operation *> between, deallocs;
+      SmallVector<Operation *> between, deallocs, allocs;
       int loopIndex = -1;
       auto close = [&] {
         if (llvm::count_if(current.ops, llvm::IsaPred<scf::ParallelOp>) > 1)
@@ -121,7 +127,10 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
       };
       for (Operation *op : chain) {
         if (!isa<scf::ParallelOp>(op)) {
-          (isa<memref::DeallocOp>(op) ? deallocs : between).push_back(op);
+          (isa<memref::DeallocOp>(op) ? deallocs
+           : isStaticAlloc(*op)       ? allocs
+                                      : between)
+              .push_back(op);
           continue;
         }
         ++loopIndex;
@@ -138,10 +147,12 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
         } else {
           current.ops.append(between);
           current.deallocs.append(deallocs);
+          current.allocs.append(allocs);
           arrays = std::move(joined);
         }
         between.clear();
         deallocs.clear();
+        allocs.clear();
         current.ops.push_back(op);
       }
       close();
@@ -154,6 +165,8 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
   void fuse(const Cluster &cluster, BufferAccessAnalysis &buffers) {
     for (Operation *dealloc : llvm::reverse(cluster.deallocs))
       dealloc->moveAfter(cluster.ops.back());
+    for (Operation *alloc : cluster.allocs)
+      alloc->moveBefore(cluster.ops.front());
     OpBuilder builder(cluster.ops.front());
     auto scope =
         scf::ExecuteRegionOp::create(builder, cluster.ops.front()->getLoc(), TypeRange());

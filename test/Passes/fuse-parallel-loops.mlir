@@ -80,3 +80,60 @@ func.func @shifted_read() {
   }
   return
 }
+
+// -----
+
+// A row's statistics in loops of their own (a cross-entropy over 10
+// classes): the buffer each writes is allocated right before it. The
+// allocations move before the run and the three loops fuse into one (one
+// kernel on the GPU).
+// CHECK-LABEL: func.func @row_statistics
+// CHECK:         memref.alloc
+// CHECK:         memref.alloc
+// CHECK:         memref.alloc
+// CHECK:         scf.parallel
+// CHECK:           arith.maximumf
+// CHECK:           math.exp
+// CHECK:           math.log
+// CHECK-NOT:     scf.parallel
+func.func @row_statistics(%x: memref<128x10xf32>) -> memref<128xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c128 = arith.constant 128 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %max = memref.alloc() : memref<128xf32>
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    %m = scf.for %j = %c0 to %c10 step %c1 iter_args(%acc = %ninf) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<128x10xf32>
+      %n = arith.maximumf %acc, %v : f32
+      scf.yield %n : f32
+    }
+    memref.store %m, %max[%i] : memref<128xf32>
+    scf.reduce
+  }
+  %sum = memref.alloc() : memref<128xf32>
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    %m = memref.load %max[%i] : memref<128xf32>
+    %s = scf.for %j = %c0 to %c10 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %v = memref.load %x[%i, %j] : memref<128x10xf32>
+      %d = arith.subf %v, %m : f32
+      %e = math.exp %d : f32
+      %n = arith.addf %acc, %e : f32
+      scf.yield %n : f32
+    }
+    memref.store %s, %sum[%i] : memref<128xf32>
+    scf.reduce
+  }
+  %lse = memref.alloc() : memref<128xf32>
+  scf.parallel (%i) = (%c0) to (%c128) step (%c1) {
+    %m = memref.load %max[%i] : memref<128xf32>
+    %s = memref.load %sum[%i] : memref<128xf32>
+    %l = math.log %s : f32
+    %a = arith.addf %m, %l : f32
+    memref.store %a, %lse[%i] : memref<128xf32>
+    scf.reduce
+  }
+  return %lse : memref<128xf32>
+}
