@@ -10,6 +10,7 @@ block_until_ready), and for memory-bound ones the bandwidth as a fraction of
 the measured device-to-device copy.
 """
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -102,22 +103,29 @@ def mlp(args):
                 h = jax.nn.relu(h)
         return optax.softmax_cross_entropy_with_integer_labels(h, y).mean()
 
-    @jax.jit
     def jstep(p, s, x, y):
         loss, g = jax.value_and_grad(loss_fn)(p, x, y)
         updates, s = tx.update(g, s, p)
         return optax.apply_updates(p, updates), s, loss
 
-    for _ in range(20):
-        params, state, loss = jstep(params, state, xj, yj)
-    loss.block_until_ready()
-    times = []
-    for _ in range(200):
-        start = time.perf_counter()
-        params, state, loss = jstep(params, state, xj, yj)
-        loss.block_until_ready()
-        times.append((time.perf_counter() - start) * 1e6)
-    report("MLP 784-512-512-10 b128 Adam, JAX jit", statistics.median(times))
+    # JAX's default lets XLA run float32 matmuls on tensor cores (TF32 on
+    # Ampere and later); "float32" keeps them exact, as tgc's and PyTorch's
+    # are by default, "tensorfloat32" asks for TF32 (tgc: TGC_CUDA_MATMUL=tf32).
+    for precision, name in ((None, "JAX jit"), ("tensorfloat32", "JAX jit tf32"),
+                            ("float32", "JAX jit float32")):
+        with jax.default_matmul_precision(precision) if precision else contextlib.nullcontext():
+            step = jax.jit(jstep)
+            p, s = params, state
+            for _ in range(20):
+                p, s, loss = step(p, s, xj, yj)
+            loss.block_until_ready()
+            times = []
+            for _ in range(200):
+                start = time.perf_counter()
+                p, s, loss = step(p, s, xj, yj)
+                loss.block_until_ready()
+                times.append((time.perf_counter() - start) * 1e6)
+        report(f"MLP 784-512-512-10 b128 Adam, {name}", statistics.median(times))
 
 
 class Block(torch.nn.Module):

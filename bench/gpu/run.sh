@@ -14,7 +14,9 @@
 #   mlp     784-512-512-10, batch 128, Adam: a full step (forward, backward,
 #           update, loss back) against JAX jit (goal: 3x faster); also with
 #           the batch uploaded from host memory in each step, and with it in
-#           pinned memory, prefetched one step ahead (the training main's way)
+#           pinned memory, prefetched one step ahead (the training main's way);
+#           JAX also with exact float32 and with TF32 matmuls, against tgc's
+#           exact (default) and TF32 (TGC_CUDA_MATMUL=tf32) steps
 #   adamw   AdamW over 100 parameters of 1M elements (the loss reads one
 #           element of each, so the step is the update plus writing the
 #           one-hot gradient) against the copy bandwidth (goal: 90%)
@@ -60,16 +62,20 @@ mlp=$(tgc_step mlp 300 30 10 60)
 mlp_host=$(TGC_BENCH_HOST_INPUTS=1 tgc_step mlp 300 30 10 60)
 mlp_prefetch=$(TGC_BENCH_HOST_INPUTS=prefetch tgc_step mlp 300 30 10 60)
 mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
+mlp_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp 300 30 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
 gpt2=$(tgc_step gpt2 20 3 1 180)
+gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
   "tgc MLP, the batch uploaded from host memory" "$mlp_host" \
   "tgc MLP, the batch pinned and prefetched" "$mlp_prefetch" \
   "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
+  "tgc MLP, TF32 matmuls (TGC_CUDA_MATMUL=tf32)" "$mlp_tf32" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
-  "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2"
+  "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
+  "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16"
 
 echo "== peers"
 if [[ -n $peers_log ]]; then
@@ -80,9 +86,12 @@ else
 fi
 
 echo "== ratios"
-python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$adamw" "$xent" "$gpt2" <<'EOF'
+python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
+  "$gpt2" "$gpt2_bf16" <<'EOF'
 import re, sys
-log, mlp, mlp_host, mlp_prefetch, mlp_eager, adamw, xent, gpt2 = sys.argv[1], *map(float, sys.argv[2:])
+log = sys.argv[1]
+mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16 = map(
+    float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -90,10 +99,14 @@ for line in open(log):
         peers[m.group(1).strip()] = float(m.group(2))
 copy = peers.get("copy 1 GiB device-to-device")
 bw = 2 * (1 << 30) / copy / 1e3 if copy else float("nan")  # GB/s
-jax = peers.get("MLP 784-512-512-10 b128 Adam, JAX jit", float("nan"))
+jax = {name: peers.get(f"MLP 784-512-512-10 b128 Adam, JAX jit{name}", float("nan"))
+       for name in ("", " tf32", " float32")}
 print(f"MLP step: tgc {mlp:.1f} us (batch from the host {mlp_host:.1f} us, prefetched "
-      f"{mlp_prefetch:.1f} us, no graph {mlp_eager:.1f} us), JAX jit {jax:.1f} us: "
-      f"tgc is {jax / mlp:.2f}x JAX (goal: >= 3x)")
+      f"{mlp_prefetch:.1f} us, no graph {mlp_eager:.1f} us), JAX jit {jax['']:.1f} us "
+      f"(its default precision): tgc is {jax[''] / mlp:.2f}x JAX (goal: >= 3x)")
+print(f"          exact float32 matmuls: tgc {mlp:.1f} us, JAX {jax[' float32']:.1f} us: "
+      f"{jax[' float32'] / mlp:.2f}x; TF32: tgc {mlp_tf32:.1f} us, JAX {jax[' tf32']:.1f} us: "
+      f"{jax[' tf32'] / mlp_tf32:.2f}x")
 for name in ("torch eager", "torch.compile"):
     t = peers.get(f"MLP 784-512-512-10 b128 Adam, {name}")
     if t:
@@ -109,4 +122,8 @@ print(f"softmax-CE: tgc {xent:.1f} us = {moved / xent / 1e3:.0f} GB/s of 2 passe
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW fp32, compile", float("nan"))
 print(f"GPT-2 block fp32: tgc {gpt2:.1f} us, torch.compile {compiled:.1f} us: tgc is "
       f"{compiled / gpt2:.2f}x (goal: >= 1.15x)")
+compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan"))
+print(f"GPT-2 block bf16: tgc (bf16 matmuls, fp32 activations) {gpt2_bf16:.1f} us, "
+      f"torch.compile (autocast) {compiled:.1f} us: tgc is {compiled / gpt2_bf16:.2f}x "
+      f"(goal: >= 1.1x)")
 EOF
