@@ -38,12 +38,12 @@ func.func @stays(%x: tensor<4x500xf32>, %y: tensor<1009xf32>) -> (tensor<4xf32>,
 }
 
 // A reduction of several dimensions whose innermost is short splits its
-// longest into contiguous chunks, placed first: 1024 rows of 10 become 128
-// partials of 8 rows.
+// longest into contiguous chunks, placed first: 1024 rows of 10 become 512
+// partials of 2 rows.
 // CHECK-LABEL: func.func @full_sum_2d
-// CHECK:         tensor.expand_shape %arg0 {{\[\[}}0, 1], [2]] output_shape [128, 8, 10]
+// CHECK:         tensor.expand_shape %arg0 {{\[\[}}0, 1], [2]] output_shape [512, 2, 10]
 // CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction"]
-// CHECK:         } -> tensor<128xf32>
+// CHECK:         } -> tensor<512xf32>
 // CHECK:         } -> tensor<f32>
 func.func @full_sum_2d(%x: tensor<1024x10xf32>) -> tensor<f32> {
   %r = tg.reduce_sum %x [0, 1] : tensor<1024x10xf32> -> tensor<f32>
@@ -51,12 +51,12 @@ func.func @full_sum_2d(%x: tensor<1024x10xf32>) -> tensor<f32> {
 }
 
 // A loss over a whole activation: 96 lanes of the innermost 768 are too
-// few threads, so the 1024 rows split again, into 128 chunks of 8 (12288
-// threads, neighbours on neighbouring elements); then 128, then 96 partials.
+// few threads, so the 1024 rows split again, into 512 chunks of 2 (49152
+// threads, neighbours on neighbouring elements); then 512, then 96 partials.
 // CHECK-LABEL: func.func @sum_of_squares
-// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3, 4]] output_shape [8, 128, 8, 8, 96]
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3, 4]] output_shape [8, 512, 2, 8, 96]
 // CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "parallel"]
-// CHECK:         } -> tensor<128x96xf32>
+// CHECK:         } -> tensor<512x96xf32>
 // CHECK:         } -> tensor<96xf32>
 // CHECK:         } -> tensor<f32>
 func.func @sum_of_squares(%x: tensor<8x1024x768xf32>) -> tensor<f32> {
