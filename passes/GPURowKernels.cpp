@@ -137,8 +137,11 @@ std::optional<Phase> classify(scf::ParallelOp loop, ArrayRef<int64_t> rows, int6
           !isConstantIntValue(reduction.getUpperBound(), length) ||
           reduction.getNumRegionIterArgs() == 0 || !hasNoRegions(*reduction.getBody()))
         return std::nullopt;
+      // Warp shuffles move 32-bit values (a bf16 sum stays a loop per row).
       for (unsigned i = 0; i < reduction.getNumRegionIterArgs(); ++i)
-        if (!combinerOf(reduction, i))
+        if (!combinerOf(reduction, i) ||
+            !reduction.getRegionIterArgs()[i].getType().isIntOrFloat() ||
+            reduction.getRegionIterArgs()[i].getType().getIntOrFloatBitWidth() != 32)
           return std::nullopt;
       bool writes = false;
       reduction.getBody()->walk([&](memref::StoreOp) { writes = true; });

@@ -6,7 +6,8 @@
 // passes each operand as a rank-3 strided view of its buffer
 // (memref<?x?x?xT, strided<[?,?,?], offset: ?>>), so transposes and
 // broadcast batches cost nothing: they are strides. The CUDA pipeline uses
-// the same views for the runtime's cuBLAS call (option `cuda`).
+// the same views for the runtime's cuBLAS call (option `cuda`), which also
+// takes bf16 operands with an f32 result (tgc_cuda_matmul_bf16_f32).
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,8 +45,11 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
     Type elementType = cast<MemRefType>(out.getType()).getElementType();
     if (!elementType.isF32() && !elementType.isF64())
       return;
-    if (cast<MemRefType>(lhs.getType()).getElementType() != elementType ||
-        cast<MemRefType>(rhs.getType()).getElementType() != elementType)
+    Type operandType = cast<MemRefType>(lhs.getType()).getElementType();
+    // cuBLAS also takes bf16 operands with an f32 result.
+    bool bf16 = cuda && operandType.isBF16() && elementType.isF32();
+    if ((operandType != elementType && !bf16) ||
+        cast<MemRefType>(rhs.getType()).getElementType() != operandType)
       return;
     linalg::FillOp zeroFill = tg::zeroFillBefore(op);
     OpBuilder b(op);
@@ -54,10 +58,11 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
       return; // unusual maps keep the loop lowering
     Value accumulate = arith::ConstantIntOp::create(b, op.getLoc(), zeroFill ? 0 : 1, 64);
     std::string name = std::string(cuda ? "tgc_cuda_matmul_" : "tgc_matmul_") +
-                       (elementType.isF32() ? "f32" : "f64");
+                       (bf16 ? "bf16_" : "") + (elementType.isF32() ? "f32" : "f64");
     MemRefType view = tg::stridedViewType(elementType, 3);
-    func::FuncOp kernel =
-        tg::getOrDeclareRuntimeFunction(getOperation(), name, {view, view, view, b.getI64Type()});
+    MemRefType operandView = tg::stridedViewType(operandType, 3);
+    func::FuncOp kernel = tg::getOrDeclareRuntimeFunction(
+        getOperation(), name, {operandView, operandView, view, b.getI64Type()});
     func::CallOp::create(b, op.getLoc(), kernel,
                          ValueRange{(*views)[0], (*views)[1], (*views)[2], accumulate});
     op.erase();

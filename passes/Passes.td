@@ -20,6 +20,30 @@ def TGDecompose : Pass<"tg-decompose"> {
   let dependentDialects = ["::mlir::tg::TGDialect"];
 }
 
+def TGAutocast : Pass<"tg-autocast", "::mlir::ModuleOp"> {
+  let summary = "bf16 mixed precision with f32 master weights, as PyTorch's autocast";
+  let description = [{
+    Run on a spec's functions before `tg-expand-train-step` (tgc
+    `--autocast=bf16`), so that the optimizer's update stays f32. Applies
+    PyTorch's CUDA autocast rules to tg's ops, with `tg.cast`s:
+    - lower precision: `tg.linear`, `tg.matmul`, `tg.attention`,
+      `tg.conv2d` take their f32 operands cast to bf16 and give bf16;
+    - f32: `tg.layer_norm`, `tg.rms_norm`, `tg.batch_norm`, `tg.softmax`,
+      `tg.log_softmax`, `tg.reduce_sum`, `tg.reduce_mean`, `tg.exp`,
+      `tg.log`, `tg.pow`, `tg.rsqrt` and every loss take their bf16
+      operands cast to f32 and give f32;
+    - every other op keeps its operands' type: mixed bf16 and f32 operands
+      promote to f32, bf16 operands give bf16 (a relu of a bf16 linear).
+    Values that other dialects use (returns, calls, global stores) are cast
+    back to their type, so function signatures and globals stay f32 and the
+    loss is f32. Gradients follow through `tg.cast`'s derivative.
+  }];
+  let options = [
+    Option<"type", "type", "std::string", "\"bf16\"", "The lower precision: bf16">,
+  ];
+  let dependentDialects = ["::mlir::tg::TGDialect"];
+}
+
 def TGExpandTrainStep : Pass<"tg-expand-train-step", "::mlir::ModuleOp"> {
   let summary = "Turn each tg.train_step into the step function the runtime calls";
   let description = [{
@@ -114,6 +138,25 @@ def TGLowerToLinalg : Pass<"tg-lower-to-linalg", "::mlir::ModuleOp"> {
   ];
 }
 
+def TGGPUBF16MatmulOperands : Pass<"tg-gpu-bf16-matmul-operands", "::mlir::ModuleOp"> {
+  let summary = "Matmuls of widened bf16 values read the bf16 values (cuBLAS, CUDA)";
+  let description = [{
+    On tensors before bufferization in the CUDA pipeline: an f32
+    `linalg.matmul` or `linalg.batch_matmul` whose two operands are results
+    of elementwise `linalg.generic`s yielding `arith.extf` of a bf16 value
+    (through `tensor.collapse_shape`/`expand_shape`) becomes a
+    mixed-precision matmul of the bf16 values (bf16 x bf16 -> f32, f32
+    accumulation), the same result up to accumulation order.
+    `tg-matmul-to-runtime-call` (cuda) calls `tgc_cuda_matmul_bf16_f32` for
+    it. The bf16 value is the generic's input when the generic only widens
+    it, else a new bf16 result of the generic; the f32 result, if nothing
+    else reads it, is removed by canonicalization. That is what a bf16 matmul
+    (tg-decompose computes it in f32: operands widened, the result rounded)
+    and autocast's casts become. Matmuls with one f32 operand stay f32.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def TGGPUMatmulEpilogues : Pass<"tg-gpu-matmul-epilogues", "::mlir::ModuleOp"> {
   let summary = "A linear layer's matmul, bias and activation as one cuBLASLt call";
   let description = [{
@@ -151,7 +194,8 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     With `cuda`, the buffers are device memory and the calls go to
     `tgc_cuda_matmul_f32`/`_f64` (cuBLAS, runtime/CudaBlas.cpp) instead,
     with the same views; run it before `tg-gpu-launch`, which leaves the
-    calls on the host.
+    calls on the host. Matmuls of bf16 operands with an f32 result (from
+    `tg-gpu-bf16-matmul-operands`) call `tgc_cuda_matmul_bf16_f32`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -9,6 +9,9 @@
 // C^T = B^T A^T. A view that is neither (a strided slice) is copied to a
 // contiguous scratch block first.
 //
+// tgc_cuda_matmul_bf16_f32 takes bf16 operands (cublasGemmStridedBatchedEx,
+// FP32 accumulation and result): what autocast's matmuls become.
+//
 // tgc_cuda_matmul_bias_f32 (a linear layer: matmul, bias and activation) is
 // one cublasLtMatmul with a bias epilogue, libcublasLt loaded the same way.
 //
@@ -53,8 +56,9 @@ template <typename T> using Copy = cublasStatus (*)(cublasHandle, int, const T *
 using GemmEx = cublasStatus (*)(cublasHandle, int, int, int, int, int, const void *, const void *,
                                 int, int, long long, const void *, int, int, long long,
                                 const void *, void *, int, int, long long, int, int, int);
-constexpr int CUDA_R_32F = 0, CUBLAS_GEMM_DEFAULT = -1;
-constexpr int CUBLAS_COMPUTE_32F_FAST_16BF = 75, CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
+constexpr int CUDA_R_32F = 0, CUDA_R_16BF = 14, CUBLAS_GEMM_DEFAULT = -1;
+constexpr int CUBLAS_COMPUTE_32F = 68, CUBLAS_COMPUTE_32F_FAST_16BF = 75,
+              CUBLAS_COMPUTE_32F_FAST_TF32 = 77;
 
 struct BlasApi {
   cublasStatus (*create)(cublasHandle *);
@@ -65,7 +69,7 @@ struct BlasApi {
   Gemm<double> dgemm;
   Copy<float> scopy;
   Copy<double> dcopy;
-  GemmEx gemmEx; // optional: TGC_CUDA_MATMUL=bf16 or tf32
+  GemmEx gemmEx; // optional: bf16 operands, TGC_CUDA_MATMUL=bf16 or tf32
 };
 
 /// The library `name` (libcublas or libcublasLt): $<variable>, else
@@ -256,19 +260,32 @@ template <typename T> struct Scratch {
   ~Scratch() { cuda::release(block); }
 };
 
-template <typename T, typename Memref>
-void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulate) {
+/// bf16's bits: device data the host never reads.
+using BF16 = uint16_t;
+
+/// C = A B (+ C) for operands of type In and results of type Out: float or
+/// double throughout, or bf16 operands with an FP32 result
+/// (cublasGemmStridedBatchedEx, FP32 accumulation).
+template <typename In, typename Out, typename MemrefIn, typename MemrefOut>
+void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t accumulate) {
+  using T = Out;
   int64_t batch = c.sizes[0], m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
   if (batch == 0 || m == 0 || n == 0)
     return;
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLAS",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  auto matrix = [](const Memref &view) {
-    return Matrix<T>{view.aligned + view.offset, view.sizes[1],     view.sizes[2],
-                     view.strides[1],            view.strides[2],   view.strides[0]};
+  auto matrix = [](const auto &view) {
+    using Element = std::remove_pointer_t<decltype(view.aligned)>;
+    return Matrix<Element>{view.aligned + view.offset,
+                           view.sizes[1],
+                           view.sizes[2],
+                           view.strides[1],
+                           view.strides[2],
+                           view.strides[0]};
   };
-  Matrix<T> lhs = matrix(a), rhs = matrix(b), out = matrix(c);
+  Matrix<In> lhs = matrix(a), rhs = matrix(b);
+  Matrix<Out> out = matrix(c);
   bool transposed;
   int64_t ld;
   // cuBLAS writes C column-major: transpose the product when C's rows are
@@ -279,13 +296,23 @@ void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulat
     rhs = rhs.transposed();
     out = out.transposed();
   }
-  std::optional<Scratch<T>> lhsCopy, rhsCopy, outCopy;
+  std::optional<Scratch<In>> lhsCopy, rhsCopy;
+  std::optional<Scratch<Out>> outCopy;
   bool lhsT, rhsT, outT;
   int64_t lda, ldb, ldc;
+  // cuBLAS has no bf16 copy; the compiler passes bf16 operands whose rows
+  // or columns are contiguous (fresh buffers).
+  auto contiguousCopy = [&](Matrix<In> &x, std::optional<Scratch<In>> &copy) {
+    if constexpr (std::is_same_v<In, BF16>)
+      fail(TGC_ERROR_ARGUMENT, "a bf16 matmul operand with neither rows nor columns contiguous");
+    else
+      x = copy.emplace(x, batch, true).matrix;
+    return x.cols;
+  };
   if (!asColumnMajor(lhs, lhsT, lda))
-    lda = (lhs = lhsCopy.emplace(lhs, batch, true).matrix).cols, lhsT = true;
+    lda = contiguousCopy(lhs, lhsCopy), lhsT = true;
   if (!asColumnMajor(rhs, rhsT, ldb))
-    ldb = (rhs = rhsCopy.emplace(rhs, batch, true).matrix).cols, rhsT = true;
+    ldb = contiguousCopy(rhs, rhsCopy), rhsT = true;
   Matrix<T> target = out;
   if (!asColumnMajor(out, outT, ldc) || outT) {
     // Row-major scratch, seen transposed: the product transposed as above.
@@ -302,23 +329,28 @@ void matmul(const Memref &a, const Memref &b, const Memref &c, int64_t accumulat
   }
   T one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
-  int fast = std::is_same_v<T, float> ? blas().fastCompute : 0;
+  constexpr bool bf16 = std::is_same_v<In, BF16>;
+  int fast = bf16 ? CUBLAS_COMPUTE_32F : std::is_same_v<T, float> ? blas().fastCompute : 0;
+  if (bf16 && !blas().gemmEx())
+    fail(TGC_ERROR_DEVICE, "bf16 matmuls need cublasGemmStridedBatchedEx, which cuBLAS lacks");
   int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
+  int inType = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   cuda::profiled(
       format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
              (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
-             fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-             : fast                               ? " tf32"
-                                                  : ""),
+             bf16                                   ? " bf16 operands"
+             : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+             : fast                                 ? " tf32"
+                                                    : ""),
       [&] {
         if (fast)
           blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
-                                       int(lhs.cols), &one, lhs.data, CUDA_R_32F, int(lda),
-                                       lhs.batchStride, rhs.data, CUDA_R_32F, int(ldb),
-                                       rhs.batchStride, &beta, out.data, CUDA_R_32F, int(ldc),
-                                       out.batchStride, int(batch), fast, CUBLAS_GEMM_DEFAULT),
+                                       int(lhs.cols), &one, lhs.data, inType, int(lda),
+                                       lhs.batchStride, rhs.data, inType, int(ldb), rhs.batchStride,
+                                       &beta, out.data, CUDA_R_32F, int(ldc), out.batchStride,
+                                       int(batch), fast, CUBLAS_GEMM_DEFAULT),
                        "gemmStridedBatchedEx");
-        else
+        else if constexpr (!bf16)
           blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
                                         int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
                                         rhs.data, int(ldb), rhs.batchStride, &beta, out.data,
@@ -347,7 +379,6 @@ struct LtHeuristicResult {
   float wavesCount;
   int reserved[4];
 };
-constexpr int CUBLAS_COMPUTE_32F = 68;
 constexpr int CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
               CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8;
 constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
@@ -656,13 +687,19 @@ extern "C" {
 
 void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
                                       int64_t accumulate) {
-  if (catchErrors([&] { matmul<float>(*a, *b, *c, accumulate); }) != TGC_OK)
+  if (catchErrors([&] { matmul<float, float>(*a, *b, *c, accumulate); }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                           tgc_memref3_f32 *c, int64_t accumulate) {
+  if (catchErrors([&] { matmul<BF16, float>(*a, *b, *c, accumulate); }) != TGC_OK)
     tgc_cuda_fail();
 }
 
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
                                       int64_t accumulate) {
-  if (catchErrors([&] { matmul<double>(*a, *b, *c, accumulate); }) != TGC_OK)
+  if (catchErrors([&] { matmul<double, double>(*a, *b, *c, accumulate); }) != TGC_OK)
     tgc_cuda_fail();
 }
 

@@ -8,7 +8,8 @@
 #   bin/mlp-cuda-sm80                  the same for sm_80 (must be refused on sm_90)
 #   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
-#   bin/bench-{mlp,adamw,xent,gpt2}-cuda  bench/step_bench.c on the benchmark models
+#   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
+#                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
@@ -57,13 +58,14 @@ train_binary "$root/examples/mlp_fashion_mnist.mlir" "$out/bin/fashion-cuda" --t
 
 # The benchmark models (bench/specs.py), each linked with bench/step_bench.c.
 cc -O2 -I"$root/include" -c "$root/bench/step_bench.c" -o "$scratch/step_bench.o"
-bench_binary() { # name, python expression of bench/specs.py giving the spec, [target]
+bench_binary() { # name, python expression of bench/specs.py giving the spec, [target], [tgc flags]
   local name=$1 target=${3:-cuda} spec=$scratch/bench_$1.mlir
+  local extra=("${@:4}")
   echo "== tgc $name benchmark -> $out/bin/bench-$name-$target"
   python3 -c "import sys; sys.path.insert(0, '$root/bench'); import specs; print($2)" > "$spec"
   local flags=()
   [[ $target == cuda ]] && flags=(--target=cuda --gpu-arch=sm_90)
-  "$tgc" "$spec" --emit=lib "${flags[@]}" -o "$scratch/libbench_$name.a"
+  "$tgc" "$spec" --emit=lib "${flags[@]}" "${extra[@]}" -o "$scratch/libbench_$name.a"
   c++ -s "$scratch/step_bench.o" "$scratch/libbench_$name.a" "$runtime" \
     -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-$target"
 }
@@ -71,6 +73,8 @@ bench_binary mlp 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e
 bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, weight_decay = 0.01>")'
 bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
 bench_binary gpt2 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
+bench_binary gpt2bf16 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' \
+  cuda --autocast=bf16
 # Small models whose softmaxes, layer norms and cross-entropy have rows long
 # enough for tg-gpu-row-kernels, for the CPU and the GPU (gpu-check.sh's
 # "rows" check compares their losses).

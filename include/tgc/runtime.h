@@ -331,6 +331,24 @@ void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tg
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
                                       int64_t accumulate);
 
+/* A rank-3 strided view of bf16 elements (their bits, uint16_t). */
+typedef struct tgc_memref3_bf16 {
+  uint16_t *allocated;
+  uint16_t *aligned;
+  int64_t offset;
+  int64_t sizes[3];
+  int64_t strides[3];
+} tgc_memref3_bf16;
+
+/* tgc_cuda_matmul_f32 with bf16 operands: the FP32 product of bf16 A and B,
+ * accumulated in FP32 and rounded once (cublasGemmStridedBatchedEx with
+ * CUDA_R_16BF operands and CUBLAS_COMPUTE_32F; TGC_CUDA_MATMUL does not
+ * apply). The compiler calls it for matmuls whose operands are bf16 values
+ * widened to f32 (tg-gpu-bf16-matmul-operands): the widened copies are never
+ * stored. A's and B's rows or columns must be contiguous (fatal otherwise). */
+void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                           tgc_memref3_f32 *c, int64_t accumulate);
+
 /* A rank-1 strided view (memref<?xT, strided<[?], offset: ?>>). */
 typedef struct tgc_memref1_f32 {
   float *allocated;

@@ -47,6 +47,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
     TGSplitReductionsOptions split;
     split.leaveRows = rowKernels;
     tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
+    // bf16 matmuls on bf16 operands, without f32 copies of them.
+    tensors.addPass(createTGGPUBF16MatmulOperands());
     tensors.addPass(createCanonicalizerPass());
   });
 

@@ -35,4 +35,17 @@ func.func @batch_f64(%a: memref<2x4x8xf64>, %b: memref<2x8x16xf64>, %c: memref<2
   return
 }
 
+// bf16 operands, an f32 result (tg-gpu-bf16-matmul-operands): cuBLAS's
+// mixed-precision GEMM.
+// CHECK-LABEL: func.func @bf16_operands
+// CHECK:         call @tgc_cuda_matmul_bf16_f32({{.*}}) : (memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) -> ()
+// CHECK-NOT:     linalg.matmul
+func.func @bf16_operands(%a: memref<4x8xbf16>, %b: memref<16x8xbf16>, %c: memref<4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<4x16xf32>)
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<4x8xbf16>, memref<16x8xbf16>) outs(%c : memref<4x16xf32>)
+  return
+}
+
 // CHECK: func.func private @tgc_cuda_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, i64) attributes {llvm.emit_c_interface}

@@ -2,6 +2,7 @@
 //
 // tgc_cuda_matmul_* against the CPU's tgc_matmul_* on the same views (plain,
 // transposed, broadcast batches, strided slices that need a scratch copy),
+// tgc_cuda_matmul_bf16_f32 against a plain computation on bf16 values,
 // tgc_cuda_matmul_bias_f32 (cuBLASLt with an epilogue) against the CPU's
 // matmul followed by the bias and activation, and tgc_cuda_run's capture
 // and replay. On a GPU with cuBLAS, and in
@@ -14,6 +15,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -97,6 +100,79 @@ TEST_F(CudaBlas, MatmulsMatchTheCPUs) {
     expectLikeTheCPU(test, /*accumulate=*/false);
     expectLikeTheCPU(test, /*accumulate=*/true);
   }
+}
+
+/// bf16's bits for `value`, rounded to nearest even.
+uint16_t toBF16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  return uint16_t((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+}
+
+float fromBF16(uint16_t bits) {
+  uint32_t word = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &word, sizeof(value));
+  return value;
+}
+
+TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
+  // C [batch, m, n] (f32) = A [batch, m, k] x B [batch, k, n] (bf16, rows or
+  // columns contiguous); m = 5, n = 6, k = 7.
+  struct Layout {
+    const char *name;
+    int64_t a[6], b[6], c[6];
+  } layouts[] = {
+      {"row-major", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
+      {"transposed A, B", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 1, 7}, {1, 5, 6, 0, 6, 1}},
+      {"column-major C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
+      {"broadcast B", {3, 5, 7, 35, 7, 1}, {3, 7, 6, 0, 1, 7}, {3, 5, 6, 30, 6, 1}},
+  };
+  for (const Layout &layout : layouts)
+    for (int64_t accumulate : {0, 1}) {
+      SCOPED_TRACE(std::string(layout.name) + (accumulate ? ", accumulating" : ""));
+      auto elements = [](const int64_t *v) {
+        return 1 + (v[0] - 1) * v[3] + (v[1] - 1) * v[4] + (v[2] - 1) * v[5];
+      };
+      std::vector<uint16_t> a(elements(layout.a)), b(elements(layout.b));
+      std::vector<float> c(elements(layout.c));
+      for (size_t i = 0; i < a.size(); ++i)
+        a[i] = toBF16(float((i * 7919) % 23) / 8.0f - 1.3f);
+      for (size_t i = 0; i < b.size(); ++i)
+        b[i] = toBF16(float((i * 104729) % 19) / 16.0f - 0.6f);
+      for (size_t i = 0; i < c.size(); ++i)
+        c[i] = float(i % 5) - 2.0f;
+      std::vector<float> expected = c;
+      const int64_t *va = layout.a, *vb = layout.b, *vc = layout.c;
+      for (int64_t p = 0; p < vc[0]; ++p)
+        for (int64_t i = 0; i < vc[1]; ++i)
+          for (int64_t j = 0; j < vc[2]; ++j) {
+            double sum = 0;
+            for (int64_t l = 0; l < va[2]; ++l)
+              sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
+                     fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+            float &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
+            out = float(sum + (accumulate ? out : 0));
+          }
+      auto *da = static_cast<uint16_t *>(tgc_cuda_alloc(a.size() * 2));
+      auto *db = static_cast<uint16_t *>(tgc_cuda_alloc(b.size() * 2));
+      auto *dc = static_cast<float *>(tgc_cuda_alloc(c.size() * 4));
+      ASSERT_EQ(tgc_cuda_copy_to_device(da, a.data(), a.size() * 2), TGC_OK);
+      ASSERT_EQ(tgc_cuda_copy_to_device(db, b.data(), b.size() * 2), TGC_OK);
+      ASSERT_EQ(tgc_cuda_copy_to_device(dc, c.data(), c.size() * 4), TGC_OK);
+      tgc_memref3_bf16 ma = {da, da, 0, {va[0], va[1], va[2]}, {va[3], va[4], va[5]}};
+      tgc_memref3_bf16 mb = {db, db, 0, {vb[0], vb[1], vb[2]}, {vb[3], vb[4], vb[5]}};
+      tgc_memref3_f32 mc = {dc, dc, 0, {vc[0], vc[1], vc[2]}, {vc[3], vc[4], vc[5]}};
+      _mlir_ciface_tgc_cuda_matmul_bf16_f32(&ma, &mb, &mc, accumulate);
+      std::vector<float> actual(c.size());
+      ASSERT_EQ(tgc_cuda_copy_to_host(actual.data(), dc, actual.size() * 4), TGC_OK);
+      for (size_t i = 0; i < actual.size(); ++i)
+        ASSERT_NEAR(actual[i], expected[i], 1e-5f * (1 + std::fabs(expected[i])))
+            << "element " << i;
+      tgc_cuda_free(da);
+      tgc_cuda_free(db);
+      tgc_cuda_free(dc);
+    }
 }
 
 /// act(x) for each epilogue of tgc_cuda_matmul_bias_f32.

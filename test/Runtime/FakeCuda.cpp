@@ -411,9 +411,20 @@ namespace {
 
 constexpr int kBlasSuccess = 0, kBlasInvalidValue = 7;
 
-template <typename T>
-int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a, int lda,
-         long long strideA, const T *b, int ldb, long long strideB, const T *beta, T *c, int ldc,
+/// bf16 (its bits) widened to float: exact.
+float widen(uint16_t bits) {
+  uint32_t word = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &word, sizeof(value));
+  return value;
+}
+template <typename T> T widen(T value) { return value; }
+
+/// C = alpha A B + beta C, column-major, products accumulated in T; A and
+/// B of type In (T, or bf16's bits).
+template <typename T, typename In = T>
+int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const In *a, int lda,
+         long long strideA, const In *b, int ldb, long long strideB, const T *beta, T *c, int ldc,
          long long strideC, int batch) {
   Lock lock(fakeMutex);
   auto atLeast = [](int rows) { return rows > 1 ? rows : 1; };
@@ -429,8 +440,8 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const T *a
         for (int i = 0; i < m; ++i) {
           T sum = 0;
           for (int l = 0; l < k; ++l) {
-            T x = transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda];
-            T y = transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb];
+            T x = widen(transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda]);
+            T y = widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]);
             sum += x * y;
           }
           T &out = c[p * strideC + i + j * ldc];
@@ -480,13 +491,20 @@ int cublasDgemmStridedBatched(void *, int transA, int transB, int m, int n, int 
               strideC, batch);
 }
 
-// FP32 only, the compute type (bf16 or TF32 rounding) ignored.
+// FP32 results from FP32 operands (the compute type's bf16 or TF32 rounding
+// ignored) or from bf16 operands (CUBLAS_COMPUTE_32F only, as cuBLAS).
 int cublasGemmStridedBatchedEx(void *, int transA, int transB, int m, int n, int k,
                                const void *alpha, const void *a, int aType, int lda,
                                long long strideA, const void *b, int bType, int ldb,
                                long long strideB, const void *beta, void *c, int cType, int ldc,
-                               long long strideC, int batch, int, int) {
-  if (aType != 0 || bType != 0 || cType != 0) // CUDA_R_32F
+                               long long strideC, int batch, int compute, int) {
+  constexpr int kR32F = 0, kR16BF = 14, kCompute32F = 68;
+  if (aType == kR16BF && bType == kR16BF && cType == kR32F && compute == kCompute32F)
+    return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+                static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
+                ldb, strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc,
+                strideC, batch);
+  if (aType != kR32F || bType != kR32F || cType != kR32F)
     return kBlasInvalidValue;
   return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
               static_cast<const float *>(a), lda, strideA, static_cast<const float *>(b), ldb,

@@ -26,7 +26,8 @@ namespace {
 
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
 /// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
-/// matmul, the cuBLASLt one with an epilogue -> that and loops.
+/// matmul, the cuBLASLt one with an epilogue -> that and loops, the bf16
+/// one -> loops.
 struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmulateGPUOnCPUPass)
   StringRef getArgument() const final { return "test-emulate-gpu-on-cpu"; }
@@ -69,6 +70,17 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
         return signalPassFailure();
     if (Operation *declaration =
             SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bias_f32"))
+      declaration->erase();
+    // cuBLAS's bf16 x bf16 -> f32 matmuls -> loops accumulating in f32.
+    SmallVector<func::CallOp> bf16;
+    getOperation().walk([&](func::CallOp call) {
+      if (call.getCallee() == "tgc_cuda_matmul_bf16_f32")
+        bf16.push_back(call);
+    });
+    for (func::CallOp call : bf16)
+      emulateBF16Matmul(call);
+    if (Operation *declaration =
+            SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bf16_f32"))
       declaration->erase();
     // cuBLAS matmuls -> the CPU kernel, which takes the same views.
     for (StringRef type : {"f32", "f64"}) {
@@ -134,6 +146,43 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     memref::StoreOp::create(b, loc, x, c, indices);
     call.erase();
     return success();
+  }
+
+  void emulateBF16Matmul(func::CallOp call) {
+    OpBuilder b(call);
+    Location loc = call.getLoc();
+    Value a = call.getOperand(0), bm = call.getOperand(1), c = call.getOperand(2);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value accumulate = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, call.getOperand(3),
+                                             arith::ConstantIntOp::create(b, loc, 0, 64));
+    SmallVector<Value> indices;
+    for (int64_t d = 0; d < 3; ++d) {
+      auto loop = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, c, d), one);
+      indices.push_back(loop.getInductionVar());
+      b.setInsertionPointToStart(loop.getBody());
+    }
+    Type f32 = b.getF32Type();
+    Value initial =
+        arith::SelectOp::create(b, loc, accumulate, memref::LoadOp::create(b, loc, c, indices),
+                                arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0)));
+    auto sum = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, a, 2), one,
+                                  ValueRange{initial});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(sum.getBody());
+      Value l = sum.getInductionVar();
+      auto load = [&](Value view, Value row, Value column) -> Value {
+        Value element = memref::LoadOp::create(b, loc, view, ValueRange{indices[0], row, column});
+        return arith::ExtFOp::create(b, loc, f32, element);
+      };
+      Value product =
+          arith::MulFOp::create(b, loc, load(a, indices[1], l), load(bm, l, indices[2]));
+      scf::YieldOp::create(
+          b, loc, ValueRange{arith::AddFOp::create(b, loc, sum.getRegionIterArgs()[0], product)});
+    }
+    memref::StoreOp::create(b, loc, sum.getResult(0), c, indices);
+    call.erase();
   }
 
   void emulate(gpu::LaunchOp launch) {

@@ -4,6 +4,7 @@
 //   tgc spec.mlir --emit=lib -o libmodel.a a static library and model.h-style header
 //   tgc spec.mlir --emit=obj|asm|llvm|mlir -o FILE
 //   tgc spec.mlir --target=cuda [--gpu-arch=sm_90|sm_80] [--emit=ptx] ...
+//   tgc spec.mlir --autocast=bf16 ...       bf16 mixed precision (tg-autocast)
 //
 // Front end (train step expansion, init), export preparation, the CPU or
 // CUDA pipeline to the LLVM dialect (for CUDA, with the kernels compiled
@@ -94,6 +95,12 @@ cl::opt<bool> noMatmulEpilogues(
     cl::desc("run a linear layer's bias and activation as kernels of their own rather than in "
              "its cuBLASLt matmul's epilogue (CUDA; to compare against)"),
     cl::cat(tgcCategory));
+cl::opt<std::string> autocast(
+    "autocast",
+    cl::desc("mixed precision as PyTorch's autocast: bf16 (matmuls, linear layers, attention and "
+             "convolutions in bf16, statistics and losses in f32, f32 parameters and optimizer); "
+             "off by default"),
+    cl::init(""), cl::cat(tgcCategory));
 cl::opt<bool> keepDenormals(
     "keep-denormals",
     cl::desc("compute with denormal floats (CPU). By default the step, evaluation and prediction "
@@ -359,6 +366,13 @@ int main(int argc, char **argv) {
   if (printIRAfterAll) {
     context.disableMultithreading();
     frontEnd.enableIRPrinting();
+  }
+  // Autocast first: the evaluation copies compute as the step does, and the
+  // optimizer's update, built later, stays f32.
+  if (!autocast.empty()) {
+    tg::TGAutocastOptions autocastOptions;
+    autocastOptions.type = autocast;
+    frontEnd.addPass(tg::createTGAutocast(autocastOptions));
   }
   // Evaluation runs eval-mode copies of the loss and predict functions.
   tg::TGBuildEvalFunctionsOptions evalOptions;
