@@ -137,12 +137,13 @@ std::optional<Phase> classify(scf::ParallelOp loop, ArrayRef<int64_t> rows, int6
           !isConstantIntValue(reduction.getUpperBound(), length) ||
           reduction.getNumRegionIterArgs() == 0 || !hasNoRegions(*reduction.getBody()))
         return std::nullopt;
-      // Warp shuffles move 32-bit values (a bf16 sum stays a loop per row).
-      for (unsigned i = 0; i < reduction.getNumRegionIterArgs(); ++i)
-        if (!combinerOf(reduction, i) ||
-            !reduction.getRegionIterArgs()[i].getType().isIntOrFloat() ||
-            reduction.getRegionIterArgs()[i].getType().getIntOrFloatBitWidth() != 32)
+      // Warp shuffles move 32-bit values: narrower floats are combined
+      // widened (see emit), others stay a loop per row.
+      for (unsigned i = 0; i < reduction.getNumRegionIterArgs(); ++i) {
+        auto type = dyn_cast<FloatType>(reduction.getRegionIterArgs()[i].getType());
+        if (!combinerOf(reduction, i) || !type || type.getWidth() > 32)
           return std::nullopt;
+      }
       bool writes = false;
       reduction.getBody()->walk([&](memref::StoreOp) { writes = true; });
       if (writes)
@@ -557,10 +558,18 @@ private:
       }
       emitReductionStrides(phase, reduction, partials, mapping);
       for (unsigned a = 0; a < partials.size(); ++a) {
+        // The threads' partials of a bf16 or f16 reduction combine in f32
+        // (shuffles move 32 bits): exact for a max, one rounding for a sum.
+        Type type = partials[a].getType();
+        Value partial = partials[a];
+        if (type.getIntOrFloatBitWidth() < 32)
+          partial = arith::ExtFOp::create(body, loc, body.getF32Type(), partial);
         Value all = gpu::AllReduceOp::create(
-            body, loc, partials[a],
+            body, loc, partial,
             gpu::AllReduceOperationAttr::get(body.getContext(), *allReduceOf(combiners[a])),
             /*uniform=*/true);
+        if (all.getType() != type)
+          all = arith::TruncFOp::create(body, loc, type, all);
         Value initial = mapping.lookupOrDefault(reduction.getInitArgs()[a]);
         IRMapping combine;
         combine.map(combiners[a]->getOperand(0), initial);

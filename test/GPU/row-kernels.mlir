@@ -384,3 +384,30 @@ func.func @other_row_before_update(%x: memref<8x1024xf32>, %y: memref<8xf32>) {
   }
   return
 }
+
+// -----
+
+// A bf16 row max: warp shuffles move 32 bits, so the threads' partials
+// combine widened to f32 (exact for a max) and the result is narrowed back.
+// CHECK-LABEL: func.func @bf16_row_max
+// CHECK:         gpu.launch
+// CHECK:           %[[WIDE:.*]] = arith.extf %{{.*}} : bf16 to f32
+// CHECK:           %[[MAX:.*]] = gpu.all_reduce maximumf %[[WIDE]] uniform
+// CHECK:           arith.truncf %[[MAX]] : f32 to bf16
+func.func @bf16_row_max(%x: memref<8x1024xbf16>, %y: memref<8xbf16>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %c1024 = arith.constant 1024 : index
+  %ninf = arith.constant 0xFF80 : bf16
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %m = scf.for %j = %c0 to %c1024 step %c1 iter_args(%acc = %ninf) -> (bf16) {
+      %v = memref.load %x[%i, %j] : memref<8x1024xbf16>
+      %n = arith.maximumf %acc, %v : bf16
+      scf.yield %n : bf16
+    }
+    memref.store %m, %y[%i] : memref<8xbf16>
+    scf.reduce
+  }
+  return
+}
