@@ -8,6 +8,8 @@
 
 #include "tg/TGOps.h"
 
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 
 #include "llvm/ADT/STLExtras.h"
@@ -419,7 +421,48 @@ LogicalResult CastOp::verify() {
 OpFoldResult CastOp::fold(FoldAdaptor) {
   if (getInput().getType() == getType())
     return getInput();
+  // A float widened and narrowed back is itself (bf16 -> f32 -> bf16, as
+  // autocast leaves around ops that keep their operands' type).
+  if (auto widening = getInput().getDefiningOp<CastOp>()) {
+    Value original = widening.getInput();
+    auto from = dyn_cast<FloatType>(getElementTypeOrSelf(original.getType()));
+    auto through = dyn_cast<FloatType>(getElementTypeOrSelf(widening.getType()));
+    if (original.getType() == getType() && from && through &&
+        APFloat::isRepresentableBy(from.getFloatSemantics(), through.getFloatSemantics()))
+      return original;
+  }
   return {};
+}
+
+namespace {
+/// cast(layout(y)) -> layout(cast(y)) for a cast that narrows a float: the
+/// layout op moves fewer bytes, and the cast meets the cast that made y,
+/// which folds away when it widened exactly (autocast's bf16 -> f32 -> bf16
+/// round trips around a transformer's head split: each was a kernel).
+template <typename LayoutOp> struct NarrowBeforeLayout : OpRewritePattern<CastOp> {
+  using OpRewritePattern<CastOp>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CastOp narrowing, PatternRewriter &rewriter) const override {
+    auto layout = narrowing.getInput().getDefiningOp<LayoutOp>();
+    auto from = dyn_cast<FloatType>(getElementTypeOrSelf(narrowing.getInput().getType()));
+    auto to = dyn_cast<FloatType>(getElementTypeOrSelf(narrowing.getType()));
+    if (!layout || !layout->hasOneUse() || !from || !to || to.getWidth() >= from.getWidth())
+      return failure();
+    Value input = layout.getInput();
+    auto inputType = cast<RankedTensorType>(input.getType());
+    Value narrowed = CastOp::create(rewriter, narrowing.getLoc(), inputType.clone(to), input);
+    IRMapping mapping;
+    mapping.map(input, narrowed);
+    Operation *moved = rewriter.clone(*layout, mapping);
+    moved->getResult(0).setType(narrowing.getType());
+    rewriter.replaceOp(narrowing, moved->getResults());
+    return success();
+  }
+};
+} // namespace
+
+void CastOp::getCanonicalizationPatterns(RewritePatternSet &patterns, MLIRContext *context) {
+  patterns.add<NarrowBeforeLayout<ReshapeOp>, NarrowBeforeLayout<TransposeOp>>(context);
 }
 
 //===----------------------------------------------------------------------===//

@@ -191,3 +191,34 @@ func.func @concat(%a: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<8x2xf32>) {
   %1 = tg.concat %a, %a axis 0 : tensor<4x2xf32>, tensor<4x2xf32> -> tensor<8x2xf32>
   return %0, %1 : tensor<4x2xf32>, tensor<8x2xf32>
 }
+
+// -----
+
+// A float narrowed after a layout op is narrowed before it, where it meets
+// the exact widening that made its input: bf16 -> f32 -> bf16 folds away
+// (autocast's round trips around a head split).
+// CHECK-LABEL: func.func @round_trip_through_layout
+// CHECK-NEXT:    %[[R:.*]] = tg.reshape %arg0 : tensor<2x8xbf16> -> tensor<2x2x4xbf16>
+// CHECK-NEXT:    %[[T:.*]] = tg.transpose %[[R]] [1, 0, 2] : tensor<2x2x4xbf16> -> tensor<2x2x4xbf16>
+// CHECK-NEXT:    return %[[T]]
+func.func @round_trip_through_layout(%x: tensor<2x8xbf16>) -> tensor<2x2x4xbf16> {
+  %w = tg.cast %x : tensor<2x8xbf16> to tensor<2x8xf32>
+  %r = tg.reshape %w : tensor<2x8xf32> -> tensor<2x2x4xf32>
+  %t = tg.transpose %r [1, 0, 2] : tensor<2x2x4xf32> -> tensor<2x2x4xf32>
+  %n = tg.cast %t : tensor<2x2x4xf32> to tensor<2x2x4xbf16>
+  return %n : tensor<2x2x4xbf16>
+}
+
+// -----
+
+// Narrowing then widening rounds: it stays. A widening is not moved.
+// CHECK-LABEL: func.func @rounding_stays
+// CHECK:         tg.cast %arg0 : tensor<8xf32> to tensor<8xbf16>
+// CHECK:         tg.cast %{{.*}} : tensor<8xbf16> to tensor<8xf32>
+// CHECK:         tg.reshape
+func.func @rounding_stays(%x: tensor<8xf32>) -> tensor<2x4xf32> {
+  %n = tg.cast %x : tensor<8xf32> to tensor<8xbf16>
+  %w = tg.cast %n : tensor<8xbf16> to tensor<8xf32>
+  %r = tg.reshape %w : tensor<8xf32> -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
