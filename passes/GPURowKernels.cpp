@@ -20,12 +20,17 @@
 // loaded once, into registers, when a thread has at most 64 of them. So a
 // softmax reads its input once and writes its output once.
 //
-// A chain starts with a reduction, all its loops have the same static rows
-// and row length (at least 256), and only pure ops and allocations lie
-// between them. Rows must stay independent: a buffer the chain writes is
-// accessed only at the row (or element) being worked on, through one value,
-// and is a view of an allocation or a global that no other buffer of the
-// chain views (a function argument counts as its own memory).
+// A chain starts with a reduction and all its loops have the same static
+// rows and row length (at least 256). Ops between them that the chain does
+// not need (a loss's sum of per-row terms) move after the kernel when no
+// later loop touches their memory or uses their results. Rows must stay
+// independent: a buffer the chain writes is accessed only at the row (or
+// element) being worked on, through one value, is read by earlier loops
+// only within the row, and is a view of an allocation or a global that no
+// other buffer of the chain views (a function argument counts as its own
+// memory). An element that other threads read before a loop overwrites it
+// (a cross-entropy's picked logit, before SGD updates the logits in place)
+// makes the block's threads meet at a barrier before that loop.
 //
 //===----------------------------------------------------------------------===//
 

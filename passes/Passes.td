@@ -516,13 +516,17 @@ def TGSplitReductions : Pass<"tg-split-reductions"> {
     neighbouring GPU threads read neighbouring elements); `ratio` is the
     largest divisor of the size that is at most 1024 and leaves at least 8
     elements per partial (a length with no such divisor, like 50257, first
-    splits off a tail). Another loop splits into contiguous chunks, placed
-    first. A partial reduction with fewer than 65536 threads is split again
-    along another reduced loop. Bodies that read `linalg.index` keep seeing
-    the original indices. With `leave-rows`, reductions of the innermost
-    loop with at least 256 outputs and 256 elements each (softmax rows,
-    layer norms) are left to `tg-gpu-row-kernels`, which gives each row a
-    block. Ops whose maps are not projected permutations are left alone.
+    splits off a tail). Another loop splits into contiguous chunks (of at
+    least 2 of its iterations), placed first. A partial reduction with fewer
+    than 65536 threads is split again along another reduced loop. Bodies
+    that read `linalg.index` keep seeing the original indices. With
+    `leave-rows`, reductions of the innermost loop with at least 256
+    outputs and 256 elements each (softmax rows, layer norms) are left to
+    `tg-gpu-row-kernels`, which gives each row a block, and a sum over at
+    least 32 rows of terms that pick an element of their row (a
+    cross-entropy's x[r, label], a `tensor.extract` at the row's index)
+    becomes a parallel loop writing each row's term, then the sum of the
+    terms. Ops whose maps are not projected permutations are left alone.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
@@ -561,9 +565,14 @@ def TGGPURowKernels : Pass<"tg-gpu-row-kernels", "::mlir::ModuleOp"> {
     Each reduction's threads reduce strided parts of the row and combine
     them with `gpu.all_reduce`; values stored per row are forwarded to the
     later loops (and stored by thread 0); elements that several loops read
-    are loaded once into registers (at most 64 per thread). A softmax or a
-    cross-entropy's statistics then read the logits once. The loops of a
-    chain must keep rows independent (see the file's comment).
+    are loaded once into registers (at most 64 per thread; for the loops
+    before the first that overwrites them). A row loop may read another
+    element of the row before a later loop updates the row in place (a
+    `gpu.barrier` between), and ops between the loops that the chain does
+    not need (a loss's sum of per-row terms) move after the kernel. A
+    softmax cross-entropy with SGD on the logits then reads them once and
+    writes them once. bf16 and f16 reductions combine in f32. The loops of
+    a chain must keep rows independent (see the file's comment).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
