@@ -55,9 +55,6 @@ bool isWidened(Value operand) {
 }
 
 struct TGGPUBF16MatmulOperands : tg::impl::TGGPUBF16MatmulOperandsBase<TGGPUBF16MatmulOperands> {
-  /// The bf16 twin of each widened generic result already given one.
-  DenseMap<Value, Value> narrowed;
-
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> matmuls;
     getOperation().walk([&](linalg::LinalgOp op) {
@@ -98,11 +95,15 @@ struct TGGPUBF16MatmulOperands : tg::impl::TGGPUBF16MatmulOperandsBase<TGGPUBF16
       view->getResult(0).setType(cast<RankedTensorType>(operand.getType()).clone(b.getBF16Type()));
       return view->getResult(0);
     }
-    if (Value twin = narrowed.lookup(operand))
-      return twin;
     auto result = cast<OpResult>(operand);
     auto generic = cast<linalg::GenericOp>(result.getOwner());
     arith::ExtFOp extend = widening(result);
+    // The generic already yields the bf16 value (made for another matmul).
+    Operation *yield = generic.getBody()->getTerminator();
+    for (OpResult other : generic->getResults())
+      if (yield->getOperand(other.getResultNumber()) == extend.getIn() &&
+          generic.getIndexingMapMatchingResult(other).isIdentity())
+        return other;
     // A bf16 input read element for element: the matmul reads it instead.
     if (auto argument = dyn_cast<BlockArgument>(extend.getIn())) {
       OpOperand *input = generic.getMatchingOpOperand(argument);
@@ -141,9 +142,7 @@ struct TGGPUBF16MatmulOperands : tg::impl::TGGPUBF16MatmulOperandsBase<TGGPUBF16
     for (unsigned i = 0; i < generic->getNumResults(); ++i)
       generic->getResult(i).replaceAllUsesWith(twin->getResult(i));
     generic->erase();
-    Value narrowValue = twin->getResults().back();
-    narrowed[twin->getResult(result.getResultNumber())] = narrowValue;
-    return narrowValue;
+    return twin->getResults().back();
   }
 };
 
