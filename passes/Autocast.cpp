@@ -79,6 +79,13 @@ struct TGAutocast : tg::impl::TGAutocastBase<TGAutocast> {
     return tg::CastOp::create(b, op->getLoc(), type, value);
   }
 
+  /// Float operands of element type `from` cast to `to` before `op`.
+  void castOperands(Operation *op, Type from, Type to) {
+    for (OpOperand &operand : op->getOpOperands())
+      if (isFloatTensor(operand.get()) && elementType(operand.get()) == from)
+        operand.set(castBefore(op, operand.get(), to));
+  }
+
   /// Float results of element type `from` become `to`.
   void retypeResults(Operation *op, Type from, Type to) {
     for (Value result : op->getResults())
@@ -100,15 +107,11 @@ struct TGAutocast : tg::impl::TGAutocastBase<TGAutocast> {
       return;
     switch (policyOf(op)) {
     case Policy::LowerPrecision:
-      for (OpOperand &operand : op->getOpOperands())
-        if (isFloatTensor(operand.get()) && elementType(operand.get()) == f32)
-          operand.set(castBefore(op, operand.get(), low));
+      castOperands(op, f32, low);
       retypeResults(op, f32, low);
       return;
     case Policy::FP32:
-      for (OpOperand &operand : op->getOpOperands())
-        if (isFloatTensor(operand.get()) && elementType(operand.get()) == low)
-          operand.set(castBefore(op, operand.get(), f32));
+      castOperands(op, low, f32);
       retypeResults(op, low, f32);
       return;
     case Policy::Default:
@@ -126,9 +129,7 @@ struct TGAutocast : tg::impl::TGAutocastBase<TGAutocast> {
     if (!changed)
       return;
     if (anyF32) {
-      for (OpOperand &operand : op->getOpOperands())
-        if (isFloatTensor(operand.get()) && elementType(operand.get()) == low)
-          operand.set(castBefore(op, operand.get(), f32));
+      castOperands(op, low, f32);
       return;
     }
     retypeResults(op, f32, low);

@@ -440,21 +440,12 @@ private:
   }
 
   /// Loads into registers the elements that several phases read, for the
-  /// phases up to the first that writes them (included when it loads each
-  /// element before storing it: an in-place update).
+  /// phases before the first that writes them (caching an in-place update's
+  /// elements through the update made ptxas spill).
   void cacheRepeatedReads() {
-    for (int64_t index = 0, e = phases.size(); index < e; ++index) {
-      llvm::DenseSet<Value> storedHere;
-      phases[index].loop.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
-        if (auto store = dyn_cast<memref::StoreOp>(op)) {
-          if (cachedUntil.try_emplace(store.getMemRef(), index - 1).second)
-            storedHere.insert(store.getMemRef());
-        } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
-          if (storedHere.contains(load.getMemRef()))
-            cachedUntil[load.getMemRef()] = index - 1;
-        }
-      });
-    }
+    for (int64_t index = 0, e = phases.size(); index < e; ++index)
+      phases[index].loop.getBody()->walk(
+          [&](memref::StoreOp store) { cachedUntil.try_emplace(store.getMemRef(), index - 1); });
     // In the order of first reads: the kernel is the same from run to run.
     llvm::MapVector<Value, int> phasesReading;
     for (int64_t index = 0, e = phases.size(); index < e; ++index) {

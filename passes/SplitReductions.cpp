@@ -54,11 +54,10 @@ int64_t splitRatio(int64_t size, int64_t limit = 1024, int64_t perPartial = 8) {
 /// cross-entropy's x[r, label]).
 bool extractsAtRow(linalg::GenericOp op, unsigned dim) {
   return llvm::any_of(op.getBody()->getOps<tensor::ExtractOp>(), [&](tensor::ExtractOp extract) {
-    auto index = extract.getIndices().empty()
-                     ? nullptr
-                     : extract.getIndices().front().getDefiningOp<linalg::IndexOp>();
-    RankedTensorType source = extract.getTensor().getType();
-    return index && index.getDim() == dim && source.getRank() >= 2;
+    if (extract.getTensor().getType().getRank() < 2)
+      return false;
+    auto index = extract.getIndices().front().getDefiningOp<linalg::IndexOp>();
+    return index && index.getDim() == dim;
   });
 }
 

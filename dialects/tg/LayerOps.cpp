@@ -452,10 +452,10 @@ static int64_t mergeDims(int64_t a, int64_t b) {
 
 /// Shape of q k^T: the leading dimensions (merged over q, k and v), Tq, Tk.
 /// Assumes the verifier has accepted the operands.
-static Shape attentionScoresShape(AttentionOp op) {
-  ArrayRef<int64_t> q = op.getQuery().getType().getShape();
-  ArrayRef<int64_t> k = op.getKey().getType().getShape();
-  ArrayRef<int64_t> v = op.getValue().getType().getShape();
+static Shape attentionScoresShape(Value query, Value key, Value value) {
+  ArrayRef<int64_t> q = cast<RankedTensorType>(query.getType()).getShape();
+  ArrayRef<int64_t> k = cast<RankedTensorType>(key.getType()).getShape();
+  ArrayRef<int64_t> v = cast<RankedTensorType>(value.getType()).getShape();
   size_t rank = q.size();
   Shape shape;
   for (size_t d = 0; d + 2 < rank; ++d)
@@ -506,7 +506,7 @@ LogicalResult AttentionOp::verify() {
       failed(verifySameElementType(*this, "result", getType(), "query",
                                    queryType)))
     return failure();
-  Shape inferred = attentionScoresShape(*this);
+  Shape inferred = attentionScoresShape(getQuery(), getKey(), getValue());
   inferred.back() = v[rank - 1];
   return verifyResultShape(*this, getType(), inferred);
 }
@@ -521,19 +521,10 @@ static constexpr int64_t kCausalChunkRows = 256;
 /// key j iff j <= i + visibleOffset.
 static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Value value,
                     double scale, std::optional<int64_t> visibleOffset) {
-  auto queryType = cast<RankedTensorType>(query.getType());
-  auto keyType = cast<RankedTensorType>(key.getType());
   auto valueType = cast<RankedTensorType>(value.getType());
-  Type elementType = queryType.getElementType();
-  int64_t rank = queryType.getRank();
-  Shape scoresShape;
-  for (int64_t d = 0; d + 2 < rank; ++d)
-    scoresShape.push_back(mergeDims(queryType.getDimSize(d),
-                                    mergeDims(keyType.getDimSize(d), valueType.getDimSize(d))));
-  int64_t queries = queryType.getDimSize(rank - 2);
-  int64_t keys = mergeDims(keyType.getDimSize(rank - 2), valueType.getDimSize(rank - 2));
-  scoresShape.push_back(queries);
-  scoresShape.push_back(keys);
+  Type elementType = valueType.getElementType();
+  Shape scoresShape = attentionScoresShape(query, key, value);
+  int64_t queries = scoresShape[scoresShape.size() - 2], keys = scoresShape.back();
   auto scoresType = RankedTensorType::get(scoresShape, elementType);
   Value scores = MatmulOp::create(builder, loc, scoresType, query, key,
                                   /*transpose_lhs=*/false,
@@ -566,7 +557,7 @@ static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Va
 
   Value weights = SoftmaxOp::create(builder, loc, scores);
   Shape resultShape(scoresShape.begin(), scoresShape.end() - 1);
-  resultShape.push_back(valueType.getDimSize(rank - 1));
+  resultShape.push_back(valueType.getShape().back());
   return MatmulOp::create(builder, loc, RankedTensorType::get(resultShape, elementType), weights,
                           value);
 }
@@ -600,7 +591,7 @@ SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
     scale = 1.0 / std::sqrt(double(headSize));
   }
 
-  Shape scoresShape = attentionScoresShape(*this);
+  Shape scoresShape = attentionScoresShape(getQuery(), getKey(), getValue());
   int64_t queries = scoresShape[scoresShape.size() - 2];
   int64_t keys = scoresShape.back();
   if (!getCausal())
