@@ -149,8 +149,9 @@ def TGGPUBF16MatmulOperands : Pass<"tg-gpu-bf16-matmul-operands", "::mlir::Modul
     accumulation), the same result up to accumulation order.
     `tg-matmul-to-runtime-call` (cuda) calls `tgc_cuda_matmul_bf16_f32` for
     it. The bf16 value is the generic's input when the generic only widens
-    it, else a new bf16 result of the generic; the f32 result, if nothing
-    else reads it, is removed by canonicalization. That is what a bf16 matmul
+    it, else a new bf16 result of the generic; f32 results that nothing reads
+    any more are removed (with the other unused results and operands of
+    generics). That is what a bf16 matmul
     (tg-decompose computes it in f32: operands widened, the result rounded)
     and autocast's casts become. Matmuls with one f32 operand stay f32.
   }];

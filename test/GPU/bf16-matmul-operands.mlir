@@ -85,3 +85,35 @@ func.func @one_f32_operand(%x: tensor<4x8xf32>, %w: tensor<16x8xbf16>) -> tensor
   %y = linalg.matmul indexing_maps = #mT ins(%x, %wf : tensor<4x8xf32>, tensor<16x8xf32>) outs(%acc : tensor<4x16xf32>) -> tensor<4x16xf32>
   return %y : tensor<4x16xf32>
 }
+
+// Autocast's rounding fused with the widening, the f32 operand read by the
+// matmul only: the generic yields the bf16 value alone (the pass removes
+// the dead f32 result, which would be a full f32 write).
+// CHECK-LABEL: func.func @rounded_for_the_matmul_only
+// CHECK:         %[[R:.*]] = linalg.generic
+// CHECK-SAME:      outs(%{{.*}} : tensor<4x8xbf16>)
+// CHECK-NOT:       arith.extf
+// CHECK:           linalg.yield %{{.*}} : bf16
+// CHECK:         linalg.matmul {{.*}} ins(%[[R]], %{{.*}} : tensor<4x8xbf16>, tensor<16x8xbf16>)
+func.func @rounded_for_the_matmul_only(%x: tensor<4x8xf32>, %w: tensor<16x8xbf16>) -> tensor<4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %xe = tensor.empty() : tensor<4x8xf32>
+  %xf = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%xe : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.truncf %in : f32 to bf16
+    %e = arith.extf %r : bf16 to f32
+    linalg.yield %e : f32
+  } -> tensor<4x8xf32>
+  %we = tensor.empty() : tensor<16x8xf32>
+  %wf = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%w : tensor<16x8xbf16>) outs(%we : tensor<16x8xf32>) {
+  ^bb0(%in: bf16, %out: f32):
+    %e = arith.extf %in : bf16 to f32
+    linalg.yield %e : f32
+  } -> tensor<16x8xf32>
+  %e = tensor.empty() : tensor<4x16xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<4x16xf32>) -> tensor<4x16xf32>
+  %y = linalg.matmul indexing_maps = #mT ins(%xf, %wf : tensor<4x8xf32>, tensor<16x8xf32>) outs(%acc : tensor<4x16xf32>) -> tensor<4x16xf32>
+  return %y : tensor<4x16xf32>
+}
