@@ -79,3 +79,26 @@ func.func @alone() -> (memref<1024x100xf32>, memref<256x256xf32>) {
   }
   return %a, %b : memref<1024x100xf32>, memref<256x256xf32>
 }
+
+// -----
+
+// A loop with a grid of whole warps is coarsened when it reads or writes
+// bf16: one element a thread, a warp's access is half a 128-byte line.
+// CHECK-LABEL: func.func @narrow_warp_rows
+// CHECK:         %[[C16384:.*]] = arith.constant 16384 : index
+// CHECK:         scf.parallel (%{{.*}}) = (%{{.*}}) to (%[[C16384]])
+// CHECK:           vector.load %{{.*}} {alignment = 8 : i64} : memref<256x256xbf16>, vector<4xbf16>
+// CHECK:           vector.store %{{.*}} {alignment = 16 : i64} : memref<256x256xf32>, vector<4xf32>
+func.func @narrow_warp_rows(%a: memref<256x256xbf16>) -> memref<256x256xf32> {
+  %b = memref.alloc() : memref<256x256xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c256, %c256) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<256x256xbf16>
+    %e = arith.extf %x : bf16 to f32
+    memref.store %e, %b[%i, %j] : memref<256x256xf32>
+    scf.reduce
+  }
+  return %b : memref<256x256xf32>
+}
