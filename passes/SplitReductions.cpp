@@ -37,7 +37,7 @@ constexpr int64_t kMinRows = 256, kMinRowLength = 256;
 constexpr int64_t kMinPickedRows = 32;
 /// Threads enough to fill the GPU: below, a reduction over several loops
 /// (a loss summing a whole activation) is split again along another one.
-constexpr int64_t kEnoughThreads = 1 << 16;
+constexpr int64_t kEnoughThreads = 1 << 18;
 
 /// The largest divisor of `size` that is at most `limit` (and 1024) and
 /// leaves at least `perPartial` elements per partial; 0 when there is none
