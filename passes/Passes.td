@@ -643,6 +643,34 @@ def TGGPULaunch : Pass<"tg-gpu-launch", "::mlir::ModuleOp"> {
   ];
 }
 
+def TGGPUMergeSmallLaunches : Pass<"tg-gpu-merge-small-launches", "::mlir::ModuleOp"> {
+  let summary = "Consecutive launches of a few blocks as one launch of one block";
+  let description = [{
+    After `tg-gpu-launch`: consecutive `gpu.launch`es (with only pure ops,
+    `gpu.alloc` and `gpu.dealloc` between them) of at most `max-blocks`
+    blocks each, of the same threads per block along x (or of one thread),
+    become one launch of one block that runs their bodies in order,
+    separated by `gpu.barrier`; a launch of several blocks runs them in an
+    `scf.for` whose index is its block id, a launch of one thread runs on
+    the block's first. A launch whose body synchronizes its block (a
+    barrier, `gpu.all_reduce`, a shuffle) joins only when it is one block.
+    Deallocations between the launches move after the merged one. A small
+    model's step (a cross-entropy over 128 rows: row statistics, the loss's
+    sum, the logits' gradient, the bias gradient) launches a few kernels
+    of a microsecond of work each, for a few microseconds of launch each.
+    Not in the CPU emulation of the kernel mapping, which runs a block's
+    threads one after another.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"maxBlocks", "max-blocks", "int64_t", "8",
+           "The most blocks a launch may have to join a merged one">,
+    Option<"maxBuffers", "max-buffers", "int64_t", "48",
+           "The most buffers (kernel parameters) a merged launch may use">
+  ];
+}
+
 def TGGPUMergeKernelModules : Pass<"tg-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Put every outlined kernel into one gpu.module";
   let description = [{

@@ -110,6 +110,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/true, options.matmulEpilogues);
+  // A small model's chains of tiny kernels as one block each (not in the
+  // kernel mapping that the CPU emulates: its threads do not cooperate).
+  pm.addPass(createTGGPUMergeSmallLaunches());
   // Constant trip counts and strides into the kernels, where index
   // arithmetic by a constant folds (a 64-bit division by a kernel argument
   // costs dozens of instructions per element).

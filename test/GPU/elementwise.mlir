@@ -26,14 +26,13 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.1>
 // CHECK: .target sm_90
 // The loss is one fused group: the product, the tanh and their sum.
 // CHECK: .visible .entry loss_eval_kernel(
-// CHECK: .visible .entry train_step_kernel
-// The update's kernel: the flattened thread index (its trip counts are
-// constants in the kernel, so 8 blocks of 256 need no guard for 2048).
-// CHECK: .visible .entry train_step_kernel_0(
-// CHECK-DAG: mov.u32 {{.*}}%ctaid.x;
-// CHECK-DAG: mov.u32 {{.*}}%tid.x;
-// CHECK: shl.b32 {{.*}}, 8;
+// The step is small: its kernels (the gradient, then the update's 8
+// blocks of 256 in turn) run as one block, a barrier between them
+// (tg-gpu-merge-small-launches).
+// CHECK: .visible .entry train_step_kernel(
+// CHECK: bar.sync 0;
 // CHECK: ld.global
+// CHECK-NOT: .entry train_step_kernel_0(
 // CHECK: .visible .entry tgc_init_kernel
 // SM80: .target sm_80
 

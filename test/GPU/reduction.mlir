@@ -6,8 +6,7 @@
 // RUN: %ptxas -arch=sm_90 %t.sm90.ptx -o %t.sm90.cubin
 // RUN: tgc-opt %s --tg-cuda-pipeline | FileCheck %s --check-prefix=HOST
 
-// Reductions over rows, over columns and to a scalar; the scalar one (and
-// the step counter) run in one-thread kernels.
+// Reductions over rows, over columns and to a scalar.
 
 ml_program.global private mutable @w(#tg.normal<std = 0.5>) : tensor<32x16xf32>
 
@@ -28,5 +27,9 @@ tg.train_step @train_step loss @loss optimizer #tg.sgd<lr = 0.01>
 // CHECK: .entry loss_eval_kernel
 // CHECK: selp.f32
 
-// One-thread launches exist (grid and block of 1).
-// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @tgc_kernels::@{{.*}} blocks in (%[[ONE:[0-9]+]], %[[ONE]], %[[ONE]]) threads in (%[[ONE]], %[[ONE]], %[[ONE]])
+// The model is small: each function's kernels (the reductions, and the
+// one-thread kernels of the scalar ones and the step counter) run as one
+// block (tg-gpu-merge-small-launches).
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @tgc_kernels::@loss_kernel blocks in (%[[ONE:[0-9]+]], %[[ONE]], %[[ONE]]) threads in (%{{[0-9]+}}, %[[ONE]], %[[ONE]])
+// HOST: gpu.launch_func <%{{.*}} : !llvm.ptr> @tgc_kernels::@train_step_kernel blocks in (%[[ONE:[0-9]+]], %[[ONE]], %[[ONE]]) threads in (%{{[0-9]+}}, %[[ONE]], %[[ONE]])
+// HOST-NOT: gpu.launch_func

@@ -1,0 +1,133 @@
+// RUN: tgc-opt %s --tg-gpu-merge-small-launches --split-input-file | FileCheck %s
+
+// A cross-entropy's tail as tg-gpu-launch leaves it: a block, a thread and
+// three blocks. One launch of one block runs them in order, a barrier
+// between each; the three blocks in a loop whose index is the block id.
+// The deallocation between them waits for the merged launch.
+// CHECK-LABEL: func.func @chain
+// CHECK:         gpu.launch blocks(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %[[ONE:.*]], %{{.*}} = %[[ONE]], %{{.*}} = %[[ONE]]) threads(%[[TID:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %{{.*}}, %{{.*}} = %[[ONE]], %{{.*}} = %[[ONE]])
+// CHECK:           memref.store %{{.*}}, %{{.*}}[%[[TID]]] : memref<256xf32>
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           %[[FIRST:.*]] = arith.cmpi eq, %[[TID]], %{{.*}}
+// CHECK-NEXT:      scf.if %[[FIRST]] {
+// CHECK:             memref.store %{{.*}}, %{{.*}}[] : memref<f32>
+// CHECK:           gpu.barrier
+// CHECK:           scf.for %[[BLOCK:.*]] = %{{.*}} to %{{.*}} step
+// CHECK:             %[[START:.*]] = arith.muli %[[BLOCK]], %{{.*}}
+// CHECK:             arith.addi %[[START]], %[[TID]]
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+// CHECK:         gpu.dealloc
+// CHECK-NEXT:    return
+func.func @chain(%a: memref<256xf32>, %s: memref<f32>, %b: memref<768xf32>) {
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c256 = arith.constant 256 : index
+  %one = arith.constant 1.0 : f32
+  %scratch = gpu.alloc () : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %scratch[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.dealloc %scratch : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %one, %s[] : memref<f32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c3, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %start = arith.muli %bx, %c256 : index
+    %i = arith.addi %start, %tx : index
+    %x = memref.load %s[] : memref<f32>
+    memref.store %x, %b[%i] : memref<768xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// What ends a run: a call (a cuBLAS matmul), a launch of more than 8
+// blocks, a launch of several blocks that synchronizes its threads, and
+// other threads per block. Nothing here merges.
+// CHECK-LABEL: func.func @apart
+// CHECK-COUNT-6: gpu.launch
+// CHECK-NOT:     gpu.launch
+func.func private @matmul(memref<256xf32>)
+func.func @apart(%a: memref<256xf32>, %big: memref<4096xf32>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %one = arith.constant 1.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  func.call @matmul(%a) : (memref<256xf32>) -> ()
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c16, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %start = arith.muli %bx, %c256 : index
+    %i = arith.addi %start, %tx : index
+    memref.store %one, %big[%i] : memref<4096xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %x = memref.load %a[%tx] : memref<256xf32>
+    %sum = gpu.all_reduce add %x uniform {} : (f32) -> (f32)
+    memref.store %sum, %big[%bx] : memref<4096xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A block that synchronizes its threads (a block reduction) joins as it
+// is: all the merged block's threads run it.
+// CHECK-LABEL: func.func @reduction
+// CHECK:         gpu.launch
+// CHECK:           gpu.all_reduce add
+// CHECK:           memref.store
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           memref.store
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+func.func @reduction(%a: memref<256xf32>, %s: memref<f32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %x = memref.load %a[%tx] : memref<256xf32>
+    %sum = gpu.all_reduce add %x uniform {} : (f32) -> (f32)
+    memref.store %sum, %s[] : memref<f32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %x = memref.load %s[] : memref<f32>
+    memref.store %x, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}
