@@ -172,6 +172,9 @@ bool loadDriver(DriverApi &api, std::string &error) {
   return complete;
 }
 
+/// The profile's name of the batch prefetches' copies (copy stream).
+constexpr const char *kPrefetchCopies = "cuMemcpyAsync (batch prefetch)";
+
 /// Device blocks are multiples of this (and so aligned to it, as cuMemAlloc
 /// aligns to at least 256).
 constexpr size_t kBlockGranule = 512;
@@ -258,11 +261,15 @@ public:
   void hostRelease(void *host) {
     if (!host)
       return;
-    std::lock_guard<std::mutex> lock(mutex);
+    std::unique_lock<std::mutex> lock(mutex);
     if (!pinnedBlocks.erase(host))
       fail(TGC_ERROR_ARGUMENT, "%p is not pinned memory of tgc_cuda_host_alloc, or was freed twice",
            host);
     ready();
+    // A prefetch that no upload waited for (dropped, or left behind by a
+    // failed run) may still be copying from it.
+    if (copyStream)
+      waitUnlocked(lock, copyStream);
     check(api.cuMemFreeHost(host), "cuMemFreeHost");
   }
 
@@ -271,8 +278,10 @@ public:
   void prefetch(void **handle, int count, void *const *host, const size_t *bytes) {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
-    if (!*handle)
+    if (!*handle) {
       *handle = new Batches;
+      batchHandles.push_back(static_cast<Batches *>(*handle));
+    }
     Batches &batches = *static_cast<Batches *>(*handle);
     if (count > 0 && batches.bytes.empty())
       batches.bytes.assign(bytes, bytes + count);
@@ -300,10 +309,25 @@ public:
     }
     if (slot->consumedRecorded)
       check(api.cuStreamWaitEvent(copyStream, slot->consumed, 0), "cuStreamWaitEvent");
+    // Profiling times the copies with events of their own on the copy
+    // stream, read later (when the slot is used next, or in the report), so
+    // that the producer does not wait for them.
+    addPrefetchTimeLocked(*slot);
+    if (profiling) {
+      if (!slot->timedStart) {
+        check(api.cuEventCreate(&slot->timedStart, 0), "cuEventCreate");
+        check(api.cuEventCreate(&slot->timedEnd, 0), "cuEventCreate");
+      }
+      check(api.cuEventRecord(slot->timedStart, copyStream), "cuEventRecord");
+    }
     for (int i = 0; i < count; ++i)
       check(api.cuMemcpyAsync(CUdeviceptr(slot->device[i]), CUdeviceptr(host[i]), bytes[i],
                               copyStream),
-            "cuMemcpyAsync (batch prefetch)");
+            kPrefetchCopies);
+    if (profiling) {
+      check(api.cuEventRecord(slot->timedEnd, copyStream), "cuEventRecord");
+      slot->timedCopies = count;
+    }
     check(api.cuEventRecord(slot->copied, copyStream), "cuEventRecord");
     slot->host = std::move(key);
     slot->age = ++batches.prefetches;
@@ -337,6 +361,8 @@ public:
     check(api.cuEventRecord(slot->consumed, stream), "cuEventRecord");
     slot->consumedRecorded = true;
     slot->host.clear();
+    if (profiling) // the stream has waited for the copies: done
+      addPrefetchTimeLocked(*slot);
   }
 
   void fill(void *target, unsigned value, size_t count, int elementBytes) {
@@ -415,12 +441,21 @@ public:
     std::lock_guard<std::mutex> lock(mutex);
     ready();
     profiling = enabled;
-    if (enabled)
-      profile.clear();
+    if (!enabled)
+      return;
+    profile.clear();
+    for (Batches *batches : batchHandles)
+      for (Staged &slot : batches->slots)
+        slot.timedCopies = 0;
   }
 
   std::string profileReport() {
     std::lock_guard<std::mutex> lock(mutex);
+    // The report cannot fail (it runs at exit too): a prefetch whose copies
+    // failed is left out.
+    for (Batches *batches : batchHandles)
+      for (Staged &slot : batches->slots)
+        catchErrors([&] { addPrefetchTimeLocked(slot); });
     std::vector<std::pair<std::string, ProfileEntry>> entries(profile.begin(), profile.end());
     std::sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) {
       return a.second.milliseconds > b.second.milliseconds;
@@ -571,6 +606,10 @@ private:
     CUevent copied = nullptr, consumed = nullptr;
     bool consumedRecorded = false;
     uint64_t age = 0;
+    // With profiling: recorded around the copies of the last prefetch, whose
+    // `timedCopies` copies the profile does not count yet.
+    CUevent timedStart = nullptr, timedEnd = nullptr;
+    int timedCopies = 0;
   };
 
   /// The staging slots behind a tgc_cuda_batch_* handle: two, so that one
@@ -741,6 +780,22 @@ private:
     entry.calls++;
   }
 
+  /// Adds the device time of the copies of `slot`'s last prefetch, if it
+  /// was timed and not yet counted, to the profile; waits for them.
+  void addPrefetchTimeLocked(Staged &slot) {
+    int copies = slot.timedCopies;
+    if (!copies)
+      return;
+    slot.timedCopies = 0;
+    check(api.cuEventSynchronize(slot.timedEnd), kPrefetchCopies);
+    float milliseconds = 0;
+    check(api.cuEventElapsedTime(&milliseconds, slot.timedStart, slot.timedEnd),
+          "cuEventElapsedTime");
+    ProfileEntry &entry = profile[kPrefetchCopies];
+    entry.milliseconds += milliseconds;
+    entry.calls += copies;
+  }
+
   /// Waits for `which` with the lock released, so that other threads (a
   /// batch prefetch) can queue work meanwhile; the driver and the streams
   /// never change after init.
@@ -797,6 +852,7 @@ private:
   std::unordered_map<size_t, std::vector<CUdeviceptr>> freeBlocks;
   std::unordered_map<CUdeviceptr, size_t> liveBlocks;
   std::unordered_set<void *> pinnedBlocks;
+  std::vector<Batches *> batchHandles; // every tgc_cuda_batch_* handle (never freed)
   size_t bytesInUse = 0;
   std::vector<KernelModule *> modules;
   std::map<std::pair<KernelModule *, std::string>, CUfunction> functions;

@@ -13,7 +13,9 @@
 // Models that can prefetch (CUDA) get their batches from a producer thread
 // (BatchFeed): it fills batch s + 1 into pinned memory and starts its copy to
 // the device while step s runs, computing the same data position from the
-// step, so the batches and losses are those of the sequential loop.
+// step, so the batches and losses are those of the sequential loop. Each
+// evaluation reads the test batches through a BatchFeed of its own, prefetched
+// the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +36,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -72,7 +75,8 @@ Output:
 Exit status: 0 on success, 1 when training failed, 2 for bad flags.
 Environment: TGC_NUM_THREADS sets the thread count (default: all CPUs);
 TGC_PREFETCH=0 fills and uploads each batch in its step (CUDA models prefetch
-the next batch on a second thread during each step by default).
+the next batch on a second thread during each step and evaluation by
+default).
 )";
 
 struct TrainOptions {
@@ -203,22 +207,40 @@ private:
   std::vector<void *> pointers;
 };
 
-/// The training batches in step order, each shuffled into place as the
-/// sequential loop would. Without prefetch, take() fills one buffer set on
-/// the calling thread. With it, a producer thread fills two pinned sets in
-/// turn and prefetches each: batch s + 1 while step s runs. A set is refilled
-/// once the step that used it has returned (the model's contract), and a
-/// failure of the producer is rethrown by the take() that needs its batch.
-class BatchFeed {
+/// The buffer sets of a BatchFeed: one of ordinary memory, or two of pinned
+/// memory to prefetch from. Allocated once and reused by every feed over
+/// them (pinned allocations are slow).
+class BatchSets {
 public:
-  BatchFeed(const tgc_model &model, Dataset &train, uint64_t seed, int64_t firstStep,
-            int64_t endStep, bool prefetch)
-      : model(model), train(train), seed(seed), firstStep(firstStep), released(firstStep),
-        filled(firstStep) {
+  BatchSets(const tgc_model &model, bool prefetch) : prefetch(prefetch) {
     for (int set = 0; set < (prefetch ? 2 : 1); ++set)
       sets.push_back(std::make_unique<BatchBuffers>(model, prefetch));
-    if (prefetch)
-      producer = std::thread([this, endStep] { produce(endStep); });
+  }
+
+  bool prefetches() const { return prefetch; }
+  /// The set of the `index`th batch of a feed.
+  const BatchBuffers &operator[](int64_t index) const { return *sets[size_t(index) % sets.size()]; }
+
+private:
+  bool prefetch;
+  std::vector<std::unique_ptr<BatchBuffers>> sets;
+};
+
+/// Batches [first, end) of a sequence in order, each written by `fill`: the
+/// training steps, or an evaluation's test batches. Without prefetch, take()
+/// fills the one buffer set on the calling thread. With it, a producer thread
+/// fills the two pinned sets in turn and prefetches each: batch i + 1 while
+/// batch i is used. A set is refilled once the calls that used it have
+/// returned (release(); the model's contract), and a failure of the producer
+/// is rethrown by the take() that needs its batch.
+class BatchFeed {
+public:
+  using Fill = std::function<void(int64_t index, void *const *inputs)>;
+
+  BatchFeed(const tgc_model &model, const BatchSets &sets, int64_t first, int64_t end, Fill fill)
+      : model(model), sets(sets), fill(std::move(fill)), released(first), filled(first) {
+    if (sets.prefetches())
+      producer = std::thread([this, first, end] { produce(first, end); });
   }
   ~BatchFeed() {
     if (!producer.joinable())
@@ -233,55 +255,54 @@ public:
   BatchFeed(const BatchFeed &) = delete;
   BatchFeed &operator=(const BatchFeed &) = delete;
 
-  /// The inputs of `step` (steps come in order).
-  void *const *take(int64_t step) {
+  /// The inputs of batch `index` (taken in order).
+  void *const *take(int64_t index) {
     if (!producer.joinable()) {
-      fill(step, *sets[0]);
-      return sets[0]->data();
+      fill(index, sets[index].data());
+      return sets[index].data();
     }
     std::unique_lock<std::mutex> lock(mutex);
-    changed.wait(lock, [&] { return filled > step || error; });
-    if (filled <= step)
+    changed.wait(lock, [&] { return filled > index || error; });
+    if (filled <= index)
       std::rethrow_exception(error);
-    return sets[step % 2]->data();
+    return sets[index].data();
   }
 
-  /// `step` has returned: its buffers may be refilled.
-  void release(int64_t step) {
+  /// The calls on batch `index` have returned: its buffers may be refilled.
+  void release(int64_t index) {
     if (!producer.joinable())
       return;
     {
       std::lock_guard<std::mutex> lock(mutex);
-      released = step + 1;
+      released = index + 1;
     }
     changed.notify_all();
   }
 
 private:
-  void fill(int64_t step, const BatchBuffers &buffers) {
-    int64_t epoch = step / train.numBatches(), batch = step % train.numBatches();
-    if (batch == 0 || step == firstStep)
-      train.shuffle(seed, epoch);
-    train.getBatch(batch, buffers.data());
-  }
-
-  void produce(int64_t endStep) {
+  void produce(int64_t first, int64_t end) {
     try {
-      for (int64_t step = firstStep; step < endStep; ++step) {
+      for (int64_t index = first; index < end; ++index) {
         {
-          // The set of step - 2 is free once that step has returned.
+          // The set of batch index - 2 is free once its calls have returned.
           std::unique_lock<std::mutex> lock(mutex);
-          changed.wait(lock, [&] { return released >= step - 1 || stopping; });
+          changed.wait(lock, [&] { return released >= index - 1 || stopping; });
           if (stopping)
             return;
         }
-        const BatchBuffers &buffers = *sets[step % 2];
-        fill(step, buffers);
-        if (model.prefetch(buffers.data()) != 0)
-          fail(TGC_ERROR_DEVICE, "%s", tgc_last_error());
+        const BatchBuffers &buffers = sets[index];
+        fill(index, buffers.data());
+        {
+          // A model takes one prefetch at a time (model.h), and the training
+          // feed's producer may still run during an evaluation's.
+          static std::mutex prefetching;
+          std::lock_guard<std::mutex> lock(prefetching);
+          if (model.prefetch(buffers.data()) != 0)
+            fail(TGC_ERROR_DEVICE, "%s", tgc_last_error());
+        }
         {
           std::lock_guard<std::mutex> lock(mutex);
-          filled = step + 1;
+          filled = index + 1;
         }
         changed.notify_all();
       }
@@ -295,15 +316,13 @@ private:
   }
 
   const tgc_model &model;
-  Dataset &train;
-  uint64_t seed;
-  int64_t firstStep;
-  std::vector<std::unique_ptr<BatchBuffers>> sets;
+  const BatchSets &sets;
+  Fill fill;
   std::thread producer;
   std::mutex mutex;
   std::condition_variable changed;
-  int64_t released; // steps before it have returned
-  int64_t filled;   // steps before it have their batch
+  int64_t released; // batches before it have been used
+  int64_t filled;   // batches before it are filled (and prefetched)
   bool stopping = false;
   std::exception_ptr error;
 };
@@ -466,9 +485,12 @@ private:
     if (!options.resumePath.empty())
       resume();
     startStep = step;
-    feed = std::make_unique<BatchFeed>(model, *train, seed, startStep, totalSteps, prefetch);
+    trainSets = std::make_unique<BatchSets>(model, prefetch);
+    feed = std::make_unique<BatchFeed>(
+        model, *trainSets, startStep, totalSteps,
+        [this](int64_t step, void *const *inputs) { fillTrainingBatch(step, inputs); });
     if (options.eval)
-      buffers = std::make_unique<BatchBuffers>(model, /*pinned=*/false);
+      evalSets = std::make_unique<BatchSets>(model, prefetch);
     if (options.eval && canPredict())
       logits.assign(size_t(test->batchSize() * model.num_classes), 0.0f);
     if (!options.metricsPath.empty())
@@ -503,40 +525,60 @@ private:
     saveCheckpoint(options.savePath, model, info);
   }
 
+  /// Step `s` uses batch s % B of epoch s / B, shuffled at the epoch's start
+  /// (or at the run's first step, when it resumes mid-epoch). Called on the
+  /// producer thread when it runs.
+  void fillTrainingBatch(int64_t s, void *const *inputs) {
+    int64_t epoch = s / stepsPerEpoch, batch = s % stepsPerEpoch;
+    if (batch == 0 || s == startStep)
+      train->shuffle(seed, epoch);
+    train->getBatch(batch, inputs);
+  }
+
   /// The test loss over the full batches (the loss is a batch mean) and the
   /// accuracy over every test example: the examples after the last full
-  /// batch are the last rows of the window that ends at the last example.
+  /// batch are the last rows of the window that ends at the last example,
+  /// one more batch of the feed, which only predict reads.
   EvalResult evaluate() {
     if (model.eval_view)
       model.eval_view();
     EvalResult result;
-    int64_t correct = 0, batchSize = test->batchSize();
-    auto countCorrect = [&](int64_t firstRow) {
-      model.predict(buffers->data(), logits.data());
-      for (int64_t row = firstRow; row < batchSize; ++row)
-        correct += argmax(row) == labelOf(row);
-    };
-    for (int64_t batch = 0; batch < test->numBatches(); ++batch) {
-      test->getBatch(batch, buffers->data());
-      result.loss += model.eval_loss(buffers->data());
+    int64_t batchSize = test->batchSize(), fullBatches = test->numBatches();
+    int64_t rest = canPredict() ? test->numExamples() - fullBatches * batchSize : 0;
+    int64_t numBatches = fullBatches + (rest > 0 ? 1 : 0), correct = 0;
+    BatchFeed batches(model, *evalSets, 0, numBatches, [&](int64_t index, void *const *inputs) {
+      if (index < fullBatches)
+        test->getBatch(index, inputs);
+      else
+        test->getBatchAt(test->numExamples() - batchSize, inputs);
+    });
+    for (int64_t index = 0; index < numBatches; ++index) {
+      void *const *inputs = batches.take(index);
+      if (index < fullBatches)
+        result.loss += model.eval_loss(inputs);
       if (canPredict())
-        countCorrect(0);
+        correct += countCorrect(inputs, index < fullBatches ? 0 : batchSize - rest);
+      batches.release(index);
     }
-    result.lossExamples = test->numBatches() * batchSize;
-    result.loss /= double(test->numBatches());
+    result.lossExamples = fullBatches * batchSize;
+    result.loss /= double(fullBatches);
     result.accuracy = NAN;
     if (canPredict()) {
-      int64_t rest = test->numExamples() - result.lossExamples;
-      if (rest > 0) {
-        test->getBatchAt(test->numExamples() - batchSize, buffers->data());
-        countCorrect(batchSize - rest);
-      }
       result.accuracyExamples = test->numExamples();
       result.accuracy = double(correct) / double(result.accuracyExamples);
     }
     if (model.train_view)
       model.train_view();
     return result;
+  }
+
+  /// How many of rows [firstRow, batch) of `inputs` are predicted right.
+  int64_t countCorrect(void *const *inputs, int64_t firstRow) {
+    model.predict(inputs, logits.data());
+    int64_t correct = 0;
+    for (int64_t row = firstRow; row < test->batchSize(); ++row)
+      correct += argmax(row) == labelOf(inputs, row);
+    return correct;
   }
 
   int64_t argmax(int64_t row) const {
@@ -548,10 +590,10 @@ private:
     return best;
   }
 
-  int64_t labelOf(int64_t row) const {
+  int64_t labelOf(void *const *inputs, int64_t row) const {
     if (model.inputs[1].dtype == TGC_I32)
-      return static_cast<const int32_t *>((*buffers)[1])[row];
-    return static_cast<const int64_t *>((*buffers)[1])[row];
+      return static_cast<const int32_t *>(inputs[1])[row];
+    return static_cast<const int64_t *>(inputs[1])[row];
   }
 
   static std::string describe(const EvalResult &eval) {
@@ -572,8 +614,8 @@ private:
   const TrainOptions &options;
   ProgressLine progress;
   std::unique_ptr<Dataset> train, test;
-  std::unique_ptr<BatchFeed> feed;
-  std::unique_ptr<BatchBuffers> buffers; // evaluation's
+  std::unique_ptr<BatchSets> trainSets, evalSets; // before the feed over them
+  std::unique_ptr<BatchFeed> feed;                // the training steps'
   std::unique_ptr<MetricsFile> metrics;
   std::vector<float> logits;
   uint64_t seed = 0;

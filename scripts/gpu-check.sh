@@ -20,8 +20,8 @@
 #   fashion      one epoch of Fashion-MNIST on the GPU with --eval: test
 #                accuracy of at least 80%
 #   prefetch     the same epoch with TGC_PREFETCH=0 (each batch filled and
-#                uploaded in its step): the same losses bit for bit; prints
-#                the examples/s of both
+#                uploaded in its step or evaluation): the same losses and
+#                test metrics bit for bit; prints the examples/s of both
 #   rows         a small transformer block and a cross-entropy over 1000
 #                classes (block-per-row kernels) on the CPU and the GPU:
 #                the same loss after 10 steps (1e-4 relative)
@@ -180,9 +180,10 @@ import csv, statistics, sys
 runs = [list(csv.DictReader(open(path))) for path in sys.argv[1:]]
 rate = [statistics.median(float(r["examples_per_s"]) for r in rows[len(rows) // 2:]) for rows in runs]
 print(f"examples/s (median of the second half): prefetch {rate[0]:.0f}, TGC_PREFETCH=0 {rate[1]:.0f}")
-sys.exit(0 if [r["loss"] for r in runs[0]] == [r["loss"] for r in runs[1]] else 1)
+columns = ("loss", "eval_loss", "eval_accuracy")
+sys.exit(0 if [[r[c] for c in columns] for r in runs[0]] == [[r[c] for c in columns] for r in runs[1]] else 1)
 EOF
-  report prefetch $? "(the same losses with and without prefetch)"
+  report prefetch $? "(the same losses and test metrics with and without prefetch)"
 else
   report prefetch 1
 fi

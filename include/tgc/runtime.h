@@ -301,10 +301,12 @@ tgc_status tgc_cuda_batch_upload(void **batches, int32_t count, void *const *hos
 
 /* Profiling: while enabled, every kernel, copy and cuBLAS call is timed
  * with CUDA events and waited for (so entry points run without CUDA
- * graphs), and its device time is added to its name's. Enabling resets
- * the counts. The report is a table, largest total first, valid until the
- * next call. TGC_CUDA_PROFILE=1 enables it at init and prints the report
- * to stderr at exit. */
+ * graphs), and its device time is added to its name's; a batch prefetch's
+ * copies are timed on their stream and not waited for ("cuMemcpyAsync
+ * (batch prefetch)", counted when their staging copy is used next or at
+ * the report). Enabling resets the counts. The report is a table, largest
+ * total first, valid until the next call. TGC_CUDA_PROFILE=1 enables it at
+ * init and prints the report to stderr at exit. */
 tgc_status tgc_cuda_profile(bool enabled);
 const char *tgc_cuda_profile_report(void);
 

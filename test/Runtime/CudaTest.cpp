@@ -378,6 +378,56 @@ TEST_F(CudaBatches, PrefetchesOfOtherSizesAreRefused) {
   EXPECT_TRUE(a.isOn(device));
 }
 
+// Prefetch copies run on the copy stream: profiling times them with events
+// there, as one row of their own, read when their staging copy is uploaded
+// or reused, or by the report (which waits for them).
+TEST_F(CudaBatches, ProfileTimesPrefetchCopies) {
+  tgc_cuda_device_info info;
+  ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);
+  bool fake = std::string(info.name) == "fake CUDA device";
+  PinnedBatch a(1), b(2), c(3), d(4);
+  ASSERT_EQ(tgc_cuda_profile(true), TGC_OK);
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  ASSERT_EQ(upload(a), TGC_OK); // read at the upload
+  ASSERT_EQ(prefetch(b), TGC_OK);
+  ASSERT_EQ(prefetch(c), TGC_OK);
+  // The prefetch did not wait for its copies: the fake runs them when
+  // something waits (here the upload of d, queued after them), and they
+  // read the pinned buffers as they are then.
+  if (fake)
+    c.set(33);
+  ASSERT_EQ(prefetch(d), TGC_OK); // drops b's, read at this reuse
+  ASSERT_EQ(upload(d), TGC_OK);
+  // c's time is read by the report.
+  ASSERT_EQ(tgc_cuda_profile(false), TGC_OK);
+  std::string report = tgc_cuda_profile_report();
+  // 8 copies on the copy stream, 4 device-to-device ones on the stream.
+  EXPECT_EQ(report.find("tgc CUDA profile: 12 calls"), 0u) << report;
+  EXPECT_NE(report.find("  cuMemcpyAsync (batch prefetch)\n"), std::string::npos) << report;
+  EXPECT_NE(report.find("  cuMemcpyAsync\n"), std::string::npos) << report;
+  if (fake) { // a millisecond per copy
+    EXPECT_NE(
+        report.find("   8.000   66.7        8       1000.0  cuMemcpyAsync (batch prefetch)\n"),
+        std::string::npos)
+        << report;
+    EXPECT_NE(report.find("   4.000   33.3        4       1000.0  cuMemcpyAsync\n"),
+              std::string::npos)
+        << report;
+  }
+  EXPECT_TRUE(d.isOn(device));
+  ASSERT_EQ(upload(c), TGC_OK);
+  EXPECT_TRUE(c.isOn(device)) << "c's prefetch waited for its copies";
+  // Enabling again drops a prefetch timed before.
+  ASSERT_EQ(tgc_cuda_profile(true), TGC_OK);
+  ASSERT_EQ(prefetch(a), TGC_OK);
+  ASSERT_EQ(tgc_cuda_profile(true), TGC_OK);
+  ASSERT_EQ(upload(a), TGC_OK);
+  ASSERT_EQ(tgc_cuda_profile(false), TGC_OK);
+  report = tgc_cuda_profile_report();
+  EXPECT_EQ(report.find("tgc CUDA profile: 2 calls"), 0u) << report;
+  EXPECT_EQ(report.find("batch prefetch"), std::string::npos) << report;
+}
+
 // As the training main: a producer thread prefetches batch s + 1 while the
 // main thread uploads batch s and waits for the device.
 TEST_F(CudaBatches, APrefetchingThreadFeedsTheSteps) {

@@ -101,13 +101,14 @@ std::string npyBytes(const std::string &descr, const std::string &shape, const s
   return bytes + header + data;
 }
 
-void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t numTest) {
+void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t numTest,
+                         uint32_t mislabeledTestTail) {
   constexpr uint32_t kSide = 28;
-  auto write = [&](const std::string &prefix, uint32_t count, uint64_t seed) {
+  auto write = [&](const std::string &prefix, uint32_t count, uint64_t seed, uint32_t mislabeled) {
     std::string pixels, labels;
     for (uint32_t i = 0; i < count; ++i) {
       uint32_t label = uint32_t(tgc::philox4x32(seed, i)[0] % 10);
-      labels += char(label);
+      labels += char(i + mislabeled >= count ? (label + 1) % 10 : label);
       for (uint32_t p = 0; p < kSide * kSide; ++p) {
         uint32_t noise = tgc::philox4x32(seed + 1, uint64_t(i) * kSide * kSide + p)[1] % 64;
         bool band = p / kSide >= 2 * label + 3 && p / kSide < 2 * label + 6;
@@ -118,8 +119,8 @@ void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t num
               idxBytes(0x08, {count, kSide, kSide}, pixels));
     writeGzip(dir + "/" + prefix + "-labels-idx1-ubyte.gz", idxBytes(0x08, {count}, labels));
   };
-  write("train", numTrain, 1);
-  write("t10k", numTest, 2);
+  write("train", numTrain, 1, 0);
+  write("t10k", numTest, 2, mislabeledTestTail);
 }
 
 RunResult trainMain(std::vector<std::string> args, const tgc_model &model) {

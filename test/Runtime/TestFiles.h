@@ -45,8 +45,11 @@ std::string npyBytes(const std::string &descr, const std::string &shape, const s
 
 /// A learnable MNIST-like set: 28x28 u8 images whose class (0-9) is a
 /// bright band of rows, plus noise; labels u8. Writes train-*-ubyte.gz and
-/// t10k-*-ubyte.gz into `dir`.
-void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t numTest);
+/// t10k-*-ubyte.gz into `dir`. The last `mislabeledTestTail` test examples
+/// are labeled as the next class (so a model that learned the set gets them
+/// wrong).
+void writeSyntheticMnist(const std::string &dir, uint32_t numTrain, uint32_t numTest,
+                         uint32_t mislabeledTestTail = 0);
 
 /// What a run of tgc_train_main returned and printed.
 struct RunResult {
