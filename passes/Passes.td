@@ -470,11 +470,11 @@ def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::Modul
     count is a multiple of `coarsening` (4) and its body is straight-line,
     an iteration of the merged loop runs 4 neighbouring iterations of one
     loop, and their loads and stores of the loop's own element of a 32-bit
-    buffer of identity layout become one 128-bit `vector.load` or
-    `vector.store` (16-byte aligned: see `tg-gpu-assume-alignment`). A loop
-    that joins no group is coarsened alone when it has at least 65536
+    (16-bit) buffer of identity layout become one 128-bit (64-bit)
+    `vector.load` or `vector.store` (aligned: see `tg-gpu-assume-alignment`).
+    A loop that joins no group is coarsened alone when it has at least 65536
     iterations and `tg-gpu-launch` would flatten it (its last dimension is
-    not at least 256 whole warps). Loops with reductions, or not starting
+    not at least 256 whole warps), or when it reads or writes 16-bit floats. Loops with reductions, or not starting
     at 0 with step 1, are left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
