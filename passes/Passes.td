@@ -519,7 +519,8 @@ def TGSplitReductions : Pass<"tg-split-reductions"> {
     elements per partial (a length with no such divisor, like 50257, first
     splits off a tail). Another loop splits into contiguous chunks (of at
     least 2 of its iterations), placed first. A partial reduction with fewer
-    than 262144 threads is split again along another reduced loop. Bodies
+    than 262144 threads is split again along another reduced loop (even a
+    short one, when several are left with at least 64 elements a thread). Bodies
     that read `linalg.index` keep seeing the original indices. With
     `leave-rows`, reductions of the innermost loop with at least 256
     outputs and 256 elements each (softmax rows, layer norms) are left to

@@ -38,6 +38,8 @@ constexpr int64_t kMinPickedRows = 32;
 /// Threads enough to fill the GPU: below, a reduction over several loops
 /// (a loss summing a whole activation) is split again along another one.
 constexpr int64_t kEnoughThreads = 1 << 18;
+/// Elements enough per thread for short reduced loops to be split too.
+constexpr int64_t kManyPerThread = 64;
 
 /// The largest divisor of `size` that is at most `limit` (and 1024) and
 /// leaves at least `perPartial` elements per partial; 0 when there is none
@@ -131,14 +133,31 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
         dim = *llvm::max_element(reduced, [&](unsigned a, unsigned b) {
           return ranges[a] < ranges[b];
         });
-      if (ranges[dim] < minSize)
-        continue;
+      int64_t threads = threadCount(op);
+      if (ranges[dim] < minSize) {
+        // Only short loops left, several of them, and few threads for many
+        // elements each (a loss over a whole activation, split along its
+        // rows and into its columns' lanes): chunks of the longest outer
+        // loop give more threads less to load one after another. (Not a
+        // split's combining reduction: it would be split again and again.)
+        int64_t perThread = 1;
+        for (unsigned d : reduced)
+          perThread *= ranges[d];
+        if (threads >= kEnoughThreads || perThread < kManyPerThread || reduced.size() < 2)
+          continue;
+        std::optional<unsigned> outer;
+        for (unsigned d : reduced)
+          if (d + 1 != op.getNumLoops() && ranges[d] >= 4 && (!outer || ranges[d] > ranges[*outer]))
+            outer = d;
+        if (!outer)
+          continue;
+        dim = *outer;
+      }
       // The innermost loop is split into lanes, which neighbouring threads
       // run on neighbouring elements. Another loop (of a reduction that
       // leaves the innermost one parallel, or was split there already)
       // into contiguous chunks placed first, so that neighbouring threads
       // keep the innermost parallel loop.
-      int64_t threads = threadCount(op);
       if (leaveRows && dim + 1 == op.getNumLoops() && threads >= kMinRows &&
           ranges[dim] >= kMinRowLength)
         continue;

@@ -52,10 +52,13 @@ func.func @full_sum_2d(%x: tensor<1024x10xf32>) -> tensor<f32> {
 
 // A loss over a whole activation: 96 lanes of the innermost 768 are too
 // few threads, so the 1024 rows split again, into 512 chunks of 2 (49152
-// threads, neighbours on neighbouring elements); then 512, then 96 partials.
+// threads, neighbours on neighbouring elements), and still too few for 128
+// elements each: the batch of 8 into 4 chunks of 2 (196608 threads, 32
+// elements each); then 4, 512 and 96 partials.
 // CHECK-LABEL: func.func @sum_of_squares
-// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2], [3, 4]] output_shape [8, 512, 2, 8, 96]
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "parallel"]
+// CHECK:         tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2, 3], [4, 5]] output_shape [4, 2, 512, 2, 8, 96]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction", "parallel"]
+// CHECK:         } -> tensor<4x512x96xf32>
 // CHECK:         } -> tensor<512x96xf32>
 // CHECK:         } -> tensor<96xf32>
 // CHECK:         } -> tensor<f32>
