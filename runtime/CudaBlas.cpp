@@ -10,7 +10,9 @@
 // contiguous scratch block first.
 //
 // tgc_cuda_matmul_bf16_f32 takes bf16 operands (cublasGemmStridedBatchedEx,
-// FP32 accumulation and result): what autocast's matmuls become.
+// FP32 accumulation and result): what autocast's matmuls become;
+// tgc_cuda_matmul_bf16_bf16 also writes a bf16 result, the FP32
+// accumulation rounded once (those whose product is only read rounded).
 //
 // tgc_cuda_matmul_bias_f32 (a linear layer: matmul, bias and activation) is
 // one cublasLtMatmul with a bias epilogue, libcublasLt loaded the same way.
@@ -264,11 +266,13 @@ template <typename T> struct Scratch {
 using BF16 = uint16_t;
 
 /// C = A B (+ C) for operands of type In and results of type Out: float or
-/// double throughout, or bf16 operands with an FP32 result
+/// double throughout, or bf16 operands with an FP32 or bf16 result
 /// (cublasGemmStridedBatchedEx, FP32 accumulation).
 template <typename In, typename Out, typename MemrefIn, typename MemrefOut>
 void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t accumulate) {
   using T = Out;
+  // alpha and beta: FP32 for bf16 (CUBLAS_COMPUTE_32F's scale type).
+  using Scale = std::conditional_t<std::is_same_v<T, double>, double, float>;
   int64_t batch = c.sizes[0], m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
   if (batch == 0 || m == 0 || n == 0)
     return;
@@ -316,18 +320,24 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   Matrix<T> target = out;
   if (!asColumnMajor(out, outT, ldc) || outT) {
     // Row-major scratch, seen transposed: the product transposed as above.
-    out = outCopy.emplace(out, batch, accumulate != 0).matrix;
-    std::swap(lhs, rhs);
-    std::swap(lhsT, rhsT);
-    std::swap(lda, ldb);
-    lhsT = !lhsT;
-    rhsT = !rhsT;
-    lhs = lhs.transposed();
-    rhs = rhs.transposed();
-    out = out.transposed();
-    ldc = out.colStride;
+    // No bf16 copy either: the compiler writes bf16 results to buffers
+    // with contiguous rows or columns.
+    if constexpr (std::is_same_v<Out, BF16>) {
+      fail(TGC_ERROR_ARGUMENT, "a bf16 matmul result with neither rows nor columns contiguous");
+    } else {
+      out = outCopy.emplace(out, batch, accumulate != 0).matrix;
+      std::swap(lhs, rhs);
+      std::swap(lhsT, rhsT);
+      std::swap(lda, ldb);
+      lhsT = !lhsT;
+      rhsT = !rhsT;
+      lhs = lhs.transposed();
+      rhs = rhs.transposed();
+      out = out.transposed();
+      ldc = out.colStride;
+    }
   }
-  T one = 1, beta = accumulate ? 1 : 0;
+  Scale one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
   constexpr bool bf16 = std::is_same_v<In, BF16>;
   int fast = bf16 ? CUBLAS_COMPUTE_32F : std::is_same_v<T, float> ? blas().fastCompute : 0;
@@ -335,10 +345,12 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
     fail(TGC_ERROR_DEVICE, "bf16 matmuls need cublasGemmStridedBatchedEx, which cuBLAS lacks");
   int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
   int inType = bf16 ? CUDA_R_16BF : CUDA_R_32F;
+  int outType = std::is_same_v<Out, BF16> ? CUDA_R_16BF : CUDA_R_32F;
   cuda::profiled(
       format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
              (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
-             bf16                                   ? " bf16 operands"
+             std::is_same_v<Out, BF16>              ? " bf16 operands and result"
+             : bf16                                 ? " bf16 operands"
              : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
              : fast                                 ? " tf32"
                                                     : ""),
@@ -347,7 +359,7 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
           blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
                                        int(lhs.cols), &one, lhs.data, inType, int(lda),
                                        lhs.batchStride, rhs.data, inType, int(ldb), rhs.batchStride,
-                                       &beta, out.data, CUDA_R_32F, int(ldc), out.batchStride,
+                                       &beta, out.data, outType, int(ldc), out.batchStride,
                                        int(batch), fast, CUBLAS_GEMM_DEFAULT),
                        "gemmStridedBatchedEx");
         else if constexpr (!bf16)
@@ -357,8 +369,9 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
                                         int(ldc), out.batchStride, int(batch)),
                        "gemmStridedBatched");
       });
-  if (outCopy)
-    copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
+  if constexpr (!std::is_same_v<Out, BF16>)
+    if (outCopy)
+      copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
 }
 
 //===----------------------------------------------------------------------===//
@@ -694,6 +707,12 @@ void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tg
 void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                            tgc_memref3_f32 *c, int64_t accumulate) {
   if (catchErrors([&] { matmul<BF16, float>(*a, *b, *c, accumulate); }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+void _mlir_ciface_tgc_cuda_matmul_bf16_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                            tgc_memref3_bf16 *c, int64_t accumulate) {
+  if (catchErrors([&] { matmul<BF16, BF16>(*a, *b, *c, accumulate); }) != TGC_OK)
     tgc_cuda_fail();
 }
 

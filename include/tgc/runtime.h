@@ -351,6 +351,16 @@ typedef struct tgc_memref3_bf16 {
 void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                            tgc_memref3_f32 *c, int64_t accumulate);
 
+/* tgc_cuda_matmul_bf16_f32 with a bf16 result: the FP32 accumulation (plus
+ * the old C, widened, when accumulate != 0) rounded once to bf16, to nearest
+ * even, by cuBLAS (CUDA_R_16BF for A, B and C, CUBLAS_COMPUTE_32F, FP32
+ * alpha and beta). The compiler calls it, always with accumulate = 0, for
+ * autocast's matmuls whose f32 product is only ever read rounded to bf16
+ * (tg-gpu-bf16-matmul-results): the f32 product is never stored. A's, B's
+ * and C's rows or columns must be contiguous (fatal otherwise). */
+void _mlir_ciface_tgc_cuda_matmul_bf16_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                            tgc_memref3_bf16 *c, int64_t accumulate);
+
 /* A rank-1 strided view (memref<?xT, strided<[?], offset: ?>>). */
 typedef struct tgc_memref1_f32 {
   float *allocated;

@@ -3,6 +3,7 @@
 // tgc_cuda_matmul_* against the CPU's tgc_matmul_* on the same views (plain,
 // transposed, broadcast batches, strided slices that need a scratch copy),
 // tgc_cuda_matmul_bf16_f32 against a plain computation on bf16 values,
+// tgc_cuda_matmul_bf16_bf16 against that computation rounded once,
 // tgc_cuda_matmul_bias_f32 (cuBLASLt with an epilogue) against the CPU's
 // matmul followed by the bias and activation, and tgc_cuda_run's capture
 // and replay. On a GPU with cuBLAS, and in
@@ -173,6 +174,92 @@ TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
       tgc_cuda_free(db);
       tgc_cuda_free(dc);
     }
+}
+
+TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
+  // C [batch, m, n] = A [batch, m, k] x B [batch, k, n] (+ C), all bf16;
+  // m = 5, n = 6, k = 7. Every product and sum is exact in FP32 (multiples
+  // of 1/128 below 64), whatever order cuBLAS adds in, so C is exactly its
+  // round-to-nearest-even, ties included (those of 9 significant bits).
+  struct Layout {
+    const char *name;
+    int64_t a[6], b[6], c[6];
+  } layouts[] = {
+      {"row-major", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
+      {"transposed A, B", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 1, 7}, {1, 5, 6, 0, 6, 1}},
+      {"column-major C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
+      {"transposed A, column-major C", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
+      {"batched, padded rows", {3, 5, 7, 40, 8, 1}, {3, 7, 6, 48, 1, 8}, {3, 5, 6, 40, 8, 1}},
+      {"broadcast B", {3, 5, 7, 35, 7, 1}, {3, 7, 6, 0, 1, 7}, {3, 5, 6, 30, 6, 1}},
+  };
+  int64_t ties = 0;
+  for (const Layout &layout : layouts)
+    for (int64_t accumulate : {0, 1}) {
+      SCOPED_TRACE(std::string(layout.name) + (accumulate ? ", accumulating" : ""));
+      auto elements = [](const int64_t *v) {
+        return 1 + (v[0] - 1) * v[3] + (v[1] - 1) * v[4] + (v[2] - 1) * v[5];
+      };
+      std::vector<uint16_t> a(elements(layout.a)), b(elements(layout.b)), c(elements(layout.c));
+      for (size_t i = 0; i < a.size(); ++i)
+        a[i] = toBF16(float(int64_t(i * 7919) % 23) / 8.0f - 1.375f);
+      for (size_t i = 0; i < b.size(); ++i)
+        b[i] = toBF16(float(int64_t(i * 104729) % 19) / 16.0f - 0.5625f);
+      for (size_t i = 0; i < c.size(); ++i)
+        c[i] = toBF16(float(i % 5) - 2.0f + float(i % 3) / 128.0f);
+      std::vector<uint16_t> expected = c;
+      const int64_t *va = layout.a, *vb = layout.b, *vc = layout.c;
+      for (int64_t p = 0; p < vc[0]; ++p)
+        for (int64_t i = 0; i < vc[1]; ++i)
+          for (int64_t j = 0; j < vc[2]; ++j) {
+            double sum = 0;
+            for (int64_t l = 0; l < va[2]; ++l)
+              sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
+                     fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+            uint16_t &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
+            float exact = float(sum + (accumulate ? fromBF16(out) : 0));
+            ASSERT_EQ(double(exact), sum + (accumulate ? fromBF16(out) : 0));
+            uint32_t bits;
+            std::memcpy(&bits, &exact, sizeof(bits));
+            ties += (bits & 0xffff) == 0x8000;
+            out = toBF16(exact);
+          }
+      auto *da = static_cast<uint16_t *>(tgc_cuda_alloc(a.size() * 2));
+      auto *db = static_cast<uint16_t *>(tgc_cuda_alloc(b.size() * 2));
+      auto *dc = static_cast<uint16_t *>(tgc_cuda_alloc(c.size() * 2));
+      ASSERT_EQ(tgc_cuda_copy_to_device(da, a.data(), a.size() * 2), TGC_OK);
+      ASSERT_EQ(tgc_cuda_copy_to_device(db, b.data(), b.size() * 2), TGC_OK);
+      ASSERT_EQ(tgc_cuda_copy_to_device(dc, c.data(), c.size() * 2), TGC_OK);
+      tgc_memref3_bf16 ma = {da, da, 0, {va[0], va[1], va[2]}, {va[3], va[4], va[5]}};
+      tgc_memref3_bf16 mb = {db, db, 0, {vb[0], vb[1], vb[2]}, {vb[3], vb[4], vb[5]}};
+      tgc_memref3_bf16 mc = {dc, dc, 0, {vc[0], vc[1], vc[2]}, {vc[3], vc[4], vc[5]}};
+      _mlir_ciface_tgc_cuda_matmul_bf16_bf16(&ma, &mb, &mc, accumulate);
+      std::vector<uint16_t> actual(c.size());
+      ASSERT_EQ(tgc_cuda_copy_to_host(actual.data(), dc, actual.size() * 2), TGC_OK);
+      for (size_t i = 0; i < actual.size(); ++i)
+        ASSERT_EQ(actual[i], expected[i])
+            << "element " << i << ": " << fromBF16(actual[i]) << " for " << fromBF16(expected[i]);
+      tgc_cuda_free(da);
+      tgc_cuda_free(db);
+      tgc_cuda_free(dc);
+    }
+  EXPECT_GT(ties, 0) << "no product on a tie: the rounding's direction is untested";
+}
+
+/// A bf16 result whose rows and columns are both strided.
+void bf16ResultWithoutContiguousRowsOrColumns() {
+  tgc_cuda_init();
+  auto *a = static_cast<uint16_t *>(tgc_cuda_alloc(2 * 3 * 2));
+  auto *c = static_cast<uint16_t *>(tgc_cuda_alloc(2 * 2 * 4 * 2));
+  tgc_memref3_bf16 ma = {a, a, 0, {1, 2, 3}, {0, 3, 1}};
+  tgc_memref3_bf16 mb = {a, a, 0, {1, 3, 2}, {0, 1, 3}};
+  tgc_memref3_bf16 mc = {c, c, 0, {1, 2, 2}, {0, 8, 2}};
+  _mlir_ciface_tgc_cuda_matmul_bf16_bf16(&ma, &mb, &mc, 0);
+}
+
+TEST_F(CudaBlas, BF16ResultsNeedContiguousRowsOrColumns) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(bf16ResultWithoutContiguousRowsOrColumns(), testing::ExitedWithCode(1),
+              "error: a bf16 matmul result with neither rows nor columns contiguous");
 }
 
 /// act(x) for each epilogue of tgc_cuda_matmul_bias_f32.

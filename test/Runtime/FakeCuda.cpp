@@ -420,11 +420,26 @@ float widen(uint16_t bits) {
 }
 template <typename T> T widen(T value) { return value; }
 
+/// A float rounded to bf16's bits, to nearest even (NaNs stay quiet NaNs).
+uint16_t roundToBF16(float value) {
+  uint32_t word;
+  std::memcpy(&word, &value, sizeof(word));
+  if ((word & 0x7fffffffu) > 0x7f800000u)
+    return uint16_t((word >> 16) | 0x40);
+  word += 0x7fffu + ((word >> 16) & 1);
+  return uint16_t(word >> 16);
+}
+
+/// An accumulated T stored as Out: itself, or rounded to bf16 once.
+template <typename T> T narrow(T value, T *) { return value; }
+inline uint16_t narrow(float value, uint16_t *) { return roundToBF16(value); }
+
 /// C = alpha A B + beta C, column-major, products accumulated in T; A and
-/// B of type In (T, or bf16's bits).
-template <typename T, typename In = T>
+/// B of type In (T, or bf16's bits), C of type Out (T, or bf16's bits:
+/// the accumulation rounded once).
+template <typename T, typename In = T, typename Out = T>
 int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const In *a, int lda,
-         long long strideA, const In *b, int ldb, long long strideB, const T *beta, T *c, int ldc,
+         long long strideA, const In *b, int ldb, long long strideB, const T *beta, Out *c, int ldc,
          long long strideC, int batch) {
   Lock lock(fakeMutex);
   auto atLeast = [](int rows) { return rows > 1 ? rows : 1; };
@@ -444,8 +459,8 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const In *
             T y = widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]);
             sum += x * y;
           }
-          T &out = c[p * strideC + i + j * ldc];
-          out = alphaValue * sum + (betaValue == 0 ? T(0) : betaValue * out);
+          Out &out = c[p * strideC + i + j * ldc];
+          out = narrow(alphaValue * sum + (betaValue == 0 ? T(0) : betaValue * widen(out)), &out);
         }
   });
   return kBlasSuccess;
@@ -492,7 +507,8 @@ int cublasDgemmStridedBatched(void *, int transA, int transB, int m, int n, int 
 }
 
 // FP32 results from FP32 operands (the compute type's bf16 or TF32 rounding
-// ignored) or from bf16 operands (CUBLAS_COMPUTE_32F only, as cuBLAS).
+// ignored) or from bf16 operands, and bf16 results from bf16 operands
+// (CUBLAS_COMPUTE_32F only, as cuBLAS).
 int cublasGemmStridedBatchedEx(void *, int transA, int transB, int m, int n, int k,
                                const void *alpha, const void *a, int aType, int lda,
                                long long strideA, const void *b, int bType, int ldb,
@@ -503,6 +519,11 @@ int cublasGemmStridedBatchedEx(void *, int transA, int transB, int m, int n, int
     return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
                 ldb, strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc,
+                strideC, batch);
+  if (aType == kR16BF && bType == kR16BF && cType == kR16BF && compute == kCompute32F)
+    return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+                static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
+                ldb, strideB, static_cast<const float *>(beta), static_cast<uint16_t *>(c), ldc,
                 strideC, batch);
   if (aType != kR32F || bType != kR32F || cType != kR32F)
     return kBlasInvalidValue;
