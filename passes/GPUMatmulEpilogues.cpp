@@ -19,8 +19,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -78,26 +76,6 @@ std::optional<int64_t> matchActivation(Value result, Value x) {
   if (isBinary<arith::MulFOp>(result, halfX, onePlusTanh))
     return TGC_EPILOGUE_BIAS_GELU_TANH;
   return std::nullopt;
-}
-
-/// The buffer a view is of (through subviews, casts, reshapes).
-Value baseBuffer(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer;
-}
-
-/// Whether two buffers may share memory: the same base, or loads of the
-/// same global. Distinct allocations and function arguments do not (tgc's
-/// entry points never pass aliasing buffers).
-bool mayAlias(Value a, Value b) {
-  a = baseBuffer(a);
-  b = baseBuffer(b);
-  if (a == b)
-    return true;
-  auto globalA = a.getDefiningOp<memref::GetGlobalOp>();
-  auto globalB = b.getDefiningOp<memref::GetGlobalOp>();
-  return globalA && globalB && globalA.getName() == globalB.getName();
 }
 
 /// A static unit stride in the last dimension: rows cuBLASLt can address
@@ -223,23 +201,10 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
 
   // The call writes the output while it reads the operands, which stay
   // unchanged until the generic, where the call takes its place.
-  if (mayAlias(epilogue.out, lhs) || mayAlias(epilogue.out, rhs) ||
-      mayAlias(epilogue.out, epilogue.bias))
+  if (tg::mayAlias(epilogue.out, lhs) || tg::mayAlias(epilogue.out, rhs) ||
+      tg::mayAlias(epilogue.out, epilogue.bias) ||
+      !tg::unchangedBetween(matmul, generic, {lhs, rhs}))
     return std::nullopt;
-  for (Operation *op = matmul->getNextNode(); op != generic; op = op->getNextNode()) {
-    if (isMemoryEffectFree(op))
-      continue;
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects || op->getNumRegions() != 0)
-      return std::nullopt;
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &effect : instances)
-      if (isa<MemoryEffects::Write, MemoryEffects::Free>(effect.getEffect()) &&
-          (!effect.getValue() || mayAlias(effect.getValue(), lhs) ||
-           mayAlias(effect.getValue(), rhs)))
-        return std::nullopt;
-  }
   return epilogue;
 }
 

@@ -6,6 +6,8 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 
@@ -79,6 +81,41 @@ linalg::FillOp tg::zeroFillBefore(linalg::LinalgOp matmul) {
       matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()))
     return fill;
   return nullptr;
+}
+
+Value tg::baseBuffer(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer;
+}
+
+bool tg::mayAlias(Value a, Value b) {
+  a = baseBuffer(a);
+  b = baseBuffer(b);
+  if (a == b)
+    return true;
+  auto globalA = a.getDefiningOp<memref::GetGlobalOp>();
+  auto globalB = b.getDefiningOp<memref::GetGlobalOp>();
+  return globalA && globalB && globalA.getName() == globalB.getName();
+}
+
+bool tg::unchangedBetween(Operation *from, Operation *to, ValueRange buffers) {
+  for (Operation *op = from->getNextNode(); op != to; op = op->getNextNode()) {
+    if (isMemoryEffectFree(op))
+      continue;
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects || op->getNumRegions() != 0)
+      return false;
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances)
+      if (isa<MemoryEffects::Write, MemoryEffects::Free>(effect.getEffect()) &&
+          (!effect.getValue() || llvm::any_of(buffers, [&](Value buffer) {
+            return mayAlias(effect.getValue(), buffer);
+          })))
+        return false;
+  }
+  return true;
 }
 
 func::FuncOp tg::getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments) {

@@ -2,7 +2,8 @@
 //
 // The operands of the runtime's matmul calls (tg-matmul-to-runtime-call,
 // tg-gpu-matmul-epilogues): rank-3 strided views of a linalg matmul's
-// buffers, and the runtime functions' declarations.
+// buffers, the runtime functions' declarations, and the alias checks of a
+// call that replaces a matmul and the op that reads its product.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +30,19 @@ FailureOr<std::array<Value, 3>> matmulViews(OpBuilder &b, linalg::LinalgOp matmu
 /// The `linalg.fill 0` of `matmul`'s result right before it, if any: the
 /// runtime's kernels overwrite the result instead.
 linalg::FillOp zeroFillBefore(linalg::LinalgOp matmul);
+
+/// The buffer a view is of (through subviews, casts, reshapes).
+Value baseBuffer(Value buffer);
+
+/// Whether two buffers may share memory: the same base, or loads of the
+/// same global. Distinct allocations and function arguments do not (tgc's
+/// entry points never pass aliasing buffers).
+bool mayAlias(Value a, Value b);
+
+/// Whether the ops strictly between `from` and `to` (in one block) leave
+/// `buffers` as they are: a call that takes the place of `to` reads what
+/// `from` would have read.
+bool unchangedBetween(Operation *from, Operation *to, ValueRange buffers);
 
 /// The runtime function `name`, declared private with a C interface (calls
 /// pass pointers to memref descriptors) at its first use.

@@ -196,7 +196,13 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     `tgc_cuda_matmul_f32`/`_f64` (cuBLAS, runtime/CudaBlas.cpp) instead,
     with the same views; run it before `tg-gpu-launch`, which leaves the
     calls on the host. Matmuls of bf16 operands with an f32 result (from
-    `tg-gpu-bf16-matmul-operands`) call `tgc_cuda_matmul_bf16_f32`.
+    `tg-gpu-bf16-matmul-operands`) call `tgc_cuda_matmul_bf16_f32`, or,
+    when they overwrite a buffer of their block that only an elementwise
+    `linalg.generic` rounding it to bf16 reads (after it the buffer is
+    freed or filled anew), `tgc_cuda_matmul_bf16_bf16` at the rounding's
+    place, writing its output (rows or columns contiguous, not aliasing
+    the operands, which nothing writes in between): one rounding of the
+    f32 accumulation, and the f32 product is never stored.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];

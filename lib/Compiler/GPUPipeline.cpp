@@ -69,7 +69,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
 
   // Matmuls: cuBLAS, through runtime calls that stay on the host; a linear
-  // layer's bias and activation in its matmul's epilogue (cuBLASLt).
+  // layer's bias and activation in its matmul's epilogue (cuBLASLt); a bf16
+  // product's rounding in the GEMM (bf16 C).
   if (matmulEpilogues)
     pm.addPass(createTGGPUMatmulEpilogues());
   pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));

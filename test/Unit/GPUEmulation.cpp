@@ -27,7 +27,7 @@ namespace {
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
 /// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
 /// matmul, the cuBLASLt one with an epilogue -> that and loops, the bf16
-/// one -> loops.
+/// ones -> loops.
 struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmulateGPUOnCPUPass)
   StringRef getArgument() const final { return "test-emulate-gpu-on-cpu"; }
@@ -71,17 +71,19 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     if (Operation *declaration =
             SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bias_f32"))
       declaration->erase();
-    // cuBLAS's bf16 x bf16 -> f32 matmuls -> loops accumulating in f32.
+    // cuBLAS's bf16 x bf16 -> f32 or bf16 matmuls -> loops accumulating in
+    // f32, a bf16 result rounded once.
     SmallVector<func::CallOp> bf16;
     getOperation().walk([&](func::CallOp call) {
-      if (call.getCallee() == "tgc_cuda_matmul_bf16_f32")
+      if (call.getCallee() == "tgc_cuda_matmul_bf16_f32" ||
+          call.getCallee() == "tgc_cuda_matmul_bf16_bf16")
         bf16.push_back(call);
     });
     for (func::CallOp call : bf16)
       emulateBF16Matmul(call);
-    if (Operation *declaration =
-            SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bf16_f32"))
-      declaration->erase();
+    for (StringRef name : {"tgc_cuda_matmul_bf16_f32", "tgc_cuda_matmul_bf16_bf16"})
+      if (Operation *declaration = SymbolTable::lookupSymbolIn(getOperation(), name))
+        declaration->erase();
     // cuBLAS matmuls -> the CPU kernel, which takes the same views.
     for (StringRef type : {"f32", "f64"}) {
       std::string cuda = ("tgc_cuda_matmul_" + type).str(), cpu = ("tgc_matmul_" + type).str();
@@ -163,9 +165,12 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
       b.setInsertionPointToStart(loop.getBody());
     }
     Type f32 = b.getF32Type();
-    Value initial =
-        arith::SelectOp::create(b, loc, accumulate, memref::LoadOp::create(b, loc, c, indices),
-                                arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0)));
+    Type resultType = cast<MemRefType>(c.getType()).getElementType();
+    Value old = memref::LoadOp::create(b, loc, c, indices);
+    if (old.getType() != f32)
+      old = arith::ExtFOp::create(b, loc, f32, old);
+    Value initial = arith::SelectOp::create(
+        b, loc, accumulate, old, arith::ConstantOp::create(b, loc, f32, b.getF32FloatAttr(0)));
     auto sum = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, a, 2), one,
                                   ValueRange{initial});
     {
@@ -181,7 +186,10 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
       scf::YieldOp::create(
           b, loc, ValueRange{arith::AddFOp::create(b, loc, sum.getRegionIterArgs()[0], product)});
     }
-    memref::StoreOp::create(b, loc, sum.getResult(0), c, indices);
+    Value result = sum.getResult(0);
+    if (resultType != f32)
+      result = arith::TruncFOp::create(b, loc, resultType, result);
+    memref::StoreOp::create(b, loc, result, c, indices);
     call.erase();
   }
 
