@@ -9,8 +9,8 @@
 // the same views for the runtime's cuBLAS call (option `cuda`), which also
 // takes bf16 operands with an f32 result (tgc_cuda_matmul_bf16_f32), or
 // with a bf16 result (tgc_cuda_matmul_bf16_bf16) where the f32 product is
-// only read by its rounding: the rounding's output is then written by
-// cuBLAS and the product never stored.
+// only read by its rounding (tg-gpu-bf16-matmul-results): the rounding's
+// output is then written by cuBLAS and the product never stored.
 //
 //===----------------------------------------------------------------------===//
 

@@ -158,6 +158,30 @@ def TGGPUBF16MatmulOperands : Pass<"tg-gpu-bf16-matmul-operands", "::mlir::Modul
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def TGGPUBF16MatmulResults : Pass<"tg-gpu-bf16-matmul-results", "::mlir::ModuleOp"> {
+  let summary = "bf16 matmuls whose f32 product is only read rounded to bf16 round it once (CUDA)";
+  let description = [{
+    On tensors before bufferization in the CUDA pipeline, after
+    `tg-gpu-bf16-matmul-operands`: a `linalg.matmul` or
+    `linalg.batch_matmul` of bf16 operands with an f32 result that
+    overwrites its result (a `linalg.fill 0` init), whose every reader
+    (through `tensor.collapse_shape`/`expand_shape`) is an input of a
+    `linalg.generic` whose element is only used by `arith.truncf` to bf16
+    (any indexing map), gets that rounding as an elementwise generic of its
+    own right after it (f32 -> bf16, identity maps); the readers read the
+    bf16 tensor (their element becomes bf16, the truncations go). Rounding
+    once where it was rounded at every read gives the same values.
+    `tg-matmul-to-runtime-call` (cuda) then calls
+    `tgc_cuda_matmul_bf16_bf16`: cuBLAS accumulates in f32 and writes the
+    bf16 result, and the f32 product is never stored (autocast's attention
+    scores and their gradient: half the bytes for the softmax kernels to
+    read). Matmuls of f32 operands keep their exact f32 results, and a
+    product that anything reads as f32 stays f32.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def TGGPUMatmulEpilogues : Pass<"tg-gpu-matmul-epilogues", "::mlir::ModuleOp"> {
   let summary = "A linear layer's matmul, bias and activation as one cuBLASLt call";
   let description = [{
@@ -198,11 +222,12 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     calls on the host. Matmuls of bf16 operands with an f32 result (from
     `tg-gpu-bf16-matmul-operands`) call `tgc_cuda_matmul_bf16_f32`, or,
     when they overwrite a buffer of their block that only an elementwise
-    `linalg.generic` rounding it to bf16 reads (after it the buffer is
-    freed or filled anew), `tgc_cuda_matmul_bf16_bf16` at the rounding's
-    place, writing its output (rows or columns contiguous, not aliasing
-    the operands, which nothing writes in between): one rounding of the
-    f32 accumulation, and the f32 product is never stored.
+    `linalg.generic` rounding it to bf16 reads (as
+    `tg-gpu-bf16-matmul-results` leaves them; after it the buffer is freed
+    or filled anew), `tgc_cuda_matmul_bf16_bf16` at the rounding's place,
+    writing its output (rows or columns contiguous, not aliasing the
+    operands, which nothing writes in between): one rounding of the f32
+    accumulation, and the f32 product is never stored.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -49,6 +49,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
     tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
     // bf16 matmuls on bf16 operands, without f32 copies of them.
     tensors.addPass(createTGGPUBF16MatmulOperands());
+    // Products only ever read rounded to bf16 written as bf16 by cuBLAS.
+    tensors.addPass(createTGGPUBF16MatmulResults());
     tensors.addPass(createCanonicalizerPass());
   });
 

@@ -1,10 +1,11 @@
 // RUN: tgc-opt %s --tg-matmul-to-runtime-call=cuda=true --canonicalize | FileCheck %s
 
 // On device buffers: a bf16 matmul whose f32 product only its rounding to
-// bf16 reads (autocast's bf16 products) becomes one
-// tgc_cuda_matmul_bf16_bf16 at the rounding's place, writing the
-// rounding's output: the f32 product is never stored. Otherwise the
-// product stays f32 (tgc_cuda_matmul_bf16_f32) and is rounded by the loop.
+// bf16 reads (autocast's bf16 products; tg-gpu-bf16-matmul-results makes
+// that rounding) becomes one tgc_cuda_matmul_bf16_bf16 at the rounding's
+// place, writing the rounding's output: the f32 product is never stored.
+// Otherwise the product stays f32 (tgc_cuda_matmul_bf16_f32) and is
+// rounded by the loop.
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #mT = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
