@@ -117,26 +117,42 @@ float fromBF16(uint16_t bits) {
   return value;
 }
 
+/// A matmul's three rank-3 views: sizes [batch, rows, columns], then strides.
+struct MatmulLayout {
+  const char *name;
+  int64_t a[6], b[6], c[6];
+};
+
+/// The elements a view spans.
+size_t viewElements(const int64_t *v) {
+  return size_t(1 + (v[0] - 1) * v[3] + (v[1] - 1) * v[4] + (v[2] - 1) * v[5]);
+}
+
+/// Element [p, i, j] of the bf16 product A B, in double.
+double bf16Product(const std::vector<uint16_t> &a, const std::vector<uint16_t> &b,
+                   const MatmulLayout &layout, int64_t p, int64_t i, int64_t j) {
+  const int64_t *va = layout.a, *vb = layout.b;
+  double sum = 0;
+  for (int64_t l = 0; l < va[2]; ++l)
+    sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
+           fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+  return sum;
+}
+
 TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
   // C [batch, m, n] (f32) = A [batch, m, k] x B [batch, k, n] (bf16, rows or
   // columns contiguous); m = 5, n = 6, k = 7.
-  struct Layout {
-    const char *name;
-    int64_t a[6], b[6], c[6];
-  } layouts[] = {
+  MatmulLayout layouts[] = {
       {"row-major", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
       {"transposed A, B", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 1, 7}, {1, 5, 6, 0, 6, 1}},
       {"column-major C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
       {"broadcast B", {3, 5, 7, 35, 7, 1}, {3, 7, 6, 0, 1, 7}, {3, 5, 6, 30, 6, 1}},
   };
-  for (const Layout &layout : layouts)
+  for (const MatmulLayout &layout : layouts)
     for (int64_t accumulate : {0, 1}) {
       SCOPED_TRACE(std::string(layout.name) + (accumulate ? ", accumulating" : ""));
-      auto elements = [](const int64_t *v) {
-        return 1 + (v[0] - 1) * v[3] + (v[1] - 1) * v[4] + (v[2] - 1) * v[5];
-      };
-      std::vector<uint16_t> a(elements(layout.a)), b(elements(layout.b));
-      std::vector<float> c(elements(layout.c));
+      std::vector<uint16_t> a(viewElements(layout.a)), b(viewElements(layout.b));
+      std::vector<float> c(viewElements(layout.c));
       for (size_t i = 0; i < a.size(); ++i)
         a[i] = toBF16(float((i * 7919) % 23) / 8.0f - 1.3f);
       for (size_t i = 0; i < b.size(); ++i)
@@ -148,10 +164,7 @@ TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
       for (int64_t p = 0; p < vc[0]; ++p)
         for (int64_t i = 0; i < vc[1]; ++i)
           for (int64_t j = 0; j < vc[2]; ++j) {
-            double sum = 0;
-            for (int64_t l = 0; l < va[2]; ++l)
-              sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
-                     fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+            double sum = bf16Product(a, b, layout, p, i, j);
             float &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
             out = float(sum + (accumulate ? out : 0));
           }
@@ -181,10 +194,7 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
   // m = 5, n = 6, k = 7. Every product and sum is exact in FP32 (multiples
   // of 1/128 below 64), whatever order cuBLAS adds in, so C is exactly its
   // round-to-nearest-even, ties included (those of 9 significant bits).
-  struct Layout {
-    const char *name;
-    int64_t a[6], b[6], c[6];
-  } layouts[] = {
+  MatmulLayout layouts[] = {
       {"row-major", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
       {"transposed A, B", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 1, 7}, {1, 5, 6, 0, 6, 1}},
       {"column-major C", {1, 5, 7, 0, 7, 1}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 1, 5}},
@@ -193,13 +203,11 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
       {"broadcast B", {3, 5, 7, 35, 7, 1}, {3, 7, 6, 0, 1, 7}, {3, 5, 6, 30, 6, 1}},
   };
   int64_t ties = 0;
-  for (const Layout &layout : layouts)
+  for (const MatmulLayout &layout : layouts)
     for (int64_t accumulate : {0, 1}) {
       SCOPED_TRACE(std::string(layout.name) + (accumulate ? ", accumulating" : ""));
-      auto elements = [](const int64_t *v) {
-        return 1 + (v[0] - 1) * v[3] + (v[1] - 1) * v[4] + (v[2] - 1) * v[5];
-      };
-      std::vector<uint16_t> a(elements(layout.a)), b(elements(layout.b)), c(elements(layout.c));
+      std::vector<uint16_t> a(viewElements(layout.a)), b(viewElements(layout.b)),
+          c(viewElements(layout.c));
       for (size_t i = 0; i < a.size(); ++i)
         a[i] = toBF16(float(int64_t(i * 7919) % 23) / 8.0f - 1.375f);
       for (size_t i = 0; i < b.size(); ++i)
@@ -211,10 +219,7 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
       for (int64_t p = 0; p < vc[0]; ++p)
         for (int64_t i = 0; i < vc[1]; ++i)
           for (int64_t j = 0; j < vc[2]; ++j) {
-            double sum = 0;
-            for (int64_t l = 0; l < va[2]; ++l)
-              sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
-                     fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+            double sum = bf16Product(a, b, layout, p, i, j);
             uint16_t &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
             float exact = float(sum + (accumulate ? fromBF16(out) : 0));
             ASSERT_EQ(double(exact), sum + (accumulate ? fromBF16(out) : 0));
