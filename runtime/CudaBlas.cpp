@@ -204,6 +204,17 @@ template <typename T> struct Matrix {
   Matrix transposed() const { return {data, cols, rows, colStride, rowStride, batchStride}; }
 };
 
+/// The matrices of a rank-3 view (a memref descriptor of the runtime's ABI).
+template <typename View> auto matrixOf(const View &view) {
+  using Element = std::remove_pointer_t<decltype(view.aligned)>;
+  return Matrix<Element>{view.aligned + view.offset,
+                         view.sizes[1],
+                         view.sizes[2],
+                         view.strides[1],
+                         view.strides[2],
+                         view.strides[0]};
+}
+
 /// How cuBLAS (column-major) sees a matrix: stored with leading dimension
 /// `ld`, transposed or not. False when neither its rows nor its columns are
 /// contiguous.
@@ -279,17 +290,8 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLAS",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  auto matrix = [](const auto &view) {
-    using Element = std::remove_pointer_t<decltype(view.aligned)>;
-    return Matrix<Element>{view.aligned + view.offset,
-                           view.sizes[1],
-                           view.sizes[2],
-                           view.strides[1],
-                           view.strides[2],
-                           view.strides[0]};
-  };
-  Matrix<In> lhs = matrix(a), rhs = matrix(b);
-  Matrix<Out> out = matrix(c);
+  Matrix<In> lhs = matrixOf(a), rhs = matrixOf(b);
+  Matrix<Out> out = matrixOf(c);
   bool transposed;
   int64_t ld;
   // cuBLAS writes C column-major: transpose the product when C's rows are
@@ -620,15 +622,7 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  auto matrix = [](const tgc_memref3_f32 &view) {
-    return Matrix<float>{view.aligned + view.offset,
-                         view.sizes[1],
-                         view.sizes[2],
-                         view.strides[1],
-                         view.strides[2],
-                         view.strides[0]};
-  };
-  Matrix<float> lhs = matrix(a), rhs = matrix(b), out = matrix(c);
+  Matrix<float> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
   collapseBatch(lhs, rhs, out, batch);
   std::optional<Scratch<float>> lhsCopy, rhsCopy, outCopy, biasCopy;
   // D = C^T needs C's rows contiguous: columns at stride 1.
