@@ -35,6 +35,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Delinearize.h"
+#include "passes/MatmulViews.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -174,8 +175,7 @@ SmallVector<Value> rowIndices(const Phase &phase) {
 
 /// The memory a buffer is a view of: the global's name or the value.
 const void *memoryOf(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
+  buffer = tg::baseBuffer(buffer);
   if (auto global = buffer.getDefiningOp<memref::GetGlobalOp>())
     return global.getNameAttr().getAsOpaquePointer();
   return buffer.getAsOpaquePointer();
@@ -186,8 +186,7 @@ const void *memoryOf(Value buffer) {
 /// entry points never get one buffer as two arguments; results are
 /// out-parameters the caller allocates).
 bool isOwnMemory(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
+  buffer = tg::baseBuffer(buffer);
   if (auto argument = dyn_cast<BlockArgument>(buffer))
     return isa<func::FuncOp>(argument.getOwner()->getParentOp());
   return buffer.getDefiningOp<memref::AllocOp>() || buffer.getDefiningOp<memref::GetGlobalOp>();
