@@ -57,11 +57,12 @@ std::optional<SmallLaunch> asSmallLaunch(gpu::LaunchOp launch, int64_t maxBlocks
                   block = launch.getBlockSizeOperandValues();
   std::optional<int64_t> blocks = getConstantIntValue(grid.x),
                          threads = getConstantIntValue(block.x);
-  if (!blocks || !threads || *blocks > maxBlocks || getConstantIntValue(grid.y) != 1 ||
-      getConstantIntValue(grid.z) != 1 || getConstantIntValue(block.y) != 1 ||
-      getConstantIntValue(block.z) != 1 || launch.hasClusterSize() || launch.getAsyncToken() ||
-      !launch.getAsyncDependencies().empty() || launch.getDynamicSharedMemorySize() ||
-      !launch.getBody().hasOneBlock() ||
+  // (A one-thread launch of several blocks would run on one thread of one.)
+  if (!blocks || !threads || *blocks > maxBlocks || (*threads == 1 && *blocks != 1) ||
+      getConstantIntValue(grid.y) != 1 || getConstantIntValue(grid.z) != 1 ||
+      getConstantIntValue(block.y) != 1 || getConstantIntValue(block.z) != 1 ||
+      launch.hasClusterSize() || launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.getDynamicSharedMemorySize() || !launch.getBody().hasOneBlock() ||
       launch.getBody().front().getNumArguments() != gpu::LaunchOp::kNumConfigRegionAttributes)
     return std::nullopt;
   bool synchronizes =
@@ -96,7 +97,7 @@ struct TGGPUMergeSmallLaunches
   /// them only pure ops, device allocations and deallocations.
   SmallVector<SmallVector<SmallLaunch>> runsIn(Block &block) {
     SmallVector<SmallVector<SmallLaunch>> runs(1);
-    int64_t runThreads = 1, buffers = 0;
+    int64_t runThreads = 1;
     llvm::SmallPtrSet<Value, 16> runBuffers;
     auto endRun = [&] {
       if (runs.back().size() > 1)
@@ -117,7 +118,7 @@ struct TGGPUMergeSmallLaunches
       // Threads of one launch are those of the merged one, or a single one.
       auto fits = [&](const SmallLaunch &s) {
         if (s.threads == 1)
-          return s.blocks == 1;
+          return true;
         if (runThreads != 1 && s.threads != runThreads)
           return false;
         return !s.synchronizes || s.blocks == 1;
@@ -125,7 +126,7 @@ struct TGGPUMergeSmallLaunches
       llvm::SetVector<Value> used;
       if (small)
         getUsedValuesDefinedAbove(launch.getBody(), used);
-      buffers = llvm::count_if(used, [&](Value value) {
+      int64_t buffers = llvm::count_if(used, [&](Value value) {
         return isa<MemRefType>(value.getType()) && !runBuffers.contains(value);
       });
       if (!small || !fits(*small) || int64_t(runBuffers.size()) + buffers > maxBuffers) {
@@ -133,7 +134,7 @@ struct TGGPUMergeSmallLaunches
         if (!small || (small->synchronizes && small->blocks != 1))
           continue;
       }
-      if (!(small->threads == 1 && small->blocks == 1))
+      if (small->threads != 1)
         runThreads = small->threads;
       for (Value value : used)
         if (isa<MemRefType>(value.getType()))

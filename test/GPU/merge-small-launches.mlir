@@ -131,3 +131,32 @@ func.func @reduction(%a: memref<256xf32>, %s: memref<f32>) {
   }
   return
 }
+
+// -----
+
+// A one-thread launch of several blocks stays apart: the merged block
+// would run it on one thread of one block.
+// CHECK-LABEL: func.func @threads_of_one
+// CHECK-COUNT-3: gpu.launch
+func.func @threads_of_one(%a: memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c256 = arith.constant 256 : index
+  %one = arith.constant 1.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%bx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %one, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}
