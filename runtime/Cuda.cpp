@@ -896,6 +896,22 @@ void cuda::profiled(const std::string &name, const std::function<void()> &body) 
   device().profiled(name, body);
 }
 
+void cuda::launch(const void *image, const char *kernel, const unsigned grid[3],
+                  const unsigned block[3], void **params) {
+  // One module per image, loaded at its first launch.
+  static std::mutex mutex;
+  static std::map<const void *, KernelModule *> modules;
+  KernelModule *module;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    KernelModule *&known = modules[image];
+    if (!known)
+      known = device().addModule(image);
+    module = known;
+  }
+  device().launch(device().function(module, kernel), grid, block, 0, params);
+}
+
 } // namespace tgc
 
 using namespace tgc;

@@ -1,7 +1,8 @@
 //===- Cuda.h - the CUDA layer's internals for other runtime files -*- C++ -*-===//
 //
-// What CudaBlas.cpp needs of Cuda.cpp: the one stream and the arena. Each
-// throws a RuntimeError when there is no device.
+// What CudaBlas.cpp and CudaAttention.cpp need of Cuda.cpp: the one stream,
+// the arena and kernel launches. Each throws a RuntimeError when there is no
+// device.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +21,12 @@ void *stream();
 /// Device memory from the arena (see tgc_cuda_alloc), freed with release.
 void *allocate(size_t size);
 void release(void *pointer);
+
+/// Launches `kernel` of the PTX or cubin `image` (static: its module is
+/// loaded at the first launch and kept) on the stream, without dynamic
+/// shared memory.
+void launch(const void *image, const char *kernel, const unsigned grid[3], const unsigned block[3],
+            void **params);
 
 /// Runs `body`, device work queued on the stream; with TGC_CUDA_PROFILE=1
 /// its device time is counted under `name`.

@@ -37,6 +37,11 @@ ptxas = "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# The runtime's attention kernels, as nvcc compiled them (runtime/CMakeLists.txt).
+attention_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttention.ptx")
+if os.path.exists(attention_ptx):
+    config.available_features.add("attention-kernels")
+    config.substitutions.append(("%attention_ptx", attention_ptx))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

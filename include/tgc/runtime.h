@@ -361,6 +361,43 @@ void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16
 void _mlir_ciface_tgc_cuda_matmul_bf16_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                             tgc_memref3_bf16 *c, int64_t accumulate);
 
+/* A rank-2 strided view of f32 (memref<?x?xf32, strided<[?, ?], offset: ?>>). */
+typedef struct tgc_memref2_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} tgc_memref2_f32;
+
+/* Fused attention (runtime/CudaAttention.cu: flash attention on tensor
+ * cores, the scores never in memory): softmax(q k^T * scale + mask) v for
+ * each of the batch*heads slices of q [BH, Tq, D], k [BH, Tk, D],
+ * v [BH, Tk, D] into out [BH, Tq, D], bf16 views with D = 64 contiguous
+ * elements a row, rows 16-byte aligned, Tq and Tk multiples of 64. With
+ * causal != 0, query i sees key j iff j <= i + (Tk - Tq), and Tk >= Tq.
+ * lse [BH, Tq] (rows contiguous) receives each row's log-sum-exp of the
+ * scaled, masked scores, for the backward. Products accumulate in f32;
+ * out = (sum_j bf16(p_ij) v_j) / l_i rounded once, where
+ * p_ij = exp(s_ij - m_i) and l_i = sum_j p_ij in f32. Other shapes or
+ * layouts are fatal, with a message. */
+void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                                  tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                                  tgc_memref2_f32 *lse, int64_t causal,
+                                                  float scale);
+
+/* The gradients dq, dk, dv (the views' shapes of q, k, v) of the forward
+ * above, given its out and lse and dout = dL/dout. delta [BH, Tq] (rows
+ * contiguous) is scratch that receives rowsum(dout * out). The
+ * probabilities are recomputed, p_ij = exp(s_ij - lse_i); bf16(p_ij) and
+ * bf16(ds_ij), ds_ij = p_ij (dp_ij - delta_i), enter the products. */
+void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                                   tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                                   tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
+                                                   tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
+                                                   tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+                                                   int64_t causal, float scale);
+
 /* A rank-1 strided view (memref<?xT, strided<[?], offset: ?>>). */
 typedef struct tgc_memref1_f32 {
   float *allocated;

@@ -1,0 +1,368 @@
+//===- CudaAttention.cu - fused attention kernels (bf16, tensor cores) ----===//
+//
+// The device side of tgc_cuda_attention_{forward,backward}_bf16
+// (CudaAttention.cpp): flash attention in the manner of FlashAttention-2.
+// Scores and probabilities live in registers, never in memory; the forward
+// keeps each row's log-sum-exp so the backward recomputes the probabilities.
+//
+// Compiled to PTX at build time (nvcc, compute_80: mma.sync runs on sm_80 and
+// sm_90) and embedded in the runtime, which loads it through the driver API.
+//
+// Shapes: [batch*heads, T, 64] bf16 views, unit stride along the head size,
+// T a multiple of 64; the grid's y is the batch*heads slice. A block of 4
+// warps owns 64 rows (queries, or keys in the dK/dV kernel), 16 a warp, and
+// walks the other side in tiles of 64 through shared memory. Products are
+// mma.m16n8k16 (bf16 in, f32 accumulation); fragments come from shared memory
+// by ldmatrix, and a product's f32 accumulators are reused in registers as
+// the next product's bf16 A operand (their layouts agree).
+//
+// Numerics: see the precision contract in include/tgc/runtime.h. Exponents
+// are base 2 (scores scaled by scale * log2(e)).
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaAttention.h"
+
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+namespace {
+
+constexpr int kHead = 64;              // head size D
+constexpr int kTile = 64;              // rows of a block and of a tile
+constexpr int kWarps = 4;              // 16 rows each
+constexpr int kThreads = kWarps * 32;
+constexpr int kStride = kHead + 8;     // shared rows padded: conflict-free ldmatrix
+constexpr float kLog2e = 1.4426950408889634f;
+
+__device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, int batch, int row) {
+  return const_cast<__nv_bfloat16 *>(static_cast<const __nv_bfloat16 *>(view.data)) +
+         batch * view.batchStride + row * view.rowStride;
+}
+
+using Tile = __nv_bfloat16[kTile][kStride];
+
+/// Rows [first, first + 64) of slice `batch` into `tile`, 16 bytes a thread
+/// at a time.
+__device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, int batch, int first) {
+  for (int chunk = threadIdx.x; chunk < kTile * kHead / 8; chunk += kThreads) {
+    int row = chunk / (kHead / 8), column = chunk % (kHead / 8) * 8;
+    *reinterpret_cast<uint4 *>(&tile[row][column]) =
+        *reinterpret_cast<const uint4 *>(rowOf(view, batch, first + row) + column);
+  }
+}
+
+__device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
+}
+
+/// The A operand (16x16, row-major) at (row, column) of `tile`.
+__device__ __forceinline__ void loadA(uint32_t a[4], const Tile &tile, int row, int column) {
+  int lane = threadIdx.x % 32, matrix = lane / 8;
+  const __nv_bfloat16 *p = &tile[row + matrix % 2 * 8 + lane % 8][column + matrix / 2 * 8];
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
+               : "r"(sharedAddress(p)));
+}
+
+/// B operands of two k-steps, (k, n) = tile[n0 + n][k0 + k]: the tile holds
+/// B transposed (keys by head dimension for q k^T). b[0..1] for k0, b[2..3]
+/// for k0 + 16.
+__device__ __forceinline__ void loadBTransposed(uint32_t b[4], const Tile &tile, int n0, int k0) {
+  int lane = threadIdx.x % 32;
+  const __nv_bfloat16 *p = &tile[n0 + lane % 8][k0 + lane / 8 * 8];
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(sharedAddress(p)));
+}
+
+/// B operands of two n-tiles, (k, n) = tile[k0 + k][n0 + n] (as p v: keys
+/// by head dimension). b[0..1] for n0, b[2..3] for n0 + 8.
+__device__ __forceinline__ void loadB(uint32_t b[4], const Tile &tile, int k0, int n0) {
+  int lane = threadIdx.x % 32, matrix = lane / 8;
+  const __nv_bfloat16 *p = &tile[k0 + matrix % 2 * 8 + lane % 8][n0 + matrix / 2 * 8];
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
+               : "r"(sharedAddress(p)));
+}
+
+__device__ __forceinline__ void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t pack(float low, float high) {
+  __nv_bfloat162 pair = __floats2bfloat162_rn(low, high);
+  return *reinterpret_cast<uint32_t *>(&pair);
+}
+
+/// acc[16 x 64] = A (this warp's 16 rows, four k-steps of the head
+/// dimension, in registers) x `b` transposed: 8 n-tiles of 8 columns, each 4
+/// floats a thread.
+__device__ __forceinline__ void productTransposed(float acc[8][4], const uint32_t a[4][4],
+                                                  const Tile &b) {
+  for (int n = 0; n < 8; ++n)
+    for (int i = 0; i < 4; ++i)
+      acc[n][i] = 0.f;
+  for (int k = 0; k < kHead; k += 32)
+    for (int n = 0; n < 8; ++n) {
+      uint32_t bs[4];
+      loadBTransposed(bs, b, n * 8, k);
+      mma(acc[n], a[k / 16], bs[0], bs[1]);
+      mma(acc[n], a[k / 16 + 1], bs[2], bs[3]);
+    }
+}
+
+/// out[16 x 64] += P x tile, P the 16 x 64 accumulators `p` rounded to bf16
+/// (the C layout of two n-tiles is the A layout of one k-step).
+__device__ __forceinline__ void accumulateProduct(float out[8][4], const float p[8][4],
+                                                  const Tile &tile) {
+  for (int k = 0; k < 4; ++k) {
+    uint32_t a[4] = {pack(p[2 * k][0], p[2 * k][1]), pack(p[2 * k][2], p[2 * k][3]),
+                     pack(p[2 * k + 1][0], p[2 * k + 1][1]), pack(p[2 * k + 1][2], p[2 * k + 1][3])};
+    for (int n = 0; n < 8; n += 2) {
+      uint32_t bs[4];
+      loadB(bs, tile, k * 16, n * 8);
+      mma(out[n], a, bs[0], bs[1]);
+      mma(out[n + 1], a, bs[2], bs[3]);
+    }
+  }
+}
+
+/// This warp's 16 x 64 accumulators, times `scale`, as bf16 rows
+/// [first + 16 warp, +16) of slice `batch`.
+__device__ __forceinline__ void storeRows(AttentionView view, int batch, int first,
+                                          const float acc[8][4], float scale) {
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int row = first + warp * 16 + lane / 4;
+  __nv_bfloat16 *top = rowOf(view, batch, row);
+  __nv_bfloat16 *bottom = top + 8 * view.rowStride;
+  for (int n = 0; n < 8; ++n) {
+    int column = n * 8 + lane % 4 * 2;
+    *reinterpret_cast<uint32_t *>(top + column) = pack(acc[n][0] * scale, acc[n][1] * scale);
+    *reinterpret_cast<uint32_t *>(bottom + column) = pack(acc[n][2] * scale, acc[n][3] * scale);
+  }
+}
+
+/// A value's maximum or sum over the 4 threads that hold a row.
+__device__ __forceinline__ float rowMax(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 2));
+}
+__device__ __forceinline__ float rowSum(float x) {
+  x += __shfl_xor_sync(0xffffffffu, x, 1);
+  return x + __shfl_xor_sync(0xffffffffu, x, 2);
+}
+
+/// Whether query `query` sees key `key`.
+__device__ __forceinline__ bool visible(bool causal, int key, int query, int offset) {
+  return !causal || key <= query + offset;
+}
+
+/// The last key tile that query tile `queryTile` sees.
+__device__ __forceinline__ int lastKeyTile(bool causal, int queryTile, int keys, int offset) {
+  int last = keys / kTile - 1;
+  return causal ? min(last, (queryTile * kTile + kTile - 1 + offset) / kTile) : last;
+}
+
+} // namespace
+
+extern "C" __global__ void __launch_bounds__(kThreads)
+    tgc_attention_forward_bf16(AttentionParams params) {
+  __shared__ __align__(16) Tile queryTile, keyTile, valueTile;
+  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int offset = params.keys - params.queries;
+  bool causal = params.causal;
+  float scale = params.scale * kLog2e;
+
+  loadTile(queryTile, params.q, batch, first);
+  __syncthreads();
+  uint32_t q[4][4];
+  for (int k = 0; k < 4; ++k)
+    loadA(q[k], queryTile, warp * 16, k * 16);
+
+  // Rows lane / 4 and lane / 4 + 8 of the warp's 16.
+  int query[2] = {first + warp * 16 + lane / 4, first + warp * 16 + lane / 4 + 8};
+  float maximum[2] = {-INFINITY, -INFINITY}, sum[2] = {0.f, 0.f};
+  float out[8][4] = {};
+  int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
+  for (int tile = 0; tile <= last; ++tile) {
+    __syncthreads();
+    loadTile(keyTile, params.k, batch, tile * kTile);
+    loadTile(valueTile, params.v, batch, tile * kTile);
+    __syncthreads();
+    float s[8][4];
+    productTransposed(s, q, keyTile);
+    bool masked = causal && tile * kTile + kTile - 1 > first + offset;
+    for (int h = 0; h < 2; ++h) {
+      float tileMax = -INFINITY;
+      for (int n = 0; n < 8; ++n)
+        for (int i = 0; i < 2; ++i) {
+          float &x = s[n][2 * h + i];
+          x *= scale;
+          if (masked && !visible(true, tile * kTile + n * 8 + lane % 4 * 2 + i, query[h], offset))
+            x = -INFINITY;
+          tileMax = fmaxf(tileMax, x);
+        }
+      // Key tile 0 is visible to every query, so the maximum is finite.
+      float newMax = fmaxf(maximum[h], rowMax(tileMax));
+      float rescale = exp2f(maximum[h] - newMax);
+      maximum[h] = newMax;
+      float tileSum = 0.f;
+      for (int n = 0; n < 8; ++n)
+        for (int i = 0; i < 2; ++i) {
+          float &x = s[n][2 * h + i];
+          x = exp2f(x - newMax);
+          tileSum += x;
+        }
+      sum[h] = sum[h] * rescale + tileSum; // this thread's part of the row
+      for (int n = 0; n < 8; ++n) {
+        out[n][2 * h] *= rescale;
+        out[n][2 * h + 1] *= rescale;
+      }
+    }
+    accumulateProduct(out, s, valueTile);
+  }
+
+  float inverse[2];
+  for (int h = 0; h < 2; ++h) {
+    float total = rowSum(sum[h]);
+    inverse[h] = 1.f / total;
+    if (lane % 4 == 0)
+      params.lse[batch * params.lseStride + query[h]] = (maximum[h] + log2f(total)) / kLog2e;
+  }
+  for (int n = 0; n < 8; ++n) {
+    out[n][0] *= inverse[0];
+    out[n][1] *= inverse[0];
+    out[n][2] *= inverse[1];
+    out[n][3] *= inverse[1];
+  }
+  storeRows(params.out, batch, first, out, 1.f);
+}
+
+/// dQ for a tile of 64 queries, and delta = rowsum(dout * out) of its rows,
+/// which tgc_attention_backward_keys_bf16 reads afterwards.
+extern "C" __global__ void __launch_bounds__(kThreads)
+    tgc_attention_backward_queries_bf16(AttentionParams params) {
+  __shared__ __align__(16) Tile queryTile, gradTile, keyTile, valueTile;
+  __shared__ float rowLse[kTile], rowDelta[kTile];
+  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int offset = params.keys - params.queries;
+  bool causal = params.causal;
+  float scale = params.scale * kLog2e;
+
+  loadTile(queryTile, params.q, batch, first);
+  loadTile(gradTile, params.dout, batch, first);
+  {
+    // Two threads a row, 32 elements each.
+    int row = threadIdx.x / 2, half = threadIdx.x % 2 * 32;
+    const __nv_bfloat16 *o = rowOf(params.out, batch, first + row) + half;
+    const __nv_bfloat16 *g = rowOf(params.dout, batch, first + row) + half;
+    float dot = 0.f;
+    for (int i = 0; i < 32; i += 2) {
+      float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(o + i));
+      float2 y = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(g + i));
+      dot += x.x * y.x + x.y * y.y;
+    }
+    dot += __shfl_xor_sync(0xffffffffu, dot, 1);
+    if (threadIdx.x % 2 == 0) {
+      rowDelta[row] = dot;
+      params.delta[batch * params.deltaStride + first + row] = dot;
+      rowLse[row] = params.lse[batch * params.lseStride + first + row] * kLog2e;
+    }
+  }
+  __syncthreads();
+  uint32_t q[4][4], dout[4][4];
+  for (int k = 0; k < 4; ++k) {
+    loadA(q[k], queryTile, warp * 16, k * 16);
+    loadA(dout[k], gradTile, warp * 16, k * 16);
+  }
+  int local[2] = {warp * 16 + lane / 4, warp * 16 + lane / 4 + 8};
+  float lse[2] = {rowLse[local[0]], rowLse[local[1]]};
+  float delta[2] = {rowDelta[local[0]], rowDelta[local[1]]};
+
+  float dq[8][4] = {};
+  int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
+  for (int tile = 0; tile <= last; ++tile) {
+    __syncthreads();
+    loadTile(keyTile, params.k, batch, tile * kTile);
+    loadTile(valueTile, params.v, batch, tile * kTile);
+    __syncthreads();
+    float p[8][4], dp[8][4];
+    productTransposed(p, q, keyTile);
+    productTransposed(dp, dout, valueTile);
+    bool masked = causal && tile * kTile + kTile - 1 > first + offset;
+    for (int n = 0; n < 8; ++n)
+      for (int i = 0; i < 4; ++i) {
+        int h = i / 2;
+        float x = exp2f(p[n][i] * scale - lse[h]);
+        if (masked && !visible(true, tile * kTile + n * 8 + lane % 4 * 2 + i % 2,
+                               first + local[h], offset))
+          x = 0.f;
+        p[n][i] = x * (dp[n][i] - delta[h]); // dS
+      }
+    // dS (queries x keys) x K (keys x head): K's tile is B untransposed.
+    accumulateProduct(dq, p, keyTile);
+  }
+  storeRows(params.dq, batch, first, dq, params.scale);
+}
+
+/// dK and dV for a tile of 64 keys, over the queries that see them.
+extern "C" __global__ void __launch_bounds__(kThreads)
+    tgc_attention_backward_keys_bf16(AttentionParams params) {
+  __shared__ __align__(16) Tile keyTile, valueTile, queryTile, gradTile;
+  __shared__ float rowLse[kTile], rowDelta[kTile];
+  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  int offset = params.keys - params.queries;
+  bool causal = params.causal;
+  float scale = params.scale * kLog2e;
+
+  loadTile(keyTile, params.k, batch, first);
+  loadTile(valueTile, params.v, batch, first);
+  __syncthreads();
+  uint32_t k[4][4], v[4][4];
+  for (int d = 0; d < 4; ++d) {
+    loadA(k[d], keyTile, warp * 16, d * 16);
+    loadA(v[d], valueTile, warp * 16, d * 16);
+  }
+  int key[2] = {first + warp * 16 + lane / 4, first + warp * 16 + lane / 4 + 8};
+
+  float dk[8][4] = {}, dv[8][4] = {};
+  // Query q sees key j iff j <= q + offset: the first query tile that sees
+  // this key tile's first key.
+  int firstTile = causal ? max(0, first - offset) / kTile : 0;
+  for (int tile = firstTile; tile < params.queries / kTile; ++tile) {
+    __syncthreads();
+    loadTile(queryTile, params.q, batch, tile * kTile);
+    loadTile(gradTile, params.dout, batch, tile * kTile);
+    if (threadIdx.x < kTile) {
+      int row = tile * kTile + threadIdx.x;
+      rowLse[threadIdx.x] = params.lse[batch * params.lseStride + row] * kLog2e;
+      rowDelta[threadIdx.x] = params.delta[batch * params.deltaStride + row];
+    }
+    __syncthreads();
+    // Transposed scores: this warp's keys by the tile's queries.
+    float p[8][4], dp[8][4];
+    productTransposed(p, k, queryTile);
+    productTransposed(dp, v, gradTile);
+    bool masked = causal && first + kTile - 1 > tile * kTile + offset;
+    for (int n = 0; n < 8; ++n)
+      for (int i = 0; i < 4; ++i) {
+        int column = n * 8 + lane % 4 * 2 + i % 2;
+        float x = exp2f(p[n][i] * scale - rowLse[column]);
+        if (masked && !visible(true, key[i / 2], tile * kTile + column, offset))
+          x = 0.f;
+        p[n][i] = x;
+        dp[n][i] = x * (dp[n][i] - rowDelta[column]); // dS transposed
+      }
+    accumulateProduct(dv, p, gradTile);
+    accumulateProduct(dk, dp, queryTile);
+  }
+  storeRows(params.dk, batch, first, dk, params.scale);
+  storeRows(params.dv, batch, first, dv, 1.f);
+}

@@ -1,0 +1,232 @@
+//===- CudaAttentionTest.cpp - the fused attention kernels ----------------===//
+//
+// tgc_cuda_attention_{forward,backward}_bf16 against attention computed in
+// double from the same bf16 inputs: causal and not, more keys than queries,
+// and q, k, v as interleaved slices of one buffer (strided rows). On a GPU;
+// elsewhere skipped, except the checks of bad views, which fail before any
+// device work.
+//
+//===----------------------------------------------------------------------===//
+
+#include "tgc/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+namespace {
+
+constexpr int64_t kHead = 64;
+
+float fromBF16(uint16_t bits) {
+  uint32_t word = uint32_t(bits) << 16;
+  float value;
+  std::memcpy(&value, &word, sizeof(value));
+  return value;
+}
+
+uint16_t toBF16(float value) {
+  uint32_t word;
+  std::memcpy(&word, &value, sizeof(word));
+  word += 0x7fff + ((word >> 16) & 1); // to nearest even
+  return uint16_t(word >> 16);
+}
+
+/// [batch, rows, 64] bf16 on the device, row `row` of slice `b` at
+/// offset + b * batchStride + row * rowStride.
+struct Tensor {
+  int64_t batch, rows, batchStride, rowStride, offset;
+  std::vector<uint16_t> *storage; // host copy of the whole buffer
+  uint16_t *device;
+
+  float at(const std::vector<uint16_t> &data, int64_t b, int64_t row, int64_t d) const {
+    return fromBF16(data[offset + b * batchStride + row * rowStride + d]);
+  }
+  tgc_memref3_bf16 view() const {
+    return {device, device, offset, {batch, rows, kHead}, {batchStride, rowStride, 1}};
+  }
+};
+
+/// One device buffer holding `count` tensors of [batch, rows, 64],
+/// interleaved along rows when `interleave` (as q, k, v sliced out of one
+/// projection), else one after another.
+struct Buffer {
+  std::vector<uint16_t> host;
+  uint16_t *device = nullptr;
+  std::vector<Tensor> tensors;
+
+  Buffer(int count, int64_t batch, int64_t rows, bool interleave, std::mt19937 &random) {
+    std::normal_distribution<float> normal(0, 1);
+    host.resize(count * batch * rows * kHead);
+    for (uint16_t &x : host)
+      x = toBF16(normal(random));
+    device = static_cast<uint16_t *>(tgc_cuda_alloc(host.size() * 2));
+    tgc_cuda_copy_to_device(device, host.data(), host.size() * 2);
+    for (int i = 0; i < count; ++i) {
+      if (interleave)
+        tensors.push_back(
+            {batch, rows, rows * count * kHead, count * kHead, i * kHead, &host, device});
+      else
+        tensors.push_back(
+            {batch, rows, rows * kHead, kHead, i * batch * rows * kHead, &host, device});
+    }
+  }
+  ~Buffer() { tgc_cuda_free(device); }
+  std::vector<uint16_t> download() const {
+    std::vector<uint16_t> data(host.size());
+    tgc_cuda_copy_to_host(data.data(), device, data.size() * 2);
+    return data;
+  }
+};
+
+/// Largest |actual - expected| over largest |expected|.
+struct Error {
+  double difference = 0, magnitude = 0;
+  void add(double expected, double actual) {
+    difference = std::max(difference, std::fabs(expected - actual));
+    magnitude = std::max(magnitude, std::fabs(expected));
+  }
+  double relative() const { return difference / magnitude; }
+};
+
+class CudaAttention
+    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, bool, bool>> {
+protected:
+  void SetUp() override {
+    if (tgc_cuda_init() != TGC_OK)
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << tgc_last_error() << ")";
+  }
+};
+
+TEST_P(CudaAttention, MatchesDoublePrecision) {
+  auto [batch, queries, keys, causal, interleave] = GetParam();
+  std::mt19937 random(unsigned(batch * 7 + queries + keys * 3 + causal));
+  Buffer queryGrad(2, batch, queries, interleave, random); // q and dout
+  Buffer keyValue(2, batch, keys, interleave, random);     // k and v
+  Buffer results(2, batch, queries, false, random);        // out and dq
+  Buffer keyGrads(2, batch, keys, false, random);          // dk and dv
+  const Tensor &q = queryGrad.tensors[0], &dout = queryGrad.tensors[1];
+  const Tensor &k = keyValue.tensors[0], &v = keyValue.tensors[1];
+  float *lse = static_cast<float *>(tgc_cuda_alloc(batch * queries * 4));
+  float *delta = static_cast<float *>(tgc_cuda_alloc(batch * queries * 4));
+  tgc_memref2_f32 lseView{lse, lse, 0, {batch, queries}, {queries, 1}};
+  tgc_memref2_f32 deltaView{delta, delta, 0, {batch, queries}, {queries, 1}};
+  float scale = 1.0f / 8;
+  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = results.tensors[0].view(),
+                   gv = dout.view(), dqv = results.tensors[1].view(),
+                   dkv = keyGrads.tensors[0].view(), dvv = keyGrads.tensors[1].view();
+  _mlir_ciface_tgc_cuda_attention_forward_bf16(&qv, &kv, &vv, &ov, &lseView, causal, scale);
+  _mlir_ciface_tgc_cuda_attention_backward_bf16(&qv, &kv, &vv, &ov, &gv, &lseView, &dqv, &dkv, &dvv,
+                                                &deltaView, causal, scale);
+  ASSERT_EQ(tgc_cuda_synchronize(), TGC_OK) << tgc_last_error();
+  std::vector<uint16_t> result = results.download(), keyGrad = keyGrads.download();
+  std::vector<float> lseResult(batch * queries);
+  tgc_cuda_copy_to_host(lseResult.data(), lse, lseResult.size() * 4);
+  tgc_cuda_free(lse);
+  tgc_cuda_free(delta);
+
+  const std::vector<uint16_t> &qs = queryGrad.host, &kvs = keyValue.host;
+  Error out, logSumExp, dq, dk, dv;
+  int64_t offset = keys - queries;
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<double> p(queries * keys, 0), ds(queries * keys, 0), o(queries * kHead, 0);
+    for (int64_t i = 0; i < queries; ++i) {
+      double maximum = -INFINITY, sum = 0;
+      std::vector<double> s(keys, -INFINITY);
+      for (int64_t j = 0; j < keys; ++j) {
+        if (causal && j > i + offset)
+          continue;
+        double dot = 0;
+        for (int64_t d = 0; d < kHead; ++d)
+          dot += double(q.at(qs, b, i, d)) * k.at(kvs, b, j, d);
+        s[j] = dot * scale;
+        maximum = std::max(maximum, s[j]);
+      }
+      for (int64_t j = 0; j < keys; ++j)
+        sum += p[i * keys + j] = std::exp(s[j] - maximum);
+      for (int64_t j = 0; j < keys; ++j)
+        p[i * keys + j] /= sum;
+      logSumExp.add(maximum + std::log(sum), lseResult[b * queries + i]);
+      for (int64_t d = 0; d < kHead; ++d) {
+        for (int64_t j = 0; j < keys; ++j)
+          o[i * kHead + d] += p[i * keys + j] * v.at(kvs, b, j, d);
+        out.add(o[i * kHead + d], results.tensors[0].at(result, b, i, d));
+      }
+      double rowDelta = 0;
+      for (int64_t d = 0; d < kHead; ++d)
+        rowDelta += dout.at(qs, b, i, d) * o[i * kHead + d];
+      for (int64_t j = 0; j < keys; ++j) {
+        double dp = 0;
+        for (int64_t d = 0; d < kHead; ++d)
+          dp += double(dout.at(qs, b, i, d)) * v.at(kvs, b, j, d);
+        ds[i * keys + j] = p[i * keys + j] * (dp - rowDelta);
+      }
+    }
+    for (int64_t i = 0; i < queries; ++i)
+      for (int64_t d = 0; d < kHead; ++d) {
+        double sum = 0;
+        for (int64_t j = 0; j < keys; ++j)
+          sum += ds[i * keys + j] * k.at(kvs, b, j, d);
+        dq.add(sum * scale, results.tensors[1].at(result, b, i, d));
+      }
+    for (int64_t j = 0; j < keys; ++j)
+      for (int64_t d = 0; d < kHead; ++d) {
+        double key = 0, value = 0;
+        for (int64_t i = 0; i < queries; ++i) {
+          key += ds[i * keys + j] * q.at(qs, b, i, d);
+          value += p[i * keys + j] * dout.at(qs, b, i, d);
+        }
+        dk.add(key * scale, keyGrads.tensors[0].at(keyGrad, b, j, d));
+        dv.add(value, keyGrads.tensors[1].at(keyGrad, b, j, d));
+      }
+  }
+  // bf16 results, and bf16 probabilities and score gradients in the
+  // products: a few bf16 ulps of the largest value.
+  EXPECT_LT(out.relative(), 1e-2);
+  EXPECT_LT(logSumExp.difference, 1e-4);
+  EXPECT_LT(dq.relative(), 2e-2);
+  EXPECT_LT(dk.relative(), 2e-2);
+  EXPECT_LT(dv.relative(), 2e-2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
+                         testing::Values(std::make_tuple(2, 128, 128, true, false),
+                                         std::make_tuple(3, 64, 192, true, false),
+                                         std::make_tuple(2, 128, 64, false, false),
+                                         std::make_tuple(2, 192, 192, true, true),
+                                         std::make_tuple(1, 64, 128, false, true)));
+
+/// Views the kernels cannot take are rejected before any device work.
+TEST(CudaAttentionViews, BadShapesAreFatal) {
+  alignas(16) uint16_t data[8] = {};
+  float stats[8] = {};
+  auto view = [&](int64_t rows, int64_t head, int64_t rowStride) {
+    return tgc_memref3_bf16{data, data, 0, {1, rows, head}, {rows * rowStride, rowStride, 1}};
+  };
+  tgc_memref2_f32 lse{stats, stats, 0, {1, 64}, {64, 1}};
+  tgc_memref3_bf16 good = view(64, 64, 64), head32 = view(64, 32, 32), rows48 = view(48, 64, 64),
+                   unaligned = view(64, 64, 68);
+  EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&head32, &head32, &head32, &head32, &lse,
+                                                           0, 1.f),
+              testing::ExitedWithCode(1), "attention q is \\[1, 64, 32\\]; expected");
+  tgc_memref2_f32 lse48{stats, stats, 0, {1, 48}, {48, 1}};
+  EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&rows48, &rows48, &rows48, &rows48,
+                                                           &lse48, 0, 1.f),
+              testing::ExitedWithCode(1), "48 queries and 48 keys: both must be positive");
+  EXPECT_EXIT(
+      _mlir_ciface_tgc_cuda_attention_forward_bf16(&unaligned, &good, &good, &good, &lse, 0, 1.f),
+      testing::ExitedWithCode(1), "contiguous, 16-byte aligned rows");
+  tgc_memref3_bf16 keys = view(64, 64, 64), queries = good;
+  queries.sizes[1] = 128;
+  tgc_memref2_f32 lse128{stats, stats, 0, {1, 128}, {128, 1}};
+  EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&queries, &keys, &keys, &queries,
+                                                           &lse128, 1, 1.f),
+              testing::ExitedWithCode(1), "causal attention of 128 queries and only 64 keys");
+}
+
+} // namespace
