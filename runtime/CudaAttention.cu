@@ -28,11 +28,11 @@
 
 namespace {
 
-constexpr int kHead = 64;              // head size D
-constexpr int kTile = 64;              // rows of a block and of a tile
-constexpr int kWarps = 4;              // 16 rows each
+constexpr int kHead = 64; // head size D
+constexpr int kTile = 64; // rows of a block and of a tile
+constexpr int kWarps = 4; // 16 rows each
 constexpr int kThreads = kWarps * 32;
-constexpr int kStride = kHead + 8;     // shared rows padded: conflict-free ldmatrix
+constexpr int kStride = kHead + 8; // shared rows padded: conflict-free ldmatrix
 constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, int batch, int row) {
@@ -42,18 +42,27 @@ __device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, int batch, i
 
 using Tile = __nv_bfloat16[kTile][kStride];
 
-/// Rows [first, first + 64) of slice `batch` into `tile`, 16 bytes a thread
-/// at a time.
+__device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
+}
+
+/// Starts copying rows [first, first + 64) of slice `batch` into `tile`, 16
+/// bytes a thread at a time (cp.async: the copy overlaps the products on the
+/// other buffer; commitLoads ends a group, waitLoads<n> waits for all but the
+/// last n groups).
 __device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, int batch, int first) {
   for (int chunk = threadIdx.x; chunk < kTile * kHead / 8; chunk += kThreads) {
     int row = chunk / (kHead / 8), column = chunk % (kHead / 8) * 8;
-    *reinterpret_cast<uint4 *>(&tile[row][column]) =
-        *reinterpret_cast<const uint4 *>(rowOf(view, batch, first + row) + column);
+    asm volatile(
+        "cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sharedAddress(&tile[row][column])),
+        "l"(rowOf(view, batch, first + row) + column));
   }
 }
 
-__device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
+__device__ __forceinline__ void commitLoads() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int pending> __device__ __forceinline__ void waitLoads() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending));
 }
 
 /// The A operand (16x16, row-major) at (row, column) of `tile`.
@@ -121,7 +130,8 @@ __device__ __forceinline__ void accumulateProduct(float out[8][4], const float p
                                                   const Tile &tile) {
   for (int k = 0; k < 4; ++k) {
     uint32_t a[4] = {pack(p[2 * k][0], p[2 * k][1]), pack(p[2 * k][2], p[2 * k][3]),
-                     pack(p[2 * k + 1][0], p[2 * k + 1][1]), pack(p[2 * k + 1][2], p[2 * k + 1][3])};
+                     pack(p[2 * k + 1][0], p[2 * k + 1][1]),
+                     pack(p[2 * k + 1][2], p[2 * k + 1][3])};
     for (int n = 0; n < 8; n += 2) {
       uint32_t bs[4];
       loadB(bs, tile, k * 16, n * 8);
@@ -171,18 +181,25 @@ __device__ __forceinline__ int lastKeyTile(bool causal, int queryTile, int keys,
 
 extern "C" __global__ void __launch_bounds__(kThreads)
     tgc_attention_forward_bf16(AttentionParams params) {
-  __shared__ __align__(16) Tile queryTile, keyTile, valueTile;
+  // Key and value tiles, double-buffered; the queries pass through the
+  // second buffer on their way to registers.
+  __shared__ __align__(16) Tile keys[2], values[2];
   int batch = blockIdx.y, first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int offset = params.keys - params.queries;
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  loadTile(queryTile, params.q, batch, first);
+  loadTile(keys[1], params.q, batch, first);
+  commitLoads();
+  loadTile(keys[0], params.k, batch, 0);
+  loadTile(values[0], params.v, batch, 0);
+  commitLoads();
+  waitLoads<1>();
   __syncthreads();
   uint32_t q[4][4];
   for (int k = 0; k < 4; ++k)
-    loadA(q[k], queryTile, warp * 16, k * 16);
+    loadA(q[k], keys[1], warp * 16, k * 16);
 
   // Rows lane / 4 and lane / 4 + 8 of the warp's 16.
   int query[2] = {first + warp * 16 + lane / 4, first + warp * 16 + lane / 4 + 8};
@@ -190,10 +207,17 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   float out[8][4] = {};
   int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
   for (int tile = 0; tile <= last; ++tile) {
+    __syncthreads(); // the other buffer is free
+    if (tile < last) {
+      loadTile(keys[(tile + 1) % 2], params.k, batch, (tile + 1) * kTile);
+      loadTile(values[(tile + 1) % 2], params.v, batch, (tile + 1) * kTile);
+      commitLoads();
+      waitLoads<1>();
+    } else {
+      waitLoads<0>();
+    }
     __syncthreads();
-    loadTile(keyTile, params.k, batch, tile * kTile);
-    loadTile(valueTile, params.v, batch, tile * kTile);
-    __syncthreads();
+    const Tile &keyTile = keys[tile % 2], &valueTile = values[tile % 2];
     float s[8][4];
     productTransposed(s, q, keyTile);
     bool masked = causal && tile * kTile + kTile - 1 > first + offset;
@@ -247,7 +271,9 @@ extern "C" __global__ void __launch_bounds__(kThreads)
 /// which tgc_attention_backward_keys_bf16 reads afterwards.
 extern "C" __global__ void __launch_bounds__(kThreads)
     tgc_attention_backward_queries_bf16(AttentionParams params) {
-  __shared__ __align__(16) Tile queryTile, gradTile, keyTile, valueTile;
+  // Key and value tiles, double-buffered; the queries and their output
+  // gradients pass through the second buffer on their way to registers.
+  __shared__ __align__(16) Tile keys[2], values[2];
   __shared__ float rowLse[kTile], rowDelta[kTile];
   int batch = blockIdx.y, first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -255,8 +281,12 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  loadTile(queryTile, params.q, batch, first);
-  loadTile(gradTile, params.dout, batch, first);
+  loadTile(keys[1], params.q, batch, first);
+  loadTile(values[1], params.dout, batch, first);
+  commitLoads();
+  loadTile(keys[0], params.k, batch, 0);
+  loadTile(values[0], params.v, batch, 0);
+  commitLoads();
   {
     // Two threads a row, 32 elements each.
     int row = threadIdx.x / 2, half = threadIdx.x % 2 * 32;
@@ -275,11 +305,12 @@ extern "C" __global__ void __launch_bounds__(kThreads)
       rowLse[row] = params.lse[batch * params.lseStride + first + row] * kLog2e;
     }
   }
+  waitLoads<1>();
   __syncthreads();
   uint32_t q[4][4], dout[4][4];
   for (int k = 0; k < 4; ++k) {
-    loadA(q[k], queryTile, warp * 16, k * 16);
-    loadA(dout[k], gradTile, warp * 16, k * 16);
+    loadA(q[k], keys[1], warp * 16, k * 16);
+    loadA(dout[k], values[1], warp * 16, k * 16);
   }
   int local[2] = {warp * 16 + lane / 4, warp * 16 + lane / 4 + 8};
   float lse[2] = {rowLse[local[0]], rowLse[local[1]]};
@@ -288,10 +319,17 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   float dq[8][4] = {};
   int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
   for (int tile = 0; tile <= last; ++tile) {
+    __syncthreads(); // the other buffer is free
+    if (tile < last) {
+      loadTile(keys[(tile + 1) % 2], params.k, batch, (tile + 1) * kTile);
+      loadTile(values[(tile + 1) % 2], params.v, batch, (tile + 1) * kTile);
+      commitLoads();
+      waitLoads<1>();
+    } else {
+      waitLoads<0>();
+    }
     __syncthreads();
-    loadTile(keyTile, params.k, batch, tile * kTile);
-    loadTile(valueTile, params.v, batch, tile * kTile);
-    __syncthreads();
+    const Tile &keyTile = keys[tile % 2], &valueTile = values[tile % 2];
     float p[8][4], dp[8][4];
     productTransposed(p, q, keyTile);
     productTransposed(dp, dout, valueTile);
@@ -300,8 +338,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
       for (int i = 0; i < 4; ++i) {
         int h = i / 2;
         float x = exp2f(p[n][i] * scale - lse[h]);
-        if (masked && !visible(true, tile * kTile + n * 8 + lane % 4 * 2 + i % 2,
-                               first + local[h], offset))
+        if (masked &&
+            !visible(true, tile * kTile + n * 8 + lane % 4 * 2 + i % 2, first + local[h], offset))
           x = 0.f;
         p[n][i] = x * (dp[n][i] - delta[h]); // dS
       }
@@ -314,38 +352,57 @@ extern "C" __global__ void __launch_bounds__(kThreads)
 /// dK and dV for a tile of 64 keys, over the queries that see them.
 extern "C" __global__ void __launch_bounds__(kThreads)
     tgc_attention_backward_keys_bf16(AttentionParams params) {
-  __shared__ __align__(16) Tile keyTile, valueTile, queryTile, gradTile;
-  __shared__ float rowLse[kTile], rowDelta[kTile];
+  // Query and output gradient tiles with their rows' statistics,
+  // double-buffered; the keys and values pass through the second buffer on
+  // their way to registers.
+  __shared__ __align__(16) Tile queries[2], grads[2];
+  __shared__ float rowLses[2][kTile], rowDeltas[2][kTile];
   int batch = blockIdx.y, first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int offset = params.keys - params.queries;
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
+  // Query q sees key j iff j <= q + offset: the first query tile that sees
+  // this key tile's first key.
+  int firstTile = causal ? max(0, first - offset) / kTile : 0;
+  int last = params.queries / kTile - 1;
+  // Starts loading query tile `tile` into buffer tile % 2.
+  auto load = [&](int tile) {
+    loadTile(queries[tile % 2], params.q, batch, tile * kTile);
+    loadTile(grads[tile % 2], params.dout, batch, tile * kTile);
+    commitLoads();
+    if (threadIdx.x < kTile) {
+      int row = tile * kTile + threadIdx.x;
+      rowLses[tile % 2][threadIdx.x] = params.lse[batch * params.lseStride + row] * kLog2e;
+      rowDeltas[tile % 2][threadIdx.x] = params.delta[batch * params.deltaStride + row];
+    }
+  };
 
-  loadTile(keyTile, params.k, batch, first);
-  loadTile(valueTile, params.v, batch, first);
+  loadTile(queries[(firstTile + 1) % 2], params.k, batch, first);
+  loadTile(grads[(firstTile + 1) % 2], params.v, batch, first);
+  commitLoads();
+  load(firstTile);
+  waitLoads<1>();
   __syncthreads();
   uint32_t k[4][4], v[4][4];
   for (int d = 0; d < 4; ++d) {
-    loadA(k[d], keyTile, warp * 16, d * 16);
-    loadA(v[d], valueTile, warp * 16, d * 16);
+    loadA(k[d], queries[(firstTile + 1) % 2], warp * 16, d * 16);
+    loadA(v[d], grads[(firstTile + 1) % 2], warp * 16, d * 16);
   }
   int key[2] = {first + warp * 16 + lane / 4, first + warp * 16 + lane / 4 + 8};
 
   float dk[8][4] = {}, dv[8][4] = {};
-  // Query q sees key j iff j <= q + offset: the first query tile that sees
-  // this key tile's first key.
-  int firstTile = causal ? max(0, first - offset) / kTile : 0;
-  for (int tile = firstTile; tile < params.queries / kTile; ++tile) {
-    __syncthreads();
-    loadTile(queryTile, params.q, batch, tile * kTile);
-    loadTile(gradTile, params.dout, batch, tile * kTile);
-    if (threadIdx.x < kTile) {
-      int row = tile * kTile + threadIdx.x;
-      rowLse[threadIdx.x] = params.lse[batch * params.lseStride + row] * kLog2e;
-      rowDelta[threadIdx.x] = params.delta[batch * params.deltaStride + row];
+  for (int tile = firstTile; tile <= last; ++tile) {
+    __syncthreads(); // the other buffer is free
+    if (tile < last) {
+      load(tile + 1);
+      waitLoads<1>();
+    } else {
+      waitLoads<0>();
     }
     __syncthreads();
+    const Tile &queryTile = queries[tile % 2], &gradTile = grads[tile % 2];
+    const float *rowLse = rowLses[tile % 2], *rowDelta = rowDeltas[tile % 2];
     // Transposed scores: this warp's keys by the tile's queries.
     float p[8][4], dp[8][4];
     productTransposed(p, k, queryTile);
