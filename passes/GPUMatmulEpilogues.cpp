@@ -122,7 +122,7 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
   // The product's readers: one elementwise generic (through an expand_shape
   // at most); its other users allocate, fill, write and free it, or, when
   // the generic writes its output over the product, come after it (and read
-  // that output).
+  // that output), or come after a fill that overwrites it.
   SetVector<Operation *> readers;
   for (Operation *user : product.getUsers()) {
     if (user == matmul || user == epilogue.zeroFill ||
@@ -135,14 +135,22 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
       continue;
     }
     Operation *inBlock = matmul->getBlock()->findAncestorOpInBlock(*user);
+    // Accesses before the zero fill see the buffer's earlier contents.
+    if (inBlock && inBlock->isBeforeInBlock(epilogue.zeroFill))
+      continue;
     if (!inBlock || !matmul->isBeforeInBlock(inBlock))
       return std::nullopt;
     readers.insert(inBlock);
   }
   if (readers.empty())
     return std::nullopt;
-  Operation *reader =
-      *llvm::min_element(readers, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  SmallVector<Operation *> ordered(readers.begin(), readers.end());
+  llvm::sort(ordered, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  Operation *reader = ordered.front();
+  // One-shot bufferization may reuse the dead product's buffer for a later
+  // product, which overwrites it whole before anything else reads it.
+  auto fill = ordered.size() > 1 ? dyn_cast<linalg::FillOp>(ordered[1]) : nullptr;
+  bool overwrittenNext = fill && fill.getDpsInits()[0] == product;
   Value read = product;
   if (auto expand = dyn_cast<memref::ExpandShapeOp>(reader)) {
     if (!expand->hasOneUse() || readers.size() != 1)
@@ -157,7 +165,7 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
       generic.getNumParallelLoops() != generic.getNumLoops())
     return std::nullopt;
   bool inPlace = generic.getDpsInits()[0] == read;
-  if (readers.size() > 1 && !inPlace)
+  if (readers.size() > 1 && !inPlace && !overwrittenNext)
     return std::nullopt;
   epilogue.generic = generic;
 

@@ -306,12 +306,14 @@ Value SigmoidOp::buildDerivative(OpBuilder &builder) {
   Value y = getResult();
   return e.mul(y, e.sub(e.scalarLike(y, 1.0), y));
 }
-// relu'(x) = [x > 0]
+// relu'(x) = [x > 0] = [relu(x) > 0]: from the result, so the backward
+// does not keep the input alive (a linear layer's bias and relu then fuse
+// into its GEMM's epilogue, which never writes the pre-activation).
 Value ReluOp::buildDerivative(OpBuilder &builder) {
   Emitter e = emitterFor(builder, *this);
-  Value x = getInput();
-  return e.select(e.compare(ComparePredicate::gt, x, e.scalarLike(x, 0.0)),
-                  e.scalarLike(x, 1.0), e.scalarLike(x, 0.0));
+  Value y = getResult();
+  return e.select(e.compare(ComparePredicate::gt, y, e.scalarLike(y, 0.0)), e.scalarLike(y, 1.0),
+                  e.scalarLike(y, 0.0));
 }
 // silu'(x) = s (1 + x (1 - s)), s = sigmoid(x)
 Value SiluOp::buildDerivative(OpBuilder &builder) {

@@ -170,6 +170,62 @@ func.func @product_used_twice(%x: memref<4x8xf32>, %w: memref<16x8xf32>, %b: mem
   return
 }
 
+// Two relu layers whose products share one buffer (one-shot bufferization
+// reuses a dead product's): each layer's earlier and later accesses are
+// separated by the next zero fill, so both fuse.
+// CHECK-LABEL: func.func @two_layers_one_product_buffer
+// CHECK:         call @tgc_cuda_matmul_bias_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[RELU:.*]])
+// CHECK:         call @tgc_cuda_matmul_bias_f32(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[RELU]])
+// CHECK-NOT:     linalg.generic
+func.func @two_layers_one_product_buffer(%x: memref<4x16xf32>, %w1: memref<16x16xf32>, %b1: memref<16xf32>,
+                                         %w2: memref<16x16xf32>, %b2: memref<16xf32>,
+                                         %y1: memref<4x16xf32>, %y2: memref<4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %h = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%h : memref<4x16xf32>)
+  linalg.matmul indexing_maps = #mT ins(%x, %w1 : memref<4x16xf32>, memref<16x16xf32>) outs(%h : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%h, %b1 : memref<4x16xf32>, memref<16xf32>) outs(%y1 : memref<4x16xf32>) {
+  ^bb0(%p: f32, %c: f32, %out: f32):
+    %s = arith.addf %p, %c : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  linalg.fill ins(%zero : f32) outs(%h : memref<4x16xf32>)
+  linalg.matmul indexing_maps = #mT ins(%y1, %w2 : memref<4x16xf32>, memref<16x16xf32>) outs(%h : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%h, %b2 : memref<4x16xf32>, memref<16xf32>) outs(%y2 : memref<4x16xf32>) {
+  ^bb0(%p: f32, %c: f32, %out: f32):
+    %s = arith.addf %p, %c : f32
+    %r = arith.maximumf %s, %zero : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %h : memref<4x16xf32>
+  return
+}
+
+// The product read again after the generic, before any fill overwrites
+// it: not fused.
+// CHECK-LABEL: func.func @product_read_before_the_next_fill
+// CHECK:         call @tgc_cuda_matmul_f32
+// CHECK:         linalg.generic
+func.func @product_read_before_the_next_fill(%x: memref<4x8xf32>, %w: memref<16x8xf32>, %b: memref<16xf32>, %y: memref<4x16xf32>, %z: memref<4x16xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %h = memref.alloc() : memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%h : memref<4x16xf32>)
+  linalg.matmul indexing_maps = #mT ins(%x, %w : memref<4x8xf32>, memref<16x8xf32>) outs(%h : memref<4x16xf32>)
+  linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%h, %b : memref<4x16xf32>, memref<16xf32>) outs(%y : memref<4x16xf32>) {
+  ^bb0(%p: f32, %c: f32, %out: f32):
+    %s = arith.addf %p, %c : f32
+    linalg.yield %s : f32
+  }
+  memref.copy %h, %z : memref<4x16xf32> to memref<4x16xf32>
+  linalg.fill ins(%zero : f32) outs(%h : memref<4x16xf32>)
+  memref.dealloc %h : memref<4x16xf32>
+  return
+}
+
 // A bias broadcast over columns (one value per row) is not cuBLASLt's.
 // CHECK-LABEL: func.func @column_bias
 // CHECK:         call @tgc_cuda_matmul_f32

@@ -113,9 +113,9 @@ func.func @mlp_grads(%x: tensor<32x8xf32>, %y: tensor<32xi32>) -> (tensor<16x8xf
 // CHECK-DAG:     %[[GB2:.*]] = tg.reshape %[[GB2_2D]] : tensor<1x4xf32> -> tensor<4xf32>
 // CHECK-DAG:     %[[GA:.*]] = tg.matmul %[[GZ]], %[[W2]] : tensor<32x4xf32>, tensor<4x16xf32> -> tensor<32x16xf32>
 // CHECK-DAG:     %[[GW2:.*]] = tg.matmul %[[GZ]], %[[A]] transpose_lhs : tensor<32x4xf32>, tensor<32x16xf32> -> tensor<4x16xf32>
-//                relu: the cotangent times [h > 0].
+//                relu: the cotangent times [relu(h) > 0], from relu's result.
 // CHECK:         %[[ZERO:.*]] = tg.constant dense<0.000000e+00> : tensor<f32>
-// CHECK:         %[[POS:.*]] = tg.compare gt %[[H]], %[[ZERO]] : tensor<32x16xf32>, tensor<f32> -> tensor<32x16xi1>
+// CHECK:         %[[POS:.*]] = tg.compare gt %[[A]], %[[ZERO]] : tensor<32x16xf32>, tensor<f32> -> tensor<32x16xi1>
 // CHECK:         %[[MASK:.*]] = tg.select %[[POS]], %{{.*}}, %{{.*}} : tensor<32x16xi1>, tensor<f32>, tensor<f32> -> tensor<32x16xf32>
 // CHECK:         %[[GH:.*]] = tg.mul %[[GA]], %[[MASK]] : tensor<32x16xf32>
 //                First layer; x's gradient (G W1) is not requested.
