@@ -9,8 +9,10 @@
 //  * consistency: <w, J u> (forward) equals <J^T w, u> (reverse).
 // Ops whose derivative is defined rather than computed (stop_gradient,
 // straight_through, casts) give a @reference function whose true derivative
-// is the intended one. A last test fails when a tg op has neither a rule nor a
-// gradcheck case.
+// is the intended one. The tg.attention cases run again with keep-attention
+// (the op's own rules, tg.attention_grad), and those gradients are compared
+// with the decomposed attention's in f32 and, in bf16, with f64 ones. A last
+// test fails when a tg op has neither a rule nor a gradcheck case.
 //
 //===----------------------------------------------------------------------===//
 
