@@ -11,6 +11,8 @@
 #   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
 #                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
+#   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
+#                                      --autocast=bf16: fused attention, without it, the CPU
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -82,6 +84,13 @@ for target in cpu cuda; do
   bench_binary rows-block 'specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1.0e-3>")' $target
   bench_binary rows-xent 'specs.cross_entropy(256, 1000, "#tg.sgd<lr = 0.5>")' $target
 done
+
+# A block whose attention the fused kernels take (heads of 64, 256 tokens),
+# under autocast; gpu-check.sh's "attention" check compares the three.
+attention_block='specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1.0e-3>")'
+bench_binary attention "$attention_block" cuda --autocast=bf16
+bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fused-attention
+bench_binary attention "$attention_block" cpu --autocast=bf16
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)

@@ -25,6 +25,11 @@
 #   rows         a small transformer block and a cross-entropy over 1000
 #                classes (block-per-row kernels) on the CPU and the GPU:
 #                the same loss after 10 steps (1e-4 relative)
+#   attention    a transformer block (4 heads of 64, 256 tokens) under
+#                --autocast=bf16: the GPU's fused attention kernels, the GPU
+#                without them (--no-fused-attention) and the CPU reach the
+#                same loss after 10 steps (1e-2 relative: bf16), and one
+#                fused step runs clean under compute-sanitizer
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
 # number of failures.
@@ -207,8 +212,29 @@ for model in block xent; do
 done
 report rows $rows_ok "(loss after 10 steps: ${rows_detail[*]})"
 
-echo "== memcheck: init and one step under compute-sanitizer"
+echo "== attention: fused attention under bf16 autocast, against the unfused GPU and the CPU"
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2> /dev/null)
+attention_ok=0
+losses=()
+for variant in attention-cuda attention-unfused-cuda attention-cpu; do
+  if run $variant 60 "$bin/bench-$variant" 10 0 1000; then
+    losses+=("$(tail -n 1 "$work/$variant.log" | awk '{print $4}')")
+  else
+    attention_ok=1
+    losses+=(failed)
+  fi
+done
+if [[ $attention_ok -eq 0 ]]; then
+  python3 -c "import sys; l = [float(x) for x in sys.argv[1:]]; sys.exit(0 if all(abs(x - l[0]) <= 1e-2 * max(1.0, abs(l[0])) for x in l) else 1)" "${losses[@]}" ||
+    attention_ok=1
+fi
+if [[ $attention_ok -eq 0 && -n $sanitizer ]]; then
+  run attention-memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/bench-attention-cuda" 1 0 1000 ||
+    attention_ok=1
+fi
+report attention $attention_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+
+echo "== memcheck: init and one step under compute-sanitizer"
 if [[ -n $sanitizer ]]; then
   run memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/mlp-cuda" "${synthetic[@]}" --steps 1
   report memcheck $? "($(grep -m1 'ERROR SUMMARY' "$work/memcheck.log"))"
