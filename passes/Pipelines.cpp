@@ -8,9 +8,12 @@
 
 using namespace mlir;
 
-void tg::buildTGPipeline(OpPassManager &pm) {
+void tg::buildTGPipeline(OpPassManager &pm, const TGPipelineOptions &options) {
   pm.addPass(createTGExpandTrainStep());
   pm.addPass(createTGAutodiff());
+  // After differentiation, before the attentions decompose.
+  if (options.fusedAttention)
+    pm.addPass(createTGGPUFusedAttention());
   pm.addPass(createTGDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -18,7 +21,6 @@ void tg::buildTGPipeline(OpPassManager &pm) {
 
 void tg::registerTGCPassesAndPipelines() {
   registerTGCPasses();
-  PassPipelineRegistration<>(
-      "tg-pipeline", "The tgc pipeline: every stage that exists, in order",
-      buildTGPipeline);
+  PassPipelineRegistration<>("tg-pipeline", "The tgc pipeline: every stage that exists, in order",
+                             [](OpPassManager &pm) { buildTGPipeline(pm); });
 }

@@ -28,6 +28,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -85,6 +86,8 @@ llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module) {
     };
     add("_mlir_ciface_tgc_matmul_f32", &_mlir_ciface_tgc_matmul_f32);
     add("_mlir_ciface_tgc_matmul_f64", &_mlir_ciface_tgc_matmul_f64);
+    add("_mlir_ciface_tgc_attention_forward_bf16", &_mlir_ciface_tgc_attention_forward_bf16);
+    add("_mlir_ciface_tgc_attention_backward_bf16", &_mlir_ciface_tgc_attention_backward_bf16);
     add("tgc_omp_global_thread_num", &tgc_omp_global_thread_num);
     add("tgc_omp_fork_call", &tgc_omp_fork_call);
     add("tgc_omp_for_static_init_4u", &tgc_omp_for_static_init_4u);
@@ -323,6 +326,10 @@ struct CompiledCase {
   int64_t integerBound = 1;
   double tolerance = 1e-12; // 0: bit-exact
   std::string kind = "f64";
+  /// A runtime function the GPU mapping must call, with the CUDA
+  /// pipeline's fused attention on (tgc_attention_forward_bf16: the kernel's
+  /// host reference); empty: fused attention off.
+  std::string fusedCall;
 };
 
 std::ostream &operator<<(std::ostream &os, const CompiledCase &c) { return os << c.name; }
@@ -347,15 +354,30 @@ protected:
   }
 
 
-  /// Compiles the case with `pipeline` and compares it with the interpreter.
-  void check(void (*pipeline)(OpPassManager &), const std::string &summaryKind);
+  /// Compiles the case with `pipeline` and compares it with the interpreter;
+  /// the compiled code must call `requiredCall` (a runtime function), if
+  /// given.
+  void check(void (*pipeline)(OpPassManager &), const std::string &summaryKind,
+             const std::string &requiredCall = "");
 
   MLIRContext context;
   std::mt19937_64 rng{4321};
 };
 
-void CompiledVsInterpreter::check(void (*pipeline)(OpPassManager &),
-                                  const std::string &summaryKind) {
+/// How many calls of the runtime function `name` (through its C interface)
+/// the LLVM-dialect `module` makes.
+int countRuntimeCalls(ModuleOp module, StringRef name) {
+  int calls = 0;
+  std::string symbol = ("_mlir_ciface_" + name).str();
+  module.walk([&](LLVM::CallOp call) {
+    if (call.getCallee() && *call.getCallee() == symbol)
+      ++calls;
+  });
+  return calls;
+}
+
+void CompiledVsInterpreter::check(void (*pipeline)(OpPassManager &), const std::string &summaryKind,
+                                  const std::string &requiredCall) {
   const CompiledCase &testCase = GetParam();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
   ASSERT_TRUE(module) << "the case does not parse";
@@ -385,6 +407,9 @@ void CompiledVsInterpreter::check(void (*pipeline)(OpPassManager &),
   PassManager pm(&context);
   pipeline(pm);
   ASSERT_TRUE(succeeded(pm.run(*module))) << "the pipeline failed";
+  if (!requiredCall.empty())
+    EXPECT_GT(countRuntimeCalls(*module, requiredCall), 0)
+        << "the compiled code does not call " << requiredCall;
   auto engine = createEngine(*module);
   ASSERT_TRUE(bool(engine)) << "JIT compilation failed: " << llvm::toString(engine.takeError());
 
@@ -408,7 +433,16 @@ TEST_P(CompiledVsInterpreter, MatchesInterpreter) {
 }
 
 TEST_P(CompiledVsInterpreter, GPUMappingMatchesInterpreter) {
-  check(buildGPUEmulationPipeline, "gpu-" + GetParam().kind);
+  check([](OpPassManager &pm) { buildGPUEmulationPipeline(pm); }, "gpu-" + GetParam().kind);
+}
+
+// The GPU mapping with the CUDA pipeline's fused attention: the cases'
+// attentions must become calls of the kernels (their host reference here).
+class FusedAttentionVsInterpreter : public CompiledVsInterpreter {};
+
+TEST_P(FusedAttentionVsInterpreter, GPUMappingMatchesInterpreter) {
+  check([](OpPassManager &pm) { buildGPUEmulationPipeline(pm, /*fusedAttention=*/true); },
+        "gpu-" + GetParam().kind, GetParam().fusedCall);
 }
 
 //===----------------------------------------------------------------------===//
@@ -824,6 +858,50 @@ INSTANTIATE_TEST_SUITE_P(CompiledGradcheckF32, CompiledVsInterpreter,
                          [](const testing::TestParamInfo<CompiledCase> &info) {
                            return info.param.name;
                          });
+/// bf16 attentions the fused kernels take (D = 64, lengths multiples of
+/// 64), for the GPU mapping with fused attention: the kernel's host
+/// reference rounds the probabilities to bf16 before P V (2^-9 relative)
+/// and the result once, where the interpreter computes in double and
+/// rounds once. (The CPU decomposes such attentions as any other.)
+const CompiledCase kFusedAttentionCases[] = {
+    {"attention_bf16_fused_causal", R"(
+func.func @f(%q: tensor<2x2x64x64xf64>, %k: tensor<2x2x128x64xf64>, %v: tensor<2x2x128x64xf64>)
+    -> tensor<2x2x64x64xf64> {
+  %qf = tg.cast %q : tensor<2x2x64x64xf64> to tensor<2x2x64x64xf32>
+  %qb = tg.cast %qf : tensor<2x2x64x64xf32> to tensor<2x2x64x64xbf16>
+  %kf = tg.cast %k : tensor<2x2x128x64xf64> to tensor<2x2x128x64xf32>
+  %kb = tg.cast %kf : tensor<2x2x128x64xf32> to tensor<2x2x128x64xbf16>
+  %vf = tg.cast %v : tensor<2x2x128x64xf64> to tensor<2x2x128x64xf32>
+  %vb = tg.cast %vf : tensor<2x2x128x64xf32> to tensor<2x2x128x64xbf16>
+  %o = tg.attention %qb, %kb, %vb causal : tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16> -> tensor<2x2x64x64xbf16>
+  %r = tg.cast %o : tensor<2x2x64x64xbf16> to tensor<2x2x64x64xf64>
+  return %r : tensor<2x2x64x64xf64>
+}
+)",
+     Domain::Any, 1, 1e-2, "f16/bf16", "tgc_attention_forward_bf16"},
+    {"attention_bf16_fused_scaled", R"(
+func.func @f(%q: tensor<3x128x64xf64>, %k: tensor<3x64x64xf64>, %v: tensor<3x64x64xf64>)
+    -> tensor<3x128x64xf64> {
+  %qf = tg.cast %q : tensor<3x128x64xf64> to tensor<3x128x64xf32>
+  %qb = tg.cast %qf : tensor<3x128x64xf32> to tensor<3x128x64xbf16>
+  %kf = tg.cast %k : tensor<3x64x64xf64> to tensor<3x64x64xf32>
+  %kb = tg.cast %kf : tensor<3x64x64xf32> to tensor<3x64x64xbf16>
+  %vf = tg.cast %v : tensor<3x64x64xf64> to tensor<3x64x64xf32>
+  %vb = tg.cast %vf : tensor<3x64x64xf32> to tensor<3x64x64xbf16>
+  %o = tg.attention %qb, %kb, %vb scale 0.3 : tensor<3x128x64xbf16>, tensor<3x64x64xbf16>, tensor<3x64x64xbf16> -> tensor<3x128x64xbf16>
+  %r = tg.cast %o : tensor<3x128x64xbf16> to tensor<3x128x64xf64>
+  return %r : tensor<3x128x64xf64>
+}
+)",
+     Domain::Any, 1, 1e-2, "f16/bf16", "tgc_attention_forward_bf16"},
+};
+
+INSTANTIATE_TEST_SUITE_P(FusedAttention, FusedAttentionVsInterpreter,
+                         testing::ValuesIn(kFusedAttentionCases),
+                         [](const testing::TestParamInfo<CompiledCase> &info) {
+                           return info.param.name;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(CompiledExtra, CompiledVsInterpreter, testing::ValuesIn(kExtraCases),
                          [](const testing::TestParamInfo<CompiledCase> &info) {
                            return info.param.name;
@@ -1093,7 +1171,9 @@ TEST_P(CompiledTraining, PlannedMemoryMatchesCopies) {
 }
 
 TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
-  checkTraining(GetParam(), buildGPUEmulationPipeline, std::string("gpu_") + GetParam().name);
+  checkTraining(
+      GetParam(), [](OpPassManager &pm) { buildGPUEmulationPipeline(pm); },
+      std::string("gpu_") + GetParam().name);
 }
 
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop
@@ -1137,8 +1217,15 @@ INSTANTIATE_TEST_SUITE_P(
 
 
 
-// Ops that are not code: they are expanded before code generation.
-const char *const kNotLowered[] = {"tg.train_step", "tg.grad", "tg.value_and_grad", "tg.jvp"};
+// Ops that are not code: they are expanded before code generation; and
+// kernel ops, which code generation makes (the fused attention cases check
+// them: the CUDA pipeline's calls of the kernels, emulated).
+const char *const kNotLowered[] = {"tg.train_step",
+                                   "tg.grad",
+                                   "tg.value_and_grad",
+                                   "tg.jvp",
+                                   "tg.fused_attention_forward",
+                                   "tg.fused_attention_backward"};
 
 TEST(CompiledCoverage, EveryOpIsCompiledAndChecked) {
   MLIRContext context;
