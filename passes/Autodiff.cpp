@@ -2,8 +2,10 @@
 //
 // Replaces tg.grad / tg.value_and_grad / tg.jvp by calls to generated
 // functions. A derivative function starts as a copy of the callee with every
-// call inlined and every composite op without its own rule decomposed, so it
-// is one straight-line block of ops with derivative rules. Then:
+// call inlined and every composite op decomposed (but tg.attention under
+// keep-attention, whose rules build a tg.attention_grad or recompute its
+// weights), so it is one straight-line block of ops with derivative rules.
+// Then:
 //
 //  * reverse mode: activity analysis keeps only values that depend on a
 //    differentiated input and reach the result; a backward sweep over the
@@ -142,11 +144,14 @@ LogicalResult checkStaticShapes(func::FuncOp func) {
 }
 
 /// Replaces composite ops that have no derivative rule of their own by their
-/// decomposition into core ops.
-LogicalResult decomposeWithoutRules(func::FuncOp func) {
+/// decomposition into core ops; tg.attention's rule (one tg.attention_grad)
+/// is only used with `keepAttention`.
+LogicalResult decomposeWithoutRules(func::FuncOp func, bool keepAttention) {
   SmallVector<DecomposableOpInterface> composites;
   func.walk([&](DecomposableOpInterface op) {
-    if (!isa<DifferentiableOpInterface>(op.getOperation()))
+    bool hasRule = isa<DifferentiableOpInterface>(op.getOperation()) &&
+                   (keepAttention || !isa<AttentionOp>(op.getOperation()));
+    if (!hasRule)
       composites.push_back(op);
   });
   for (DecomposableOpInterface op : composites) {
@@ -163,8 +168,8 @@ LogicalResult decomposeWithoutRules(func::FuncOp func) {
 /// Copies `callee` to a new private function `name` of type `type`, ready to
 /// differentiate: calls inlined, composites without rules decomposed.
 FailureOr<func::FuncOp> cloneForDifferentiation(func::FuncOp callee, StringRef name,
-                                                ModuleOp module,
-                                                SymbolTableCollection &symbolTable) {
+                                                ModuleOp module, SymbolTableCollection &symbolTable,
+                                                bool keepAttention) {
   if (callee.isExternal())
     return callee.emitError("cannot differentiate a function without a body");
   if (!callee.getBody().hasOneBlock())
@@ -177,7 +182,7 @@ FailureOr<func::FuncOp> cloneForDifferentiation(func::FuncOp callee, StringRef n
   clone.setSymName(name);
   table.insert(clone);
   if (failed(inlineCalls(clone, symbolTable)) || failed(checkStaticShapes(clone)) ||
-      failed(decomposeWithoutRules(clone))) {
+      failed(decomposeWithoutRules(clone, keepAttention))) {
     clone.erase();
     return failure();
   }
@@ -549,13 +554,13 @@ LogicalResult pruneUnusedTapes(func::FuncOp func,
 /// Builds the reverse-mode function of a tg.grad or tg.value_and_grad:
 /// (callee's arguments) -> ([value,] gradients...).
 template <typename OpT>
-FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue,
-                                              bool rematerializeLoops, ModuleOp module,
+FailureOr<func::FuncOp> buildGradientFunction(OpT op, bool returnValue, bool rematerializeLoops,
+                                              bool keepAttention, ModuleOp module,
                                               SymbolTableCollection &symbolTable) {
   func::FuncOp callee = op.getCalleeFunc(symbolTable);
-  FailureOr<func::FuncOp> cloned = cloneForDifferentiation(
-      callee, uniqueName(module, callee.getSymName().str() + "_grad"), module,
-      symbolTable);
+  FailureOr<func::FuncOp> cloned =
+      cloneForDifferentiation(callee, uniqueName(module, callee.getSymName().str() + "_grad"),
+                              module, symbolTable, keepAttention);
   if (failed(cloned))
     return failure();
   func::FuncOp func = *cloned;
@@ -753,12 +758,12 @@ LogicalResult pushForwardLoop(scf::ForOp loop, OpBuilder &builder,
 
 /// Builds the forward-mode function of a tg.jvp: (arguments..., argument
 /// tangents..., global tangents...) -> (results..., result tangents...).
-FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, ModuleOp module,
+FailureOr<func::FuncOp> buildJvpFunction(JvpOp op, bool keepAttention, ModuleOp module,
                                          SymbolTableCollection &symbolTable) {
   func::FuncOp callee = op.getCalleeFunc(symbolTable);
-  FailureOr<func::FuncOp> cloned = cloneForDifferentiation(
-      callee, uniqueName(module, callee.getSymName().str() + "_jvp"), module,
-      symbolTable);
+  FailureOr<func::FuncOp> cloned =
+      cloneForDifferentiation(callee, uniqueName(module, callee.getSymName().str() + "_jvp"),
+                              module, symbolTable, keepAttention);
   if (failed(cloned))
     return failure();
   func::FuncOp func = *cloned;
@@ -865,14 +870,16 @@ struct TGAutodiffPass : tg::impl::TGAutodiffBase<TGAutodiffPass> {
     FailureOr<func::FuncOp> derivative =
         TypeSwitch<Operation *, FailureOr<func::FuncOp>>(op)
             .Case([&](GradOp grad) {
-              return buildGradientFunction(grad, false, rematerializeLoops, module,
+              return buildGradientFunction(grad, false, rematerializeLoops, keepAttention, module,
                                            symbolTable);
             })
             .Case([&](ValueAndGradOp grad) {
-              return buildGradientFunction(grad, true, rematerializeLoops, module,
+              return buildGradientFunction(grad, true, rematerializeLoops, keepAttention, module,
                                            symbolTable);
             })
-            .Case([&](JvpOp jvp) { return buildJvpFunction(jvp, module, symbolTable); });
+            .Case([&](JvpOp jvp) {
+              return buildJvpFunction(jvp, keepAttention, module, symbolTable);
+            });
     if (failed(derivative))
       return failure();
     OpBuilder builder(op);

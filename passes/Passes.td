@@ -98,9 +98,11 @@ def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
     Replaces every `tg.grad`, `tg.value_and_grad` and `tg.jvp` by a call to
     a generated function built from the per-op derivative rules
     (`DifferentiableOpInterface`). Calls in the differentiated function are
-    inlined and composite ops without a rule of their own are decomposed
-    first. Only values that depend on a differentiated input and reach the
-    result get derivatives; forward values are reused by the backward sweep.
+    inlined and composite ops are decomposed first, except `tg.attention`
+    under `keep-attention` (its reverse-mode rule is one
+    `tg.attention_grad`). Only values that depend on a differentiated input
+    and reach the result get derivatives; forward values are reused by the
+    backward sweep.
     The output is again tg, so it can be differentiated again.
   }];
   let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::func::FuncDialect",
@@ -110,7 +112,10 @@ def TGAutodiff : Pass<"tg-autodiff", "::mlir::ModuleOp"> {
     Option<"rematerializeLoops", "rematerialize-loops", "bool", "false",
            "Record only each iteration's loop-carried values and recompute the "
            "rest of the loop body in the backward pass (less memory, more "
-           "compute)">
+           "compute)">,
+    Option<"keepAttention", "keep-attention", "bool", "false",
+           "Differentiate tg.attention by its own rule (one tg.attention_grad, "
+           "for a fused kernel) instead of decomposing it first">
   ];
 }
 

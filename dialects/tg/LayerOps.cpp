@@ -1,7 +1,7 @@
 //===- LayerOps.cpp - composite layers: verifiers and decompositions ------===//
 //
 // linear, layer_norm, rms_norm, batch_norm, fake_quant, embedding, dropout,
-// attention and conv2d.
+// attention (and its derivative rules), attention_grad and conv2d.
 // Each `decompose` builds the PyTorch-equivalent program from core tg ops and
 // returns {} when it needs a static shape that the operands do not have; it
 // checks that before building anything, so a failed decomposition leaves the
@@ -465,50 +465,94 @@ static Shape attentionScoresShape(Value query, Value key, Value value) {
   return shape;
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType queryType = getQuery().getType();
-  RankedTensorType keyType = getKey().getType();
-  RankedTensorType valueType = getValue().getType();
+/// The operand rules that tg.attention and tg.attention_grad share. Returns
+/// the shape of the attention's result, or failure after a diagnostic.
+static FailureOr<Shape> verifyAttentionOperands(Operation *op, Value query, Value key, Value value,
+                                                std::optional<APFloat> scale) {
+  auto queryType = cast<RankedTensorType>(query.getType());
+  auto keyType = cast<RankedTensorType>(key.getType());
+  auto valueType = cast<RankedTensorType>(value.getType());
   ArrayRef<int64_t> q = queryType.getShape(), k = keyType.getShape(),
                     v = valueType.getShape();
   for (auto [name, shape] : {std::make_pair("query", q),
                              std::make_pair("key", k),
                              std::make_pair("value", v)})
     if (shape.size() < 2)
-      return emitOpError() << name << " must be [..., T, D] (rank >= 2), got "
-                           << formatShape(shape);
+      return op->emitOpError() << name << " must be [..., T, D] (rank >= 2), got "
+                               << formatShape(shape);
   if (q.size() != k.size() || q.size() != v.size())
-    return emitOpError() << "query, key and value must have the same rank, got "
-                         << q.size() << ", " << k.size() << " and " << v.size();
+    return op->emitOpError() << "query, key and value must have the same rank, got " << q.size()
+                             << ", " << k.size() << " and " << v.size();
   size_t rank = q.size();
   for (size_t d = 0; d + 2 < rank; ++d)
     if (!dimsCompatible(q[d], k[d]) || !dimsCompatible(q[d], v[d]) ||
         !dimsCompatible(k[d], v[d]))
-      return emitOpError() << "leading (batch and head) dimensions differ: query "
-                           << formatShape(q.drop_back(2)) << ", key "
-                           << formatShape(k.drop_back(2)) << ", value "
-                           << formatShape(v.drop_back(2));
+      return op->emitOpError() << "leading (batch and head) dimensions differ: query "
+                               << formatShape(q.drop_back(2)) << ", key "
+                               << formatShape(k.drop_back(2)) << ", value "
+                               << formatShape(v.drop_back(2));
   if (!dimsCompatible(q[rank - 1], k[rank - 1]))
-    return emitOpError() << "query has head size " << q[rank - 1]
-                         << " (last dim) but key has " << k[rank - 1];
+    return op->emitOpError() << "query has head size " << q[rank - 1] << " (last dim) but key has "
+                             << k[rank - 1];
   if (!dimsCompatible(k[rank - 2], v[rank - 2]))
-    return emitOpError() << "key has " << k[rank - 2]
-                         << " positions (dim -2) but value has " << v[rank - 2];
-  if (std::optional<APFloat> scale = getScale()) {
-    double value = scale->convertToDouble();
-    if (!(value > 0.0))
-      return emitOpError() << "scale must be positive, got "
-                           << formatNumber(value);
+    return op->emitOpError() << "key has " << k[rank - 2] << " positions (dim -2) but value has "
+                             << v[rank - 2];
+  if (scale) {
+    double factor = scale->convertToDouble();
+    if (!(factor > 0.0))
+      return op->emitOpError() << "scale must be positive, got " << formatNumber(factor);
   }
-  if (failed(verifySameElementType(*this, "key", keyType, "query", queryType)) ||
-      failed(verifySameElementType(*this, "value", valueType, "query",
-                                   queryType)) ||
-      failed(verifySameElementType(*this, "result", getType(), "query",
-                                   queryType)))
+  if (failed(verifySameElementType(op, "key", keyType, "query", queryType)) ||
+      failed(verifySameElementType(op, "value", valueType, "query", queryType)))
     return failure();
-  Shape inferred = attentionScoresShape(getQuery(), getKey(), getValue());
-  inferred.back() = v[rank - 1];
-  return verifyResultShape(*this, getType(), inferred);
+  Shape result = attentionScoresShape(query, key, value);
+  result.back() = v[rank - 1];
+  return result;
+}
+
+LogicalResult AttentionOp::verify() {
+  FailureOr<Shape> inferred =
+      verifyAttentionOperands(*this, getQuery(), getKey(), getValue(), getScale());
+  if (failed(inferred) ||
+      failed(verifySameElementType(*this, "result", getType(), "query", getQuery().getType())))
+    return failure();
+  return verifyResultShape(*this, getType(), *inferred);
+}
+
+LogicalResult AttentionGradOp::verify() {
+  FailureOr<Shape> inferred =
+      verifyAttentionOperands(*this, getQuery(), getKey(), getValue(), getScale());
+  if (failed(inferred))
+    return failure();
+  for (auto [name, operand] :
+       {std::make_pair("output", getOutput()), std::make_pair("output_grad", getOutputGrad())}) {
+    if (failed(
+            verifySameElementType(*this, name, operand.getType(), "query", getQuery().getType())))
+      return failure();
+    if (!shapesCompatible(operand.getType().getShape(), *inferred))
+      return emitOpError() << name << " is " << formatShape(operand.getType().getShape())
+                           << " but the attention's result is " << formatShape(*inferred);
+  }
+  for (auto [name, result, operandName, operand] :
+       {std::make_tuple("query_grad", getQueryGrad(), "query", getQuery()),
+        std::make_tuple("key_grad", getKeyGrad(), "key", getKey()),
+        std::make_tuple("value_grad", getValueGrad(), "value", getValue())})
+    if (result.getType() != operand.getType())
+      return emitOpError() << name << " has type " << result.getType() << " but " << operandName
+                           << " has " << operand.getType() << "; a gradient has its operand's type";
+  return success();
+}
+
+/// The scale of an attention: its attribute, else 1 / sqrt(D); none when D
+/// is dynamic.
+template <typename OpT> static std::optional<double> attentionScale(OpT op) {
+  if (std::optional<APFloat> given = op.getScale())
+    return given->convertToDouble();
+  int64_t headSize =
+      mergeDims(op.getQuery().getType().getShape().back(), op.getKey().getType().getShape().back());
+  if (ShapedType::isDynamic(headSize))
+    return std::nullopt;
+  return 1.0 / std::sqrt(double(headSize));
 }
 
 /// Rows of queries per chunk of a long causal attention: a chunk multiplies
@@ -517,12 +561,53 @@ LogicalResult AttentionOp::verify() {
 /// and of the scores' traffic).
 static constexpr int64_t kCausalChunkRows = 256;
 
-/// softmax(q k^T * scale + mask) v, where with `visibleOffset` query i sees
-/// key j iff j <= i + visibleOffset.
-static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Value value,
-                    double scale, std::optional<int64_t> visibleOffset) {
-  auto valueType = cast<RankedTensorType>(value.getType());
-  Type elementType = valueType.getElementType();
+/// How a causal attention (or its gradient) with these queries and keys
+/// decomposes: query i sees key j iff j <= i + offset; `chunked` when it is
+/// split into chunks of kCausalChunkRows queries.
+struct CausalLayout {
+  int64_t queries, keys, offset;
+  bool chunked;
+};
+
+/// The causal layout of `op`, none when Tq or Tk is dynamic.
+template <typename OpT> static std::optional<CausalLayout> causalLayout(OpT op) {
+  Shape scoresShape = attentionScoresShape(op.getQuery(), op.getKey(), op.getValue());
+  int64_t queries = scoresShape[scoresShape.size() - 2];
+  int64_t keys = scoresShape.back();
+  if (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys))
+    return std::nullopt;
+  // Query i sees key j iff j <= i + (Tk - Tq): the last query sees every
+  // key, as when Tq new tokens follow Tk - Tq cached ones.
+  int64_t offset = keys - queries;
+  bool chunked = offset >= 0 && queries >= 2 * kCausalChunkRows &&
+                 queries % kCausalChunkRows == 0 &&
+                 llvm::all_of(op->getOperandTypes(),
+                              [](Type type) { return cast<ShapedType>(type).hasStaticShape(); }) &&
+                 llvm::all_of(op->getResultTypes(),
+                              [](Type type) { return cast<ShapedType>(type).hasStaticShape(); });
+  return CausalLayout{queries, keys, offset, chunked};
+}
+
+/// Whether query i sees key j, j <= i + visibleOffset: i1 [Tq, Tk].
+static Value visibility(OpBuilder &builder, Location loc, int64_t queries, int64_t keys,
+                        int64_t visibleOffset) {
+  auto indexType = RankedTensorType::get({queries, keys}, builder.getI64Type());
+  Value rows = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(0));
+  Value cols = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(1));
+  if (visibleOffset != 0)
+    rows = AddOp::create(builder, loc, rows,
+                         scalarConstant(builder, loc, builder.getI64Type(),
+                                        builder.getI64IntegerAttr(visibleOffset)));
+  return CompareOp::create(builder, loc,
+                           RankedTensorType::get({queries, keys}, builder.getI1Type()),
+                           ComparePredicate::le, cols, rows);
+}
+
+/// The attention weights softmax(q k^T * scale + mask), [..., Tq, Tk], where
+/// with `visibleOffset` query i sees key j iff j <= i + visibleOffset.
+static Value attentionWeights(OpBuilder &builder, Location loc, Value query, Value key, Value value,
+                              double scale, std::optional<int64_t> visibleOffset) {
+  Type elementType = cast<RankedTensorType>(query.getType()).getElementType();
   Shape scoresShape = attentionScoresShape(query, key, value);
   int64_t queries = scoresShape[scoresShape.size() - 2], keys = scoresShape.back();
   auto scoresType = RankedTensorType::get(scoresShape, elementType);
@@ -533,17 +618,7 @@ static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Va
                          scalarConstant(builder, loc, elementType, scale));
 
   if (visibleOffset) {
-    auto indexType = RankedTensorType::get({queries, keys}, builder.getI64Type());
-    Value rows = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(0));
-    Value cols = IotaOp::create(builder, loc, indexType, builder.getI64IntegerAttr(1));
-    if (*visibleOffset != 0)
-      rows = AddOp::create(builder, loc, rows,
-                           scalarConstant(builder, loc, builder.getI64Type(),
-                                          builder.getI64IntegerAttr(*visibleOffset)));
-    Value visible = CompareOp::create(
-        builder, loc,
-        RankedTensorType::get({queries, keys}, builder.getI1Type()),
-        ComparePredicate::le, cols, rows);
+    Value visible = visibility(builder, loc, queries, keys, *visibleOffset);
     // The lowest finite value rather than -inf: a query that sees no key
     // (Tq > Tk) then averages the values instead of producing NaN.
     auto floatType = cast<FloatType>(elementType);
@@ -554,17 +629,62 @@ static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Va
                                             /*Negative=*/true)));
     scores = SelectOp::create(builder, loc, scoresType, visible, scores, lowest);
   }
-
-  Value weights = SoftmaxOp::create(builder, loc, scores);
-  Shape resultShape(scoresShape.begin(), scoresShape.end() - 1);
-  resultShape.push_back(valueType.getShape().back());
-  return MatmulOp::create(builder, loc, RankedTensorType::get(resultShape, elementType), weights,
-                          value);
+  return SoftmaxOp::create(builder, loc, scores);
 }
 
-/// The first `count` positions (dim -2) of `tensor`, static shape.
-static Value leadingPositions(OpBuilder &builder, Location loc, Value tensor, int64_t first,
-                              int64_t count) {
+/// softmax(q k^T * scale + mask) v, where with `visibleOffset` query i sees
+/// key j iff j <= i + visibleOffset.
+static Value attend(OpBuilder &builder, Location loc, Value query, Value key, Value value,
+                    double scale, std::optional<int64_t> visibleOffset) {
+  auto valueType = cast<RankedTensorType>(value.getType());
+  Value weights = attentionWeights(builder, loc, query, key, value, scale, visibleOffset);
+  Shape resultShape(cast<RankedTensorType>(weights.getType()).getShape().drop_back());
+  resultShape.push_back(valueType.getShape().back());
+  return MatmulOp::create(
+      builder, loc, RankedTensorType::get(resultShape, valueType.getElementType()), weights, value);
+}
+
+/// The gradients (dq, dk, dv) of `output` = attend(query, key, value, scale,
+/// visibleOffset) given its cotangent `outputGrad`, with the weights P
+/// recomputed: dV = P^T dO, dS = P * (dO V^T - rowsum(dO * O)), dQ = scale dS
+/// K, dK = scale dS^T Q. Each has its operand's type.
+static SmallVector<Value> attendGrad(OpBuilder &builder, Location loc, Value query, Value key,
+                                     Value value, Value output, Value outputGrad, double scale,
+                                     std::optional<int64_t> visibleOffset) {
+  Value weights = attentionWeights(builder, loc, query, key, value, scale, visibleOffset);
+  auto scoresType = cast<RankedTensorType>(weights.getType());
+  Type elementType = scoresType.getElementType();
+  Value valueGrad = MatmulOp::create(builder, loc, value.getType(), weights, outputGrad,
+                                     /*transpose_lhs=*/true, /*transpose_rhs=*/false);
+  Value weightsGrad = MatmulOp::create(builder, loc, scoresType, outputGrad, value,
+                                       /*transpose_lhs=*/false, /*transpose_rhs=*/true);
+  // rowsum(dO * O) = rowsum(P * dP): the softmax's correction, from [Tq, Dv]
+  // values rather than [Tq, Tk] ones.
+  Value delta = ReduceSumOp::create(builder, loc, MulOp::create(builder, loc, outputGrad, output),
+                                    ArrayRef<int64_t>{-1}, /*keepdim=*/true);
+  Value scoresGrad =
+      MulOp::create(builder, loc, weights, SubOp::create(builder, loc, weightsGrad, delta));
+  // Where P is 0 (hidden keys) dS is 0 too, except in the rows of queries
+  // that see no key (Tq > Tk): their P is uniform, but they do not depend on
+  // q or k at all.
+  if (visibleOffset && *visibleOffset < 0) {
+    int64_t rank = scoresType.getRank();
+    Value visible = visibility(builder, loc, scoresType.getDimSize(rank - 2),
+                               scoresType.getDimSize(rank - 1), *visibleOffset);
+    scoresGrad = SelectOp::create(builder, loc, scoresType, visible, scoresGrad,
+                                  scalarConstant(builder, loc, elementType, 0.0));
+  }
+  scoresGrad = MulOp::create(builder, loc, scoresType, scoresGrad,
+                             scalarConstant(builder, loc, elementType, scale));
+  Value queryGrad = MatmulOp::create(builder, loc, query.getType(), scoresGrad, key);
+  Value keyGrad = MatmulOp::create(builder, loc, key.getType(), scoresGrad, query,
+                                   /*transpose_lhs=*/true, /*transpose_rhs=*/false);
+  return {queryGrad, keyGrad, valueGrad};
+}
+
+/// Positions [first, first + count) (dim -2) of `tensor`, static shape.
+static Value positions(OpBuilder &builder, Location loc, Value tensor, int64_t first,
+                       int64_t count) {
   auto type = cast<RankedTensorType>(tensor.getType());
   int64_t rank = type.getRank();
   if (first == 0 && count == type.getDimSize(rank - 2))
@@ -580,42 +700,135 @@ static Value leadingPositions(OpBuilder &builder, Location loc, Value tensor, in
 
 SmallVector<Value> AttentionOp::decompose(OpBuilder &builder) {
   Location loc = getLoc();
-  double scale;
-  if (std::optional<APFloat> given = getScale()) {
-    scale = given->convertToDouble();
-  } else {
-    int64_t headSize =
-        mergeDims(getQuery().getType().getShape().back(), getKey().getType().getShape().back());
-    if (ShapedType::isDynamic(headSize))
-      return {};
-    scale = 1.0 / std::sqrt(double(headSize));
-  }
-
-  Shape scoresShape = attentionScoresShape(getQuery(), getKey(), getValue());
-  int64_t queries = scoresShape[scoresShape.size() - 2];
-  int64_t keys = scoresShape.back();
-  if (!getCausal())
-    return {attend(builder, loc, getQuery(), getKey(), getValue(), scale, std::nullopt)};
-  if (ShapedType::isDynamic(queries) || ShapedType::isDynamic(keys))
+  std::optional<double> scale = attentionScale(*this);
+  if (!scale)
     return {};
-  // Query i sees key j iff j <= i + (Tk - Tq): the last query sees every
-  // key, as when Tq new tokens follow Tk - Tq cached ones.
-  int64_t offset = keys - queries;
-  bool chunked = offset >= 0 && queries >= 2 * kCausalChunkRows &&
-                 queries % kCausalChunkRows == 0 && getQuery().getType().hasStaticShape() &&
-                 getKey().getType().hasStaticShape() && getValue().getType().hasStaticShape() &&
-                 getType().hasStaticShape();
-  if (!chunked)
-    return {attend(builder, loc, getQuery(), getKey(), getValue(), scale, offset)};
+  if (!getCausal())
+    return {attend(builder, loc, getQuery(), getKey(), getValue(), *scale, std::nullopt)};
+  std::optional<CausalLayout> layout = causalLayout(*this);
+  if (!layout)
+    return {};
+  if (!layout->chunked)
+    return {attend(builder, loc, getQuery(), getKey(), getValue(), *scale, layout->offset)};
   SmallVector<Value> outputs;
-  for (int64_t first = 0; first < queries; first += kCausalChunkRows) {
-    int64_t visibleKeys = first + kCausalChunkRows + offset;
-    outputs.push_back(
-        attend(builder, loc, leadingPositions(builder, loc, getQuery(), first, kCausalChunkRows),
-               leadingPositions(builder, loc, getKey(), 0, visibleKeys),
-               leadingPositions(builder, loc, getValue(), 0, visibleKeys), scale, first + offset));
+  for (int64_t first = 0; first < layout->queries; first += kCausalChunkRows) {
+    int64_t visibleKeys = first + kCausalChunkRows + layout->offset;
+    outputs.push_back(attend(
+        builder, loc, positions(builder, loc, getQuery(), first, kCausalChunkRows),
+        positions(builder, loc, getKey(), 0, visibleKeys),
+        positions(builder, loc, getValue(), 0, visibleKeys), *scale, first + layout->offset));
   }
   return {ConcatOp::create(builder, loc, getType(), outputs, int64_t(getType().getRank() - 2))};
+}
+
+// Reverse mode: one tg.attention_grad, which a fused kernel can compute from
+// the forward's statistics (tg-autodiff keeps tg.attention only with
+// keep-attention; otherwise its decomposition is differentiated).
+SmallVector<Value> AttentionOp::vjp(OpBuilder &builder, ValueRange cts) {
+  if (!cts[0])
+    return {Value(), Value(), Value()};
+  auto grad = AttentionGradOp::create(builder, getLoc(), getQuery().getType(), getKey().getType(),
+                                      getValue().getType(), getQuery(), getKey(), getValue(),
+                                      getResult(), cts[0], getCausalAttr(), getScaleAttr());
+  return SmallVector<Value>(grad->getResults());
+}
+
+// Forward mode, with the weights P recomputed: dS = scale (dq k^T + q dk^T)
+// (zero where hidden), dP = P * (dS - rowsum(P * dS)), dO = dP v + P dv.
+SmallVector<Value> AttentionOp::jvp(OpBuilder &builder, ValueRange ts) {
+  Value queryTangent = ts[0], keyTangent = ts[1], valueTangent = ts[2];
+  std::optional<double> scale = attentionScale(*this);
+  std::optional<CausalLayout> layout = causalLayout(*this);
+  // Autodiff only differentiates static shapes, which give both.
+  if (!scale || !layout || (!queryTangent && !keyTangent && !valueTangent))
+    return {Value()};
+  Location loc = getLoc();
+  std::optional<int64_t> visibleOffset;
+  if (getCausal())
+    visibleOffset = layout->offset;
+  Value weights =
+      attentionWeights(builder, loc, getQuery(), getKey(), getValue(), *scale, visibleOffset);
+  auto scoresType = cast<RankedTensorType>(weights.getType());
+  Type elementType = scoresType.getElementType();
+  Value scoresTangent;
+  if (queryTangent)
+    scoresTangent = MatmulOp::create(builder, loc, scoresType, queryTangent, getKey(),
+                                     /*transpose_lhs=*/false, /*transpose_rhs=*/true);
+  if (keyTangent) {
+    Value term = MatmulOp::create(builder, loc, scoresType, getQuery(), keyTangent,
+                                  /*transpose_lhs=*/false, /*transpose_rhs=*/true);
+    scoresTangent = scoresTangent ? AddOp::create(builder, loc, scoresTangent, term) : term;
+  }
+  Value tangent;
+  if (scoresTangent) {
+    scoresTangent = MulOp::create(builder, loc, scoresType, scoresTangent,
+                                  scalarConstant(builder, loc, elementType, *scale));
+    // As in attendGrad: only queries that see no key need the mask here.
+    if (visibleOffset && *visibleOffset < 0)
+      scoresTangent =
+          SelectOp::create(builder, loc, scoresType,
+                           visibility(builder, loc, layout->queries, layout->keys, *visibleOffset),
+                           scoresTangent, scalarConstant(builder, loc, elementType, 0.0));
+    Value correction =
+        ReduceSumOp::create(builder, loc, MulOp::create(builder, loc, weights, scoresTangent),
+                            ArrayRef<int64_t>{-1}, /*keepdim=*/true);
+    Value weightsTangent = MulOp::create(builder, loc, weights,
+                                         SubOp::create(builder, loc, scoresTangent, correction));
+    tangent = MatmulOp::create(builder, loc, getType(), weightsTangent, getValue());
+  }
+  if (valueTangent) {
+    Value term = MatmulOp::create(builder, loc, getType(), weights, valueTangent);
+    tangent = tangent ? AddOp::create(builder, loc, tangent, term) : term;
+  }
+  return {tangent};
+}
+
+SmallVector<Value> AttentionGradOp::decompose(OpBuilder &builder) {
+  Location loc = getLoc();
+  std::optional<double> scale = attentionScale(*this);
+  if (!scale)
+    return {};
+  if (!getCausal())
+    return attendGrad(builder, loc, getQuery(), getKey(), getValue(), getOutput(), getOutputGrad(),
+                      *scale, std::nullopt);
+  std::optional<CausalLayout> layout = causalLayout(*this);
+  if (!layout)
+    return {};
+  if (!layout->chunked)
+    return attendGrad(builder, loc, getQuery(), getKey(), getValue(), getOutput(), getOutputGrad(),
+                      *scale, layout->offset);
+  // The forward's chunks: chunk c's queries against the keys they can see.
+  // dq is the chunks' concatenation; a chunk's dk and dv cover only its
+  // visible keys, zero-padded to Tk and summed over the chunks.
+  SmallVector<Value> queryGrads;
+  Value keyGrad, valueGrad;
+  auto accumulate = [&](Value &sum, Value part, Value like) {
+    auto type = cast<RankedTensorType>(like.getType());
+    int64_t rank = type.getRank();
+    SmallVector<int64_t> low(rank, 0), high(rank, 0);
+    high[rank - 2] =
+        type.getDimSize(rank - 2) - cast<ShapedType>(part.getType()).getDimSize(rank - 2);
+    if (high[rank - 2] != 0)
+      part = PadOp::create(builder, loc, type, part, low, high, DenseI64ArrayAttr(),
+                           builder.getFloatAttr(type.getElementType(), 0.0));
+    sum = sum ? AddOp::create(builder, loc, sum, part) : part;
+  };
+  for (int64_t first = 0; first < layout->queries; first += kCausalChunkRows) {
+    int64_t visibleKeys = first + kCausalChunkRows + layout->offset;
+    SmallVector<Value> grads =
+        attendGrad(builder, loc, positions(builder, loc, getQuery(), first, kCausalChunkRows),
+                   positions(builder, loc, getKey(), 0, visibleKeys),
+                   positions(builder, loc, getValue(), 0, visibleKeys),
+                   positions(builder, loc, getOutput(), first, kCausalChunkRows),
+                   positions(builder, loc, getOutputGrad(), first, kCausalChunkRows), *scale,
+                   first + layout->offset);
+    queryGrads.push_back(grads[0]);
+    accumulate(keyGrad, grads[1], getKey());
+    accumulate(valueGrad, grads[2], getValue());
+  }
+  int64_t axis = getQuery().getType().getRank() - 2;
+  return {ConcatOp::create(builder, loc, getQuery().getType(), queryGrads, axis), keyGrad,
+          valueGrad};
 }
 
 //===----------------------------------------------------------------------===//

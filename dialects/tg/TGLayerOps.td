@@ -213,7 +213,8 @@ def TG_DropoutOp : TG_CompositeOp<"dropout", [Pure, AllTypesMatch<["input", "res
   }];
 }
 
-def TG_AttentionOp : TG_CompositeOp<"attention", [Pure]> {
+def TG_AttentionOp : TG_CompositeOp<"attention", [Pure,
+    DeclareOpInterfaceMethods<TG_DifferentiableOpInterface>]> {
   let summary = "scaled dot-product attention";
   let description = [{
     `softmax(q k^T * scale + mask) v` with `q` [..., Tq, D], `k` [..., Tk, D],
@@ -224,6 +225,10 @@ def TG_AttentionOp : TG_CompositeOp<"attention", [Pure]> {
     (only possible when Tq > Tk) averages all values instead of giving NaN.
     Decomposing needs a static D when `scale` is absent, and static Tq and Tk
     when `causal`.
+
+    `tg-autodiff` decomposes it before differentiating, unless
+    `keep-attention`: then its reverse-mode rule is one `tg.attention_grad`
+    on its operands, its result and the result's cotangent.
 
     ```mlir
     %o = tg.attention %q, %k, %v causal : tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32> -> tensor<16x4x128x64xf32>
@@ -236,6 +241,46 @@ def TG_AttentionOp : TG_CompositeOp<"attention", [Pure]> {
   let assemblyFormat = [{
     $query `,` $key `,` $value (`causal` $causal^)? (`scale` $scale^)? attr-dict `:`
     type($query) `,` type($key) `,` type($value) `->` type($result)
+  }];
+}
+
+def TG_AttentionGradOp : TG_CompositeOp<"attention_grad", [Pure]> {
+  let summary = "gradients of scaled dot-product attention";
+  let description = [{
+    The gradients of `output = tg.attention %query, %key, %value` (same
+    `causal` and `scale`) given `output` and its cotangent `output_grad`
+    (dO): with the attention weights P = softmax(q k^T * scale + mask)
+    recomputed as `tg.attention` computes them,
+
+    ```
+    dV = P^T dO        dP = dO V^T        delta = rowsum(dO * O)
+    dS = P * (dP - delta)        dQ = scale dS K        dK = scale dS^T Q
+    ```
+
+    (a query that sees no key, only possible when `causal` and Tq > Tk, does
+    not depend on q or k: its dS is zero). The operands follow the shape
+    rules of `tg.attention`; `output` and `output_grad` have its result's
+    shape, and the results have the types of `query`, `key` and `value`.
+    It is what `tg-autodiff` with `keep-attention` makes of `tg.attention`,
+    so that a fused kernel can compute it from the forward's statistics; it
+    has no derivative rule of its own (`tg-autodiff` decomposes it).
+    Decomposing needs what decomposing `tg.attention` needs.
+
+    ```mlir
+    %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32> -> tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>, tensor<16x4x128x64xf32>
+    ```
+  }];
+  let arguments = (ins TG_FloatTensor:$query, TG_FloatTensor:$key,
+                       TG_FloatTensor:$value, TG_FloatTensor:$output,
+                       TG_FloatTensor:$output_grad, UnitAttr:$causal,
+                       OptionalAttr<F64Attr>:$scale);
+  let results = (outs TG_FloatTensor:$query_grad, TG_FloatTensor:$key_grad,
+                      TG_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $output_grad (`causal` $causal^)?
+    (`scale` $scale^)? attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
+    type($output) `,` type($output_grad) `->` type($query_grad) `,` type($key_grad) `,`
+    type($value_grad)
   }];
 }
 

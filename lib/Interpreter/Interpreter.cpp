@@ -365,8 +365,9 @@ private:
   std::optional<LogicalResult> evaluateUpstream(Operation *op);
   /// Evaluates a composite op through an independent direct formula.
   std::optional<HostTensor> evaluateComposite(Operation *op);
-  /// tg.batch_norm, the composite with several results.
+  /// tg.batch_norm and tg.attention_grad, the composites with several results.
   LogicalResult evaluateBatchNorm(BatchNormOp op);
+  LogicalResult evaluateAttentionGrad(AttentionGradOp op);
 
   Interpreter &interpreter;
   llvm::DenseMap<Value, HostTensor> env;
@@ -426,6 +427,8 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
     return *handled;
   if (auto batchNorm = dyn_cast<BatchNormOp>(op))
     return evaluateBatchNorm(batchNorm);
+  if (auto attentionGrad = dyn_cast<AttentionGradOp>(op))
+    return evaluateAttentionGrad(attentionGrad);
   if (op->getNumResults() != 1 || !isa<RankedTensorType>(op->getResult(0).getType()) ||
       !resultTypeOf(op).hasStaticShape())
     return op->emitError("the interpreter does not support this op");
@@ -652,6 +655,98 @@ LogicalResult FunctionEvaluator::evaluate(Operation *op) {
   return success();
 }
 
+namespace {
+/// The sizes of an attention on q [..., Tq, D], k [..., Tk, D], v [..., Tk, Dv].
+struct AttentionShape {
+  int64_t batches, queries, keys, headSize, valueSize;
+  double scale;
+  bool causal;
+};
+
+AttentionShape attentionShape(const HostTensor &q, const HostTensor &k, const HostTensor &v,
+                              std::optional<APFloat> scale, bool causal) {
+  AttentionShape at;
+  at.queries = q.shape()[q.shape().size() - 2];
+  at.headSize = q.shape().back();
+  at.keys = k.shape()[k.shape().size() - 2];
+  at.valueSize = v.shape().back();
+  at.batches = q.size() / (at.queries * at.headSize);
+  at.scale = scale ? scale->convertToDouble() : 1.0 / std::sqrt(double(at.headSize));
+  at.causal = causal;
+  return at;
+}
+
+/// Whether query i sees key j.
+bool attentionVisible(const AttentionShape &at, int64_t i, int64_t j) {
+  return !at.causal || j <= i + (at.keys - at.queries);
+}
+
+/// The attention weights of query i of batch b: a softmax of scale q_i . k_j
+/// over the keys it sees. A query that sees no key weighs all keys equally,
+/// as in the decomposition, whose hidden scores are the lowest finite value.
+void attentionWeights(const AttentionShape &at, const HostTensor &q, const HostTensor &k, int64_t b,
+                      int64_t i, std::vector<double> &weights) {
+  weights.assign(at.keys, 0.0);
+  bool seesAny = attentionVisible(at, i, 0);
+  double maximum = -INFINITY;
+  for (int64_t j = 0; j < at.keys; ++j) {
+    if (seesAny && !attentionVisible(at, i, j)) {
+      weights[j] = -INFINITY;
+      continue;
+    }
+    double s = 0;
+    for (int64_t p = 0; p < at.headSize; ++p)
+      s += q.data[(b * at.queries + i) * at.headSize + p] *
+           k.data[(b * at.keys + j) * at.headSize + p];
+    weights[j] = seesAny ? s * at.scale : 0.0;
+    maximum = std::max(maximum, weights[j]);
+  }
+  double sum = 0;
+  for (double &w : weights)
+    sum += (w = std::exp(w - maximum));
+  for (double &w : weights)
+    w /= sum;
+}
+} // namespace
+
+// dV = P^T dO, dS = P * (dO V^T - rowsum(dO * O)) (zero for a query that
+// sees no key), dQ = scale dS K, dK = scale dS^T Q.
+LogicalResult FunctionEvaluator::evaluateAttentionGrad(AttentionGradOp op) {
+  const HostTensor &q = get(op.getQuery()), &k = get(op.getKey()), &v = get(op.getValue()),
+                   &o = get(op.getOutput()), &dout = get(op.getOutputGrad());
+  AttentionShape at = attentionShape(q, k, v, op.getScale(), op.getCausal());
+  HostTensor dq(op.getQueryGrad().getType()), dk(op.getKeyGrad().getType()),
+      dv(op.getValueGrad().getType());
+  int64_t d = at.headSize, dvSize = at.valueSize;
+  std::vector<double> weights;
+  for (int64_t b = 0; b < at.batches; ++b)
+    for (int64_t i = 0; i < at.queries; ++i) {
+      attentionWeights(at, q, k, b, i, weights);
+      const double *doRow = &dout.data[(b * at.queries + i) * dvSize];
+      const double *oRow = &o.data[(b * at.queries + i) * dvSize];
+      double delta = 0;
+      for (int64_t c = 0; c < dvSize; ++c)
+        delta += doRow[c] * oRow[c];
+      bool seesAny = attentionVisible(at, i, 0);
+      for (int64_t j = 0; j < at.keys; ++j) {
+        double dp = 0;
+        for (int64_t c = 0; c < dvSize; ++c) {
+          dp += doRow[c] * v.data[(b * at.keys + j) * dvSize + c];
+          dv.data[(b * at.keys + j) * dvSize + c] += weights[j] * doRow[c];
+        }
+        double ds = seesAny ? weights[j] * (dp - delta) * at.scale : 0.0;
+        for (int64_t p = 0; p < d; ++p) {
+          dq.data[(b * at.queries + i) * d + p] += ds * k.data[(b * at.keys + j) * d + p];
+          dk.data[(b * at.keys + j) * d + p] += ds * q.data[(b * at.queries + i) * d + p];
+        }
+      }
+    }
+  set(op.getQueryGrad(), std::move(dq));
+  set(op.getKeyGrad(), std::move(dk));
+  set(op.getValueGrad(), std::move(dv));
+  return success();
+}
+
 LogicalResult FunctionEvaluator::evaluateBatchNorm(BatchNormOp op) {
   const HostTensor &x = get(op.getInput()), &weight = get(op.getWeight()),
                    &bias = get(op.getBias());
@@ -830,31 +925,17 @@ std::optional<HostTensor> FunctionEvaluator::evaluateComposite(Operation *op) {
       })
       .Case([&](AttentionOp a) -> std::optional<HostTensor> {
         const HostTensor &q = operand(0), &k = operand(1), &v = operand(2);
-        int64_t tq = q.shape()[q.shape().size() - 2], dk = q.shape().back();
-        int64_t tk = k.shape()[k.shape().size() - 2], dv = v.shape().back();
-        double scale = a.getScale() ? a.getScale()->convertToDouble() : 1.0 / std::sqrt(double(dk));
+        AttentionShape at = attentionShape(q, k, v, a.getScale(), a.getCausal());
         HostTensor y(type);
-        int64_t batches = q.size() / (tq * dk);
-        std::vector<double> weights(tk);
-        for (int64_t b = 0; b < batches; ++b)
-          for (int64_t i = 0; i < tq; ++i) {
-            double maximum = -INFINITY;
-            for (int64_t j = 0; j < tk; ++j) {
-              bool visible = !a.getCausal() || j <= i + (tk - tq);
-              double s = 0;
-              for (int64_t p = 0; p < dk; ++p)
-                s += q.data[(b * tq + i) * dk + p] * k.data[(b * tk + j) * dk + p];
-              weights[j] = visible ? s * scale : -INFINITY;
-              maximum = std::max(maximum, weights[j]);
-            }
-            double sum = 0;
-            for (double &w : weights)
-              sum += (w = std::exp(w - maximum));
-            for (int64_t c = 0; c < dv; ++c) {
+        std::vector<double> weights;
+        for (int64_t b = 0; b < at.batches; ++b)
+          for (int64_t i = 0; i < at.queries; ++i) {
+            attentionWeights(at, q, k, b, i, weights);
+            for (int64_t c = 0; c < at.valueSize; ++c) {
               double acc = 0;
-              for (int64_t j = 0; j < tk; ++j)
-                acc += weights[j] / sum * v.data[(b * tk + j) * dv + c];
-              y.data[(b * tq + i) * dv + c] = acc;
+              for (int64_t j = 0; j < at.keys; ++j)
+                acc += weights[j] * v.data[(b * at.keys + j) * at.valueSize + c];
+              y.data[(b * at.queries + i) * at.valueSize + c] = acc;
             }
           }
         return y;

@@ -227,6 +227,67 @@ func.func @attention_causal_square(%q: tensor<4x16xf32>, %k: tensor<4x16xf32>, %
 
 // -----
 
+// tg.attention_grad recomputes the weights P as tg.attention does, then
+// dV = P^T dO, dS = P * (dO V^T - rowsum(dO * O)) * scale, dQ = dS K,
+// dK = dS^T Q.
+// CHECK-LABEL: func.func @attention_grad
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x4x3x8xf32>, %[[K:.*]]: tensor<2x4x5x8xf32>, %[[V:.*]]: tensor<2x4x5x2xf32>, %[[O:.*]]: tensor<2x4x3x2xf32>, %[[DO:.*]]: tensor<2x4x3x2xf32>)
+// CHECK-DAG: %[[SCALE:.*]] = tg.constant dense<0.353553385> : tensor<f32>
+// CHECK: %[[S:.*]] = tg.matmul %[[Q]], %[[K]] transpose_rhs : tensor<2x4x3x8xf32>, tensor<2x4x5x8xf32> -> tensor<2x4x3x5xf32>
+// CHECK: %[[SS:.*]] = tg.mul %[[S]], %[[SCALE]]
+// CHECK: %[[P:.*]] = tg.softmax %[[SS]] : tensor<2x4x3x5xf32>
+// CHECK: %[[DV:.*]] = tg.matmul %[[P]], %[[DO]] transpose_lhs : tensor<2x4x3x5xf32>, tensor<2x4x3x2xf32> -> tensor<2x4x5x2xf32>
+// CHECK: %[[DP:.*]] = tg.matmul %[[DO]], %[[V]] transpose_rhs : tensor<2x4x3x2xf32>, tensor<2x4x5x2xf32> -> tensor<2x4x3x5xf32>
+// CHECK: %[[DOO:.*]] = tg.mul %[[DO]], %[[O]] : tensor<2x4x3x2xf32>
+// CHECK: %[[DELTA:.*]] = tg.reduce_sum %[[DOO]] [-1] keepdim : tensor<2x4x3x2xf32> -> tensor<2x4x3x1xf32>
+// CHECK: %[[CENTERED:.*]] = tg.sub %[[DP]], %[[DELTA]] : tensor<2x4x3x5xf32>, tensor<2x4x3x1xf32> -> tensor<2x4x3x5xf32>
+// CHECK: %[[DS:.*]] = tg.mul %[[P]], %[[CENTERED]] : tensor<2x4x3x5xf32>
+// CHECK: %[[DSS:.*]] = tg.mul %[[DS]], %[[SCALE]]
+// CHECK: %[[DQ:.*]] = tg.matmul %[[DSS]], %[[K]] : tensor<2x4x3x5xf32>, tensor<2x4x5x8xf32> -> tensor<2x4x3x8xf32>
+// CHECK: %[[DK:.*]] = tg.matmul %[[DSS]], %[[Q]] transpose_lhs : tensor<2x4x3x5xf32>, tensor<2x4x3x8xf32> -> tensor<2x4x5x8xf32>
+// CHECK: return %[[DQ]], %[[DK]], %[[DV]]
+// CHECK-NOT: tg.attention_grad
+func.func @attention_grad(%q: tensor<2x4x3x8xf32>, %k: tensor<2x4x5x8xf32>, %v: tensor<2x4x5x2xf32>, %o: tensor<2x4x3x2xf32>, %do: tensor<2x4x3x2xf32>) -> (tensor<2x4x3x8xf32>, tensor<2x4x5x8xf32>, tensor<2x4x5x2xf32>) {
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do : tensor<2x4x3x8xf32>, tensor<2x4x5x8xf32>, tensor<2x4x5x2xf32>, tensor<2x4x3x2xf32>, tensor<2x4x3x2xf32> -> tensor<2x4x3x8xf32>, tensor<2x4x5x8xf32>, tensor<2x4x5x2xf32>
+  return %dq, %dk, %dv : tensor<2x4x3x8xf32>, tensor<2x4x5x8xf32>, tensor<2x4x5x2xf32>
+}
+
+// -----
+
+// Causal with Tq > Tk: the first two queries see no key, so their P is
+// uniform but their dS is zero (the mask again, on dS).
+// CHECK-LABEL: func.func @attention_grad_unseen_keys
+// CHECK-DAG: %[[ZERO:.*]] = tg.constant dense<0.000000e+00> : tensor<f32>
+// CHECK-DAG: %[[OFFSET:.*]] = tg.constant dense<-2> : tensor<i64>
+// CHECK: %[[VISIBLE:.*]] = tg.compare {{ *}}le
+// CHECK: %[[MASKED:.*]] = tg.select %[[VISIBLE]], %{{.*}}, %{{.*}} : tensor<5x3xi1>, tensor<5x3xf32>, tensor<f32> -> tensor<5x3xf32>
+// CHECK: %[[P:.*]] = tg.softmax %[[MASKED]] : tensor<5x3xf32>
+// CHECK: %[[DS:.*]] = tg.mul %[[P]], %{{.*}} : tensor<5x3xf32>
+// CHECK: %[[SEES:.*]] = tg.compare {{ *}}le
+// CHECK: tg.select %[[SEES]], %[[DS]], %[[ZERO]] : tensor<5x3xi1>, tensor<5x3xf32>, tensor<f32> -> tensor<5x3xf32>
+func.func @attention_grad_unseen_keys(%q: tensor<5x8xf32>, %k: tensor<3x8xf32>, %v: tensor<3x2xf32>, %o: tensor<5x2xf32>, %do: tensor<5x2xf32>) -> (tensor<5x8xf32>, tensor<3x8xf32>, tensor<3x2xf32>) {
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal scale 0.5 : tensor<5x8xf32>, tensor<3x8xf32>, tensor<3x2xf32>, tensor<5x2xf32>, tensor<5x2xf32> -> tensor<5x8xf32>, tensor<3x8xf32>, tensor<3x2xf32>
+  return %dq, %dk, %dv : tensor<5x8xf32>, tensor<3x8xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+// On bf16 it computes in f32, as tg.attention does: every operand widened,
+// each gradient rounded once.
+// CHECK-LABEL: func.func @attention_grad_bf16
+// CHECK-COUNT-5: tg.cast %{{.*}} : tensor<4x8xbf16> to tensor<4x8xf32>
+// CHECK-NOT: bf16
+// CHECK: tg.softmax %{{.*}} : tensor<4x4xf32>
+// CHECK-NOT: bf16
+// CHECK-COUNT-3: tg.cast %{{.*}} : tensor<4x8xf32> to tensor<4x8xbf16>
+// CHECK-NEXT: return
+func.func @attention_grad_bf16(%q: tensor<4x8xbf16>, %k: tensor<4x8xbf16>, %v: tensor<4x8xbf16>, %o: tensor<4x8xbf16>, %do: tensor<4x8xbf16>) -> (tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>) {
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16> -> tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>
+  return %dq, %dk, %dv : tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4x8xbf16>
+}
+
+// -----
+
 // im2col: pad H and W by 1, one stride-2 slice per tap of the 2x2 kernel
 // (OH = OW = (6 + 2 - 2) / 2 + 1 = 4), taps stacked in (kh, kw) order so the
 // patch index is c*4 + kh*2 + kw, as in the weight's [C, KH, KW].
@@ -673,4 +734,37 @@ func.func @fake_quant_unsigned(%x: tensor<8x16xf32>, %s: tensor<f32>) -> tensor<
 func.func @attention_causal_chunked(%q: tensor<2x512x8xf32>, %k: tensor<2x640x8xf32>, %v: tensor<2x640x4xf32>) -> tensor<2x512x4xf32> {
   %o = tg.attention %q, %k, %v causal : tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32> -> tensor<2x512x4xf32>
   return %o : tensor<2x512x4xf32>
+}
+
+// -----
+
+// A long causal tg.attention_grad in the forward's chunks of 256 queries:
+// chunk c recomputes its weights against the 256 (c + 1) + (Tk - Tq) keys
+// it sees; dq is the chunks' concatenation, dk and dv the sum of the
+// chunks' contributions zero-padded to Tk.
+// CHECK-LABEL: func.func @attention_grad_causal_chunked
+// CHECK-SAME: (%[[Q:.*]]: tensor<2x512x8xf32>, %[[K:.*]]: tensor<2x640x8xf32>, %[[V:.*]]: tensor<2x640x4xf32>, %[[O:.*]]: tensor<2x512x4xf32>, %[[DO:.*]]: tensor<2x512x4xf32>)
+// CHECK: %[[Q0:.*]] = tg.slice %[[Q]] [0, 0, 0] to [2, 256, 8]
+// CHECK: %[[K0:.*]] = tg.slice %[[K]] [0, 0, 0] to [2, 384, 8]
+// CHECK: tg.slice %[[V]] [0, 0, 0] to [2, 384, 4]
+// CHECK: tg.slice %[[O]] [0, 0, 0] to [2, 256, 4]
+// CHECK: tg.slice %[[DO]] [0, 0, 0] to [2, 256, 4]
+// CHECK: tg.matmul %[[Q0]], %[[K0]] transpose_rhs : tensor<2x256x8xf32>, tensor<2x384x8xf32> -> tensor<2x256x384xf32>
+// CHECK: %[[DV0:.*]] = tg.matmul %{{.*}}, %{{.*}} transpose_lhs : tensor<2x256x384xf32>, tensor<2x256x4xf32> -> tensor<2x384x4xf32>
+// CHECK: %[[DQ0:.*]] = tg.matmul %{{.*}}, %[[K0]] : tensor<2x256x384xf32>, tensor<2x384x8xf32> -> tensor<2x256x8xf32>
+// CHECK: %[[DK0:.*]] = tg.matmul %{{.*}}, %[[Q0]] transpose_lhs : tensor<2x256x384xf32>, tensor<2x256x8xf32> -> tensor<2x384x8xf32>
+// CHECK: %[[DK0P:.*]] = tg.pad %[[DK0]] low [0, 0, 0] high [0, 256, 0] value 0.0{{[0-9e+]*}} : tensor<2x384x8xf32> -> tensor<2x640x8xf32>
+// CHECK: %[[DV0P:.*]] = tg.pad %[[DV0]] low [0, 0, 0] high [0, 256, 0] value 0.0{{[0-9e+]*}} : tensor<2x384x4xf32> -> tensor<2x640x4xf32>
+// CHECK: %[[Q1:.*]] = tg.slice %[[Q]] [0, 256, 0] to [2, 512, 8]
+// CHECK: tg.matmul %[[Q1]], %[[K]] transpose_rhs : tensor<2x256x8xf32>, tensor<2x640x8xf32> -> tensor<2x256x640xf32>
+// CHECK: %[[DV1:.*]] = tg.matmul %{{.*}}, %{{.*}} transpose_lhs : tensor<2x256x640xf32>, tensor<2x256x4xf32> -> tensor<2x640x4xf32>
+// CHECK: %[[DQ1:.*]] = tg.matmul %{{.*}}, %[[K]] : tensor<2x256x640xf32>, tensor<2x640x8xf32> -> tensor<2x256x8xf32>
+// CHECK: %[[DK1:.*]] = tg.matmul %{{.*}}, %[[Q1]] transpose_lhs : tensor<2x256x640xf32>, tensor<2x256x8xf32> -> tensor<2x640x8xf32>
+// CHECK: %[[DK:.*]] = tg.add %[[DK0P]], %[[DK1]] : tensor<2x640x8xf32>
+// CHECK: %[[DV:.*]] = tg.add %[[DV0P]], %[[DV1]] : tensor<2x640x4xf32>
+// CHECK: %[[DQ:.*]] = tg.concat %[[DQ0]], %[[DQ1]] axis 1 : tensor<2x256x8xf32>, tensor<2x256x8xf32> -> tensor<2x512x8xf32>
+// CHECK: return %[[DQ]], %[[DK]], %[[DV]]
+func.func @attention_grad_causal_chunked(%q: tensor<2x512x8xf32>, %k: tensor<2x640x8xf32>, %v: tensor<2x640x4xf32>, %o: tensor<2x512x4xf32>, %do: tensor<2x512x4xf32>) -> (tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32>) {
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32>, tensor<2x512x4xf32>, tensor<2x512x4xf32> -> tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32>
+  return %dq, %dk, %dv : tensor<2x512x8xf32>, tensor<2x640x8xf32>, tensor<2x640x4xf32>
 }

@@ -136,12 +136,41 @@ func.func @f(%q: tensor<3x4xf64>, %k: tensor<5x4xf64>, %v: tensor<5x2xf64>) -> t
   %y = tg.attention %q, %k, %v causal scale 0.25 : tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64> -> tensor<3x2xf64>
   return %y : tensor<3x2xf64>
 })"},
+    // Tq > Tk: the first two queries see no key and average the values.
+    {"attention_causal_unseen_keys", R"(
+func.func @f(%q: tensor<2x5x4xf64>, %k: tensor<2x3x4xf64>, %v: tensor<2x3x3xf64>) -> tensor<2x5x3xf64> {
+  %y = tg.attention %q, %k, %v causal : tensor<2x5x4xf64>, tensor<2x3x4xf64>, tensor<2x3x3xf64> -> tensor<2x5x3xf64>
+  return %y : tensor<2x5x3xf64>
+})"},
     // Long enough to be split into chunks of 256 queries (Tk - Tq = 128
     // keys cached before them).
     {"attention_causal_chunked", R"(
 func.func @f(%q: tensor<2x512x3xf64>, %k: tensor<2x640x3xf64>, %v: tensor<2x640x2xf64>) -> tensor<2x512x2xf64> {
   %y = tg.attention %q, %k, %v causal : tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64> -> tensor<2x512x2xf64>
   return %y : tensor<2x512x2xf64>
+})"},
+    // The gradients of attention given a (random) output and its cotangent.
+    {"attention_grad", R"(
+func.func @f(%q: tensor<2x3x5x4xf64>, %k: tensor<2x3x6x4xf64>, %v: tensor<2x3x6x7xf64>, %o: tensor<2x3x5x7xf64>, %do: tensor<2x3x5x7xf64>) -> (tensor<2x3x5x4xf64>, tensor<2x3x6x4xf64>, tensor<2x3x6x7xf64>) {
+  %g:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<2x3x5x4xf64>, tensor<2x3x6x4xf64>, tensor<2x3x6x7xf64>, tensor<2x3x5x7xf64>, tensor<2x3x5x7xf64> -> tensor<2x3x5x4xf64>, tensor<2x3x6x4xf64>, tensor<2x3x6x7xf64>
+  return %g#0, %g#1, %g#2 : tensor<2x3x5x4xf64>, tensor<2x3x6x4xf64>, tensor<2x3x6x7xf64>
+})"},
+    {"attention_grad_causal_offset_scale", R"(
+func.func @f(%q: tensor<3x4xf64>, %k: tensor<5x4xf64>, %v: tensor<5x2xf64>, %o: tensor<3x2xf64>, %do: tensor<3x2xf64>) -> (tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64>) {
+  %g:3 = tg.attention_grad %q, %k, %v, %o, %do causal scale 0.25 : tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64>, tensor<3x2xf64>, tensor<3x2xf64> -> tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64>
+  return %g#0, %g#1, %g#2 : tensor<3x4xf64>, tensor<5x4xf64>, tensor<5x2xf64>
+})"},
+    // Tq > Tk: the first two queries see no key.
+    {"attention_grad_causal_unseen_keys", R"(
+func.func @f(%q: tensor<2x5x4xf64>, %k: tensor<2x3x4xf64>, %v: tensor<2x3x3xf64>, %o: tensor<2x5x3xf64>, %do: tensor<2x5x3xf64>) -> (tensor<2x5x4xf64>, tensor<2x3x4xf64>, tensor<2x3x3xf64>) {
+  %g:3 = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<2x5x4xf64>, tensor<2x3x4xf64>, tensor<2x3x3xf64>, tensor<2x5x3xf64>, tensor<2x5x3xf64> -> tensor<2x5x4xf64>, tensor<2x3x4xf64>, tensor<2x3x3xf64>
+  return %g#0, %g#1, %g#2 : tensor<2x5x4xf64>, tensor<2x3x4xf64>, tensor<2x3x3xf64>
+})"},
+    // In the forward's chunks of 256 queries.
+    {"attention_grad_causal_chunked", R"(
+func.func @f(%q: tensor<2x512x3xf64>, %k: tensor<2x640x3xf64>, %v: tensor<2x640x2xf64>, %o: tensor<2x512x2xf64>, %do: tensor<2x512x2xf64>) -> (tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64>) {
+  %g:3 = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64>, tensor<2x512x2xf64>, tensor<2x512x2xf64> -> tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64>
+  return %g#0, %g#1, %g#2 : tensor<2x512x3xf64>, tensor<2x640x3xf64>, tensor<2x640x2xf64>
 })"},
     {"conv2d", R"(
 func.func @f(%x: tensor<2x3x7x6xf64>, %w: tensor<4x3x3x2xf64>, %b: tensor<4xf64>) -> tensor<2x4x4x8xf64> {

@@ -9,8 +9,10 @@
 //  * consistency: <w, J u> (forward) equals <J^T w, u> (reverse).
 // Ops whose derivative is defined rather than computed (stop_gradient,
 // straight_through, casts) give a @reference function whose true derivative
-// is the intended one. A last test fails when a tg op has neither a rule nor a
-// gradcheck case.
+// is the intended one. The tg.attention cases run again with keep-attention
+// (the op's own rules, tg.attention_grad), and those gradients are compared
+// with the decomposed attention's in f32 and, in bf16, with f64 ones. A last
+// test fails when a tg op has neither a rule nor a gradcheck case.
 //
 //===----------------------------------------------------------------------===//
 
@@ -129,32 +131,53 @@ void addDerivativeFunctions(ModuleOp module) {
   }
 }
 
+void loadDialects(MLIRContext &context) {
+  DialectRegistry registry;
+  registerDerivativeExternalModels(registry);
+  context.appendDialectRegistry(registry);
+  context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
+                      arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
+}
+
 class Gradcheck : public testing::TestWithParam<GradcheckCase> {
 protected:
-  Gradcheck() {
-    DialectRegistry registry;
-    registerDerivativeExternalModels(registry);
-    context.appendDialectRegistry(registry);
-    context.loadDialect<TGDialect, func::FuncDialect, ml_program::MLProgramDialect,
-                        arith::ArithDialect, scf::SCFDialect, tensor::TensorDialect>();
-  }
+  Gradcheck() { loadDialects(context); }
 
   HostTensor random(Type type, Domain domain, int64_t integerBound) {
     return drawInput(type, domain, integerBound, rng);
   }
 
+  /// The checks below, with `options` for --tg-autodiff.
+  void checkDerivatives(TGAutodiffOptions options);
+
   MLIRContext context;
   std::mt19937_64 rng{1234};
 };
 
-TEST_P(Gradcheck, RulesMatchFiniteDifferences) {
+class GradcheckBF16 : public testing::Test {
+protected:
+  GradcheckBF16() { loadDialects(context); }
+  MLIRContext context;
+};
+
+TEST_P(Gradcheck, RulesMatchFiniteDifferences) { checkDerivatives({}); }
+
+void Gradcheck::checkDerivatives(TGAutodiffOptions options) {
   const GradcheckCase &testCase = GetParam();
   OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(testCase.source, &context);
   ASSERT_TRUE(module) << "the case does not parse";
   addDerivativeFunctions(*module);
   PassManager pm(&context);
-  pm.addPass(createTGAutodiff());
+  pm.addPass(createTGAutodiff(options));
   ASSERT_TRUE(succeeded(pm.run(*module))) << "--tg-autodiff failed";
+  if (options.keepAttention) {
+    // The rules of tg.attention itself were used, not its decomposition's.
+    int attentionGrads = 0, kept = 0;
+    module->walk([&](AttentionGradOp) { ++attentionGrads; });
+    module->lookupSymbol<func::FuncOp>("f_jvp").walk([&](AttentionOp) { ++kept; });
+    EXPECT_EQ(attentionGrads, 1) << "reverse mode did not use tg.attention's rule";
+    EXPECT_EQ(kept, 1) << "forward mode did not use tg.attention's rule";
+  }
 
   func::FuncOp f = module->lookupSymbol<func::FuncOp>("f");
   bool hasReference = bool(module->lookupSymbol<func::FuncOp>("reference"));
@@ -233,6 +256,132 @@ TEST_P(Gradcheck, RulesMatchFiniteDifferences) {
   }
 }
 
+// tg.attention differentiated by its own rules (--tg-autodiff=keep-attention):
+// reverse mode through one tg.attention_grad, forward mode through its jvp.
+using AttentionRules = Gradcheck;
+
+TEST_P(AttentionRules, MatchFiniteDifferences) {
+  TGAutodiffOptions options;
+  options.keepAttention = true;
+  checkDerivatives(options);
+}
+
+/// What @grad (addDerivativeFunctions) returns for `source` at `args` (the
+/// inputs of @f, then the weights w), after --tg-autodiff with
+/// keep-attention = `keep` and, when `decompose`, --tg-decompose. `check`
+/// sees the module before it is interpreted.
+std::vector<HostTensor> gradientsOf(MLIRContext &context, StringRef source,
+                                    ArrayRef<HostTensor> args, bool keep, bool decompose,
+                                    function_ref<void(ModuleOp)> check = nullptr) {
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  EXPECT_TRUE(module) << "the case does not parse";
+  if (!module)
+    return {};
+  addDerivativeFunctions(*module);
+  PassManager pm(&context);
+  TGAutodiffOptions options;
+  options.keepAttention = keep;
+  pm.addPass(createTGAutodiff(options));
+  if (decompose)
+    pm.addPass(createTGDecompose());
+  if (failed(pm.run(*module))) {
+    ADD_FAILURE() << "the passes failed";
+    return {};
+  }
+  if (check)
+    check(*module);
+  Interpreter interpreter(*module);
+  FailureOr<std::vector<HostTensor>> grads = interpreter.call("grad", args);
+  EXPECT_TRUE(succeeded(grads)) << "interpreting @grad";
+  return succeeded(grads) ? *grads : std::vector<HostTensor>();
+}
+
+// In f32 on the same random inputs, the gradients through tg.attention_grad
+// (its decomposition, and the interpreter's own formula for it) agree with
+// those of the decomposed attention differentiated op by op.
+TEST_P(AttentionRules, AgreeWithTheDecomposedAttentionInF32) {
+  std::string source = GetParam().source;
+  for (size_t at = 0; (at = source.find("f64", at)) != std::string::npos;)
+    source.replace(at, 3, "f32");
+  OwningOpRef<ModuleOp> parsed = parseSourceString<ModuleOp>(source, &context);
+  ASSERT_TRUE(parsed);
+  FunctionType type = parsed->lookupSymbol<func::FuncOp>("f").getFunctionType();
+  std::vector<HostTensor> args;
+  for (Type input : type.getInputs())
+    args.push_back(random(input, Domain::Any, 1));
+  args.push_back(random(type.getResult(0), Domain::Any, 1));
+
+  std::vector<HostTensor> decomposedAttention = gradientsOf(context, source, args, false, false);
+  std::vector<HostTensor> decomposedGrad = gradientsOf(context, source, args, true, true);
+  std::vector<HostTensor> direct = gradientsOf(context, source, args, true, false);
+  ASSERT_EQ(decomposedAttention.size(), 3u);
+  ASSERT_EQ(decomposedGrad.size(), 3u);
+  ASSERT_EQ(direct.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LT(relativeError(decomposedGrad[i].data, decomposedAttention[i].data), 2e-6)
+        << "tg.attention_grad's decomposition, gradient #" << i;
+    EXPECT_LT(relativeError(direct[i].data, decomposedAttention[i].data), 2e-6)
+        << "tg.attention_grad in the interpreter, gradient #" << i;
+  }
+}
+
+// A bf16 attention under keep-attention: its tg.attention_grad is bf16 and
+// tg-decompose computes it in f32 (one rounding of each gradient), as it does
+// the forward. Against the f64 gradients at the same (bf16) inputs.
+TEST_F(GradcheckBF16, AttentionGradIsWidened) {
+  const char *bf16 = R"(
+func.func @f(%q: tensor<2x4x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x4xf32>) -> tensor<2x4x4xf32> {
+  %qb = tg.cast %q : tensor<2x4x8xf32> to tensor<2x4x8xbf16>
+  %kb = tg.cast %k : tensor<2x6x8xf32> to tensor<2x6x8xbf16>
+  %vb = tg.cast %v : tensor<2x6x4xf32> to tensor<2x6x4xbf16>
+  %o = tg.attention %qb, %kb, %vb causal : tensor<2x4x8xbf16>, tensor<2x6x8xbf16>, tensor<2x6x4xbf16> -> tensor<2x4x4xbf16>
+  %y = tg.cast %o : tensor<2x4x4xbf16> to tensor<2x4x4xf32>
+  return %y : tensor<2x4x4xf32>
+}
+)";
+  const char *f64 = R"(
+func.func @f(%q: tensor<2x4x8xf64>, %k: tensor<2x6x8xf64>, %v: tensor<2x6x4xf64>) -> tensor<2x4x4xf64> {
+  %o = tg.attention %q, %k, %v causal : tensor<2x4x8xf64>, tensor<2x6x8xf64>, tensor<2x6x4xf64> -> tensor<2x4x4xf64>
+  return %o : tensor<2x4x4xf64>
+}
+)";
+  // Inputs and weights (the cotangent reaches the attention cast to bf16)
+  // that bf16 holds exactly.
+  std::mt19937_64 rng(7);
+  std::vector<HostTensor> args, wide;
+  const SmallVector<int64_t> shapes[] = {{2, 4, 8}, {2, 6, 8}, {2, 6, 4}, {2, 4, 4}};
+  for (ArrayRef<int64_t> shape : shapes) {
+    HostTensor x =
+        drawInput(RankedTensorType::get(shape, BFloat16Type::get(&context)), Domain::Any, 1, rng);
+    args.emplace_back(RankedTensorType::get(shape, Float32Type::get(&context)), x.data);
+    wide.emplace_back(RankedTensorType::get(shape, Float64Type::get(&context)), x.data);
+  }
+  std::vector<HostTensor> expected = gradientsOf(context, f64, wide, false, false);
+  std::vector<HostTensor> actual =
+      gradientsOf(context, bf16, args, true, true, [&](ModuleOp module) {
+        // Every softmax and matmul of the gradient function (the forward's
+        // and the gradient's) in f32.
+        int narrow = 0;
+        module.lookupSymbol<func::FuncOp>("loss_grad").walk([&](Operation *op) {
+          if (isa<SoftmaxOp, MatmulOp>(op) &&
+              !cast<ShapedType>(op->getResult(0).getType()).getElementType().isF32())
+            ++narrow;
+        });
+        EXPECT_EQ(narrow, 0) << "a softmax or matmul was not widened to f32";
+      });
+  // Before tg-decompose, the gradient is one bf16 tg.attention_grad.
+  gradientsOf(context, bf16, args, true, false, [&](ModuleOp module) {
+    int found = 0;
+    module.walk(
+        [&](AttentionGradOp op) { found += op.getQuery().getType().getElementType().isBF16(); });
+    EXPECT_EQ(found, 1);
+  });
+  ASSERT_EQ(expected.size(), 3u);
+  ASSERT_EQ(actual.size(), 3u);
+  for (size_t i = 0; i < 3; ++i)
+    EXPECT_LT(relativeError(actual[i].data, expected[i].data), 1e-2) << "gradient #" << i;
+}
+
 // Loops differentiated with rematerialization (the backward pass recomputes
 // loop bodies instead of reading them from tapes) give the same gradients.
 using RematerializedLoops = Gradcheck;
@@ -267,6 +416,19 @@ TEST_P(RematerializedLoops, GiveTheSameGradients) {
 #include "GradcheckCases.inc"
 
 INSTANTIATE_TEST_SUITE_P(Ops, Gradcheck, testing::ValuesIn(kGradcheckCases),
+                         [](const testing::TestParamInfo<GradcheckCase> &info) {
+                           return std::string(info.param.name);
+                         });
+
+std::vector<GradcheckCase> attentionCases() {
+  std::vector<GradcheckCase> cases;
+  for (const GradcheckCase &c : kGradcheckCases)
+    if (StringRef(c.op) == "tg.attention")
+      cases.push_back(c);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(KeepAttention, AttentionRules, testing::ValuesIn(attentionCases()),
                          [](const testing::TestParamInfo<GradcheckCase> &info) {
                            return std::string(info.param.name);
                          });

@@ -12,7 +12,9 @@
 //    meaningful): H v against central differences of the gradient, and the
 //    symmetry u^T (H v) == v^T (H u);
 //  * the same with the parameters as globals (`tg.jvp ... globals`, what a
-//    train step with AdaHessian builds) against the argument form.
+//    train step with AdaHessian builds) against the argument form;
+//  * an attention differentiated by its own rules (keep-attention) against
+//    its decomposition.
 //
 //===----------------------------------------------------------------------===//
 
@@ -78,13 +80,13 @@ protected:
   }
 
   /// Parses `source` and runs --tg-autodiff on it.
-  OwningOpRef<ModuleOp> compile(const std::string &source) {
+  OwningOpRef<ModuleOp> compile(const std::string &source, TGAutodiffOptions options = {}) {
     OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
     EXPECT_TRUE(module) << "the test source does not parse";
     if (!module)
       return {};
     PassManager pm(&context);
-    pm.addPass(createTGAutodiff());
+    pm.addPass(createTGAutodiff(options));
     if (failed(pm.run(*module))) {
       ADD_FAILURE() << "--tg-autodiff failed";
       return {};
@@ -583,6 +585,70 @@ TEST_F(GlobalsHessian, JvpAlongGlobalsMatchesJvpAlongArguments) {
     maxError = std::max(maxError, error);
   }
   report("gradient and H v along globals vs along arguments, max relative error", maxError);
+}
+
+//===----------------------------------------------------------------------===//
+// tg.attention's own rules
+//===----------------------------------------------------------------------===//
+
+// With keep-attention the inner gradient is one tg.attention_grad, which the
+// outer jvp differentiates through its decomposition, fed by the forward
+// attention's jvp rule: the same H v as with the attention decomposed.
+const char *const kAttentionHvp = R"(
+func.func @loss(%q: tensor<2x3x4xf64>, %k: tensor<2x5x4xf64>, %v: tensor<2x5x3xf64>, %w: tensor<2x3x3xf64>) -> tensor<f64> {
+  %o = tg.attention %q, %k, %v causal : tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64> -> tensor<2x3x3xf64>
+  %p = tg.mul %o, %w : tensor<2x3x3xf64>
+  %s = tg.reduce_sum %p [0, 1, 2] : tensor<2x3x3xf64> -> tensor<f64>
+  return %s : tensor<f64>
+}
+
+func.func @grad(%q: tensor<2x3x4xf64>, %k: tensor<2x5x4xf64>, %v: tensor<2x5x3xf64>, %w: tensor<2x3x3xf64>)
+    -> (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>) {
+  %g:3 = tg.grad @loss(%q, %k, %v, %w) wrt [0, 1, 2]
+      : (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>, tensor<2x3x3xf64>)
+      -> (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>)
+  return %g#0, %g#1, %g#2 : tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>
+}
+
+func.func @hvp(%q: tensor<2x3x4xf64>, %k: tensor<2x5x4xf64>, %v: tensor<2x5x3xf64>, %w: tensor<2x3x3xf64>,
+               %tq: tensor<2x3x4xf64>, %tk: tensor<2x5x4xf64>, %tv: tensor<2x5x3xf64>)
+    -> (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>, tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>) {
+  %r:6 = tg.jvp @grad(%q, %k, %v, %w) tangents(%tq, %tk, %tv) wrt [0, 1, 2]
+      : (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>, tensor<2x3x3xf64>,
+         tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>)
+      -> (tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>, tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>)
+  return %r#0, %r#1, %r#2, %r#3, %r#4, %r#5 : tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>, tensor<2x3x4xf64>, tensor<2x5x4xf64>, tensor<2x5x3xf64>
+}
+)";
+
+class AttentionHessian : public HessianBase, public testing::Test {};
+
+TEST_F(AttentionHessian, KeptAttentionGivesTheDecomposedHvp) {
+  TGAutodiffOptions keep;
+  keep.keepAttention = true;
+  OwningOpRef<ModuleOp> decomposed = compile(kAttentionHvp), kept = compile(kAttentionHvp, keep);
+  ASSERT_TRUE(decomposed && kept);
+  int attentionGrads = 0;
+  kept->walk([&](AttentionGradOp) { ++attentionGrads; });
+  EXPECT_EQ(attentionGrads, 1) << "the inner gradient did not use tg.attention's rule";
+  SmallVector<Type> types(decomposed->lookupSymbol<func::FuncOp>("hvp").getArgumentTypes());
+  Interpreter viaDecomposition(*decomposed), viaRules(*kept);
+  double maxError = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    std::vector<HostTensor> args;
+    for (Type type : types)
+      args.push_back(random(type));
+    std::vector<HostTensor> expected = call(viaDecomposition, "hvp", args);
+    std::vector<HostTensor> actual = call(viaRules, "hvp", args);
+    ASSERT_EQ(actual.size(), 6u);
+    ASSERT_EQ(expected.size(), 6u);
+    for (size_t i = 0; i < 6; ++i) {
+      double error = relativeError(actual[i].data, expected[i].data);
+      EXPECT_LT(error, 1e-12) << (i < 3 ? "gradient #" : "H v #") << i % 3 << ", trial " << trial;
+      maxError = std::max(maxError, error);
+    }
+  }
+  report("attention gradient and H v, own rules vs decomposed, max relative error", maxError);
 }
 
 } // namespace

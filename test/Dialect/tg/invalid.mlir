@@ -1030,6 +1030,90 @@ func.func @attention_result_shape(%q: tensor<4x8x64xf32>, %k: tensor<4x16x64xf32
 // -----
 
 //===----------------------------------------------------------------------===//
+// attention_grad
+//===----------------------------------------------------------------------===//
+
+func.func @attention_grad_rank(%q: tensor<64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x64xf32>, %o: tensor<64xf32>, %do: tensor<64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op query must be [..., T, D] (rank >= 2), got [64]}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<64xf32>, tensor<64xf32> -> tensor<64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_head_size(%q: tensor<8x64xf32>, %k: tensor<8x32xf32>, %v: tensor<8x64xf32>, %o: tensor<8x64xf32>, %do: tensor<8x64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op query has head size 64 (last dim) but key has 32}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<8x32xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32> -> tensor<8x64xf32>, tensor<8x32xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_scale(%q: tensor<8x64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x64xf32>, %o: tensor<8x64xf32>, %do: tensor<8x64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op scale must be positive, got 0}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do scale 0.0 : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32> -> tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_value_element_type(%q: tensor<8x64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x64xbf16>, %o: tensor<8x64xf32>, %do: tensor<8x64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op value has element type 'bf16' but query has 'f32'}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xbf16>, tensor<8x64xf32>, tensor<8x64xf32> -> tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xbf16>
+  return
+}
+
+// -----
+
+func.func @attention_grad_output_shape(%q: tensor<4x8x64xf32>, %k: tensor<4x16x64xf32>, %v: tensor<4x16x32xf32>, %o: tensor<4x8x64xf32>, %do: tensor<4x8x32xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op output is [4, 8, 64] but the attention's result is [4, 8, 32]}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<4x8x64xf32>, tensor<4x16x64xf32>, tensor<4x16x32xf32>, tensor<4x8x64xf32>, tensor<4x8x32xf32> -> tensor<4x8x64xf32>, tensor<4x16x64xf32>, tensor<4x16x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_output_grad_shape(%q: tensor<4x8x64xf32>, %k: tensor<4x16x64xf32>, %v: tensor<4x16x32xf32>, %o: tensor<4x8x32xf32>, %do: tensor<4x16x32xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op output_grad is [4, 16, 32] but the attention's result is [4, 8, 32]}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<4x8x64xf32>, tensor<4x16x64xf32>, tensor<4x16x32xf32>, tensor<4x8x32xf32>, tensor<4x16x32xf32> -> tensor<4x8x64xf32>, tensor<4x16x64xf32>, tensor<4x16x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_output_grad_element_type(%q: tensor<8x64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x64xf32>, %o: tensor<8x64xf32>, %do: tensor<8x64xf16>) {
+  // expected-error @+1 {{'tg.attention_grad' op output_grad has element type 'f16' but query has 'f32'}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf16> -> tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_query_grad_type(%q: tensor<8x64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x64xf32>, %o: tensor<8x64xf32>, %do: tensor<8x64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op query_grad has type 'tensor<8x64xbf16>' but query has 'tensor<8x64xf32>'; a gradient has its operand's type}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32> -> tensor<8x64xbf16>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_key_grad_type(%q: tensor<8x64xf32>, %k: tensor<16x64xf32>, %v: tensor<16x64xf32>, %o: tensor<8x64xf32>, %do: tensor<8x64xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op key_grad has type 'tensor<8x64xf32>' but key has 'tensor<16x64xf32>'; a gradient has its operand's type}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>, tensor<8x64xf32>, tensor<8x64xf32> -> tensor<8x64xf32>, tensor<8x64xf32>, tensor<16x64xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_value_grad_type(%q: tensor<8x64xf32>, %k: tensor<8x64xf32>, %v: tensor<8x32xf32>, %o: tensor<8x32xf32>, %do: tensor<8x32xf32>) {
+  // expected-error @+1 {{'tg.attention_grad' op value_grad has type 'tensor<8x64xf32>' but value has 'tensor<8x32xf32>'; a gradient has its operand's type}}
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x32xf32>, tensor<8x32xf32>, tensor<8x32xf32> -> tensor<8x64xf32>, tensor<8x64xf32>, tensor<8x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
 // conv2d
 //===----------------------------------------------------------------------===//
 

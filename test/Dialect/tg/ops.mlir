@@ -428,6 +428,22 @@ func.func @attention(%q: tensor<16x4x128x64xf32>, %k: tensor<16x4x256x64xf32>, %
   return
 }
 
+// CHECK-LABEL: func.func @attention_grad
+func.func @attention_grad(%q: tensor<16x4x128x64xf32>, %k: tensor<16x4x256x64xf32>, %v: tensor<16x4x256x32xf32>, %o: tensor<16x4x128x32xf32>, %do: tensor<16x4x128x32xf32>) {
+  // CHECK: tg.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>, tensor<16x4x128x32xf32>, tensor<16x4x128x32xf32> -> tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>, tensor<16x4x128x32xf32>, tensor<16x4x128x32xf32> -> tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>
+  // CHECK: tg.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} causal scale 1.250000e-01 : tensor<16x4x128x64xf32>
+  %1:3 = tg.attention_grad %q, %k, %v, %o, %do causal scale 0.125 : tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>, tensor<16x4x128x32xf32>, tensor<16x4x128x32xf32> -> tensor<16x4x128x64xf32>, tensor<16x4x256x64xf32>, tensor<16x4x256x32xf32>
+  return
+}
+
+// CHECK-LABEL: func.func @attention_grad_bf16_dynamic
+func.func @attention_grad_bf16_dynamic(%q: tensor<?x8x16xbf16>, %k: tensor<?x8x16xbf16>, %v: tensor<?x8x16xbf16>, %o: tensor<2x8x16xbf16>, %do: tensor<?x8x16xbf16>) {
+  // CHECK: tg.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} causal : tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<2x8x16xbf16>, tensor<?x8x16xbf16> -> tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<?x8x16xbf16>
+  %0:3 = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<2x8x16xbf16>, tensor<?x8x16xbf16> -> tensor<?x8x16xbf16>, tensor<?x8x16xbf16>, tensor<?x8x16xbf16>
+  return
+}
+
 // CHECK-LABEL: func.func @conv2d
 func.func @conv2d(%x: tensor<8x3x32x32xf32>, %w: tensor<16x3x3x3xf32>, %b: tensor<16xf32>) {
   // CHECK: tg.conv2d %{{.*}}, %{{.*}}, %{{.*}} padding [1, 1] : tensor<8x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32> -> tensor<8x16x32x32xf32>
