@@ -12,6 +12,11 @@
 // tensor.collapse_shape and, for the contiguous buffers attention operands
 // are (the head split's transposes), a view after bufferization.
 //
+// The backward kernel needs the forward's row statistics (lse): a
+// tg.attention_grad (tg-autodiff's rule with keep-attention) becomes one
+// only when its `output` is the result of a fused forward on the same
+// operands, causal and scale; otherwise it decomposes (P recomputed).
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
@@ -82,8 +87,16 @@ Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem
   return tensor::EmptyOp::create(b, loc, shape, element);
 }
 
+/// A fused forward, by the value that replaced its attention's result.
+struct FusedForward {
+  FusedAttentionForwardOp op;
+  Value query, key, value; // the attention's operands
+  bool causal;
+};
+
 /// tg.attention -> tg.fused_attention_forward.
-void fuseForward(AttentionOp op, const Eligible &sizes) {
+/// `result` receives the value that replaces the attention's result.
+FusedForward fuseForward(AttentionOp op, const Eligible &sizes, Value &result) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value q = collapseLeading(b, loc, op.getQuery(), sizes.slices);
@@ -94,21 +107,74 @@ void fuseForward(AttentionOp op, const Eligible &sizes) {
   auto fused =
       FusedAttentionForwardOp::create(b, loc, TypeRange{out.getType(), lse.getType()}, q, k, v, out,
                                       lse, op.getCausalAttr(), b.getF32FloatAttr(sizes.scale));
-  Value result = fused.getResult(0);
+  result = fused.getResult(0);
   if (result.getType() != op.getType())
     result = ReshapeOp::create(b, loc, op.getType(), result);
+  FusedForward forward = {fused, op.getQuery(), op.getKey(), op.getValue(), op.getCausal()};
   op.replaceAllUsesWith(result);
+  op.erase();
+  return forward;
+}
+
+/// tg.attention_grad of `forward` -> tg.fused_attention_backward, reading
+/// the forward's collapsed operands, output and lse.
+void fuseBackward(AttentionGradOp op, const FusedForward &forward, const Eligible &sizes) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  FusedAttentionForwardOp fused = forward.op;
+  Value dout = collapseLeading(b, loc, op.getOutputGrad(), sizes.slices);
+  Type bf16 = b.getBF16Type();
+  Value dq = emptyTensor(b, loc, {sizes.slices, sizes.queries, kHeadSize}, bf16);
+  Value dk = emptyTensor(b, loc, {sizes.slices, sizes.keys, kHeadSize}, bf16);
+  Value dv = emptyTensor(b, loc, {sizes.slices, sizes.keys, kHeadSize}, bf16);
+  Value delta = emptyTensor(b, loc, {sizes.slices, sizes.queries}, b.getF32Type());
+  auto backward = FusedAttentionBackwardOp::create(
+      b, loc, TypeRange{dq.getType(), dk.getType(), dv.getType(), delta.getType()},
+      fused.getQuery(), fused.getKey(), fused.getValue(), fused.getResult(0), dout,
+      fused.getResult(1), dq, dk, dv, delta, fused.getCausalAttr(), fused.getScaleAttr());
+  for (auto [result, gradient] : llvm::zip(op.getResults(), backward.getResults())) {
+    Value replacement = gradient;
+    if (replacement.getType() != result.getType())
+      replacement = ReshapeOp::create(b, loc, result.getType(), replacement);
+    result.replaceAllUsesWith(replacement);
+  }
   op.erase();
 }
 
 struct TGGPUFusedAttentionPass : tg::impl::TGGPUFusedAttentionBase<TGGPUFusedAttentionPass> {
   void runOnOperation() override {
+    // Forwards first: a gradient reads its forward's statistics.
     SmallVector<AttentionOp> attentions;
     getOperation()->walk([&](AttentionOp op) { attentions.push_back(op); });
-    for (AttentionOp op : attentions)
+    llvm::DenseMap<Value, FusedForward> forwards; // by the attention's new result
+    for (AttentionOp op : attentions) {
+      Value result = op.getResult();
       if (std::optional<Eligible> sizes =
-              eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale()))
-        fuseForward(op, *sizes);
+              eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale())) {
+        FusedForward forward = fuseForward(op, *sizes, result);
+        forwards.try_emplace(result, forward);
+      }
+    }
+
+    SmallVector<AttentionGradOp> gradients;
+    getOperation()->walk([&](AttentionGradOp op) { gradients.push_back(op); });
+    for (AttentionGradOp op : gradients) {
+      auto forward = forwards.find(op.getOutput());
+      if (forward == forwards.end())
+        continue;
+      FusedForward &f = forward->second;
+      std::optional<Eligible> sizes =
+          eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale());
+      auto isBF16 = [](Value value) {
+        return cast<RankedTensorType>(value.getType()).getElementType().isBF16();
+      };
+      if (!sizes || op.getQuery() != f.query || op.getKey() != f.key || op.getValue() != f.value ||
+          op.getCausal() != f.causal || sizes->scale != f.op.getScale().convertToFloat() ||
+          op.getOutputGrad().getType() != op.getOutput().getType() ||
+          !llvm::all_of(op.getResults(), isBF16))
+        continue;
+      fuseBackward(op, f, *sizes);
+    }
   }
 };
 

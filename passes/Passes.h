@@ -23,8 +23,9 @@ void registerTGCPassesAndPipelines();
 
 /// Target choices in the tg pipeline.
 struct TGPipelineOptions {
-  /// CUDA: tg-gpu-fused-attention between tg-autodiff and tg-decompose, so
-  /// that eligible bf16 attentions become the runtime's fused kernels.
+  /// CUDA: tg-autodiff with keep-attention, then tg-gpu-fused-attention
+  /// before tg-decompose, so that eligible bf16 attentions and their
+  /// gradients become the runtime's fused kernels.
   bool fusedAttention = false;
 };
 

@@ -255,8 +255,14 @@ def TGGPUFusedAttention : Pass<"tg-gpu-fused-attention"> {
     and head) dimensions collapsed into BH with `tg.reshape` (a view of a
     contiguous buffer after bufferization), `tensor.empty` outputs, and the
     result reshaped back. The scale is the attention's, or 1 / sqrt(D).
-    `tg-gpu-attention-to-runtime-call` later calls the CUDA kernel for it.
-    Other attentions are left to `tg-decompose`.
+    A `tg.attention_grad` (what `tg-autodiff` with `keep-attention` makes of
+    an attention) whose `output` is the result of such a fused forward on
+    the same query, key and value, causal and scale, and whose gradients are
+    bf16, becomes a `tg.fused_attention_backward` that reads the forward's
+    collapsed operands, output and `lse`, with `dout` collapsed and
+    `tensor.empty` outputs (`delta` a scratch). `tg-gpu-attention-to-runtime-call`
+    later calls the CUDA kernels for them. Other attentions and gradients
+    are left to `tg-decompose`.
   }];
   let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::tensor::TensorDialect"];
 }

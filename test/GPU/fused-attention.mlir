@@ -83,3 +83,58 @@ func.func @ineligible(%f: tensor<2x64x64xf32>, %d: tensor<2x64x32xbf16>, %t: ten
   %3 = tg.attention %q, %k, %k causal : tensor<2x128x64xbf16>, tensor<2x64x64xbf16>, tensor<2x64x64xbf16> -> tensor<2x128x64xbf16>
   return %0, %1, %2, %3 : tensor<2x64x64xf32>, tensor<2x64x32xbf16>, tensor<2x96x64xbf16>, tensor<2x128x64xbf16>
 }
+
+// -----
+
+// A gradient (tg-autodiff's rule with keep-attention) of a fused forward:
+// the backward kernel reads the forward's collapsed operands, output and
+// lse; its gradients are reshaped back.
+// CHECK-LABEL: func.func @backward
+// CHECK-SAME:      (%[[Q:.*]]: tensor<2x2x64x64xbf16>, %[[K:.*]]: tensor<2x2x128x64xbf16>, %[[V:.*]]: tensor<2x2x128x64xbf16>, %[[DO:.*]]: tensor<2x2x64x64xbf16>)
+// CHECK-DAG:     %[[Q3:.*]] = tg.reshape %[[Q]] : tensor<2x2x64x64xbf16> -> tensor<4x64x64xbf16>
+// CHECK-DAG:     %[[K3:.*]] = tg.reshape %[[K]] : tensor<2x2x128x64xbf16> -> tensor<4x128x64xbf16>
+// CHECK-DAG:     %[[V3:.*]] = tg.reshape %[[V]] : tensor<2x2x128x64xbf16> -> tensor<4x128x64xbf16>
+// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q3]], %[[K3]], %[[V3]] :
+// CHECK:         %[[O:.*]] = tg.reshape %[[F]]#0 : tensor<4x64x64xbf16> -> tensor<2x2x64x64xbf16>
+// CHECK-DAG:     %[[DO3:.*]] = tg.reshape %[[DO]] : tensor<2x2x64x64xbf16> -> tensor<4x64x64xbf16>
+// CHECK-DAG:     %[[DQ0:.*]] = tensor.empty() : tensor<4x64x64xbf16>
+// CHECK-DAG:     %[[DK0:.*]] = tensor.empty() : tensor<4x128x64xbf16>
+// CHECK-DAG:     %[[DV0:.*]] = tensor.empty() : tensor<4x128x64xbf16>
+// CHECK-DAG:     %[[DELTA:.*]] = tensor.empty() : tensor<4x64xf32>
+// CHECK:         %[[B:.*]]:4 = tg.fused_attention_backward causal scale 1.250000e-01 ins(%[[Q3]], %[[K3]], %[[V3]], %[[F]]#0, %[[DO3]], %[[F]]#1 : {{.*}}) outs(%[[DQ0]], %[[DK0]], %[[DV0]], %[[DELTA]] : {{.*}})
+// CHECK-DAG:     %[[DQ:.*]] = tg.reshape %[[B]]#0 : tensor<4x64x64xbf16> -> tensor<2x2x64x64xbf16>
+// CHECK-DAG:     %[[DK:.*]] = tg.reshape %[[B]]#1 : tensor<4x128x64xbf16> -> tensor<2x2x128x64xbf16>
+// CHECK-DAG:     %[[DV:.*]] = tg.reshape %[[B]]#2 : tensor<4x128x64xbf16> -> tensor<2x2x128x64xbf16>
+// CHECK-NOT:     tg.attention_grad
+// CHECK:         return %[[O]], %[[DQ]], %[[DK]], %[[DV]]
+// CALL-LABEL: func.func @backward
+// CALL:         call @tgc_cuda_attention_forward_bf16
+// CALL:         call @tgc_cuda_attention_backward_bf16(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, f32) -> ()
+// CALL-NOT:     memref.copy
+// CALL:         return
+func.func @backward(%q: tensor<2x2x64x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>, %do: tensor<2x2x64x64xbf16>) -> (tensor<2x2x64x64xbf16>, tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) {
+  %o = tg.attention %q, %k, %v causal : tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16> -> tensor<2x2x64x64xbf16>
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x64x64xbf16>, tensor<2x2x64x64xbf16> -> tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>
+  return %o, %dq, %dk, %dv : tensor<2x2x64x64xbf16>, tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>
+}
+
+// -----
+
+// Gradients the backward kernel cannot take decompose: without a fused
+// forward's statistics (an output that is an argument), or of another
+// attention than the forward's (another scale, not causal).
+// CHECK-LABEL: func.func @gradients_left
+// CHECK-COUNT-1: tg.fused_attention_forward
+// CHECK-NOT:     tg.fused_attention_backward
+// CHECK-COUNT-3: tg.attention_grad
+// CHECK-NOT:     tg.fused_attention_backward
+// CALL-LABEL: func.func @gradients_left
+// CALL-COUNT-1: call @tgc_cuda_attention_forward_bf16
+// CALL-NOT:     call @tgc_cuda_attention_backward_bf16
+func.func @gradients_left(%q: tensor<4x64x64xbf16>, %o: tensor<4x64x64xbf16>, %do: tensor<4x64x64xbf16>) -> (tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>) {
+  %f = tg.attention %q, %q, %q causal : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>
+  %a:3 = tg.attention_grad %q, %q, %q, %o, %do causal : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
+  %b:3 = tg.attention_grad %q, %q, %q, %f, %do causal scale 0.5 : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
+  %c:3 = tg.attention_grad %q, %q, %q, %f, %do : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
+  return %a#0, %b#1, %c#2 : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
+}
