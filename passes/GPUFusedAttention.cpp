@@ -63,7 +63,8 @@ std::optional<Eligible> eligible(Value query, Value key, Value value, bool causa
       k.drop_back() != v.drop_back())
     return std::nullopt;
   int64_t queries = q[q.size() - 2], keys = k[k.size() - 2];
-  if (queries % kTile != 0 || keys % kTile != 0 || queries == 0 || (causal && keys < queries))
+  if (queries % kTile != 0 || keys % kTile != 0 || queries == 0 || keys == 0 ||
+      (causal && keys < queries))
     return std::nullopt;
   int64_t slices = 1;
   for (int64_t size : q.drop_back(2))
@@ -87,7 +88,8 @@ Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elem
   return tensor::EmptyOp::create(b, loc, shape, element);
 }
 
-/// A fused forward, by the value that replaced its attention's result.
+/// A fused forward and the attention it was (the pass finds it by the value
+/// that replaced the attention's result, which gradients read).
 struct FusedForward {
   FusedAttentionForwardOp op;
   Value query, key, value; // the attention's operands
