@@ -1456,6 +1456,9 @@ struct TGLowerToLinalgPass : tg::impl::TGLowerToLinalgBase<TGLowerToLinalgPass> 
     MLIRContext *context = &getContext();
     ConversionTarget target(*context);
     target.addIllegalDialect<TGDialect>();
+    // Kernel ops (tg-gpu-fused-attention's) are already what the kernels
+    // compute on: linalg's level.
+    target.addLegalOp<FusedAttentionForwardOp, FusedAttentionBackwardOp>();
     target.addLegalDialect<arith::ArithDialect, linalg::LinalgDialect, math::MathDialect,
                            scf::SCFDialect, tensor::TensorDialect>();
     target.addDynamicallyLegalOp<ml_program::GlobalOp>(

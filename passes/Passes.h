@@ -21,9 +21,17 @@ inline constexpr llvm::StringLiteral kParameterViewAttrName = "tg.parameter_view
 /// Registers every tgc pass and the named pipelines (`tg-pipeline`).
 void registerTGCPassesAndPipelines();
 
+/// Target choices in the tg pipeline.
+struct TGPipelineOptions {
+  /// CUDA: tg-autodiff with keep-attention, then tg-gpu-fused-attention
+  /// before tg-decompose, so that eligible bf16 attentions and their
+  /// gradients become the runtime's fused kernels.
+  bool fusedAttention = false;
+};
+
 /// The pipeline `tgc` runs and `tgc-opt --tg-pipeline` names: every stage
 /// that exists so far, in order.
-void buildTGPipeline(OpPassManager &pm);
+void buildTGPipeline(OpPassManager &pm, const TGPipelineOptions &options = {});
 } // namespace mlir::tg
 
 #endif // TGC_PASSES_H

@@ -134,7 +134,8 @@ def TGLowerToLinalg : Pass<"tg-lower-to-linalg", "::mlir::ModuleOp"> {
     (`--tg-decompose`); any other tg op left is an error naming it. Globals
     with a random initializer attribute get zero storage (`@tgc_init` from
     `--tg-build-init` draws their values) and keep the initializer as
-    `tg.initializer`.
+    `tg.initializer`. Kernel ops (`tg.fused_attention_forward`, ...) stay:
+    they are tensor-level already.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
@@ -240,6 +241,47 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     Option<"cuda", "cuda", "bool", "false",
            "Call the CUDA runtime's cuBLAS matmul (tgc_cuda_matmul_*) on device buffers">
   ];
+}
+
+def TGGPUFusedAttention : Pass<"tg-gpu-fused-attention"> {
+  let summary = "Eligible bf16 attentions as fused attention kernels (CUDA)";
+  let description = [{
+    On tg ops, after `tg-autodiff` and before `tg-decompose` in the CUDA
+    pipeline (option `fusedAttention`, which `tgc --target=cuda
+    --autocast=bf16` sets): a `tg.attention` whose query, key and value are
+    bf16 with static shapes, D = 64 (query, key and value), Tq and Tk
+    multiples of 64 and, when causal, Tk >= Tq, becomes a
+    `tg.fused_attention_forward` on [BH, T, D] tensors: its leading (batch
+    and head) dimensions collapsed into BH with `tg.reshape` (a view of a
+    contiguous buffer after bufferization), `tensor.empty` outputs, and the
+    result reshaped back. The scale is the attention's, or 1 / sqrt(D).
+    A `tg.attention_grad` (what `tg-autodiff` with `keep-attention` makes of
+    an attention) whose `output` is the result of such a fused forward on
+    the same query, key and value, causal and scale, and whose gradients are
+    bf16, becomes a `tg.fused_attention_backward` that reads the forward's
+    collapsed operands, output and `lse`, with `dout` collapsed and
+    `tensor.empty` outputs (`delta` a scratch). `tg-gpu-attention-to-runtime-call`
+    later calls the CUDA kernels for them. Other attentions and gradients
+    are left to `tg-decompose`.
+  }];
+  let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def TGGPUAttentionToRuntimeCall
+    : Pass<"tg-gpu-attention-to-runtime-call", "::mlir::ModuleOp"> {
+  let summary = "Call the CUDA runtime's attention kernels for fused attention ops on buffers";
+  let description = [{
+    After bufferization, next to `tg-matmul-to-runtime-call` (cuda):
+    `tg.fused_attention_forward` and `tg.fused_attention_backward` on
+    buffers become calls of `tgc_cuda_attention_forward_bf16` and
+    `tgc_cuda_attention_backward_bf16` (include/tgc/runtime.h), each buffer
+    cast to the fully dynamic strided view (`memref<?x?x?xbf16,
+    strided<[?, ?, ?], offset: ?>>`, rank 2 f32 for the statistics),
+    `causal` as an i64 and the scale as an f32. The calls take device
+    pointers and stay on the host, like the cuBLAS calls.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect"];
 }
 
 def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {

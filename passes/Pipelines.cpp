@@ -8,9 +8,20 @@
 
 using namespace mlir;
 
-void tg::buildTGPipeline(OpPassManager &pm) {
+void tg::buildTGPipeline(OpPassManager &pm, const TGPipelineOptions &options) {
   pm.addPass(createTGExpandTrainStep());
-  pm.addPass(createTGAutodiff());
+  if (options.fusedAttention) {
+    // Attentions differentiated by their own rule (tg.attention_grad), which
+    // the fused backward kernel computes from the forward's statistics;
+    // after differentiation, before the attentions decompose, the eligible
+    // ones become the kernels' ops.
+    TGAutodiffOptions autodiff;
+    autodiff.keepAttention = true;
+    pm.addPass(createTGAutodiff(autodiff));
+    pm.addPass(createTGGPUFusedAttention());
+  } else {
+    pm.addPass(createTGAutodiff());
+  }
   pm.addPass(createTGDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -18,7 +29,6 @@ void tg::buildTGPipeline(OpPassManager &pm) {
 
 void tg::registerTGCPassesAndPipelines() {
   registerTGCPasses();
-  PassPipelineRegistration<>(
-      "tg-pipeline", "The tgc pipeline: every stage that exists, in order",
-      buildTGPipeline);
+  PassPipelineRegistration<>("tg-pipeline", "The tgc pipeline: every stage that exists, in order",
+                             [](OpPassManager &pm) { buildTGPipeline(pm); });
 }

@@ -2,6 +2,7 @@
 
 #include "tg/TGOps.h"
 
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -14,11 +15,24 @@ static_assert(tg::kDynamic == ShapedType::kDynamic,
 #include "tg/TGEnums.cpp.inc"
 #include "tg/TGOpInterfaces.cpp.inc"
 
+namespace {
+/// Kernel ops inline with the linalg ops around them (the inliner runs after
+/// tg-lower-to-linalg, so that a step's gradient fuses with its update);
+/// every other tg op is lowered by then.
+struct TGInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *op, Region *, bool, IRMapping &) const final {
+    return isa<FusedAttentionForwardOp, FusedAttentionBackwardOp>(op);
+  }
+};
+} // namespace
+
 void TGDialect::initialize() {
   addOperations<
 #define GET_OP_LIST
 #include "tg/TGOps.cpp.inc"
       >();
+  addInterfaces<TGInlinerInterface>();
   registerAttributes();
 }
 

@@ -7,5 +7,6 @@ include "TGCoreOps.td"
 include "TGLayerOps.td"
 include "TGTrainingOps.td"
 include "TGAutodiffOps.td"
+include "TGKernelOps.td"
 
 #endif // TG_OPS_TD

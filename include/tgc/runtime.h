@@ -361,43 +361,6 @@ void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16
 void _mlir_ciface_tgc_cuda_matmul_bf16_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                             tgc_memref3_bf16 *c, int64_t accumulate);
 
-/* A rank-2 strided view of f32 (memref<?x?xf32, strided<[?, ?], offset: ?>>). */
-typedef struct tgc_memref2_f32 {
-  float *allocated;
-  float *aligned;
-  int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} tgc_memref2_f32;
-
-/* Fused attention (runtime/CudaAttention.cu: flash attention on tensor
- * cores, the scores never in memory): softmax(q k^T * scale + mask) v for
- * each of the batch*heads slices of q [BH, Tq, D], k [BH, Tk, D],
- * v [BH, Tk, D] into out [BH, Tq, D], bf16 views with D = 64 contiguous
- * elements a row, rows 16-byte aligned, Tq and Tk multiples of 64. With
- * causal != 0, query i sees key j iff j <= i + (Tk - Tq), and Tk >= Tq.
- * lse [BH, Tq] (rows contiguous) receives each row's log-sum-exp of the
- * scaled, masked scores, for the backward. Products accumulate in f32;
- * out = (sum_j bf16(p_ij) v_j) / l_i rounded once, where
- * p_ij = exp(s_ij - m_i) and l_i = sum_j p_ij in f32. Other shapes or
- * layouts are fatal, with a message. */
-void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                  tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                  tgc_memref2_f32 *lse, int64_t causal,
-                                                  float scale);
-
-/* The gradients dq, dk, dv (the views' shapes of q, k, v) of the forward
- * above, given its out and lse and dout = dL/dout. delta [BH, Tq] (rows
- * contiguous) is scratch that receives rowsum(dout * out). The
- * probabilities are recomputed, p_ij = exp(s_ij - lse_i); bf16(p_ij) and
- * bf16(ds_ij), ds_ij = p_ij (dp_ij - delta_i), enter the products. */
-void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                   tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                   tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
-                                                   tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
-                                                   tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
-                                                   int64_t causal, float scale);
-
 /* A rank-1 strided view (memref<?xT, strided<[?], offset: ?>>). */
 typedef struct tgc_memref1_f32 {
   float *allocated;
@@ -445,6 +408,73 @@ void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t
 /* Prints "<program>: error: <tgc_last_error()>" to stderr and exits with
  * status 1: how generated code reports a failed call above. */
 void tgc_cuda_fail(void);
+
+/*===--- Attention ---------------------------------------------------------===*/
+
+/* A rank-2 strided view (memref<?x?xf32, strided<[?, ?], offset: ?>>): the
+ * per-row f32 statistics of an attention, [batch * heads, Tq]. */
+typedef struct tgc_memref2_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} tgc_memref2_f32;
+
+/* Fused (flash-style) attention of bf16 tensors, for every one of the
+ * batch * heads slices of its tgc_memref3_bf16 views: q [BH, Tq, D], k and v
+ * [BH, Tk, D], out [BH, Tq, D]. The compiler calls the CUDA functions for
+ * eligible tg.attention ops (tg-gpu-fused-attention, autocast's bf16
+ * attentions with D == 64 and Tq, Tk multiples of 64); the host functions
+ * compute the same on host memory, the reference the kernels are checked
+ * against (runtime/Attention.cpp). `causal` is 0 or 1: with 1, query i sees
+ * key j iff j <= i + (Tk - Tq), and Tk >= Tq. `scale` multiplies the scores.
+ *
+ * Precision (kernels and reference agree to rounding): products accumulate
+ * in f32; s_ij = scale * sum_d q_id k_jd over the keys the query sees,
+ * m_i = max_j s_ij, p_ij = exp(s_ij - m_i), l_i = sum_j p_ij (unrounded),
+ * out_i = bf16(sum_j bf16(p_ij) v_j / l_i) and lse[bh, i] = m_i + log(l_i),
+ * the row's log-sum-exp, kept for the backward. bf16() rounds to nearest
+ * even. The host functions take views of any strides and sizes that agree
+ * (D and the lengths unconstrained) and run on the thread pool, a slice per
+ * task; views that do not agree are fatal: one line on stderr
+ * ("<program>: error: attention forward: k is ..."), exit status 1. */
+void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                             tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                             tgc_memref2_f32 *lse, int64_t causal, float scale);
+
+/* The gradients of the forward above given its out and lse and dout =
+ * dL/dout [BH, Tq, D]: dq, dk and dv have the shapes of q, k and v; delta
+ * [BH, Tq] f32 is scratch that receives rowsum(dout * out). With
+ * p_ij = exp(s_ij - lse_i) (f32, s as in the forward), delta_i =
+ * sum_d dout_id out_id, dp_ij = sum_d dout_id v_jd and
+ * ds_ij = p_ij (dp_ij - delta_i): dv_j = bf16(sum_i bf16(p_ij) dout_i),
+ * dq_i = bf16(scale sum_j bf16(ds_ij) k_j) and
+ * dk_j = bf16(scale sum_i bf16(ds_ij) q_i), sums in f32. */
+void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                              tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                              tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
+                                              tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
+                                              tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+                                              int64_t causal, float scale);
+
+/* The same two on device memory, on the runtime's stream: the runtime's
+ * flash attention kernels (runtime/CudaAttention.cu; the scores never in
+ * memory, the probabilities recomputed in the backward from lse). Besides
+ * the views above: D == 64, Tq and Tk are multiples of 64, and every view's
+ * rows are contiguous and 16-byte aligned (any strides along BH and T). A
+ * failure (bad views, a failed launch, a runtime built without nvcc) is
+ * fatal, as for the matmuls. */
+void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                                  tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                                  tgc_memref2_f32 *lse, int64_t causal,
+                                                  float scale);
+void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                                   tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                                   tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
+                                                   tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
+                                                   tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+                                                   int64_t causal, float scale);
 
 /*===--- The training main -------------------------------------------------===*/
 

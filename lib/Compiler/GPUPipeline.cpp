@@ -2,6 +2,7 @@
 
 #include "Compiler/GPUPipeline.h"
 
+#include "Compiler/KernelBufferization.h"
 #include "Compiler/Pipeline.h"
 
 #include "passes/Passes.h"
@@ -40,19 +41,27 @@ using namespace mlir;
 
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
-void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool matmulEpilogues) {
+void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool matmulEpilogues,
+                                        bool fusedAttention) {
+  // Eligible bf16 attentions: the runtime's fused kernels, from the tg
+  // level on (tg-gpu-fused-attention).
+  TGPipelineOptions frontEnd;
+  frontEnd.fusedAttention = fusedAttention;
   // Long reductions in two steps, each with many threads; row reductions
   // are tg-gpu-row-kernels' (a block per row).
-  buildBufferizePipeline(pm, [&](OpPassManager &tensors) {
-    TGSplitReductionsOptions split;
-    split.leaveRows = rowKernels;
-    tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
-    // bf16 matmuls on bf16 operands, without f32 copies of them.
-    tensors.addPass(createTGGPUBF16MatmulOperands());
-    // Products only ever read rounded to bf16 written as bf16 by cuBLAS.
-    tensors.addPass(createTGGPUBF16MatmulResults());
-    tensors.addPass(createCanonicalizerPass());
-  });
+  buildBufferizePipeline(
+      pm,
+      [&](OpPassManager &tensors) {
+        TGSplitReductionsOptions split;
+        split.leaveRows = rowKernels;
+        tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
+        // bf16 matmuls on bf16 operands, without f32 copies of them.
+        tensors.addPass(createTGGPUBF16MatmulOperands());
+        // Products only ever read rounded to bf16 written as bf16 by cuBLAS.
+        tensors.addPass(createTGGPUBF16MatmulResults());
+        tensors.addPass(createCanonicalizerPass());
+      },
+      /*fuse=*/true, frontEnd);
 
   // Ownership-based deallocation, as on the CPU, but its bufferization.dealloc
   // ops are lowered only after tg-gpu-launch: the pointer lists that lowering
@@ -76,6 +85,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
   if (matmulEpilogues)
     pm.addPass(createTGGPUMatmulEpilogues());
   pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));
+  // Fused attentions: the runtime's kernels, called like cuBLAS.
+  pm.addPass(createTGGPUAttentionToRuntimeCall());
 
   // Loops, then kernels: one per parallel loop (all parallel dimensions of
   // a linalg op, reductions sequential inside), one-thread launches for
@@ -112,7 +123,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
 }
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
-  buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/true, options.matmulEpilogues);
+  buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/true, options.matmulEpilogues,
+                                 options.fusedAttention);
   // A small model's chains of tiny kernels as one block each (not in the
   // kernel mapping that the CPU emulates: its threads do not cooperate).
   pm.addPass(createTGGPUMergeSmallLaunches());
@@ -173,6 +185,7 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
 
 void tg::registerCUDAPipelineDependencies(DialectRegistry &registry) {
   registry.insert<gpu::GPUDialect, index::IndexDialect, NVVM::NVVMDialect, ub::UBDialect>();
+  registerKernelBufferizationModels(registry);
   // convert-gpu-to-nvvm and gpu-to-llvm lower every dialect through its
   // ConvertToLLVMPatternInterface.
   arith::registerConvertArithToLLVMInterface(registry);
@@ -200,6 +213,10 @@ struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
       *this, "matmul-epilogues",
       llvm::cl::desc("bias and activation of linear layers in their cuBLASLt matmul"),
       llvm::cl::init(true)};
+  Option<bool> fusedAttention{
+      *this, "fused-attention",
+      llvm::cl::desc("eligible bf16 attentions as the runtime's fused attention kernels"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -211,6 +228,7 @@ void tg::registerCUDAPipeline() {
         options.chip = cl.chip;
         options.format = cl.format;
         options.matmulEpilogues = cl.matmulEpilogues;
+        options.fusedAttention = cl.fusedAttention;
         buildCUDAPipeline(pm, options);
       });
 }

@@ -3,11 +3,15 @@
 // From a tg spec to the LLVM dialect for the host, with the kernels as PTX
 // (or cubin) in a gpu.binary that the host object embeds:
 //
-//   bufferize pipeline                   shared with the CPU (Pipeline.h)
+//   bufferize pipeline                   shared with the CPU (Pipeline.h);
+//                                        with fusedAttention, tg-gpu-fused-attention
+//                                        after tg-autodiff: bf16 attentions as
+//                                        fused kernel ops
 //   ownership-based deallocation         not lowered yet: its bookkeeping
 //                                        stays on the host
 //   tg-gpu-matmul-epilogues              matmul + bias + activation: cuBLASLt
 //   tg-matmul-to-runtime-call (cuda)     other matmuls: cuBLAS
+//   tg-gpu-attention-to-runtime-call     fused attentions: the runtime's kernels
 //   linalg-generalize-named-ops,
 //   tg-parallel-dims-first,
 //   convert-linalg-to-parallel-loops    one scf.parallel per linalg op
@@ -57,6 +61,10 @@ struct CUDAPipelineOptions {
   /// A linear layer's bias and activation in its cuBLASLt matmul
   /// (tg-gpu-matmul-epilogues); off: separate kernels, to compare against.
   bool matmulEpilogues = true;
+  /// Eligible bf16 attentions (and their gradients) as the runtime's fused
+  /// kernels (tg-gpu-fused-attention; tgc turns it on with
+  /// --autocast=bf16); off: decomposed into GEMMs and softmax kernels.
+  bool fusedAttention = false;
 };
 
 /// The architectures the pipeline supports.
@@ -66,9 +74,10 @@ bool isSupportedCUDAChip(const std::string &chip);
 /// whose memory work is in gpu.launch ops, before outlining. The unit tests
 /// run its result on the CPU, one thread after another: they need
 /// `rowKernels` off (its blocks' threads cooperate), which splits row
-/// reductions instead. `matmulEpilogues` as in CUDAPipelineOptions.
+/// reductions instead. `matmulEpilogues` and `fusedAttention` as in
+/// CUDAPipelineOptions.
 void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels = true,
-                                    bool matmulEpilogues = true);
+                                    bool matmulEpilogues = true, bool fusedAttention = false);
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});

@@ -103,10 +103,11 @@ struct StridedCopiesToLinalgPass : PassWrapper<StridedCopiesToLinalgPass, Operat
 } // namespace
 
 void tg::buildBufferizePipeline(OpPassManager &pm,
-                                llvm::function_ref<void(OpPassManager &)> onTensors, bool fuse) {
+                                llvm::function_ref<void(OpPassManager &)> onTensors, bool fuse,
+                                const TGPipelineOptions &frontEnd) {
   // The tg front end (train steps, autodiff, decomposition), then tg ->
   // linalg on tensors.
-  buildTGPipeline(pm);
+  buildTGPipeline(pm, frontEnd);
   pm.addPass(createTGLowerToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -39,6 +39,8 @@
 #ifndef TGC_COMPILER_PIPELINE_H
 #define TGC_COMPILER_PIPELINE_H
 
+#include "passes/Passes.h"
+
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <memory>
@@ -75,10 +77,11 @@ struct CPUPipelineOptions {
 /// front end, tg-lower-to-linalg and one-shot bufferization, without
 /// deallocation, which each target inserts and lowers in its own way.
 /// `onTensors` adds a target's passes on linalg on tensors, before
-/// bufferization. `fuse` runs the inliner and `tg-fuse`.
+/// bufferization. `fuse` runs the inliner and `tg-fuse`. `frontEnd` chooses
+/// the tg pipeline's target passes.
 void buildBufferizePipeline(OpPassManager &pm,
                             llvm::function_ref<void(OpPassManager &)> onTensors = {},
-                            bool fuse = true);
+                            bool fuse = true, const TGPipelineOptions &frontEnd = {});
 
 /// Appends the CPU pipeline (a module pass manager) to `pm`.
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options = {});

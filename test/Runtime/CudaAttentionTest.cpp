@@ -201,8 +201,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
                                          std::make_tuple(2, 192, 192, true, true),
                                          std::make_tuple(1, 64, 128, false, true)));
 
-/// Views the kernels cannot take are rejected before any device work.
-TEST(CudaAttentionViews, BadShapesAreFatal) {
+/// Views the kernels cannot take are rejected before any device work. (A
+/// DeathTest suite runs first, before other tests start threads that a
+/// fork would not carry.)
+TEST(CudaAttentionDeathTest, BadViewsAreFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   alignas(16) uint16_t data[8] = {};
   float stats[8] = {};
   auto view = [&](int64_t rows, int64_t head, int64_t rowStride) {
@@ -213,20 +216,21 @@ TEST(CudaAttentionViews, BadShapesAreFatal) {
                    unaligned = view(64, 64, 68);
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&head32, &head32, &head32, &head32, &lse,
                                                            0, 1.f),
-              testing::ExitedWithCode(1), "attention q is \\[1, 64, 32\\]; expected");
+              testing::ExitedWithCode(1), "attention forward \\(CUDA\\): D is 32, expected 64");
   tgc_memref2_f32 lse48{stats, stats, 0, {1, 48}, {48, 1}};
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&rows48, &rows48, &rows48, &rows48,
                                                            &lse48, 0, 1.f),
-              testing::ExitedWithCode(1), "48 queries and 48 keys: both must be positive");
+              testing::ExitedWithCode(1), "Tq = 48 and Tk = 48 must be multiples of 64");
   EXPECT_EXIT(
       _mlir_ciface_tgc_cuda_attention_forward_bf16(&unaligned, &good, &good, &good, &lse, 0, 1.f),
-      testing::ExitedWithCode(1), "contiguous, 16-byte aligned rows");
+      testing::ExitedWithCode(1),
+      "q has strides \\[4352, 68, 1\\]: the kernels need 16-byte aligned rows");
   tgc_memref3_bf16 keys = view(64, 64, 64), queries = good;
   queries.sizes[1] = 128;
   tgc_memref2_f32 lse128{stats, stats, 0, {1, 128}, {128, 1}};
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&queries, &keys, &keys, &queries,
                                                            &lse128, 1, 1.f),
-              testing::ExitedWithCode(1), "causal attention of 128 queries and only 64 keys");
+              testing::ExitedWithCode(1), "causal with 128 queries but only 64 keys");
 }
 
 } // namespace

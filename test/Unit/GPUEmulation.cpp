@@ -27,7 +27,7 @@ namespace {
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
 /// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
 /// matmul, the cuBLASLt one with an epilogue -> that and loops, the bf16
-/// ones -> loops.
+/// ones -> loops; the fused attention kernels -> their host reference.
 struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(EmulateGPUOnCPUPass)
   StringRef getArgument() const final { return "test-emulate-gpu-on-cpu"; }
@@ -84,9 +84,11 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     for (StringRef name : {"tgc_cuda_matmul_bf16_f32", "tgc_cuda_matmul_bf16_bf16"})
       if (Operation *declaration = SymbolTable::lookupSymbolIn(getOperation(), name))
         declaration->erase();
-    // cuBLAS matmuls -> the CPU kernel, which takes the same views.
-    for (StringRef type : {"f32", "f64"}) {
-      std::string cuda = ("tgc_cuda_matmul_" + type).str(), cpu = ("tgc_matmul_" + type).str();
+    // cuBLAS matmuls -> the CPU kernel, which takes the same views; the
+    // fused attention kernels -> their host reference, likewise.
+    for (StringRef function :
+         {"matmul_f32", "matmul_f64", "attention_forward_bf16", "attention_backward_bf16"}) {
+      std::string cuda = ("tgc_cuda_" + function).str(), cpu = ("tgc_" + function).str();
       Operation *kernel = SymbolTable::lookupSymbolIn(getOperation(), cuda);
       if (!kernel)
         continue;
@@ -223,8 +225,9 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
 
 } // namespace
 
-void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm) {
-  tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false);
+void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention) {
+  tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false, /*matmulEpilogues=*/true,
+                                     fusedAttention);
   pm.addPass(std::make_unique<EmulateGPUOnCPUPass>());
   tg::buildLLVMLoweringPipeline(pm);
 }

@@ -19,8 +19,10 @@ class OpPassManager;
 namespace tgc::test {
 
 /// The kernel mapping of the CUDA pipeline, emulated on the CPU, down to the
-/// LLVM dialect (a module pass manager).
-void buildGPUEmulationPipeline(mlir::OpPassManager &pm);
+/// LLVM dialect (a module pass manager). `fusedAttention` as in
+/// CUDAPipelineOptions: the kernels' calls run the runtime's host reference
+/// (tgc_attention_*_bf16).
+void buildGPUEmulationPipeline(mlir::OpPassManager &pm, bool fusedAttention = false);
 
 void registerGPUEmulationDependencies(mlir::DialectRegistry &registry);
 

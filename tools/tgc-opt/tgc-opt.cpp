@@ -13,7 +13,9 @@
 #include "tg/TGDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MLProgram/IR/MLProgram.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -32,6 +34,9 @@ int main(int argc, char **argv) {
   mlir::tg::registerCPUPipelineDependencies(registry);
   mlir::tg::registerCUDAPipelineDependencies(registry);
   mlir::registerTransformsPasses();
+  // Bufferization and linalg's loops, to test tg's passes around them.
+  mlir::bufferization::registerBufferizationPasses();
+  mlir::registerLinalgPasses();
   mlir::tg::registerTGCPassesAndPipelines();
   mlir::tg::registerCPUPipeline();
   mlir::tg::registerCUDAPipeline();

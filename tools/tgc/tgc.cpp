@@ -4,7 +4,9 @@
 //   tgc spec.mlir --emit=lib -o libmodel.a a static library and model.h-style header
 //   tgc spec.mlir --emit=obj|asm|llvm|mlir -o FILE
 //   tgc spec.mlir --target=cuda [--gpu-arch=sm_90|sm_80] [--emit=ptx] ...
-//   tgc spec.mlir --autocast=bf16 ...       bf16 mixed precision (tg-autocast)
+//   tgc spec.mlir --autocast=bf16 ...       bf16 mixed precision (tg-autocast); with
+//                                          --target=cuda, fused attention kernels
+//                                          (--no-fused-attention: decomposed)
 //
 // Front end (train step expansion, init), export preparation, the CPU or
 // CUDA pipeline to the LLVM dialect (for CUDA, with the kernels compiled
@@ -94,6 +96,12 @@ cl::opt<bool> noMatmulEpilogues(
     "no-matmul-epilogues",
     cl::desc("run a linear layer's bias and activation as kernels of their own rather than in "
              "its cuBLASLt matmul's epilogue (CUDA; to compare against)"),
+    cl::cat(tgcCategory));
+cl::opt<bool> noFusedAttention(
+    "no-fused-attention",
+    cl::desc("decompose every attention into GEMMs and softmax kernels rather than run eligible "
+             "bf16 ones (--autocast=bf16) as the runtime's fused attention kernels (CUDA; to "
+             "compare against)"),
     cl::cat(tgcCategory));
 cl::opt<std::string> autocast(
     "autocast",
@@ -399,6 +407,8 @@ int main(int argc, char **argv) {
     pipelineOptions.toolkitPath = cudaToolkit();
     pipelineOptions.format = emit != Emit::PTX && hasPtxas() ? "bin" : "isa";
     pipelineOptions.matmulEpilogues = !noMatmulEpilogues;
+    // Autocast's bf16 attentions (D = 64, ...) are what the kernels take.
+    pipelineOptions.fusedAttention = autocast == "bf16" && !noFusedAttention;
     tg::buildCUDAPipeline(codegen, pipelineOptions);
   } else {
     tg::CPUPipelineOptions pipelineOptions;

@@ -1,0 +1,127 @@
+//===- KernelOps.cpp - runtime kernels as ops: verifiers and effects ------===//
+
+#include "tg/Composite.h"
+
+using namespace mlir;
+using namespace mlir::tg;
+using composite::formatDim;
+
+namespace {
+
+/// The sizes an attention kernel's operands share.
+enum Size { BH, Tq, Tk, D, kNumSizes };
+const char *const kSizeNames[kNumSizes] = {"BH", "Tq", "Tk", "D"};
+
+/// An operand of an attention kernel: its name, the sizes of its dimensions,
+/// and whether it holds f32 row statistics rather than bf16 elements.
+struct AttentionOperand {
+  const char *name;
+  Value value;
+  SmallVector<Size, 3> dims;
+  bool statistics = false;
+};
+
+std::string describe(ArrayRef<Size> dims) {
+  std::string text = "[";
+  for (auto [i, size] : llvm::enumerate(dims))
+    text += (i ? ", " : "") + std::string(kSizeNames[size]);
+  return text + "]";
+}
+
+/// Checks that the operands are all tensors or all buffers, of their ranks
+/// and element types, with sizes that agree (dynamic ones always do), and
+/// the causal and scale attributes.
+LogicalResult verifyAttentionKernel(Operation *op, ArrayRef<AttentionOperand> operands, bool causal,
+                                    float scale) {
+  bool tensors = isa<RankedTensorType>(operands.front().value.getType());
+  for (const AttentionOperand &operand : operands)
+    if (isa<RankedTensorType>(operand.value.getType()) != tensors)
+      return op->emitOpError() << "operands must be all tensors or all buffers, but "
+                               << operand.name << " is " << operand.value.getType() << " and "
+                               << operands.front().name << " is "
+                               << operands.front().value.getType();
+  int64_t sizes[kNumSizes];
+  const char *boundBy[kNumSizes] = {};
+  std::fill(std::begin(sizes), std::end(sizes), ShapedType::kDynamic);
+  for (const AttentionOperand &operand : operands) {
+    auto type = cast<ShapedType>(operand.value.getType());
+    Type element = operand.statistics ? Type(Float32Type::get(op->getContext()))
+                                      : Type(BFloat16Type::get(op->getContext()));
+    if (type.getRank() != int64_t(operand.dims.size()) || type.getElementType() != element)
+      return op->emitOpError() << operand.name << " must be " << describe(operand.dims) << " of "
+                               << element << ", got " << type;
+    for (auto [d, size] : llvm::enumerate(operand.dims)) {
+      int64_t dim = type.getDimSize(d);
+      if (ShapedType::isDynamic(dim))
+        continue;
+      if (!boundBy[size]) {
+        sizes[size] = dim;
+        boundBy[size] = operand.name;
+      } else if (sizes[size] != dim) {
+        return op->emitOpError() << operand.name << " has " << kSizeNames[size] << " = " << dim
+                                 << " (dim " << d << ") but " << boundBy[size] << " has "
+                                 << sizes[size];
+      }
+    }
+  }
+  if (causal && !ShapedType::isDynamic(sizes[Tq]) && !ShapedType::isDynamic(sizes[Tk]) &&
+      sizes[Tk] < sizes[Tq])
+    return op->emitOpError() << "causal needs at least as many keys as queries, got Tq = "
+                             << formatDim(sizes[Tq]) << " and Tk = " << formatDim(sizes[Tk]);
+  if (!(scale > 0.0f) || std::isinf(scale))
+    return op->emitOpError() << "scale must be positive and finite, got " << formatNumber(scale);
+  return success();
+}
+
+/// Inputs read and outputs written, on buffers; nothing on tensors.
+void getKernelEffects(
+    DestinationStyleOpInterface op,
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (op.isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true, SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true, SideEffects::DefaultResource::get());
+  }
+}
+
+} // namespace
+
+LogicalResult FusedAttentionForwardOp::verify() {
+  return verifyAttentionKernel(*this,
+                               {{"query", getQuery(), {BH, Tq, D}},
+                                {"key", getKey(), {BH, Tk, D}},
+                                {"value", getValue(), {BH, Tk, D}},
+                                {"out", getOut(), {BH, Tq, D}},
+                                {"lse", getLse(), {BH, Tq}, /*statistics=*/true}},
+                               getCausal(), getScale().convertToFloat());
+}
+
+void FusedAttentionForwardOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  getKernelEffects(*this, effects);
+}
+
+LogicalResult FusedAttentionBackwardOp::verify() {
+  return verifyAttentionKernel(*this,
+                               {{"query", getQuery(), {BH, Tq, D}},
+                                {"key", getKey(), {BH, Tk, D}},
+                                {"value", getValue(), {BH, Tk, D}},
+                                {"out", getOut(), {BH, Tq, D}},
+                                {"dout", getDout(), {BH, Tq, D}},
+                                {"lse", getLse(), {BH, Tq}, /*statistics=*/true},
+                                {"dq", getDq(), {BH, Tq, D}},
+                                {"dk", getDk(), {BH, Tk, D}},
+                                {"dv", getDv(), {BH, Tk, D}},
+                                {"delta", getDelta(), {BH, Tq}, /*statistics=*/true}},
+                               getCausal(), getScale().convertToFloat());
+}
+
+void FusedAttentionBackwardOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  getKernelEffects(*this, effects);
+}

@@ -1,0 +1,292 @@
+//===- Attention.cpp - fused attention on the host: the reference ---------===//
+//
+// The CPU reference of the CUDA pipeline's fused attention (runtime.h,
+// Attention): the GPU emulation of the unit tests calls it where compiled
+// code calls the kernels, and the kernels' tests compare with it. Plain
+// loops that follow the precision contract step by step: f32 sums over d in
+// order, the probabilities rounded to bf16 where the kernels multiply them
+// as bf16 (before P V, dS before dS K and dS^T Q), one rounding of each
+// result. The slices (batch * heads) run in parallel on the thread pool,
+// each on one thread, so results do not depend on the thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Attention.h"
+
+#include "Error.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace tgc {
+namespace {
+
+std::string shapeOf(const int64_t *sizes, int rank) {
+  std::string text = "[";
+  for (int d = 0; d < rank; ++d)
+    text += (d ? ", " : "") + std::to_string(sizes[d]);
+  return text + "]";
+}
+
+/// Fails unless `view`'s sizes are `expected` (names of the sizes in
+/// `names`, for the message).
+template <int Rank, typename View>
+void checkSizes(const char *function, const char *name, const View &view,
+                const int64_t (&expected)[Rank], const char *names) {
+  if (std::equal(expected, expected + Rank, view.sizes))
+    return;
+  fail(TGC_ERROR_ARGUMENT, "%s: %s is %s, expected %s = %s", function, name,
+       shapeOf(view.sizes, Rank).c_str(), names, shapeOf(expected, Rank).c_str());
+}
+
+/// The kernels move rows 16 bytes (8 elements) at a time.
+void checkDeviceView(const char *function, const char *name, const tgc_memref3_bf16 &view) {
+  if (view.strides[2] != 1 && view.sizes[2] > 1)
+    fail(TGC_ERROR_ARGUMENT, "%s: %s has stride %lld along D, expected 1", function, name,
+         (long long)view.strides[2]);
+  if (view.strides[0] % 8 != 0 || view.strides[1] % 8 != 0 ||
+      reinterpret_cast<uintptr_t>(view.aligned + view.offset) % 16 != 0)
+    fail(TGC_ERROR_ARGUMENT,
+         "%s: %s has strides [%lld, %lld, 1]: the kernels need 16-byte aligned rows", function,
+         name, (long long)view.strides[0], (long long)view.strides[1]);
+}
+
+/// Per-row statistics the kernels index by row.
+void checkDeviceRows(const char *function, const char *name, const tgc_memref2_f32 &view) {
+  if (view.strides[1] != 1 && view.sizes[1] > 1)
+    fail(TGC_ERROR_ARGUMENT, "%s: %s has stride %lld along Tq, expected 1", function, name,
+         (long long)view.strides[1]);
+}
+
+/// Element (b, i, d) of a view.
+struct View3 {
+  const tgc_memref3_bf16 &view;
+  float operator()(int64_t b, int64_t i, int64_t d) const {
+    return bf16ToFloat(view.aligned[view.offset + b * view.strides[0] + i * view.strides[1] +
+                                    d * view.strides[2]]);
+  }
+  uint16_t &at(int64_t b, int64_t i, int64_t d) const {
+    return view
+        .aligned[view.offset + b * view.strides[0] + i * view.strides[1] + d * view.strides[2]];
+  }
+};
+
+float &at(const tgc_memref2_f32 &view, int64_t b, int64_t i) {
+  return view.aligned[view.offset + b * view.strides[0] + i * view.strides[1]];
+}
+
+/// Slice `b` of `view` ([rows, D]) as floats, row-major.
+std::vector<float> slice(const tgc_memref3_bf16 &view, int64_t b, int64_t rows, int64_t dim) {
+  std::vector<float> values(size_t(rows * dim));
+  View3 element{view};
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t d = 0; d < dim; ++d)
+      values[size_t(i * dim + d)] = element(b, i, d);
+  return values;
+}
+
+float dot(const float *x, const float *y, int64_t dim) {
+  float sum = 0;
+  for (int64_t d = 0; d < dim; ++d)
+    sum += x[d] * y[d];
+  return sum;
+}
+
+float roundToBF16(float value) { return bf16ToFloat(floatToBF16(value)); }
+
+/// The keys query `i` sees.
+int64_t visibleKeys(const AttentionShape &shape, bool causal, int64_t i) {
+  return causal ? std::min(shape.keys, i + (shape.keys - shape.queries) + 1) : shape.keys;
+}
+
+struct Forward {
+  const tgc_memref3_bf16 &q, &k, &v, &out;
+  const tgc_memref2_f32 &lse;
+  AttentionShape shape;
+  bool causal;
+  float scale;
+
+  void run(int64_t b) const {
+    int64_t dim = shape.dim;
+    std::vector<float> qs = slice(q, b, shape.queries, dim), ks = slice(k, b, shape.keys, dim),
+                       vs = slice(v, b, shape.keys, dim);
+    std::vector<float> scores(static_cast<size_t>(shape.keys)), sum(static_cast<size_t>(dim));
+    View3 result{out};
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      int64_t visible = visibleKeys(shape, causal, i);
+      float max = -std::numeric_limits<float>::infinity();
+      for (int64_t j = 0; j < visible; ++j) {
+        scores[j] = scale * dot(&qs[i * dim], &ks[j * dim], dim);
+        max = std::max(max, scores[j]);
+      }
+      float total = 0;
+      std::fill(sum.begin(), sum.end(), 0.0f);
+      for (int64_t j = 0; j < visible; ++j) {
+        float p = std::exp(scores[j] - max);
+        total += p;
+        float rounded = roundToBF16(p);
+        for (int64_t d = 0; d < dim; ++d)
+          sum[d] += rounded * vs[j * dim + d];
+      }
+      for (int64_t d = 0; d < dim; ++d)
+        result.at(b, i, d) = floatToBF16(sum[d] / total);
+      at(lse, b, i) = max + std::log(total);
+    }
+  }
+};
+
+struct Backward {
+  const tgc_memref3_bf16 &q, &k, &v, &out, &dout;
+  const tgc_memref2_f32 &lse;
+  const tgc_memref3_bf16 &dq, &dk, &dv;
+  const tgc_memref2_f32 &delta;
+  AttentionShape shape;
+  bool causal;
+  float scale;
+
+  void run(int64_t b) const {
+    int64_t dim = shape.dim;
+    std::vector<float> qs = slice(q, b, shape.queries, dim), ks = slice(k, b, shape.keys, dim),
+                       vs = slice(v, b, shape.keys, dim), os = slice(out, b, shape.queries, dim),
+                       dos = slice(dout, b, shape.queries, dim);
+    std::vector<float> dkSum(static_cast<size_t>(shape.keys * dim)),
+        dvSum(static_cast<size_t>(shape.keys * dim)), dqSum(static_cast<size_t>(dim));
+    View3 dqView{dq}, dkView{dk}, dvView{dv};
+    for (int64_t i = 0; i < shape.queries; ++i) {
+      const float *qi = &qs[i * dim], *doi = &dos[i * dim];
+      float rowDelta = dot(doi, &os[i * dim], dim);
+      at(delta, b, i) = rowDelta;
+      float rowLse = at(lse, b, i);
+      std::fill(dqSum.begin(), dqSum.end(), 0.0f);
+      for (int64_t j = 0, visible = visibleKeys(shape, causal, i); j < visible; ++j) {
+        const float *kj = &ks[j * dim];
+        float p = std::exp(scale * dot(qi, kj, dim) - rowLse);
+        float roundedP = roundToBF16(p);
+        for (int64_t d = 0; d < dim; ++d)
+          dvSum[j * dim + d] += roundedP * doi[d];
+        float ds = roundToBF16(p * (dot(doi, &vs[j * dim], dim) - rowDelta));
+        for (int64_t d = 0; d < dim; ++d) {
+          dqSum[d] += ds * kj[d];
+          dkSum[j * dim + d] += ds * qi[d];
+        }
+      }
+      for (int64_t d = 0; d < dim; ++d)
+        dqView.at(b, i, d) = floatToBF16(scale * dqSum[d]);
+    }
+    for (int64_t j = 0; j < shape.keys; ++j)
+      for (int64_t d = 0; d < dim; ++d) {
+        dkView.at(b, j, d) = floatToBF16(scale * dkSum[j * dim + d]);
+        dvView.at(b, j, d) = floatToBF16(dvSum[j * dim + d]);
+      }
+  }
+};
+
+/// Runs `work.run(b)` for every slice, a slice per task on the pool.
+template <typename Work> void forEachSlice(const Work &work) {
+  tgc_parallel_for(
+      work.shape.slices,
+      [](void *context, int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b)
+          static_cast<const Work *>(context)->run(b);
+      },
+      const_cast<Work *>(&work));
+}
+
+} // namespace
+
+AttentionShape checkAttentionForward(const char *function, const tgc_memref3_bf16 &q,
+                                     const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
+                                     const tgc_memref3_bf16 &out, const tgc_memref2_f32 &lse,
+                                     int64_t causal, bool device) {
+  AttentionShape shape = {q.sizes[0], q.sizes[1], k.sizes[1], q.sizes[2]};
+  if (shape.slices < 0 || shape.queries < 0 || shape.keys < 0 || shape.dim < 0)
+    fail(TGC_ERROR_ARGUMENT, "%s: negative sizes", function);
+  checkSizes<3>(function, "k", k, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
+  checkSizes<3>(function, "v", v, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
+  checkSizes<3>(function, "out", out, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
+  checkSizes<2>(function, "lse", lse, {shape.slices, shape.queries}, "[BH, Tq]");
+  if (causal != 0 && causal != 1)
+    fail(TGC_ERROR_ARGUMENT, "%s: causal is %lld, expected 0 or 1", function, (long long)causal);
+  if (causal && shape.keys < shape.queries)
+    fail(TGC_ERROR_ARGUMENT, "%s: causal with %lld queries but only %lld keys", function,
+         (long long)shape.queries, (long long)shape.keys);
+  if (shape.keys == 0 && shape.queries > 0 && shape.slices > 0)
+    fail(TGC_ERROR_ARGUMENT, "%s: queries but no keys", function);
+  if (device) {
+    if (shape.dim != 64)
+      fail(TGC_ERROR_ARGUMENT, "%s: D is %lld, expected 64", function, (long long)shape.dim);
+    if (shape.queries % 64 != 0 || shape.keys % 64 != 0)
+      fail(TGC_ERROR_ARGUMENT, "%s: Tq = %lld and Tk = %lld must be multiples of 64", function,
+           (long long)shape.queries, (long long)shape.keys);
+    if (shape.slices > 65535)
+      fail(TGC_ERROR_ARGUMENT, "%s: %lld slices, the kernels' grid takes at most 65535", function,
+           (long long)shape.slices);
+    for (auto [name, view] : {std::pair<const char *, const tgc_memref3_bf16 *>{"q", &q},
+                              {"k", &k},
+                              {"v", &v},
+                              {"out", &out}})
+      checkDeviceView(function, name, *view);
+    checkDeviceRows(function, "lse", lse);
+  }
+  return shape;
+}
+
+AttentionShape checkAttentionBackward(const char *function, const tgc_memref3_bf16 &q,
+                                      const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
+                                      const tgc_memref3_bf16 &out, const tgc_memref3_bf16 &dout,
+                                      const tgc_memref2_f32 &lse, const tgc_memref3_bf16 &dq,
+                                      const tgc_memref3_bf16 &dk, const tgc_memref3_bf16 &dv,
+                                      const tgc_memref2_f32 &delta, int64_t causal, bool device) {
+  AttentionShape shape = checkAttentionForward(function, q, k, v, out, lse, causal, device);
+  checkSizes<3>(function, "dout", dout, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
+  checkSizes<3>(function, "dq", dq, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
+  checkSizes<3>(function, "dk", dk, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
+  checkSizes<3>(function, "dv", dv, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
+  checkSizes<2>(function, "delta", delta, {shape.slices, shape.queries}, "[BH, Tq]");
+  if (device) {
+    for (auto [name, view] : {std::pair<const char *, const tgc_memref3_bf16 *>{"dout", &dout},
+                              {"dq", &dq},
+                              {"dk", &dk},
+                              {"dv", &dv}})
+      checkDeviceView(function, name, *view);
+    checkDeviceRows(function, "delta", delta);
+  }
+  return shape;
+}
+
+} // namespace tgc
+
+using namespace tgc;
+
+extern "C" {
+
+void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                             tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                             tgc_memref2_f32 *lse, int64_t causal, float scale) {
+  if (catchErrors([&] {
+        AttentionShape shape =
+            checkAttentionForward("attention forward", *q, *k, *v, *out, *lse, causal, false);
+        forEachSlice(Forward{*q, *k, *v, *out, *lse, shape, causal != 0, scale});
+      }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
+                                              tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
+                                              tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
+                                              tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
+                                              tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+                                              int64_t causal, float scale) {
+  if (catchErrors([&] {
+        AttentionShape shape = checkAttentionBackward("attention backward", *q, *k, *v, *out, *dout,
+                                                      *lse, *dq, *dk, *dv, *delta, causal, false);
+        forEachSlice(Backward{*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, shape,
+                              causal != 0, scale});
+      }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+} // extern "C"
