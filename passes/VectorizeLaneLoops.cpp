@@ -38,10 +38,13 @@ using namespace mlir;
 namespace {
 
 /// Whether `indices` address one element per lane: `lane` is the last index
-/// (of a dimension with unit stride) and no other index depends on it.
+/// (of a dimension with unit stride) and no other index depends on it; and
+/// not of i1: a memref stores an i1 in a byte, where a vector<N x i1> load
+/// or store (in LLVM) packs N bits.
 bool isPerLaneAccess(MemRefType type, ValueRange indices, Value lane,
                      const llvm::DenseSet<Value> &perLane) {
-  if (indices.empty() || indices.back() != lane || !type.isLastDimUnitStride())
+  if (indices.empty() || indices.back() != lane || !type.isLastDimUnitStride() ||
+      type.getElementType().isInteger(1))
     return false;
   return llvm::none_of(indices.drop_back(), [&](Value index) { return perLane.contains(index); });
 }

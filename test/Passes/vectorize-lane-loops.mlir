@@ -105,3 +105,32 @@ func.func @left_alone(%x: memref<16x64xf32>, %acc: memref<64xf32>, %out: memref<
   }
   return
 }
+
+// -----
+
+// A mask in memory: an i1 takes a byte there, but a vector<16xi1> load
+// would read 16 packed bits, so the lanes stay a loop (a causal
+// attention's mask read by its masked maximum on the CPU).
+// CHECK-LABEL: func.func @mask_lanes
+// CHECK:         scf.parallel
+// CHECK:           memref.load %{{.*}} : memref<4x16xi1>
+// CHECK-NOT:     vector.load
+func.func @mask_lanes(%mask: memref<4x16xi1>, %x: memref<4x16xf32>, %acc: memref<16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %lowest = arith.constant -3.40282347E+38 : f32
+  scf.for %k = %c0 to %c4 step %c1 {
+    scf.parallel (%lane) = (%c0) to (%c16) step (%c1) {
+      %visible = memref.load %mask[%k, %lane] : memref<4x16xi1>
+      %v = memref.load %x[%k, %lane] : memref<4x16xf32>
+      %s = arith.select %visible, %v, %lowest : f32
+      %a = memref.load %acc[%lane] : memref<16xf32>
+      %m = arith.maximumf %a, %s : f32
+      memref.store %m, %acc[%lane] : memref<16xf32>
+      scf.reduce
+    }
+  }
+  return
+}

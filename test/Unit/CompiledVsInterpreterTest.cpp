@@ -765,6 +765,15 @@ func.func @f(%a: tensor<2x4x3xf64>, %b: tensor<4x5xf64>) -> tensor<2x3x5xf64> {
   return %y : tensor<2x3x5xf64>
 }
 )"},
+    // 64 keys: the masked scores' reductions get vector lanes on the CPU,
+    // which must not load the mask (i1, a byte each) as packed bits.
+    {"attention_causal_64_keys", R"(
+func.func @f(%q: tensor<1x2x64x16xf64>, %k: tensor<1x2x64x16xf64>, %v: tensor<1x2x64x16xf64>)
+    -> tensor<1x2x64x16xf64> {
+  %o = tg.attention %q, %k, %v causal : tensor<1x2x64x16xf64>, tensor<1x2x64x16xf64>, tensor<1x2x64x16xf64> -> tensor<1x2x64x16xf64>
+  return %o : tensor<1x2x64x16xf64>
+}
+)"},
     {"softmax_middle_axis_f32", R"(
 func.func @f(%x: tensor<2x5x3xf32>) -> tensor<2x5x3xf32> {
   %y = tg.softmax %x axis 1 : tensor<2x5x3xf32>
