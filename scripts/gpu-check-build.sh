@@ -13,6 +13,8 @@
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
 #                                      --autocast=bf16: fused attention, without it, the CPU
+#   bin/bench-attention-kernels        bench/gpu/attention_kernels.cu: the attention kernels
+#                                      checked and timed on their own (nvcc)
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -91,6 +93,10 @@ attention_block='specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1
 bench_binary attention "$attention_block" cuda --autocast=bf16
 bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fused-attention
 bench_binary attention "$attention_block" cpu --autocast=bf16
+
+echo "== attention kernels benchmark"
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_kernels.cu" \
+  -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-kernels"
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)

@@ -3,7 +3,7 @@ GPU machine: PyTorch eager, torch.compile and JAX jit, with the ceilings the
 goals are stated against. Runs on the device image (python3 with torch, jax,
 optax); needs no tgc build.
 
-    python3 bench/gpu/peers.py [--only copy,adamw,mlp,gpt2,xent] [--quick]
+    python3 bench/gpu/peers.py [--only copy,adamw,mlp,gpt2,xent,attention]
 
 Prints one line per measurement: the median time of a step (CUDA events or
 block_until_ready), and for memory-bound ones the bandwidth as a fraction of
@@ -187,9 +187,25 @@ def xent(args, bw):
                f"{moved / us / 1e3:.0f} GB/s = {moved / us / 1e3 / bw:.0%} of copy")
 
 
+def attention(args):
+    """PyTorch's fused attention (FlashAttention-2 for bf16) at GPT-2's heads."""
+    shape = (8, 12, 1024, 64)
+    q, k, v = (torch.randn(shape, device="cuda", dtype=torch.bfloat16, requires_grad=True)
+               for _ in range(3))
+    grad = torch.randn(shape, device="cuda", dtype=torch.bfloat16)
+    name = "attention B8 H12 T1024 D64 causal bf16, torch SDPA"
+    with torch.no_grad():
+        report(f"{name} fwd", cuda_time(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True), 25))
+
+    def step():
+        F.scaled_dot_product_attention(q, k, v, is_causal=True).backward(grad)
+
+    report(f"{name} fwd+bwd", cuda_time(step, 25))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", default="copy,adamw,mlp,gpt2,xent")
+    parser.add_argument("--only", default="copy,adamw,mlp,gpt2,xent,attention")
     args = parser.parse_args()
     only = args.only.split(",")
     print(f"# {torch.cuda.get_device_name()}, torch {torch.__version__}", flush=True)
@@ -202,6 +218,8 @@ def main():
         mlp(args)
     if "gpt2" in only:
         gpt2(args)
+    if "attention" in only:
+        attention(args)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,10 @@
 #           step against torch.compile (goal: 1.15x); gpt2bf16 the same
 #           block compiled with --autocast=bf16 against torch.compile under
 #           torch.autocast("cuda", dtype=torch.bfloat16)
+#   attention the fused attention kernels alone (bench-attention-kernels,
+#           bench/gpu/attention_kernels.cu: checked against double precision,
+#           then GPT-2's 8 x 12 heads of T 1024, causal, bf16) against
+#           PyTorch's scaled_dot_product_attention (FlashAttention-2)
 #
 # step_bench prints "median p10 p90 loss" (microseconds); every step ends
 # with the loss copied back, so each is timed to the device's completion.
@@ -70,6 +74,10 @@ xent=$(tgc_step xent 10 2 50257 120)
 gpt2=$(tgc_step gpt2 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
+attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
+echo "$attention" | grep '^check'
+attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
+attention_backward=$(echo "$attention" | awk '/^forward/ {print $4}')
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
   "tgc MLP, the batch uploaded from host memory" "$mlp_host" \
   "tgc MLP, the batch pinned and prefetched" "$mlp_prefetch" \
@@ -79,23 +87,25 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
-  "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast"
+  "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
+  "tgc attention kernels B8 H12 T1024 D64 causal, forward" "${attention_forward:-nan}" \
+  "tgc attention kernels, backward" "${attention_backward:-nan}"
 
 echo "== peers"
 if [[ -n $peers_log ]]; then
   echo "(from $peers_log)"
   grep -v -i warn "$peers_log" | tee "$log"
 else
-  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent,gpt2 2>&1 | grep --line-buffered -v -i warn | tee "$log"
+  timeout 600 python3 "$dir/peers.py" --only mlp,adamw,xent,gpt2,attention 2>&1 | grep --line-buffered -v -i warn | tee "$log"
 fi
 
 echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
-  "$gpt2" "$gpt2_bf16" "$gpt2_autocast" <<'EOF'
+  "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" <<'EOF'
 import re, sys
 log = sys.argv[1]
-mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast = map(
-    float, sys.argv[2:])
+(mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
+ attention_forward, attention_backward) = map(float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -130,4 +140,10 @@ compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan
 print(f"GPT-2 block bf16: tgc --autocast=bf16 {gpt2_autocast:.1f} us (bf16 matmuls on FP32 "
       f"activations: {gpt2_bf16:.1f} us), torch.compile (autocast) {compiled:.1f} us: tgc is "
       f"{compiled / gpt2_autocast:.2f}x (goal: >= 1.1x)")
+sdpa = peers.get("attention B8 H12 T1024 D64 causal bf16, torch SDPA fwd+bwd", float("nan"))
+sdpa_forward = peers.get("attention B8 H12 T1024 D64 causal bf16, torch SDPA fwd", float("nan"))
+total = attention_forward + attention_backward
+print(f"attention kernels: tgc forward {attention_forward:.1f} us + backward "
+      f"{attention_backward:.1f} us = {total:.1f} us, torch SDPA forward {sdpa_forward:.1f} us, "
+      f"both {sdpa:.1f} us: tgc is {sdpa / total:.2f}x")
 EOF
