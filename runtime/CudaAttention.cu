@@ -65,6 +65,21 @@ template <int pending> __device__ __forceinline__ void waitLoads() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(pending));
 }
 
+/// Makes tile `tile` ready in its buffer, first starting the loads of tile
+/// + 1 into the other one (`load(next)` starts and commits them) unless
+/// `tile` is the last: the next tile's copy overlaps this one's products.
+template <typename Load>
+__device__ __forceinline__ void nextTile(int tile, int last, const Load &load) {
+  __syncthreads(); // the other buffer is free
+  if (tile < last) {
+    load(tile + 1);
+    waitLoads<1>();
+  } else {
+    waitLoads<0>();
+  }
+  __syncthreads();
+}
+
 /// The A operand (16x16, row-major) at (row, column) of `tile`.
 __device__ __forceinline__ void loadA(uint32_t a[4], const Tile &tile, int row, int column) {
   int lane = threadIdx.x % 32, matrix = lane / 8;
@@ -190,11 +205,16 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
+  // Starts loading key tile `tile` into buffer tile % 2.
+  auto load = [&](int tile) {
+    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
+    loadTile(values[tile % 2], params.v, batch, tile * kTile);
+    commitLoads();
+  };
+
   loadTile(keys[1], params.q, batch, first);
   commitLoads();
-  loadTile(keys[0], params.k, batch, 0);
-  loadTile(values[0], params.v, batch, 0);
-  commitLoads();
+  load(0);
   waitLoads<1>();
   __syncthreads();
   uint32_t q[4][4];
@@ -207,16 +227,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   float out[8][4] = {};
   int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
   for (int tile = 0; tile <= last; ++tile) {
-    __syncthreads(); // the other buffer is free
-    if (tile < last) {
-      loadTile(keys[(tile + 1) % 2], params.k, batch, (tile + 1) * kTile);
-      loadTile(values[(tile + 1) % 2], params.v, batch, (tile + 1) * kTile);
-      commitLoads();
-      waitLoads<1>();
-    } else {
-      waitLoads<0>();
-    }
-    __syncthreads();
+    nextTile(tile, last, load);
     const Tile &keyTile = keys[tile % 2], &valueTile = values[tile % 2];
     float s[8][4];
     productTransposed(s, q, keyTile);
@@ -281,12 +292,17 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
+  // Starts loading key tile `tile` into buffer tile % 2.
+  auto load = [&](int tile) {
+    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
+    loadTile(values[tile % 2], params.v, batch, tile * kTile);
+    commitLoads();
+  };
+
   loadTile(keys[1], params.q, batch, first);
   loadTile(values[1], params.dout, batch, first);
   commitLoads();
-  loadTile(keys[0], params.k, batch, 0);
-  loadTile(values[0], params.v, batch, 0);
-  commitLoads();
+  load(0);
   {
     // Two threads a row, 32 elements each.
     int row = threadIdx.x / 2, half = threadIdx.x % 2 * 32;
@@ -319,16 +335,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   float dq[8][4] = {};
   int last = lastKeyTile(causal, blockIdx.x, params.keys, offset);
   for (int tile = 0; tile <= last; ++tile) {
-    __syncthreads(); // the other buffer is free
-    if (tile < last) {
-      loadTile(keys[(tile + 1) % 2], params.k, batch, (tile + 1) * kTile);
-      loadTile(values[(tile + 1) % 2], params.v, batch, (tile + 1) * kTile);
-      commitLoads();
-      waitLoads<1>();
-    } else {
-      waitLoads<0>();
-    }
-    __syncthreads();
+    nextTile(tile, last, load);
     const Tile &keyTile = keys[tile % 2], &valueTile = values[tile % 2];
     float p[8][4], dp[8][4];
     productTransposed(p, q, keyTile);
@@ -393,14 +400,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
 
   float dk[8][4] = {}, dv[8][4] = {};
   for (int tile = firstTile; tile <= last; ++tile) {
-    __syncthreads(); // the other buffer is free
-    if (tile < last) {
-      load(tile + 1);
-      waitLoads<1>();
-    } else {
-      waitLoads<0>();
-    }
-    __syncthreads();
+    nextTile(tile, last, load);
     const Tile &queryTile = queries[tile % 2], &gradTile = grads[tile % 2];
     const float *rowLse = rowLses[tile % 2], *rowDelta = rowDeltas[tile % 2];
     // Transposed scores: this warp's keys by the tile's queries.

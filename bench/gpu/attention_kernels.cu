@@ -50,7 +50,8 @@ struct Tensor {
   std::vector<uint16_t> host;
   void *device = nullptr;
   int rows;
-  Tensor(int slices, int rows, std::mt19937 &random) : host(size_t(slices) * rows * 64), rows(rows) {
+  Tensor(int slices, int rows, std::mt19937 &random)
+      : host(size_t(slices) * rows * 64), rows(rows) {
     std::normal_distribution<float> normal(0, 1);
     for (uint16_t &x : host)
       x = toBF16(normal(random));
@@ -59,7 +60,9 @@ struct Tensor {
   }
   ~Tensor() { cudaFree(device); }
   AttentionView view() const { return {device, (long long)rows * 64, 64}; }
-  float at(int b, int row, int d) const { return fromBF16(host[(size_t(b) * rows + row) * 64 + d]); }
+  float at(int b, int row, int d) const {
+    return fromBF16(host[(size_t(b) * rows + row) * 64 + d]);
+  }
   std::vector<uint16_t> download() const {
     std::vector<uint16_t> data(host.size());
     CHECK(cudaMemcpy(data.data(), device, data.size() * 2, cudaMemcpyDeviceToHost));
@@ -81,9 +84,9 @@ struct Problem {
         dv(slices, keys, random) {
     CHECK(cudaMalloc(&lse, size_t(slices) * queries * 4));
     CHECK(cudaMalloc(&delta, size_t(slices) * queries * 4));
-    params = {q.view(),  k.view(),  v.view(),  out.view(), dout.view(), dq.view(),
-              dk.view(), dv.view(), lse,       delta,      queries,     queries,
-              queries,   keys,      causal,    scale};
+    params = {q.view(),  k.view(),  v.view(), out.view(), dout.view(), dq.view(),
+              dk.view(), dv.view(), lse,      delta,      queries,     queries,
+              queries,   keys,      causal,   scale};
   }
   ~Problem() {
     cudaFree(lse);
