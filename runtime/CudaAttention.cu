@@ -80,6 +80,20 @@ __device__ __forceinline__ void nextTile(int tile, int last, const Load &load) {
   __syncthreads();
 }
 
+/// Key and value tiles of one slice, double-buffered in shared memory.
+struct KeyValueTiles {
+  Tile (&keys)[2], (&values)[2];
+  const AttentionParams &params;
+  int batch;
+
+  /// Starts loading key tile `tile` into buffer tile % 2.
+  __device__ __forceinline__ void operator()(int tile) const {
+    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
+    loadTile(values[tile % 2], params.v, batch, tile * kTile);
+    commitLoads();
+  }
+};
+
 /// The A operand (16x16, row-major) at (row, column) of `tile`.
 __device__ __forceinline__ void loadA(uint32_t a[4], const Tile &tile, int row, int column) {
   int lane = threadIdx.x % 32, matrix = lane / 8;
@@ -205,12 +219,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  // Starts loading key tile `tile` into buffer tile % 2.
-  auto load = [&](int tile) {
-    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
-    loadTile(values[tile % 2], params.v, batch, tile * kTile);
-    commitLoads();
-  };
+  KeyValueTiles load{keys, values, params, batch};
 
   loadTile(keys[1], params.q, batch, first);
   commitLoads();
@@ -292,12 +301,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  // Starts loading key tile `tile` into buffer tile % 2.
-  auto load = [&](int tile) {
-    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
-    loadTile(values[tile % 2], params.v, batch, tile * kTile);
-    commitLoads();
-  };
+  KeyValueTiles load{keys, values, params, batch};
 
   loadTile(keys[1], params.q, batch, first);
   loadTile(values[1], params.dout, batch, first);
