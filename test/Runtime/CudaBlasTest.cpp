@@ -40,8 +40,8 @@ struct View {
   View(int64_t batch, int64_t rows, int64_t cols, int64_t batchStride, int64_t rowStride,
        int64_t colStride, int64_t offset = 0)
       : sizes{batch, rows, cols}, strides{batchStride, rowStride, colStride}, offset(offset) {
-    int64_t last = offset + (batch - 1) * batchStride + (rows - 1) * rowStride +
-                   (cols - 1) * colStride;
+    int64_t last =
+        offset + (batch - 1) * batchStride + (rows - 1) * rowStride + (cols - 1) * colStride;
     host.resize(last + 1);
     for (size_t i = 0; i < host.size(); ++i)
       host[i] = float((i * 7919) % 23) / 8.0f - 1.0f;
@@ -51,7 +51,8 @@ struct View {
   ~View() { tgc_cuda_free(device); }
 
   tgc_memref3_f32 on(float *data) const {
-    return {data, data, offset, {sizes[0], sizes[1], sizes[2]}, {strides[0], strides[1], strides[2]}};
+    return {
+        data, data, offset, {sizes[0], sizes[1], sizes[2]}, {strides[0], strides[1], strides[2]}};
   }
   float &at(std::vector<float> &data, int64_t b, int64_t i, int64_t j) const {
     return data[offset + b * strides[0] + i * strides[1] + j * strides[2]];
@@ -139,6 +140,26 @@ double bf16Product(const std::vector<uint16_t> &a, const std::vector<uint16_t> &
   return sum;
 }
 
+/// A host vector's copy in device memory, freed with it.
+template <typename T> struct DeviceCopy {
+  T *data;
+  size_t size;
+  explicit DeviceCopy(const std::vector<T> &host)
+      : data(static_cast<T *>(tgc_cuda_alloc(host.size() * sizeof(T)))), size(host.size()) {
+    EXPECT_EQ(tgc_cuda_copy_to_device(data, host.data(), size * sizeof(T)), TGC_OK);
+  }
+  ~DeviceCopy() { tgc_cuda_free(data); }
+  std::vector<T> download() const {
+    std::vector<T> host(size);
+    EXPECT_EQ(tgc_cuda_copy_to_host(host.data(), data, size * sizeof(T)), TGC_OK);
+    return host;
+  }
+  /// The rank-3 view `v` (sizes, then strides) of it.
+  template <typename Memref> Memref view(const int64_t *v) const {
+    return {data, data, 0, {v[0], v[1], v[2]}, {v[3], v[4], v[5]}};
+  }
+};
+
 TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
   // C [batch, m, n] (f32) = A [batch, m, k] x B [batch, k, n] (bf16, rows or
   // columns contiguous); m = 5, n = 6, k = 7.
@@ -168,24 +189,15 @@ TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
             float &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
             out = float(sum + (accumulate ? out : 0));
           }
-      auto *da = static_cast<uint16_t *>(tgc_cuda_alloc(a.size() * 2));
-      auto *db = static_cast<uint16_t *>(tgc_cuda_alloc(b.size() * 2));
-      auto *dc = static_cast<float *>(tgc_cuda_alloc(c.size() * 4));
-      ASSERT_EQ(tgc_cuda_copy_to_device(da, a.data(), a.size() * 2), TGC_OK);
-      ASSERT_EQ(tgc_cuda_copy_to_device(db, b.data(), b.size() * 2), TGC_OK);
-      ASSERT_EQ(tgc_cuda_copy_to_device(dc, c.data(), c.size() * 4), TGC_OK);
-      tgc_memref3_bf16 ma = {da, da, 0, {va[0], va[1], va[2]}, {va[3], va[4], va[5]}};
-      tgc_memref3_bf16 mb = {db, db, 0, {vb[0], vb[1], vb[2]}, {vb[3], vb[4], vb[5]}};
-      tgc_memref3_f32 mc = {dc, dc, 0, {vc[0], vc[1], vc[2]}, {vc[3], vc[4], vc[5]}};
+      DeviceCopy<uint16_t> da(a), db(b);
+      DeviceCopy<float> dc(c);
+      auto ma = da.view<tgc_memref3_bf16>(va), mb = db.view<tgc_memref3_bf16>(vb);
+      auto mc = dc.view<tgc_memref3_f32>(vc);
       _mlir_ciface_tgc_cuda_matmul_bf16_f32(&ma, &mb, &mc, accumulate);
-      std::vector<float> actual(c.size());
-      ASSERT_EQ(tgc_cuda_copy_to_host(actual.data(), dc, actual.size() * 4), TGC_OK);
+      std::vector<float> actual = dc.download();
       for (size_t i = 0; i < actual.size(); ++i)
         ASSERT_NEAR(actual[i], expected[i], 1e-5f * (1 + std::fabs(expected[i])))
             << "element " << i;
-      tgc_cuda_free(da);
-      tgc_cuda_free(db);
-      tgc_cuda_free(dc);
     }
 }
 
@@ -228,24 +240,14 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
             ties += (bits & 0xffff) == 0x8000;
             out = toBF16(exact);
           }
-      auto *da = static_cast<uint16_t *>(tgc_cuda_alloc(a.size() * 2));
-      auto *db = static_cast<uint16_t *>(tgc_cuda_alloc(b.size() * 2));
-      auto *dc = static_cast<uint16_t *>(tgc_cuda_alloc(c.size() * 2));
-      ASSERT_EQ(tgc_cuda_copy_to_device(da, a.data(), a.size() * 2), TGC_OK);
-      ASSERT_EQ(tgc_cuda_copy_to_device(db, b.data(), b.size() * 2), TGC_OK);
-      ASSERT_EQ(tgc_cuda_copy_to_device(dc, c.data(), c.size() * 2), TGC_OK);
-      tgc_memref3_bf16 ma = {da, da, 0, {va[0], va[1], va[2]}, {va[3], va[4], va[5]}};
-      tgc_memref3_bf16 mb = {db, db, 0, {vb[0], vb[1], vb[2]}, {vb[3], vb[4], vb[5]}};
-      tgc_memref3_bf16 mc = {dc, dc, 0, {vc[0], vc[1], vc[2]}, {vc[3], vc[4], vc[5]}};
+      DeviceCopy<uint16_t> da(a), db(b), dc(c);
+      auto ma = da.view<tgc_memref3_bf16>(va), mb = db.view<tgc_memref3_bf16>(vb),
+           mc = dc.view<tgc_memref3_bf16>(vc);
       _mlir_ciface_tgc_cuda_matmul_bf16_bf16(&ma, &mb, &mc, accumulate);
-      std::vector<uint16_t> actual(c.size());
-      ASSERT_EQ(tgc_cuda_copy_to_host(actual.data(), dc, actual.size() * 2), TGC_OK);
+      std::vector<uint16_t> actual = dc.download();
       for (size_t i = 0; i < actual.size(); ++i)
         ASSERT_EQ(actual[i], expected[i])
             << "element " << i << ": " << fromBF16(actual[i]) << " for " << fromBF16(expected[i]);
-      tgc_cuda_free(da);
-      tgc_cuda_free(db);
-      tgc_cuda_free(dc);
     }
   EXPECT_GT(ties, 0) << "no product on a tie: the rounding's direction is untested";
 }
