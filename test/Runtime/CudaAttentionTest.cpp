@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Attention.h"
+
 #include "tgc/runtime.h"
 
 #include <gtest/gtest.h>
@@ -21,21 +23,10 @@
 
 namespace {
 
+using tgc::bf16ToFloat;
+using tgc::floatToBF16;
+
 constexpr int64_t kHead = 64;
-
-float fromBF16(uint16_t bits) {
-  uint32_t word = uint32_t(bits) << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
-
-uint16_t toBF16(float value) {
-  uint32_t word;
-  std::memcpy(&word, &value, sizeof(word));
-  word += 0x7fff + ((word >> 16) & 1); // to nearest even
-  return uint16_t(word >> 16);
-}
 
 /// [batch, rows, 64] bf16 on the device, row `row` of slice `b` at
 /// offset + b * batchStride + row * rowStride.
@@ -45,7 +36,7 @@ struct Tensor {
   uint16_t *device;
 
   float at(const std::vector<uint16_t> &data, int64_t b, int64_t row, int64_t d) const {
-    return fromBF16(data[offset + b * batchStride + row * rowStride + d]);
+    return bf16ToFloat(data[offset + b * batchStride + row * rowStride + d]);
   }
   tgc_memref3_bf16 view() const {
     return {device, device, offset, {batch, rows, kHead}, {batchStride, rowStride, 1}};
@@ -64,7 +55,7 @@ struct Buffer {
     std::normal_distribution<float> normal(0, 1);
     host.resize(count * batch * rows * kHead);
     for (uint16_t &x : host)
-      x = toBF16(normal(random));
+      x = floatToBF16(normal(random));
     device = static_cast<uint16_t *>(tgc_cuda_alloc(host.size() * 2));
     tgc_cuda_copy_to_device(device, host.data(), host.size() * 2);
     for (int i = 0; i < count; ++i) {

@@ -11,6 +11,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Attention.h"
+
 #include "tgc/runtime.h"
 
 #include <gtest/gtest.h>
@@ -22,6 +24,9 @@
 #include <vector>
 
 namespace {
+
+using tgc::bf16ToFloat;
+using tgc::floatToBF16;
 
 class CudaBlas : public testing::Test {
 protected:
@@ -104,20 +109,6 @@ TEST_F(CudaBlas, MatmulsMatchTheCPUs) {
   }
 }
 
-/// bf16's bits for `value`, rounded to nearest even.
-uint16_t toBF16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return uint16_t((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
-}
-
-float fromBF16(uint16_t bits) {
-  uint32_t word = uint32_t(bits) << 16;
-  float value;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
-}
-
 /// A matmul's three rank-3 views: sizes [batch, rows, columns], then strides.
 struct MatmulLayout {
   const char *name;
@@ -135,8 +126,8 @@ double bf16Product(const std::vector<uint16_t> &a, const std::vector<uint16_t> &
   const int64_t *va = layout.a, *vb = layout.b;
   double sum = 0;
   for (int64_t l = 0; l < va[2]; ++l)
-    sum += double(fromBF16(a[p * va[3] + i * va[4] + l * va[5]])) *
-           fromBF16(b[p * vb[3] + l * vb[4] + j * vb[5]]);
+    sum += double(bf16ToFloat(a[p * va[3] + i * va[4] + l * va[5]])) *
+           bf16ToFloat(b[p * vb[3] + l * vb[4] + j * vb[5]]);
   return sum;
 }
 
@@ -175,9 +166,9 @@ TEST_F(CudaBlas, BF16MatmulsMatchThePlainComputation) {
       std::vector<uint16_t> a(viewElements(layout.a)), b(viewElements(layout.b));
       std::vector<float> c(viewElements(layout.c));
       for (size_t i = 0; i < a.size(); ++i)
-        a[i] = toBF16(float((i * 7919) % 23) / 8.0f - 1.3f);
+        a[i] = floatToBF16(float((i * 7919) % 23) / 8.0f - 1.3f);
       for (size_t i = 0; i < b.size(); ++i)
-        b[i] = toBF16(float((i * 104729) % 19) / 16.0f - 0.6f);
+        b[i] = floatToBF16(float((i * 104729) % 19) / 16.0f - 0.6f);
       for (size_t i = 0; i < c.size(); ++i)
         c[i] = float(i % 5) - 2.0f;
       std::vector<float> expected = c;
@@ -221,11 +212,11 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
       std::vector<uint16_t> a(viewElements(layout.a)), b(viewElements(layout.b)),
           c(viewElements(layout.c));
       for (size_t i = 0; i < a.size(); ++i)
-        a[i] = toBF16(float(int64_t(i * 7919) % 23) / 8.0f - 1.375f);
+        a[i] = floatToBF16(float(int64_t(i * 7919) % 23) / 8.0f - 1.375f);
       for (size_t i = 0; i < b.size(); ++i)
-        b[i] = toBF16(float(int64_t(i * 104729) % 19) / 16.0f - 0.5625f);
+        b[i] = floatToBF16(float(int64_t(i * 104729) % 19) / 16.0f - 0.5625f);
       for (size_t i = 0; i < c.size(); ++i)
-        c[i] = toBF16(float(i % 5) - 2.0f + float(i % 3) / 128.0f);
+        c[i] = floatToBF16(float(i % 5) - 2.0f + float(i % 3) / 128.0f);
       std::vector<uint16_t> expected = c;
       const int64_t *va = layout.a, *vb = layout.b, *vc = layout.c;
       for (int64_t p = 0; p < vc[0]; ++p)
@@ -233,12 +224,12 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
           for (int64_t j = 0; j < vc[2]; ++j) {
             double sum = bf16Product(a, b, layout, p, i, j);
             uint16_t &out = expected[p * vc[3] + i * vc[4] + j * vc[5]];
-            float exact = float(sum + (accumulate ? fromBF16(out) : 0));
-            ASSERT_EQ(double(exact), sum + (accumulate ? fromBF16(out) : 0));
+            float exact = float(sum + (accumulate ? bf16ToFloat(out) : 0));
+            ASSERT_EQ(double(exact), sum + (accumulate ? bf16ToFloat(out) : 0));
             uint32_t bits;
             std::memcpy(&bits, &exact, sizeof(bits));
             ties += (bits & 0xffff) == 0x8000;
-            out = toBF16(exact);
+            out = floatToBF16(exact);
           }
       DeviceCopy<uint16_t> da(a), db(b), dc(c);
       auto ma = da.view<tgc_memref3_bf16>(va), mb = db.view<tgc_memref3_bf16>(vb),
@@ -246,8 +237,8 @@ TEST_F(CudaBlas, BF16ResultsAreTheFP32AccumulationRoundedOnce) {
       _mlir_ciface_tgc_cuda_matmul_bf16_bf16(&ma, &mb, &mc, accumulate);
       std::vector<uint16_t> actual = dc.download();
       for (size_t i = 0; i < actual.size(); ++i)
-        ASSERT_EQ(actual[i], expected[i])
-            << "element " << i << ": " << fromBF16(actual[i]) << " for " << fromBF16(expected[i]);
+        ASSERT_EQ(actual[i], expected[i]) << "element " << i << ": " << bf16ToFloat(actual[i])
+                                          << " for " << bf16ToFloat(expected[i]);
     }
   EXPECT_GT(ties, 0) << "no product on a tie: the rounding's direction is untested";
 }
