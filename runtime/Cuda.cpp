@@ -222,6 +222,17 @@ public:
     size_t size = live->second;
     bytesInUse -= size;
     liveBlocks.erase(live);
+    // While a branch runs, the block may still be in use on the other
+    // stream: it serves no one until the join orders both.
+    if (forked)
+      deferredReleases.emplace_back(block, size);
+    else
+      recycleLocked(block, size);
+  }
+
+  /// Where a released `block` of `size` bytes goes: the free blocks, a
+  /// capture's, or its graph's.
+  void recycleLocked(CUdeviceptr block, size_t size) {
     auto owner = graphBlocks.find(block);
     if (capturing) {
       // A block the capture did not allocate would be free for others
@@ -413,7 +424,7 @@ public:
     const std::string &name = kernelNames[function];
     profileStartLocked();
     check(api.cuLaunchKernel(function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
-                             sharedBytes, stream, params, nullptr),
+                             sharedBytes, active, params, nullptr),
           format("launching kernel %s", name.c_str()).c_str());
     profileEndLocked(name);
     if (syncEachKernel)
@@ -474,11 +485,83 @@ public:
     return report;
   }
 
-  /// The stream, for cuBLAS (CudaBlas.cpp).
+  /// The stream device work goes to now, for cuBLAS (CudaBlas.cpp): the
+  /// main one, or the side one in a branch.
   CUstream currentStream() {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
-    return stream;
+    return active;
+  }
+
+  /// tgc_cuda_fork: the side stream waits for the work queued so far on the
+  /// main one. A no-op while profiling or with TGC_CUDA_SYNC=1 or
+  /// TGC_CUDA_BRANCHES=0 (everything stays on the main stream, in program
+  /// order), and then so are the calls below until the join.
+  void fork() {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    if (forked || !branchesEnabled || profiling || syncEachKernel)
+      return;
+    if (!sideStream) {
+      check(api.cuStreamCreate(&sideStream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
+      check(api.cuEventCreate(&forkEvent, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+      check(api.cuEventCreate(&joinEvent, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+    }
+    sideWaitsForMainLocked();
+    forked = true;
+  }
+
+  /// tgc_cuda_use_stream.
+  void useStream(int which) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (which != 0 && which != 1)
+      fail(TGC_ERROR_ARGUMENT, "stream %d: expected 0 (main) or 1 (side)", which);
+    if (forked)
+      active = which ? sideStream : stream;
+  }
+
+  /// tgc_cuda_signal: records event `id` on the current stream.
+  void signal(int id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!forked)
+      return;
+    if (id < 0 || id > 1 << 16)
+      fail(TGC_ERROR_ARGUMENT, "branch event %d out of range", id);
+    while (int(branchEvents.size()) <= id) {
+      CUevent event = nullptr;
+      check(api.cuEventCreate(&event, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+      branchEvents.push_back(event);
+    }
+    check(api.cuEventRecord(branchEvents[id], active), "cuEventRecord");
+  }
+
+  /// tgc_cuda_wait: the current stream waits for event `id`'s last record.
+  void wait(int id) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!forked)
+      return;
+    if (id < 0 || id >= int(branchEvents.size()))
+      fail(TGC_ERROR_ARGUMENT, "a wait for branch event %d, which was never signalled", id);
+    check(api.cuStreamWaitEvent(active, branchEvents[id], 0), "cuStreamWaitEvent");
+  }
+
+  /// tgc_cuda_join: the main stream waits for the side one, becomes the
+  /// current one again, and the blocks released meanwhile are free.
+  void join() {
+    std::lock_guard<std::mutex> lock(mutex);
+    joinLocked();
+  }
+
+  void joinLocked() {
+    if (!forked)
+      return;
+    check(api.cuEventRecord(joinEvent, sideStream), "cuEventRecord");
+    check(api.cuStreamWaitEvent(stream, joinEvent, 0), "cuStreamWaitEvent");
+    active = stream;
+    forked = false;
+    for (const auto &[block, size] : deferredReleases)
+      recycleLocked(block, size);
+    deferredReleases.clear();
   }
 
   /// tgc_cuda_run: eager on the first call, captured into a graph and
@@ -505,6 +588,7 @@ public:
     lock.unlock();
     body(result);
     lock.lock();
+    joinLocked(); // (compiled code joins its branches itself)
     CUgraph captured = nullptr;
     CUresult ended = api.cuStreamEndCapture(stream, &captured);
     capturing = nullptr;
@@ -540,6 +624,9 @@ public:
     ready();
     void *copy = allocateLocked(size);
     copyLocked(copy, host, size);
+    // (Copied on the main stream; a branch may read it first.)
+    if (forked)
+      sideWaitsForMainLocked();
     globals[host] = {copy, size, constant};
     return copy;
   }
@@ -668,6 +755,7 @@ private:
       result = api.cuCtxSetCurrent(context);
     if (result == CUDA_SUCCESS)
       result = api.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    active = stream;
     if (result != CUDA_SUCCESS) {
       initError = format("cannot use the CUDA device: %s", errorName(result).c_str());
       return initStatus;
@@ -678,6 +766,8 @@ private:
     syncEachKernel = sync && std::strcmp(sync, "1") == 0;
     const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
     graphsEnabled = !syncEachKernel && !(graphs && std::strcmp(graphs, "0") == 0);
+    const char *branches = std::getenv("TGC_CUDA_BRANCHES");
+    branchesEnabled = !(branches && std::strcmp(branches, "0") == 0);
     const char *profileAtExit = std::getenv("TGC_CUDA_PROFILE");
     if (profileAtExit && std::strcmp(profileAtExit, "1") == 0) {
       profiling = true;
@@ -739,6 +829,11 @@ private:
     liveBlocks[block] = rounded;
     bytesInUse += rounded;
     return reinterpret_cast<void *>(block);
+  }
+
+  void sideWaitsForMainLocked() {
+    check(api.cuEventRecord(forkEvent, stream), "cuEventRecord");
+    check(api.cuStreamWaitEvent(sideStream, forkEvent, 0), "cuStreamWaitEvent");
   }
 
   void copyLocked(void *target, const void *source, size_t size) {
@@ -836,6 +931,13 @@ private:
   DriverApi api = {};
   CUcontext context = nullptr;
   CUstream stream = nullptr;
+  // Concurrent branches (tgc_cuda_fork .. tgc_cuda_join): a second stream,
+  // where device work goes while `active` is it, and branch events.
+  CUstream sideStream = nullptr, active = nullptr;
+  bool branchesEnabled = true, forked = false;
+  CUevent forkEvent = nullptr, joinEvent = nullptr;
+  std::vector<CUevent> branchEvents;
+  std::vector<std::pair<CUdeviceptr, size_t>> deferredReleases;
   CUstream copyStream = nullptr; // batch prefetches, created by the first
   tgc_cuda_device_info deviceInfo = {};
   bool syncEachKernel = false;
@@ -992,6 +1094,26 @@ void tgc_cuda_globals_to_device(void) {
 
 void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes) {
   orExit([&] { device().run(graph, body, result, result_bytes); });
+}
+
+void tgc_cuda_fork(void) {
+  orExit([] { device().fork(); });
+}
+
+void tgc_cuda_use_stream(int32_t stream) {
+  orExit([&] { device().useStream(stream); });
+}
+
+void tgc_cuda_signal(int32_t event) {
+  orExit([&] { device().signal(event); });
+}
+
+void tgc_cuda_wait(int32_t event) {
+  orExit([&] { device().wait(event); });
+}
+
+void tgc_cuda_join(void) {
+  orExit([] { device().join(); });
 }
 
 void tgc_cuda_fail(void) {

@@ -118,14 +118,14 @@ public:
       return api.dcopy;
   }
 
-  /// The handle, bound to the runtime's stream; created at the first call.
-  cublasHandle handle() {
-    std::lock_guard<std::mutex> lock(mutex);
-    void *stream = cuda::stream(); // also makes the context current
-    if (!blasHandle)
-      open(stream);
-    return blasHandle;
-  }
+  /// The handle bound to the runtime's current stream (the main one, or a
+  /// concurrent branch's: see tgc_cuda_fork), each with a workspace of its
+  /// own; cuBLAS is loaded at the first call.
+  cublasHandle handle() { return current().handle; }
+
+  /// The current stream's workspace: kWorkspaceBytes of device memory,
+  /// which its cuBLAS and cuBLASLt calls share (they run in order).
+  void *workspace() { return current().workspace; }
 
   void check(cublasStatus status, const char *what) {
     if (status == 0)
@@ -136,7 +136,29 @@ public:
   }
 
 private:
-  void open(void *stream) {
+  struct StreamBlas {
+    cublasHandle handle = nullptr;
+    void *workspace = nullptr;
+  };
+
+  StreamBlas &current() {
+    std::lock_guard<std::mutex> lock(mutex);
+    void *stream = cuda::stream(); // also makes the context current
+    if (!loaded)
+      load();
+    StreamBlas &blas = streams[stream];
+    if (!blas.handle) {
+      cublasHandle created = nullptr;
+      check(api.create(&created), "cublasCreate");
+      check(api.setStream(created, stream), "cublasSetStream");
+      blas.workspace = cuda::allocate(kWorkspaceBytes);
+      check(api.setWorkspace(created, blas.workspace, kWorkspaceBytes), "cublasSetWorkspace");
+      blas.handle = created;
+    }
+    return blas;
+  }
+
+  void load() {
     std::string tried;
     void *library = openLibrary("TGC_CUBLAS_LIBRARY", "libcublas", tried);
     if (!library)
@@ -155,11 +177,6 @@ private:
     bind(api.dgemm, "cublasDgemmStridedBatched");
     bind(api.scopy, "cublasScopy_v2");
     bind(api.dcopy, "cublasDcopy_v2");
-    cublasHandle created = nullptr;
-    check(api.create(&created), "cublasCreate");
-    check(api.setStream(created, stream), "cublasSetStream");
-    workspace = cuda::allocate(kWorkspaceBytes);
-    check(api.setWorkspace(created, workspace, kWorkspaceBytes), "cublasSetWorkspace");
     bind(api.gemmEx, "cublasGemmStridedBatchedEx", /*required=*/false);
     const char *precision = std::getenv("TGC_CUDA_MATMUL");
     std::string mode = precision && *precision ? precision : "fp32";
@@ -172,7 +189,7 @@ private:
     } else if (mode != "fp32") {
       fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32 or bf16", mode.c_str());
     }
-    blasHandle = created;
+    loaded = true;
   }
 
 public:
@@ -180,14 +197,12 @@ public:
   /// (inputs rounded to bf16 or tf32 for tensor cores, FP32 accumulation
   /// and results); 0: plain FP32.
   int fastCompute = 0;
-  /// kWorkspaceBytes of device memory, which cuBLASLt's calls share (all of
-  /// them run in order on the one stream).
-  void *workspace = nullptr;
 
 private:
   std::mutex mutex;
   BlasApi api = {};
-  cublasHandle blasHandle = nullptr;
+  bool loaded = false;
+  std::map<void *, StreamBlas> streams;
 };
 
 // Never destroyed, like the device.
@@ -519,7 +534,7 @@ public:
     setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
     float one = 1, zero = 0;
     check(api.matmul(handle, plan.desc, &one, a, plan.a, b, plan.b, &zero, d, plan.d, d, plan.d,
-                     &plan.algo, blas().workspace, kWorkspaceBytes, cuda::stream()),
+                     &plan.algo, blas().workspace(), kWorkspaceBytes, cuda::stream()),
           "cublasLtMatmul");
   }
 

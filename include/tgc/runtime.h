@@ -405,6 +405,25 @@ void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *
  * the graph. TGC_CUDA_GRAPHS=0 or TGC_CUDA_SYNC=1 always run body. */
 void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes);
 
+/* Concurrent branches (what tg-gpu-concurrent-branches emits): device work
+ * that does not depend on the main stream's latest work runs on a second,
+ * side stream meanwhile; in a graph, as a parallel branch.
+ * tgc_cuda_fork makes the side stream wait for all work queued so far;
+ * tgc_cuda_use_stream(0 or 1) sends later kernels and cuBLAS calls to the
+ * main or the side stream; tgc_cuda_signal(e) records event e (numbered
+ * from 0 by the compiler) on the current stream and tgc_cuda_wait(e) makes
+ * the current stream wait for its latest record; tgc_cuda_join makes the
+ * main stream wait for the side one and current again. Device memory
+ * released between the fork and the join is reused only after the join.
+ * With TGC_CUDA_BRANCHES=0, TGC_CUDA_SYNC=1 or while profiling, the fork
+ * does nothing and neither do the others until the join: one stream, in
+ * program order. Failures are fatal, as for the matmuls. */
+void tgc_cuda_fork(void);
+void tgc_cuda_use_stream(int32_t stream);
+void tgc_cuda_signal(int32_t event);
+void tgc_cuda_wait(int32_t event);
+void tgc_cuda_join(void);
+
 /* Prints "<program>: error: <tgc_last_error()>" to stderr and exits with
  * status 1: how generated code reports a failed call above. */
 void tgc_cuda_fail(void);

@@ -391,4 +391,97 @@ TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   tgc_cuda_free(Doubling::twoI);
 }
 
+/// The body of an entry point with a concurrent branch: with x = state,
+/// y = 3x on the side stream while z = 2x on the main one; then, after the
+/// main stream waited for y, z = 2y = 6x, the result and the next state.
+/// (The fake driver runs the side stream's work only when waited for: a
+/// missing wait leaves y unwritten, NaN.)
+struct Branching {
+  static float *state, *twoI, *threeI;
+  static constexpr int64_t kN = 4;
+
+  static tgc_memref3_f32 column(float *data) { return {data, data, 0, {1, kN, 1}, {0, 1, 1}}; }
+  static tgc_memref3_f32 square(float *data) { return {data, data, 0, {1, kN, kN}, {0, kN, 1}}; }
+
+  static void body(void *result) {
+    auto *out = static_cast<tgc_memref3_f32 *>(result);
+    float *y = static_cast<float *>(tgc_cuda_alloc(kN * sizeof(float)));
+    float *z = static_cast<float *>(tgc_cuda_alloc(kN * sizeof(float)));
+    tgc_memref3_f32 x = column(state), yView = column(y), zView = column(z);
+    tgc_memref3_f32 two = square(twoI), three = square(threeI);
+    tgc_cuda_fork();
+    tgc_cuda_use_stream(1);
+    _mlir_ciface_tgc_cuda_matmul_f32(&three, &x, &yView, 0);
+    tgc_cuda_signal(0);
+    tgc_cuda_use_stream(0);
+    _mlir_ciface_tgc_cuda_matmul_f32(&two, &x, &zView, 0);
+    tgc_cuda_wait(0);
+    _mlir_ciface_tgc_cuda_matmul_f32(&two, &yView, &zView, 0);
+    tgc_cuda_free(y); // while forked: reused only after the join
+    tgc_cuda_join();
+    *out = zView;
+    tgc_cuda_copy_to_device(state, z, kN * sizeof(float));
+  }
+};
+float *Branching::state, *Branching::twoI, *Branching::threeI;
+
+TEST_F(CudaBlas, BranchesRunOnASideStreamOrderedByEvents) {
+  float two[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2};
+  float three[16] = {3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3, 0, 0, 0, 0, 3}, start[4] = {1, 2, 3, 4};
+  Branching::state = static_cast<float *>(tgc_cuda_alloc(sizeof(start)));
+  Branching::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(two)));
+  Branching::threeI = static_cast<float *>(tgc_cuda_alloc(sizeof(three)));
+  ASSERT_EQ(tgc_cuda_copy_to_device(Branching::state, start, sizeof(start)), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(Branching::twoI, two, sizeof(two)), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(Branching::threeI, three, sizeof(three)), TGC_OK);
+  // Eager, captured (the side stream joins the capture), replayed.
+  void *graph = nullptr;
+  float expected = 1;
+  for (int call = 0; call < 4; ++call) {
+    tgc_memref3_f32 result;
+    tgc_cuda_run(&graph, Branching::body, &result, sizeof(result));
+    expected *= 6;
+    float values[4];
+    ASSERT_EQ(tgc_cuda_copy_to_host(values, result.aligned, sizeof(values)), TGC_OK);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(values[i], expected * start[i]) << "call " << call << ", element " << i;
+    tgc_cuda_free(result.allocated);
+  }
+  for (float *buffer : {Branching::state, Branching::twoI, Branching::threeI})
+    tgc_cuda_free(buffer);
+}
+
+TEST_F(CudaBlas, MemoryReleasedInABranchWaitsForTheJoin) {
+  const char *branches = std::getenv("TGC_CUDA_BRANCHES");
+  bool enabled = !(branches && std::string(branches) == "0");
+  tgc_cuda_fork();
+  void *released = tgc_cuda_alloc(1000);
+  tgc_cuda_free(released);
+  void *next = tgc_cuda_alloc(1000);
+  tgc_cuda_join();
+  void *afterJoin = tgc_cuda_alloc(1000);
+  if (enabled) {
+    // The block may be in use on the other stream until the join.
+    EXPECT_NE(next, released);
+    EXPECT_EQ(afterJoin, released);
+  } else {
+    EXPECT_EQ(next, released); // one stream: reused at once
+  }
+  tgc_cuda_free(next);
+  tgc_cuda_free(afterJoin);
+}
+
+TEST_F(CudaBlas, ABranchEventMustBeSignalledFirst) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const char *branches = std::getenv("TGC_CUDA_BRANCHES");
+  if (branches && std::string(branches) == "0")
+    GTEST_SKIP() << "TGC_CUDA_BRANCHES=0: branch calls do nothing";
+  EXPECT_EXIT(
+      {
+        tgc_cuda_fork();
+        tgc_cuda_wait(1000);
+      },
+      testing::ExitedWithCode(1), "a wait for branch event 1000, which was never signalled");
+}
+
 } // namespace

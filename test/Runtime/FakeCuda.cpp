@@ -15,7 +15,10 @@
 // that nobody waited for is not there yet, as on a GPU. A copy from pageable
 // host memory reads it when queued (the driver stages it), one from pinned
 // memory (cuMemHostAlloc) when it runs. A synchronization or a wait for an
-// event in a captured stream fails as on a GPU. Kernels cannot run:
+// event in a captured stream fails as on a GPU; a stream that waits for an
+// event of the capture joins it (its work is captured after the earlier
+// work), and ending a capture before the capturing stream waited for all
+// of a joined stream's work fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED). Kernels cannot run:
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs. FAKE_CUDA_STATS=1 prints
@@ -53,13 +56,19 @@ using Work = std::function<void()>;
 using Graph = std::vector<Work>;
 
 constexpr int kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotSupported = 801,
-              kCaptureUnsupported = 900, kCaptureInvalidated = 901, kCaptureIsolation = 906;
+              kCaptureUnsupported = 900, kCaptureInvalidated = 901, kCaptureUnjoined = 904,
+              kCaptureIsolation = 906;
 constexpr size_t kTotalMemory = size_t(4) << 30;
 
 /// The first stream runs its work at once; the others queue it.
 struct Stream {
   bool deferred;
   std::deque<Work> queued;
+  // Joined to the capture by a wait for an event of it: its work is
+  // captured too (after the capture's earlier work: one valid order), and
+  // the capturing stream must wait for all of it before the capture ends.
+  bool joinedCapture = false;
+  long capturedWork = 0, rejoinedWork = 0;
 };
 
 /// An event is done once the work queued before its latest record has run.
@@ -68,11 +77,14 @@ struct Event {
   Stream *stream = nullptr; // while its latest record is queued there
   long records = 0;
   bool captured = false; // recorded into a graph
+  Stream *recordedOn = nullptr;
+  long capturedWork = 0; // of recordedOn when recorded
 };
 
 std::recursive_mutex fakeMutex;
 using Lock = std::lock_guard<std::recursive_mutex>;
 Stream *capturing = nullptr;
+std::vector<Stream *> joinedStreams; // of the capture
 Graph captured;
 size_t inUse = 0;
 std::map<const char *, size_t> pinned; // cuMemHostAlloc's blocks and sizes
@@ -156,9 +168,10 @@ int enqueue(void *streamHandle, Work work, bool takesTime = true) {
     work();
     clockMs += takesTime ? 1 : 0;
   };
-  if (stream && stream == capturing)
+  if (stream && (stream == capturing || stream->joinedCapture)) {
     captured.push_back(std::move(timed));
-  else if (stream && stream->deferred)
+    stream->capturedWork += stream != capturing;
+  } else if (stream && stream->deferred)
     stream->queued.push_back(std::move(timed));
   else
     timed();
@@ -209,7 +222,7 @@ int cuStreamCreate(void **stream, unsigned) {
 }
 int cuStreamSynchronize(void *stream) {
   Lock lock(fakeMutex);
-  if (stream == capturing)
+  if (stream == capturing || (stream && static_cast<Stream *>(stream)->joinedCapture))
     return kCaptureUnsupported;
   runQueued(static_cast<Stream *>(stream));
   return kSuccess;
@@ -217,9 +230,21 @@ int cuStreamSynchronize(void *stream) {
 int cuStreamWaitEvent(void *stream, void *eventHandle, unsigned) {
   Lock lock(fakeMutex);
   Event *event = static_cast<Event *>(eventHandle);
-  // A captured stream may only wait for work of its own capture.
-  if (stream == capturing && !event->captured)
-    return kCaptureIsolation;
+  Stream *waiting = static_cast<Stream *>(stream);
+  // A captured stream may only wait for work of its own capture; another
+  // stream that waits for such work joins the capture.
+  if (waiting == capturing || waiting->joinedCapture) {
+    if (!event->captured)
+      return kCaptureIsolation;
+    if (waiting == capturing && event->recordedOn && event->recordedOn->joinedCapture)
+      event->recordedOn->rejoinedWork =
+          std::max(event->recordedOn->rejoinedWork, event->capturedWork);
+  } else if (event->captured) {
+    waiting->joinedCapture = true;
+    waiting->capturedWork = waiting->rejoinedWork = 0;
+    joinedStreams.push_back(waiting);
+    return kSuccess;
+  }
   if (event->stream)
     runQueued(event->stream, event);
   return kSuccess;
@@ -316,6 +341,7 @@ int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned, uns
 int cuGetErrorName(int result, const char **name) {
   *name = result == kCaptureUnsupported ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
           : result == kCaptureIsolation ? "CUDA_ERROR_STREAM_CAPTURE_ISOLATION"
+          : result == kCaptureUnjoined  ? "CUDA_ERROR_STREAM_CAPTURE_UNJOINED"
           : result == kOutOfMemory      ? "CUDA_ERROR_OUT_OF_MEMORY"
           : result == kInvalidValue     ? "CUDA_ERROR_INVALID_VALUE"
                                         : "CUDA_ERROR_FAKE";
@@ -335,7 +361,15 @@ int cuStreamEndCapture(void *stream, void **graph) {
   Lock lock(fakeMutex);
   if (!capturing || stream != capturing)
     return kCaptureInvalidated;
+  bool unjoined = false;
+  for (Stream *joined : joinedStreams) {
+    unjoined |= joined->capturedWork > joined->rejoinedWork;
+    joined->joinedCapture = false;
+  }
+  joinedStreams.clear();
   capturing = nullptr;
+  if (unjoined)
+    return kCaptureUnjoined;
   *graph = new Graph(std::move(captured));
   return kSuccess;
 }
@@ -374,10 +408,11 @@ int cuEventRecord(void *eventHandle, void *streamHandle) {
   Lock lock(fakeMutex);
   Event *event = static_cast<Event *>(eventHandle);
   Stream *stream = static_cast<Stream *>(streamHandle);
-  event->captured = stream && stream == capturing;
+  event->captured = stream && (stream == capturing || stream->joinedCapture);
   event->stream = stream && stream->deferred && !event->captured ? stream : nullptr;
+  event->recordedOn = stream;
   long record = ++event->records;
-  return enqueue(
+  enqueue(
       stream,
       [event, record] {
         event->time = clockMs;
@@ -385,6 +420,8 @@ int cuEventRecord(void *eventHandle, void *streamHandle) {
           event->stream = nullptr;
       },
       /*takesTime=*/false);
+  event->capturedWork = stream ? stream->capturedWork : 0; // this record's included
+  return kSuccess;
 }
 int cuEventSynchronize(void *eventHandle) {
   Lock lock(fakeMutex);
