@@ -126,7 +126,7 @@ int main(int argc, char **argv) {
     times[s] = now_us() - start;
   }
   qsort(times, steps, sizeof(double), compare);
-  printf("%.3f %.3f %.3f %.6g\n", times[steps / 2], times[steps / 10], times[(steps * 9) / 10],
+  printf("%.3f %.3f %.3f %.9g\n", times[steps / 2], times[steps / 10], times[(steps * 9) / 10],
          loss);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "passes/BufferAccesses.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -36,7 +37,7 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
         return {BufferRoot::Input, {}, {}};
       return {BufferRoot::Argument, {}, {}};
     }
-    if (isa<memref::AllocOp, memref::AllocaOp>(def))
+    if (isa<memref::AllocOp, memref::AllocaOp, gpu::AllocOp>(def))
       return {BufferRoot::Allocation, value, {}};
     if (auto global = dyn_cast<memref::GetGlobalOp>(def))
       return {BufferRoot::Global, {}, global.getNameAttr().getAttr()};
@@ -97,6 +98,9 @@ std::optional<SmallVector<BufferAccess>> BufferAccessAnalysis::accesses(Operatio
           result.push_back({rootOf(operand), true});
       return WalkResult::advance();
     }
+    // A kernel's synchronization of its block's threads touches no buffer.
+    if (isa<gpu::BarrierOp, gpu::AllReduceOp>(nested))
+      return WalkResult::advance();
     // Its own effects (a linalg op: its operands'), and those of the
     // operations nested in it, which the walk visits.
     auto effects = dyn_cast<MemoryEffectOpInterface>(nested);

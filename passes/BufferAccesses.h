@@ -6,7 +6,8 @@
 // calls. tg-update-globals-in-place, tg-fuse-parallel-loops and the
 // grouping of independent loops (tg-group-parallel-loops,
 // tg-gpu-group-parallel-loops) decide with it whether moving or merging
-// operations can change what any of them reads.
+// operations can change what any of them reads, and
+// tg-gpu-concurrent-branches which device work may run concurrently.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,7 +26,8 @@ namespace mlir::tg {
 /// Where the memory behind a memref value comes from.
 struct BufferRoot {
   enum Kind {
-    Allocation, // a memref.alloc/alloca of the function, or a fresh callee result
+    Allocation, // a memref.alloc/alloca or gpu.alloc of the function, or a fresh
+                // callee result
     Global,     // memref.get_global @name
     Argument,   // an argument of the function: anything but its own allocations
                 // (an out-parameter of a private function: an Allocation)

@@ -750,6 +750,34 @@ def TGGPUMergeSmallLaunches : Pass<"tg-gpu-merge-small-launches", "::mlir::Modul
   ];
 }
 
+def TGGPUConcurrentBranches : Pass<"tg-gpu-concurrent-branches", "::mlir::ModuleOp"> {
+  let summary = "Run independent device work on a second stream, concurrently";
+  let description = [{
+    Before kernel outlining (after `tg-gpu-merge-small-launches`): in each
+    host function's body, the device work (`gpu.launch`, and calls of the
+    runtime's `tgc_cuda_matmul_*` and `tgc_cuda_attention_*`) between
+    operations with other effects is split between the main stream and a
+    side one. The main stream runs the heaviest path of the dependence graph
+    (two pieces of work depend when one writes memory the other touches;
+    a runtime call weighs 3, a kernel 1); the rest runs on the side stream.
+    Both keep program order; a piece of work waits for the latest work of
+    the other stream it depends on through an event, the first side work
+    forks (the side stream waits for everything before) and the main stream
+    joins the side one after the last work. The calls are the runtime's
+    `tgc_cuda_fork`, `tgc_cuda_use_stream`, `tgc_cuda_signal`,
+    `tgc_cuda_wait` and `tgc_cuda_join`; under a CUDA graph the side
+    stream's work becomes parallel branches. Device memory freed in a branch
+    is reused after the join; a deallocation that would hold more than
+    `max-deferred-bytes` that way joins first. The schedule is replayed and
+    checked before the pass ends.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"maxDeferredBytes", "max-deferred-bytes", "int64_t", "int64_t(256) << 20",
+           "The most bytes of freed device memory a branch may hold back from reuse">
+  ];
+}
+
 def TGGPUMergeKernelModules : Pass<"tg-gpu-merge-kernel-modules", "::mlir::ModuleOp"> {
   let summary = "Put every outlined kernel into one gpu.module";
   let description = [{

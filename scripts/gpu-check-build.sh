@@ -79,6 +79,13 @@ bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
 bench_binary gpt2 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
 bench_binary gpt2bf16 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' \
   cuda --autocast=bf16
+# With independent device work on a second stream (bench.sh times them,
+# gpu-check.sh's "branches" check compares their losses).
+bench_binary mlp-branches 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")' \
+  cuda --gpu-branches
+bench_binary gpt2bf16-branches \
+  'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' cuda --autocast=bf16 \
+  --gpu-branches
 # Small models whose softmaxes, layer norms and cross-entropy have rows long
 # enough for tg-gpu-row-kernels, for the CPU and the GPU (gpu-check.sh's
 # "rows" check compares their losses).
@@ -92,6 +99,7 @@ done
 attention_block='specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1.0e-3>")'
 bench_binary attention "$attention_block" cuda --autocast=bf16
 bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fused-attention
+bench_binary attention-branches "$attention_block" cuda --autocast=bf16 --gpu-branches
 bench_binary attention "$attention_block" cpu --autocast=bf16
 
 echo "== attention kernels benchmark"

@@ -30,6 +30,10 @@
 #                without them (--no-fused-attention) and the CPU reach the
 #                same loss after 10 steps (1e-2 relative: bf16), and one
 #                fused step runs clean under compute-sanitizer
+#   branches     the MLP and the attention block compiled with --gpu-branches
+#                (device work on two streams) give the losses of the one-stream
+#                binaries after 10 steps (9 digits), also with
+#                TGC_CUDA_BRANCHES=0 and without CUDA graphs
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
 # number of failures.
@@ -233,6 +237,28 @@ if [[ $attention_ok -eq 0 && -n $sanitizer ]]; then
     attention_ok=1
 fi
 report attention $attention_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+
+echo "== branches: device work on two streams, against one stream"
+branches_ok=0
+branches_detail=()
+for model in mlp attention; do
+  classes=$([[ $model == mlp ]] && echo 10 || echo 1000)
+  variants=()
+  for variant in "one:$model" "two:$model-branches" "off:$model-branches:TGC_CUDA_BRANCHES=0" \
+    "eager:$model-branches:TGC_CUDA_GRAPHS=0"; do
+    IFS=: read -r label binary setting <<< "$variant"
+    if run branches-$model-$label 60 env ${setting:-TGC_CUDA_BRANCHES=1} "$bin/bench-$binary-cuda" 10 0 \
+      "$classes"; then
+      variants+=("$(tail -n 1 "$work/branches-$model-$label.log" | awk '{print $4}')")
+    else
+      variants+=(failed)
+    fi
+  done
+  [[ ${variants[0]} != failed && ${variants[1]} == "${variants[0]}" && ${variants[2]} == "${variants[0]}" &&
+    ${variants[3]} == "${variants[0]}" ]] || branches_ok=1
+  branches_detail+=("$model: one stream ${variants[0]}, two ${variants[1]}, TGC_CUDA_BRANCHES=0 ${variants[2]}, no graphs ${variants[3]};")
+done
+report branches $branches_ok "(loss after 10 steps: ${branches_detail[*]})"
 
 echo "== memcheck: init and one step under compute-sanitizer"
 if [[ -n $sanitizer ]]; then

@@ -128,6 +128,8 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   // A small model's chains of tiny kernels as one block each (not in the
   // kernel mapping that the CPU emulates: its threads do not cooperate).
   pm.addPass(createTGGPUMergeSmallLaunches());
+  if (options.concurrentBranches)
+    pm.addPass(createTGGPUConcurrentBranches());
   // Constant trip counts and strides into the kernels, where index
   // arithmetic by a constant folds (a 64-bit division by a kernel argument
   // costs dozens of instructions per element).
@@ -217,6 +219,10 @@ struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
       *this, "fused-attention",
       llvm::cl::desc("eligible bf16 attentions as the runtime's fused attention kernels"),
       llvm::cl::init(false)};
+  Option<bool> concurrentBranches{
+      *this, "concurrent-branches",
+      llvm::cl::desc("independent device work on a second stream (tg-gpu-concurrent-branches)"),
+      llvm::cl::init(false)};
 };
 } // namespace
 
@@ -229,6 +235,7 @@ void tg::registerCUDAPipeline() {
         options.format = cl.format;
         options.matmulEpilogues = cl.matmulEpilogues;
         options.fusedAttention = cl.fusedAttention;
+        options.concurrentBranches = cl.concurrentBranches;
         buildCUDAPipeline(pm, options);
       });
 }

@@ -24,6 +24,9 @@
 //                                        gpu.alloc, gpu.memcpy
 //   lower deallocations,
 //   tg-gpu-device-deallocs               gpu.dealloc for device buffers
+//   tg-gpu-merge-small-launches          chains of tiny kernels as one block
+//   tg-gpu-concurrent-branches           with concurrentBranches: independent
+//                                        device work on a second stream
 //   gpu-kernel-outlining,
 //   tg-gpu-merge-kernel-modules          one gpu.module: one PTX text
 //   tg-gpu-lower-all-reduce              shuffles and shared memory
@@ -65,6 +68,9 @@ struct CUDAPipelineOptions {
   /// kernels (tg-gpu-fused-attention; tgc turns it on with
   /// --autocast=bf16); off: decomposed into GEMMs and softmax kernels.
   bool fusedAttention = false;
+  /// Device work off the longest dependence path on a second stream,
+  /// concurrently (tg-gpu-concurrent-branches; tgc --gpu-branches).
+  bool concurrentBranches = false;
 };
 
 /// The architectures the pipeline supports.

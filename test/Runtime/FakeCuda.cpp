@@ -133,16 +133,18 @@ bool skipKernels() {
 
 struct Stats {
   long kernels = 0, gemms = 0, captures = 0, graphLaunches = 0, allocations = 0;
-  long deferredCopies = 0, deferredCopiesFromOtherThreads = 0;
+  long deferredCopies = 0, deferredCopiesFromOtherThreads = 0, crossStreamWaits = 0;
   uint64_t copiedToDeviceHash = 14695981039346656037ull; // FNV-1a
   ~Stats() {
     if (std::getenv("FAKE_CUDA_STATS"))
       std::fprintf(stderr,
                    "fake CUDA: %ld kernels, %ld gemms (eager), %ld captures, %ld graph "
                    "launches, %ld cuMemAlloc, %ld copies on later streams (%ld from threads "
-                   "other than cuInit's), first stream's copies to the device %016llx\n",
+                   "other than cuInit's), %ld waits for another stream's event, first "
+                   "stream's copies to the device %016llx\n",
                    kernels, gemms, captures, graphLaunches, allocations, deferredCopies,
-                   deferredCopiesFromOtherThreads, (unsigned long long)copiedToDeviceHash);
+                   deferredCopiesFromOtherThreads, crossStreamWaits,
+                   (unsigned long long)copiedToDeviceHash);
   }
 } stats;
 
@@ -178,8 +180,16 @@ int enqueue(void *streamHandle, Work work, bool takesTime = true) {
   return kSuccess;
 }
 
-/// The stream cuBLAS calls go to (cublasSetStream).
-void *blasStream = nullptr;
+/// Whether work on `stream` goes into the graph being captured.
+bool inCapture(void *stream) {
+  auto *queue = static_cast<Stream *>(stream);
+  return queue && (queue == capturing || queue->joinedCapture);
+}
+
+/// A cuBLAS handle: the stream its calls go to (cublasSetStream).
+struct BlasHandle {
+  void *stream = nullptr;
+};
 
 template <typename T> int fill(void *stream, unsigned long long target, T value, size_t count) {
   return enqueue(stream, [=] {
@@ -231,6 +241,7 @@ int cuStreamWaitEvent(void *stream, void *eventHandle, unsigned) {
   Lock lock(fakeMutex);
   Event *event = static_cast<Event *>(eventHandle);
   Stream *waiting = static_cast<Stream *>(stream);
+  stats.crossStreamWaits += event->recordedOn != waiting;
   // A captured stream may only wait for work of its own capture; another
   // stream that waits for such work joins the capture.
   if (waiting == capturing || waiting->joinedCapture) {
@@ -475,18 +486,19 @@ inline uint16_t narrow(float value, uint16_t *) { return roundToBF16(value); }
 /// B of type In (T, or bf16's bits), C of type Out (T, or bf16's bits:
 /// the accumulation rounded once).
 template <typename T, typename In = T, typename Out = T>
-int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const In *a, int lda,
-         long long strideA, const In *b, int ldb, long long strideB, const T *beta, Out *c, int ldc,
-         long long strideC, int batch) {
+int gemm(void *handle, int transA, int transB, int m, int n, int k, const T *alpha, const In *a,
+         int lda, long long strideA, const In *b, int ldb, long long strideB, const T *beta, Out *c,
+         int ldc, long long strideC, int batch) {
   Lock lock(fakeMutex);
   auto atLeast = [](int rows) { return rows > 1 ? rows : 1; };
   if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < atLeast(transA ? k : m) ||
       ldb < atLeast(transB ? n : k) || ldc < atLeast(m))
     return kBlasInvalidValue;
   T alphaValue = *alpha, betaValue = *beta;
-  if (!capturing || blasStream != capturing)
+  void *stream = static_cast<BlasHandle *>(handle)->stream;
+  if (!inCapture(stream))
     ++stats.gemms;
-  enqueue(blasStream, [=, a = access(a), b = access(b), c = access(c)] {
+  enqueue(stream, [=, a = access(a), b = access(b), c = access(c)] {
     for (int p = 0; p < batch; ++p)
       for (int j = 0; j < n; ++j)
         for (int i = 0; i < m; ++i) {
@@ -503,9 +515,9 @@ int gemm(int transA, int transB, int m, int n, int k, const T *alpha, const In *
   return kBlasSuccess;
 }
 
-template <typename T> int copy(int n, const T *x, int incx, T *y, int incy) {
+template <typename T> int copy(void *handle, int n, const T *x, int incx, T *y, int incy) {
   Lock lock(fakeMutex);
-  return enqueue(blasStream, [=, x = access(x), y = access(y)] {
+  return enqueue(static_cast<BlasHandle *>(handle)->stream, [=, x = access(x), y = access(y)] {
     for (int i = 0; i < n; ++i)
       y[i * incy] = x[i * incx];
   });
@@ -515,12 +527,12 @@ template <typename T> int copy(int n, const T *x, int incx, T *y, int incy) {
 extern "C" {
 
 int cublasCreate_v2(void **handle) {
-  static int theHandle;
-  return *handle = &theHandle, kBlasSuccess;
+  *handle = new BlasHandle;
+  return kBlasSuccess;
 }
-int cublasSetStream_v2(void *, void *stream) {
+int cublasSetStream_v2(void *handle, void *stream) {
   Lock lock(fakeMutex);
-  blasStream = stream;
+  static_cast<BlasHandle *>(handle)->stream = stream;
   return kBlasSuccess;
 }
 int cublasSetWorkspace_v2(void *, void *, size_t) { return kBlasSuccess; }
@@ -528,53 +540,53 @@ const char *cublasGetStatusName(int status) {
   return status == kBlasInvalidValue ? "CUBLAS_STATUS_INVALID_VALUE" : "CUBLAS_STATUS_FAKE";
 }
 
-int cublasSgemmStridedBatched(void *, int transA, int transB, int m, int n, int k,
+int cublasSgemmStridedBatched(void *handle, int transA, int transB, int m, int n, int k,
                               const float *alpha, const float *a, int lda, long long strideA,
                               const float *b, int ldb, long long strideB, const float *beta,
                               float *c, int ldc, long long strideC, int batch) {
-  return gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
-              strideC, batch);
+  return gemm(handle, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c,
+              ldc, strideC, batch);
 }
-int cublasDgemmStridedBatched(void *, int transA, int transB, int m, int n, int k,
+int cublasDgemmStridedBatched(void *handle, int transA, int transB, int m, int n, int k,
                               const double *alpha, const double *a, int lda, long long strideA,
                               const double *b, int ldb, long long strideB, const double *beta,
                               double *c, int ldc, long long strideC, int batch) {
-  return gemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc,
-              strideC, batch);
+  return gemm(handle, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c,
+              ldc, strideC, batch);
 }
 
 // FP32 results from FP32 operands (the compute type's bf16 or TF32 rounding
 // ignored) or from bf16 operands, and bf16 results from bf16 operands
 // (CUBLAS_COMPUTE_32F only, as cuBLAS).
-int cublasGemmStridedBatchedEx(void *, int transA, int transB, int m, int n, int k,
+int cublasGemmStridedBatchedEx(void *handle, int transA, int transB, int m, int n, int k,
                                const void *alpha, const void *a, int aType, int lda,
                                long long strideA, const void *b, int bType, int ldb,
                                long long strideB, const void *beta, void *c, int cType, int ldc,
                                long long strideC, int batch, int compute, int) {
   constexpr int kR32F = 0, kR16BF = 14, kCompute32F = 68;
   if (aType == kR16BF && bType == kR16BF && cType == kR32F && compute == kCompute32F)
-    return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+    return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
                 ldb, strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc,
                 strideC, batch);
   if (aType == kR16BF && bType == kR16BF && cType == kR16BF && compute == kCompute32F)
-    return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+    return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
                 ldb, strideB, static_cast<const float *>(beta), static_cast<uint16_t *>(c), ldc,
                 strideC, batch);
   if (aType != kR32F || bType != kR32F || cType != kR32F)
     return kBlasInvalidValue;
-  return gemm(transA, transB, m, n, k, static_cast<const float *>(alpha),
+  return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
               static_cast<const float *>(a), lda, strideA, static_cast<const float *>(b), ldb,
               strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc, strideC,
               batch);
 }
 
-int cublasScopy_v2(void *, int n, const float *x, int incx, float *y, int incy) {
-  return copy(n, x, incx, y, incy);
+int cublasScopy_v2(void *handle, int n, const float *x, int incx, float *y, int incy) {
+  return copy(handle, n, x, incx, y, incy);
 }
-int cublasDcopy_v2(void *, int n, const double *x, int incx, double *y, int incy) {
-  return copy(n, x, incx, y, incy);
+int cublasDcopy_v2(void *handle, int n, const double *x, int incx, double *y, int incy) {
+  return copy(handle, n, x, incx, y, incy);
 }
 
 } // extern "C"
@@ -723,7 +735,7 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtL
     return kBlasInvalidValue;
   if (int status = checkLt(*desc, *aLayout, *bLayout, *dLayout, m, n, k))
     return status;
-  if (!capturing || stream != capturing)
+  if (!inCapture(stream))
     ++stats.gemms;
   LtDesc op = *desc;
   LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;

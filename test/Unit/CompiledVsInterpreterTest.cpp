@@ -1266,6 +1266,19 @@ TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
       std::string("gpu_") + GetParam().name);
 }
 
+// With tg-gpu-concurrent-branches (its calls dropped, its schedule checked
+// by the pass): the same steps, and some work was put on the side stream.
+TEST_P(CompiledTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
+  long forks = droppedForks();
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, /*concurrentBranches=*/true);
+      },
+      std::string("gpu_branches_") + GetParam().name);
+  EXPECT_GT(droppedForks(), forks);
+}
+
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop
 // nests big enough to run in parallel and the matmuls of a real model; the
 // transformer block has batched matmuls, layer norms and attention.

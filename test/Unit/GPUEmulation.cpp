@@ -4,6 +4,7 @@
 
 #include "Compiler/GPUPipeline.h"
 #include "Compiler/Pipeline.h"
+#include "passes/Passes.h"
 
 #include "tgc/runtime.h"
 
@@ -20,7 +21,13 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <atomic>
+
 using namespace mlir;
+
+namespace {
+std::atomic<long> forksDropped{0};
+} // namespace
 
 namespace {
 
@@ -37,6 +44,21 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
   }
 
   void runOnOperation() override {
+    // Branches run in program order here, on the one host thread.
+    for (StringRef name : {"tgc_cuda_fork", "tgc_cuda_use_stream", "tgc_cuda_signal",
+                           "tgc_cuda_wait", "tgc_cuda_join"})
+      if (auto declaration = getOperation().lookupSymbol<func::FuncOp>(name)) {
+        SmallVector<func::CallOp> calls;
+        getOperation().walk([&](func::CallOp call) {
+          if (call.getCallee() == name)
+            calls.push_back(call);
+        });
+        if (name == "tgc_cuda_fork")
+          forksDropped += calls.size();
+        for (func::CallOp call : calls)
+          call.erase();
+        declaration.erase();
+      }
     SmallVector<gpu::LaunchOp> launches;
     getOperation().walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
     for (gpu::LaunchOp launch : launches)
@@ -225,9 +247,14 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
 
 } // namespace
 
-void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention) {
+long tgc::test::droppedForks() { return forksDropped; }
+
+void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention,
+                                          bool concurrentBranches) {
   tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false, /*matmulEpilogues=*/true,
                                      fusedAttention);
+  if (concurrentBranches)
+    pm.addPass(tg::createTGGPUConcurrentBranches());
   pm.addPass(std::make_unique<EmulateGPUOnCPUPass>());
   tg::buildLLVMLoweringPipeline(pm);
 }

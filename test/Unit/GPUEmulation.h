@@ -19,10 +19,15 @@ class OpPassManager;
 namespace tgc::test {
 
 /// The kernel mapping of the CUDA pipeline, emulated on the CPU, down to the
-/// LLVM dialect (a module pass manager). `fusedAttention` as in
-/// CUDAPipelineOptions: the kernels' calls run the runtime's host reference
-/// (tgc_attention_*_bf16).
-void buildGPUEmulationPipeline(mlir::OpPassManager &pm, bool fusedAttention = false);
+/// LLVM dialect (a module pass manager). `fusedAttention` and
+/// `concurrentBranches` as in CUDAPipelineOptions: the kernels' calls run the
+/// runtime's host reference (tgc_attention_*_bf16); the branches' calls are
+/// dropped (one thread runs everything in program order).
+void buildGPUEmulationPipeline(mlir::OpPassManager &pm, bool fusedAttention = false,
+                               bool concurrentBranches = false);
+
+/// How many tgc_cuda_fork calls the emulation has dropped so far.
+long droppedForks();
 
 void registerGPUEmulationDependencies(mlir::DialectRegistry &registry);
 

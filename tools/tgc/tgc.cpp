@@ -7,6 +7,8 @@
 //   tgc spec.mlir --autocast=bf16 ...       bf16 mixed precision (tg-autocast); with
 //                                          --target=cuda, fused attention kernels
 //                                          (--no-fused-attention: decomposed)
+//   tgc spec.mlir --target=cuda --gpu-branches  independent device work on a
+//                                          second stream (graph branches)
 //
 // Front end (train step expansion, init), export preparation, the CPU or
 // CUDA pipeline to the LLVM dialect (for CUDA, with the kernels compiled
@@ -102,6 +104,12 @@ cl::opt<bool> noFusedAttention(
     cl::desc("decompose every attention into GEMMs and softmax kernels rather than run eligible "
              "bf16 ones (--autocast=bf16) as the runtime's fused attention kernels (CUDA; to "
              "compare against)"),
+    cl::cat(tgcCategory));
+cl::opt<bool> gpuBranches(
+    "gpu-branches",
+    cl::desc("run device work off the step's longest dependence path (a weight's gradient GEMM, "
+             "a bias gradient) on a second stream, concurrently: parallel branches of the CUDA "
+             "graph (CUDA; TGC_CUDA_BRANCHES=0 turns it off at run time)"),
     cl::cat(tgcCategory));
 cl::opt<std::string> autocast(
     "autocast",
@@ -324,6 +332,8 @@ int main(int argc, char **argv) {
     return fail("unsupported GPU architecture '" + gpuArch + "' (supported: sm_80, sm_90)");
   if (!cuda && emit == Emit::PTX)
     return fail("--emit=ptx needs --target=cuda");
+  if (!cuda && gpuBranches)
+    return fail("--gpu-branches needs --target=cuda");
   if (cuda && memoryReport)
     return fail("--memory-report is implemented for --target=cpu only");
   // Kernels take exp, log, tanh... from the toolkit's libdevice.
@@ -409,6 +419,7 @@ int main(int argc, char **argv) {
     pipelineOptions.matmulEpilogues = !noMatmulEpilogues;
     // Autocast's bf16 attentions (D = 64, ...) are what the kernels take.
     pipelineOptions.fusedAttention = autocast == "bf16" && !noFusedAttention;
+    pipelineOptions.concurrentBranches = gpuBranches;
     tg::buildCUDAPipeline(codegen, pipelineOptions);
   } else {
     tg::CPUPipelineOptions pipelineOptions;
