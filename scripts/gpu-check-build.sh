@@ -10,11 +10,13 @@
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
 #   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
 #                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
+#   bin/bench-{mlp,gpt2bf16,attention}-branches-cuda  the same with --gpu-branches
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
 #                                      --autocast=bf16: fused attention, without it, the CPU
 #   bin/bench-attention-kernels        bench/gpu/attention_kernels.cu: the attention kernels
 #                                      checked and timed on their own (nvcc)
+#   bin/bench-mlp-gemms                bench/gpu/mlp_gemms.cu: the MLP's GEMMs, tuned and branched
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -105,6 +107,11 @@ bench_binary attention "$attention_block" cpu --autocast=bf16
 echo "== attention kernels benchmark"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_kernels.cu" \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-kernels"
+
+echo "== MLP GEMMs probe"
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/mlp_gemms.cu" \
+  -L/usr/local/cuda/lib64 -lcublas -lcublasLt -Xlinker -rpath,/usr/local/cuda/lib64 \
+  -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-mlp-gemms"
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)

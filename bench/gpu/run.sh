@@ -27,6 +27,10 @@
 #           step against torch.compile (goal: 1.15x); gpt2bf16 the same
 #           block compiled with --autocast=bf16 against torch.compile under
 #           torch.autocast("cuda", dtype=torch.bfloat16)
+#   mlp gemms the MLP's 8 GEMMs alone (bench-mlp-gemms, bench/gpu/mlp_gemms.cu):
+#           as the runtime calls them, with the best of cuBLASLt's first 16
+#           algorithms (FP32, TF32), and the backward's in a chain against
+#           the weight gradients on a second stream
 #   attention the fused attention kernels alone (bench-attention-kernels,
 #           bench/gpu/attention_kernels.cu: checked against double precision,
 #           then GPT-2's 8 x 12 heads of T 1024, causal, bf16) against
@@ -78,6 +82,12 @@ gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
 gpt2_autocast_branches=$(tgc_step gpt2bf16-branches 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
+# The MLP's GEMMs alone: as the runtime calls them, with cuBLASLt's best
+# algorithm, and the backward's weight gradients on a second stream.
+echo "== MLP GEMMs (bench/gpu/mlp_gemms.cu)"
+cublas_dir=$(dirname "${TGC_CUBLAS_LIBRARY:-/usr/local/cuda/lib64/libcublas.so}")
+LD_LIBRARY_PATH=$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout --kill-after=5 120 \
+  "$bin/bench-mlp-gemms" 2>&1 || echo "bench-mlp-gemms failed"
 echo "$attention" | grep '^check'
 attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
 attention_backward=$(echo "$attention" | awk '/^forward/ {print $4}')
