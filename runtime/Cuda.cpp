@@ -448,6 +448,31 @@ public:
     profileEndLocked(name);
   }
 
+  std::optional<float> time(const std::function<void()> &body, int runs) {
+    std::unique_lock<std::mutex> lock(mutex);
+    ready();
+    if (capturing)
+      return std::nullopt;
+    if (!timingEvents[0])
+      for (CUevent &event : timingEvents)
+        check(api.cuEventCreate(&event, 0), "cuEventCreate");
+    CUstream on = active;
+    lock.unlock();
+    body();
+    lock.lock();
+    check(api.cuEventRecord(timingEvents[0], on), "cuEventRecord");
+    lock.unlock();
+    for (int run = 0; run < runs; ++run)
+      body();
+    lock.lock();
+    check(api.cuEventRecord(timingEvents[1], on), "cuEventRecord");
+    check(api.cuEventSynchronize(timingEvents[1]), "timing device work");
+    float milliseconds = 0;
+    check(api.cuEventElapsedTime(&milliseconds, timingEvents[0], timingEvents[1]),
+          "cuEventElapsedTime");
+    return 1000 * milliseconds / std::max(runs, 1);
+  }
+
   void setProfiling(bool enabled) {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
@@ -944,6 +969,7 @@ private:
   bool graphsEnabled = true;
   bool profiling = false;
   CUevent profileEvents[2] = {};
+  CUevent timingEvents[2] = {}; // cuda::timeMicroseconds
   std::map<std::string, ProfileEntry> profile;
   Graph *capturing = nullptr;
   bool captureBroken = false;
@@ -996,6 +1022,10 @@ void cuda::release(void *pointer) { device().release(pointer); }
 
 void cuda::profiled(const std::string &name, const std::function<void()> &body) {
   device().profiled(name, body);
+}
+
+std::optional<float> cuda::timeMicroseconds(const std::function<void()> &body, int runs) {
+  return device().time(body, runs);
 }
 
 void cuda::launch(const void *image, const char *kernel, const unsigned grid[3],

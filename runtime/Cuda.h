@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace tgc::cuda {
@@ -31,6 +32,11 @@ void launch(const void *image, const char *kernel, const unsigned grid[3], const
 /// Runs `body`, device work queued on the stream; with TGC_CUDA_PROFILE=1
 /// its device time is counted under `name`.
 void profiled(const std::string &name, const std::function<void()> &body);
+
+/// The device time of one run of `body` (work queued on the current stream),
+/// in microseconds: the mean of `runs` runs after one untimed run, waited
+/// for. Nullopt while a graph is being captured (nothing would run).
+std::optional<float> timeMicroseconds(const std::function<void()> &body, int runs);
 
 } // namespace tgc::cuda
 

@@ -22,6 +22,11 @@
 // FP32 products on tensor cores from inputs rounded to TF32 or bf16 (the
 // parameters stay FP32: bf16 compute with FP32 master weights).
 //
+// TGC_CUDA_GEMM_TUNING=1 sends every FP32 matmul cuBLASLt can take to it
+// and gives each shape the fastest of the heuristic's first 8 algorithms,
+// timed at its first call (a small model's GEMMs fill a few SMs each, and
+// the heuristic's first choice for them is not always the fastest).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Cuda.h"
@@ -291,6 +296,10 @@ template <typename T> struct Scratch {
 /// bf16's bits: device data the host never reads.
 using BF16 = uint16_t;
 
+bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<float> &rhs,
+                 bool rhsT, int64_t ldb, const Matrix<float> &out, int64_t ldc, int64_t batch,
+                 float beta, int compute);
+
 /// C = A B (+ C) for operands of type In and results of type Out: float or
 /// double throughout, or bf16 operands with an FP32 or bf16 result
 /// (cublasGemmStridedBatchedEx, FP32 accumulation).
@@ -363,29 +372,34 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
   int inType = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   int outType = std::is_same_v<Out, BF16> ? CUDA_R_16BF : CUDA_R_32F;
-  cuda::profiled(
-      format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
-             (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
-             std::is_same_v<Out, BF16>              ? " bf16 operands and result"
-             : bf16                                 ? " bf16 operands"
-             : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-             : fast                                 ? " tf32"
-                                                    : ""),
-      [&] {
-        if (fast)
-          blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
-                                       int(lhs.cols), &one, lhs.data, inType, int(lda),
-                                       lhs.batchStride, rhs.data, inType, int(ldb), rhs.batchStride,
-                                       &beta, out.data, outType, int(ldc), out.batchStride,
-                                       int(batch), fast, CUBLAS_GEMM_DEFAULT),
-                       "gemmStridedBatchedEx");
-        else if constexpr (!bf16)
-          blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
-                                        int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
-                                        rhs.data, int(ldb), rhs.batchStride, &beta, out.data,
-                                        int(ldc), out.batchStride, int(batch)),
-                       "gemmStridedBatched");
-      });
+  bool tuned = false;
+  if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
+    tuned = tunedMatmul(lhs, lhsT, lda, rhs, rhsT, ldb, out, ldc, batch, float(beta),
+                        fast ? fast : CUBLAS_COMPUTE_32F);
+  if (!tuned)
+    cuda::profiled(
+        format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
+               (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
+               std::is_same_v<Out, BF16>              ? " bf16 operands and result"
+               : bf16                                 ? " bf16 operands"
+               : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+               : fast                                 ? " tf32"
+                                                      : ""),
+        [&] {
+          if (fast)
+            blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
+                                         int(lhs.cols), &one, lhs.data, inType, int(lda),
+                                         lhs.batchStride, rhs.data, inType, int(ldb),
+                                         rhs.batchStride, &beta, out.data, outType, int(ldc),
+                                         out.batchStride, int(batch), fast, CUBLAS_GEMM_DEFAULT),
+                         "gemmStridedBatchedEx");
+          else if constexpr (!bf16)
+            blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
+                                          int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
+                                          rhs.data, int(ldb), rhs.batchStride, &beta, out.data,
+                                          int(ldc), out.batchStride, int(batch)),
+                         "gemmStridedBatched");
+        });
   if constexpr (!std::is_same_v<Out, BF16>)
     if (outCopy)
       copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
@@ -415,8 +429,12 @@ constexpr int CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT = 5,
               CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET = 6;
 constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
               CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5;
-constexpr int CUBLASLT_EPILOGUE_BIAS = 4, CUBLASLT_EPILOGUE_RELU_BIAS = 6,
-              CUBLASLT_EPILOGUE_GELU_BIAS = 36;
+constexpr int CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4,
+              CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_GELU_BIAS = 36;
+/// A plain product: no bias, no activation (a plain matmul under tuning).
+constexpr int64_t kNoEpilogue = -1;
+/// How many of the heuristic's algorithms TGC_CUDA_GEMM_TUNING=1 times.
+constexpr int kTuningCandidates = 8;
 
 struct LtApi {
   cublasStatus (*create)(LtHandle *);
@@ -464,6 +482,12 @@ struct LtPlan {
   LtAlgo algo;
 };
 
+/// The bytes a column-major operand's batch spans.
+size_t bytesSpanned(const LtOperand &operand, int64_t batch) {
+  return sizeof(float) *
+         size_t((batch - 1) * operand.batchStride + (operand.cols - 1) * operand.ld + operand.rows);
+}
+
 unsigned alignmentOf(const void *pointer) {
   auto address = reinterpret_cast<uintptr_t>(pointer);
   unsigned alignment = 256;
@@ -475,8 +499,13 @@ unsigned alignmentOf(const void *pointer) {
 class BlasLt {
 public:
   /// The plan for `shape`: descriptors, layouts and the heuristic's first
-  /// algorithm, made at its first use and kept (a step's shapes repeat).
-  const LtPlan &plan(const LtShape &shape, const void *bias) {
+  /// algorithm, made at its first use (with these operands) and kept (a
+  /// step's shapes repeat). With TGC_CUDA_GEMM_TUNING=1, the fastest of the
+  /// heuristic's first kTuningCandidates algorithms instead, each timed on
+  /// the operands (the result into scratch memory), unless a graph is being
+  /// captured; which algorithm is fastest may differ between runs, and with
+  /// it the result's last bits.
+  const LtPlan &plan(const LtShape &shape, const void *a, const void *b, const void *bias) {
     std::lock_guard<std::mutex> lock(mutex);
     if (!handle)
       open();
@@ -487,14 +516,16 @@ public:
     check(api.descCreate(&plan.desc, shape.compute, CUDA_R_32F), "cublasLtMatmulDescCreate");
     int32_t transA = shape.a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
     int32_t transB = shape.b.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
-    int32_t epilogue = shape.epilogue == TGC_EPILOGUE_BIAS        ? CUBLASLT_EPILOGUE_BIAS
+    int32_t epilogue = shape.epilogue == kNoEpilogue              ? CUBLASLT_EPILOGUE_DEFAULT
+                       : shape.epilogue == TGC_EPILOGUE_BIAS      ? CUBLASLT_EPILOGUE_BIAS
                        : shape.epilogue == TGC_EPILOGUE_BIAS_RELU ? CUBLASLT_EPILOGUE_RELU_BIAS
                                                                   : CUBLASLT_EPILOGUE_GELU_BIAS;
     setDesc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSA, transA);
     setDesc(plan.desc, CUBLASLT_MATMUL_DESC_TRANSB, transB);
     setDesc(plan.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue);
     // The heuristic reads the bias pointer's alignment, part of the shape.
-    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    if (bias)
+      setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
     plan.a = layout(shape.a, shape.batch);
     plan.b = layout(shape.b, shape.batch);
     plan.d = layout(shape.d, shape.batch);
@@ -513,10 +544,10 @@ public:
                                        &bytes, sizeof(bytes)),
             "cublasLtMatmulPreferenceSetAttribute");
     }
-    LtHeuristicResult result = {};
+    LtHeuristicResult results[kTuningCandidates] = {};
     int count = 0;
-    check(api.heuristic(handle, plan.desc, plan.a, plan.b, plan.d, plan.d, preference, 1, &result,
-                        &count),
+    check(api.heuristic(handle, plan.desc, plan.a, plan.b, plan.d, plan.d, preference,
+                        tuning ? kTuningCandidates : 1, results, &count),
           "cublasLtMatmulAlgoGetHeuristic");
     if (count == 0)
       fail(TGC_ERROR_DEVICE,
@@ -525,20 +556,52 @@ public:
            (long long)shape.d.rows, (long long)shape.d.cols,
            (long long)(shape.a.transposed ? shape.a.rows : shape.a.cols),
            (long long)shape.epilogue);
-    plan.algo = result.algo;
+    plan.algo = results[0].algo;
+    if (count > 1) {
+      auto *scratch = static_cast<float *>(cuda::allocate(bytesSpanned(shape.d, shape.batch)));
+      float fastest = 0;
+      for (int candidate = 0; candidate < count; ++candidate) {
+        std::optional<float> microseconds = cuda::timeMicroseconds(
+            [&] { runLocked(plan, results[candidate].algo, a, b, bias, scratch, 0); }, 10);
+        if (!microseconds)
+          break;
+        if (candidate == 0 || *microseconds < fastest) {
+          fastest = *microseconds;
+          plan.algo = results[candidate].algo;
+        }
+      }
+      cuda::release(scratch);
+    }
     return plans.emplace(shape, plan).first->second;
   }
 
-  void run(const LtPlan &plan, const void *a, const void *b, const void *bias, float *d) {
+  /// D = act(A B + bias) + beta D (no bias or activation for a plain product).
+  void run(const LtPlan &plan, const void *a, const void *b, const void *bias, float *d,
+           float beta = 0) {
     std::lock_guard<std::mutex> lock(mutex);
-    setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
-    float one = 1, zero = 0;
-    check(api.matmul(handle, plan.desc, &one, a, plan.a, b, plan.b, &zero, d, plan.d, d, plan.d,
-                     &plan.algo, blas().workspace(), kWorkspaceBytes, cuda::stream()),
-          "cublasLtMatmul");
+    runLocked(plan, plan.algo, a, b, bias, d, beta);
+  }
+
+  /// TGC_CUDA_GEMM_TUNING=1 (read when cuBLASLt is loaded): every matmul
+  /// cuBLASLt can take goes to it, with tuned algorithms.
+  bool tuningEnabled() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!handle)
+      open();
+    return tuning;
   }
 
 private:
+  void runLocked(const LtPlan &plan, const LtAlgo &algo, const void *a, const void *b,
+                 const void *bias, float *d, float beta) {
+    if (bias)
+      setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    float one = 1;
+    check(api.matmul(handle, plan.desc, &one, a, plan.a, b, plan.b, &beta, d, plan.d, d, plan.d,
+                     &algo, blas().workspace(), kWorkspaceBytes, cuda::stream()),
+          "cublasLtMatmul");
+  }
+
   void open() {
     blas().handle(); // the stream, the workspace and TGC_CUDA_MATMUL
     std::string tried;
@@ -563,6 +626,8 @@ private:
     bind(api.statusName, "cublasLtGetStatusName", /*required=*/false);
     LtHandle created = nullptr;
     check(api.create(&created), "cublasLtCreate");
+    const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
+    tuning = tune && std::strcmp(tune, "1") == 0;
     handle = created;
   }
 
@@ -599,6 +664,7 @@ private:
   std::mutex mutex;
   LtApi api = {};
   LtHandle handle = nullptr;
+  bool tuning = false;
   std::map<LtShape, LtPlan> plans;
 };
 
@@ -606,6 +672,36 @@ private:
 BlasLt &blasLt() {
   static BlasLt *instance = new BlasLt;
   return *instance;
+}
+
+/// Under TGC_CUDA_GEMM_TUNING=1, the plain product C = A B + beta C of
+/// matmul() (its operands as cuBLAS sees them) as a cuBLASLt matmul with a
+/// tuned algorithm; false when tuning is off, or when the batch shares an
+/// operand (stride 0), which cuBLASLt's strided batches cannot express.
+bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<float> &rhs,
+                 bool rhsT, int64_t ldb, const Matrix<float> &out, int64_t ldc, int64_t batch,
+                 float beta, int compute) {
+  if (!blasLt().tuningEnabled() ||
+      (batch > 1 && (!lhs.batchStride || !rhs.batchStride || !out.batchStride)))
+    return false;
+  int64_t m = out.rows, n = out.cols, k = lhs.cols;
+  LtShape shape;
+  shape.a = {lhsT, lhsT ? k : m, lhsT ? m : k, lda, lhs.batchStride, alignmentOf(lhs.data)};
+  shape.b = {rhsT, rhsT ? n : k, rhsT ? k : n, ldb, rhs.batchStride, alignmentOf(rhs.data)};
+  shape.d = {false, m, n, ldc, out.batchStride, alignmentOf(out.data)};
+  shape.batch = batch;
+  shape.epilogue = kNoEpilogue;
+  shape.compute = compute;
+  shape.biasAlignment = 0;
+  const LtPlan &plan = blasLt().plan(shape, lhs.data, rhs.data, nullptr);
+  cuda::profiled(format("cublasLt gemm %c%c %lldx%lldx%lld batch %lld%s (tuned)", lhsT ? 'T' : 'N',
+                        rhsT ? 'T' : 'N', (long long)m, (long long)n, (long long)k,
+                        (long long)batch,
+                        compute == CUBLAS_COMPUTE_32F_FAST_16BF   ? " bf16"
+                        : compute == CUBLAS_COMPUTE_32F_FAST_TF32 ? " tf32"
+                                                                  : ""),
+                 [&] { blasLt().run(plan, lhs.data, rhs.data, nullptr, out.data, beta); });
+  return true;
 }
 
 /// Views [batch, rows, cols] whose batches follow each other like rows
@@ -682,14 +778,15 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
   int64_t calls = perItem ? batch : 1;
   if (perItem)
     shape.batch = 1;
-  const LtPlan &plan = blasLt().plan(shape, biasData);
+  const LtPlan &plan = blasLt().plan(shape, first.data, second.data, biasData);
   static const char *const kNames[] = {"bias", "bias+relu", "bias+gelu"};
-  cuda::profiled(format("cublasLt gemm+%s %c%c %lldx%lldx%lld batch %lld%s", kNames[epilogue],
+  cuda::profiled(format("cublasLt gemm+%s %c%c %lldx%lldx%lld batch %lld%s%s", kNames[epilogue],
                         shape.a.transposed ? 'T' : 'N', shape.b.transposed ? 'T' : 'N',
                         (long long)d.rows, (long long)d.cols, (long long)k, (long long)batch,
                         fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
                         : fast                               ? " tf32"
-                                                             : ""),
+                                                             : "",
+                        blasLt().tuningEnabled() ? " (tuned)" : ""),
                  [&] {
                    for (int64_t item = 0; item < calls; ++item)
                      blasLt().run(plan, first.data + item * first.batchStride,

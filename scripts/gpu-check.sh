@@ -34,6 +34,9 @@
 #                (device work on two streams) give the losses of the one-stream
 #                binaries after 10 steps (9 digits), also with
 #                TGC_CUDA_BRANCHES=0 and without CUDA graphs
+#   tuning       the MLP with TGC_CUDA_GEMM_TUNING=1 (cuBLASLt algorithms
+#                timed, each GEMM's fastest): the same loss after 10 steps
+#                (1e-5 relative: other algorithms sum in another order)
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
 # number of failures.
@@ -259,6 +262,17 @@ for model in mlp attention; do
   branches_detail+=("$model: one stream ${variants[0]}, two ${variants[1]}, TGC_CUDA_BRANCHES=0 ${variants[2]}, no graphs ${variants[3]};")
 done
 report branches $branches_ok "(loss after 10 steps: ${branches_detail[*]})"
+
+echo "== tuning: the MLP with tuned cuBLASLt algorithms"
+if run tuning-off 60 "$bin/bench-mlp-cuda" 10 0 10 &&
+  run tuning-on 60 env TGC_CUDA_GEMM_TUNING=1 "$bin/bench-mlp-cuda" 10 0 10; then
+  off=$(tail -n 1 "$work/tuning-off.log" | awk '{print $4}')
+  on=$(tail -n 1 "$work/tuning-on.log" | awk '{print $4}')
+  python3 -c "import sys; a, b = float('$off'), float('$on'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)"
+  report tuning $? "(loss after 10 steps: heuristic $off, tuned $on)"
+else
+  report tuning 1
+fi
 
 echo "== memcheck: init and one step under compute-sanitizer"
 if [[ -n $sanitizer ]]; then

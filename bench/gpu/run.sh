@@ -75,6 +75,8 @@ mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
 mlp_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp 300 30 10 60)
 mlp_branches=$(tgc_step mlp-branches 300 30 10 60)
 mlp_branches_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp-branches 300 30 10 60)
+mlp_tuned=$(TGC_CUDA_GEMM_TUNING=1 tgc_step mlp-branches 300 30 10 60)
+mlp_tuned_tf32=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=tf32 tgc_step mlp-branches 300 30 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
 gpt2=$(tgc_step gpt2 20 3 1 180)
@@ -98,6 +100,8 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc MLP, TF32 matmuls (TGC_CUDA_MATMUL=tf32)" "$mlp_tf32" \
   "tgc MLP --gpu-branches" "$mlp_branches" \
   "tgc MLP --gpu-branches, TF32 matmuls" "$mlp_branches_tf32" \
+  "tgc MLP --gpu-branches, TGC_CUDA_GEMM_TUNING=1" "$mlp_tuned" \
+  "tgc MLP --gpu-branches, tuned, TF32 matmuls" "$mlp_tuned_tf32" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
@@ -118,12 +122,13 @@ fi
 echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
   "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" \
-  "$mlp_branches" "$mlp_branches_tf32" "$gpt2_autocast_branches" <<'EOF'
+  "$mlp_branches" "$mlp_branches_tf32" "$gpt2_autocast_branches" "$mlp_tuned" "$mlp_tuned_tf32" \
+  <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
  attention_forward, attention_backward, mlp_branches, mlp_branches_tf32,
- gpt2_autocast_branches) = map(float, sys.argv[2:])
+ gpt2_autocast_branches, mlp_tuned, mlp_tuned_tf32) = map(float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -142,6 +147,10 @@ print(f"          exact float32 matmuls: tgc {mlp:.1f} us, JAX {jax[' float32']:
 print(f"          --gpu-branches: tgc {mlp_branches:.1f} us ({jax[''] / mlp_branches:.2f}x JAX); "
       f"TF32 {mlp_branches_tf32:.1f} us ({jax[''] / mlp_branches_tf32:.2f}x JAX at its default "
       f"precision, {jax[' tf32'] / mlp_branches_tf32:.2f}x JAX TF32)")
+print(f"          --gpu-branches and TGC_CUDA_GEMM_TUNING=1: tgc {mlp_tuned:.1f} us "
+      f"({jax[''] / mlp_tuned:.2f}x JAX); TF32 {mlp_tuned_tf32:.1f} us "
+      f"({jax[''] / mlp_tuned_tf32:.2f}x JAX at its default precision, "
+      f"{jax[' tf32'] / mlp_tuned_tf32:.2f}x JAX TF32)")
 for name in ("torch eager", "torch.compile"):
     t = peers.get(f"MLP 784-512-512-10 b128 Adam, {name}")
     if t:

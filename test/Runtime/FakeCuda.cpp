@@ -134,17 +134,18 @@ bool skipKernels() {
 struct Stats {
   long kernels = 0, gemms = 0, captures = 0, graphLaunches = 0, allocations = 0;
   long deferredCopies = 0, deferredCopiesFromOtherThreads = 0, crossStreamWaits = 0;
+  uint64_t lastLtAlgorithm = 0;
   uint64_t copiedToDeviceHash = 14695981039346656037ull; // FNV-1a
   ~Stats() {
     if (std::getenv("FAKE_CUDA_STATS"))
       std::fprintf(stderr,
                    "fake CUDA: %ld kernels, %ld gemms (eager), %ld captures, %ld graph "
                    "launches, %ld cuMemAlloc, %ld copies on later streams (%ld from threads "
-                   "other than cuInit's), %ld waits for another stream's event, first "
-                   "stream's copies to the device %016llx\n",
+                   "other than cuInit's), %ld waits for another stream's event, last "
+                   "cuBLASLt algorithm %llu, first stream's copies to the device %016llx\n",
                    kernels, gemms, captures, graphLaunches, allocations, deferredCopies,
                    deferredCopiesFromOtherThreads, crossStreamWaits,
-                   (unsigned long long)copiedToDeviceHash);
+                   (unsigned long long)lastLtAlgorithm, (unsigned long long)copiedToDeviceHash);
   }
 } stats;
 
@@ -164,11 +165,16 @@ void runQueued(Stream *stream, Event *event = nullptr) {
   }
 }
 
+/// Queues `work` on a stream; it takes `milliseconds` of the events' clock.
+int enqueue(void *streamHandle, Work work, float milliseconds);
 int enqueue(void *streamHandle, Work work, bool takesTime = true) {
+  return enqueue(streamHandle, std::move(work), takesTime ? 1.0f : 0.0f);
+}
+int enqueue(void *streamHandle, Work work, float milliseconds) {
   Stream *stream = static_cast<Stream *>(streamHandle);
-  Work timed = [work = std::move(work), takesTime] {
+  Work timed = [work = std::move(work), milliseconds] {
     work();
-    clockMs += takesTime ? 1 : 0;
+    clockMs += milliseconds;
   };
   if (stream && (stream == capturing || stream->joinedCapture)) {
     captured.push_back(std::move(timed));
@@ -718,8 +724,13 @@ int cublasLtMatmulAlgoGetHeuristic(void *, LtDesc *desc, LtLayout *a, LtLayout *
     return kBlasInvalidValue;
   if (int status = checkLt(*desc, *a, *b, *d, m, n, k))
     return status;
-  results[0] = {};
-  *count = 1;
+  // Up to three algorithms (they compute the same), so that tuning has a
+  // choice to time: the second is the fastest (cublasLtMatmul).
+  *count = std::min(requested, 3);
+  for (int i = 0; i < *count; ++i) {
+    results[i] = {};
+    results[i].algo[0] = uint64_t(i);
+  }
   return kBlasSuccess;
 }
 
@@ -741,30 +752,36 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtL
   LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;
   float alphaValue = *alpha, betaValue = *beta;
   const float *bias = op.bias ? access(op.bias) : nullptr;
-  return enqueue(stream, [=, a = access(a), b = access(b), d = access(d)] {
-    for (int p = 0; p < ld.batch; ++p)
-      for (int j = 0; j < n; ++j)
-        for (int i = 0; i < m; ++i) {
-          float sum = 0;
-          for (int l = 0; l < k; ++l) {
-            float x = op.transA ? a[p * la.batchStride + l + i * la.ld]
-                                : a[p * la.batchStride + i + l * la.ld];
-            float y = op.transB ? b[p * lb.batchStride + j + l * lb.ld]
-                                : b[p * lb.batchStride + l + j * lb.ld];
-            sum += x * y;
-          }
-          float &out = d[p * ld.batchStride + i + j * ld.ld];
-          float value = alphaValue * sum + (betaValue == 0 ? 0.0f : betaValue * out);
-          if (bias)
-            value += bias[i];
-          if (op.epilogue == kEpilogueReluBias)
-            value = std::max(value, 0.0f);
-          else if (op.epilogue == kEpilogueGeluBias)
-            value = 0.5f * value *
+  uint64_t algorithm = static_cast<const uint64_t *>(algo)[0];
+  return enqueue(
+      stream,
+      [=, a = access(a), b = access(b), d = access(d)] {
+        stats.lastLtAlgorithm = algorithm;
+        for (int p = 0; p < ld.batch; ++p)
+          for (int j = 0; j < n; ++j)
+            for (int i = 0; i < m; ++i) {
+              float sum = 0;
+              for (int l = 0; l < k; ++l) {
+                float x = op.transA ? a[p * la.batchStride + l + i * la.ld]
+                                    : a[p * la.batchStride + i + l * la.ld];
+                float y = op.transB ? b[p * lb.batchStride + j + l * lb.ld]
+                                    : b[p * lb.batchStride + l + j * lb.ld];
+                sum += x * y;
+              }
+              float &out = d[p * ld.batchStride + i + j * ld.ld];
+              float value = alphaValue * sum + (betaValue == 0 ? 0.0f : betaValue * out);
+              if (bias)
+                value += bias[i];
+              if (op.epilogue == kEpilogueReluBias)
+                value = std::max(value, 0.0f);
+              else if (op.epilogue == kEpilogueGeluBias)
+                value =
+                    0.5f * value *
                     (1 + std::tanh(0.7978845608f * (value + 0.044715f * value * value * value)));
-          out = value;
-        }
-  });
+              out = value;
+            }
+      },
+      algorithm == 1 ? 0.5f : 1.0f);
 }
 
 } // extern "C"
