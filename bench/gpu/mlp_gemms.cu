@@ -7,7 +7,11 @@
 //  - with cuBLASLt's best of its first 16 algorithms, timed here (what an
 //    autotuner would pick);
 //  - the backward's five GEMMs in a chain, against the weight gradients on
-//    a second stream (what tgc --gpu-branches does), FP32.
+//    a second stream (what tgc --gpu-branches does), FP32;
+//  - whether cuBLASLt takes the epilogues that would fuse relu's derivative
+//    and the bias gradient into the input gradients' GEMMs in FP32 and
+//    TF32 (RELU_AUX_BIAS forward, writing relu's mask; DRELU_BGRAD backward,
+//    reading it), and how fast they are against the plain GEMMs.
 //
 // Shapes are cuBLAS's column-major m x n x k with the ops tgc's profile
 // names (TGC_CUDA_PROFILE=1). Times are the median of 20 launches of a graph
@@ -62,6 +66,7 @@ const Gemm kGemms[] = {
 constexpr int kCopies = 20, kLaunches = 20, kCandidates = 16;
 
 float *a, *b, *c, *bias, *workspace[2];
+void *mask; // relu's bit mask, 512 x 128 bits: RELU_AUX_BIAS writes it, DRELU_BGRAD reads it
 constexpr size_t kElements = 784 * 512, kWorkspaceBytes = size_t(32) << 20;
 cudaStream_t streams[2];
 cublasHandle_t handles[2];
@@ -133,6 +138,12 @@ LtPlan plan(const Gemm &g, cublasComputeType_t compute) {
   cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE, &g.epilogue,
                                  sizeof(g.epilogue));
   cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof(bias));
+  if (g.epilogue == CUBLASLT_EPILOGUE_RELU_AUX_BIAS || g.epilogue == CUBLASLT_EPILOGUE_DRELU_BGRAD) {
+    int64_t ld = (g.m + 127) / 128 * 128;
+    cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &mask,
+                                   sizeof(mask));
+    cublasLtMatmulDescSetAttribute(p.desc, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &ld, sizeof(ld));
+  }
   check(cublasLtMatrixLayoutCreate(&p.la, CUDA_R_32F, g.transA ? g.k : g.m, g.transA ? g.m : g.k,
                                    g.transA ? g.k : g.m),
         "layout A");
@@ -147,9 +158,10 @@ LtPlan plan(const Gemm &g, cublasComputeType_t compute) {
                                        &bytes, sizeof(bytes));
   p.algorithms.resize(kCandidates);
   int found = 0;
-  check(cublasLtMatmulAlgoGetHeuristic(lt, p.desc, p.la, p.lb, p.lc, p.lc, preference, kCandidates,
-                                       p.algorithms.data(), &found),
-        "heuristic");
+  // (An epilogue cuBLASLt does not take for these types: not supported.)
+  if (cublasLtMatmulAlgoGetHeuristic(lt, p.desc, p.la, p.lb, p.lc, p.lc, preference, kCandidates,
+                                     p.algorithms.data(), &found) != CUBLAS_STATUS_SUCCESS)
+    found = 0;
   p.algorithms.resize(found);
   cublasLtMatmulPreferenceDestroy(preference);
   return p;
@@ -182,6 +194,8 @@ int main() {
   std::printf("# %s, %d SMs\n", properties.name, properties.multiProcessorCount);
   for (float **buffer : {&a, &b, &c, &bias})
     check(cudaMalloc(buffer, kElements * sizeof(float)), "cudaMalloc");
+  check(cudaMalloc(&mask, kElements / 8), "cudaMalloc");
+  check(cudaMemset(mask, 0x55, kElements / 8), "cudaMemset");
   std::vector<float> host(kElements);
   for (size_t i = 0; i < kElements; ++i)
     host[i] = float((i * 7919) % 23) / 8.0f - 1.0f;
@@ -202,6 +216,10 @@ int main() {
   for (const Gemm &g : kGemms) {
     bool forward = g.epilogue != CUBLASLT_EPILOGUE_DEFAULT;
     LtPlan fp32 = plan(g, CUBLAS_COMPUTE_32F), tf32 = plan(g, CUBLAS_COMPUTE_32F_FAST_TF32);
+    if (fp32.algorithms.empty() || tf32.algorithms.empty()) {
+      std::printf("%-26s cuBLASLt has no algorithm\n", g.name);
+      continue;
+    }
     float first = graphMicroseconds([&] { run(fp32, 0, 0); });
     float today = forward ? first : graphMicroseconds([&] { classic(g, CUBLAS_COMPUTE_32F, 0); });
     float tf32Today = forward ? graphMicroseconds([&] { run(tf32, 0, 0); })
@@ -251,5 +269,43 @@ int main() {
   std::printf("backward's 5 GEMMs, FP32: one chain %.2f us, weight gradients of fc3 and fc2 on "
               "a second stream %.2f us\n",
               chain, branched);
+
+  // Relu's derivative and the bias gradient in the epilogues: the forward
+  // writes relu's mask (RELU_AUX_BIAS), the input gradient's GEMM applies it
+  // and sums the bias gradient (DRELU_BGRAD), replacing the derivative's and
+  // the bias gradient's kernels.
+  std::printf("%-40s %-16s %9s %9s %9s %9s\n", "fused epilogue", "m x n x k", "plain", "fused",
+              "TF32 plain", "TF32 fused");
+  const Gemm fused[] = {
+      {"fc1 forward, writing relu's mask", true, false, 512, 128, 784,
+       CUBLASLT_EPILOGUE_RELU_AUX_BIAS},
+      {"fc2 forward, writing relu's mask", true, false, 512, 128, 512,
+       CUBLASLT_EPILOGUE_RELU_AUX_BIAS},
+      {"fc2 input grad + drelu + bias grad", false, false, 512, 128, 10,
+       CUBLASLT_EPILOGUE_DRELU_BGRAD},
+      {"fc1 input grad + drelu + bias grad", false, false, 512, 128, 512,
+       CUBLASLT_EPILOGUE_DRELU_BGRAD},
+  };
+  for (const Gemm &g : fused) {
+    Gemm plainGemm = g;
+    plainGemm.epilogue = g.epilogue == CUBLASLT_EPILOGUE_RELU_AUX_BIAS
+                             ? CUBLASLT_EPILOGUE_RELU_BIAS
+                             : CUBLASLT_EPILOGUE_DEFAULT;
+    float row[4];
+    int column = 0;
+    const Gemm *variants[] = {&plainGemm, &g};
+    for (cublasComputeType_t compute : {CUBLAS_COMPUTE_32F, CUBLAS_COMPUTE_32F_FAST_TF32})
+      for (const Gemm *variant : variants) {
+        LtPlan p = plan(*variant, compute);
+        row[column++] = p.algorithms.empty() ? -1 : best(p).second;
+      }
+    char shape[32];
+    std::snprintf(shape, sizeof(shape), "%c%c %dx%dx%d", g.transA ? 'T' : 'N',
+                  g.transB ? 'T' : 'N', g.m, g.n, g.k);
+    std::printf("%-40s %-16s", g.name, shape);
+    for (float us : row)
+      us < 0 ? std::printf(" %9s", "none") : std::printf(" %9.2f", us);
+    std::printf("   (us, best algorithm; none: cuBLASLt has no algorithm)\n");
+  }
   return 0;
 }
