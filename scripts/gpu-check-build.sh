@@ -10,7 +10,7 @@
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
 #   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
 #                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
-#   bin/bench-{mlp,gpt2bf16,attention}-branches-cuda  the same with --gpu-branches
+#   bin/bench-{mlp,gpt2,gpt2bf16,attention}-branches-cuda  the same with --gpu-branches
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
 #                                      --autocast=bf16: fused attention, without it, the CPU
@@ -85,6 +85,8 @@ bench_binary gpt2bf16 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adam
 # gpu-check.sh's "branches" check compares their losses).
 bench_binary mlp-branches 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")' \
   cuda --gpu-branches
+bench_binary gpt2-branches \
+  'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' cuda --gpu-branches
 bench_binary gpt2bf16-branches \
   'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' cuda --autocast=bf16 \
   --gpu-branches
