@@ -1266,17 +1266,25 @@ TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
       std::string("gpu_") + GetParam().name);
 }
 
-// With tg-gpu-concurrent-branches (its calls dropped, its schedule checked
-// by the pass): the same steps, and some work was put on the side stream.
+// With tg-gpu-concurrent-branches, each branch's work run in the two most
+// extreme orders its events allow (the side stream's as late and as early as
+// possible): the same steps, so no dependence was missed; and some work was
+// put on the side stream.
 TEST_P(CompiledTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
   long forks = droppedForks();
   checkTraining(
       GetParam(),
       [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, /*concurrentBranches=*/true);
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, EmulatedBranches::SideLate);
       },
-      std::string("gpu_branches_") + GetParam().name);
+      std::string("gpu_side_late_") + GetParam().name);
   EXPECT_GT(droppedForks(), forks);
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, EmulatedBranches::SideEarly);
+      },
+      std::string("gpu_side_early_") + GetParam().name);
 }
 
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop
@@ -1365,6 +1373,23 @@ TEST_P(FusedAttentionTraining, GPUMappingStepsMatchInterpreter) {
   checkTraining(
       GetParam(), [](OpPassManager &pm) { buildGPUEmulationPipeline(pm, /*fusedAttention=*/true); },
       std::string("gpu_") + GetParam().name);
+}
+
+// The same with concurrent branches in both extreme orders (the attention
+// calls' outputs must order the work that reads them).
+TEST_P(FusedAttentionTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::SideLate);
+      },
+      std::string("gpu_side_late_") + GetParam().name);
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::SideEarly);
+      },
+      std::string("gpu_side_early_") + GetParam().name);
 }
 
 // The losses within 1e-3 (4e-5 measured): the interpreter decomposes the

@@ -15,9 +15,11 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -30,6 +32,112 @@ std::atomic<long> forksDropped{0};
 } // namespace
 
 namespace {
+
+/// Whether `op` is device work that tg-gpu-concurrent-branches schedules.
+bool isDeviceWork(Operation *op) {
+  if (isa<gpu::LaunchOp>(op))
+    return true;
+  auto call = dyn_cast<func::CallOp>(op);
+  return call && (call.getCallee().starts_with("tgc_cuda_matmul") ||
+                  call.getCallee().starts_with("tgc_cuda_attention"));
+}
+
+/// Puts each tgc_cuda_fork .. tgc_cuda_join region's device work in one
+/// order that its branch calls allow, one of the two extremes: the main
+/// stream's work runs whenever its waits are met and the side stream's only
+/// when the main one must wait (side late), or the reverse (side early).
+/// Pure operations and allocations move before the work, deallocations
+/// after the join (where the runtime frees them); the stream and event calls
+/// go, the fork and the join stay (EmulateGPUOnCPUPass drops them).
+struct InterleaveBranchesPass : PassWrapper<InterleaveBranchesPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(InterleaveBranchesPass)
+  explicit InterleaveBranchesPass(bool sideLate) : sideLate(sideLate) {}
+  StringRef getArgument() const final { return "test-interleave-branches"; }
+
+  void runOnOperation() override {
+    for (auto function : getOperation().getOps<func::FuncOp>()) {
+      if (function.isExternal())
+        continue;
+      SmallVector<std::pair<Operation *, Operation *>> regions;
+      Operation *fork = nullptr;
+      for (Operation &op : function.getBody().front())
+        if (auto call = dyn_cast<func::CallOp>(op)) {
+          if (call.getCallee() == "tgc_cuda_fork")
+            fork = &op;
+          else if (call.getCallee() == "tgc_cuda_join" && fork)
+            regions.push_back({std::exchange(fork, nullptr), &op});
+        }
+      for (auto [start, end] : regions)
+        if (failed(interleave(start, end)))
+          return signalPassFailure();
+    }
+  }
+
+  LogicalResult interleave(Operation *fork, Operation *join) {
+    // Each stream's work in program order, and for each piece how many of
+    // the other stream's it waits for.
+    SmallVector<Operation *> work[2], pure, deallocs, branchCalls;
+    SmallVector<int64_t> waitsFor[2];
+    llvm::DenseMap<int64_t, std::pair<int, int64_t>> signalled; // event -> stream, its work count
+    int64_t waited[2] = {0, 0};
+    int current = 0;
+    for (Operation *op = fork->getNextNode(); op != join; op = op->getNextNode()) {
+      auto call = dyn_cast<func::CallOp>(op);
+      StringRef callee = call ? call.getCallee() : "";
+      if (callee == "tgc_cuda_use_stream" || callee == "tgc_cuda_signal" ||
+          callee == "tgc_cuda_wait") {
+        int64_t argument = getConstantIntValue(call.getOperand(0)).value_or(-1);
+        if (callee == "tgc_cuda_use_stream")
+          current = int(argument);
+        else if (callee == "tgc_cuda_signal")
+          signalled[argument] = {current, int64_t(work[current].size())};
+        else if (auto it = signalled.find(argument);
+                 it != signalled.end() && it->second.first != current)
+          waited[current] = std::max(waited[current], it->second.second);
+        branchCalls.push_back(op);
+      } else if (isDeviceWork(op)) {
+        work[current].push_back(op);
+        waitsFor[current].push_back(waited[current]);
+      } else if (isa<gpu::DeallocOp>(op)) {
+        deallocs.push_back(op);
+      } else if (isMemoryEffectFree(op) || isa<gpu::AllocOp>(op)) {
+        pure.push_back(op);
+      } else {
+        return op->emitError("an operation with effects between tgc_cuda_fork and tgc_cuda_join");
+      }
+    }
+    SmallVector<Operation *> order;
+    size_t next[2] = {0, 0};
+    int preferred = sideLate ? 0 : 1;
+    while (order.size() < work[0].size() + work[1].size()) {
+      bool progressed = false;
+      for (int stream : {preferred, 1 - preferred})
+        if (next[stream] < work[stream].size() &&
+            waitsFor[stream][next[stream]] <= int64_t(next[1 - stream])) {
+          order.push_back(work[stream][next[stream]++]);
+          progressed = true;
+          break;
+        }
+      if (!progressed)
+        return fork->emitError("branch waits that no order satisfies");
+    }
+    Operation *at = fork;
+    for (Operation *op : llvm::concat<Operation *>(pure, order)) {
+      op->moveAfter(at);
+      at = op;
+    }
+    at = join;
+    for (Operation *op : deallocs) {
+      op->moveAfter(at);
+      at = op;
+    }
+    for (Operation *op : branchCalls)
+      op->erase();
+    return success();
+  }
+
+  bool sideLate;
+};
 
 /// gpu.launch -> a loop nest over blocks then threads; gpu.alloc, dealloc
 /// and memcpy -> their memref ops; the runtime's cuBLAS matmul -> its CPU
@@ -250,11 +358,13 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
 long tgc::test::droppedForks() { return forksDropped; }
 
 void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention,
-                                          bool concurrentBranches) {
+                                          EmulatedBranches branches) {
   tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false, /*matmulEpilogues=*/true,
                                      fusedAttention);
-  if (concurrentBranches)
+  if (branches != EmulatedBranches::Off) {
     pm.addPass(tg::createTGGPUConcurrentBranches());
+    pm.addPass(std::make_unique<InterleaveBranchesPass>(branches == EmulatedBranches::SideLate));
+  }
   pm.addPass(std::make_unique<EmulateGPUOnCPUPass>());
   tg::buildLLVMLoweringPipeline(pm);
 }

@@ -18,13 +18,19 @@ class OpPassManager;
 
 namespace tgc::test {
 
+/// With tg-gpu-concurrent-branches, the order one thread runs each fork ..
+/// join region's device work in: one of the two most extreme that the
+/// branch calls allow, the side stream's work as late as possible or as
+/// early as possible. A dependence the pass missed then reads or writes
+/// memory in the wrong order, and the step's numbers change.
+enum class EmulatedBranches { Off, SideLate, SideEarly };
+
 /// The kernel mapping of the CUDA pipeline, emulated on the CPU, down to the
-/// LLVM dialect (a module pass manager). `fusedAttention` and
-/// `concurrentBranches` as in CUDAPipelineOptions: the kernels' calls run the
-/// runtime's host reference (tgc_attention_*_bf16); the branches' calls are
-/// dropped (one thread runs everything in program order).
+/// LLVM dialect (a module pass manager). `fusedAttention` as in
+/// CUDAPipelineOptions: the kernels' calls run the runtime's host reference
+/// (tgc_attention_*_bf16).
 void buildGPUEmulationPipeline(mlir::OpPassManager &pm, bool fusedAttention = false,
-                               bool concurrentBranches = false);
+                               EmulatedBranches branches = EmulatedBranches::Off);
 
 /// How many tgc_cuda_fork calls the emulation has dropped so far.
 long droppedForks();
