@@ -676,15 +676,16 @@ BlasLt &blasLt() {
 
 /// Under TGC_CUDA_GEMM_TUNING=1, the plain product C = A B + beta C of
 /// matmul() (its operands as cuBLAS sees them) as a cuBLASLt matmul with a
-/// tuned algorithm; false when tuning is off, or when the batch shares an
-/// operand (stride 0), which cuBLASLt's strided batches cannot express.
+/// tuned algorithm; false when tuning is off, for an empty sum (k = 0), or
+/// when the batch shares an operand (stride 0), which cuBLASLt's strided
+/// batches cannot express.
 bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<float> &rhs,
                  bool rhsT, int64_t ldb, const Matrix<float> &out, int64_t ldc, int64_t batch,
                  float beta, int compute) {
-  if (!blasLt().tuningEnabled() ||
+  int64_t m = out.rows, n = out.cols, k = lhs.cols;
+  if (!blasLt().tuningEnabled() || k == 0 ||
       (batch > 1 && (!lhs.batchStride || !rhs.batchStride || !out.batchStride)))
     return false;
-  int64_t m = out.rows, n = out.cols, k = lhs.cols;
   LtShape shape;
   shape.a = {lhsT, lhsT ? k : m, lhsT ? m : k, lda, lhs.batchStride, alignmentOf(lhs.data)};
   shape.b = {rhsT, rhsT ? n : k, rhsT ? k : n, ldb, rhs.batchStride, alignmentOf(rhs.data)};
