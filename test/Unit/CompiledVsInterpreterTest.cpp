@@ -1266,25 +1266,29 @@ TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
       std::string("gpu_") + GetParam().name);
 }
 
-// With tg-gpu-concurrent-branches, each branch's work run in the two most
-// extreme orders its events allow (the side stream's as late and as early as
-// possible): the same steps, so no dependence was missed; and some work was
-// put on the side stream.
-TEST_P(CompiledTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
+/// checkTraining of the GPU mapping with tg-gpu-concurrent-branches, each
+/// branch's work run in the two most extreme orders its events allow (the
+/// side stream's as late and as early as possible): the same steps, so no
+/// dependence was missed; and some work was put on the side stream.
+template <bool FusedAttention> void checkTrainingWithBranches(const TrainingCase &testCase) {
   long forks = droppedForks();
   checkTraining(
-      GetParam(),
+      testCase,
       [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, EmulatedBranches::SideLate);
+        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideLate);
       },
-      std::string("gpu_side_late_") + GetParam().name);
-  EXPECT_GT(droppedForks(), forks);
+      std::string("gpu_side_late_") + testCase.name);
   checkTraining(
-      GetParam(),
+      testCase,
       [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, /*fusedAttention=*/false, EmulatedBranches::SideEarly);
+        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideEarly);
       },
-      std::string("gpu_side_early_") + GetParam().name);
+      std::string("gpu_side_early_") + testCase.name);
+  EXPECT_GT(droppedForks(), forks);
+}
+
+TEST_P(CompiledTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
+  checkTrainingWithBranches</*FusedAttention=*/false>(GetParam());
 }
 
 // The small MLP runs small loops (sequential); examples/mlp.mlir has loop
@@ -1375,21 +1379,10 @@ TEST_P(FusedAttentionTraining, GPUMappingStepsMatchInterpreter) {
       std::string("gpu_") + GetParam().name);
 }
 
-// The same with concurrent branches in both extreme orders (the attention
-// calls' outputs must order the work that reads them).
+// The same with concurrent branches (the attention calls' outputs must
+// order the work that reads them).
 TEST_P(FusedAttentionTraining, GPUMappingWithBranchesStepsMatchInterpreter) {
-  checkTraining(
-      GetParam(),
-      [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::SideLate);
-      },
-      std::string("gpu_side_late_") + GetParam().name);
-  checkTraining(
-      GetParam(),
-      [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::SideEarly);
-      },
-      std::string("gpu_side_early_") + GetParam().name);
+  checkTrainingWithBranches</*FusedAttention=*/true>(GetParam());
 }
 
 // The losses within 1e-3 (4e-5 measured): the interpreter decomposes the
