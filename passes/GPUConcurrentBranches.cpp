@@ -201,7 +201,6 @@ struct TGGPUConcurrentBranches : tg::impl::TGGPUConcurrentBranchesBase<TGGPUConc
     bool forked = false;
     int64_t deferredBytes = 0;
     llvm::DenseMap<size_t, int32_t> eventAfter; // work -> its event
-    Block *block = segment.front().op->getBlock();
     auto call = [&](Operation *before, StringRef name, std::optional<int32_t> argument = {}) {
       OpBuilder b(before);
       Location loc = before->getLoc();
@@ -251,12 +250,8 @@ struct TGGPUConcurrentBranches : tg::impl::TGGPUConcurrentBranchesBase<TGGPUConc
         }
       if (latest) {
         auto [it, inserted] = eventAfter.try_emplace(*latest, int32_t(eventAfter.size()));
-        if (inserted) {
-          OpBuilder b(block, std::next(segment[*latest].op->getIterator()));
-          Location loc = segment[*latest].op->getLoc();
-          Value id = arith::ConstantIntOp::create(b, loc, it->second, 32);
-          func::CallOp::create(b, loc, declare(kSignal, true), ValueRange{id});
-        }
+        if (inserted) // right after that work (a terminator follows it at least)
+          call(segment[*latest].op->getNextNode(), kSignal, it->second);
         call(op, kWait, it->second);
         ordered[stream] = static_cast<int64_t>(*latest);
       }

@@ -194,6 +194,8 @@ private:
     } else if (mode != "fp32") {
       fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32 or bf16", mode.c_str());
     }
+    const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
+    gemmTuning = tune && std::strcmp(tune, "1") == 0;
     loaded = true;
   }
 
@@ -202,6 +204,9 @@ public:
   /// (inputs rounded to bf16 or tf32 for tensor cores, FP32 accumulation
   /// and results); 0: plain FP32.
   int fastCompute = 0;
+  /// TGC_CUDA_GEMM_TUNING=1: every FP32 matmul cuBLASLt can take goes to it,
+  /// with tuned algorithms (BlasLt::plan).
+  bool gemmTuning = false;
 
 private:
   std::mutex mutex;
@@ -547,7 +552,7 @@ public:
     LtHeuristicResult results[kTuningCandidates] = {};
     int count = 0;
     check(api.heuristic(handle, plan.desc, plan.a, plan.b, plan.d, plan.d, preference,
-                        tuning ? kTuningCandidates : 1, results, &count),
+                        blas().gemmTuning ? kTuningCandidates : 1, results, &count),
           "cublasLtMatmulAlgoGetHeuristic");
     if (count == 0)
       fail(TGC_ERROR_DEVICE,
@@ -580,15 +585,6 @@ public:
            float beta = 0) {
     std::lock_guard<std::mutex> lock(mutex);
     runLocked(plan, plan.algo, a, b, bias, d, beta);
-  }
-
-  /// TGC_CUDA_GEMM_TUNING=1 (read when cuBLASLt is loaded): every matmul
-  /// cuBLASLt can take goes to it, with tuned algorithms.
-  bool tuningEnabled() {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!handle)
-      open();
-    return tuning;
   }
 
 private:
@@ -626,8 +622,6 @@ private:
     bind(api.statusName, "cublasLtGetStatusName", /*required=*/false);
     LtHandle created = nullptr;
     check(api.create(&created), "cublasLtCreate");
-    const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
-    tuning = tune && std::strcmp(tune, "1") == 0;
     handle = created;
   }
 
@@ -664,7 +658,6 @@ private:
   std::mutex mutex;
   LtApi api = {};
   LtHandle handle = nullptr;
-  bool tuning = false;
   std::map<LtShape, LtPlan> plans;
 };
 
@@ -683,7 +676,7 @@ bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<
                  bool rhsT, int64_t ldb, const Matrix<float> &out, int64_t ldc, int64_t batch,
                  float beta, int compute) {
   int64_t m = out.rows, n = out.cols, k = lhs.cols;
-  if (!blasLt().tuningEnabled() || k == 0 ||
+  if (!blas().gemmTuning || k == 0 ||
       (batch > 1 && (!lhs.batchStride || !rhs.batchStride || !out.batchStride)))
     return false;
   LtShape shape;
@@ -787,7 +780,7 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
                         fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
                         : fast                               ? " tf32"
                                                              : "",
-                        blasLt().tuningEnabled() ? " (tuned)" : ""),
+                        blas().gemmTuning ? " (tuned)" : ""),
                  [&] {
                    for (int64_t item = 0; item < calls; ++item)
                      blasLt().run(plan, first.data + item * first.batchStride,

@@ -166,11 +166,7 @@ void runQueued(Stream *stream, Event *event = nullptr) {
 }
 
 /// Queues `work` on a stream; it takes `milliseconds` of the events' clock.
-int enqueue(void *streamHandle, Work work, float milliseconds);
-int enqueue(void *streamHandle, Work work, bool takesTime = true) {
-  return enqueue(streamHandle, std::move(work), takesTime ? 1.0f : 0.0f);
-}
-int enqueue(void *streamHandle, Work work, float milliseconds) {
+int enqueue(void *streamHandle, Work work, float milliseconds = 1) {
   Stream *stream = static_cast<Stream *>(streamHandle);
   Work timed = [work = std::move(work), milliseconds] {
     work();
@@ -405,7 +401,7 @@ int cuGraphLaunch(void *exec, void *stream) {
         for (const Work &work : *static_cast<Graph *>(exec))
           work();
       },
-      /*takesTime=*/false);
+      /*milliseconds=*/0);
 }
 int cuGraphDestroy(void *graph) {
   delete static_cast<Graph *>(graph);
@@ -436,7 +432,7 @@ int cuEventRecord(void *eventHandle, void *streamHandle) {
         if (event->records == record)
           event->stream = nullptr;
       },
-      /*takesTime=*/false);
+      /*milliseconds=*/0);
   event->capturedWork = stream ? stream->capturedWork : 0; // this record's included
   return kSuccess;
 }
