@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "tg/Decomposition.h"
 #include "tg/Derivatives.h"
 #include "tg/TGOps.h"
 
@@ -144,8 +145,9 @@ LogicalResult checkStaticShapes(func::FuncOp func) {
 }
 
 /// Replaces composite ops that have no derivative rule of their own by their
-/// decomposition into core ops; tg.attention's rule (one tg.attention_grad)
-/// is only used with `keepAttention`.
+/// decomposition into core ops, as tg-decompose builds it (a step computes
+/// what an evaluation of the function computes); tg.attention's rule (one
+/// tg.attention_grad) is only used with `keepAttention`.
 LogicalResult decomposeWithoutRules(func::FuncOp func, bool keepAttention) {
   SmallVector<DecomposableOpInterface> composites;
   func.walk([&](DecomposableOpInterface op) {
@@ -154,13 +156,12 @@ LogicalResult decomposeWithoutRules(func::FuncOp func, bool keepAttention) {
     if (!hasRule)
       composites.push_back(op);
   });
+  IRRewriter rewriter(func.getContext());
   for (DecomposableOpInterface op : composites) {
-    OpBuilder builder(op);
-    SmallVector<Value> replacements = op.decompose(builder);
-    if (replacements.size() != op->getNumResults())
+    FailureOr<SmallVector<Value>> replacements = decomposeComposite(rewriter, op);
+    if (failed(replacements))
       return op->emitOpError("could not be decomposed for differentiation");
-    op->replaceAllUsesWith(replacements);
-    op->erase();
+    rewriter.replaceOp(op, *replacements);
   }
   return success();
 }
