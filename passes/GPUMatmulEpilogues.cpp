@@ -7,6 +7,13 @@
 // tgc_cuda_matmul_bias_f32 (runtime/CudaBlas.cpp), which writes the
 // elementwise op's output; the product's buffer is no longer needed.
 //
+// Under autocast the operands are bf16 and the product's readers first
+// round product + bias to bf16 (once, as PyTorch's addmm), then compute
+// more from it (relu, GELU, a residual sum; the backward's relu mask):
+// tgc_cuda_matmul_bias_bf16 writes that rounded sum in bf16, which they
+// read instead of the f32 product and the bias; a lone reader that yields
+// the sum or its relu (which commutes with the rounding) is replaced.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/MatmulViews.h"
@@ -216,15 +223,215 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
   return epilogue;
 }
 
+//===----------------------------------------------------------------------===//
+// bf16 operands (autocast)
+//===----------------------------------------------------------------------===//
+
+/// A reader of a bf16 matmul's f32 product that first computes
+/// round(product + bias') with bias' = widen(bias) of a bf16 bias or
+/// widen(round(bias)) of an f32 one, each value used once, and no more of
+/// the product or the bias.
+struct RoundedSumReader {
+  linalg::GenericOp generic;
+  memref::ExpandShapeOp expand; // the product as the generic reads it, if reshaped
+  OpOperand *product;
+  Value bias;
+  bool roundsBias;
+  arith::TruncFOp rounding;
+};
+
+/// `value` rounded to bf16 (to nearest even), if it is.
+arith::TruncFOp bf16Rounding(Value value) {
+  auto truncate = value.getDefiningOp<arith::TruncFOp>();
+  if (!truncate || !truncate.getType().isBF16() ||
+      (truncate.getRoundingmode() &&
+       *truncate.getRoundingmode() != arith::RoundingMode::to_nearest_even))
+    return nullptr;
+  return truncate;
+}
+
+std::optional<RoundedSumReader> matchRoundedSum(linalg::GenericOp generic, OpOperand *product) {
+  if (!generic.hasPureBufferSemantics() || !generic.isDpsInput(product))
+    return std::nullopt;
+  RoundedSumReader reader{generic, nullptr, product, nullptr, false, nullptr};
+  Value x = generic.getMatchingBlockArgument(product);
+  if (!x.hasOneUse())
+    return std::nullopt;
+  auto sum = dyn_cast<arith::AddFOp>(*x.getUsers().begin());
+  if (!sum || !sum->hasOneUse())
+    return std::nullopt;
+  auto widen = (sum.getLhs() == x ? sum.getRhs() : sum.getLhs()).getDefiningOp<arith::ExtFOp>();
+  if (!widen || !widen->hasOneUse())
+    return std::nullopt;
+  Value biasArgument = widen.getIn();
+  if (arith::TruncFOp roundedBias = bf16Rounding(biasArgument)) {
+    if (!roundedBias->hasOneUse())
+      return std::nullopt;
+    biasArgument = roundedBias.getIn();
+    reader.roundsBias = true;
+  }
+  auto argument = dyn_cast<BlockArgument>(biasArgument);
+  if (!argument || argument.getOwner() != generic.getBody() || !argument.hasOneUse() ||
+      argument.getArgNumber() >= generic.getNumDpsInputs())
+    return std::nullopt;
+  // The bias is indexed as the product's last dimension: the last of the
+  // product's view, or its last few, the bias expanded the same way.
+  OpOperand *bias = generic.getDpsInputOperand(argument.getArgNumber());
+  AffineMap productMap = generic.getMatchingIndexingMap(product);
+  AffineMap biasMap = generic.getMatchingIndexingMap(bias);
+  size_t split = biasMap.getNumResults();
+  if (split == 0 || split > productMap.getNumResults() ||
+      biasMap.getResults() != productMap.getResults().take_back(split))
+    return std::nullopt;
+  reader.bias = bias->get();
+  if (split > 1) {
+    auto biasExpand = reader.bias.getDefiningOp<memref::ExpandShapeOp>();
+    auto productExpand = product->get().getDefiningOp<memref::ExpandShapeOp>();
+    if (!biasExpand || biasExpand.getSrcType().getRank() != 1 || !productExpand ||
+        productExpand.getReassociationIndices().back().size() != split ||
+        productExpand.getResultType().getShape().take_back(split) !=
+            biasExpand.getResultType().getShape())
+      return std::nullopt;
+    reader.bias = biasExpand.getSrc();
+  }
+  Type biasType = cast<MemRefType>(reader.bias.getType()).getElementType();
+  if (!(reader.roundsBias ? biasType.isF32() : biasType.isBF16()) ||
+      !hasContiguousRows(reader.bias))
+    return std::nullopt;
+  Operation *user = *sum->getUsers().begin();
+  reader.rounding = user->getNumResults() == 1 ? bf16Rounding(user->getResult(0)) : nullptr;
+  if (!reader.rounding)
+    return std::nullopt;
+  return reader;
+}
+
+/// A bf16 matmul whose f32 product only RoundedSumReaders read, with one
+/// bias; `direct` when the one reader yields the rounded sum (or its relu:
+/// `kind`) into a buffer the call can write instead.
+struct BF16Epilogue {
+  linalg::LinalgOp matmul;
+  linalg::FillOp zeroFill;
+  SmallVector<RoundedSumReader> readers;
+  bool direct = false;
+  int64_t kind = TGC_EPILOGUE_BIAS;
+};
+
+std::optional<BF16Epilogue> matchBF16Epilogue(linalg::LinalgOp matmul) {
+  BF16Epilogue epilogue;
+  epilogue.matmul = matmul;
+  Value product = matmul.getDpsInits()[0];
+  Value lhs = matmul.getDpsInputs()[0], rhs = matmul.getDpsInputs()[1];
+  auto elementType = [](Value buffer) {
+    return cast<MemRefType>(buffer.getType()).getElementType();
+  };
+  if (!elementType(lhs).isBF16() || !elementType(rhs).isBF16() || !elementType(product).isF32() ||
+      !hasContiguousRows(lhs) || !hasContiguousRows(rhs) || !hasContiguousRows(product))
+    return std::nullopt;
+  if (isa<linalg::BatchMatmulOp>(matmul))
+    for (AffineMap map : matmul.getIndexingMapsArray())
+      if (!map.isFunctionOfDim(0))
+        return std::nullopt;
+  epilogue.zeroFill = tg::zeroFillBefore(matmul);
+  if (!epilogue.zeroFill || !product.getDefiningOp<memref::AllocOp>())
+    return std::nullopt;
+
+  // The product's accesses after the matmul, in order (reads through an
+  // expand_shape too), up to a fill that overwrites it.
+  Block *block = matmul->getBlock();
+  SmallVector<std::pair<Operation *, OpOperand *>> accesses;
+  for (OpOperand &use : product.getUses()) {
+    Operation *user = use.getOwner();
+    if (user == matmul || user == epilogue.zeroFill ||
+        isa<memref::DeallocOp, bufferization::DeallocOp>(user))
+      continue;
+    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user)) {
+      if (llvm::any_of(metadata->getUsers(),
+                       [](Operation *op) { return !isa<bufferization::DeallocOp>(op); }))
+        return std::nullopt;
+      continue;
+    }
+    if (user->getBlock() != block)
+      return std::nullopt;
+    if (user->isBeforeInBlock(epilogue.zeroFill))
+      continue; // the buffer's earlier contents
+    if (!matmul->isBeforeInBlock(user))
+      return std::nullopt;
+    if (auto expand = dyn_cast<memref::ExpandShapeOp>(user)) {
+      for (OpOperand &read : expand->getUses())
+        if (read.getOwner()->getBlock() != block)
+          return std::nullopt;
+        else
+          accesses.push_back({read.getOwner(), &read});
+      continue;
+    }
+    accesses.push_back({user, &use});
+  }
+  llvm::sort(accesses, [](auto &a, auto &b) { return a.first->isBeforeInBlock(b.first); });
+  for (auto [access, operand] : accesses) {
+    auto fill = dyn_cast<linalg::FillOp>(access);
+    if (fill && fill.getDpsInits()[0] == product)
+      break;
+    auto generic = dyn_cast<linalg::GenericOp>(access);
+    std::optional<RoundedSumReader> reader =
+        generic ? matchRoundedSum(generic, operand) : std::nullopt;
+    if (!reader)
+      return std::nullopt;
+    reader->expand = operand->get().getDefiningOp<memref::ExpandShapeOp>();
+    if (!epilogue.readers.empty() && (reader->bias != epilogue.readers[0].bias ||
+                                      reader->roundsBias != epilogue.readers[0].roundsBias))
+      return std::nullopt;
+    epilogue.readers.push_back(*reader);
+  }
+  if (epilogue.readers.empty())
+    return std::nullopt;
+  // The call reads the operands at the first reader's place, the bias
+  // rounded at the matmul's (next to the weight's rounding), for all
+  // readers.
+  RoundedSumReader &first = epilogue.readers.front();
+  if (!tg::unchangedBetween(matmul, first.generic, {lhs, rhs}) ||
+      !tg::unchangedBetween(epilogue.zeroFill, epilogue.readers.back().generic, {first.bias}))
+    return std::nullopt;
+
+  // One reader yielding the rounded sum, or its relu, into a buffer the
+  // call can write.
+  linalg::GenericOp generic = first.generic;
+  if (epilogue.readers.size() != 1 || generic.getNumDpsInputs() != 2 ||
+      generic.getNumDpsInits() != 1 || generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !generic.getMatchingIndexingMap(first.product).isIdentity())
+    return epilogue;
+  OpOperand *out = generic.getDpsInitOperand(0);
+  Value rounded = first.rounding.getResult();
+  Value yielded = generic.getBody()->getTerminator()->getOperand(0);
+  bool relu = rounded.hasOneUse() && isBinary<arith::MaximumFOp>(
+                                         yielded, [&](Value v) { return v == rounded; },
+                                         [](Value v) { return isConstant(v, 0); });
+  if ((yielded == rounded || relu) && generic.getMatchingIndexingMap(out).isIdentity() &&
+      elementType(out->get()).isBF16() && hasContiguousRows(out->get()) &&
+      (!first.expand || cast<MemRefType>(out->get().getType()).getLayout().isIdentity()) &&
+      generic.getMatchingBlockArgument(out).use_empty() && !tg::mayAlias(out->get(), lhs) &&
+      !tg::mayAlias(out->get(), rhs) && !tg::mayAlias(out->get(), first.bias)) {
+    epilogue.direct = true;
+    epilogue.kind = relu ? TGC_EPILOGUE_BIAS_RELU : TGC_EPILOGUE_BIAS;
+  }
+  return epilogue;
+}
+
 struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpilogues> {
   void runOnOperation() override {
     SmallVector<Epilogue> epilogues;
+    SmallVector<BF16Epilogue> bf16Epilogues;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) && op.hasPureBufferSemantics())
-        if (std::optional<Epilogue> epilogue = matchEpilogue(op))
-          epilogues.push_back(*epilogue);
+      if (!isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) || !op.hasPureBufferSemantics())
+        return;
+      if (std::optional<Epilogue> epilogue = matchEpilogue(op))
+        epilogues.push_back(*epilogue);
+      else if (std::optional<BF16Epilogue> bf16 = matchBF16Epilogue(op))
+        bf16Epilogues.push_back(*bf16);
     });
     for (Epilogue &epilogue : epilogues)
+      if (failed(rewrite(epilogue)))
+        return signalPassFailure();
+    for (BF16Epilogue &epilogue : bf16Epilogues)
       if (failed(rewrite(epilogue)))
         return signalPassFailure();
   }
@@ -250,9 +457,129 @@ struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpil
     epilogue.generic.erase();
     if (epilogue.expand)
       epilogue.expand.erase();
+    Value product = epilogue.matmul.getDpsInits()[0];
     epilogue.matmul.erase();
     epilogue.zeroFill.erase();
+    eraseIfOnlyFreed(product);
     return success();
+  }
+
+  LogicalResult rewrite(BF16Epilogue &epilogue) {
+    RoundedSumReader &first = epilogue.readers.front();
+    OpBuilder b(epilogue.zeroFill);
+    Location loc = first.generic.getLoc();
+    Type bf16 = b.getBF16Type();
+    Value bias = first.roundsBias ? roundToBF16(b, loc, first.bias) : first.bias;
+    b.setInsertionPoint(first.generic);
+    // The call writes the lone reader's output, or the rounded sum for the
+    // readers to go on from.
+    Value out;
+    if (epilogue.direct) {
+      out = first.generic.getDpsInits()[0];
+      if (first.expand)
+        out = memref::CollapseShapeOp::create(b, loc, out, first.expand.getReassociationIndices());
+    } else {
+      auto product = cast<MemRefType>(epilogue.matmul.getDpsInits()[0].getType());
+      out = memref::AllocOp::create(b, loc, MemRefType::get(product.getShape(), bf16));
+    }
+    FailureOr<std::array<Value, 3>> views = tg::matmulViews(b, epilogue.matmul, out);
+    if (failed(views))
+      return epilogue.matmul.emitError("unexpected indexing maps for a matmul");
+    Value biasView = memref::CastOp::create(b, loc, tg::stridedViewType(bf16, 1), bias);
+    Value kind = arith::ConstantIntOp::create(b, loc, epilogue.kind, 64);
+    MemRefType view = tg::stridedViewType(bf16, 3);
+    func::FuncOp function =
+        tg::getOrDeclareRuntimeFunction(getOperation(), "tgc_cuda_matmul_bias_bf16",
+                                        {view, view, biasView.getType(), view, b.getI64Type()});
+    func::CallOp::create(b, loc, function,
+                         ValueRange{(*views)[0], (*views)[1], biasView, (*views)[2], kind});
+    if (first.roundsBias)
+      memref::DeallocOp::create(b, loc, bias);
+    if (epilogue.direct) {
+      first.generic.erase();
+      if (first.expand && first.expand->use_empty())
+        first.expand.erase();
+    } else {
+      for (RoundedSumReader &reader : epilogue.readers)
+        readRoundedSum(reader, out);
+      b.setInsertionPointAfter(epilogue.readers.back().generic);
+      memref::DeallocOp::create(b, loc, out);
+    }
+    Value product = epilogue.matmul.getDpsInits()[0];
+    epilogue.matmul.erase();
+    epilogue.zeroFill.erase();
+    eraseIfOnlyFreed(product);
+    return success();
+  }
+
+  /// Erases the allocation of `buffer` and its deallocations if nothing
+  /// else uses it (a product the call no longer writes).
+  static void eraseIfOnlyFreed(Value buffer) {
+    auto alloc = buffer.getDefiningOp<memref::AllocOp>();
+    auto onlyFrees = [](Operation *op) {
+      auto dealloc = dyn_cast<bufferization::DeallocOp>(op);
+      return isa<memref::DeallocOp>(op) ||
+             (dealloc && dealloc.getMemrefs().size() == 1 && dealloc->getNumResults() == 0);
+    };
+    SmallVector<Operation *> users;
+    for (Operation *user : buffer.getUsers()) {
+      if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user)) {
+        if (!llvm::all_of(metadata->getUsers(), onlyFrees))
+          return;
+        llvm::append_range(users, metadata->getUsers());
+      } else if (!onlyFrees(user)) {
+        return;
+      }
+      users.push_back(user);
+    }
+    if (!alloc)
+      return;
+    for (Operation *user : users)
+      user->erase();
+    alloc.erase();
+  }
+
+  /// A bf16 copy of the f32 vector `bias`, rounded to nearest even.
+  static Value roundToBF16(OpBuilder &b, Location loc, Value bias) {
+    auto type = cast<MemRefType>(bias.getType());
+    Value rounded =
+        memref::AllocOp::create(b, loc, MemRefType::get(type.getShape(), b.getBF16Type()));
+    AffineMap identity = b.getMultiDimIdentityMap(type.getRank());
+    linalg::GenericOp::create(
+        b, loc, ValueRange{bias}, ValueRange{rounded}, ArrayRef<AffineMap>{identity, identity},
+        SmallVector<utils::IteratorType>(type.getRank(), utils::IteratorType::parallel),
+        [](OpBuilder &nested, Location nestedLoc, ValueRange args) {
+          Value value = arith::TruncFOp::create(nested, nestedLoc, nested.getBF16Type(), args[0]);
+          linalg::YieldOp::create(nested, nestedLoc, value);
+        });
+    return rounded;
+  }
+
+  /// `reader` reads `rounded` (the call's bf16 sum, shaped as the product)
+  /// where it computed the sum from the product and the bias; the bias
+  /// stays an operand, unread.
+  static void readRoundedSum(RoundedSumReader &reader, Value rounded) {
+    OpBuilder b(reader.generic);
+    Value read = rounded;
+    if (reader.expand) {
+      read = memref::ExpandShapeOp::create(
+          b, reader.generic.getLoc(), reader.expand.getResultType().clone(b.getBF16Type()), rounded,
+          reader.expand.getReassociationIndices(), reader.expand.getMixedOutputShape());
+    }
+    reader.product->set(read);
+    if (reader.expand && reader.expand->use_empty())
+      reader.expand.erase();
+    BlockArgument sum = reader.generic.getMatchingBlockArgument(reader.product);
+    auto add = reader.rounding.getIn().getDefiningOp<arith::AddFOp>();
+    Operation *widen = (add.getLhs() == sum ? add.getRhs() : add.getLhs()).getDefiningOp();
+    Operation *roundedBias = widen->getOperand(0).getDefiningOp();
+    reader.rounding.replaceAllUsesWith(sum);
+    sum.setType(b.getBF16Type());
+    reader.rounding.erase();
+    add.erase();
+    widen->erase();
+    if (roundedBias)
+      roundedBias->erase();
   }
 };
 

@@ -49,8 +49,8 @@ SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
       continue;
     if (isa<memref::DeallocOp>(op)) {
       group.deferred.push_back(&op); // no later loop uses what it frees
-    } else if (isPure(&op) && op.getNumRegions() == 0) {
-      group.pure.push_back(&op);
+    } else if ((isPure(&op) && op.getNumRegions() == 0) || isa<memref::AllocOp>(op)) {
+      group.pure.push_back(&op); // a fresh buffer can be allocated earlier
     } else if (op.getNumResults() == 0 && (opAccesses = buffers.accesses(&op)) &&
                !dependent(*opAccesses, accesses)) {
       // A small sequential loop (a bias's update) that uses nothing the

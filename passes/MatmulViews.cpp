@@ -2,6 +2,8 @@
 
 #include "passes/MatmulViews.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -100,11 +102,24 @@ bool tg::mayAlias(Value a, Value b) {
 }
 
 bool tg::unchangedBetween(Operation *from, Operation *to, ValueRange buffers) {
+  if (from == to)
+    return true;
   for (Operation *op = from->getNextNode(); op != to; op = op->getNextNode()) {
+    if (!op) // `to` is not after `from`
+      return false;
     if (isMemoryEffectFree(op))
       continue;
+    // Ownership-based deallocation frees its memrefs (when owned).
+    if (auto dealloc = dyn_cast<bufferization::DeallocOp>(op)) {
+      for (Value freed : dealloc.getMemrefs())
+        if (llvm::any_of(buffers, [&](Value buffer) { return mayAlias(freed, buffer); }))
+          return false;
+      continue;
+    }
+    // A linalg op's effects are its operands' (its body is scalar code);
+    // other ops with regions may hide effects in them.
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects || op->getNumRegions() != 0)
+    if (!effects || (op->getNumRegions() != 0 && !isa<linalg::LinalgOp>(op)))
       return false;
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);

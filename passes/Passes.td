@@ -206,8 +206,23 @@ def TGGPUMatmulEpilogues : Pass<"tg-gpu-matmul-epilogues", "::mlir::ModuleOp"> {
     f64, broadcast batches, outputs whose rows are not contiguous and
     operands without a unit stride, which cuBLASLt could only take as
     copies.
+
+    Autocast's linear layers (bf16 operands, an f32 product) compute
+    round(product + bias') to bf16 first, bias' being a bf16 bias widened
+    or an f32 bias rounded to bf16 and widened, in every generic that reads
+    the product (the forward, and the backward where it recomputes the
+    activation's input), the bias indexed like the product's last dimension
+    (or its last few, the bias expanded the same way). Then
+    `tgc_cuda_matmul_bias_bf16(a, b, bias, out, epilogue)` computes that
+    rounded sum once, at the first reader: an f32 bias is rounded into a
+    bf16 copy where the product was zeroed; a lone all-parallel reader that
+    yields the sum or its relu (relu commutes with the rounding) is
+    replaced, writing its output; otherwise the call writes a fresh bf16
+    buffer that every reader loads instead of the f32 product and the bias.
+    The f32 product's buffer, unused, is removed.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
 }
 

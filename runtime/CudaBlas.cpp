@@ -472,12 +472,14 @@ struct LtShape {
   LtOperand a, b, d;
   int64_t batch, epilogue;
   int compute;
+  int type = CUDA_R_32F; // of the matrices and the bias: CUDA_R_32F or CUDA_R_16BF
   unsigned biasAlignment;
 
   bool operator<(const LtShape &other) const {
-    return std::make_tuple(a.key(), b.key(), d.key(), batch, epilogue, compute, biasAlignment) <
+    return std::make_tuple(a.key(), b.key(), d.key(), batch, epilogue, compute, type,
+                           biasAlignment) <
            std::make_tuple(other.a.key(), other.b.key(), other.d.key(), other.batch, other.epilogue,
-                           other.compute, other.biasAlignment);
+                           other.compute, other.type, other.biasAlignment);
   }
 };
 
@@ -487,9 +489,10 @@ struct LtPlan {
   LtAlgo algo;
 };
 
-/// The bytes a column-major operand's batch spans.
-size_t bytesSpanned(const LtOperand &operand, int64_t batch) {
-  return sizeof(float) *
+/// The bytes a column-major operand's batch of `type` elements spans.
+size_t bytesSpanned(const LtOperand &operand, int64_t batch, int type) {
+  size_t elementBytes = type == CUDA_R_16BF ? 2 : 4;
+  return elementBytes *
          size_t((batch - 1) * operand.batchStride + (operand.cols - 1) * operand.ld + operand.rows);
 }
 
@@ -531,9 +534,9 @@ public:
     // The heuristic reads the bias pointer's alignment, part of the shape.
     if (bias)
       setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
-    plan.a = layout(shape.a, shape.batch);
-    plan.b = layout(shape.b, shape.batch);
-    plan.d = layout(shape.d, shape.batch);
+    plan.a = layout(shape.a, shape.batch, shape.type);
+    plan.b = layout(shape.b, shape.batch, shape.type);
+    plan.d = layout(shape.d, shape.batch, shape.type);
     LtPreference preference;
     check(api.preferenceCreate(&preference), "cublasLtMatmulPreferenceCreate");
     uint64_t workspaceBytes = kWorkspaceBytes;
@@ -563,7 +566,7 @@ public:
            (long long)shape.epilogue);
     plan.algo = results[0].algo;
     if (count > 1) {
-      auto *scratch = static_cast<float *>(cuda::allocate(bytesSpanned(shape.d, shape.batch)));
+      void *scratch = cuda::allocate(bytesSpanned(shape.d, shape.batch, shape.type));
       float fastest = 0;
       for (int candidate = 0; candidate < count; ++candidate) {
         std::optional<float> microseconds = cuda::timeMicroseconds(
@@ -581,7 +584,7 @@ public:
   }
 
   /// D = act(A B + bias) + beta D (no bias or activation for a plain product).
-  void run(const LtPlan &plan, const void *a, const void *b, const void *bias, float *d,
+  void run(const LtPlan &plan, const void *a, const void *b, const void *bias, void *d,
            float beta = 0) {
     std::lock_guard<std::mutex> lock(mutex);
     runLocked(plan, plan.algo, a, b, bias, d, beta);
@@ -589,7 +592,7 @@ public:
 
 private:
   void runLocked(const LtPlan &plan, const LtAlgo &algo, const void *a, const void *b,
-                 const void *bias, float *d, float beta) {
+                 const void *bias, void *d, float beta) {
     if (bias)
       setDesc(plan.desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
     float one = 1;
@@ -630,9 +633,9 @@ private:
           "cublasLtMatmulDescSetAttribute");
   }
 
-  LtLayout layout(const LtOperand &operand, int64_t batch) {
+  LtLayout layout(const LtOperand &operand, int64_t batch, int type) {
     LtLayout created;
-    check(api.layoutCreate(&created, CUDA_R_32F, operand.rows, operand.cols, operand.ld),
+    check(api.layoutCreate(&created, type, operand.rows, operand.cols, operand.ld),
           "cublasLtMatrixLayoutCreate");
     if (batch > 1) {
       int32_t count = int32_t(batch);
@@ -701,8 +704,9 @@ bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<
 /// Views [batch, rows, cols] whose batches follow each other like rows
 /// (a linear layer on [batch, rows, features]) as one matrix of batch x rows
 /// rows; `weights` has batch stride 0.
-bool collapseBatch(Matrix<float> &x, Matrix<float> &weights, Matrix<float> &out, int64_t &batch) {
-  auto stacked = [&](const Matrix<float> &view) {
+template <typename T>
+bool collapseBatch(Matrix<T> &x, Matrix<T> &weights, Matrix<T> &out, int64_t &batch) {
+  auto stacked = [&](const Matrix<T> &view) {
     return view.batchStride == view.rows * view.rowStride;
   };
   if (batch == 1 || weights.batchStride != 0 || !stacked(x) || !stacked(out))
@@ -713,11 +717,14 @@ bool collapseBatch(Matrix<float> &x, Matrix<float> &weights, Matrix<float> &out,
   return true;
 }
 
-/// C = act(A B + bias) (see runtime.h) as one cublasLtMatmul: cuBLASLt adds
-/// the bias to each row of its column-major D, so D is C^T = B^T A^T, stored
-/// where C's rows are contiguous (a scratch block otherwise).
-void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref1_f32 &bias,
-                const tgc_memref3_f32 &c, int64_t epilogue) {
+/// C = act(A B + bias) (see runtime.h) as one cublasLtMatmul, for float
+/// or bf16 (T) matrices and bias: cuBLASLt adds the bias to each row of its
+/// column-major D, so D is C^T = B^T A^T, stored where C's rows are
+/// contiguous (a scratch block otherwise, for float; bf16 has no copies).
+template <typename T, typename View3, typename View1>
+void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &c,
+                int64_t epilogue) {
+  constexpr bool bf16 = std::is_same_v<T, BF16>;
   if (epilogue < TGC_EPILOGUE_BIAS || epilogue > TGC_EPILOGUE_BIAS_GELU_TANH)
     fail(TGC_ERROR_ARGUMENT, "matmul epilogue %lld: expected 0 (bias), 1 (relu) or 2 (gelu)",
          (long long)epilogue);
@@ -727,22 +734,31 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  Matrix<float> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
+  Matrix<T> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
   collapseBatch(lhs, rhs, out, batch);
-  std::optional<Scratch<float>> lhsCopy, rhsCopy, outCopy, biasCopy;
+  std::optional<Scratch<T>> lhsCopy, rhsCopy, outCopy, biasCopy;
+  // cuBLAS has no bf16 copy: the compiler passes bf16 views cuBLASLt
+  // addresses as they are.
+  auto copy = [&](std::optional<Scratch<T>> &scratch, const Matrix<T> &x, bool copyIn,
+                  const char *what) -> Matrix<T> {
+    if constexpr (bf16)
+      fail(TGC_ERROR_ARGUMENT, "a bf16 matmul-with-bias %s cuBLASLt cannot address", what);
+    else
+      return scratch.emplace(x, batch, copyIn).matrix;
+  };
   // D = C^T needs C's rows contiguous: columns at stride 1.
-  Matrix<float> target = out;
+  Matrix<T> target = out;
   bool outT;
   int64_t ldd;
   if (!asColumnMajor(out.transposed(), outT, ldd) || outT)
-    out = outCopy.emplace(out, batch, /*copyIn=*/false).matrix;
-  Matrix<float> d = out.transposed(), first = rhs.transposed(), second = lhs.transposed();
+    out = copy(outCopy, out, /*copyIn=*/false, "result");
+  Matrix<T> d = out.transposed(), first = rhs.transposed(), second = lhs.transposed();
   asColumnMajor(d, outT, ldd);
   // Operands cuBLASLt cannot address are copied to row-major blocks.
-  auto operand = [&](Matrix<float> &x, std::optional<Scratch<float>> &copy) {
+  auto operand = [&](Matrix<T> &x, std::optional<Scratch<T>> &scratch) {
     LtOperand result;
     if (!asColumnMajor(x, result.transposed, result.ld)) {
-      x = copy.emplace(x, batch, /*copyIn=*/true).matrix;
+      x = copy(scratch, x, /*copyIn=*/true, "operand");
       asColumnMajor(x, result.transposed, result.ld);
     }
     result.rows = result.transposed ? x.cols : x.rows;
@@ -755,15 +771,17 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
   shape.a = operand(first, rhsCopy);
   shape.b = operand(second, lhsCopy);
   shape.d = {false, d.rows, d.cols, ldd, d.batchStride, alignmentOf(d.data)};
-  const float *biasData = bias.aligned + bias.offset;
+  const T *biasData = bias.aligned + bias.offset;
   if (bias.strides[0] != 1 && n > 1) {
-    Matrix<float> column = {const_cast<float *>(biasData), n, 1, bias.strides[0], 1, 0};
-    biasData = biasCopy.emplace(column, 1, /*copyIn=*/true).matrix.data;
+    Matrix<T> column = {const_cast<T *>(biasData), n, 1, bias.strides[0], 1, 0};
+    biasData = copy(biasCopy, column, /*copyIn=*/true, "bias").data;
   }
   shape.batch = batch;
   shape.epilogue = epilogue;
+  shape.type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
-  int fast = blas().fastCompute;
+  // bf16 matrices accumulate in FP32; TGC_CUDA_MATMUL is for FP32 ones.
+  int fast = bf16 ? 0 : blas().fastCompute;
   shape.compute = fast ? fast : CUBLAS_COMPUTE_32F;
   shape.biasAlignment = alignmentOf(biasData);
   // A batch stride of 0 (a shared operand that collapseBatch could not
@@ -777,9 +795,10 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
   cuda::profiled(format("cublasLt gemm+%s %c%c %lldx%lldx%lld batch %lld%s%s", kNames[epilogue],
                         shape.a.transposed ? 'T' : 'N', shape.b.transposed ? 'T' : 'N',
                         (long long)d.rows, (long long)d.cols, (long long)k, (long long)batch,
-                        fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-                        : fast                               ? " tf32"
-                                                             : "",
+                        bf16                                   ? " bf16->bf16"
+                        : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+                        : fast                                 ? " tf32"
+                                                               : "",
                         blas().gemmTuning ? " (tuned)" : ""),
                  [&] {
                    for (int64_t item = 0; item < calls; ++item)
@@ -787,8 +806,9 @@ void matmulBias(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_me
                                   second.data + item * second.batchStride, biasData,
                                   d.data + item * d.batchStride);
                  });
-  if (outCopy)
-    copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
+  if constexpr (!bf16)
+    if (outCopy)
+      copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
 }
 
 } // namespace
@@ -825,7 +845,14 @@ void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tg
 void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b,
                                            tgc_memref1_f32 *bias, tgc_memref3_f32 *c,
                                            int64_t epilogue) {
-  if (catchErrors([&] { matmulBias(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
+  if (catchErrors([&] { matmulBias<float>(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+void _mlir_ciface_tgc_cuda_matmul_bias_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                            tgc_memref1_bf16 *bias, tgc_memref3_bf16 *c,
+                                            int64_t epilogue) {
+  if (catchErrors([&] { matmulBias<BF16>(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
     tgc_cuda_fail();
 }
 

@@ -392,6 +392,25 @@ void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *
                                            tgc_memref1_f32 *bias, tgc_memref3_f32 *c,
                                            int64_t epilogue);
 
+/* A rank-1 strided view of bf16 elements (their bits). */
+typedef struct tgc_memref1_bf16 {
+  uint16_t *allocated;
+  uint16_t *aligned;
+  int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} tgc_memref1_bf16;
+
+/* tgc_cuda_matmul_bias_f32 for autocast's linear layers: bf16 A, B and
+ * bias, the FP32 accumulation plus the bias, activated and rounded once to
+ * bf16 in C (CUDA_R_16BF matrices and bias, CUBLAS_COMPUTE_32F; relu
+ * commutes with the rounding). The compiler calls it with the identity or
+ * relu (tg-gpu-matmul-epilogues). No copies: A's and B's rows or columns,
+ * C's rows and the bias must be contiguous (fatal otherwise). */
+void _mlir_ciface_tgc_cuda_matmul_bias_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
+                                            tgc_memref1_bf16 *bias, tgc_memref3_bf16 *c,
+                                            int64_t epilogue);
+
 /* Runs body(result), the call of a compiled entry point that writes its
  * results' descriptors (result_bytes at `result`), through a CUDA graph:
  * the first call runs it (creating the globals' device copies), the second

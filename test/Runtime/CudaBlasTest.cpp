@@ -335,6 +335,86 @@ TEST_F(CudaBlas, MatmulsWithEpiloguesMatchThePlainComputation) {
   }
 }
 
+// Autocast's linear layers: bf16 A, B and bias, the FP32 sum plus the bias
+// rounded once to bf16, relu after it (which commutes with the rounding).
+TEST_F(CudaBlas, BF16MatmulsWithEpiloguesRoundOnce) {
+  // C [batch, 5, 6] = act(A [batch, 5, 7] x B [batch, 7, 6] + bias [6]).
+  MatmulLayout layouts[] = {
+      {"linear (B a transposed weight)",
+       {1, 5, 7, 0, 7, 1},
+       {1, 7, 6, 0, 1, 7},
+       {1, 5, 6, 0, 6, 1}},
+      {"transposed A", {1, 5, 7, 0, 1, 5}, {1, 7, 6, 0, 6, 1}, {1, 5, 6, 0, 6, 1}},
+      {"linear on [batch, rows, features]",
+       {3, 5, 7, 35, 7, 1},
+       {3, 7, 6, 0, 1, 7},
+       {3, 5, 6, 30, 6, 1}},
+      {"batched, padded rows", {3, 5, 7, 40, 8, 1}, {3, 7, 6, 48, 1, 8}, {3, 5, 6, 40, 8, 1}},
+  };
+  std::vector<uint16_t> bias(6);
+  for (size_t j = 0; j < bias.size(); ++j)
+    bias[j] = floatToBF16(float(j % 4) / 4.0f - 0.5f + 1.0f / 256);
+  DeviceCopy<uint16_t> deviceBias(bias);
+  int64_t ties = 0, zeros = 0;
+  for (const MatmulLayout &layout : layouts)
+    for (int64_t epilogue : {TGC_EPILOGUE_BIAS, TGC_EPILOGUE_BIAS_RELU}) {
+      SCOPED_TRACE(std::string(layout.name) + ", epilogue " + std::to_string(epilogue));
+      std::vector<uint16_t> a(viewElements(layout.a)), b(viewElements(layout.b)),
+          c(viewElements(layout.c), floatToBF16(7.0f));
+      for (size_t i = 0; i < a.size(); ++i)
+        a[i] = floatToBF16(float(int64_t(i * 7919) % 23) / 8.0f - 1.375f);
+      for (size_t i = 0; i < b.size(); ++i)
+        b[i] = floatToBF16(float(int64_t(i * 104729) % 19) / 16.0f - 0.5625f);
+      std::vector<uint16_t> expected = c;
+      const int64_t *vc = layout.c;
+      for (int64_t p = 0; p < vc[0]; ++p)
+        for (int64_t i = 0; i < vc[1]; ++i)
+          for (int64_t j = 0; j < vc[2]; ++j) {
+            double sum = bf16Product(a, b, layout, p, i, j) + bf16ToFloat(bias[j]);
+            float exact = float(sum);
+            ASSERT_EQ(double(exact), sum);
+            uint32_t bits;
+            std::memcpy(&bits, &exact, sizeof(bits));
+            ties += (bits & 0xffff) == 0x8000;
+            float rounded = bf16ToFloat(floatToBF16(exact));
+            if (epilogue == TGC_EPILOGUE_BIAS_RELU && rounded < 0)
+              rounded = 0, ++zeros;
+            expected[p * vc[3] + i * vc[4] + j * vc[5]] = floatToBF16(rounded);
+          }
+      DeviceCopy<uint16_t> da(a), db(b), dc(c);
+      auto ma = da.view<tgc_memref3_bf16>(layout.a), mb = db.view<tgc_memref3_bf16>(layout.b),
+           mc = dc.view<tgc_memref3_bf16>(vc);
+      tgc_memref1_bf16 mbias = {deviceBias.data, deviceBias.data, 0, {6}, {1}};
+      _mlir_ciface_tgc_cuda_matmul_bias_bf16(&ma, &mb, &mbias, &mc, epilogue);
+      std::vector<uint16_t> actual = dc.download();
+      // Elements outside the view are untouched.
+      for (size_t i = 0; i < actual.size(); ++i)
+        ASSERT_EQ(actual[i], expected[i]) << "element " << i << ": " << bf16ToFloat(actual[i])
+                                          << " for " << bf16ToFloat(expected[i]);
+    }
+  EXPECT_GT(ties, 0) << "no sum on a tie: the rounding's direction is untested";
+  EXPECT_GT(zeros, 0) << "relu cut nothing";
+}
+
+/// A bf16 matmul-with-bias whose result is column-major: cuBLASLt would
+/// need a copy, which bf16 has not.
+void bf16BiasResultColumnMajor() {
+  tgc_cuda_init();
+  auto *a = static_cast<uint16_t *>(tgc_cuda_alloc(2 * 3 * 2));
+  auto *c = static_cast<uint16_t *>(tgc_cuda_alloc(2 * 2 * 2));
+  tgc_memref3_bf16 ma = {a, a, 0, {1, 2, 3}, {0, 3, 1}};
+  tgc_memref3_bf16 mb = {a, a, 0, {1, 3, 2}, {0, 1, 3}};
+  tgc_memref3_bf16 mc = {c, c, 0, {1, 2, 2}, {0, 1, 2}};
+  tgc_memref1_bf16 bias = {a, a, 0, {2}, {1}};
+  _mlir_ciface_tgc_cuda_matmul_bias_bf16(&ma, &mb, &bias, &mc, TGC_EPILOGUE_BIAS);
+}
+
+TEST_F(CudaBlas, BF16MatmulsWithEpiloguesNeedContiguousResultRows) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(bf16BiasResultColumnMajor(), testing::ExitedWithCode(1),
+              "error: a bf16 matmul-with-bias result cuBLASLt cannot address");
+}
+
 /// The body of a captured entry point: result = 2 * state (a matmul with
 /// 2I), state = result, with a temporary allocated and freed in between.
 struct Doubling {

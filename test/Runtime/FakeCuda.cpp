@@ -605,7 +605,7 @@ constexpr int kEpilogueDefault = 1, kEpilogueBias = 4, kEpilogueReluBias = 6,
 
 struct LtDesc {
   int compute, transA = 0, transB = 0, epilogue = kEpilogueDefault;
-  const float *bias = nullptr;
+  const void *bias = nullptr; // of the matrices' type
 };
 struct LtLayout {
   int type;
@@ -631,8 +631,9 @@ template <typename T> int setAttribute(T &field, const void *value, size_t size)
   return kBlasSuccess;
 }
 
-/// cuBLASLt's checks of a call: FP32 layouts, shapes that agree, a bias
-/// where the epilogue adds one. m, n, k of the product on success.
+/// cuBLASLt's checks of a call: FP32 or bf16 layouts (all the same), shapes
+/// that agree, a bias where the epilogue adds one. m, n, k of the product on
+/// success.
 int checkLt(const LtDesc &desc, const LtLayout &a, const LtLayout &b, const LtLayout &d, int &m,
             int &n, int &k) {
   m = int(desc.transA ? a.cols : a.rows);
@@ -641,9 +642,9 @@ int checkLt(const LtDesc &desc, const LtLayout &a, const LtLayout &b, const LtLa
   int kb = int(desc.transB ? b.cols : b.rows);
   bool withBias = desc.epilogue == kEpilogueBias || desc.epilogue == kEpilogueReluBias ||
                   desc.epilogue == kEpilogueGeluBias;
-  if (a.type != 0 || b.type != 0 || d.type != 0 || k != kb || uint64_t(m) != d.rows ||
-      uint64_t(n) != d.cols || a.batch != d.batch || b.batch != d.batch ||
-      a.ld < int64_t(std::max<uint64_t>(a.rows, 1)) ||
+  bool sameType = a.type == b.type && b.type == d.type && (d.type == 0 || d.type == 14);
+  if (!sameType || k != kb || uint64_t(m) != d.rows || uint64_t(n) != d.cols ||
+      a.batch != d.batch || b.batch != d.batch || a.ld < int64_t(std::max<uint64_t>(a.rows, 1)) ||
       b.ld < int64_t(std::max<uint64_t>(b.rows, 1)) ||
       d.ld < int64_t(std::max<uint64_t>(d.rows, 1)))
     return kBlasInvalidValue;
@@ -731,10 +732,11 @@ int cublasLtMatmulAlgoGetHeuristic(void *, LtDesc *desc, LtLayout *a, LtLayout *
 }
 
 // D = epilogue(alpha op(A) op(B) + beta C), C being D; the bias adds bias[i]
-// to row i of D, gelu is the tanh approximation.
-int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtLayout *aLayout,
-                   const float *b, LtLayout *bLayout, const float *beta, const float *c,
-                   LtLayout *cLayout, float *d, LtLayout *dLayout, const void *algo, void *, size_t,
+// to row i of D, gelu is the tanh approximation. bf16 matrices and bias
+// (their bits) accumulate in float, and D is rounded once.
+int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const void *a, LtLayout *aLayout,
+                   const void *b, LtLayout *bLayout, const float *beta, const void *c,
+                   LtLayout *cLayout, void *d, LtLayout *dLayout, const void *algo, void *, size_t,
                    void *stream) {
   Lock lock(fakeMutex);
   int m, n, k;
@@ -747,7 +749,13 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtL
   LtDesc op = *desc;
   LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;
   float alphaValue = *alpha, betaValue = *beta;
-  const float *bias = op.bias ? access(op.bias) : nullptr;
+  bool bf16 = ld.type == 14;
+  // Element i of a matrix or bias of the call's type, widened.
+  auto load = [bf16](const void *base, int64_t i) {
+    return bf16 ? widen(static_cast<const uint16_t *>(base)[i])
+                : static_cast<const float *>(base)[i];
+  };
+  const void *bias = op.bias ? access(op.bias) : nullptr;
   uint64_t algorithm = static_cast<const uint64_t *>(algo)[0];
   return enqueue(
       stream,
@@ -758,23 +766,26 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const float *a, LtL
             for (int i = 0; i < m; ++i) {
               float sum = 0;
               for (int l = 0; l < k; ++l) {
-                float x = op.transA ? a[p * la.batchStride + l + i * la.ld]
-                                    : a[p * la.batchStride + i + l * la.ld];
-                float y = op.transB ? b[p * lb.batchStride + j + l * lb.ld]
-                                    : b[p * lb.batchStride + l + j * lb.ld];
+                float x = op.transA ? load(a, p * la.batchStride + l + i * la.ld)
+                                    : load(a, p * la.batchStride + i + l * la.ld);
+                float y = op.transB ? load(b, p * lb.batchStride + j + l * lb.ld)
+                                    : load(b, p * lb.batchStride + l + j * lb.ld);
                 sum += x * y;
               }
-              float &out = d[p * ld.batchStride + i + j * ld.ld];
-              float value = alphaValue * sum + (betaValue == 0 ? 0.0f : betaValue * out);
+              int64_t at = p * ld.batchStride + i + j * ld.ld;
+              float value = alphaValue * sum + (betaValue == 0 ? 0.0f : betaValue * load(d, at));
               if (bias)
-                value += bias[i];
+                value += load(bias, i);
               if (op.epilogue == kEpilogueReluBias)
                 value = std::max(value, 0.0f);
               else if (op.epilogue == kEpilogueGeluBias)
                 value =
                     0.5f * value *
                     (1 + std::tanh(0.7978845608f * (value + 0.044715f * value * value * value)));
-              out = value;
+              if (bf16)
+                static_cast<uint16_t *>(d)[at] = roundToBF16(value);
+              else
+                static_cast<float *>(d)[at] = value;
             }
       },
       algorithm == 1 ? 0.5f : 1.0f);

@@ -1085,13 +1085,16 @@ struct TrainingCase {
 
 void PrintTo(const TrainingCase &testCase, std::ostream *os) { *os << testCase.name; }
 
-std::string readExample(const char *name) {
-  std::string path = std::string(TGC_SOURCE_DIR) + "/examples/" + name;
+/// The text of `name` in `directory` of the source tree.
+std::string readSource(const char *directory, const char *name) {
+  std::string path = std::string(TGC_SOURCE_DIR) + "/" + directory + "/" + name;
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer)
     return "cannot read " + path;
   return (*buffer)->getBuffer().str();
 }
+
+std::string readExample(const char *name) { return readSource("examples", name); }
 
 /// Init, SGD steps and a prediction of `testCase` compiled with `pipeline`,
 /// against the interpreter; the compiled losses and prediction in
@@ -1338,6 +1341,9 @@ const TrainingCase kTrainingCases[] = {
     // in the GPU mapping), layer norms and the loss in f32, f32 weights.
     {"transformer_block_autocast", readExample("transformer_block.mlir"), nullptr, 8, 3, true,
      1e-3},
+    // Features split in two loop dimensions: the bias epilogues' bias too.
+    {"transformer_d512_autocast", readSource("test/Unit/Inputs", "transformer_d512.mlir"), nullptr,
+     1, 2, true, 1e-3},
     // SGD with lr 0.1 and momentum 0.9 amplifies the first step's 1e-4
     // (a bf16 rounding on the other side of a tie) to 4e-3 in 4 steps.
     {"mlp_autocast", kTrainingSpec, "predict", 3, 4, true, 1e-2},

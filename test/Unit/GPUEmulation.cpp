@@ -202,16 +202,19 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
             SymbolTable::lookupSymbolIn(getOperation(), "tgc_cuda_matmul_bias_f32"))
       declaration->erase();
     // cuBLAS's bf16 x bf16 -> f32 or bf16 matmuls -> loops accumulating in
-    // f32, a bf16 result rounded once.
+    // f32, a bf16 result rounded once (after the bias, before relu).
     SmallVector<func::CallOp> bf16;
     getOperation().walk([&](func::CallOp call) {
       if (call.getCallee() == "tgc_cuda_matmul_bf16_f32" ||
-          call.getCallee() == "tgc_cuda_matmul_bf16_bf16")
+          call.getCallee() == "tgc_cuda_matmul_bf16_bf16" ||
+          call.getCallee() == "tgc_cuda_matmul_bias_bf16")
         bf16.push_back(call);
     });
     for (func::CallOp call : bf16)
-      emulateBF16Matmul(call);
-    for (StringRef name : {"tgc_cuda_matmul_bf16_f32", "tgc_cuda_matmul_bf16_bf16"})
+      if (failed(emulateBF16Matmul(call)))
+        return signalPassFailure();
+    for (StringRef name :
+         {"tgc_cuda_matmul_bf16_f32", "tgc_cuda_matmul_bf16_bf16", "tgc_cuda_matmul_bias_bf16"})
       if (Operation *declaration = SymbolTable::lookupSymbolIn(getOperation(), name))
         declaration->erase();
     // cuBLAS matmuls -> the CPU kernel, which takes the same views; the
@@ -282,14 +285,23 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     return success();
   }
 
-  void emulateBF16Matmul(func::CallOp call) {
+  LogicalResult emulateBF16Matmul(func::CallOp call) {
     OpBuilder b(call);
     Location loc = call.getLoc();
-    Value a = call.getOperand(0), bm = call.getOperand(1), c = call.getOperand(2);
+    // (a, b, c, accumulate) or, with a bias, (a, b, bias, c, epilogue).
+    bool withBias = call.getNumOperands() == 5;
+    Value a = call.getOperand(0), bm = call.getOperand(1), c = call.getOperand(withBias ? 3 : 2);
+    Value bias = withBias ? call.getOperand(2) : Value();
+    IntegerAttr kind;
+    if (withBias && !matchPattern(call.getOperand(4), m_Constant(&kind)))
+      return call.emitError("a matmul epilogue that is not a constant");
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value accumulate = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, call.getOperand(3),
-                                             arith::ConstantIntOp::create(b, loc, 0, 64));
+    Value accumulate =
+        withBias ? arith::ConstantIntOp::create(b, loc, 0, 1).getResult()
+                 : arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, call.getOperand(3),
+                                         arith::ConstantIntOp::create(b, loc, 0, 64))
+                       .getResult();
     SmallVector<Value> indices;
     for (int64_t d = 0; d < 3; ++d) {
       auto loop = scf::ForOp::create(b, loc, zero, memref::DimOp::create(b, loc, c, d), one);
@@ -319,10 +331,21 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
           b, loc, ValueRange{arith::AddFOp::create(b, loc, sum.getRegionIterArgs()[0], product)});
     }
     Value result = sum.getResult(0);
+    if (bias) {
+      Value element = memref::LoadOp::create(b, loc, bias, ValueRange{indices[2]});
+      result = arith::AddFOp::create(b, loc, result, arith::ExtFOp::create(b, loc, f32, element));
+    }
     if (resultType != f32)
       result = arith::TruncFOp::create(b, loc, resultType, result);
+    if (kind && kind.getInt() == TGC_EPILOGUE_BIAS_RELU)
+      result = arith::MaximumFOp::create(
+          b, loc, result,
+          arith::ConstantOp::create(b, loc, resultType, b.getFloatAttr(resultType, 0)));
+    else if (kind && kind.getInt() != TGC_EPILOGUE_BIAS)
+      return call.emitError("an unexpected bf16 matmul epilogue");
     memref::StoreOp::create(b, loc, result, c, indices);
     call.erase();
+    return success();
   }
 
   void emulate(gpu::LaunchOp launch) {
