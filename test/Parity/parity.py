@@ -5,6 +5,7 @@ every step and the same final weights and optimizer state.
 
   parity.py MODEL --tgc TGC --include DIR --runtime LIB --work DIR
             [--steps N] [--optimizer NAME] [--loss NAME] [--loss-rtol R]
+            [--autocast] [--weight-rtol R] [--state-rtol R]
 
 MODEL is `mlp` (examples/mlp.mlir, SGD with momentum), `transformer`
 (examples/transformer_block.mlir, plain SGD) or `small` (Inputs/mlp-small.mlir,
@@ -16,7 +17,10 @@ training of a weight and an activation). --optimizer replaces the spec's optimiz
 one of OPTIMIZERS below: a torch.optim optimizer, or a reference written here
 from the paper where PyTorch 1.13 has none. --loss replaces the small
 perceptron's cross-entropy with one of LOSSES below, against torch.nn's loss
-or a few-line reference. The script
+or a few-line reference. --autocast compiles with `tgc --autocast=bf16` and
+runs PyTorch's step under `torch.autocast("cpu", torch.bfloat16)`, for the
+models whose ops both autocasts treat alike (the MLPs: linear layers in
+bf16, relu, cross-entropy in f32). The script
 compiles the spec with `tgc --emit=lib`, links parity_main.c (next to this
 file) against it and the runtime, writes seeded random initial weights and
 batches as .npy files named after the spec's state tensors, runs the harness,
@@ -1061,6 +1065,13 @@ def main():
                     help="train the small perceptron with this loss instead of cross-entropy")
     ap.add_argument("--loss-rtol", type=float, default=LOSS_RTOL,
                     help="largest relative loss difference allowed at any step")
+    ap.add_argument("--weight-rtol", type=float, default=WEIGHT_RTOL,
+                    help="largest relative difference of a final weight")
+    ap.add_argument("--state-rtol", type=float,
+                    help="largest relative difference of final optimizer state "
+                         "(default: --weight-rtol)")
+    ap.add_argument("--autocast", action="store_true",
+                    help="bf16 mixed precision: tgc --autocast=bf16 against torch.autocast")
     ap.add_argument("--eval-every", type=int, default=0,
                     help="evaluate every N steps as the runtime does (eval view, eval-mode "
                          "loss and logits) and compare, and the final checkpoint")
@@ -1100,7 +1111,7 @@ def main():
     # Build the harness.
     lib = os.path.join(work, "libmodel.a")
     exe = os.path.join(work, "parity_main")
-    run([args.tgc, spec, "--emit=lib", "-o", lib])
+    run([args.tgc, spec, "--emit=lib", "-o", lib] + (["--autocast=bf16"] if args.autocast else []))
     run([args.cc, "-O2", "-std=c99", "-I", args.include, os.path.join(HERE, "parity_main.c"),
          lib, args.runtime, "-lz", "-lpthread", "-lstdc++", "-lm", "-o", exe])
     t_build = time.time()
@@ -1154,7 +1165,8 @@ def main():
             if not (key == "lr" and v.scheduler):
                 opt.param_groups[0][key] = v.value(k)
         opt.zero_grad()
-        loss = model.loss(p, *[t[k] for t in inputs])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.autocast):
+            loss = model.loss(p, *[t[k] for t in inputs])
         if isinstance(opt, AdaHessian):
             # Hutchinson: H z by double backpropagation along tgc's probes.
             grads = torch.autograd.grad(loss, list(p.values()), create_graph=True)
@@ -1273,21 +1285,22 @@ def main():
             failures.append("%s: shape %s (tgc) vs %s (torch)" % (name, tuple(got.shape), tuple(want.shape)))
             continue
         r = ((got - want).abs().max() / want.abs().max().clamp_min(1e-30)).item()
-        tolerance = getattr(model, "tolerances", {}).get(name, WEIGHT_RTOL)
+        default = args.weight_rtol if name in p or args.state_rtol is None else args.state_rtol
+        tolerance = getattr(model, "tolerances", {}).get(name, default)
         if not r < tolerance:
             failures.append("final %s: max |tgc - torch| / max |torch| = %.3g" % (name, r))
-        elif tolerance == WEIGHT_RTOL and not r <= max_weight_rel:
+        elif tolerance == args.weight_rtol and not r <= max_weight_rel:
             max_weight_rel, worst_tensor = r, name
     counters = [n for n in os.listdir(work) if n.startswith("final_") and n.endswith("_step.npy")]
     for n in counters:
         if int(np.load(os.path.join(work, n))) != args.steps:
             failures.append("%s is %s, expected %d" % (n, np.load(os.path.join(work, n)), args.steps))
 
-    print("%s %s: %d steps, loss %.6f -> %.6f; max relative loss difference %.3g (step %d); "
+    print("%s %s%s: %d steps, loss %.6f -> %.6f; max relative loss difference %.3g (step %d); "
           "max relative final weight difference %.3g (%s); build %.1fs, torch %.1fs, total %.1fs"
-          % (args.model, attribute, args.steps, torch_losses[0], torch_losses[-1], rel[worst],
+          % (args.model, attribute, " autocast bf16" if args.autocast else "", args.steps, torch_losses[0], torch_losses[-1], rel[worst],
              worst, max_weight_rel, worst_tensor, t_build - t0, t_torch - t_build, t_tgc - t0))
-    if torch_losses[-1] >= torch_losses[0]:
+    if args.steps > 1 and torch_losses[-1] >= torch_losses[0]:
         failures.append("the loss did not decrease (%.6f -> %.6f): the test learns nothing"
                         % (torch_losses[0], torch_losses[-1]))
     for f in failures:
