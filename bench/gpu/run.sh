@@ -85,6 +85,17 @@ gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
 gpt2_autocast_branches=$(tgc_step gpt2bf16-branches 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
+# Binaries of an earlier commit, copied in by hand as bin/bench-NAME-base-cuda
+# (scripts/gpu-check-build.sh keeps none): timed in the same run, so that a
+# change is measured on the same machine as what it changed.
+base_lines=()
+for base in "$bin"/bench-*-base-cuda; do
+  [[ -e $base ]] || continue
+  name=${base##*/bench-}
+  name=${name%-cuda}
+  case $name in mlp*) args=(300 30 10 60) ;; *) args=(20 3 1 180) ;; esac
+  base_lines+=("tgc $name (an earlier commit)" "$(tgc_step "$name" "${args[@]}")")
+done
 # The MLP's GEMMs alone: as the runtime calls them, with cuBLASLt's best
 # algorithm, and the backward's weight gradients on a second stream.
 echo "== MLP GEMMs (bench/gpu/mlp_gemms.cu)"
@@ -111,7 +122,8 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
   "tgc GPT-2 block --autocast=bf16 --gpu-branches" "$gpt2_autocast_branches" \
   "tgc attention kernels B8 H12 T1024 D64 causal, forward" "${attention_forward:-nan}" \
-  "tgc attention kernels, backward" "${attention_backward:-nan}"
+  "tgc attention kernels, backward" "${attention_backward:-nan}" \
+  "${base_lines[@]}"
 
 echo "== peers"
 if [[ -n $peers_log ]]; then
