@@ -95,6 +95,29 @@ bool hasContiguousRows(Value buffer) {
          strides.back() == 1;
 }
 
+/// The `linalg.fill 0` right before `matmul` of its product, a fresh
+/// allocation, when cuBLASLt can take the matmul with a bias: its bias is
+/// one vector for all batch items, which is only right when every operand
+/// has its own batch.
+linalg::FillOp zeroedFreshProduct(linalg::LinalgOp matmul) {
+  if (isa<linalg::BatchMatmulOp>(matmul))
+    for (AffineMap map : matmul.getIndexingMapsArray())
+      if (!map.isFunctionOfDim(0))
+        return nullptr;
+  linalg::FillOp zeroFill = tg::zeroFillBefore(matmul);
+  if (!zeroFill || !matmul.getDpsInits()[0].getDefiningOp<memref::AllocOp>())
+    return nullptr;
+  return zeroFill;
+}
+
+/// Whether `user` of a buffer only frees it: a deallocation, or the
+/// buffer's metadata that only deallocations take.
+bool onlyFrees(Operation *user) {
+  if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user))
+    return llvm::all_of(metadata->getUsers(), onlyFrees);
+  return isa<memref::DeallocOp, bufferization::DeallocOp>(user);
+}
+
 /// A matmul and the elementwise op that adds the bias to its product and
 /// applies the activation.
 struct Epilogue {
@@ -116,14 +139,7 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
     if (!cast<MemRefType>(operand.getType()).getElementType().isF32() ||
         !hasContiguousRows(operand))
       return std::nullopt;
-  // cuBLASLt's bias is one vector for all batch items, which is only right
-  // when every operand has its own batch.
-  if (isa<linalg::BatchMatmulOp>(matmul))
-    for (AffineMap map : matmul.getIndexingMapsArray())
-      if (!map.isFunctionOfDim(0))
-        return std::nullopt;
-  epilogue.zeroFill = tg::zeroFillBefore(matmul);
-  if (!epilogue.zeroFill || !product.getDefiningOp<memref::AllocOp>())
+  if (!(epilogue.zeroFill = zeroedFreshProduct(matmul)))
     return std::nullopt;
 
   // The product's readers: one elementwise generic (through an expand_shape
@@ -132,15 +148,8 @@ std::optional<Epilogue> matchEpilogue(linalg::LinalgOp matmul) {
   // that output), or come after a fill that overwrites it.
   SetVector<Operation *> readers;
   for (Operation *user : product.getUsers()) {
-    if (user == matmul || user == epilogue.zeroFill ||
-        isa<memref::DeallocOp, bufferization::DeallocOp>(user))
+    if (user == matmul || user == epilogue.zeroFill || onlyFrees(user))
       continue;
-    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user)) {
-      if (llvm::any_of(metadata->getUsers(),
-                       [](Operation *op) { return !isa<bufferization::DeallocOp>(op); }))
-        return std::nullopt;
-      continue;
-    }
     Operation *inBlock = matmul->getBlock()->findAncestorOpInBlock(*user);
     // Accesses before the zero fill see the buffer's earlier contents.
     if (inBlock && inBlock->isBeforeInBlock(epilogue.zeroFill))
@@ -325,14 +334,8 @@ std::optional<BF16Epilogue> matchBF16Epilogue(linalg::LinalgOp matmul) {
     return cast<MemRefType>(buffer.getType()).getElementType();
   };
   if (!elementType(lhs).isBF16() || !elementType(rhs).isBF16() || !elementType(product).isF32() ||
-      !hasContiguousRows(lhs) || !hasContiguousRows(rhs) || !hasContiguousRows(product))
-    return std::nullopt;
-  if (isa<linalg::BatchMatmulOp>(matmul))
-    for (AffineMap map : matmul.getIndexingMapsArray())
-      if (!map.isFunctionOfDim(0))
-        return std::nullopt;
-  epilogue.zeroFill = tg::zeroFillBefore(matmul);
-  if (!epilogue.zeroFill || !product.getDefiningOp<memref::AllocOp>())
+      !hasContiguousRows(lhs) || !hasContiguousRows(rhs) || !hasContiguousRows(product) ||
+      !(epilogue.zeroFill = zeroedFreshProduct(matmul)))
     return std::nullopt;
 
   // The product's accesses after the matmul, in order (reads through an
@@ -341,15 +344,8 @@ std::optional<BF16Epilogue> matchBF16Epilogue(linalg::LinalgOp matmul) {
   SmallVector<std::pair<Operation *, OpOperand *>> accesses;
   for (OpOperand &use : product.getUses()) {
     Operation *user = use.getOwner();
-    if (user == matmul || user == epilogue.zeroFill ||
-        isa<memref::DeallocOp, bufferization::DeallocOp>(user))
+    if (user == matmul || user == epilogue.zeroFill || onlyFrees(user))
       continue;
-    if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user)) {
-      if (llvm::any_of(metadata->getUsers(),
-                       [](Operation *op) { return !isa<bufferization::DeallocOp>(op); }))
-        return std::nullopt;
-      continue;
-    }
     if (user->getBlock() != block)
       return std::nullopt;
     if (user->isBeforeInBlock(epilogue.zeroFill))
@@ -436,24 +432,33 @@ struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpil
         return signalPassFailure();
   }
 
+  /// tgc_cuda_matmul_bias_f32 or _bf16 (the bias's element type) of
+  /// `matmul`'s operands, writing `out`.
+  LogicalResult callMatmulBias(OpBuilder &b, Location loc, linalg::LinalgOp matmul, Value bias,
+                               Value out, int64_t kind) {
+    FailureOr<std::array<Value, 3>> views = tg::matmulViews(b, matmul, out);
+    if (failed(views))
+      return matmul.emitError("unexpected indexing maps for a matmul");
+    Type element = cast<MemRefType>(bias.getType()).getElementType();
+    Value biasView = memref::CastOp::create(b, loc, tg::stridedViewType(element, 1), bias);
+    Value epilogue = arith::ConstantIntOp::create(b, loc, kind, 64);
+    MemRefType view = tg::stridedViewType(element, 3);
+    func::FuncOp function = tg::getOrDeclareRuntimeFunction(
+        getOperation(), element.isBF16() ? "tgc_cuda_matmul_bias_bf16" : "tgc_cuda_matmul_bias_f32",
+        {view, view, biasView.getType(), view, b.getI64Type()});
+    func::CallOp::create(b, loc, function,
+                         ValueRange{(*views)[0], (*views)[1], biasView, (*views)[2], epilogue});
+    return success();
+  }
+
   LogicalResult rewrite(Epilogue &epilogue) {
     OpBuilder b(epilogue.generic);
     Location loc = epilogue.generic.getLoc();
     Value out = epilogue.out;
     if (epilogue.expand)
       out = memref::CollapseShapeOp::create(b, loc, out, epilogue.expand.getReassociationIndices());
-    FailureOr<std::array<Value, 3>> views = tg::matmulViews(b, epilogue.matmul, out);
-    if (failed(views))
-      return epilogue.matmul.emitError("unexpected indexing maps for a matmul");
-    Type f32 = b.getF32Type();
-    Value bias = memref::CastOp::create(b, loc, tg::stridedViewType(f32, 1), epilogue.bias);
-    Value kind = arith::ConstantIntOp::create(b, loc, epilogue.kind, 64);
-    MemRefType view = tg::stridedViewType(f32, 3);
-    func::FuncOp function =
-        tg::getOrDeclareRuntimeFunction(getOperation(), "tgc_cuda_matmul_bias_f32",
-                                        {view, view, bias.getType(), view, b.getI64Type()});
-    func::CallOp::create(b, loc, function,
-                         ValueRange{(*views)[0], (*views)[1], bias, (*views)[2], kind});
+    if (failed(callMatmulBias(b, loc, epilogue.matmul, epilogue.bias, out, epilogue.kind)))
+      return failure();
     epilogue.generic.erase();
     if (epilogue.expand)
       epilogue.expand.erase();
@@ -482,17 +487,8 @@ struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpil
       auto product = cast<MemRefType>(epilogue.matmul.getDpsInits()[0].getType());
       out = memref::AllocOp::create(b, loc, MemRefType::get(product.getShape(), bf16));
     }
-    FailureOr<std::array<Value, 3>> views = tg::matmulViews(b, epilogue.matmul, out);
-    if (failed(views))
-      return epilogue.matmul.emitError("unexpected indexing maps for a matmul");
-    Value biasView = memref::CastOp::create(b, loc, tg::stridedViewType(bf16, 1), bias);
-    Value kind = arith::ConstantIntOp::create(b, loc, epilogue.kind, 64);
-    MemRefType view = tg::stridedViewType(bf16, 3);
-    func::FuncOp function =
-        tg::getOrDeclareRuntimeFunction(getOperation(), "tgc_cuda_matmul_bias_bf16",
-                                        {view, view, biasView.getType(), view, b.getI64Type()});
-    func::CallOp::create(b, loc, function,
-                         ValueRange{(*views)[0], (*views)[1], biasView, (*views)[2], kind});
+    if (failed(callMatmulBias(b, loc, epilogue.matmul, bias, out, epilogue.kind)))
+      return failure();
     if (first.roundsBias)
       memref::DeallocOp::create(b, loc, bias);
     if (epilogue.direct) {
@@ -516,24 +512,19 @@ struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpil
   /// else uses it (a product the call no longer writes).
   static void eraseIfOnlyFreed(Value buffer) {
     auto alloc = buffer.getDefiningOp<memref::AllocOp>();
-    auto onlyFrees = [](Operation *op) {
-      auto dealloc = dyn_cast<bufferization::DeallocOp>(op);
-      return isa<memref::DeallocOp>(op) ||
-             (dealloc && dealloc.getMemrefs().size() == 1 && dealloc->getNumResults() == 0);
-    };
+    if (!alloc || !llvm::all_of(buffer.getUsers(), onlyFrees))
+      return;
+    // Deallocations of this buffer alone (and the metadata they take).
     SmallVector<Operation *> users;
     for (Operation *user : buffer.getUsers()) {
-      if (auto metadata = dyn_cast<memref::ExtractStridedMetadataOp>(user)) {
-        if (!llvm::all_of(metadata->getUsers(), onlyFrees))
-          return;
-        llvm::append_range(users, metadata->getUsers());
-      } else if (!onlyFrees(user)) {
-        return;
-      }
+      if (isa<memref::ExtractStridedMetadataOp>(user))
+        llvm::append_range(users, user->getUsers());
       users.push_back(user);
     }
-    if (!alloc)
-      return;
+    for (Operation *user : users)
+      if (auto dealloc = dyn_cast<bufferization::DeallocOp>(user);
+          dealloc && (dealloc.getMemrefs().size() != 1 || dealloc->getNumResults() != 0))
+        return;
     for (Operation *user : users)
       user->erase();
     alloc.erase();
