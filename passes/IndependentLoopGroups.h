@@ -17,14 +17,14 @@ namespace mlir::tg {
 
 struct IndependentLoopGroup {
   SmallVector<Operation *> loops;
-  SmallVector<Operation *> pure;     // between loops (or allocations): can move before the first
+  SmallVector<Operation *> pure;     // between loops, or allocations: can move before the first
   SmallVector<Operation *> deferred; // between loops: can move after the last
 };
 
 /// The groups of two or more loops in `block`. `isLoop` picks the loops;
 /// `fits(group, loop)` may refuse to add `loop` to a group (which then
-/// ends). Pure operations and allocations between loops can move before the group;
-/// deallocations and other operations without results that touch none of
+/// ends). Pure operations and allocations between loops can move before the
+/// group; deallocations and other operations without results that touch none of
 /// the group's memory (a small sequential update) after it, when the loops
 /// that join later are independent of them. Anything else ends a group.
 SmallVector<IndependentLoopGroup>

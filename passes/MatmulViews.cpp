@@ -2,9 +2,8 @@
 
 #include "passes/MatmulViews.h"
 
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
