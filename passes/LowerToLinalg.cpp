@@ -494,9 +494,26 @@ template <typename OpTy> struct ElementwiseLowering : OpConversionPattern<OpTy> 
                                 ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
     Type element = type.getElementType();
+    // An f16 or bf16 result computes in f32 from the widened operands and
+    // rounds once, as PyTorch's ops do (opmath): a GELU is several
+    // operations, each rounded in the half type otherwise. (One operation
+    // computes the same either way.)
+    auto half = dyn_cast<FloatType>(element);
+    bool opmath = half && half.getWidth() == 16 && !std::is_same_v<OpTy, CastOp>;
     Value result = buildElementwise(
         rewriter, op.getLoc(), type, adaptor.getOperands(),
-        [&](OpBuilder &b, Location loc, ValueRange x) { return scalarOf(op, b, loc, x, element); });
+        [&](OpBuilder &b, Location loc, ValueRange x) {
+          if (!opmath)
+            return scalarOf(op, b, loc, x, element);
+          Type f32 = b.getF32Type();
+          SmallVector<Value> wide;
+          for (Value value : x)
+            wide.push_back(value.getType() == element
+                               ? arith::ExtFOp::create(b, loc, f32, value).getResult()
+                               : value);
+          Value value = scalarOf(op, b, loc, wide, f32);
+          return arith::TruncFOp::create(b, loc, element, value).getResult();
+        });
     rewriter.replaceOp(op, result);
     return success();
   }
