@@ -166,8 +166,28 @@ LogicalResult decomposeWithoutRules(func::FuncOp func, bool keepAttention) {
   return success();
 }
 
+/// The ops on f16/bf16 whose derivative rule takes several operations
+/// compute in f32 between tg.casts (the forward as its lowering computes
+/// it anyway), so that the rule's ops are f32 and the gradient is rounded
+/// once, at the cast, as PyTorch's backward kernels (gelu_backward,
+/// tanh_backward...) compute in f32 and round once.
+void widenMultiOpRules(func::FuncOp func) {
+  SmallVector<Operation *> ops;
+  func.walk([&](Operation *op) {
+    if (isa<TanhOp, SigmoidOp, SiluOp, GeluOp, ErfOp, SqrtOp, RsqrtOp, SinOp, CosOp, DivOp>(op))
+      ops.push_back(op);
+  });
+  IRRewriter rewriter(func.getContext());
+  for (Operation *op : ops)
+    if (Operation *wide = cloneInF32(rewriter, op)) {
+      rewriter.setInsertionPoint(op);
+      rewriter.replaceOp(op, roundToResultTypes(rewriter, op, wide->getResults()));
+    }
+}
+
 /// Copies `callee` to a new private function `name` of type `type`, ready to
-/// differentiate: calls inlined, composites without rules decomposed.
+/// differentiate: calls inlined, composites without rules decomposed,
+/// half-precision ops with multi-operation rules widened.
 FailureOr<func::FuncOp> cloneForDifferentiation(func::FuncOp callee, StringRef name,
                                                 ModuleOp module, SymbolTableCollection &symbolTable,
                                                 bool keepAttention) {
@@ -187,6 +207,7 @@ FailureOr<func::FuncOp> cloneForDifferentiation(func::FuncOp callee, StringRef n
     clone.erase();
     return failure();
   }
+  widenMultiOpRules(clone);
   return clone;
 }
 
