@@ -19,8 +19,10 @@ from the paper where PyTorch 1.13 has none. --loss replaces the small
 perceptron's cross-entropy with one of LOSSES below, against torch.nn's loss
 or a few-line reference. --autocast compiles with `tgc --autocast=bf16` and
 runs PyTorch's step under `torch.autocast("cpu", torch.bfloat16)`, for the
-models whose ops both autocasts treat alike (the MLPs: linear layers in
-bf16, relu, cross-entropy in f32). The script
+models whose ops both autocasts treat alike (linear layers, relu and GELU
+in bf16; layer norms and cross-entropy in f32; the transformer's attention
+written out as tg.attention computes on bf16: in f32, rounded once). The
+script
 compiles the spec with `tgc --emit=lib`, links parity_main.c (next to this
 file) against it and the runtime, writes seeded random initial weights and
 batches as .npy files named after the spec's state tensors, runs the harness,
@@ -159,14 +161,24 @@ class Transformer:
         def heads(t):  # [B, T, D] -> [B, H, T, dh]
             return t.reshape(B, T, H, dh).transpose(1, 2)
 
+        def attend(q, k, v):
+            scores = q.matmul(k.transpose(-1, -2)) / dh**0.5
+            causal = torch.ones(T, T, dtype=torch.bool).tril()
+            scores = scores.masked_fill(~causal, float("-inf"))
+            return scores.softmax(-1).matmul(v)
+
         h = F.layer_norm(x, (D,), p["ln1_weight"], p["ln1_bias"], eps=1e-5)
         q = heads(F.linear(h, p["q_weight"], p["q_bias"]))
         k = heads(F.linear(h, p["k_weight"], p["k_bias"]))
         v = heads(F.linear(h, p["v_weight"], p["v_bias"]))
-        scores = q.matmul(k.transpose(-1, -2)) / dh**0.5
-        causal = torch.ones(T, T, dtype=torch.bool).tril()
-        scores = scores.masked_fill(~causal, float("-inf"))
-        o = scores.softmax(-1).matmul(v).transpose(1, 2).reshape(B, T, D)
+        if torch.is_autocast_cpu_enabled():
+            # tg.attention on bf16 computes in f32 and rounds once (as a
+            # fused attention kernel does, but for P, which it keeps f32).
+            with torch.autocast("cpu", enabled=False):
+                o = attend(q.float(), k.float(), v.float()).to(q.dtype)
+        else:
+            o = attend(q, k, v)
+        o = o.transpose(1, 2).reshape(B, T, D)
         x1 = x + F.linear(o, p["out_weight"], p["out_bias"])
         h2 = F.layer_norm(x1, (D,), p["ln2_weight"], p["ln2_bias"], eps=1e-5)
         f = F.gelu(F.linear(h2, p["fc1_weight"], p["fc1_bias"]), approximate="none")
