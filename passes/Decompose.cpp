@@ -36,12 +36,7 @@ struct WidenHalfMatmul : OpRewritePattern<MatmulOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(MatmulOp op, PatternRewriter &rewriter) const override {
-    Operation *wide = cloneInF32(rewriter, op);
-    if (!wide)
-      return failure();
-    rewriter.setInsertionPoint(op);
-    rewriter.replaceOp(op, roundToResultTypes(rewriter, op, wide->getResults()));
-    return success();
+    return computeInF32(rewriter, op);
   }
 };
 

@@ -262,7 +262,9 @@ arith::TruncFOp bf16Rounding(Value value) {
 std::optional<RoundedSumReader> matchRoundedSum(linalg::GenericOp generic, OpOperand *product) {
   if (!generic.hasPureBufferSemantics() || !generic.isDpsInput(product))
     return std::nullopt;
-  RoundedSumReader reader{generic, nullptr, product, nullptr, false, nullptr};
+  RoundedSumReader reader{generic, product->get().getDefiningOp<memref::ExpandShapeOp>(),
+                          product, nullptr,
+                          false,   nullptr};
   Value x = generic.getMatchingBlockArgument(product);
   if (!x.hasOneUse())
     return std::nullopt;
@@ -295,10 +297,9 @@ std::optional<RoundedSumReader> matchRoundedSum(linalg::GenericOp generic, OpOpe
   reader.bias = bias->get();
   if (split > 1) {
     auto biasExpand = reader.bias.getDefiningOp<memref::ExpandShapeOp>();
-    auto productExpand = product->get().getDefiningOp<memref::ExpandShapeOp>();
-    if (!biasExpand || biasExpand.getSrcType().getRank() != 1 || !productExpand ||
-        productExpand.getReassociationIndices().back().size() != split ||
-        productExpand.getResultType().getShape().take_back(split) !=
+    if (!biasExpand || biasExpand.getSrcType().getRank() != 1 || !reader.expand ||
+        reader.expand.getReassociationIndices().back().size() != split ||
+        reader.expand.getResultType().getShape().take_back(split) !=
             biasExpand.getResultType().getShape())
       return std::nullopt;
     reader.bias = biasExpand.getSrc();
@@ -372,7 +373,6 @@ std::optional<BF16Epilogue> matchBF16Epilogue(linalg::LinalgOp matmul) {
         generic ? matchRoundedSum(generic, operand) : std::nullopt;
     if (!reader)
       return std::nullopt;
-    reader->expand = operand->get().getDefiningOp<memref::ExpandShapeOp>();
     if (!epilogue.readers.empty() && (reader->bias != epilogue.readers[0].bias ||
                                       reader->roundsBias != epilogue.readers[0].roundsBias))
       return std::nullopt;

@@ -29,7 +29,11 @@ static Value castElements(OpBuilder &builder, Location loc, Value value, Type ty
   return CastOp::create(builder, loc, tensor.clone(type), value);
 }
 
-Operation *tg::cloneInF32(RewriterBase &rewriter, Operation *op) {
+/// A copy of `op` computing in f32, at `op`'s place, when `op`'s float
+/// operands and results are all f16 or all bf16: its half operands widened by
+/// tg.cast, its half results f32. Null otherwise, or when the f32 copy does
+/// not verify.
+static Operation *cloneInF32(RewriterBase &rewriter, Operation *op) {
   FloatType half = halfPrecisionType(op);
   if (!half)
     return nullptr;
@@ -54,8 +58,12 @@ Operation *tg::cloneInF32(RewriterBase &rewriter, Operation *op) {
   return wide;
 }
 
-SmallVector<Value> tg::roundToResultTypes(RewriterBase &rewriter, Operation *op,
-                                          ValueRange values) {
+/// `values` (the results of cloneInF32(op)) rounded back to `op`'s result
+/// types by tg.cast where those differ, before `op`.
+static SmallVector<Value> roundToResultTypes(RewriterBase &rewriter, Operation *op,
+                                             ValueRange values) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
   SmallVector<Value> rounded;
   for (auto [result, value] : llvm::zip_equal(op->getResults(), values)) {
     Type element = getElementTypeOrSelf(result.getType());
@@ -64,6 +72,14 @@ SmallVector<Value> tg::roundToResultTypes(RewriterBase &rewriter, Operation *op,
                           : castElements(rewriter, op->getLoc(), value, element));
   }
   return rounded;
+}
+
+LogicalResult tg::computeInF32(RewriterBase &rewriter, Operation *op) {
+  Operation *wide = cloneInF32(rewriter, op);
+  if (!wide)
+    return failure();
+  rewriter.replaceOp(op, roundToResultTypes(rewriter, op, wide->getResults()));
+  return success();
 }
 
 FailureOr<SmallVector<Value>> tg::decomposeComposite(RewriterBase &rewriter,

@@ -16,15 +16,11 @@
 
 namespace mlir::tg {
 
-/// A copy of `op` computing in f32, at `op`'s place, when `op`'s float
-/// operands and results are all f16 or all bf16: its half operands widened by
-/// tg.cast, its half results f32. Null otherwise, or when the f32 copy does
-/// not verify (an attribute tied to the element type).
-Operation *cloneInF32(RewriterBase &rewriter, Operation *op);
-
-/// `values` (the results of cloneInF32(op)) rounded back to `op`'s result
-/// types by tg.cast where those differ.
-SmallVector<Value> roundToResultTypes(RewriterBase &rewriter, Operation *op, ValueRange values);
+/// Replaces `op`, whose float operands and results are all f16 or all bf16,
+/// by a copy computing in f32 between tg.casts: its half operands widened,
+/// its results rounded back once. Fails, changing nothing, for other ops or
+/// when the f32 copy does not verify (an attribute tied to the element type).
+LogicalResult computeInF32(RewriterBase &rewriter, Operation *op);
 
 /// The core ops that replace composite `op`, built at its place (`op` is
 /// left for the caller to replace). A composite on f16/bf16 computes in f32

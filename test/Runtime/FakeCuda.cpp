@@ -460,6 +460,8 @@ int cuEventElapsedTime_v2(float *milliseconds, void *start, void *end) {
 namespace {
 
 constexpr int kBlasSuccess = 0, kBlasInvalidValue = 7;
+/// cudaDataType_t: FP32 and bf16.
+constexpr int kR32F = 0, kR16BF = 14;
 
 /// bf16 (its bits) widened to float: exact.
 float widen(uint16_t bits) {
@@ -565,7 +567,7 @@ int cublasGemmStridedBatchedEx(void *handle, int transA, int transB, int m, int 
                                long long strideA, const void *b, int bType, int ldb,
                                long long strideB, const void *beta, void *c, int cType, int ldc,
                                long long strideC, int batch, int compute, int) {
-  constexpr int kR32F = 0, kR16BF = 14, kCompute32F = 68;
+  constexpr int kCompute32F = 68;
   if (aType == kR16BF && bType == kR16BF && cType == kR32F && compute == kCompute32F)
     return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
@@ -642,7 +644,7 @@ int checkLt(const LtDesc &desc, const LtLayout &a, const LtLayout &b, const LtLa
   int kb = int(desc.transB ? b.cols : b.rows);
   bool withBias = desc.epilogue == kEpilogueBias || desc.epilogue == kEpilogueReluBias ||
                   desc.epilogue == kEpilogueGeluBias;
-  bool sameType = a.type == b.type && b.type == d.type && (d.type == 0 || d.type == 14);
+  bool sameType = a.type == b.type && b.type == d.type && (d.type == kR32F || d.type == kR16BF);
   if (!sameType || k != kb || uint64_t(m) != d.rows || uint64_t(n) != d.cols ||
       a.batch != d.batch || b.batch != d.batch || a.ld < int64_t(std::max<uint64_t>(a.rows, 1)) ||
       b.ld < int64_t(std::max<uint64_t>(b.rows, 1)) ||
@@ -749,7 +751,7 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const void *a, LtLa
   LtDesc op = *desc;
   LtLayout la = *aLayout, lb = *bLayout, ld = *dLayout;
   float alphaValue = *alpha, betaValue = *beta;
-  bool bf16 = ld.type == 14;
+  bool bf16 = ld.type == kR16BF;
   // Element i of a matrix or bias of the call's type, widened.
   auto load = [bf16](const void *base, int64_t i) {
     return bf16 ? widen(static_cast<const uint16_t *>(base)[i])

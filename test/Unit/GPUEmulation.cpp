@@ -295,6 +295,9 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     IntegerAttr kind;
     if (withBias && !matchPattern(call.getOperand(4), m_Constant(&kind)))
       return call.emitError("a matmul epilogue that is not a constant");
+    bool relu = kind && kind.getInt() == TGC_EPILOGUE_BIAS_RELU;
+    if (kind && !relu && kind.getInt() != TGC_EPILOGUE_BIAS)
+      return call.emitError("an unexpected bf16 matmul epilogue");
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value accumulate =
@@ -337,12 +340,10 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     }
     if (resultType != f32)
       result = arith::TruncFOp::create(b, loc, resultType, result);
-    if (kind && kind.getInt() == TGC_EPILOGUE_BIAS_RELU)
+    if (relu)
       result = arith::MaximumFOp::create(
           b, loc, result,
           arith::ConstantOp::create(b, loc, resultType, b.getFloatAttr(resultType, 0)));
-    else if (kind && kind.getInt() != TGC_EPILOGUE_BIAS)
-      return call.emitError("an unexpected bf16 matmul epilogue");
     memref::StoreOp::create(b, loc, result, c, indices);
     call.erase();
     return success();
