@@ -148,6 +148,8 @@ const BufferAccessAnalysis::FunctionSummary &BufferAccessAnalysis::summary(Strin
   conservative.touchesAnything = true;
   if (function)
     conservative.results.assign(function.getNumResults(), BufferRoot::unknown());
+  if (function && function.isExternal() && function->hasAttr(kOperandsOnlyAttrName))
+    conservative.touchesAnything = false;
   if (!function || function.isExternal())
     return conservative;
   FunctionSummary computed;

@@ -23,6 +23,11 @@
 
 namespace mlir::tg {
 
+/// On an external function (the runtime's matmuls and attention kernels):
+/// it touches only the buffers its memref operands view, no global and no
+/// other memory.
+inline constexpr llvm::StringLiteral kOperandsOnlyAttrName = "tg.operands_only";
+
 /// Where the memory behind a memref value comes from.
 struct BufferRoot {
   enum Kind {

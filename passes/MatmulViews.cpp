@@ -1,6 +1,7 @@
 //===- MatmulViews.cpp - the runtime matmuls' strided views ---------------===//
 
 #include "passes/MatmulViews.h"
+#include "passes/BufferAccesses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -139,5 +140,6 @@ func::FuncOp tg::getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, Ty
   auto function = func::FuncOp::create(b, module.getLoc(), name, b.getFunctionType(arguments, {}));
   function.setPrivate();
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), b.getUnitAttr());
+  function->setAttr(kOperandsOnlyAttrName, b.getUnitAttr());
   return function;
 }

@@ -478,6 +478,22 @@ def TGVectorizeLaneLoops : Pass<"tg-vectorize-lane-loops", "::mlir::func::FuncOp
   let dependentDialects = ["::mlir::vector::VectorDialect"];
 }
 
+def TGHoistScalarWork : Pass<"tg-hoist-scalar-work", "::mlir::ModuleOp"> {
+  let summary = "Move stores outside loops, with the loads and arithmetic they store, up to what they need";
+  let description = [{
+    After the lowering to loops: a store in a function's body and its
+    backward slice of loads, side-effect free operations and small static
+    allocations move up to right after the last operation that defines a
+    value they use or touches memory they access (by `BufferAccessAnalysis`'s
+    roots), but never between two loops that follow each other. An
+    optimizer's bias corrections, computed from the step counter, then come
+    right after its increment: the first parameter's moment loops become
+    neighbours of its update loop (`tg-fuse-parallel-loops` fuses them), and
+    on the GPU the corrections join the counter's one-thread launch instead
+    of being one on the step's critical path.
+  }];
+}
+
 def TGFuseParallelLoops : Pass<"tg-fuse-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Fuse neighbouring parallel loops that exchange data, knowing which buffers alias";
   let description = [{

@@ -97,7 +97,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
   pm.addPass(createCanonicalizerPass());
   // Neighbouring loops over the same elements fused, as on the CPU: one
   // kernel reads a parameter, its gradient and its moments once and writes
-  // them once.
+  // them once. Scalar work first moves up out of their way, next to the
+  // step counter's one-thread launch.
+  pm.addPass(createTGHoistScalarWork());
   pm.addPass(createTGFuseParallelLoops());
   // Reductions sum in registers: in a kernel, LLVM cannot tell that the
   // output element is not also an input.

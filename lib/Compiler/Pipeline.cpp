@@ -177,8 +177,11 @@ void tg::buildCPUCodegenPipeline(OpPassManager &pm, const CPUPipelineOptions &op
   pm.addPass(createCSEPass());
   // Reductions' lanes as vector operations: accumulators in registers.
   pm.addNestedPass<func::FuncOp>(createTGVectorizeLaneLoops());
-  if (options.planMemory)
+  if (options.planMemory) {
+    // Scalar work (bias corrections) out from between an update's loops.
+    pm.addPass(createTGHoistScalarWork());
     pm.addPass(createTGFuseParallelLoops());
+  }
   pm.addNestedPass<func::FuncOp>(createTGParallelizeLoops());
   if (options.planMemory)
     pm.addPass(createTGGroupParallelLoops());

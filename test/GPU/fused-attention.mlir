@@ -36,7 +36,7 @@
 // CALL-NOT:     memref.copy
 // CALL:         %[[R:.*]] = memref.expand_shape %[[OUT]]
 // CALL:         return %[[R]]
-// CALL-LABEL: func.func private @tgc_cuda_attention_forward_bf16(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, f32) attributes {llvm.emit_c_interface}
+// CALL-LABEL: func.func private @tgc_cuda_attention_forward_bf16(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, f32) attributes {llvm.emit_c_interface, tg.operands_only}
 func.func @causal(%q: tensor<2x3x128x64xbf16>, %k: tensor<2x3x128x64xbf16>, %v: tensor<2x3x128x64xbf16>) -> tensor<2x3x128x64xbf16> {
   %o = tg.attention %q, %k, %v causal : tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16> -> tensor<2x3x128x64xbf16>
   return %o : tensor<2x3x128x64xbf16>

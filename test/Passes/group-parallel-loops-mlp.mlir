@@ -1,21 +1,23 @@
 // RUN: tgc-opt %s --tg-cpu-pipeline --mlir-print-ir-after=tg-group-parallel-loops -o /dev/null 2>&1 | FileCheck %s
 
 // An MLP's AdamW step after memory planning and loop grouping. No state is
-// copied: the loops read and write the globals. The second weight's update
-// is one loop (m, v and the weight fused) in the same parallel region (one
-// fork) as the first weight's; the first weight's moments come before, in a
-// region of their own, because the bias corrections, scalars computed once
-// for all parameters, sit between them and the first weight. The small
-// bias updates stay sequential, after the group.
+// copied: the loops read and write the globals. Each weight's update is one
+// loop (m, v and the weight fused), both in one parallel region (one fork):
+// the bias corrections, scalars computed once for all parameters, moved up
+// to the step counter (tg-hoist-scalar-work) instead of standing between
+// the first weight's moments and the weight. The small bias updates stay
+// sequential, after the group.
 // CHECK-LABEL: func.func @train_step
 // CHECK-NOT:     memref.copy
-// CHECK:         omp.parallel {
-// CHECK:           omp.terminator
+// CHECK:         math.powf
+// CHECK:         math.powf
+// CHECK:         call @tgc_matmul_f32
 // CHECK:         omp.parallel {
 // CHECK-NEXT:      omp.wsloop nowait {
 // CHECK-NEXT:        omp.loop_nest
 // CHECK:               memref.store
-// CHECK-NOT:           memref.store
+// CHECK:               memref.store
+// CHECK:               memref.store
 // CHECK:             omp.yield
 // CHECK:           omp.wsloop nowait {
 // CHECK-NEXT:        omp.loop_nest

@@ -46,4 +46,4 @@ func.func @integer_matmul_stays(%a: memref<4x8xi32>, %b: memref<8x16xi32>, %c: m
   return
 }
 
-// CHECK: func.func private @tgc_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface}
+// CHECK: func.func private @tgc_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface, tg.operands_only}
