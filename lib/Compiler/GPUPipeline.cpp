@@ -41,7 +41,7 @@ using namespace mlir;
 
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
-void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool matmulEpilogues,
+void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
                                         bool fusedAttention) {
   // Eligible bf16 attentions: the runtime's fused kernels, from the tg
   // level on (tg-gpu-fused-attention).
@@ -53,7 +53,7 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
       pm,
       [&](OpPassManager &tensors) {
         TGSplitReductionsOptions split;
-        split.leaveRows = rowKernels;
+        split.leaveRows = true;
         tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
         // bf16 matmuls on bf16 operands, without f32 copies of them.
         tensors.addPass(createTGGPUBF16MatmulOperands());
@@ -104,12 +104,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
   // Reductions sum in registers: in a kernel, LLVM cannot tell that the
   // output element is not also an input.
   pm.addPass(createTGAccumulateInRegisters());
-  if (rowKernels) {
-    // One value per global: a row chain updates a global in place through
-    // the buffer it reads it by.
-    pm.addPass(createCSEPass());
-    pm.addPass(createTGGPURowKernels());
-  }
+  // One value per global: a row chain updates a global in place through
+  // the buffer it reads it by.
+  pm.addPass(createCSEPass());
+  pm.addPass(createTGGPURowKernels());
   // Consecutive independent loops (every parameter's update) as one
   // multi-tensor kernel; after the row kernels, which take whole rows.
   pm.addPass(createTGGPUGroupParallelLoops());
@@ -122,14 +120,12 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels, bool
   pm.addPass(createTGGPUDeviceDeallocs());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // A small model's chains of tiny kernels as one block each.
+  pm.addPass(createTGGPUMergeSmallLaunches());
 }
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
-  buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/true, options.matmulEpilogues,
-                                 options.fusedAttention);
-  // A small model's chains of tiny kernels as one block each (not in the
-  // kernel mapping that the CPU emulates: its threads do not cooperate).
-  pm.addPass(createTGGPUMergeSmallLaunches());
+  buildCUDAKernelMappingPipeline(pm, options.matmulEpilogues, options.fusedAttention);
   if (options.concurrentBranches)
     pm.addPass(createTGGPUConcurrentBranches());
   // Constant trip counts and strides into the kernels, where index

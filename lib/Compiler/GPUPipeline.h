@@ -76,14 +76,14 @@ struct CUDAPipelineOptions {
 /// The architectures the pipeline supports.
 bool isSupportedCUDAChip(const std::string &chip);
 
-/// The CUDA pipeline up to and including tg-gpu-device-deallocs: functions
-/// whose memory work is in gpu.launch ops, before outlining. The unit tests
-/// run its result on the CPU, one thread after another: they need
-/// `rowKernels` off (its blocks' threads cooperate), which splits row
-/// reductions instead. `matmulEpilogues` and `fusedAttention` as in
+/// The CUDA pipeline up to and including tg-gpu-merge-small-launches:
+/// functions whose memory work is in gpu.launch ops, before outlining. The
+/// unit tests run its result on the CPU (test/Unit/GPUEmulation.cpp: each
+/// block's threads one after another, up to each block-wide
+/// synchronization). `matmulEpilogues` and `fusedAttention` as in
 /// CUDAPipelineOptions.
-void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool rowKernels = true,
-                                    bool matmulEpilogues = true, bool fusedAttention = false);
+void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues = true,
+                                    bool fusedAttention = false);
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});

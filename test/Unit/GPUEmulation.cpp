@@ -11,11 +11,13 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -170,7 +172,8 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     SmallVector<gpu::LaunchOp> launches;
     getOperation().walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
     for (gpu::LaunchOp launch : launches)
-      emulate(launch);
+      if (failed(emulate(launch)))
+        return signalPassFailure();
     getOperation().walk([](gpu::AllocOp alloc) {
       OpBuilder b(alloc);
       auto host = memref::AllocOp::create(b, alloc.getLoc(), alloc.getMemref().getType(),
@@ -349,31 +352,129 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     return success();
   }
 
-  void emulate(gpu::LaunchOp launch) {
+  /// A launch's body between its block-wide synchronizations (gpu.barrier,
+  /// gpu.all_reduce at its top level, as tg-gpu-row-kernels and
+  /// tg-gpu-merge-small-launches place them) runs for every thread of a
+  /// block before the next part starts, as the barrier makes the device do.
+  /// A value a later part uses is kept per thread in a scratch buffer; an
+  /// all_reduce combines its operands in thread order.
+  LogicalResult emulate(gpu::LaunchOp launch) {
     OpBuilder b(launch);
     Location loc = launch.getLoc();
+    Block &body = launch.getBody().front();
+    SmallVector<SmallVector<Operation *>> parts(1);
+    SmallVector<Operation *> synchronizations;
+    for (Operation &op : body.without_terminator()) {
+      if (isa<gpu::BarrierOp, gpu::AllReduceOp>(op)) {
+        synchronizations.push_back(&op);
+        parts.emplace_back();
+      } else {
+        parts.back().push_back(&op);
+      }
+    }
+    WalkResult nested = body.walk([&](Operation *op) {
+      if (isa<gpu::BarrierOp, gpu::AllReduceOp>(op) && op->getBlock() != &body)
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (nested.wasInterrupted())
+      return launch.emitError("a block-wide synchronization inside control flow");
+    // The part of the body each top-level operation is in.
+    llvm::DenseMap<Operation *, unsigned> partOf;
+    for (auto [index, part] : llvm::enumerate(parts))
+      for (Operation *op : part)
+        partOf[op] = index;
+    for (auto [index, sync] : llvm::enumerate(synchronizations))
+      partOf[sync] = index + 1;
+    // Values defined in one part and used in a later one (an all_reduce's
+    // operand included).
+    llvm::SetVector<Value> crossing;
+    for (auto [index, part] : llvm::enumerate(parts))
+      for (Operation *op : part)
+        for (Value result : op->getResults())
+          for (Operation *user : result.getUsers())
+            if (partOf.lookup(body.findAncestorOpInBlock(*user)) > index)
+              crossing.insert(result);
+
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     gpu::KernelDim3 gridSize = launch.getGridSizeOperandValues();
     gpu::KernelDim3 blockSize = launch.getBlockSizeOperandValues();
     Value bounds[6] = {gridSize.x, gridSize.y, gridSize.z, blockSize.x, blockSize.y, blockSize.z};
-    Block &body = launch.getBody().front();
+    Value threads = arith::MulIOp::create(
+        b, loc, arith::MulIOp::create(b, loc, blockSize.x, blockSize.y), blockSize.z);
+    llvm::MapVector<Value, Value> scratch;
+    for (Value value : crossing)
+      scratch[value] = memref::AllocOp::create(
+          b, loc, MemRefType::get({ShapedType::kDynamic}, value.getType()), ValueRange{threads});
+    OpBuilder after(launch->getBlock(), std::next(launch->getIterator()));
+    for (auto [value, buffer] : scratch)
+      memref::DeallocOp::create(after, loc, buffer);
+
     gpu::KernelDim3 ids[2] = {launch.getBlockIds(), launch.getThreadIds()};
     gpu::KernelDim3 sizes[2] = {launch.getGridSize(), launch.getBlockSize()};
-    IRMapping mapping;
-    for (int level = 0; level < 2; ++level) {
+    // A loop nest over one level's three dimensions, its ids mapped.
+    auto loopNest = [&](int level, IRMapping &mapping) {
       Value idValues[3] = {ids[level].x, ids[level].y, ids[level].z};
       Value sizeValues[3] = {sizes[level].x, sizes[level].y, sizes[level].z};
+      Operation *outermost = nullptr;
       for (int d = 0; d < 3; ++d) {
         auto loop = scf::ForOp::create(b, loc, zero, bounds[3 * level + d], one);
+        outermost = outermost ? outermost : loop.getOperation();
         mapping.map(idValues[d], loop.getInductionVar());
         mapping.map(sizeValues[d], bounds[3 * level + d]);
         b.setInsertionPointToStart(loop.getBody());
       }
+      return outermost;
+    };
+    IRMapping blockMapping;
+    loopNest(0, blockMapping);
+    for (auto [index, part] : llvm::enumerate(parts)) {
+      IRMapping mapping = blockMapping;
+      OpBuilder::InsertionGuard guard(b);
+      Operation *threadLoops = loopNest(1, mapping);
+      Value thread = arith::AddIOp::create(
+          b, loc, mapping.lookup(ids[1].x),
+          arith::MulIOp::create(
+              b, loc, blockSize.x,
+              arith::AddIOp::create(
+                  b, loc, mapping.lookup(ids[1].y),
+                  arith::MulIOp::create(b, loc, blockSize.y, mapping.lookup(ids[1].z)))));
+      for (auto [value, buffer] : scratch)
+        if (Operation *def = value.getDefiningOp(); partOf.lookup(def) < index)
+          mapping.map(value, memref::LoadOp::create(b, loc, buffer, thread));
+      for (Operation *op : part) {
+        Operation *clone = b.clone(*op, mapping);
+        for (auto [result, cloned] : llvm::zip(op->getResults(), clone->getResults()))
+          if (scratch.contains(result))
+            memref::StoreOp::create(b, loc, cloned, scratch[result], thread);
+      }
+      // The all_reduce after this part: its operands combined in thread
+      // order, once per block (uniform: every later part reads it).
+      b.setInsertionPointAfter(threadLoops);
+      auto reduce = index < synchronizations.size()
+                        ? dyn_cast<gpu::AllReduceOp>(synchronizations[index])
+                        : gpu::AllReduceOp();
+      if (!reduce)
+        continue;
+      if (!reduce.getOp())
+        return reduce.emitError("an all_reduce with a region");
+      Value operands = scratch[reduce.getValue()];
+      Value first = memref::LoadOp::create(b, loc, operands, zero);
+      auto combine = scf::ForOp::create(b, loc, one, threads, one, ValueRange{first});
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(combine.getBody());
+        Value element = memref::LoadOp::create(b, loc, operands, combine.getInductionVar());
+        Value combined =
+            vector::makeArithReduction(b, loc, gpu::convertReductionKind(*reduce.getOp()),
+                                       combine.getRegionIterArgs()[0], element);
+        scf::YieldOp::create(b, loc, combined);
+      }
+      blockMapping.map(reduce.getResult(), combine.getResult(0));
     }
-    for (Operation &op : body.without_terminator())
-      b.clone(op, mapping);
     launch.erase();
+    return success();
   }
 };
 
@@ -383,8 +484,7 @@ long tgc::test::droppedForks() { return forksDropped; }
 
 void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention,
                                           EmulatedBranches branches) {
-  tg::buildCUDAKernelMappingPipeline(pm, /*rowKernels=*/false, /*matmulEpilogues=*/true,
-                                     fusedAttention);
+  tg::buildCUDAKernelMappingPipeline(pm, /*matmulEpilogues=*/true, fusedAttention);
   if (branches != EmulatedBranches::Off) {
     pm.addPass(tg::createTGGPUConcurrentBranches());
     pm.addPass(std::make_unique<InterleaveBranchesPass>(branches == EmulatedBranches::SideLate));

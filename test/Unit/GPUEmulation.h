@@ -2,9 +2,11 @@
 //
 // The unit tests have no GPU, but they can check what tg-gpu-launch builds:
 // the CUDA pipeline up to its kernel mapping, then every gpu.launch as a
-// loop nest over its blocks and threads (one after another) and the GPU
-// memory ops as host ones, then the CPU's lowering. A wrong flattening,
-// guard, interchange or grouping gives wrong numbers.
+// loop nest over its blocks and threads (one after another; all of a
+// block's threads reach each gpu.barrier or gpu.all_reduce before any goes
+// on, as on the device) and the GPU memory ops as host ones, then the CPU's
+// lowering. A wrong flattening, guard, interchange, grouping, row kernel or
+// merged launch gives wrong numbers.
 //
 //===----------------------------------------------------------------------===//
 
