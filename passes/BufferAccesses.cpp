@@ -28,6 +28,10 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
     Operation *def = value.getDefiningOp();
     if (!def) {
       auto argument = cast<BlockArgument>(value);
+      // A launch's shared or private memory: its own, like an allocation.
+      if (auto launch = dyn_cast<gpu::LaunchOp>(argument.getOwner()->getParentOp());
+          launch && argument.getArgNumber() >= gpu::LaunchOp::kNumConfigRegionAttributes)
+        return {BufferRoot::Allocation, value, {}};
       auto function = dyn_cast<func::FuncOp>(argument.getOwner()->getParentOp());
       if (!function || !argument.getOwner()->isEntryBlock())
         return BufferRoot::unknown();

@@ -665,6 +665,33 @@ def TGSplatsToFills : Pass<"tg-splats-to-fills"> {
   ];
 }
 
+def TGGPUColumnKernels : Pass<"tg-gpu-column-kernels", "::mlir::ModuleOp"> {
+  let summary = "A GPU block per tile of columns for reductions over rows, with their elementwise producer";
+  let description = [{
+    Before `tg-gpu-launch`: an `scf.parallel` over columns whose body
+    reduces an `scf.for` over static rows (at least 8; a bias's gradient,
+    which `tg-split-reductions` leaves whole) would be one thread per
+    column looping over every row. It becomes one `gpu.launch` of blocks of
+    32 columns by 8 row groups: each thread folds every 8th row into a
+    partial result, the partials meet in shared memory (a workgroup
+    attribution) after a barrier, and the first row group combines them in
+    order with the initial value and runs what followed the reduction. An
+    elementwise loop over the same rows and columns right before it (relu's
+    derivative applied to the gradient) runs inside the loop over the rows
+    when it writes only its own element, which the reduction reads only
+    there, and has at most 512 rows (64 a thread: a larger one keeps a
+    kernel whose threads fill the GPU): the MLP's two bias gradients each go
+    from two kernels (one of them 2 blocks of 128-load threads) to one of 16
+    blocks.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"minColumns", "min-columns", "int64_t", "64",
+           "The fewest columns worth a kernel of their own (fewer stay with tg-gpu-launch)">
+  ];
+}
+
 def TGGPURowKernels : Pass<"tg-gpu-row-kernels", "::mlir::ModuleOp"> {
   let summary = "A GPU block per row for row reductions and the loops that use them";
   let description = [{

@@ -108,6 +108,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
   // the buffer it reads it by.
   pm.addPass(createCSEPass());
   pm.addPass(createTGGPURowKernels());
+  // Reductions over a matrix's rows (bias gradients), with their producer.
+  pm.addPass(createTGGPUColumnKernels());
   // Consecutive independent loops (every parameter's update) as one
   // multi-tensor kernel; after the row kernels, which take whole rows.
   pm.addPass(createTGGPUGroupParallelLoops());

@@ -427,7 +427,17 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
       }
       return outermost;
     };
+    // Shared memory: one buffer, which each block (one after another) uses.
     IRMapping blockMapping;
+    if (!launch.getPrivateAttributions().empty())
+      return launch.emitError("private attributions");
+    for (BlockArgument shared : launch.getWorkgroupAttributions()) {
+      auto type = cast<MemRefType>(shared.getType());
+      Value buffer =
+          memref::AllocOp::create(b, loc, MemRefType::get(type.getShape(), type.getElementType()));
+      memref::DeallocOp::create(after, loc, buffer);
+      blockMapping.map(shared, buffer);
+    }
     loopNest(0, blockMapping);
     for (auto [index, part] : llvm::enumerate(parts)) {
       IRMapping mapping = blockMapping;
