@@ -30,6 +30,7 @@
 
 #include "passes/MatmulViews.h"
 #include "passes/Passes.h"
+#include "passes/StaticLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -54,19 +55,6 @@ constexpr int64_t kColumnsPerBlock = 32, kRowGroups = 8;
 /// keeps its own kernel, whose threads fill the GPU.
 constexpr int64_t kMaxProducerRowsPerThread = 64;
 
-/// The static trip counts of `loop` when it runs from 0 by 1.
-std::optional<SmallVector<int64_t>> staticCounts(scf::ParallelOp loop) {
-  SmallVector<int64_t> counts;
-  for (auto [lower, upper, step] :
-       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-    std::optional<int64_t> count = getConstantIntValue(upper);
-    if (getConstantIntValue(lower) != 0 || getConstantIntValue(step) != 1 || !count)
-      return std::nullopt;
-    counts.push_back(*count);
-  }
-  return counts;
-}
-
 /// Whether `indices` are exactly `expected`, in order.
 bool indexedBy(ValueRange indices, ArrayRef<Value> expected) {
   return llvm::equal(indices, expected);
@@ -90,21 +78,9 @@ SmallVector<Value> storedBuffers(ArrayRef<Operation *> ops) {
   return buffers;
 }
 
-/// Whether `op` and the ops nested in it touch memory only by loads and
-/// stores.
-bool onlyLoadsAndStores(Operation *op) {
-  return !op->walk([](Operation *nested) {
-              if (isa<memref::LoadOp, memref::StoreOp>(nested) || isMemoryEffectFree(nested) ||
-                  isa<scf::YieldOp, scf::ReduceOp>(nested) ||
-                  nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
-                return WalkResult::advance();
-              return WalkResult::interrupt();
-            }).wasInterrupted();
-}
-
 /// `loop` as a column reduction, without its producer.
 std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minColumns) {
-  std::optional<SmallVector<int64_t>> columns = staticCounts(loop);
+  std::optional<SmallVector<int64_t>> columns = tg::staticTripCounts(loop);
   if (!columns || columns->size() != 1 || (*columns)[0] < minColumns || !loop.getInitVals().empty())
     return std::nullopt;
   ColumnReduction match{loop, {}, {}, {}, {}, 0, (*columns)[0], {}};
@@ -113,7 +89,8 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
       match.rows = rows;
       continue;
     }
-    if (op.getNumRegions() != 0 || !onlyLoadsAndStores(&op))
+    if (op.getNumRegions() != 0 ||
+        (!isMemoryEffectFree(&op) && !isa<memref::LoadOp, memref::StoreOp>(op)))
       return std::nullopt;
     (match.rows ? match.post : match.pre).push_back(&op);
   }
@@ -172,7 +149,7 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
 /// reduction reads them only at [i, j] in its loop over the rows; the
 /// producer reads nothing the reduction writes.
 bool canFuseProducer(scf::ParallelOp producer, ColumnReduction &match) {
-  std::optional<SmallVector<int64_t>> counts = staticCounts(producer);
+  std::optional<SmallVector<int64_t>> counts = tg::staticTripCounts(producer);
   if (!counts || *counts != SmallVector<int64_t>{match.numRows, match.numColumns} ||
       !producer.getInitVals().empty() || match.numRows > kMaxProducerRowsPerThread * kRowGroups)
     return false;

@@ -17,6 +17,7 @@
 
 #include "passes/IndependentLoopGroups.h"
 #include "passes/Passes.h"
+#include "passes/StaticLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -42,14 +43,9 @@ std::optional<SmallVector<int64_t>> tripCounts(Operation *op) {
   auto loop = dyn_cast<scf::ParallelOp>(op);
   if (!loop || !loop.getInitVals().empty() || loop->getParentOfType<scf::ParallelOp>())
     return std::nullopt;
-  SmallVector<int64_t> counts;
-  for (auto [lower, upper, step] :
-       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-    std::optional<int64_t> to = getConstantIntValue(upper);
-    if (getConstantIntValue(lower) != 0 || getConstantIntValue(step) != 1 || !to || *to <= 0)
-      return std::nullopt;
-    counts.push_back(*to);
-  }
+  std::optional<SmallVector<int64_t>> counts = tg::staticTripCounts(loop);
+  if (!counts || llvm::any_of(*counts, [](int64_t count) { return count <= 0; }))
+    return std::nullopt;
   return counts;
 }
 

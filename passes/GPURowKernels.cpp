@@ -37,6 +37,7 @@
 #include "passes/Delinearize.h"
 #include "passes/MatmulViews.h"
 #include "passes/Passes.h"
+#include "passes/StaticLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -77,19 +78,6 @@ struct Phase {
   bool barrierBefore = false;
 };
 
-/// The upper bounds of `loop` when every dimension is static from 0 by 1.
-std::optional<SmallVector<int64_t>> staticBounds(scf::ParallelOp loop) {
-  SmallVector<int64_t> bounds;
-  for (auto [lower, upper, step] :
-       llvm::zip(loop.getLowerBound(), loop.getUpperBound(), loop.getStep())) {
-    std::optional<int64_t> u = getConstantIntValue(upper);
-    if (!isConstantIntValue(lower, 0) || !isConstantIntValue(step, 1) || !u)
-      return std::nullopt;
-    bounds.push_back(*u);
-  }
-  return bounds;
-}
-
 /// The all-reduce of the combining op `op` (of a reduction's iteration).
 std::optional<gpu::AllReduceOperation> allReduceOf(Operation *op) {
   if (isa<arith::AddFOp>(op))
@@ -126,7 +114,7 @@ bool hasNoRegions(Block &block) {
 
 /// `loop` as a phase over `rows` rows of `length` elements, if it is one.
 std::optional<Phase> classify(scf::ParallelOp loop, ArrayRef<int64_t> rows, int64_t length) {
-  std::optional<SmallVector<int64_t>> bounds = staticBounds(loop);
+  std::optional<SmallVector<int64_t>> bounds = tg::staticTripCounts(loop);
   if (!bounds || loop.getNumReductions() != 0)
     return std::nullopt;
   Block &body = *loop.getBody();
@@ -669,7 +657,7 @@ struct TGGPURowKernels : tg::impl::TGGPURowKernelsBase<TGGPURowKernels> {
       auto first = dyn_cast<scf::ParallelOp>(op);
       if (!first)
         continue;
-      std::optional<SmallVector<int64_t>> rows = staticBounds(first);
+      std::optional<SmallVector<int64_t>> rows = tg::staticTripCounts(first);
       scf::ForOp reduction;
       for (auto loop : first.getBody()->getOps<scf::ForOp>())
         reduction = loop;
