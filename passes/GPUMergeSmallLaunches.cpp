@@ -19,10 +19,14 @@
 // Only launches of T threads (or one thread) along x take part; one whose
 // body synchronizes its threads (a barrier, a block reduction) must be one
 // block already. Allocations between the launches stay before the merged
-// one and deallocations move after it.
+// one and deallocations move after it. A one-thread launch (the step
+// counter's, with the optimizer's bias corrections) first moves down to the
+// next small launch when nothing in between touches its memory (a GEMM on
+// other buffers, say): in the MLP's step it joins the loss's block.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BufferAccesses.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -39,6 +43,7 @@ namespace mlir::tg {
 } // namespace mlir::tg
 
 using namespace mlir;
+using namespace mlir::tg;
 
 namespace {
 
@@ -88,9 +93,56 @@ struct TGGPUMergeSmallLaunches
           !isa<gpu::LaunchOp>(block->getParentOp()))
         blocks.push_back(block);
     });
-    for (Block *block : blocks)
+    BufferAccessAnalysis buffers(getOperation());
+    for (Block *block : blocks) {
+      sinkOneThreadLaunches(*block, buffers);
       for (ArrayRef<SmallLaunch> run : runsIn(*block))
         merge(run);
+    }
+  }
+
+  /// Moves each one-thread launch of `block` down to right before the next
+  /// launch it can merge with, when no operation in between touches memory
+  /// it writes, writes memory it reads, or frees its buffers.
+  void sinkOneThreadLaunches(Block &block, BufferAccessAnalysis &buffers) {
+    SmallVector<gpu::LaunchOp> launches;
+    for (Operation &op : block)
+      if (auto launch = dyn_cast<gpu::LaunchOp>(op))
+        if (std::optional<SmallLaunch> small = asSmallLaunch(launch, maxBlocks);
+            small && small->blocks == 1 && small->threads == 1)
+          launches.push_back(launch);
+    for (gpu::LaunchOp launch : launches) {
+      std::optional<SmallVector<BufferAccess>> own = buffers.accesses(launch);
+      if (!own)
+        continue;
+      auto conflicts = [&](Operation *op) {
+        if (isMemoryEffectFree(op))
+          return false;
+        if (isa<gpu::DeallocOp>(op)) {
+          BufferRoot freed = buffers.rootOf(op->getOperand(op->getNumOperands() - 1));
+          return llvm::any_of(*own, [&](const BufferAccess &a) { return a.root.mayAlias(freed); });
+        }
+        std::optional<SmallVector<BufferAccess>> theirs = buffers.accesses(op);
+        return !theirs || llvm::any_of(*theirs, [&](const BufferAccess &their) {
+          return llvm::any_of(*own, [&](const BufferAccess &mine) {
+            return (mine.write || their.write) && mine.root.mayAlias(their.root);
+          });
+        });
+      };
+      for (Operation *op = launch->getNextNode(); op && !op->hasTrait<OpTrait::IsTerminator>();
+           op = op->getNextNode()) {
+        if (auto next = dyn_cast<gpu::LaunchOp>(op)) {
+          std::optional<SmallLaunch> small = asSmallLaunch(next, maxBlocks);
+          if (small && (!small->synchronizes || small->blocks == 1)) {
+            if (op != launch->getNextNode())
+              launch->moveBefore(op);
+            break;
+          }
+        }
+        if (conflicts(op))
+          break;
+      }
+    }
   }
 
   /// The runs of at least two launches that can merge in `block`: between

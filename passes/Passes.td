@@ -795,8 +795,11 @@ def TGGPUMergeSmallLaunches : Pass<"tg-gpu-merge-small-launches", "::mlir::Modul
     model's step (a cross-entropy over 128 rows: row statistics, the loss's
     sum, the logits' gradient, the bias gradient) launches a few kernels
     of a microsecond of work each, for a few microseconds of launch each.
-    Not in the CPU emulation of the kernel mapping, which runs a block's
-    threads one after another.
+    A one-thread launch first moves down to the next launch it can join
+    when nothing in between touches memory it writes, writes memory it
+    reads or frees its buffers (by `BufferAccessAnalysis`; the runtime's
+    calls touch only their operands): the MLP's step counter and bias
+    corrections join its loss's block, past the forward's GEMMs.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

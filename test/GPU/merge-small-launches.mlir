@@ -160,3 +160,81 @@ func.func @threads_of_one(%a: memref<256xf32>) {
   }
   return
 }
+
+// -----
+
+// The step counter's one-thread launch moves down past a matmul on other
+// buffers (the runtime's functions touch only their operands) and joins the
+// next small launch. The bias's one-thread launch stays before the matmul
+// that reads what it writes, and the last one before the deallocation of
+// its buffer: each joins the launch before it instead.
+// CHECK-LABEL: func.func @sink_one_thread
+// CHECK:         call @tgc_cuda_matmul_f32(%[[M:.*]], %[[M]], %[[M]], %[[UNUSED:.*]])
+// CHECK:         gpu.launch
+// CHECK:           memref.store %{{.*}}, %{{.*}}[] : memref<i64>
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<256xf32>
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.*}}, %arg1[] : memref<f32>
+// CHECK:           gpu.terminator
+// CHECK:         call @tgc_cuda_matmul_f32(%[[M]], %[[M]], %[[M]], %arg1)
+// CHECK:         gpu.launch
+// CHECK:           memref.store %{{.*}}, %[[S:.*]][] : memref<f32>
+// CHECK:           gpu.terminator
+// CHECK:         gpu.dealloc %[[S]]
+// CHECK:         call @tgc_cuda_matmul_f32
+// CHECK:         gpu.launch
+memref.global "private" @step : memref<i64> = dense<0>
+func.func private @tgc_cuda_matmul_f32(memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>, memref<f32>) attributes {tg.operands_only}
+func.func @sink_one_thread(%a: memref<4x4xf32>, %bias: memref<f32>, %out: memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %one = arith.constant 1 : i64
+  %x = arith.constant 2.0 : f32
+  %step = memref.get_global @step : memref<i64>
+  %m = gpu.alloc () : memref<4x4xf32>
+  %unused = gpu.alloc () : memref<f32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %t = memref.load %step[] : memref<i64>
+    %t1 = arith.addi %t, %one : i64
+    memref.store %t1, %step[] : memref<i64>
+    gpu.terminator
+  }
+  call @tgc_cuda_matmul_f32(%m, %m, %m, %unused) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>, memref<f32>) -> ()
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %f = arith.constant 1.0 : f32
+    memref.store %f, %out[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %x, %bias[] : memref<f32>
+    gpu.terminator
+  }
+  call @tgc_cuda_matmul_f32(%m, %m, %m, %bias) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>, memref<f32>) -> ()
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %f = arith.constant 2.0 : f32
+    memref.store %f, %out[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  %s = gpu.alloc () : memref<f32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    memref.store %x, %s[] : memref<f32>
+    gpu.terminator
+  }
+  gpu.dealloc %s : memref<f32>
+  call @tgc_cuda_matmul_f32(%m, %m, %m, %unused) : (memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>, memref<f32>) -> ()
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %f = arith.constant 3.0 : f32
+    memref.store %f, %out[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.dealloc %m : memref<4x4xf32>
+  gpu.dealloc %unused : memref<f32>
+  return
+}
