@@ -13,4 +13,10 @@
 // CHECK: .target sm_90
 // CHECK: .entry forward_kernel(
 // CHECK: .entry train_step_kernel
+// The hidden layers' bias gradients (tg-gpu-column-kernels): blocks of 32
+// columns by 8 row groups, partials in shared memory.
+// CHECK: .maxntid 32, 8, 1
+// CHECK: .shared .align 4 .b8 __wg_train_step_kernel_{{[0-9]+}}_0[1024];
+// CHECK: bar.sync
+// CHECK: .maxntid 32, 8, 1
 // CHECK: .entry tgc_init_kernel
