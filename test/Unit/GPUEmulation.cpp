@@ -469,7 +469,9 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
         continue;
       if (!reduce.getOp())
         return reduce.emitError("an all_reduce with a region");
-      Value operands = scratch[reduce.getValue()];
+      Value operands = scratch.lookup(reduce.getValue());
+      if (!operands)
+        return reduce.emitError("an all_reduce of a value no part of the launch computes");
       Value first = memref::LoadOp::create(b, loc, operands, zero);
       auto combine = scf::ForOp::create(b, loc, one, threads, one, ValueRange{first});
       {
