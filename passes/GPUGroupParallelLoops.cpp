@@ -89,7 +89,8 @@ struct TGGPUGroupParallelLoops
     // were visited already.)
     for (Block *block : blocks) {
       SmallVector<tg::IndependentLoopGroup> groups =
-          tg::findIndependentLoopGroups(*block, buffers, isLoop, fits);
+          tg::findIndependentLoopGroups(*block, buffers, isLoop, fits,
+                                        /*deferLibraryCalls=*/true);
       // A loop that joins no group is coarsened all the same when it can be
       // (its neighbouring elements in one thread, with 128-bit accesses
       // where the rows allow) and tg-gpu-launch would flatten it anyway.

@@ -2,7 +2,9 @@
 
 #include "passes/IndependentLoopGroups.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -21,9 +23,19 @@ bool dependent(ArrayRef<BufferAccess> a, ArrayRef<BufferAccess> b) {
 
 } // namespace
 
+/// A call of a runtime function that touches only its operands.
+static bool isLibraryCall(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  if (!call)
+    return false;
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
+  return callee && callee->hasAttr(kOperandsOnlyAttrName);
+}
+
 SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
     Block &block, BufferAccessAnalysis &buffers, llvm::function_ref<bool(Operation *)> isLoop,
-    llvm::function_ref<bool(const IndependentLoopGroup &, Operation *)> fits) {
+    llvm::function_ref<bool(const IndependentLoopGroup &, Operation *)> fits,
+    bool deferLibraryCalls) {
   SmallVector<IndependentLoopGroup> groups;
   IndependentLoopGroup group;
   SmallVector<BufferAccess> accesses, deferredAccesses; // of the group
@@ -52,12 +64,13 @@ SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
     } else if ((isPure(&op) && op.getNumRegions() == 0) || isa<memref::AllocOp>(op)) {
       group.pure.push_back(&op); // a fresh buffer can be allocated earlier
     } else if (op.getNumResults() == 0 && (opAccesses = buffers.accesses(&op)) &&
-               !dependent(*opAccesses, accesses)) {
+               (!dependent(*opAccesses, accesses) || (deferLibraryCalls && isLibraryCall(&op)))) {
       // A small sequential loop (a bias's update) that uses nothing the
       // group's loops touch: after the group, if the loops that join later
       // are independent of it too. (One that consumes a loop's result, a
       // reduction of it, ends the group: the result is still in cache, and
-      // its buffer can be freed.)
+      // its buffer can be freed.) A GEMM may consume the group's results:
+      // it only moves later, after the loops that join.
       group.deferred.push_back(&op);
       deferredAccesses.append(*opAccesses);
     } else {

@@ -26,11 +26,14 @@ struct IndependentLoopGroup {
 /// ends). Pure operations and allocations between loops can move before the
 /// group; deallocations and other operations without results that touch none of
 /// the group's memory (a small sequential update) after it, when the loops
-/// that join later are independent of them. Anything else ends a group.
+/// that join later are independent of them. With `deferLibraryCalls`, so
+/// can a call of the runtime's (a GEMM) that reads what the group's loops
+/// write. Anything else ends a group.
 SmallVector<IndependentLoopGroup>
 findIndependentLoopGroups(Block &block, BufferAccessAnalysis &buffers,
                           llvm::function_ref<bool(Operation *)> isLoop,
-                          llvm::function_ref<bool(const IndependentLoopGroup &, Operation *)> fits);
+                          llvm::function_ref<bool(const IndependentLoopGroup &, Operation *)> fits,
+                          bool deferLibraryCalls = false);
 
 /// Moves the group's pure operations before its first loop and its deferred
 /// ones after its last: its loops are then consecutive.

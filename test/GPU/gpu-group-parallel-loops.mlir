@@ -79,3 +79,51 @@ func.func @dependent() -> (memref<64xf32>, memref<64xf32>) {
   }
   return %a, %b : memref<64xf32>, memref<64xf32>
 }
+
+// -----
+
+// Autocast's weight casts, each before the GEMM that reads it: the GEMMs
+// (runtime calls that touch only their operands) wait until after the
+// group, so the first two casts are one kernel. A GEMM that writes what
+// the third cast reads keeps that cast out.
+// CHECK-LABEL: func.func @casts_around_gemms
+// CHECK:         scf.parallel
+// CHECK-NOT:     scf.parallel
+// CHECK:         call @tgc_cuda_matmul_bf16_f32
+// CHECK-NEXT:    call @tgc_cuda_matmul_bf16_f32
+// CHECK-NEXT:    call @tgc_cuda_matmul_bf16_f32(%{{.*}}, %{{.*}}, %[[OUT:[a-z_0-9]*]])
+// CHECK-NEXT:    scf.parallel
+// CHECK:           memref.load %[[OUT]]
+func.func private @tgc_cuda_matmul_bf16_f32(memref<4x4xbf16>, memref<4x4xbf16>, memref<4x4xf32>) attributes {tg.operands_only}
+func.func @casts_around_gemms(%x: memref<4x4xbf16>) -> memref<4x4xbf16> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %w1 = memref.alloc() : memref<4x4xf32>
+  %w2 = memref.alloc() : memref<4x4xf32>
+  %w3 = memref.alloc() : memref<4x4xf32>
+  %b1 = memref.alloc() : memref<4x4xbf16>
+  %b2 = memref.alloc() : memref<4x4xbf16>
+  %b3 = memref.alloc() : memref<4x4xbf16>
+  %o1 = memref.alloc() : memref<4x4xf32>
+  %o2 = memref.alloc() : memref<4x4xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %v = memref.load %w1[%i, %j] : memref<4x4xf32>
+    %t = arith.truncf %v : f32 to bf16
+    memref.store %t, %b1[%i, %j] : memref<4x4xbf16>
+  }
+  call @tgc_cuda_matmul_bf16_f32(%x, %b1, %o1) : (memref<4x4xbf16>, memref<4x4xbf16>, memref<4x4xf32>) -> ()
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %v = memref.load %w2[%i, %j] : memref<4x4xf32>
+    %t = arith.truncf %v : f32 to bf16
+    memref.store %t, %b2[%i, %j] : memref<4x4xbf16>
+  }
+  call @tgc_cuda_matmul_bf16_f32(%x, %b2, %o2) : (memref<4x4xbf16>, memref<4x4xbf16>, memref<4x4xf32>) -> ()
+  call @tgc_cuda_matmul_bf16_f32(%x, %b2, %w3) : (memref<4x4xbf16>, memref<4x4xbf16>, memref<4x4xf32>) -> ()
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c4) step (%c1, %c1) {
+    %v = memref.load %w3[%i, %j] : memref<4x4xf32>
+    %t = arith.truncf %v : f32 to bf16
+    memref.store %t, %b3[%i, %j] : memref<4x4xbf16>
+  }
+  return %b3 : memref<4x4xbf16>
+}
