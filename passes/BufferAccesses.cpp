@@ -23,6 +23,14 @@ bool BufferRoot::mayAlias(const BufferRoot &other) const {
   return kind == other.kind && allocation == other.allocation && global == other.global;
 }
 
+bool tg::dependent(ArrayRef<BufferAccess> a, ArrayRef<BufferAccess> b) {
+  for (const BufferAccess &x : a)
+    for (const BufferAccess &y : b)
+      if ((x.write || y.write) && x.root.mayAlias(y.root))
+        return true;
+  return false;
+}
+
 BufferRoot BufferAccessAnalysis::rootOf(Value value) {
   for (int depth = 0; depth < 64; ++depth) {
     Operation *def = value.getDefiningOp();

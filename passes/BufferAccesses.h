@@ -55,6 +55,10 @@ struct BufferAccess {
   bool write;
 };
 
+/// Whether work with accesses `a` and work with accesses `b` may not run in
+/// either order or at the same time: one writes memory the other touches.
+bool dependent(ArrayRef<BufferAccess> a, ArrayRef<BufferAccess> b);
+
 /// Roots and accesses in one module. Function summaries (the globals a
 /// function uses, the roots of its results) are computed on demand and
 /// cached: rebuild the analysis after changing callees.

@@ -123,11 +123,7 @@ struct TGGPUMergeSmallLaunches
           return llvm::any_of(*own, [&](const BufferAccess &a) { return a.root.mayAlias(freed); });
         }
         std::optional<SmallVector<BufferAccess>> theirs = buffers.accesses(op);
-        return !theirs || llvm::any_of(*theirs, [&](const BufferAccess &their) {
-          return llvm::any_of(*own, [&](const BufferAccess &mine) {
-            return (mine.write || their.write) && mine.root.mayAlias(their.root);
-          });
-        });
+        return !theirs || dependent(*theirs, *own);
       };
       for (Operation *op = launch->getNextNode(); op && !op->hasTrait<OpTrait::IsTerminator>();
            op = op->getNextNode()) {

@@ -102,13 +102,7 @@ struct TGHoistScalarWork : tg::impl::TGHoistScalarWorkBase<TGHoistScalarWork> {
           }))
         return true;
       std::optional<SmallVector<BufferAccess>> theirs = buffers.accesses(op);
-      if (!theirs)
-        return true;
-      return llvm::any_of(*theirs, [&](const BufferAccess &their) {
-        return llvm::any_of(accesses, [&](const BufferAccess &own) {
-          return (own.write || their.write) && own.root.mayAlias(their.root);
-        });
-      });
+      return !theirs || dependent(*theirs, accesses);
     };
     // The last operation the slice depends on.
     Operation *bound = store->getPrevNode();

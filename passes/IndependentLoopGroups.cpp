@@ -12,25 +12,16 @@ using namespace mlir::tg;
 
 namespace {
 
-/// Whether `a` and `b` may not run in either order or at the same time.
-bool dependent(ArrayRef<BufferAccess> a, ArrayRef<BufferAccess> b) {
-  for (const BufferAccess &x : a)
-    for (const BufferAccess &y : b)
-      if ((x.write || y.write) && x.root.mayAlias(y.root))
-        return true;
-  return false;
-}
-
-} // namespace
-
 /// A call of a runtime function that touches only its operands.
-static bool isLibraryCall(Operation *op) {
+bool isLibraryCall(Operation *op) {
   auto call = dyn_cast<func::CallOp>(op);
   if (!call)
     return false;
   auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
   return callee && callee->hasAttr(kOperandsOnlyAttrName);
 }
+
+} // namespace
 
 SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
     Block &block, BufferAccessAnalysis &buffers, llvm::function_ref<bool(Operation *)> isLoop,
