@@ -51,9 +51,11 @@ bool isScalarWork(Operation *op) {
 
 /// What the landing point may skip: operations that neither end a run of
 /// neighbouring loops (tg-fuse-parallel-loops, the groups of independent
-/// loops) nor start one.
+/// loops: static allocations, deallocations and pure ops may lie between
+/// them) nor start one.
 bool isBetweenLoops(Operation *op) {
-  return isa<scf::ParallelOp, memref::DeallocOp>(op) || isScalarAllocation(op) ||
+  return isa<scf::ParallelOp, memref::DeallocOp>(op) ||
+         (isa<memref::AllocOp>(op) && op->getNumOperands() == 0) ||
          (op->getNumRegions() == 0 && isMemoryEffectFree(op));
 }
 
