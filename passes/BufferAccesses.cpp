@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -21,6 +22,14 @@ bool BufferRoot::mayAlias(const BufferRoot &other) const {
   if (kind == Argument || other.kind == Argument)
     return kind != Allocation && other.kind != Allocation;
   return kind == other.kind && allocation == other.allocation && global == other.global;
+}
+
+bool tg::isOperandsOnlyCall(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  if (!call)
+    return false;
+  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
+  return callee && callee->hasAttr(kOperandsOnlyAttrName);
 }
 
 bool tg::dependent(ArrayRef<BufferAccess> a, ArrayRef<BufferAccess> b) {
@@ -105,9 +114,10 @@ std::optional<SmallVector<BufferAccess>> BufferAccessAnalysis::accesses(Operatio
         result.push_back({BufferRoot::unknown(), true});
       for (StringAttr global : callee.globals)
         result.push_back({{BufferRoot::Global, {}, global}, true});
-      for (Value operand : call.getOperands())
+      for (auto [position, operand] : llvm::enumerate(call.getOperands()))
         if (isa<BaseMemRefType>(operand.getType()))
-          result.push_back({rootOf(operand), true});
+          result.push_back(
+              {rootOf(operand), position >= callee.readOnly.size() || !callee.readOnly[position]});
       return WalkResult::advance();
     }
     // A kernel's synchronization of its block's threads touches no buffer.
@@ -160,8 +170,14 @@ const BufferAccessAnalysis::FunctionSummary &BufferAccessAnalysis::summary(Strin
   conservative.touchesAnything = true;
   if (function)
     conservative.results.assign(function.getNumResults(), BufferRoot::unknown());
-  if (function && function.isExternal() && function->hasAttr(kOperandsOnlyAttrName))
+  if (function && function.isExternal() && function->hasAttr(kOperandsOnlyAttrName)) {
     conservative.touchesAnything = false;
+    conservative.readOnly.assign(function.getNumArguments(), false);
+    if (auto readOnly = function->getAttrOfType<DenseI64ArrayAttr>(kReadOnlyOperandsAttrName))
+      for (int64_t argument : readOnly.asArrayRef())
+        if (argument >= 0 && argument < int64_t(function.getNumArguments()))
+          conservative.readOnly[argument] = true;
+  }
   if (!function || function.isExternal())
     return conservative;
   FunctionSummary computed;

@@ -28,6 +28,13 @@ namespace mlir::tg {
 /// other memory.
 inline constexpr llvm::StringLiteral kOperandsOnlyAttrName = "tg.operands_only";
 
+/// On such a function: the positions of the arguments whose buffers it only
+/// reads (a GEMM's operands), as an array<i64>.
+inline constexpr llvm::StringLiteral kReadOnlyOperandsAttrName = "tg.read_only_operands";
+
+/// Whether `op` calls such a function (a GEMM of the runtime's).
+bool isOperandsOnlyCall(Operation *op);
+
 /// Where the memory behind a memref value comes from.
 struct BufferRoot {
   enum Kind {
@@ -81,6 +88,7 @@ private:
   struct FunctionSummary {
     llvm::DenseSet<StringAttr> globals; // used, so maybe read and written
     bool touchesAnything = false;       // calls something we cannot see
+    SmallVector<bool> readOnly;         // per argument: only read (kReadOnlyOperandsAttrName)
     SmallVector<BufferRoot> results;    // an allocation, a global, or unknown
   };
   const FunctionSummary &summary(StringRef name);

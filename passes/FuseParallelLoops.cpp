@@ -52,6 +52,12 @@ void arraysOf(scf::ParallelOp loop, llvm::SmallDenseSet<Value> &written,
   });
 }
 
+/// Whether upstream's fusion may fuse the two (it compares the bounds' values).
+bool haveSameBounds(scf::ParallelOp a, scf::ParallelOp b) {
+  return a.getLowerBound() == b.getLowerBound() && a.getUpperBound() == b.getUpperBound() &&
+         a.getStep() == b.getStep();
+}
+
 struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoops> {
   using TGFuseParallelLoopsBase::TGFuseParallelLoopsBase;
 
@@ -59,9 +65,60 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     BufferAccessAnalysis buffers(getOperation());
     SmallVector<Block *> blocks;
     getOperation()->walk([&](Block *block) { blocks.push_back(block); });
-    for (Block *block : blocks)
+    for (Block *block : blocks) {
+      sinkCallsBetweenLoops(*block, buffers);
       for (const Cluster &cluster : clusters(*block))
         fuse(cluster, buffers);
+    }
+  }
+
+  /// Whether `op` can stay where it is while loops around it fuse.
+  static bool isInert(Operation &op) {
+    return isStaticAlloc(op) || (isMemoryEffectFree(&op) && op.getNumRegions() == 0);
+  }
+
+  /// Whether one of the loops writes an array the other reads or writes.
+  static bool exchangeData(scf::ParallelOp a, scf::ParallelOp b) {
+    llvm::SmallDenseSet<Value> writtenA, readA, writtenB, readB;
+    arraysOf(a, writtenA, readA);
+    arraysOf(b, writtenB, readB);
+    return llvm::any_of(writtenA,
+                        [&](Value v) { return writtenB.contains(v) || readB.contains(v); }) ||
+           llvm::any_of(writtenB, [&](Value v) { return readA.contains(v); });
+  }
+
+  /// A runtime call (a GEMM) between two loops that exchange data moves
+  /// after the second, and after the loops that follow it, as long as it
+  /// touches nothing they write and they write nothing it reads: the loops
+  /// can then fuse (here, or into tg-gpu-column-kernels' kernels). A matmul
+  /// short enough to stay loops is followed by the weight gradient's GEMM,
+  /// then its consumer and the bias gradient.
+  void sinkCallsBetweenLoops(Block &block, BufferAccessAnalysis &buffers) {
+    SmallVector<Operation *> calls;
+    for (Operation &op : block)
+      if (isOperandsOnlyCall(&op))
+        calls.push_back(&op);
+    for (Operation *call : calls) {
+      std::optional<SmallVector<BufferAccess>> callAccesses = buffers.accesses(call);
+      if (!callAccesses)
+        continue;
+      for (bool moved = false;; moved = true) {
+        Operation *before = call->getPrevNode();
+        while (before && isInert(*before))
+          before = before->getPrevNode();
+        Operation *after = call->getNextNode();
+        while (after && isInert(*after))
+          after = after->getNextNode();
+        auto previous = dyn_cast_or_null<scf::ParallelOp>(before);
+        auto next = dyn_cast_or_null<scf::ParallelOp>(after);
+        if (!previous || !next || !(moved || exchangeData(previous, next)))
+          break;
+        std::optional<SmallVector<BufferAccess>> nextAccesses = buffers.accesses(next);
+        if (!nextAccesses || dependent(*callAccesses, *nextAccesses))
+          break;
+        call->moveAfter(next);
+      }
+    }
   }
 
   struct Cluster {
@@ -113,8 +170,10 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
               llvm::any_of(written[j], [&](Value v) { return read[i].contains(v); }))
             components.unionSets(i, j);
       }
-      // Runs of consecutive loops of one component, of at most `maxArrays`
-      // arrays (a buffer of ones read by every gradient connects them all).
+      // Runs of consecutive loops of one component whose fused loops
+      // address at most `maxArrays` arrays each (a buffer of ones read by
+      // every gradient connects them all). Only neighbours with the same
+      // bounds fuse, so each stretch of equal bounds counts on its own.
       Cluster current;
       llvm::SmallDenseSet<Value> arrays;
       SmallVector<Operation *> between, deallocs, allocs;
@@ -125,6 +184,13 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
         current = Cluster();
         arrays.clear();
       };
+      auto arraysOfLoop = [&](int index) {
+        llvm::SmallDenseSet<Value> own;
+        for (Value array : llvm::concat<Value>(written[index], read[index]))
+          if (cast<MemRefType>(array.getType()).getRank() > 0)
+            own.insert(array);
+        return own;
+      };
       for (Operation *op : chain) {
         if (!isa<scf::ParallelOp>(op)) {
           (isa<memref::DeallocOp>(op) ? deallocs
@@ -134,16 +200,13 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
           continue;
         }
         ++loopIndex;
-        llvm::SmallDenseSet<Value> joined = arrays;
-        for (Value array : llvm::concat<Value>(written[loopIndex], read[loopIndex]))
-          if (cast<MemRefType>(array.getType()).getRank() > 0)
-            joined.insert(array);
+        llvm::SmallDenseSet<Value> joined = arraysOfLoop(loopIndex);
+        if (loopIndex > 0 && haveSameBounds(loops[loopIndex - 1], loops[loopIndex]))
+          joined.insert(arrays.begin(), arrays.end());
         if (current.ops.empty() || !components.isEquivalent(loopIndex, loopIndex - 1) ||
             joined.size() > size_t(maxArrays)) {
           close();
-          for (Value array : llvm::concat<Value>(written[loopIndex], read[loopIndex]))
-            if (cast<MemRefType>(array.getType()).getRank() > 0)
-              arrays.insert(array);
+          arrays = arraysOfLoop(loopIndex);
         } else {
           current.ops.append(between);
           current.deallocs.append(deallocs);

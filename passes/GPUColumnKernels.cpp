@@ -24,7 +24,9 @@
 // The reduction's combining operations must have a neutral element (a sum,
 // a product, a max...). The producer writes only element [i, j] of its
 // outputs, which the loop over the rows reads only at [i, j]; neither reads
-// what the reduction's loop writes.
+// what the reduction's loop writes. The producer may contain loops that
+// only load and compute (a matmul over a short reduction, K = 10, fused
+// into its consumer).
 //
 //===----------------------------------------------------------------------===//
 
@@ -156,22 +158,33 @@ bool canFuseProducer(scf::ParallelOp producer, ColumnReduction &match) {
   SmallVector<Value> element(producer.getInductionVars());
   SmallVector<Value> written;
   for (Operation &op : producer.getBody()->without_terminator()) {
-    if (op.getNumRegions() != 0 ||
-        (!isMemoryEffectFree(&op) && !isa<memref::LoadOp>(op) && !isa<memref::StoreOp>(op)))
-      return false;
     if (auto store = dyn_cast<memref::StoreOp>(op)) {
       if (!indexedBy(store.getIndices(), element))
         return false;
       written.push_back(store.getMemRef());
+    } else if (!isa<scf::ForOp>(op) && op.getNumRegions() != 0) {
+      return false;
     }
+    // Loops (a short matmul's reduction) only load and compute.
+    WalkResult nested = op.walk([&](Operation *inner) {
+      if (inner != &op && isa<memref::StoreOp>(inner))
+        return WalkResult::interrupt();
+      bool allowed = isa<memref::LoadOp, memref::StoreOp, scf::ForOp, scf::YieldOp>(inner) ||
+                     (isMemoryEffectFree(inner) && inner->getNumRegions() == 0);
+      return allowed ? WalkResult::advance() : WalkResult::interrupt();
+    });
+    if (nested.wasInterrupted())
+      return false;
   }
   auto writtenByProducer = [&](Value buffer) {
     return llvm::any_of(written, [&](Value w) { return tg::mayAlias(w, buffer); });
   };
-  for (Operation &op : producer.getBody()->without_terminator())
-    if (auto load = dyn_cast<memref::LoadOp>(op);
-        load && writtenByProducer(load.getMemRef()) && !indexedBy(load.getIndices(), element))
-      return false;
+  bool ownElements = true;
+  producer.walk([&](memref::LoadOp load) {
+    ownElements &= !writtenByProducer(load.getMemRef()) || indexedBy(load.getIndices(), element);
+  });
+  if (!ownElements)
+    return false;
   // The reduction: the producer's outputs only as [row, column] in the
   // loop over the rows.
   Value row = match.rows.getInductionVar(), column = match.loop.getInductionVars()[0];

@@ -445,7 +445,7 @@ struct TGGPUMatmulEpilogues : tg::impl::TGGPUMatmulEpiloguesBase<TGGPUMatmulEpil
     MemRefType view = tg::stridedViewType(element, 3);
     func::FuncOp function = tg::getOrDeclareRuntimeFunction(
         getOperation(), element.isBF16() ? "tgc_cuda_matmul_bias_bf16" : "tgc_cuda_matmul_bias_f32",
-        {view, view, biasView.getType(), view, b.getI64Type()});
+        {view, view, biasView.getType(), view, b.getI64Type()}, {0, 1, 2});
     func::CallOp::create(b, loc, function,
                          ValueRange{(*views)[0], (*views)[1], biasView, (*views)[2], epilogue});
     return success();

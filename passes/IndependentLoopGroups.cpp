@@ -4,24 +4,10 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/SymbolTable.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::tg;
-
-namespace {
-
-/// A call of a runtime function that touches only its operands.
-bool isLibraryCall(Operation *op) {
-  auto call = dyn_cast<func::CallOp>(op);
-  if (!call)
-    return false;
-  auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(op, call.getCalleeAttr());
-  return callee && callee->hasAttr(kOperandsOnlyAttrName);
-}
-
-} // namespace
 
 SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
     Block &block, BufferAccessAnalysis &buffers, llvm::function_ref<bool(Operation *)> isLoop,
@@ -55,7 +41,8 @@ SmallVector<IndependentLoopGroup> tg::findIndependentLoopGroups(
     } else if ((isPure(&op) && op.getNumRegions() == 0) || isa<memref::AllocOp>(op)) {
       group.pure.push_back(&op); // a fresh buffer can be allocated earlier
     } else if (op.getNumResults() == 0 && (opAccesses = buffers.accesses(&op)) &&
-               (!dependent(*opAccesses, accesses) || (deferLibraryCalls && isLibraryCall(&op)))) {
+               (!dependent(*opAccesses, accesses) ||
+                (deferLibraryCalls && isOperandsOnlyCall(&op)))) {
       // A small sequential loop (a bias's update) that uses nothing the
       // group's loops touch: after the group, if the loops that join later
       // are independent of it too. (One that consumes a loop's result, a

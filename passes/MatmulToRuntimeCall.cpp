@@ -128,6 +128,20 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
       rewrite(op);
   }
 
+  /// Whether `op`'s reduction is static and at most loopReductionLimit long.
+  bool hasShortReduction(linalg::LinalgOp op) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<unsigned> reductionDims;
+    op.getReductionDims(reductionDims);
+    int64_t length = 1;
+    for (unsigned dim : reductionDims) {
+      if (ShapedType::isDynamic(ranges[dim]))
+        return false;
+      length *= ranges[dim];
+    }
+    return length <= loopReductionLimit;
+  }
+
   void rewrite(linalg::LinalgOp op) {
     Value lhs = op.getDpsInputs()[0], rhs = op.getDpsInputs()[1];
     Value out = op.getDpsInits()[0];
@@ -139,6 +153,8 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
     bool bf16 = cuda && operandType.isBF16() && elementType.isF32();
     if ((operandType != elementType && !bf16) ||
         cast<MemRefType>(rhs.getType()).getElementType() != operandType)
+      return;
+    if (!bf16 && hasShortReduction(op))
       return;
     linalg::FillOp zeroFill = tg::zeroFillBefore(op);
     // Or a bf16 result: the product's rounding, written in its place.
@@ -160,7 +176,7 @@ struct TGMatmulToRuntimeCall : tg::impl::TGMatmulToRuntimeCallBase<TGMatmulToRun
     MemRefType view = tg::stridedViewType(elementType, 3);
     MemRefType operandView = tg::stridedViewType(operandType, 3);
     func::FuncOp kernel = tg::getOrDeclareRuntimeFunction(
-        getOperation(), name, {operandView, operandView, view, b.getI64Type()});
+        getOperation(), name, {operandView, operandView, view, b.getI64Type()}, {0, 1});
     func::CallOp::create(b, op.getLoc(), kernel,
                          ValueRange{(*views)[0], (*views)[1], (*views)[2], accumulate});
     if (rounding)

@@ -133,7 +133,8 @@ bool tg::unchangedBetween(Operation *from, Operation *to, ValueRange buffers) {
   return true;
 }
 
-func::FuncOp tg::getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments) {
+func::FuncOp tg::getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments,
+                                             ArrayRef<int64_t> readOnly) {
   if (auto existing = module.lookupSymbol<func::FuncOp>(name))
     return existing;
   OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -141,5 +142,7 @@ func::FuncOp tg::getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, Ty
   function.setPrivate();
   function->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(), b.getUnitAttr());
   function->setAttr(kOperandsOnlyAttrName, b.getUnitAttr());
+  if (!readOnly.empty())
+    function->setAttr(kReadOnlyOperandsAttrName, b.getDenseI64ArrayAttr(readOnly));
   return function;
 }

@@ -45,8 +45,10 @@ bool mayAlias(Value a, Value b);
 bool unchangedBetween(Operation *from, Operation *to, ValueRange buffers);
 
 /// The runtime function `name`, declared private with a C interface (calls
-/// pass pointers to memref descriptors) at its first use.
-func::FuncOp getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments);
+/// pass pointers to memref descriptors) at its first use, touching only its
+/// operands and only reading the buffers of arguments `readOnly`.
+func::FuncOp getOrDeclareRuntimeFunction(ModuleOp module, StringRef name, TypeRange arguments,
+                                         ArrayRef<int64_t> readOnly = {});
 
 } // namespace mlir::tg
 

@@ -249,12 +249,21 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
     writing its output (rows or columns contiguous, not aliasing the
     operands, which nothing writes in between): one rounding of the f32
     accumulation, and the f32 product is never stored.
+
+    Matmuls of same-typed operands whose reduction is static and at most
+    `loop-reduction-limit` long stay loops (the CUDA pipeline: 16). A GEMM
+    call for the gradient through a 10-class output layer (K = 10) costs a
+    launch and a graph node for a few multiply-adds per element; as loops,
+    it fuses into the kernel that reads it (relu's derivative and the bias
+    gradient).
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
   let options = [
     Option<"cuda", "cuda", "bool", "false",
-           "Call the CUDA runtime's cuBLAS matmul (tgc_cuda_matmul_*) on device buffers">
+           "Call the CUDA runtime's cuBLAS matmul (tgc_cuda_matmul_*) on device buffers">,
+    Option<"loopReductionLimit", "loop-reduction-limit", "int64_t", "0",
+           "Matmuls whose static reduction has at most this many elements stay loops">
   ];
 }
 
@@ -508,10 +517,18 @@ def TGFuseParallelLoops : Pass<"tg-fuse-parallel-loops", "::mlir::ModuleOp"> {
     the parameter itself are such a run: fused, one loop reads the
     gradient, the parameter and the state once and writes them once.
     Unconnected loops (the next parameter's) stay apart, and a run ends
-    before it would address more than `max-arrays` arrays: one loop over
-    every parameter's arrays (or every gradient, connected by one buffer
-    of ones they all read) would stream through hundreds of arrays at once
-    and never vectorize.
+    before a fused loop would address more than `max-arrays` arrays (only
+    neighbours with the same bounds fuse, so each stretch of equal bounds
+    counts on its own): one loop over every parameter's arrays (or every
+    gradient, connected by one buffer of ones they all read) would stream
+    through hundreds of arrays at once and never vectorize.
+
+    First, a call of an operands-only runtime function (a GEMM) between a
+    loop and one that exchanges data with it moves after that loop and the
+    loops that follow, as long as it touches nothing they write and they
+    write nothing it reads (`tg.read_only_operands` tells which operands a
+    call only reads): a matmul over a short reduction left as loops, then
+    the weight gradient's GEMM, then the loops consuming the product.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
   let options = [
@@ -682,7 +699,9 @@ def TGGPUColumnKernels : Pass<"tg-gpu-column-kernels", "::mlir::ModuleOp"> {
     there, and has at most 512 rows (64 a thread: a larger one keeps a
     kernel whose threads fill the GPU): the MLP's two bias gradients each go
     from two kernels (one of them 2 blocks of 128-load threads) to one of 16
-    blocks.
+    blocks. The producer may contain `scf.for` loops that only load and
+    compute (a matmul over a short reduction left as loops, fused into its
+    consumer): they run per element too.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect"];

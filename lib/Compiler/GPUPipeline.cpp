@@ -84,7 +84,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
   // product's rounding in the GEMM (bf16 C).
   if (matmulEpilogues)
     pm.addPass(createTGGPUMatmulEpilogues());
-  pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true}));
+  // (A reduction of at most 16 stays loops, which fuse with its consumer.)
+  pm.addPass(createTGMatmulToRuntimeCall({/*cuda=*/true, /*loopReductionLimit=*/16}));
   // Fused attentions: the runtime's kernels, called like cuBLAS.
   pm.addPass(createTGGPUAttentionToRuntimeCall());
 

@@ -199,9 +199,18 @@ void tg::buildLLVMLoweringPipeline(OpPassManager &pm, const CPUPipelineOptions &
   // Loops and scalars -> LLVM dialect.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(arith::createArithExpandOpsPass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(math::createMathExtendToSupportedTypes());
+  // bf16 arithmetic in f32, rounded back, and the roundings as integer
+  // arithmetic: LLVM would call __truncsfbf2 for both on CPUs without a
+  // bf16 conversion instruction (AVX512-BF16), which Debian 12's libgcc
+  // lacks, so autocast models would not link there.
+  arith::ArithEmulateUnsupportedFloatsOptions emulate;
+  emulate.sourceTypeStrs = {"bf16"};
+  pm.addPass(arith::createArithEmulateUnsupportedFloats(emulate));
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createConvertVectorToLLVMPass());

@@ -93,6 +93,80 @@ func.func @max_with_tails(%x: memref<20x100xf32>, %y: memref<20x100xf32>, %m: me
 
 // -----
 
+// The output gradient itself computed in the producer, by a loop over a
+// short reduction (the gradient through a 10-class layer, K = 10, left as
+// loops): the loop runs inside the kernel, per element. A producer whose
+// inner loop stores keeps its own kernel.
+// CHECK-LABEL: func.func @producer_with_a_short_matmul
+// CHECK-NOT:     scf.parallel
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.*}} = %c0{{.*}} to %c16
+// CHECK:             scf.for %{{.*}} = %c0{{.*}} to %c10
+// CHECK:               arith.mulf
+// CHECK:             arith.cmpf ogt
+// CHECK:           gpu.barrier
+// CHECK-LABEL: func.func @producer_storing_in_its_loop
+// CHECK:         scf.parallel
+// CHECK:         gpu.launch
+func.func @producer_with_a_short_matmul(%dl: memref<128x10xf32>, %w: memref<10x512xf32>, %a: memref<128x512xf32>,
+                                        %dz: memref<128x512xf32>, %db: memref<512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c128 = arith.constant 128 : index
+  %c512 = arith.constant 512 : index
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c512) step (%c1, %c1) {
+    %g = scf.for %k = %c0 to %c10 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %l = memref.load %dl[%i, %k] : memref<128x10xf32>
+      %v = memref.load %w[%k, %j] : memref<10x512xf32>
+      %p = arith.mulf %l, %v : f32
+      %s = arith.addf %acc, %p : f32
+      scf.yield %s : f32
+    }
+    %x = memref.load %a[%i, %j] : memref<128x512xf32>
+    %positive = arith.cmpf ogt, %x, %zero : f32
+    %mask = arith.select %positive, %one, %zero : f32
+    %d = arith.mulf %g, %mask : f32
+    memref.store %d, %dz[%i, %j] : memref<128x512xf32>
+  }
+  scf.parallel (%j) = (%c0) to (%c512) step (%c1) {
+    %sum = scf.for %i = %c0 to %c128 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %d = memref.load %dz[%i, %j] : memref<128x512xf32>
+      %next = arith.addf %acc, %d : f32
+      scf.yield %next : f32
+    }
+    memref.store %sum, %db[%j] : memref<512xf32>
+  }
+  return
+}
+func.func @producer_storing_in_its_loop(%dl: memref<128x10xf32>, %dz: memref<128x512xf32>, %db: memref<512xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c128 = arith.constant 128 : index
+  %c512 = arith.constant 512 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c512) step (%c1, %c1) {
+    scf.for %k = %c0 to %c10 step %c1 {
+      %l = memref.load %dl[%i, %k] : memref<128x10xf32>
+      memref.store %l, %dz[%i, %j] : memref<128x512xf32>
+    }
+  }
+  scf.parallel (%j) = (%c0) to (%c512) step (%c1) {
+    %sum = scf.for %i = %c0 to %c128 step %c1 iter_args(%acc = %zero) -> (f32) {
+      %d = memref.load %dz[%i, %j] : memref<128x512xf32>
+      %next = arith.addf %acc, %d : f32
+      scf.yield %next : f32
+    }
+    memref.store %sum, %db[%j] : memref<512xf32>
+  }
+  return
+}
+
+// -----
+
 // Too few columns, a reduction over the contiguous dimension (a row's, not
 // a column's), and a combination without a neutral element stay loops.
 // CHECK-LABEL: func.func @not_column_reductions

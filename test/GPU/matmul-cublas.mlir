@@ -48,4 +48,4 @@ func.func @bf16_operands(%a: memref<4x8xbf16>, %b: memref<16x8xbf16>, %c: memref
   return
 }
 
-// CHECK: func.func private @tgc_cuda_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, i64) attributes {llvm.emit_c_interface, tg.operands_only}
+// CHECK: func.func private @tgc_cuda_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, {{.*}}, i64) attributes {llvm.emit_c_interface, tg.operands_only, tg.read_only_operands = array<i64: 0, 1>}

@@ -344,4 +344,4 @@ func.func @operand_written_in_between(%x: memref<4x8xf32>, %w: memref<16x8xf32>,
   return
 }
 
-// CHECK: func.func private @tgc_cuda_matmul_bias_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface, tg.operands_only}
+// CHECK: func.func private @tgc_cuda_matmul_bias_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface, tg.operands_only, tg.read_only_operands = array<i64: 0, 1, 2>}

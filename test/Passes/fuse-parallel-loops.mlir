@@ -137,3 +137,146 @@ func.func @row_statistics(%x: memref<128x10xf32>) -> memref<128xf32> {
   }
   return %lse : memref<128xf32>
 }
+
+// -----
+
+// A matmul over a short reduction left as loops (fill, product), then a GEMM
+// call independent of them (the weight gradient's), then the product's
+// consumer: the call moves after the consumer, and the three loops fuse.
+// CHECK-LABEL: func.func @call_between_producer_and_consumer
+// CHECK:         scf.parallel
+// CHECK:           scf.for
+// CHECK:           arith.cmpf
+// CHECK:           memref.store
+// CHECK-NOT:     scf.parallel
+// CHECK:         call @gemm
+func.func private @gemm(memref<4x8xf32>, memref<8x16xf32>, memref<4x16xf32>)
+    attributes {tg.operands_only, tg.read_only_operands = array<i64: 0, 1>}
+func.func @call_between_producer_and_consumer(%h: memref<4x16xf32>, %out: memref<4x16xf32>) {
+  // Weights and gradients: memory of the step's own, unlike the arguments.
+  %a = memref.alloc() : memref<4x8xf32>
+  %b = memref.alloc() : memref<8x16xf32>
+  %w = memref.alloc() : memref<4x16xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %d = memref.alloc() : memref<4x16xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    memref.store %zero, %d[%i, %j] : memref<4x16xf32>
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    scf.for %k = %c0 to %c8 step %c1 {
+      %x = memref.load %a[%i, %k] : memref<4x8xf32>
+      %y = memref.load %b[%k, %j] : memref<8x16xf32>
+      %s = memref.load %d[%i, %j] : memref<4x16xf32>
+      %p = arith.mulf %x, %y : f32
+      %t = arith.addf %s, %p : f32
+      memref.store %t, %d[%i, %j] : memref<4x16xf32>
+    }
+  }
+  // Reads %a and %b, which the loops only read too.
+  call @gemm(%a, %b, %w) : (memref<4x8xf32>, memref<8x16xf32>, memref<4x16xf32>) -> ()
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    %g = memref.load %d[%i, %j] : memref<4x16xf32>
+    %v = memref.load %h[%i, %j] : memref<4x16xf32>
+    %positive = arith.cmpf ogt, %v, %zero : f32
+    %r = arith.select %positive, %g, %zero : f32
+    memref.store %r, %out[%i, %j] : memref<4x16xf32>
+  }
+  memref.dealloc %d : memref<4x16xf32>
+  memref.dealloc %a : memref<4x8xf32>
+  memref.dealloc %b : memref<8x16xf32>
+  memref.dealloc %w : memref<4x16xf32>
+  return
+}
+
+// -----
+
+// A call that writes what the consumer reads stays between the loops.
+// CHECK-LABEL: func.func @call_feeding_the_consumer
+// CHECK:         scf.parallel
+// CHECK:         call @gemm
+// CHECK:         scf.parallel
+func.func private @gemm(memref<4x8xf32>, memref<8x16xf32>, memref<4x16xf32>)
+    attributes {tg.operands_only, tg.read_only_operands = array<i64: 0, 1>}
+func.func @call_feeding_the_consumer(%a: memref<4x8xf32>, %b: memref<8x16xf32>,
+                                     %out: memref<4x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %d = memref.alloc() : memref<4x16xf32>
+  %w = memref.alloc() : memref<4x16xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    %x = memref.load %a[%i, %c0] : memref<4x8xf32>
+    memref.store %x, %d[%i, %j] : memref<4x16xf32>
+  }
+  call @gemm(%a, %b, %w) : (memref<4x8xf32>, memref<8x16xf32>, memref<4x16xf32>) -> ()
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    %g = memref.load %d[%i, %j] : memref<4x16xf32>
+    %v = memref.load %w[%i, %j] : memref<4x16xf32>
+    %r = arith.addf %g, %v : f32
+    memref.store %r, %out[%i, %j] : memref<4x16xf32>
+  }
+  memref.dealloc %d : memref<4x16xf32>
+  memref.dealloc %w : memref<4x16xf32>
+  return
+}
+
+// -----
+
+// The array limit counts each stretch of loops with the same bounds on its
+// own: the loss's loops over 4 x 10 elements (six arrays) come first in
+// the run, yet the two 4 x 16 loops after them (three arrays) still fuse.
+// CHECK-LABEL: func.func @limit_per_bounds
+// CHECK-COUNT-2: scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %c10)
+// CHECK:         scf.parallel (%{{.*}}, %{{.*}}) = (%{{.*}}, %{{.*}}) to (%{{.*}}, %c16)
+// CHECK-NOT:     scf.parallel
+func.func @limit_per_bounds(%l0: memref<4x10xf32>, %l1: memref<4x10xf32>, %l2: memref<4x10xf32>,
+                            %l3: memref<4x10xf32>) {
+  %w = memref.alloc() : memref<10x16xf32>
+  %out = memref.alloc() : memref<4x16xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c10 = arith.constant 10 : index
+  %c16 = arith.constant 16 : index
+  %g = memref.alloc() : memref<4x10xf32>
+  %h = memref.alloc() : memref<4x10xf32>
+  %d = memref.alloc() : memref<4x16xf32>
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c10) step (%c1, %c1) {
+    %x = memref.load %l0[%i, %j] : memref<4x10xf32>
+    %y = memref.load %l1[%i, %j] : memref<4x10xf32>
+    %z = memref.load %l2[%i, %j] : memref<4x10xf32>
+    %s = arith.addf %x, %y : f32
+    %t = arith.addf %s, %z : f32
+    memref.store %t, %g[%i, %j] : memref<4x10xf32>
+  }
+  // Reads %g shifted: does not fuse with the loop before.
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c10) step (%c1, %c1) {
+    %x = memref.load %g[%i, %c0] : memref<4x10xf32>
+    %y = memref.load %l3[%i, %j] : memref<4x10xf32>
+    %s = arith.mulf %x, %y : f32
+    memref.store %s, %h[%i, %j] : memref<4x10xf32>
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    %x = memref.load %h[%i, %c0] : memref<4x10xf32>
+    %y = memref.load %w[%c0, %j] : memref<10x16xf32>
+    %s = arith.mulf %x, %y : f32
+    memref.store %s, %d[%i, %j] : memref<4x16xf32>
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c16) step (%c1, %c1) {
+    %x = memref.load %d[%i, %j] : memref<4x16xf32>
+    %s = arith.mulf %x, %x : f32
+    memref.store %s, %out[%i, %j] : memref<4x16xf32>
+  }
+  memref.dealloc %g : memref<4x10xf32>
+  memref.dealloc %h : memref<4x10xf32>
+  memref.dealloc %d : memref<4x16xf32>
+  memref.dealloc %w : memref<10x16xf32>
+  memref.dealloc %out : memref<4x16xf32>
+  return
+}

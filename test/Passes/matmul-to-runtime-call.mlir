@@ -1,4 +1,5 @@
 // RUN: tgc-opt %s --tg-matmul-to-runtime-call --canonicalize | FileCheck %s
+// RUN: tgc-opt %s --tg-matmul-to-runtime-call="cuda=1 loop-reduction-limit=8" | FileCheck %s --check-prefix=SHORT
 
 // f32/f64 matmuls on buffers call the runtime kernel with rank-3 strided
 // views: transposes are swapped strides, a missing or broadcast batch a
@@ -38,6 +39,21 @@ func.func @batch_with_broadcast_rhs(%a: memref<2x4x8xf32>, %b: memref<8x16xf32>,
   return
 }
 
+// With loop-reduction-limit = 8 (the CUDA pipeline's is 16), a product over
+// 8 stays loops and one over 16 is a cuBLAS call; bf16 operands always are.
+// SHORT-LABEL: func.func @short_and_long_reductions
+// SHORT:         linalg.matmul ins(%arg0, %arg1 : memref<4x8xf32>, memref<8x16xf32>)
+// SHORT:         call @tgc_cuda_matmul_f32
+// SHORT:         call @tgc_cuda_matmul_bf16_f32
+func.func @short_and_long_reductions(%a: memref<4x8xf32>, %b: memref<8x16xf32>, %c: memref<4x16xf32>,
+                                     %d: memref<4x16xf32>, %e: memref<16x16xf32>,
+                                     %f: memref<4x8xbf16>, %g: memref<8x16xbf16>) {
+  linalg.matmul ins(%a, %b : memref<4x8xf32>, memref<8x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.matmul ins(%d, %e : memref<4x16xf32>, memref<16x16xf32>) outs(%c : memref<4x16xf32>)
+  linalg.matmul ins(%f, %g : memref<4x8xbf16>, memref<8x16xbf16>) outs(%c : memref<4x16xf32>)
+  return
+}
+
 // Integer matmuls keep the loop lowering.
 // CHECK-LABEL: func.func @integer_matmul_stays
 // CHECK:         linalg.matmul
@@ -46,4 +62,4 @@ func.func @integer_matmul_stays(%a: memref<4x8xi32>, %b: memref<8x16xi32>, %c: m
   return
 }
 
-// CHECK: func.func private @tgc_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface, tg.operands_only}
+// CHECK: func.func private @tgc_matmul_f32(memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64) attributes {llvm.emit_c_interface, tg.operands_only, tg.read_only_operands = array<i64: 0, 1>}
