@@ -24,6 +24,13 @@
 #   profile.sh                         device time per kernel of the benchmark models
 #                                      (bench/gpu/profile.sh)
 #
+# With TGC_BASE_BUILD=DIR, the build directory of an earlier commit, also
+#   bin/bench-{mlp,mlp-branches,gpt2,gpt2bf16}-base-cuda from its tgc and runtime, which
+#   bench.sh times in the same run as "tgc NAME-base (an earlier commit)":
+#     git worktree add /tmp/tgc-base REV
+#     TGC_BUILD_DIR=/tmp/tgc-base/build /tmp/tgc-base/scripts/build.sh
+#     TGC_BASE_BUILD=/tmp/tgc-base/build scripts/gpu-check-build.sh
+#
 # The binaries link libstdc++ and libgcc statically (the other machine may
 # have older ones) and need neither libLLVM nor libMLIR (checked with ldd).
 set -euo pipefail
@@ -75,21 +82,18 @@ bench_binary() { # name, python expression of bench/specs.py giving the spec, [t
   c++ -s "$scratch/step_bench.o" "$scratch/libbench_$name.a" "$runtime" \
     -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-$target"
 }
-bench_binary mlp 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
+mlp_spec='specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
+gpt2_spec='specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
+bench_binary mlp "$mlp_spec"
 bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, weight_decay = 0.01>")'
 bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
-bench_binary gpt2 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
-bench_binary gpt2bf16 'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' \
-  cuda --autocast=bf16
+bench_binary gpt2 "$gpt2_spec"
+bench_binary gpt2bf16 "$gpt2_spec" cuda --autocast=bf16
 # With independent device work on a second stream (bench.sh times them,
 # gpu-check.sh's "branches" check compares their losses).
-bench_binary mlp-branches 'specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")' \
-  cuda --gpu-branches
-bench_binary gpt2-branches \
-  'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' cuda --gpu-branches
-bench_binary gpt2bf16-branches \
-  'specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")' cuda --autocast=bf16 \
-  --gpu-branches
+bench_binary mlp-branches "$mlp_spec" cuda --gpu-branches
+bench_binary gpt2-branches "$gpt2_spec" cuda --gpu-branches
+bench_binary gpt2bf16-branches "$gpt2_spec" cuda --autocast=bf16 --gpu-branches
 # Small models whose softmaxes, layer norms and cross-entropy have rows long
 # enough for tg-gpu-row-kernels, for the CPU and the GPU (gpu-check.sh's
 # "rows" check compares their losses).
@@ -114,6 +118,15 @@ echo "== MLP GEMMs probe"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/mlp_gemms.cu" \
   -L/usr/local/cuda/lib64 -lcublas -lcublasLt -Xlinker -rpath,/usr/local/cuda/lib64 \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-mlp-gemms"
+
+if [[ -n ${TGC_BASE_BUILD:-} ]]; then
+  tgc=$TGC_BASE_BUILD/bin/tgc runtime=$TGC_BASE_BUILD/runtime/libTGCRuntime.a
+  bench_binary mlp-base "$mlp_spec"
+  bench_binary mlp-branches-base "$mlp_spec" cuda --gpu-branches
+  bench_binary gpt2-base "$gpt2_spec"
+  bench_binary gpt2bf16-base "$gpt2_spec" cuda --autocast=bf16
+  tgc=$build/bin/tgc runtime=$build/runtime/libTGCRuntime.a
+fi
 
 echo "== tgc-runtime-tests"
 objects=("$build"/test/Runtime/CMakeFiles/tgc-runtime-tests.dir/*.o)
