@@ -52,6 +52,17 @@ void arraysOf(scf::ParallelOp loop, llvm::SmallDenseSet<Value> &written,
   });
 }
 
+/// Whether one loop writes an array (by its arrays written and read) the
+/// other reads or writes.
+bool exchangeData(const llvm::SmallDenseSet<Value> &writtenA,
+                  const llvm::SmallDenseSet<Value> &readA,
+                  const llvm::SmallDenseSet<Value> &writtenB,
+                  const llvm::SmallDenseSet<Value> &readB) {
+  return llvm::any_of(writtenA,
+                      [&](Value v) { return writtenB.contains(v) || readB.contains(v); }) ||
+         llvm::any_of(writtenB, [&](Value v) { return readA.contains(v); });
+}
+
 /// Whether upstream's fusion may fuse the two (it compares the bounds' values).
 bool haveSameBounds(scf::ParallelOp a, scf::ParallelOp b) {
   return a.getLowerBound() == b.getLowerBound() && a.getUpperBound() == b.getUpperBound() &&
@@ -77,14 +88,11 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     return isStaticAlloc(op) || (isMemoryEffectFree(&op) && op.getNumRegions() == 0);
   }
 
-  /// Whether one of the loops writes an array the other reads or writes.
-  static bool exchangeData(scf::ParallelOp a, scf::ParallelOp b) {
+  static bool loopsExchangeData(scf::ParallelOp a, scf::ParallelOp b) {
     llvm::SmallDenseSet<Value> writtenA, readA, writtenB, readB;
     arraysOf(a, writtenA, readA);
     arraysOf(b, writtenB, readB);
-    return llvm::any_of(writtenA,
-                        [&](Value v) { return writtenB.contains(v) || readB.contains(v); }) ||
-           llvm::any_of(writtenB, [&](Value v) { return readA.contains(v); });
+    return exchangeData(writtenA, readA, writtenB, readB);
   }
 
   /// A runtime call (a GEMM) between two loops that exchange data moves
@@ -111,7 +119,7 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
           after = after->getNextNode();
         auto previous = dyn_cast_or_null<scf::ParallelOp>(before);
         auto next = dyn_cast_or_null<scf::ParallelOp>(after);
-        if (!previous || !next || !(moved || exchangeData(previous, next)))
+        if (!previous || !next || !(moved || loopsExchangeData(previous, next)))
           break;
         std::optional<SmallVector<BufferAccess>> nextAccesses = buffers.accesses(next);
         if (!nextAccesses || dependent(*callAccesses, *nextAccesses))
@@ -145,8 +153,7 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
     SmallVector<SmallVector<Operation *>> chains(1);
     for (Operation &op : block) {
       if (isa<scf::ParallelOp>(op) ||
-          (!chains.back().empty() && (isa<memref::DeallocOp>(op) || isStaticAlloc(op) ||
-                                      (isMemoryEffectFree(&op) && op.getNumRegions() == 0))))
+          (!chains.back().empty() && (isa<memref::DeallocOp>(op) || isInert(op))))
         chains.back().push_back(&op);
       else if (!chains.back().empty())
         chains.emplace_back();
@@ -164,10 +171,7 @@ struct TGFuseParallelLoops : tg::impl::TGFuseParallelLoopsBase<TGFuseParallelLoo
       for (unsigned i = 0; i < loops.size(); ++i) {
         components.insert(i);
         for (unsigned j = 0; j < i; ++j)
-          if (llvm::any_of(written[i], [&](Value v) {
-                return written[j].contains(v) || read[j].contains(v);
-              }) ||
-              llvm::any_of(written[j], [&](Value v) { return read[i].contains(v); }))
+          if (exchangeData(written[i], read[i], written[j], read[j]))
             components.unionSets(i, j);
       }
       // Runs of consecutive loops of one component whose fused loops
