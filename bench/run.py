@@ -5,8 +5,8 @@
 
 Each benchmark compiles a spec with tgc (bench/specs.py), times its step with
 bench/step_bench.c, and times the same model in PyTorch (bench/torch_peer.py,
-given its best CPU setting: tcmalloc preloaded, OPENBLAS_CORETYPE=SkylakeX,
-the same thread count). Rounds alternate tgc and PyTorch; the table gives
+given its best CPU setting: tcmalloc preloaded, OPENBLAS_CORETYPE=SkylakeX
+on CPUs with AVX-512, the same thread count). Rounds alternate tgc and PyTorch; the table gives
 the median over rounds of each round's median step time, the speed ratio
 (PyTorch time / tgc time: above 1 means tgc is faster), and the roofline:
 FLOPs and DRAM bytes of a step and the time they need at the machine's
@@ -251,12 +251,19 @@ def main():
         selected = {k: v for k, v in selected.items() if k in args.only.split(",")}
 
     tgc_env = dict(os.environ, TGC_NUM_THREADS=str(args.threads))
-    torch_env = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX", OMP_NUM_THREADS=str(args.threads),
+    torch_env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                      OPENBLAS_NUM_THREADS=str(args.threads))
+    # OpenBLAS's AVX-512 kernels where the CPU has AVX-512 (its detection
+    # misses some virtualized Xeons); elsewhere they would be illegal
+    # instructions, and OpenBLAS picks its kernels itself.
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512f" in cpuinfo.read():
+            torch_env["OPENBLAS_CORETYPE"] = "SkylakeX"
     if os.path.exists(TCMALLOC):
         torch_env["LD_PRELOAD"] = TCMALLOC
+    coretype = torch_env.get("OPENBLAS_CORETYPE", "detected")
     print(f"# {time.strftime('%Y-%m-%d')}, {args.threads} threads, {args.rounds} rounds; PyTorch "
-          f"{'with tcmalloc, ' if 'LD_PRELOAD' in torch_env else ''}OPENBLAS_CORETYPE=SkylakeX")
+          f"{'with tcmalloc, ' if 'LD_PRELOAD' in torch_env else ''}OPENBLAS_CORETYPE={coretype}")
     print(f"{'bench':5} {'what':48} {'tgc':>11} {'PyTorch':>11} {'speedup':>8} "
           f"{'GFLOP':>7} {'MB':>7} {'tgc GFLOP/s':>11} {'tgc GB/s':>8}")
     with tempfile.TemporaryDirectory(prefix="tgc-bench-") as work:
