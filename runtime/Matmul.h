@@ -52,9 +52,11 @@ template <typename T> struct MatmulKernels {
 
 extern const MatmulKernels<float> kAvx512MatmulKernelsF32;
 extern const MatmulKernels<double> kAvx512MatmulKernelsF64;
+extern const MatmulKernels<float> kAvx2MatmulKernelsF32;
+extern const MatmulKernels<double> kAvx2MatmulKernelsF64;
 
 /// Which kernel set the matmul uses.
-enum class MatmulIsa { Portable, Avx512 };
+enum class MatmulIsa { Portable, Avx2, Avx512 };
 
 /// What the CPU supports best.
 MatmulIsa bestMatmulIsa();

@@ -110,7 +110,9 @@ struct Case {
 };
 
 std::string describe(const tgc::MatmulOptions &options) {
-  std::string isa = options.isa == tgc::MatmulIsa::Avx512 ? "AVX-512" : "portable";
+  std::string isa = options.isa == tgc::MatmulIsa::Avx512 ? "AVX-512"
+                    : options.isa == tgc::MatmulIsa::Avx2 ? "AVX2"
+                                                          : "portable";
   const char *path = options.path == tgc::MatmulPath::Direct   ? "direct"
                      : options.path == tgc::MatmulPath::Packed ? "packed"
                                                                : "auto";
@@ -129,6 +131,8 @@ tgc::MatmulOptions optionsFor(tgc::MatmulIsa isa, int numThreads,
 /// The kernel sets this CPU can run.
 std::vector<tgc::MatmulIsa> isas() {
   std::vector<tgc::MatmulIsa> result = {tgc::MatmulIsa::Portable};
+  if (tgc::bestMatmulIsa() != tgc::MatmulIsa::Portable) // AVX-512 CPUs have AVX2 and FMA too
+    result.push_back(tgc::MatmulIsa::Avx2);
   if (tgc::bestMatmulIsa() == tgc::MatmulIsa::Avx512)
     result.push_back(tgc::MatmulIsa::Avx512);
   return result;
