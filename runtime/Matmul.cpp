@@ -24,14 +24,13 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t roundUp(int64_t a, int64_t b) { return ceilDiv(a, b) * b; }
-int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
 
 template <typename T> const MatmulKernels<T> &kernelsFor(MatmulIsa isa);
 
 template <> const MatmulKernels<float> &kernelsFor(MatmulIsa isa) {
   // A 4 x 8 tile of floats fits the 16 registers of baseline x86-64 (SSE2).
   static constexpr MatmulKernels<float> kPortable = portable::kernels<float, 4, 8>();
-#ifdef TGC_MATMUL_AVX512
+#ifdef TGC_MATMUL_X86_KERNELS
   if (isa == MatmulIsa::Avx512)
     return kAvx512MatmulKernelsF32;
   if (isa == MatmulIsa::Avx2)
@@ -43,7 +42,7 @@ template <> const MatmulKernels<float> &kernelsFor(MatmulIsa isa) {
 
 template <> const MatmulKernels<double> &kernelsFor(MatmulIsa isa) {
   static constexpr MatmulKernels<double> kPortable = portable::kernels<double, 4, 8>();
-#ifdef TGC_MATMUL_AVX512
+#ifdef TGC_MATMUL_X86_KERNELS
   if (isa == MatmulIsa::Avx512)
     return kAvx512MatmulKernelsF64;
   if (isa == MatmulIsa::Avx2)
@@ -297,7 +296,7 @@ void matmulImpl(const Memref &a, const Memref &b, const Memref &c, bool accumula
 } // namespace
 
 MatmulIsa bestMatmulIsa() {
-#ifdef TGC_MATMUL_AVX512
+#ifdef TGC_MATMUL_X86_KERNELS
   static const bool hasAvx512 = (__builtin_cpu_init(), __builtin_cpu_supports("avx512f"));
   static const bool hasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   if (hasAvx512)

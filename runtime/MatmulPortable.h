@@ -17,9 +17,10 @@
 
 namespace tgc {
 namespace {
-namespace portable {
 
 inline int64_t min(int64_t a, int64_t b) { return a < b ? a : b; }
+
+namespace portable {
 
 template <typename T>
 void pack(T *dst, int64_t width, const T *src, int64_t indexStride, int64_t depthStride,
