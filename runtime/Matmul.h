@@ -2,8 +2,9 @@
 //
 // The driver (Matmul.cpp) splits a batched matmul over threads, blocks it for
 // the caches and packs operands; a kernel set does the arithmetic. There is
-// one set per instruction set: portable C++ (Matmul.cpp) and AVX-512
-// (MatmulAvx512.cpp, the only file compiled with AVX-512 enabled).
+// one set per instruction set: portable C++ (MatmulPortable.h), AVX2 + FMA
+// and AVX-512 (MatmulSimd.h's kernels, compiled in MatmulAvx2.cpp and
+// MatmulAvx512.cpp, the only files built for those instruction sets).
 //
 //===----------------------------------------------------------------------===//
 

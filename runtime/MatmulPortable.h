@@ -1,10 +1,9 @@
 //===- MatmulPortable.h - the matmul's kernels as plain loops -*- C++ -*-===//
 //
-// Plain loops over fixed-size register tiles that compilers vectorize for
-// whatever the including file is compiled for: Matmul.cpp for baseline
-// x86-64 (SSE2), MatmulAvx2.cpp for AVX2 and FMA with a larger tile. The
-// functions have internal linkage (an unnamed namespace), so that code
-// compiled for AVX2 never stands in for the baseline's.
+// Plain loops over a fixed-size register tile that compilers vectorize: the
+// kernels of CPUs without AVX2 and FMA, compiled by Matmul.cpp for baseline
+// x86-64 (SSE2) or whatever else it targets. Internal linkage (an unnamed
+// namespace), as the x86 sets' MatmulSimd.h.
 //
 //===----------------------------------------------------------------------===//
 
