@@ -646,7 +646,11 @@ def TGSplitReductions : Pass<"tg-split-reductions"> {
     splits off a tail). Another loop splits into contiguous chunks (of at
     least 2 of its iterations), placed first. A partial reduction with fewer
     than 262144 threads is split again along another reduced loop (even a
-    short one, when several are left with at least 64 elements a thread). Bodies
+    short one, when several are left with at least 64 elements a thread).
+    A shorter reduction (at least 64 elements) with fewer than 32 outputs,
+    which one or a few threads would load a few elements at a time (a loss's
+    mean over 128 rows, the bias gradient of a 10-class layer), is split
+    into partials of about 8 elements (lanes or chunks as above). Bodies
     that read `linalg.index` keep seeing the original indices. With
     `leave-rows`, reductions of the innermost loop with at least 256
     outputs and 256 elements each (softmax rows, layer norms) are left to

@@ -40,6 +40,16 @@ constexpr int64_t kMinPickedRows = 32;
 constexpr int64_t kEnoughThreads = 1 << 18;
 /// Elements enough per thread for short reduced loops to be split too.
 constexpr int64_t kManyPerThread = 64;
+/// A short reduction (below min-size) with fewer outputs than kFewThreads
+/// and at least this many elements each (a loss's mean over 128 rows, the
+/// bias gradient of a 10-class layer) is split too: its one or few threads
+/// would load the elements a few at a time, each load waiting for the
+/// memory, while split, each load of a partial and of the combining
+/// reduction overlaps the others.
+constexpr int64_t kShortSplitMinSize = 64;
+/// Elements per partial of such a split: about the square root of its
+/// length, so that the partials and their reduction take as many steps.
+constexpr int64_t kShortPerPartial = 8;
 
 /// The largest divisor of `size` that is at most `limit` (and 1024) and
 /// leaves at least `perPartial` elements per partial; 0 when there is none
@@ -134,6 +144,17 @@ struct TGSplitReductions : tg::impl::TGSplitReductionsBase<TGSplitReductions> {
           return ranges[a] < ranges[b];
         });
       int64_t threads = threadCount(op);
+      if (ranges[dim] < minSize && threads < kFewThreads && ranges[dim] >= kShortSplitMinSize) {
+        int64_t ratio = splitRatio(ranges[dim], 1024, kShortPerPartial);
+        if (!ratio)
+          continue;
+        // Lanes of the innermost loop (neighbouring threads, neighbouring
+        // elements); contiguous chunks of another, placed first.
+        bool innermost = dim + 1 == op.getNumLoops();
+        tg::splitReducedLoop(rewriter, op, dim, innermost ? 1 : ratio, innermost ? ratio : 1,
+                             combiner);
+        continue;
+      }
       if (ranges[dim] < minSize) {
         // Only short loops left, several of them, and few threads for many
         // elements each (a loss over a whole activation, split along its

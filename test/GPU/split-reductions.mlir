@@ -17,24 +17,51 @@ func.func @row_max(%x: tensor<4x1000xf32>) -> tensor<4xf32> {
   return %r : tensor<4xf32>
 }
 
-// 2^20 = 1024 partials of 1024, then 128 partials of 8, then 128.
+// 2^20 = 1024 partials of 1024, then 128 partials of 8, then (a short
+// reduction to one output) 16 partials of 8, then 16.
 // CHECK-LABEL: func.func @full_sum
 // CHECK:         -> tensor<1024xf32>
 // CHECK:         -> tensor<128xf32>
+// CHECK:         -> tensor<16xf32>
 // CHECK:         -> tensor<f32>
 func.func @full_sum(%x: tensor<1048576xf32>) -> tensor<f32> {
   %r = tg.reduce_sum %x [0] : tensor<1048576xf32> -> tensor<f32>
   return %r : tensor<f32>
 }
 
-// Short reductions and sizes without a divisor (a prime) stay.
+// Short reductions with outputs enough for many threads, short ones of
+// fewer than 64 elements, and sizes without a divisor (a prime) stay.
 // CHECK-LABEL: func.func @stays
 // CHECK-NOT:     tensor.expand_shape
 // CHECK:         return
-func.func @stays(%x: tensor<4x500xf32>, %y: tensor<1009xf32>) -> (tensor<4xf32>, tensor<f32>) {
-  %r = tg.reduce_sum %x [1] : tensor<4x500xf32> -> tensor<4xf32>
+func.func @stays(%x: tensor<32x500xf32>, %y: tensor<1009xf32>, %z: tensor<63xf32>)
+    -> (tensor<32xf32>, tensor<f32>, tensor<f32>) {
+  %r = tg.reduce_sum %x [1] : tensor<32x500xf32> -> tensor<32xf32>
   %s = tg.reduce_sum %y [0] : tensor<1009xf32> -> tensor<f32>
-  return %r, %s : tensor<4xf32>, tensor<f32>
+  %t = tg.reduce_sum %z [0] : tensor<63xf32> -> tensor<f32>
+  return %r, %s, %t : tensor<32xf32>, tensor<f32>, tensor<f32>
+}
+
+// Short reductions to fewer than 32 outputs split too, into partials of
+// about 8: a loss's mean over 128 rows into 16 lanes of 8 elements; the
+// bias gradient of a 10-class layer, a sum over 128 rows, into 16 chunks of
+// 8 rows, placed first.
+// CHECK-LABEL: func.func @few_outputs
+// CHECK:         tensor.expand_shape %arg0 {{\[}}[0, 1]] output_shape [8, 16]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// CHECK:         } -> tensor<16xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction"]
+// CHECK:         } -> tensor<f32>
+// CHECK:         tensor.expand_shape %arg1 {{\[}}[0, 1], [2]] output_shape [16, 8, 10]
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "parallel"]
+// CHECK:         } -> tensor<16x10xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// CHECK:         } -> tensor<10xf32>
+func.func @few_outputs(%terms: tensor<128xf32>, %dlogits: tensor<128x10xf32>)
+    -> (tensor<f32>, tensor<10xf32>) {
+  %loss = tg.reduce_sum %terms [0] : tensor<128xf32> -> tensor<f32>
+  %bias = tg.reduce_sum %dlogits [0] : tensor<128x10xf32> -> tensor<10xf32>
+  return %loss, %bias : tensor<f32>, tensor<10xf32>
 }
 
 // A reduction of several dimensions whose innermost is short splits its
@@ -99,12 +126,12 @@ func.func @picked_logit(%x: tensor<4x1000xf32>, %labels: tensor<4xi32>) -> tenso
 }
 
 // A prime length (as a vocabulary of 50257, whose best divisor is 29): the
-// first 9216 elements split among 1024 threads (then 128), the last 791 in
-// a tail that continues from their result.
+// first 9216 elements split among 1024 threads (then 128, then 16), the
+// last 791 in a tail that continues from their result.
 // CHECK-LABEL: func.func @prime_length
 // CHECK:         %[[HEAD:.*]] = tensor.extract_slice %[[Y:.*]][0] [9216] [1]
 // CHECK:         tensor.expand_shape %[[HEAD]] {{\[}}[0, 1]] output_shape [9, 1024]
-// CHECK:         %[[SPLIT:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<128xf32>)
+// CHECK:         %[[SPLIT:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<16xf32>)
 // CHECK:         %[[TAIL:.*]] = tensor.extract_slice %[[Y]][9216] [791] [1]
 // CHECK:         linalg.generic {{.*}} ins(%[[TAIL]] : tensor<791xf32>) outs(%[[SPLIT]] : tensor<f32>)
 func.func @prime_length(%y: tensor<10007xf32>, %init: tensor<f32>) -> tensor<f32> {
@@ -153,13 +180,16 @@ func.func @row_terms(%x: tensor<1024x1000xf32>, %labels: tensor<1024xi32>) -> te
 }
 
 // Short rows too (an MLP's 128 rows of 10 logits): one thread chasing the
-// labels' loads one after another is slow, so each row's term gets a thread
-// and one thread sums the terms, initialized right before the sum.
+// labels' loads one after another is slow, so each row's term gets a thread;
+// the sum of the terms, initialized right before it, is a short reduction
+// to one output: 16 partials of 8, then their sum.
 // ROWS-LABEL: func.func @short_row_terms
 // ROWS:         linalg.generic {{.*}} iterator_types = ["parallel"]
 // ROWS:           tensor.extract %arg0
 // ROWS:         } -> tensor<128xf32>
 // ROWS-NEXT:    %[[INIT:.+]] = linalg.fill
+// ROWS:         linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]
+// ROWS:         } -> tensor<16xf32>
 // ROWS-NEXT:    linalg.generic {{.*}} outs(%[[INIT]] : tensor<f32>)
 func.func @short_row_terms(%x: tensor<128x10xf32>, %labels: tensor<128xi32>) -> tensor<f32> {
   %zero = arith.constant 0.0 : f32
