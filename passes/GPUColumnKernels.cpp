@@ -38,6 +38,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -56,6 +57,10 @@ constexpr int64_t kColumnsPerBlock = 32, kRowGroups = 8;
 /// The producer's elements a thread computes at most: a larger producer
 /// keeps its own kernel, whose threads fill the GPU.
 constexpr int64_t kMaxProducerRowsPerThread = 64;
+/// A thread's rows are unrolled when at most this many: their loads are
+/// then in flight together (LLVM would not unroll a body with loops, a
+/// matmul over a short reduction fused into the producer).
+constexpr int64_t kMaxUnrolledRows = 16;
 
 /// Whether `indices` are exactly `expected`, in order.
 bool indexedBy(ValueRange indices, ArrayRef<Value> expected) {
@@ -293,8 +298,8 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
       for (Operation *combine : match.combine)
         identities.push_back(arith::ConstantOp::create(t, loc, *arith::getNeutralElement(combine)));
       // Rows group, group + 8, ...: with a static trip count when the
-      // groups divide the rows, so that LLVM unrolls the loop and a
-      // thread's loads are in flight together.
+      // groups divide the rows, so that the loop can be unrolled and a
+      // thread's loads are in flight together (here when short).
       bool even = match.numRows % kRowGroups == 0;
       auto rows =
           even ? scf::ForOp::create(t, loc, index(t, 0), index(t, match.numRows / kRowGroups),
@@ -328,6 +333,8 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
                            }));
       for (auto [partial, shared] : llvm::zip(rows.getResults(), partials))
         memref::StoreOp::create(t, loc, partial, shared, ValueRange{group, lane});
+      if (even && match.numRows / kRowGroups <= kMaxUnrolledRows && failed(loopUnrollFull(rows)))
+        return signalPassFailure();
     }
     gpu::BarrierOp::create(k, loc);
 

@@ -756,6 +756,24 @@ def TGGPUAssumeAlignment : Pass<"tg-gpu-assume-alignment", "::mlir::gpu::GPUModu
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def TGGPUKernelNoAlias : Pass<"tg-gpu-kernel-noalias", "::mlir::ModuleOp"> {
+  let summary = "Kernel pointers to memory no other operand of the launch views get noalias";
+  let description = [{
+    After convert-gpu-to-nvvm, while host code is still on memrefs: for
+    each kernel (an `llvm.func` in a `gpu.module`), a memref operand of its
+    `gpu.launch_func`s whose memory (through view-like ops: an allocation,
+    a global by name, an argument of the host function) is that of no other
+    memref operand of the launch, in every launch of the kernel, gets
+    `llvm.noalias` on its aligned pointer (the second of its unpacked
+    descriptor's arguments; the allocated pointer is never accessed). An
+    operand of unknown memory keeps every other operand of its launch from
+    getting it. LLVM can then keep loaded values across stores, hoist
+    invariant loads out of loops, and read buffers the kernel never writes
+    with `ld.global.nc`, and ptxas can issue loads before earlier stores.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def TGGPULowerAllReduce : Pass<"tg-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Lower gpu.all_reduce in kernels to shuffles and shared memory";
   let description = [{

@@ -163,6 +163,9 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   pm.addNestedPass<gpu::GPUModuleOp>(createCanonicalizerPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createCSEPass());
   pm.addNestedPass<gpu::GPUModuleOp>(createReconcileUnrealizedCastsPass());
+  // Kernel buffers that no other one overlaps, as __restrict__ (the host's
+  // launches, still on memrefs, show it).
+  pm.addPass(createTGGPUKernelNoAlias());
 
   // Host: the CPU's lowering, globals through their device copies, GPU ops
   // as runtime calls.

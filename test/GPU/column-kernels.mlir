@@ -3,18 +3,22 @@
 // A bias's gradient (the column sums of relu's derivative applied to the
 // output gradient) and that elementwise producer: one launch of 16 blocks
 // of 32 columns by 8 row groups. Each thread computes and stores the
-// producer's elements of every 8th row (16 of them, a static trip count)
-// and sums them; after a barrier the first row group adds the 8 partials
-// to the initial value in order and stores the column's sum.
+// producer's elements of every 8th row (16 of them, unrolled: their loads
+// are in flight together) and sums them; after a barrier the first row
+// group adds the 8 partials to the initial value in order and stores the
+// column's sum.
 // CHECK-LABEL: func.func @bias_gradient
 // CHECK-NOT:     scf.parallel
 // CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c16{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[LANE:.*]], %[[GROUP:.*]], %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%[[PARTIALS:.*]] : memref<8x32xf32, #gpu.address_space<workgroup>>)
-// CHECK:           scf.for %{{.*}} = %c0{{.*}} to %c16{{.*}} step %c1{{.*}} iter_args(%[[SUM:.*]] = %{{.*}}) -> (f32)
+// CHECK-NOT:       scf.for
+// CHECK:             %[[ZERO:.*]] = arith.constant 0.0
 // CHECK:             arith.cmpf ogt
-// CHECK:             arith.mulf
-// CHECK:             memref.store %{{.*}}, %arg2
-// CHECK:             memref.load %arg2
-// CHECK:             arith.addf %[[SUM]]
+// CHECK:             %[[D:.*]] = arith.mulf
+// CHECK:             memref.store %[[D]], %arg2
+// CHECK:             %[[D_AGAIN:.*]] = memref.load %arg2
+// CHECK:             arith.addf %[[ZERO]], %[[D_AGAIN]]
+// CHECK-COUNT-15:    memref.store %{{.*}}, %arg2
+// CHECK-NOT:       scf.for
 // CHECK:           memref.store %{{.*}}, %[[PARTIALS]][%[[GROUP]], %[[LANE]]]
 // CHECK:           gpu.barrier
 // CHECK:           scf.if
@@ -95,15 +99,14 @@ func.func @max_with_tails(%x: memref<20x100xf32>, %y: memref<20x100xf32>, %m: me
 
 // The output gradient itself computed in the producer, by a loop over a
 // short reduction (the gradient through a 10-class layer, K = 10, left as
-// loops): the loop runs inside the kernel, per element. A producer whose
-// inner loop stores keeps its own kernel.
+// loops): the loop runs inside the kernel, per element, in each of a
+// thread's 16 unrolled rows. A producer whose inner loop stores keeps its
+// own kernel.
 // CHECK-LABEL: func.func @producer_with_a_short_matmul
 // CHECK-NOT:     scf.parallel
 // CHECK:         gpu.launch
-// CHECK:           scf.for %{{.*}} = %c0{{.*}} to %c16
-// CHECK:             scf.for %{{.*}} = %c0{{.*}} to %c10
-// CHECK:               arith.mulf
-// CHECK:             arith.cmpf ogt
+// CHECK-COUNT-16:  scf.for %{{.*}} = %c0{{.*}} to %c10
+// CHECK-NOT:       scf.for
 // CHECK:           gpu.barrier
 // CHECK-LABEL: func.func @producer_storing_in_its_loop
 // CHECK:         scf.parallel
