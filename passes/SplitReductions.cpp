@@ -47,8 +47,8 @@ constexpr int64_t kManyPerThread = 64;
 /// memory, while split, each load of a partial and of the combining
 /// reduction overlaps the others.
 constexpr int64_t kShortSplitMinSize = 64;
-/// Elements per partial of such a split: about the square root of its
-/// length, so that the partials and their reduction take as many steps.
+/// Elements per partial of such a split, at least: a partial's loads are in
+/// flight together, and the partials leave a short reduction (128: 16).
 constexpr int64_t kShortPerPartial = 8;
 
 /// The largest divisor of `size` that is at most `limit` (and 1024) and
