@@ -191,15 +191,19 @@ template <typename Z, int Mr, int DirectRows, int DirectVectors> struct Kernels 
         });
       }
     };
-    // Whole vectors first, then what is left in one masked vector.
-    int64_t wholeCols = n / lanes * lanes;
-    for (int64_t j = 0; j < wholeCols; j += DirectVectors * lanes) {
-      int64_t cols = min(DirectVectors * lanes, wholeCols - j);
-      withConstant<DirectVectors>(
-          cols / lanes, [&](auto vectors) { columnOfTiles(j, cols, vectors, std::false_type()); });
+    // Tiles of DirectVectors vectors; the last of the last tile masked when
+    // the vectors do not divide n: 10 columns of 8 lanes are one pass over
+    // A with two vectors, not one with a vector and one with a masked one.
+    for (int64_t j = 0; j < n; j += DirectVectors * lanes) {
+      int64_t cols = min(DirectVectors * lanes, n - j);
+      int64_t vectors = (cols + lanes - 1) / lanes;
+      withConstant<DirectVectors>(vectors, [&](auto constantVectors) {
+        if (cols % lanes == 0)
+          columnOfTiles(j, cols, constantVectors, std::false_type());
+        else
+          columnOfTiles(j, cols, constantVectors, std::true_type());
+      });
     }
-    if (wholeCols < n)
-      columnOfTiles(wholeCols, n - wholeCols, std::integral_constant<int, 1>(), std::true_type());
   }
 
   /// pack() where the index runs along memory (a row-major B, a transposed
