@@ -774,6 +774,20 @@ def TGGPUKernelNoAlias : Pass<"tg-gpu-kernel-noalias", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def TGGPUPreciseSqrt : Pass<"tg-gpu-precise-sqrt", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Kernels' f32 square roots correctly rounded (sqrt.rn.f32), as on the CPU";
+  let description = [{
+    After kernel outlining: an f32 `math.sqrt` (no fast-math flags) in a
+    kernel becomes a call of the intrinsic `llvm.nvvm.sqrt.rn.f`
+    (`sqrt.rn.f32`).
+    `convert-gpu-to-nvvm` would call libdevice's `__nv_sqrtf`, whose
+    `__nvvm_reflect("__CUDA_PREC_SQRT")` LLVM 22 answers 0 (its module flag
+    is ignored): `sqrt.approx.f32`, unlike the CPU, IEEE and PyTorch (nvcc's
+    default `-prec-sqrt=true`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def TGGPULowerAllReduce : Pass<"tg-gpu-lower-all-reduce", "::mlir::gpu::GPUModuleOp"> {
   let summary = "Lower gpu.all_reduce in kernels to shuffles and shared memory";
   let description = [{

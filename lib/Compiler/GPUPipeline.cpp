@@ -139,6 +139,7 @@ void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options
   pm.addPass(createTGGPUMergeKernelModules());
   pm.addNestedPass<gpu::GPUModuleOp>(createTGGPULowerAllReduce());
   pm.addNestedPass<gpu::GPUModuleOp>(createTGGPUAssumeAlignment());
+  pm.addNestedPass<gpu::GPUModuleOp>(createTGGPUPreciseSqrt());
   // One stream: every GPU op asynchronous, waits only where host code with
   // effects follows (the runtime makes those waits cheap, see Cuda.cpp).
   pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
