@@ -55,7 +55,7 @@ BufferRoot BufferAccessAnalysis::rootOf(Value value) {
       if (callersPassFreshBuffer(argument))
         return {BufferRoot::Allocation, value, {}};
       if (function.isPublic())
-        return {BufferRoot::Input, {}, {}};
+        return {BufferRoot::Input, value, {}};
       return {BufferRoot::Argument, {}, {}};
     }
     if (isa<memref::AllocOp, memref::AllocaOp, gpu::AllocOp>(def))

@@ -48,7 +48,7 @@ struct BufferRoot {
                 // passes its own batch buffers)
     Unknown,    // may be any memory
   } kind;
-  Value allocation;
+  Value allocation; // an Allocation's value; an Input's argument
   StringAttr global;
 
   static BufferRoot unknown() { return {Unknown, {}, {}}; }

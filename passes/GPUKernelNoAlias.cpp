@@ -6,8 +6,9 @@
 // kernel never writes through the non-coherent cache (ld.global.nc), and
 // ptxas then keeps each load after the stores before it, so a thread's
 // loads wait for memory one after another. Where the host code shows that
-// a buffer's memory belongs to no other operand of the launch (another
-// allocation, global or function argument), its pointer gets `noalias`, as
+// a buffer's memory belongs to no other operand of the launch (by
+// BufferAccessAnalysis's roots: another allocation or global, or the
+// caller's memory beside the module's own), its pointer gets `noalias`, as
 // a CUDA programmer writes __restrict__.
 //
 // Runs after convert-gpu-to-nvvm, while the host code is still on memrefs:
@@ -17,13 +18,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/BufferAccesses.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 #include "llvm/ADT/MapVector.h"
 
@@ -33,30 +33,23 @@ namespace mlir::tg {
 } // namespace mlir::tg
 
 using namespace mlir;
+using mlir::tg::BufferAccessAnalysis;
+using mlir::tg::BufferRoot;
 
 namespace {
 
-/// The memory `buffer` views, through view-like ops: an allocation, a
-/// global (by name: each memref.get_global of it is the same memory) or an
-/// argument of the function; null when it is anything else.
-const void *memoryOf(Value buffer) {
-  while (true) {
-    if (auto argument = dyn_cast<BlockArgument>(buffer)) {
-      Block *block = argument.getOwner();
-      bool functionArgument =
-          block->isEntryBlock() && isa<FunctionOpInterface>(block->getParentOp());
-      return functionArgument ? buffer.getAsOpaquePointer() : nullptr;
-    }
-    Operation *definition = buffer.getDefiningOp();
-    if (auto global = dyn_cast<memref::GetGlobalOp>(definition))
-      return global.getNameAttr().getAsOpaquePointer();
-    if (isa<gpu::AllocOp, memref::AllocOp, memref::AllocaOp>(definition))
-      return buffer.getAsOpaquePointer();
-    auto view = dyn_cast<ViewLikeOpInterface>(definition);
-    if (!view)
-      return nullptr;
-    buffer = view.getViewSource();
-  }
+/// Whether operands of a launch in `host` with these roots may share
+/// memory. Two arguments of `host` itself, an entry point, do not: tgc's
+/// entry points take buffers that do not overlap (docs/design.md), which
+/// BufferRoot, made for dependences between any code, does not assume.
+bool mayOverlap(const BufferRoot &a, const BufferRoot &b, Operation *host) {
+  auto argumentOfHost = [&](const BufferRoot &root) {
+    auto argument = dyn_cast_or_null<BlockArgument>(root.allocation);
+    return root.kind == BufferRoot::Input && argument && argument.getOwner()->getParentOp() == host;
+  };
+  if (argumentOfHost(a) && argumentOfHost(b))
+    return a.allocation == b.allocation;
+  return a.mayAlias(b);
 }
 
 /// The LLVM arguments a kernel operand of this type lowers to.
@@ -71,6 +64,7 @@ std::optional<unsigned> loweredArgumentCount(Type type) {
 struct TGGPUKernelNoAliasPass : tg::impl::TGGPUKernelNoAliasBase<TGGPUKernelNoAliasPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    BufferAccessAnalysis buffers(module);
     // Per kernel, the LLVM argument of each memref operand's aligned
     // pointer, and whether every launch gives it memory of its own.
     llvm::MapVector<LLVM::LLVMFuncOp, llvm::SmallMapVector<unsigned, bool, 8>> kernels;
@@ -83,7 +77,8 @@ struct TGGPUKernelNoAliasPass : tg::impl::TGGPUKernelNoAliasBase<TGGPUKernelNoAl
       if (!kernel)
         return;
       ValueRange operands = launch.getKernelOperands();
-      SmallVector<const void *> memories;
+      Operation *host = launch->getParentOfType<FunctionOpInterface>();
+      SmallVector<BufferRoot> roots;
       SmallVector<unsigned> positions;
       unsigned position = 0;
       for (Value operand : operands) {
@@ -92,7 +87,8 @@ struct TGGPUKernelNoAliasPass : tg::impl::TGGPUKernelNoAliasBase<TGGPUKernelNoAl
           unmatched.insert(kernel);
           return;
         }
-        memories.push_back(isa<MemRefType>(operand.getType()) ? memoryOf(operand) : nullptr);
+        roots.push_back(isa<MemRefType>(operand.getType()) ? buffers.rootOf(operand)
+                                                           : BufferRoot::unknown());
         positions.push_back(position + 1); // the aligned pointer
         position += *count;
       }
@@ -104,11 +100,10 @@ struct TGGPUKernelNoAliasPass : tg::impl::TGGPUKernelNoAliasBase<TGGPUKernelNoAl
       for (size_t i = 0; i < operands.size(); ++i) {
         if (!isa<MemRefType>(operands[i].getType()))
           continue;
-        // Another memref operand on the same or unknown memory may overlap.
-        bool own = memories[i] != nullptr;
+        bool own = roots[i].kind != BufferRoot::Unknown;
         for (size_t j = 0; j < operands.size() && own; ++j)
           if (j != i && isa<MemRefType>(operands[j].getType()))
-            own = memories[j] && memories[j] != memories[i];
+            own = !mayOverlap(roots[i], roots[j], host);
         auto [entry, inserted] = arguments.try_emplace(positions[i], own);
         if (!inserted)
           entry->second = entry->second && own;

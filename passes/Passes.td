@@ -761,13 +761,15 @@ def TGGPUKernelNoAlias : Pass<"tg-gpu-kernel-noalias", "::mlir::ModuleOp"> {
   let description = [{
     After convert-gpu-to-nvvm, while host code is still on memrefs: for
     each kernel (an `llvm.func` in a `gpu.module`), a memref operand of its
-    `gpu.launch_func`s whose memory (through view-like ops: an allocation,
-    a global by name, an argument of the host function) is that of no other
+    `gpu.launch_func`s whose memory (its root in BufferAccessAnalysis: an
+    allocation, a global, the caller's memory) may be that of no other
     memref operand of the launch, in every launch of the kernel, gets
     `llvm.noalias` on its aligned pointer (the second of its unpacked
     descriptor's arguments; the allocated pointer is never accessed). An
     operand of unknown memory keeps every other operand of its launch from
-    getting it. LLVM can then keep loaded values across stores, hoist
+    getting it; distinct arguments of the launching entry point count as
+    distinct memory (tgc's entry points take non-overlapping buffers), those
+    of a private function do not. LLVM can then keep loaded values across stores, hoist
     invariant loads out of loops, and read buffers the kernel never writes
     with `ld.global.nc`, and ptxas can issue loads before earlier stores.
   }];

@@ -53,6 +53,26 @@ module attributes {gpu.container_module} {
       llvm.return
     }
 
+    // Two arguments of the launching entry point (a batch and its labels)
+    // are the caller's distinct buffers; arguments of a private function
+    // may be one buffer passed twice.
+    // CHECK-LABEL: llvm.func @two_inputs
+    // CHECK-SAME: (%arg0: !llvm.ptr, %arg1: !llvm.ptr {llvm.noalias},
+    // CHECK-SAME: %arg5: !llvm.ptr, %arg6: !llvm.ptr {llvm.noalias},
+    llvm.func @two_inputs(%a0: !llvm.ptr, %a1: !llvm.ptr, %a2: i64, %a3: i64, %a4: i64,
+                          %b0: !llvm.ptr, %b1: !llvm.ptr, %b2: i64, %b3: i64, %b4: i64)
+        attributes {gpu.kernel, nvvm.kernel} {
+      llvm.return
+    }
+    // CHECK-LABEL: llvm.func @private_arguments
+    // CHECK-NOT:   llvm.noalias
+    // CHECK:       llvm.return
+    llvm.func @private_arguments(%a0: !llvm.ptr, %a1: !llvm.ptr, %a2: i64, %a3: i64, %a4: i64,
+                                 %b0: !llvm.ptr, %b1: !llvm.ptr, %b2: i64, %b3: i64, %b4: i64)
+        attributes {gpu.kernel, nvvm.kernel} {
+      llvm.return
+    }
+
     // Launched twice: on two allocations, then on a buffer and a view of
     // it. Every launch must give an operand memory of its own.
     // CHECK-LABEL: llvm.func @launched_twice
@@ -66,6 +86,21 @@ module attributes {gpu.container_module} {
   }
 
   func.func private @opaque() -> memref<4xf32>
+
+  func.func @inputs(%x: memref<4xf32>, %labels: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@two_inputs blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%x : memref<4xf32>, %labels : memref<4xf32>)
+    func.call @helper(%x, %x) : (memref<4xf32>, memref<4xf32>) -> ()
+    return
+  }
+
+  func.func private @helper(%a: memref<4xf32>, %b: memref<4xf32>) {
+    %c1 = arith.constant 1 : index
+    gpu.launch_func @kernels::@private_arguments blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)
+        args(%a : memref<4xf32>, %b : memref<4xf32>)
+    return
+  }
 
   // CHECK-LABEL: func.func @host
   func.func @host(%input: memref<4xf32>, %scale: f32) {
