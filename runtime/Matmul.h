@@ -2,7 +2,7 @@
 //
 // The driver (Matmul.cpp) splits a batched matmul over threads, blocks it for
 // the caches and packs operands; a kernel set does the arithmetic. There is
-// one set per instruction set: portable C++ (MatmulPortable.h), AVX2 + FMA
+// one set per instruction set: portable C++ (Matmul.cpp), AVX2 + FMA
 // and AVX-512 (MatmulSimd.h's kernels, compiled in MatmulAvx2.cpp and
 // MatmulAvx512.cpp, the only files built for those instruction sets).
 //
