@@ -7,10 +7,10 @@
 // keep a block of scores in registers instead; this pass, on tg ops after
 // tg-autodiff and before tg-decompose, hands them the attentions they
 // support: bf16, D = 64, Tq and Tk multiples of 64 (the kernels' tiles),
-// static shapes, and Tk >= Tq when causal. The leading (batch and head)
-// dimensions collapse into one with tg.reshape, which becomes a
-// tensor.collapse_shape and, for the contiguous buffers attention operands
-// are (the head split's transposes), a view after bufferization.
+// static shapes, and Tk >= Tq when causal. The kernels take [B, H, T, D]
+// operands: a rank-4 attention's as they are (so the head split's and
+// merge's transposes stay next to them, for tg-gpu-attention-views to fold
+// into views), others reshaped (H the last leading dimension, B the others).
 //
 // The backward kernel needs the forward's row statistics (lse): a
 // tg.attention_grad (tg-autodiff's rule with keep-attention) becomes one
@@ -42,7 +42,7 @@ constexpr int64_t kTile = 64;
 
 /// What a fused kernel needs to know of an eligible attention.
 struct Eligible {
-  int64_t slices, queries, keys;
+  int64_t batch, heads, queries, keys;
   float scale;
 };
 
@@ -66,22 +66,23 @@ std::optional<Eligible> eligible(Value query, Value key, Value value, bool causa
   if (queries % kTile != 0 || keys % kTile != 0 || queries == 0 || keys == 0 ||
       (causal && keys < queries))
     return std::nullopt;
-  int64_t slices = 1;
-  for (int64_t size : q.drop_back(2))
-    slices *= size;
+  ArrayRef<int64_t> leading = q.drop_back(2);
+  int64_t heads = leading.empty() ? 1 : leading.back(), batch = 1;
+  for (int64_t size : leading.drop_back(leading.empty() ? 0 : 1))
+    batch *= size;
   float factor = scale ? float(scale->convertToDouble()) : float(1.0 / std::sqrt(kHeadSize));
-  return Eligible{slices, queries, keys, factor};
+  return Eligible{batch, heads, queries, keys, factor};
 }
 
-/// `value` [..., T, D] as [BH, T, D].
-Value collapseLeading(OpBuilder &b, Location loc, Value value, int64_t slices) {
+/// `value` [..., T, D] as [B, H, T, D].
+Value asHeads(OpBuilder &b, Location loc, Value value, const Eligible &sizes) {
   auto type = cast<RankedTensorType>(value.getType());
   ArrayRef<int64_t> shape = type.getShape();
-  auto collapsed =
-      RankedTensorType::get({slices, shape[shape.size() - 2], shape.back()}, type.getElementType());
-  if (collapsed == type)
+  auto heads = RankedTensorType::get(
+      {sizes.batch, sizes.heads, shape[shape.size() - 2], shape.back()}, type.getElementType());
+  if (heads == type)
     return value;
-  return ReshapeOp::create(b, loc, collapsed, value);
+  return ReshapeOp::create(b, loc, heads, value);
 }
 
 Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type element) {
@@ -101,11 +102,12 @@ struct FusedForward {
 FusedForward fuseForward(AttentionOp op, const Eligible &sizes, Value &result) {
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value q = collapseLeading(b, loc, op.getQuery(), sizes.slices);
-  Value k = collapseLeading(b, loc, op.getKey(), sizes.slices);
-  Value v = collapseLeading(b, loc, op.getValue(), sizes.slices);
-  Value out = emptyTensor(b, loc, {sizes.slices, sizes.queries, kHeadSize}, b.getBF16Type());
-  Value lse = emptyTensor(b, loc, {sizes.slices, sizes.queries}, b.getF32Type());
+  Value q = asHeads(b, loc, op.getQuery(), sizes);
+  Value k = asHeads(b, loc, op.getKey(), sizes);
+  Value v = asHeads(b, loc, op.getValue(), sizes);
+  Value out =
+      emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize}, b.getBF16Type());
+  Value lse = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries}, b.getF32Type());
   auto fused =
       FusedAttentionForwardOp::create(b, loc, TypeRange{out.getType(), lse.getType()}, q, k, v, out,
                                       lse, op.getCausalAttr(), b.getF32FloatAttr(sizes.scale));
@@ -119,17 +121,17 @@ FusedForward fuseForward(AttentionOp op, const Eligible &sizes, Value &result) {
 }
 
 /// tg.attention_grad of `forward` -> tg.fused_attention_backward, reading
-/// the forward's collapsed operands, output and lse.
+/// the forward's [B, H, T, D] operands, output and lse.
 void fuseBackward(AttentionGradOp op, const FusedForward &forward, const Eligible &sizes) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   FusedAttentionForwardOp fused = forward.op;
-  Value dout = collapseLeading(b, loc, op.getOutputGrad(), sizes.slices);
+  Value dout = asHeads(b, loc, op.getOutputGrad(), sizes);
   Type bf16 = b.getBF16Type();
-  Value dq = emptyTensor(b, loc, {sizes.slices, sizes.queries, kHeadSize}, bf16);
-  Value dk = emptyTensor(b, loc, {sizes.slices, sizes.keys, kHeadSize}, bf16);
-  Value dv = emptyTensor(b, loc, {sizes.slices, sizes.keys, kHeadSize}, bf16);
-  Value delta = emptyTensor(b, loc, {sizes.slices, sizes.queries}, b.getF32Type());
+  Value dq = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize}, bf16);
+  Value dk = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, bf16);
+  Value dv = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, bf16);
+  Value delta = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries}, b.getF32Type());
   auto backward = FusedAttentionBackwardOp::create(
       b, loc, TypeRange{dq.getType(), dk.getType(), dv.getType(), delta.getType()},
       fused.getQuery(), fused.getKey(), fused.getValue(), fused.getResult(0), dout,

@@ -275,15 +275,15 @@ def TGGPUFusedAttention : Pass<"tg-gpu-fused-attention"> {
     --autocast=bf16` sets): a `tg.attention` whose query, key and value are
     bf16 with static shapes, D = 64 (query, key and value), Tq and Tk
     multiples of 64 and, when causal, Tk >= Tq, becomes a
-    `tg.fused_attention_forward` on [BH, T, D] tensors: its leading (batch
-    and head) dimensions collapsed into BH with `tg.reshape` (a view of a
-    contiguous buffer after bufferization), `tensor.empty` outputs, and the
-    result reshaped back. The scale is the attention's, or 1 / sqrt(D).
+    `tg.fused_attention_forward` on [B, H, T, D] tensors: a rank-4
+    attention's operands as they are, others reshaped with `tg.reshape` (H
+    the last leading dimension, B the product of the others; 1 if none),
+    `tensor.empty` outputs, and the result reshaped back. The scale is the attention's, or 1 / sqrt(D).
     A `tg.attention_grad` (what `tg-autodiff` with `keep-attention` makes of
     an attention) whose `output` is the result of such a fused forward on
     the same query, key and value, causal and scale, and whose gradients are
     bf16, becomes a `tg.fused_attention_backward` that reads the forward's
-    collapsed operands, output and `lse`, with `dout` collapsed and
+    operands, output and `lse`, with `dout` reshaped likewise and
     `tensor.empty` outputs (`delta` a scratch). `tg-gpu-attention-to-runtime-call`
     later calls the CUDA kernels for them. Other attentions and gradients
     are left to `tg-decompose`.
@@ -299,13 +299,38 @@ def TGGPUAttentionToRuntimeCall
     `tg.fused_attention_forward` and `tg.fused_attention_backward` on
     buffers become calls of `tgc_cuda_attention_forward_bf16` and
     `tgc_cuda_attention_backward_bf16` (include/tgc/runtime.h), each buffer
-    cast to the fully dynamic strided view (`memref<?x?x?xbf16,
-    strided<[?, ?, ?], offset: ?>>`, rank 2 f32 for the statistics),
+    cast to the fully dynamic strided view (`memref<?x?x?x?xbf16,
+    strided<[?, ?, ?, ?], offset: ?>>`, rank 3 f32 for the statistics),
     `causal` as an i64 and the scale as an f32. The calls take device
     pointers and stay on the host, like the cuBLAS calls.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def TGGPUAttentionViews : Pass<"tg-gpu-attention-views", "::mlir::ModuleOp"> {
+  let summary = "Fused attentions read and write the heads' split and merge through views, not copies";
+  let description = [{
+    After bufferization, before `tg-gpu-attention-to-runtime-call`: the
+    head split before a `tg.fused_attention_forward` or `_backward`
+    ([B, T, H, D] -> [B, H, T, D]) and the merge after it are copies of a
+    whole activation (a `linalg.generic` whose body yields its input, both
+    maps permutations). The kernels address rows through strides, so:
+
+    - an operand that such a copy of buffer S last wrote is read from S
+      through a `memref.reinterpret_cast` with permuted strides, when
+      nothing writes S between the copy and the attention;
+    - a result that such a copy then moves into buffer D is written
+      through a permuted view of a fresh buffer, which every use of D from
+      the copy to D's next full overwrite reads instead (a fresh one, as
+      bufferization may let several merges share D); attention ops that
+      read the result read the view.
+
+    Copies left unread are erased, and allocations left only deallocated.
+    Everything is decided within one block with the buffers' roots
+    (BufferAccessAnalysis); what it cannot prove keeps its copy.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def TGParallelizeLoops : Pass<"tg-parallelize-loops", "::mlir::func::FuncOp"> {

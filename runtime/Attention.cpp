@@ -43,48 +43,50 @@ void checkSizes(const char *function, const char *name, const View &view,
 }
 
 /// The kernels move rows 16 bytes (8 elements) at a time.
-void checkDeviceView(const char *function, const char *name, const tgc_memref3_bf16 &view) {
-  if (view.strides[2] != 1 && view.sizes[2] > 1)
+void checkDeviceView(const char *function, const char *name, const tgc_memref4_bf16 &view) {
+  if (view.strides[3] != 1 && view.sizes[3] > 1)
     fail(TGC_ERROR_ARGUMENT, "%s: %s has stride %lld along D, expected 1", function, name,
-         (long long)view.strides[2]);
-  if (view.strides[0] % 8 != 0 || view.strides[1] % 8 != 0 ||
+         (long long)view.strides[3]);
+  if (view.strides[0] % 8 != 0 || view.strides[1] % 8 != 0 || view.strides[2] % 8 != 0 ||
       reinterpret_cast<uintptr_t>(view.aligned + view.offset) % 16 != 0)
     fail(TGC_ERROR_ARGUMENT,
-         "%s: %s has strides [%lld, %lld, 1]: the kernels need 16-byte aligned rows", function,
-         name, (long long)view.strides[0], (long long)view.strides[1]);
+         "%s: %s has strides [%lld, %lld, %lld, 1]: the kernels need 16-byte aligned rows",
+         function, name, (long long)view.strides[0], (long long)view.strides[1],
+         (long long)view.strides[2]);
 }
 
 /// Per-row statistics the kernels index by row.
-void checkDeviceRows(const char *function, const char *name, const tgc_memref2_f32 &view) {
-  if (view.strides[1] != 1 && view.sizes[1] > 1)
+void checkDeviceRows(const char *function, const char *name, const tgc_memref3_f32 &view) {
+  if (view.strides[2] != 1 && view.sizes[2] > 1)
     fail(TGC_ERROR_ARGUMENT, "%s: %s has stride %lld along Tq, expected 1", function, name,
-         (long long)view.strides[1]);
+         (long long)view.strides[2]);
 }
 
-/// Element (b, i, d) of a view.
-struct View3 {
-  const tgc_memref3_bf16 &view;
-  float operator()(int64_t b, int64_t i, int64_t d) const {
-    return bf16ToFloat(view.aligned[view.offset + b * view.strides[0] + i * view.strides[1] +
-                                    d * view.strides[2]]);
+/// Element (b, h, i, d) of a view.
+struct View4 {
+  const tgc_memref4_bf16 &view;
+  float operator()(int64_t b, int64_t h, int64_t i, int64_t d) const {
+    return bf16ToFloat(at(b, h, i, d));
   }
-  uint16_t &at(int64_t b, int64_t i, int64_t d) const {
-    return view
-        .aligned[view.offset + b * view.strides[0] + i * view.strides[1] + d * view.strides[2]];
+  uint16_t &at(int64_t b, int64_t h, int64_t i, int64_t d) const {
+    return view.aligned[view.offset + b * view.strides[0] + h * view.strides[1] +
+                        i * view.strides[2] + d * view.strides[3]];
   }
 };
 
-float &at(const tgc_memref2_f32 &view, int64_t b, int64_t i) {
-  return view.aligned[view.offset + b * view.strides[0] + i * view.strides[1]];
+float &at(const tgc_memref3_f32 &view, int64_t b, int64_t h, int64_t i) {
+  return view
+      .aligned[view.offset + b * view.strides[0] + h * view.strides[1] + i * view.strides[2]];
 }
 
-/// Slice `b` of `view` ([rows, D]) as floats, row-major.
-std::vector<float> slice(const tgc_memref3_bf16 &view, int64_t b, int64_t rows, int64_t dim) {
+/// Slice (b, h) of `view` ([rows, D]) as floats, row-major.
+std::vector<float> slice(const tgc_memref4_bf16 &view, int64_t b, int64_t h, int64_t rows,
+                         int64_t dim) {
   std::vector<float> values(size_t(rows * dim));
-  View3 element{view};
+  View4 element{view};
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t d = 0; d < dim; ++d)
-      values[size_t(i * dim + d)] = element(b, i, d);
+      values[size_t(i * dim + d)] = element(b, h, i, d);
   return values;
 }
 
@@ -103,18 +105,18 @@ int64_t visibleKeys(const AttentionShape &shape, bool causal, int64_t i) {
 }
 
 struct Forward {
-  const tgc_memref3_bf16 &q, &k, &v, &out;
-  const tgc_memref2_f32 &lse;
+  const tgc_memref4_bf16 &q, &k, &v, &out;
+  const tgc_memref3_f32 &lse;
   AttentionShape shape;
   bool causal;
   float scale;
 
-  void run(int64_t b) const {
+  void run(int64_t b, int64_t h) const {
     int64_t dim = shape.dim;
-    std::vector<float> qs = slice(q, b, shape.queries, dim), ks = slice(k, b, shape.keys, dim),
-                       vs = slice(v, b, shape.keys, dim);
+    std::vector<float> qs = slice(q, b, h, shape.queries, dim),
+                       ks = slice(k, b, h, shape.keys, dim), vs = slice(v, b, h, shape.keys, dim);
     std::vector<float> scores(static_cast<size_t>(shape.keys)), sum(static_cast<size_t>(dim));
-    View3 result{out};
+    View4 result{out};
     for (int64_t i = 0; i < shape.queries; ++i) {
       int64_t visible = visibleKeys(shape, causal, i);
       float max = -std::numeric_limits<float>::infinity();
@@ -132,34 +134,35 @@ struct Forward {
           sum[d] += rounded * vs[j * dim + d];
       }
       for (int64_t d = 0; d < dim; ++d)
-        result.at(b, i, d) = floatToBF16(sum[d] / total);
-      at(lse, b, i) = max + std::log(total);
+        result.at(b, h, i, d) = floatToBF16(sum[d] / total);
+      at(lse, b, h, i) = max + std::log(total);
     }
   }
 };
 
 struct Backward {
-  const tgc_memref3_bf16 &q, &k, &v, &out, &dout;
-  const tgc_memref2_f32 &lse;
-  const tgc_memref3_bf16 &dq, &dk, &dv;
-  const tgc_memref2_f32 &delta;
+  const tgc_memref4_bf16 &q, &k, &v, &out, &dout;
+  const tgc_memref3_f32 &lse;
+  const tgc_memref4_bf16 &dq, &dk, &dv;
+  const tgc_memref3_f32 &delta;
   AttentionShape shape;
   bool causal;
   float scale;
 
-  void run(int64_t b) const {
+  void run(int64_t b, int64_t h) const {
     int64_t dim = shape.dim;
-    std::vector<float> qs = slice(q, b, shape.queries, dim), ks = slice(k, b, shape.keys, dim),
-                       vs = slice(v, b, shape.keys, dim), os = slice(out, b, shape.queries, dim),
-                       dos = slice(dout, b, shape.queries, dim);
+    std::vector<float> qs = slice(q, b, h, shape.queries, dim),
+                       ks = slice(k, b, h, shape.keys, dim), vs = slice(v, b, h, shape.keys, dim),
+                       os = slice(out, b, h, shape.queries, dim),
+                       dos = slice(dout, b, h, shape.queries, dim);
     std::vector<float> dkSum(static_cast<size_t>(shape.keys * dim)),
         dvSum(static_cast<size_t>(shape.keys * dim)), dqSum(static_cast<size_t>(dim));
-    View3 dqView{dq}, dkView{dk}, dvView{dv};
+    View4 dqView{dq}, dkView{dk}, dvView{dv};
     for (int64_t i = 0; i < shape.queries; ++i) {
       const float *qi = &qs[i * dim], *doi = &dos[i * dim];
       float rowDelta = dot(doi, &os[i * dim], dim);
-      at(delta, b, i) = rowDelta;
-      float rowLse = at(lse, b, i);
+      at(delta, b, h, i) = rowDelta;
+      float rowLse = at(lse, b, h, i);
       std::fill(dqSum.begin(), dqSum.end(), 0.0f);
       for (int64_t j = 0, visible = visibleKeys(shape, causal, i); j < visible; ++j) {
         const float *kj = &ks[j * dim];
@@ -174,46 +177,48 @@ struct Backward {
         }
       }
       for (int64_t d = 0; d < dim; ++d)
-        dqView.at(b, i, d) = floatToBF16(scale * dqSum[d]);
+        dqView.at(b, h, i, d) = floatToBF16(scale * dqSum[d]);
     }
     for (int64_t j = 0; j < shape.keys; ++j)
       for (int64_t d = 0; d < dim; ++d) {
-        dkView.at(b, j, d) = floatToBF16(scale * dkSum[j * dim + d]);
-        dvView.at(b, j, d) = floatToBF16(dvSum[j * dim + d]);
+        dkView.at(b, h, j, d) = floatToBF16(scale * dkSum[j * dim + d]);
+        dvView.at(b, h, j, d) = floatToBF16(dvSum[j * dim + d]);
       }
   }
 };
 
-/// Runs `work.run(b)` for every slice, a slice per task on the pool.
+/// Runs `work.run(b, h)` for every slice, a slice per task on the pool.
 template <typename Work> void forEachSlice(const Work &work) {
   tgc_parallel_for(
-      work.shape.slices,
+      work.shape.slices(),
       [](void *context, int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; ++b)
-          static_cast<const Work *>(context)->run(b);
+        const Work &self = *static_cast<const Work *>(context);
+        for (int64_t slice = begin; slice < end; ++slice)
+          self.run(slice / self.shape.heads, slice % self.shape.heads);
       },
       const_cast<Work *>(&work));
 }
 
 } // namespace
 
-AttentionShape checkAttentionForward(const char *function, const tgc_memref3_bf16 &q,
-                                     const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-                                     const tgc_memref3_bf16 &out, const tgc_memref2_f32 &lse,
+AttentionShape checkAttentionForward(const char *function, const tgc_memref4_bf16 &q,
+                                     const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+                                     const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse,
                                      int64_t causal, bool device) {
-  AttentionShape shape = {q.sizes[0], q.sizes[1], k.sizes[1], q.sizes[2]};
-  if (shape.slices < 0 || shape.queries < 0 || shape.keys < 0 || shape.dim < 0)
+  AttentionShape shape = {q.sizes[0], q.sizes[1], q.sizes[2], k.sizes[2], q.sizes[3]};
+  if (shape.batch < 0 || shape.heads < 0 || shape.queries < 0 || shape.keys < 0 || shape.dim < 0)
     fail(TGC_ERROR_ARGUMENT, "%s: negative sizes", function);
-  checkSizes<3>(function, "k", k, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
-  checkSizes<3>(function, "v", v, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
-  checkSizes<3>(function, "out", out, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
-  checkSizes<2>(function, "lse", lse, {shape.slices, shape.queries}, "[BH, Tq]");
+  int64_t batch = shape.batch, heads = shape.heads;
+  checkSizes<4>(function, "k", k, {batch, heads, shape.keys, shape.dim}, "[B, H, Tk, D]");
+  checkSizes<4>(function, "v", v, {batch, heads, shape.keys, shape.dim}, "[B, H, Tk, D]");
+  checkSizes<4>(function, "out", out, {batch, heads, shape.queries, shape.dim}, "[B, H, Tq, D]");
+  checkSizes<3>(function, "lse", lse, {batch, heads, shape.queries}, "[B, H, Tq]");
   if (causal != 0 && causal != 1)
     fail(TGC_ERROR_ARGUMENT, "%s: causal is %lld, expected 0 or 1", function, (long long)causal);
   if (causal && shape.keys < shape.queries)
     fail(TGC_ERROR_ARGUMENT, "%s: causal with %lld queries but only %lld keys", function,
          (long long)shape.queries, (long long)shape.keys);
-  if (shape.keys == 0 && shape.queries > 0 && shape.slices > 0)
+  if (shape.keys == 0 && shape.queries > 0 && shape.slices() > 0)
     fail(TGC_ERROR_ARGUMENT, "%s: queries but no keys", function);
   if (device) {
     if (shape.dim != 64)
@@ -221,10 +226,10 @@ AttentionShape checkAttentionForward(const char *function, const tgc_memref3_bf1
     if (shape.queries % 64 != 0 || shape.keys % 64 != 0)
       fail(TGC_ERROR_ARGUMENT, "%s: Tq = %lld and Tk = %lld must be multiples of 64", function,
            (long long)shape.queries, (long long)shape.keys);
-    if (shape.slices > 65535)
-      fail(TGC_ERROR_ARGUMENT, "%s: %lld slices, the kernels' grid takes at most 65535", function,
-           (long long)shape.slices);
-    for (auto [name, view] : {std::pair<const char *, const tgc_memref3_bf16 *>{"q", &q},
+    if (shape.slices() > 65535)
+      fail(TGC_ERROR_ARGUMENT, "%s: %lld slices (B * H), the kernels' grid takes at most 65535",
+           function, (long long)shape.slices());
+    for (auto [name, view] : {std::pair<const char *, const tgc_memref4_bf16 *>{"q", &q},
                               {"k", &k},
                               {"v", &v},
                               {"out", &out}})
@@ -234,20 +239,21 @@ AttentionShape checkAttentionForward(const char *function, const tgc_memref3_bf1
   return shape;
 }
 
-AttentionShape checkAttentionBackward(const char *function, const tgc_memref3_bf16 &q,
-                                      const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-                                      const tgc_memref3_bf16 &out, const tgc_memref3_bf16 &dout,
-                                      const tgc_memref2_f32 &lse, const tgc_memref3_bf16 &dq,
-                                      const tgc_memref3_bf16 &dk, const tgc_memref3_bf16 &dv,
-                                      const tgc_memref2_f32 &delta, int64_t causal, bool device) {
+AttentionShape checkAttentionBackward(const char *function, const tgc_memref4_bf16 &q,
+                                      const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+                                      const tgc_memref4_bf16 &out, const tgc_memref4_bf16 &dout,
+                                      const tgc_memref3_f32 &lse, const tgc_memref4_bf16 &dq,
+                                      const tgc_memref4_bf16 &dk, const tgc_memref4_bf16 &dv,
+                                      const tgc_memref3_f32 &delta, int64_t causal, bool device) {
   AttentionShape shape = checkAttentionForward(function, q, k, v, out, lse, causal, device);
-  checkSizes<3>(function, "dout", dout, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
-  checkSizes<3>(function, "dq", dq, {shape.slices, shape.queries, shape.dim}, "[BH, Tq, D]");
-  checkSizes<3>(function, "dk", dk, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
-  checkSizes<3>(function, "dv", dv, {shape.slices, shape.keys, shape.dim}, "[BH, Tk, D]");
-  checkSizes<2>(function, "delta", delta, {shape.slices, shape.queries}, "[BH, Tq]");
+  int64_t batch = shape.batch, heads = shape.heads;
+  checkSizes<4>(function, "dout", dout, {batch, heads, shape.queries, shape.dim}, "[B, H, Tq, D]");
+  checkSizes<4>(function, "dq", dq, {batch, heads, shape.queries, shape.dim}, "[B, H, Tq, D]");
+  checkSizes<4>(function, "dk", dk, {batch, heads, shape.keys, shape.dim}, "[B, H, Tk, D]");
+  checkSizes<4>(function, "dv", dv, {batch, heads, shape.keys, shape.dim}, "[B, H, Tk, D]");
+  checkSizes<3>(function, "delta", delta, {batch, heads, shape.queries}, "[B, H, Tq]");
   if (device) {
-    for (auto [name, view] : {std::pair<const char *, const tgc_memref3_bf16 *>{"dout", &dout},
+    for (auto [name, view] : {std::pair<const char *, const tgc_memref4_bf16 *>{"dout", &dout},
                               {"dq", &dq},
                               {"dk", &dk},
                               {"dv", &dv}})
@@ -263,9 +269,9 @@ using namespace tgc;
 
 extern "C" {
 
-void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                             tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                             tgc_memref2_f32 *lse, int64_t causal, float scale) {
+void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                             tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                             tgc_memref3_f32 *lse, int64_t causal, float scale) {
   if (catchErrors([&] {
         AttentionShape shape =
             checkAttentionForward("attention forward", *q, *k, *v, *out, *lse, causal, false);
@@ -274,11 +280,11 @@ void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf
     tgc_cuda_fail();
 }
 
-void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                              tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                              tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
-                                              tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
-                                              tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                              tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                              tgc_memref4_bf16 *dout, tgc_memref3_f32 *lse,
+                                              tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
+                                              tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                               int64_t causal, float scale) {
   if (catchErrors([&] {
         AttentionShape shape = checkAttentionBackward("attention backward", *q, *k, *v, *out, *dout,

@@ -34,32 +34,34 @@ inline uint16_t floatToBF16(float value) {
   return uint16_t(word >> 16);
 }
 
-/// The sizes an attention call works on: BH slices of Tq queries and Tk
-/// keys of D elements.
+/// The sizes an attention call works on: batch * heads slices of Tq
+/// queries and Tk keys of D elements.
 struct AttentionShape {
-  int64_t slices, queries, keys, dim;
+  int64_t batch, heads, queries, keys, dim;
+  int64_t slices() const { return batch * heads; }
 };
 
-/// The forward's views: q [BH, Tq, D], k and v [BH, Tk, D], out [BH, Tq, D],
-/// lse [BH, Tq], `causal` 0 or 1 (then Tk >= Tq), at least one key when
-/// there are queries. With `device`, also what the kernels need: D == 64,
-/// Tq and Tk multiples of 64, at most 65535 slices, rows of unit stride
-/// along D and 16-byte aligned, statistics' rows contiguous. Throws a RuntimeError
-/// (TGC_ERROR_ARGUMENT) that names `function` and the first view that does
-/// not fit.
-AttentionShape checkAttentionForward(const char *function, const tgc_memref3_bf16 &q,
-                                     const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-                                     const tgc_memref3_bf16 &out, const tgc_memref2_f32 &lse,
+/// The forward's views: q [B, H, Tq, D], k and v [B, H, Tk, D],
+/// out [B, H, Tq, D], lse [B, H, Tq], `causal` 0 or 1 (then Tk >= Tq), at
+/// least one key when there are queries. With `device`, also what the
+/// kernels need: D == 64, Tq and Tk multiples of 64, at most 65535 slices,
+/// unit stride along D, strides along B, H and T multiples of 8 and the
+/// first element 16-byte aligned (rows 16-byte aligned), statistics of unit
+/// stride along Tq. Throws a RuntimeError (TGC_ERROR_ARGUMENT) that names
+/// `function` and the first view that does not fit.
+AttentionShape checkAttentionForward(const char *function, const tgc_memref4_bf16 &q,
+                                     const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+                                     const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse,
                                      int64_t causal, bool device);
 
-/// The backward's: the forward's, and dout [BH, Tq, D], dq, dk and dv
-/// shaped as q, k and v, delta [BH, Tq].
-AttentionShape checkAttentionBackward(const char *function, const tgc_memref3_bf16 &q,
-                                      const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-                                      const tgc_memref3_bf16 &out, const tgc_memref3_bf16 &dout,
-                                      const tgc_memref2_f32 &lse, const tgc_memref3_bf16 &dq,
-                                      const tgc_memref3_bf16 &dk, const tgc_memref3_bf16 &dv,
-                                      const tgc_memref2_f32 &delta, int64_t causal, bool device);
+/// The backward's: the forward's, and dout [B, H, Tq, D], dq, dk and dv
+/// shaped as q, k and v, delta [B, H, Tq].
+AttentionShape checkAttentionBackward(const char *function, const tgc_memref4_bf16 &q,
+                                      const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+                                      const tgc_memref4_bf16 &out, const tgc_memref4_bf16 &dout,
+                                      const tgc_memref3_f32 &lse, const tgc_memref4_bf16 &dq,
+                                      const tgc_memref4_bf16 &dk, const tgc_memref4_bf16 &dv,
+                                      const tgc_memref3_f32 &delta, int64_t causal, bool device);
 
 } // namespace tgc
 

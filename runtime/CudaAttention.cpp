@@ -27,26 +27,26 @@ namespace {
 
 constexpr int64_t kTile = 64, kThreads = 128;
 
-/// A checked view (Attention.h) as the kernels address it.
-AttentionView kernelView(const tgc_memref3_bf16 &view) {
+/// Checked views (Attention.h) as the kernels address them.
+AttentionView kernelView(const tgc_memref4_bf16 &view) {
+  return {view.aligned + view.offset, view.strides[0], view.strides[1], view.strides[2]};
+}
+
+AttentionStatistics kernelStatistics(const tgc_memref3_f32 &view) {
   return {view.aligned + view.offset, view.strides[0], view.strides[1]};
 }
 
-float *rowStatistic(const tgc_memref2_f32 &view, long long &stride) {
-  stride = view.strides[0];
-  return view.aligned + view.offset;
-}
-
-AttentionParams forwardParams(const AttentionShape &shape, const tgc_memref3_bf16 &q,
-                              const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-                              const tgc_memref3_bf16 &out, const tgc_memref2_f32 &lse,
+AttentionParams forwardParams(const AttentionShape &shape, const tgc_memref4_bf16 &q,
+                              const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+                              const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse,
                               int64_t causal, float scale) {
   AttentionParams params{};
   params.q = kernelView(q);
   params.k = kernelView(k);
   params.v = kernelView(v);
   params.out = kernelView(out);
-  params.lse = rowStatistic(lse, params.lseStride);
+  params.lse = kernelStatistics(lse);
+  params.heads = int(shape.heads);
   params.queries = int(shape.queries);
   params.keys = int(shape.keys);
   params.causal = int(causal);
@@ -54,13 +54,13 @@ AttentionParams forwardParams(const AttentionShape &shape, const tgc_memref3_bf1
   return params;
 }
 
-void launch(const char *kernel, unsigned tiles, unsigned batch, AttentionParams &params) {
+void launch(const char *kernel, unsigned tiles, unsigned slices, AttentionParams &params) {
 #ifdef TGC_CUDA_ATTENTION_PTX
-  const unsigned grid[3] = {tiles, batch, 1}, block[3] = {unsigned(kThreads), 1, 1};
+  const unsigned grid[3] = {tiles, slices, 1}, block[3] = {unsigned(kThreads), 1, 1};
   void *arguments[] = {&params};
   cuda::launch(tgc_attention_ptx, kernel, grid, block, arguments);
 #else
-  (void)tiles, (void)batch, (void)params;
+  (void)tiles, (void)slices, (void)params;
   fail(TGC_ERROR_DEVICE,
        "%s: this runtime was built without nvcc, so it has no attention "
        "kernels (rebuild with CUDA installed, or compile the model with "
@@ -69,36 +69,36 @@ void launch(const char *kernel, unsigned tiles, unsigned batch, AttentionParams 
 #endif
 }
 
-void forward(const tgc_memref3_bf16 &q, const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-             const tgc_memref3_bf16 &out, const tgc_memref2_f32 &lse, int64_t causal, float scale) {
+void forward(const tgc_memref4_bf16 &q, const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+             const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse, int64_t causal, float scale) {
   AttentionShape shape =
       checkAttentionForward("attention forward (CUDA)", q, k, v, out, lse, causal, /*device=*/true);
-  if (shape.slices == 0 || shape.queries == 0)
+  if (shape.slices() == 0 || shape.queries == 0)
     return;
   AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
-  launch("tgc_attention_forward_bf16", unsigned(shape.queries / kTile), unsigned(shape.slices),
+  launch("tgc_attention_forward_bf16", unsigned(shape.queries / kTile), unsigned(shape.slices()),
          params);
 }
 
-void backward(const tgc_memref3_bf16 &q, const tgc_memref3_bf16 &k, const tgc_memref3_bf16 &v,
-              const tgc_memref3_bf16 &out, const tgc_memref3_bf16 &dout, const tgc_memref2_f32 &lse,
-              const tgc_memref3_bf16 &dq, const tgc_memref3_bf16 &dk, const tgc_memref3_bf16 &dv,
-              const tgc_memref2_f32 &delta, int64_t causal, float scale) {
+void backward(const tgc_memref4_bf16 &q, const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
+              const tgc_memref4_bf16 &out, const tgc_memref4_bf16 &dout, const tgc_memref3_f32 &lse,
+              const tgc_memref4_bf16 &dq, const tgc_memref4_bf16 &dk, const tgc_memref4_bf16 &dv,
+              const tgc_memref3_f32 &delta, int64_t causal, float scale) {
   AttentionShape shape = checkAttentionBackward("attention backward (CUDA)", q, k, v, out, dout,
                                                 lse, dq, dk, dv, delta, causal, /*device=*/true);
-  if (shape.slices == 0)
+  if (shape.slices() == 0)
     return;
   AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
   params.dout = kernelView(dout);
   params.dq = kernelView(dq);
   params.dk = kernelView(dk);
   params.dv = kernelView(dv);
-  params.delta = rowStatistic(delta, params.deltaStride);
+  params.delta = kernelStatistics(delta);
   // dq and delta first: the keys' kernel reads delta.
   if (shape.queries > 0)
     launch("tgc_attention_backward_queries_bf16", unsigned(shape.queries / kTile),
-           unsigned(shape.slices), params);
-  launch("tgc_attention_backward_keys_bf16", unsigned(shape.keys / kTile), unsigned(shape.slices),
+           unsigned(shape.slices()), params);
+  launch("tgc_attention_backward_keys_bf16", unsigned(shape.keys / kTile), unsigned(shape.slices()),
          params);
 }
 
@@ -109,19 +109,19 @@ using namespace tgc;
 
 extern "C" {
 
-void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                  tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                  tgc_memref2_f32 *lse, int64_t causal,
+void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                                  tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                                  tgc_memref3_f32 *lse, int64_t causal,
                                                   float scale) {
   if (catchErrors([&] { forward(*q, *k, *v, *out, *lse, causal, scale); }) != TGC_OK)
     tgc_cuda_fail();
 }
 
-void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                   tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                   tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
-                                                   tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
-                                                   tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                                   tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                                   tgc_memref4_bf16 *dout, tgc_memref3_f32 *lse,
+                                                   tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
+                                                   tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                                    int64_t causal, float scale) {
   if (catchErrors([&] {
         backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);

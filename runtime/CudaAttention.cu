@@ -8,8 +8,8 @@
 // Compiled to PTX at build time (nvcc, compute_80: mma.sync runs on sm_80 and
 // sm_90) and embedded in the runtime, which loads it through the driver API.
 //
-// Shapes: [batch*heads, T, 64] bf16 views, unit stride along the head size,
-// T a multiple of 64; the grid's y is the batch*heads slice. A block of 4
+// Shapes: [B, H, T, 64] bf16 views, unit stride along the head size, T a
+// multiple of 64; the grid's y is the slice, batch * H + head. A block of 4
 // warps owns 64 rows (queries, or keys in the dK/dV kernel), 16 a warp, and
 // walks the other side in tiles of 64 through shared memory. Products are
 // mma.m16n8k16 (bf16 in, f32 accumulation); fragments come from shared memory
@@ -35,9 +35,28 @@ constexpr int kThreads = kWarps * 32;
 constexpr int kStride = kHead + 8; // shared rows padded: conflict-free ldmatrix
 constexpr float kLog2e = 1.4426950408889634f;
 
-__device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, int batch, int row) {
+/// The (batch, head) slice a block works on.
+struct Slice {
+  int batch, head;
+};
+
+/// This block's slice: the grid's y is batch * heads + head.
+__device__ __forceinline__ Slice blockSlice(const AttentionParams &params) {
+  return {int(blockIdx.y) / params.heads, int(blockIdx.y) % params.heads};
+}
+
+/// Row `row` of `slice` of `view`. Addresses are computed where they are
+/// used: pointers moved to the slice once, at a kernel's start, stay live
+/// in registers and make ptxas spill.
+__device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, Slice slice, int row) {
   return const_cast<__nv_bfloat16 *>(static_cast<const __nv_bfloat16 *>(view.data)) +
-         batch * view.batchStride + row * view.rowStride;
+         slice.batch * view.batchStride + slice.head * view.headStride + row * view.rowStride;
+}
+
+/// Row `row`'s statistic in `slice`.
+__device__ __forceinline__ float &rowOf(AttentionStatistics statistics, Slice slice, int row) {
+  return statistics
+      .data[slice.batch * statistics.batchStride + slice.head * statistics.headStride + row];
 }
 
 using Tile = __nv_bfloat16[kTile][kStride];
@@ -46,16 +65,16 @@ __device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
 }
 
-/// Starts copying rows [first, first + 64) of slice `batch` into `tile`, 16
+/// Starts copying rows [first, first + 64) of `slice` into `tile`, 16
 /// bytes a thread at a time (cp.async: the copy overlaps the products on the
 /// other buffer; commitLoads ends a group, waitLoads<n> waits for all but the
 /// last n groups).
-__device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, int batch, int first) {
+__device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, Slice slice, int first) {
   for (int chunk = threadIdx.x; chunk < kTile * kHead / 8; chunk += kThreads) {
     int row = chunk / (kHead / 8), column = chunk % (kHead / 8) * 8;
     asm volatile(
         "cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sharedAddress(&tile[row][column])),
-        "l"(rowOf(view, batch, first + row) + column));
+        "l"(rowOf(view, slice, first + row) + column));
   }
 }
 
@@ -84,12 +103,12 @@ __device__ __forceinline__ void nextTile(int tile, int last, const Load &load) {
 struct KeyValueTiles {
   Tile (&keys)[2], (&values)[2];
   const AttentionParams &params;
-  int batch;
+  Slice slice;
 
   /// Starts loading key tile `tile` into buffer tile % 2.
   __device__ __forceinline__ void operator()(int tile) const {
-    loadTile(keys[tile % 2], params.k, batch, tile * kTile);
-    loadTile(values[tile % 2], params.v, batch, tile * kTile);
+    loadTile(keys[tile % 2], params.k, slice, tile * kTile);
+    loadTile(values[tile % 2], params.v, slice, tile * kTile);
     commitLoads();
   }
 };
@@ -171,12 +190,12 @@ __device__ __forceinline__ void accumulateProduct(float out[8][4], const float p
 }
 
 /// This warp's 16 x 64 accumulators, times `scale`, as bf16 rows
-/// [first + 16 warp, +16) of slice `batch`.
-__device__ __forceinline__ void storeRows(AttentionView view, int batch, int first,
+/// [first + 16 warp, +16) of `slice`.
+__device__ __forceinline__ void storeRows(AttentionView view, Slice slice, int first,
                                           const float acc[8][4], float scale) {
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int row = first + warp * 16 + lane / 4;
-  __nv_bfloat16 *top = rowOf(view, batch, row);
+  __nv_bfloat16 *top = rowOf(view, slice, row);
   __nv_bfloat16 *bottom = top + 8 * view.rowStride;
   for (int n = 0; n < 8; ++n) {
     int column = n * 8 + lane % 4 * 2;
@@ -213,15 +232,16 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   // Key and value tiles, double-buffered; the queries pass through the
   // second buffer on their way to registers.
   __shared__ __align__(16) Tile keys[2], values[2];
-  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  Slice slice = blockSlice(params);
+  int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int offset = params.keys - params.queries;
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  KeyValueTiles load{keys, values, params, batch};
+  KeyValueTiles load{keys, values, params, slice};
 
-  loadTile(keys[1], params.q, batch, first);
+  loadTile(keys[1], params.q, slice, first);
   commitLoads();
   load(0);
   waitLoads<1>();
@@ -276,7 +296,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     float total = rowSum(sum[h]);
     inverse[h] = 1.f / total;
     if (lane % 4 == 0)
-      params.lse[batch * params.lseStride + query[h]] = (maximum[h] + log2f(total)) / kLog2e;
+      rowOf(params.lse, slice, query[h]) = (maximum[h] + log2f(total)) / kLog2e;
   }
   for (int n = 0; n < 8; ++n) {
     out[n][0] *= inverse[0];
@@ -284,7 +304,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     out[n][2] *= inverse[1];
     out[n][3] *= inverse[1];
   }
-  storeRows(params.out, batch, first, out, 1.f);
+  storeRows(params.out, slice, first, out, 1.f);
 }
 
 /// dQ for a tile of 64 queries, and delta = rowsum(dout * out) of its rows,
@@ -295,23 +315,24 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   // gradients pass through the second buffer on their way to registers.
   __shared__ __align__(16) Tile keys[2], values[2];
   __shared__ float rowLse[kTile], rowDelta[kTile];
-  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  Slice slice = blockSlice(params);
+  int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int offset = params.keys - params.queries;
   bool causal = params.causal;
   float scale = params.scale * kLog2e;
 
-  KeyValueTiles load{keys, values, params, batch};
+  KeyValueTiles load{keys, values, params, slice};
 
-  loadTile(keys[1], params.q, batch, first);
-  loadTile(values[1], params.dout, batch, first);
+  loadTile(keys[1], params.q, slice, first);
+  loadTile(values[1], params.dout, slice, first);
   commitLoads();
   load(0);
   {
     // Two threads a row, 32 elements each.
     int row = threadIdx.x / 2, half = threadIdx.x % 2 * 32;
-    const __nv_bfloat16 *o = rowOf(params.out, batch, first + row) + half;
-    const __nv_bfloat16 *g = rowOf(params.dout, batch, first + row) + half;
+    const __nv_bfloat16 *o = rowOf(params.out, slice, first + row) + half;
+    const __nv_bfloat16 *g = rowOf(params.dout, slice, first + row) + half;
     float dot = 0.f;
     for (int i = 0; i < 32; i += 2) {
       float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(o + i));
@@ -321,8 +342,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     dot += __shfl_xor_sync(0xffffffffu, dot, 1);
     if (threadIdx.x % 2 == 0) {
       rowDelta[row] = dot;
-      params.delta[batch * params.deltaStride + first + row] = dot;
-      rowLse[row] = params.lse[batch * params.lseStride + first + row] * kLog2e;
+      rowOf(params.delta, slice, first + row) = dot;
+      rowLse[row] = rowOf(params.lse, slice, first + row) * kLog2e;
     }
   }
   waitLoads<1>();
@@ -357,7 +378,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     // dS (queries x keys) x K (keys x head): K's tile is B untransposed.
     accumulateProduct(dq, p, keyTile);
   }
-  storeRows(params.dq, batch, first, dq, params.scale);
+  storeRows(params.dq, slice, first, dq, params.scale);
 }
 
 /// dK and dV for a tile of 64 keys, over the queries that see them.
@@ -368,7 +389,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   // their way to registers.
   __shared__ __align__(16) Tile queries[2], grads[2];
   __shared__ float rowLses[2][kTile], rowDeltas[2][kTile];
-  int batch = blockIdx.y, first = blockIdx.x * kTile;
+  Slice slice = blockSlice(params);
+  int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int offset = params.keys - params.queries;
   bool causal = params.causal;
@@ -379,18 +401,18 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   int last = params.queries / kTile - 1;
   // Starts loading query tile `tile` into buffer tile % 2.
   auto load = [&](int tile) {
-    loadTile(queries[tile % 2], params.q, batch, tile * kTile);
-    loadTile(grads[tile % 2], params.dout, batch, tile * kTile);
+    loadTile(queries[tile % 2], params.q, slice, tile * kTile);
+    loadTile(grads[tile % 2], params.dout, slice, tile * kTile);
     commitLoads();
     if (threadIdx.x < kTile) {
       int row = tile * kTile + threadIdx.x;
-      rowLses[tile % 2][threadIdx.x] = params.lse[batch * params.lseStride + row] * kLog2e;
-      rowDeltas[tile % 2][threadIdx.x] = params.delta[batch * params.deltaStride + row];
+      rowLses[tile % 2][threadIdx.x] = rowOf(params.lse, slice, row) * kLog2e;
+      rowDeltas[tile % 2][threadIdx.x] = rowOf(params.delta, slice, row);
     }
   };
 
-  loadTile(queries[(firstTile + 1) % 2], params.k, batch, first);
-  loadTile(grads[(firstTile + 1) % 2], params.v, batch, first);
+  loadTile(queries[(firstTile + 1) % 2], params.k, slice, first);
+  loadTile(grads[(firstTile + 1) % 2], params.v, slice, first);
   commitLoads();
   load(firstTile);
   waitLoads<1>();
@@ -424,6 +446,6 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     accumulateProduct(dv, p, gradTile);
     accumulateProduct(dk, dp, queryTile);
   }
-  storeRows(params.dk, batch, first, dk, params.scale);
-  storeRows(params.dv, batch, first, dv, 1.f);
+  storeRows(params.dk, slice, first, dk, params.scale);
+  storeRows(params.dv, slice, first, dv, 1.f);
 }

@@ -9,19 +9,25 @@
 #ifndef TGC_RUNTIME_CUDA_ATTENTION_H
 #define TGC_RUNTIME_CUDA_ATTENTION_H
 
-/// Slice `batch`, row `row` of a [batch*heads, T, 64] bf16 view starts at
-/// data + batch * batchStride + row * rowStride (elements); rows are
-/// contiguous and 16-byte aligned.
+/// Row `row` of slice (batch, head) of a [B, H, T, 64] bf16 view starts at
+/// data + batch * batchStride + head * headStride + row * rowStride
+/// (elements); rows are contiguous and 16-byte aligned.
 struct AttentionView {
   const void *data;
-  long long batchStride, rowStride;
+  long long batchStride, headStride, rowStride;
+};
+
+/// Row `row` of slice (batch, head) of [B, H, T] f32 statistics is
+/// data[batch * batchStride + head * headStride + row].
+struct AttentionStatistics {
+  float *data;
+  long long batchStride, headStride;
 };
 
 struct AttentionParams {
   AttentionView q, k, v, out, dout, dq, dk, dv;
-  float *lse, *delta; // [batch*heads][queries], rows contiguous
-  long long lseStride, deltaStride;
-  int queries, keys, causal;
+  AttentionStatistics lse, delta;
+  int heads, queries, keys, causal;
   float scale;
 };
 

@@ -45,13 +45,14 @@ uint16_t toBF16(float value) {
   return uint16_t(word >> 16);
 }
 
-/// Contiguous [slices, rows, 64] bf16 on the device, random, with its host copy.
+/// Contiguous [batch, heads, rows, 64] bf16 on the device, random, with its
+/// host copy; at() takes slice b = batch * heads + head.
 struct Tensor {
   std::vector<uint16_t> host;
   void *device = nullptr;
-  int rows;
-  Tensor(int slices, int rows, std::mt19937 &random)
-      : host(size_t(slices) * rows * 64), rows(rows) {
+  int heads, rows;
+  Tensor(int batch, int heads, int rows, std::mt19937 &random)
+      : host(size_t(batch) * heads * rows * 64), heads(heads), rows(rows) {
     std::normal_distribution<float> normal(0, 1);
     for (uint16_t &x : host)
       x = toBF16(normal(random));
@@ -59,7 +60,9 @@ struct Tensor {
     CHECK(cudaMemcpy(device, host.data(), host.size() * 2, cudaMemcpyHostToDevice));
   }
   ~Tensor() { cudaFree(device); }
-  AttentionView view() const { return {device, (long long)rows * 64, 64}; }
+  AttentionView view() const {
+    return {device, (long long)heads * rows * 64, (long long)rows * 64, 64};
+  }
   float at(int b, int row, int d) const {
     return fromBF16(host[(size_t(b) * rows + row) * 64 + d]);
   }
@@ -77,16 +80,30 @@ struct Problem {
   float *lse = nullptr, *delta = nullptr;
   AttentionParams params{};
 
-  Problem(int slices, int queries, int keys, int causal, float scale)
-      : slices(slices), queries(queries), keys(keys), causal(causal), q(slices, queries, random),
-        k(slices, keys, random), v(slices, keys, random), dout(slices, queries, random),
-        out(slices, queries, random), dq(slices, queries, random), dk(slices, keys, random),
-        dv(slices, keys, random) {
+  Problem(int batch, int heads, int queries, int keys, int causal, float scale)
+      : slices(batch * heads), queries(queries), keys(keys), causal(causal),
+        q(batch, heads, queries, random), k(batch, heads, keys, random),
+        v(batch, heads, keys, random), dout(batch, heads, queries, random),
+        out(batch, heads, queries, random), dq(batch, heads, queries, random),
+        dk(batch, heads, keys, random), dv(batch, heads, keys, random) {
     CHECK(cudaMalloc(&lse, size_t(slices) * queries * 4));
     CHECK(cudaMalloc(&delta, size_t(slices) * queries * 4));
-    params = {q.view(),  k.view(),  v.view(), out.view(), dout.view(), dq.view(),
-              dk.view(), dv.view(), lse,      delta,      queries,     queries,
-              queries,   keys,      causal,   scale};
+    long long headStride = queries, batchStride = (long long)heads * queries;
+    params = {q.view(),
+              k.view(),
+              v.view(),
+              out.view(),
+              dout.view(),
+              dq.view(),
+              dk.view(),
+              dv.view(),
+              {lse, batchStride, headStride},
+              {delta, batchStride, headStride},
+              heads,
+              queries,
+              keys,
+              causal,
+              scale};
   }
   ~Problem() {
     cudaFree(lse);
@@ -112,8 +129,9 @@ struct Error {
 };
 
 /// Runs both directions and compares every output with double precision.
-bool checkAgainstDouble(int slices, int queries, int keys, int causal, float scale) {
-  Problem p(slices, queries, keys, causal, scale);
+bool checkAgainstDouble(int batch, int heads, int queries, int keys, int causal, float scale) {
+  Problem p(batch, heads, queries, keys, causal, scale);
+  int slices = p.slices;
   p.forward();
   p.backward();
   CHECK(cudaDeviceSynchronize());
@@ -174,10 +192,10 @@ bool checkAgainstDouble(int slices, int queries, int keys, int causal, float sca
   }
   bool ok = eOut.relative() < 1e-2 && eLse.difference < 1e-4 && eDq.relative() < 2e-2 &&
             eDk.relative() < 2e-2 && eDv.relative() < 2e-2;
-  std::printf("check %d slices, %d queries, %d keys%s: out %.1e, lse %.1e, dq %.1e, dk %.1e, "
-              "dv %.1e %s\n",
-              slices, queries, keys, causal ? ", causal" : "", eOut.relative(), eLse.difference,
-              eDq.relative(), eDk.relative(), eDv.relative(), ok ? "OK" : "FAIL");
+  std::printf("check %d x %d heads, %d queries, %d keys%s: out %.1e, lse %.1e, dq %.1e, "
+              "dk %.1e, dv %.1e %s\n",
+              batch, heads, queries, keys, causal ? ", causal" : "", eOut.relative(),
+              eLse.difference, eDq.relative(), eDk.relative(), eDv.relative(), ok ? "OK" : "FAIL");
   return ok;
 }
 
@@ -203,9 +221,10 @@ template <typename Body> double medianMicroseconds(Body body) {
 } // namespace
 
 int main() {
-  bool ok = checkAgainstDouble(2, 128, 128, 1, 0.125f) & checkAgainstDouble(3, 64, 192, 1, 0.2f) &
-            checkAgainstDouble(2, 128, 64, 0, 0.125f) & checkAgainstDouble(1, 256, 256, 1, 0.125f);
-  Problem gpt2(96, 1024, 1024, 1, 0.125f);
+  bool ok =
+      checkAgainstDouble(2, 1, 128, 128, 1, 0.125f) & checkAgainstDouble(1, 3, 64, 192, 1, 0.2f) &
+      checkAgainstDouble(2, 3, 128, 64, 0, 0.125f) & checkAgainstDouble(1, 1, 256, 256, 1, 0.125f);
+  Problem gpt2(8, 12, 1024, 1024, 1, 0.125f);
   double forward = medianMicroseconds([&] { gpt2.forward(); });
   double backward = medianMicroseconds([&] { gpt2.backward(); });
   CHECK(cudaGetLastError());

@@ -9,15 +9,15 @@ using composite::formatDim;
 namespace {
 
 /// The sizes an attention kernel's operands share.
-enum Size { BH, Tq, Tk, D, kNumSizes };
-const char *const kSizeNames[kNumSizes] = {"BH", "Tq", "Tk", "D"};
+enum Size { B, H, Tq, Tk, D, kNumSizes };
+const char *const kSizeNames[kNumSizes] = {"B", "H", "Tq", "Tk", "D"};
 
 /// An operand of an attention kernel: its name, the sizes of its dimensions,
 /// and whether it holds f32 row statistics rather than bf16 elements.
 struct AttentionOperand {
   const char *name;
   Value value;
-  SmallVector<Size, 3> dims;
+  SmallVector<Size, 4> dims;
   bool statistics = false;
 };
 
@@ -93,11 +93,11 @@ void getKernelEffects(
 
 LogicalResult FusedAttentionForwardOp::verify() {
   return verifyAttentionKernel(*this,
-                               {{"query", getQuery(), {BH, Tq, D}},
-                                {"key", getKey(), {BH, Tk, D}},
-                                {"value", getValue(), {BH, Tk, D}},
-                                {"out", getOut(), {BH, Tq, D}},
-                                {"lse", getLse(), {BH, Tq}, /*statistics=*/true}},
+                               {{"query", getQuery(), {B, H, Tq, D}},
+                                {"key", getKey(), {B, H, Tk, D}},
+                                {"value", getValue(), {B, H, Tk, D}},
+                                {"out", getOut(), {B, H, Tq, D}},
+                                {"lse", getLse(), {B, H, Tq}, /*statistics=*/true}},
                                getCausal(), getScale().convertToFloat());
 }
 
@@ -108,16 +108,16 @@ void FusedAttentionForwardOp::getEffects(
 
 LogicalResult FusedAttentionBackwardOp::verify() {
   return verifyAttentionKernel(*this,
-                               {{"query", getQuery(), {BH, Tq, D}},
-                                {"key", getKey(), {BH, Tk, D}},
-                                {"value", getValue(), {BH, Tk, D}},
-                                {"out", getOut(), {BH, Tq, D}},
-                                {"dout", getDout(), {BH, Tq, D}},
-                                {"lse", getLse(), {BH, Tq}, /*statistics=*/true},
-                                {"dq", getDq(), {BH, Tq, D}},
-                                {"dk", getDk(), {BH, Tk, D}},
-                                {"dv", getDv(), {BH, Tk, D}},
-                                {"delta", getDelta(), {BH, Tq}, /*statistics=*/true}},
+                               {{"query", getQuery(), {B, H, Tq, D}},
+                                {"key", getKey(), {B, H, Tk, D}},
+                                {"value", getValue(), {B, H, Tk, D}},
+                                {"out", getOut(), {B, H, Tq, D}},
+                                {"dout", getDout(), {B, H, Tq, D}},
+                                {"lse", getLse(), {B, H, Tq}, /*statistics=*/true},
+                                {"dq", getDq(), {B, H, Tq, D}},
+                                {"dk", getDk(), {B, H, Tk, D}},
+                                {"dv", getDv(), {B, H, Tk, D}},
+                                {"delta", getDelta(), {B, H, Tq}, /*statistics=*/true}},
                                getCausal(), getScale().convertToFloat());
 }
 

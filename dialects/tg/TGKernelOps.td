@@ -30,22 +30,24 @@ class TG_KernelOp<string mnemonic, list<Trait> traits = []>
 }
 
 def TG_FusedAttentionForwardOp : TG_KernelOp<"fused_attention_forward"> {
-  let summary = "fused (flash-style) attention of bf16 [BH, T, D] slices";
+  let summary = "fused (flash-style) attention of bf16 [B, H, T, D] heads";
   let description = [{
-    `out = softmax(query key^T * scale + mask) value` for each of the BH
-    slices of `query` [BH, Tq, D], `key` and `value` [BH, Tk, D] (bf16),
-    into `out` [BH, Tq, D] (bf16), and each query row's log-sum-exp of its
-    scaled, masked scores into `lse` [BH, Tq] (f32), which the backward
+    `out = softmax(query key^T * scale + mask) value` for each of the B x H
+    heads of `query` [B, H, Tq, D], `key` and `value` [B, H, Tk, D] (bf16),
+    into `out` [B, H, Tq, D] (bf16), and each query row's log-sum-exp of its
+    scaled, masked scores into `lse` [B, H, Tq] (f32), which the backward
     reads. With `causal`, query i sees key j iff j <= i + (Tk - Tq), and
     Tk >= Tq. The runtime's `tgc_cuda_attention_forward_bf16` computes it
     (include/tgc/runtime.h states its rounding); `tg-gpu-fused-attention`
-    makes it from an eligible `tg.attention`.
+    makes it from an eligible `tg.attention`. On buffers, the bf16 operands
+    may be views of any strides with rows of unit stride: a [B, T, H, D]
+    activation transposed (tg-gpu-attention-views).
 
     ```mlir
     %o, %lse = tg.fused_attention_forward causal scale 0.125
-        ins(%q, %k, %v : tensor<8x128x64xbf16>, tensor<8x128x64xbf16>, tensor<8x128x64xbf16>)
-        outs(%o0, %l0 : tensor<8x128x64xbf16>, tensor<8x128xf32>)
-        -> tensor<8x128x64xbf16>, tensor<8x128xf32>
+        ins(%q, %k, %v : tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>)
+        outs(%o0, %l0 : tensor<2x4x128x64xbf16>, tensor<2x4x128xf32>)
+        -> tensor<2x4x128x64xbf16>, tensor<2x4x128xf32>
     ```
   }];
   let arguments = (ins TG_KernelOperand:$query, TG_KernelOperand:$key,
@@ -71,19 +73,19 @@ def TG_FusedAttentionBackwardOp : TG_KernelOp<"fused_attention_backward"> {
     Given the forward's operands, its `out` and `lse`, and `dout`, the
     gradient of a loss with respect to `out`: `dq`, `dk` and `dv`, the
     gradients with respect to `query`, `key` and `value` (bf16, their
-    shapes). `delta` [BH, Tq] (f32) is scratch: it receives
+    shapes). `delta` [B, H, Tq] (f32) is scratch: it receives
     rowsum(dout * out). The runtime's `tgc_cuda_attention_backward_bf16`
     computes it.
 
     ```mlir
     %dq, %dk, %dv, %delta = tg.fused_attention_backward causal scale 0.125
-        ins(%q, %k, %v, %o, %do, %lse : tensor<8x128x64xbf16>, tensor<8x128x64xbf16>,
-            tensor<8x128x64xbf16>, tensor<8x128x64xbf16>, tensor<8x128x64xbf16>,
-            tensor<8x128xf32>)
-        outs(%dq0, %dk0, %dv0, %d0 : tensor<8x128x64xbf16>, tensor<8x128x64xbf16>,
-             tensor<8x128x64xbf16>, tensor<8x128xf32>)
-        -> tensor<8x128x64xbf16>, tensor<8x128x64xbf16>, tensor<8x128x64xbf16>,
-           tensor<8x128xf32>
+        ins(%q, %k, %v, %o, %do, %lse : tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>,
+            tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>,
+            tensor<2x4x128xf32>)
+        outs(%dq0, %dk0, %dv0, %d0 : tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>,
+             tensor<2x4x128x64xbf16>, tensor<2x4x128xf32>)
+        -> tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>, tensor<2x4x128x64xbf16>,
+           tensor<2x4x128xf32>
     ```
   }];
   let arguments = (ins TG_KernelOperand:$query, TG_KernelOperand:$key,

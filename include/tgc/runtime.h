@@ -449,69 +449,76 @@ void tgc_cuda_fail(void);
 
 /*===--- Attention ---------------------------------------------------------===*/
 
-/* A rank-2 strided view (memref<?x?xf32, strided<[?, ?], offset: ?>>): the
- * per-row f32 statistics of an attention, [batch * heads, Tq]. */
-typedef struct tgc_memref2_f32 {
-  float *allocated;
-  float *aligned;
+/* A rank-4 strided view of bf16 elements
+ * (memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>): an attention's
+ * [batch, heads, T, D] operands. */
+typedef struct tgc_memref4_bf16 {
+  uint16_t *allocated;
+  uint16_t *aligned;
   int64_t offset;
-  int64_t sizes[2];
-  int64_t strides[2];
-} tgc_memref2_f32;
+  int64_t sizes[4];
+  int64_t strides[4];
+} tgc_memref4_bf16;
 
 /* Fused (flash-style) attention of bf16 tensors, for every one of the
- * batch * heads slices of its tgc_memref3_bf16 views: q [BH, Tq, D], k and v
- * [BH, Tk, D], out [BH, Tq, D]. The compiler calls the CUDA functions for
- * eligible tg.attention ops (tg-gpu-fused-attention, autocast's bf16
- * attentions with D == 64 and Tq, Tk multiples of 64); the host functions
- * compute the same on host memory, the reference the kernels are checked
- * against (runtime/Attention.cpp). `causal` is 0 or 1: with 1, query i sees
- * key j iff j <= i + (Tk - Tq), and Tk >= Tq. `scale` multiplies the scores.
+ * B * H (batch * heads) slices of its tgc_memref4_bf16 views: q [B, H, Tq, D],
+ * k and v [B, H, Tk, D], out [B, H, Tq, D]; each of B and H has its own
+ * stride, so [B, T, H, D] activations pass as they are, viewed as
+ * [B, H, T, D] (strides [T*H*D, D, H*D, 1]). The compiler calls the CUDA
+ * functions for eligible tg.attention ops (tg-gpu-fused-attention,
+ * autocast's bf16 attentions with D == 64 and Tq, Tk multiples of 64); the
+ * host functions compute the same on host memory, the reference the kernels
+ * are checked against (runtime/Attention.cpp). `causal` is 0 or 1: with 1,
+ * query i sees key j iff j <= i + (Tk - Tq), and Tk >= Tq. `scale`
+ * multiplies the scores.
  *
  * Precision (kernels and reference agree to rounding): products accumulate
  * in f32; s_ij = scale * sum_d q_id k_jd over the keys the query sees,
  * m_i = max_j s_ij, p_ij = exp(s_ij - m_i), l_i = sum_j p_ij (unrounded),
- * out_i = bf16(sum_j bf16(p_ij) v_j / l_i) and lse[bh, i] = m_i + log(l_i),
- * the row's log-sum-exp, kept for the backward. bf16() rounds to nearest
- * even. The host functions take views of any strides and sizes that agree
- * (D and the lengths unconstrained) and run on the thread pool, a slice per
- * task; views that do not agree are fatal: one line on stderr
- * ("<program>: error: attention forward: k is ..."), exit status 1. */
-void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                             tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                             tgc_memref2_f32 *lse, int64_t causal, float scale);
+ * out_i = bf16(sum_j bf16(p_ij) v_j / l_i) and lse[b, h, i] = m_i + log(l_i)
+ * (lse [B, H, Tq] f32), the row's log-sum-exp, kept for the backward.
+ * bf16() rounds to nearest even. The host functions take views of any
+ * strides and sizes that agree (D and the lengths unconstrained) and run on
+ * the thread pool, a slice per task; views that do not agree are fatal: one
+ * line on stderr ("<program>: error: attention forward: k is ..."), exit
+ * status 1. */
+void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                             tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                             tgc_memref3_f32 *lse, int64_t causal, float scale);
 
 /* The gradients of the forward above given its out and lse and dout =
- * dL/dout [BH, Tq, D]: dq, dk and dv have the shapes of q, k and v; delta
- * [BH, Tq] f32 is scratch that receives rowsum(dout * out). With
+ * dL/dout [B, H, Tq, D]: dq, dk and dv have the shapes of q, k and v; delta
+ * [B, H, Tq] f32 is scratch that receives rowsum(dout * out). With
  * p_ij = exp(s_ij - lse_i) (f32, s as in the forward), delta_i =
  * sum_d dout_id out_id, dp_ij = sum_d dout_id v_jd and
  * ds_ij = p_ij (dp_ij - delta_i): dv_j = bf16(sum_i bf16(p_ij) dout_i),
  * dq_i = bf16(scale sum_j bf16(ds_ij) k_j) and
  * dk_j = bf16(scale sum_i bf16(ds_ij) q_i), sums in f32. */
-void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                              tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                              tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
-                                              tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
-                                              tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                              tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                              tgc_memref4_bf16 *dout, tgc_memref3_f32 *lse,
+                                              tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
+                                              tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                               int64_t causal, float scale);
 
 /* The same two on device memory, on the runtime's stream: the runtime's
  * flash attention kernels (runtime/CudaAttention.cu; the scores never in
  * memory, the probabilities recomputed in the backward from lse). Besides
- * the views above: D == 64, Tq and Tk are multiples of 64, and every view's
- * rows are contiguous and 16-byte aligned (any strides along BH and T). A
- * failure (bad views, a failed launch, a runtime built without nvcc) is
- * fatal, as for the matmuls. */
-void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                  tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                  tgc_memref2_f32 *lse, int64_t causal,
+ * the views above: D == 64, Tq and Tk are multiples of 64, B * H <= 65535;
+ * every bf16 view has stride 1 along D, strides along B, H and T that are
+ * multiples of 8 and a 16-byte aligned first element (so every row is
+ * contiguous and 16-byte aligned); lse and delta have stride 1 along Tq (any
+ * strides along B and H). A failure (bad views, a failed launch, a runtime
+ * built without nvcc) is fatal, as for the matmuls. */
+void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                                  tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                                  tgc_memref3_f32 *lse, int64_t causal,
                                                   float scale);
-void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref3_bf16 *q, tgc_memref3_bf16 *k,
-                                                   tgc_memref3_bf16 *v, tgc_memref3_bf16 *out,
-                                                   tgc_memref3_bf16 *dout, tgc_memref2_f32 *lse,
-                                                   tgc_memref3_bf16 *dq, tgc_memref3_bf16 *dk,
-                                                   tgc_memref3_bf16 *dv, tgc_memref2_f32 *delta,
+void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
+                                                   tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
+                                                   tgc_memref4_bf16 *dout, tgc_memref3_f32 *lse,
+                                                   tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
+                                                   tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                                    int64_t causal, float scale);
 
 /*===--- The training main -------------------------------------------------===*/

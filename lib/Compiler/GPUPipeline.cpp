@@ -78,6 +78,9 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
   pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
   pm.addNestedPass<func::FuncOp>(createCanonicalizerPass());
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  // Fused attentions take the heads' split and merge as strided views.
+  if (fusedAttention)
+    pm.addPass(createTGGPUAttentionViews());
 
   // Matmuls: cuBLAS, through runtime calls that stay on the host; a linear
   // layer's bias and activation in its matmul's epilogue (cuBLASLt); a bf16

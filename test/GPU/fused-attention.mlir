@@ -4,39 +4,35 @@
 
 // tg-gpu-fused-attention: bf16 attentions the runtime's kernels take (D =
 // 64, Tq and Tk multiples of 64, static shapes, Tk >= Tq when causal)
-// become tg.fused_attention_forward on [BH, T, D], the batch and head
-// dimensions collapsed by tg.reshape (a view after bufferization), the
-// scale the attention's or 1 / sqrt(D). After bufferization,
-// tg-gpu-attention-to-runtime-call calls tgc_cuda_attention_forward_bf16
-// with the buffers as fully dynamic strided views, causal as an i64 and
-// the scale as an f32; tg-gpu-launch leaves the call on the host, after the
-// kernel that writes its operands.
+// become tg.fused_attention_forward on [B, H, T, D] (a rank-4 attention's
+// operands as they are, others reshaped by tg.reshape, a view after
+// bufferization), the scale the attention's or 1 / sqrt(D). After
+// bufferization, tg-gpu-attention-to-runtime-call calls
+// tgc_cuda_attention_forward_bf16 with the buffers as fully dynamic strided
+// views, causal as an i64 and the scale as an f32; tg-gpu-launch leaves the
+// call on the host, after the kernel that writes its operands.
 
 // CHECK-LABEL: func.func @causal
 // CHECK-SAME:      (%[[Q:.*]]: tensor<2x3x128x64xbf16>, %[[K:.*]]: tensor<2x3x128x64xbf16>, %[[V:.*]]: tensor<2x3x128x64xbf16>)
-// CHECK-DAG:     %[[Q3:.*]] = tg.reshape %[[Q]] : tensor<2x3x128x64xbf16> -> tensor<6x128x64xbf16>
-// CHECK-DAG:     %[[K3:.*]] = tg.reshape %[[K]] : tensor<2x3x128x64xbf16> -> tensor<6x128x64xbf16>
-// CHECK-DAG:     %[[V3:.*]] = tg.reshape %[[V]] : tensor<2x3x128x64xbf16> -> tensor<6x128x64xbf16>
-// CHECK-DAG:     %[[OUT:.*]] = tensor.empty() : tensor<6x128x64xbf16>
-// CHECK-DAG:     %[[LSE:.*]] = tensor.empty() : tensor<6x128xf32>
-// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q3]], %[[K3]], %[[V3]] : {{.*}}) outs(%[[OUT]], %[[LSE]] : tensor<6x128x64xbf16>, tensor<6x128xf32>)
-// CHECK:         %[[R:.*]] = tg.reshape %[[F]]#0 : tensor<6x128x64xbf16> -> tensor<2x3x128x64xbf16>
-// CHECK:         return %[[R]]
+// CHECK-NOT:     tg.reshape
+// CHECK-DAG:     %[[OUT:.*]] = tensor.empty() : tensor<2x3x128x64xbf16>
+// CHECK-DAG:     %[[LSE:.*]] = tensor.empty() : tensor<2x3x128xf32>
+// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[OUT]], %[[LSE]] : tensor<2x3x128x64xbf16>, tensor<2x3x128xf32>)
+// CHECK-NOT:     tg.reshape
+// CHECK:         return %[[F]]#0
 // CALL-LABEL: func.func @causal
 // CALL-SAME:      (%[[Q:.*]]: memref<2x3x128x64xbf16>, %[[K:.*]]: memref<2x3x128x64xbf16>, %[[V:.*]]: memref<2x3x128x64xbf16>)
 // CALL-DAG:     %[[SCALE:.*]] = arith.constant 1.250000e-01 : f32
 // CALL-DAG:     %[[CAUSAL:.*]] = arith.constant 1 : i64
-// CALL-DAG:     %[[Q3:.*]] = memref.collapse_shape %[[Q]] {{\[}}[0, 1], [2], [3]] : memref<2x3x128x64xbf16> into memref<6x128x64xbf16>
-// CALL-DAG:     %[[OUT:.*]] = memref.alloc() {{.*}}: memref<6x128x64xbf16>
-// CALL-DAG:     %[[LSE:.*]] = memref.alloc() {{.*}}: memref<6x128xf32>
-// CALL-DAG:     %[[QV:.*]] = memref.cast %[[Q3]] : memref<6x128x64xbf16> to memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>
-// CALL-DAG:     %[[OV:.*]] = memref.cast %[[OUT]] : memref<6x128x64xbf16> to memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>
-// CALL-DAG:     %[[LV:.*]] = memref.cast %[[LSE]] : memref<6x128xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CALL-DAG:     %[[OUT:.*]] = memref.alloc() {{.*}}: memref<2x3x128x64xbf16>
+// CALL-DAG:     %[[LSE:.*]] = memref.alloc() {{.*}}: memref<2x3x128xf32>
+// CALL-DAG:     %[[QV:.*]] = memref.cast %[[Q]] : memref<2x3x128x64xbf16> to memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>
+// CALL-DAG:     %[[OV:.*]] = memref.cast %[[OUT]] : memref<2x3x128x64xbf16> to memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>
+// CALL-DAG:     %[[LV:.*]] = memref.cast %[[LSE]] : memref<2x3x128xf32> to memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>
 // CALL:         call @tgc_cuda_attention_forward_bf16(%[[QV]], %{{.*}}, %{{.*}}, %[[OV]], %[[LV]], %[[CAUSAL]], %[[SCALE]])
 // CALL-NOT:     memref.copy
-// CALL:         %[[R:.*]] = memref.expand_shape %[[OUT]]
-// CALL:         return %[[R]]
-// CALL-LABEL: func.func private @tgc_cuda_attention_forward_bf16(memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, f32) attributes {llvm.emit_c_interface, tg.operands_only}
+// CALL:         return %[[OUT]]
+// CALL-LABEL: func.func private @tgc_cuda_attention_forward_bf16(memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, f32) attributes {llvm.emit_c_interface, tg.operands_only}
 func.func @causal(%q: tensor<2x3x128x64xbf16>, %k: tensor<2x3x128x64xbf16>, %v: tensor<2x3x128x64xbf16>) -> tensor<2x3x128x64xbf16> {
   %o = tg.attention %q, %k, %v causal : tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16> -> tensor<2x3x128x64xbf16>
   return %o : tensor<2x3x128x64xbf16>
@@ -44,12 +40,14 @@ func.func @causal(%q: tensor<2x3x128x64xbf16>, %k: tensor<2x3x128x64xbf16>, %v: 
 
 // -----
 
-// Already [BH, T, D]; more keys than queries; the attention's scale. The
-// keys are computed (an elementwise op, a kernel): the call follows it.
+// [BH, T, D] as [1, BH, T, D]; more keys than queries; the attention's
+// scale. The keys are computed (an elementwise op, a kernel): the call
+// follows it.
 // CHECK-LABEL: func.func @rank3_scale
-// CHECK-NOT:     tg.reshape
-// CHECK:         tg.fused_attention_forward scale 3.000000e-01 ins(%arg0, %{{.*}}, %arg2 : tensor<4x64x64xbf16>, tensor<4x192x64xbf16>, tensor<4x192x64xbf16>)
-// CHECK-NOT:     tg.reshape
+// CHECK-DAG:     %[[Q4:.*]] = tg.reshape %arg0 : tensor<4x64x64xbf16> -> tensor<1x4x64x64xbf16>
+// CHECK-DAG:     %[[V4:.*]] = tg.reshape %arg2 : tensor<4x192x64xbf16> -> tensor<1x4x192x64xbf16>
+// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward scale 3.000000e-01 ins(%[[Q4]], %{{.*}}, %[[V4]] : tensor<1x4x64x64xbf16>, tensor<1x4x192x64xbf16>, tensor<1x4x192x64xbf16>)
+// CHECK:         tg.reshape %[[F]]#0 : tensor<1x4x64x64xbf16> -> tensor<4x64x64xbf16>
 // CALL-LABEL: func.func @rank3_scale
 // CALL-DAG:     %[[SCALE:.*]] = arith.constant 3.000000e-01 : f32
 // CALL-DAG:     %[[CAUSAL:.*]] = arith.constant 0 : i64
@@ -87,29 +85,21 @@ func.func @ineligible(%f: tensor<2x64x64xf32>, %d: tensor<2x64x32xbf16>, %t: ten
 // -----
 
 // A gradient (tg-autodiff's rule with keep-attention) of a fused forward:
-// the backward kernel reads the forward's collapsed operands, output and
-// lse; its gradients are reshaped back.
+// the backward kernel reads the forward's operands, output and lse.
 // CHECK-LABEL: func.func @backward
 // CHECK-SAME:      (%[[Q:.*]]: tensor<2x2x64x64xbf16>, %[[K:.*]]: tensor<2x2x128x64xbf16>, %[[V:.*]]: tensor<2x2x128x64xbf16>, %[[DO:.*]]: tensor<2x2x64x64xbf16>)
-// CHECK-DAG:     %[[Q3:.*]] = tg.reshape %[[Q]] : tensor<2x2x64x64xbf16> -> tensor<4x64x64xbf16>
-// CHECK-DAG:     %[[K3:.*]] = tg.reshape %[[K]] : tensor<2x2x128x64xbf16> -> tensor<4x128x64xbf16>
-// CHECK-DAG:     %[[V3:.*]] = tg.reshape %[[V]] : tensor<2x2x128x64xbf16> -> tensor<4x128x64xbf16>
-// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q3]], %[[K3]], %[[V3]] :
-// CHECK:         %[[O:.*]] = tg.reshape %[[F]]#0 : tensor<4x64x64xbf16> -> tensor<2x2x64x64xbf16>
-// CHECK-DAG:     %[[DO3:.*]] = tg.reshape %[[DO]] : tensor<2x2x64x64xbf16> -> tensor<4x64x64xbf16>
-// CHECK-DAG:     %[[DQ0:.*]] = tensor.empty() : tensor<4x64x64xbf16>
-// CHECK-DAG:     %[[DK0:.*]] = tensor.empty() : tensor<4x128x64xbf16>
-// CHECK-DAG:     %[[DV0:.*]] = tensor.empty() : tensor<4x128x64xbf16>
-// CHECK-DAG:     %[[DELTA:.*]] = tensor.empty() : tensor<4x64xf32>
-// CHECK:         %[[B:.*]]:4 = tg.fused_attention_backward causal scale 1.250000e-01 ins(%[[Q3]], %[[K3]], %[[V3]], %[[F]]#0, %[[DO3]], %[[F]]#1 : {{.*}}) outs(%[[DQ0]], %[[DK0]], %[[DV0]], %[[DELTA]] : {{.*}})
-// CHECK-DAG:     %[[DQ:.*]] = tg.reshape %[[B]]#0 : tensor<4x64x64xbf16> -> tensor<2x2x64x64xbf16>
-// CHECK-DAG:     %[[DK:.*]] = tg.reshape %[[B]]#1 : tensor<4x128x64xbf16> -> tensor<2x2x128x64xbf16>
-// CHECK-DAG:     %[[DV:.*]] = tg.reshape %[[B]]#2 : tensor<4x128x64xbf16> -> tensor<2x2x128x64xbf16>
+// CHECK:         %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]] :
+// CHECK-DAG:     %[[DQ0:.*]] = tensor.empty() : tensor<2x2x64x64xbf16>
+// CHECK-DAG:     %[[DK0:.*]] = tensor.empty() : tensor<2x2x128x64xbf16>
+// CHECK-DAG:     %[[DV0:.*]] = tensor.empty() : tensor<2x2x128x64xbf16>
+// CHECK-DAG:     %[[DELTA:.*]] = tensor.empty() : tensor<2x2x64xf32>
+// CHECK:         %[[B:.*]]:4 = tg.fused_attention_backward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]], %[[F]]#0, %[[DO]], %[[F]]#1 : {{.*}}) outs(%[[DQ0]], %[[DK0]], %[[DV0]], %[[DELTA]] : {{.*}})
 // CHECK-NOT:     tg.attention_grad
-// CHECK:         return %[[O]], %[[DQ]], %[[DK]], %[[DV]]
+// CHECK-NOT:     tg.reshape
+// CHECK:         return %[[F]]#0, %[[B]]#0, %[[B]]#1, %[[B]]#2
 // CALL-LABEL: func.func @backward
 // CALL:         call @tgc_cuda_attention_forward_bf16
-// CALL:         call @tgc_cuda_attention_backward_bf16(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?x?xbf16, strided<[?, ?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i64, f32) -> ()
+// CALL:         call @tgc_cuda_attention_backward_bf16(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, f32) -> ()
 // CALL-NOT:     memref.copy
 // CALL:         return
 func.func @backward(%q: tensor<2x2x64x64xbf16>, %k: tensor<2x2x128x64xbf16>, %v: tensor<2x2x128x64xbf16>, %do: tensor<2x2x64x64xbf16>) -> (tensor<2x2x64x64xbf16>, tensor<2x2x64x64xbf16>, tensor<2x2x128x64xbf16>, tensor<2x2x128x64xbf16>) {

@@ -5,7 +5,10 @@
 // its gradients computed naively in double from the same bf16 inputs:
 // within what the contract's bf16 roundings allow (the probabilities, dS and
 // each result rounded once: a few 2^-9 relative), far below what a wrong
-// mask, scale or formula gives. Causal and not, Tk > Tq, views with strides.
+// mask, scale or formula gives. Causal and not, Tk > Tq, several batches and
+// heads, views with strides: padded rows, offsets, and heads transposed as
+// the compiler passes GPT-2's activations ([B, T, H, D] viewed as
+// [B, H, T, D]).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -25,52 +29,82 @@ namespace {
 using tgc::bf16ToFloat;
 using tgc::floatToBF16;
 
-/// A [BH, T, D] bf16 tensor in storage of [BH, T, stride] (stride >= D:
-/// padded rows, as a head's slice of a fused qkv buffer), at an offset.
-struct Tensor3 {
-  int64_t slices, rows, dim, rowStride, offset;
+/// A [B, H, T, D] bf16 tensor at an offset in its storage, which is
+/// [B, H, T, D + padding] (padded rows, as a head's slice of a fused qkv
+/// buffer), or with `transposedHeads` [B, T, H, D]: GPT-2's activations as
+/// the compiler passes them, strides [T*H*D, D, H*D, 1]. Slice s is
+/// (b, h) = (s / H, s % H).
+struct Tensor4 {
+  int64_t batch, heads, rows, dim, offset;
+  int64_t strides[3]; // along B, H and T
   std::vector<uint16_t> storage;
 
-  Tensor3(int64_t slices, int64_t rows, int64_t dim, int64_t padding = 0, int64_t offset = 0)
-      : slices(slices), rows(rows), dim(dim), rowStride(dim + padding), offset(offset),
-        storage(size_t(offset + slices * rows * rowStride), floatToBF16(12345.0f)) {}
-
-  uint16_t &bits(int64_t b, int64_t i, int64_t d) {
-    return storage[size_t(offset + (b * rows + i) * rowStride + d)];
+  Tensor4(int64_t batch, int64_t heads, int64_t rows, int64_t dim, bool transposedHeads = false,
+          int64_t padding = 0, int64_t offset = 0)
+      : batch(batch), heads(heads), rows(rows), dim(dim), offset(offset),
+        storage(size_t(offset + batch * heads * rows * (dim + padding)), floatToBF16(12345.0f)) {
+    int64_t rowSize = dim + padding;
+    if (transposedHeads) {
+      strides[0] = rows * heads * rowSize;
+      strides[1] = rowSize;
+      strides[2] = heads * rowSize;
+    } else {
+      strides[0] = heads * rows * rowSize;
+      strides[1] = rows * rowSize;
+      strides[2] = rowSize;
+    }
   }
-  double operator()(int64_t b, int64_t i, int64_t d) const {
-    return bf16ToFloat(storage[size_t(offset + (b * rows + i) * rowStride + d)]);
+
+  int64_t slices() const { return batch * heads; }
+  size_t index(int64_t slice, int64_t i, int64_t d) const {
+    return size_t(offset + slice / heads * strides[0] + slice % heads * strides[1] +
+                  i * strides[2] + d);
+  }
+  double operator()(int64_t slice, int64_t i, int64_t d) const {
+    return bf16ToFloat(storage[index(slice, i, d)]);
   }
   void fillNormal(std::mt19937_64 &rng, double stddev = 1.0) {
     std::normal_distribution<float> normal(0.0f, float(stddev));
-    for (int64_t b = 0; b < slices; ++b)
+    for (int64_t s = 0; s < slices(); ++s)
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t d = 0; d < dim; ++d)
-          bits(b, i, d) = floatToBF16(normal(rng));
+          storage[index(s, i, d)] = floatToBF16(normal(rng));
   }
-  tgc_memref3_bf16 view() {
+  tgc_memref4_bf16 view() {
     return {storage.data(),
             storage.data(),
             offset,
-            {slices, rows, dim},
-            {rows * rowStride, rowStride, 1}};
+            {batch, heads, rows, dim},
+            {strides[0], strides[1], strides[2], 1}};
   }
 };
 
-/// [BH, T] f32 statistics.
-struct Tensor2 {
-  int64_t slices, rows;
+/// [B, H, T] f32 statistics.
+struct Tensor3 {
+  int64_t batch, heads, rows;
   std::vector<float> storage;
-  Tensor2(int64_t slices, int64_t rows)
-      : slices(slices), rows(rows), storage(size_t(slices * rows), -777.0f) {}
-  double operator()(int64_t b, int64_t i) const { return storage[size_t(b * rows + i)]; }
-  tgc_memref2_f32 view() { return {storage.data(), storage.data(), 0, {slices, rows}, {rows, 1}}; }
+  Tensor3(int64_t batch, int64_t heads, int64_t rows)
+      : batch(batch), heads(heads), rows(rows), storage(size_t(batch * heads * rows), -777.0f) {}
+  double operator()(int64_t slice, int64_t i) const { return storage[size_t(slice * rows + i)]; }
+  tgc_memref3_f32 view() {
+    return {storage.data(), storage.data(), 0, {batch, heads, rows}, {heads * rows, rows, 1}};
+  }
 };
 
 struct Problem {
-  int64_t slices, queries, keys, dim;
+  int64_t batch, heads, queries, keys, dim;
   bool causal;
   double scale;
+  bool transposedHeads; // every view, unpadded and at offset 0
+
+  int64_t slices() const { return batch * heads; }
+  /// A tensor of `rows` in the problem's layout: with transposedHeads
+  /// exactly the compiler's view, else padded and offset as given.
+  Tensor4 tensor(int64_t rows, int64_t padding = 0, int64_t offset = 0) const {
+    if (transposedHeads)
+      return Tensor4(batch, heads, rows, dim, true);
+    return Tensor4(batch, heads, rows, dim, false, padding, offset);
+  }
 };
 
 bool visible(const Problem &p, int64_t i, int64_t j) {
@@ -81,9 +115,9 @@ bool visible(const Problem &p, int64_t i, int64_t j) {
 struct Exact {
   std::vector<double> out, lse, dq, dk, dv; // [BH][T][D], [BH][Tq]
 
-  Exact(const Problem &p, const Tensor3 &q, const Tensor3 &k, const Tensor3 &v,
-        const Tensor3 *dout) {
-    int64_t bh = p.slices, tq = p.queries, tk = p.keys, dim = p.dim;
+  Exact(const Problem &p, const Tensor4 &q, const Tensor4 &k, const Tensor4 &v,
+        const Tensor4 *dout) {
+    int64_t bh = p.slices(), tq = p.queries, tk = p.keys, dim = p.dim;
     out.assign(size_t(bh * tq * dim), 0);
     lse.assign(size_t(bh * tq), 0);
     dq.assign(size_t(bh * tq * dim), 0);
@@ -133,9 +167,9 @@ struct Exact {
 };
 
 /// The largest |computed - exact| over the largest |exact|.
-double relativeError(const Tensor3 &computed, const std::vector<double> &exact) {
+double relativeError(const Tensor4 &computed, const std::vector<double> &exact) {
   double error = 0, scale = 0;
-  for (int64_t b = 0; b < computed.slices; ++b)
+  for (int64_t b = 0; b < computed.slices(); ++b)
     for (int64_t i = 0; i < computed.rows; ++i)
       for (int64_t d = 0; d < computed.dim; ++d) {
         double value = exact[(b * computed.rows + i) * computed.dim + d];
@@ -155,47 +189,49 @@ class HostAttention : public testing::TestWithParam<Problem> {};
 TEST_P(HostAttention, ForwardMatchesDouble) {
   const Problem &p = GetParam();
   std::mt19937_64 rng(1);
-  // q and k with padded rows and an offset: any strides along BH and T.
-  Tensor3 q(p.slices, p.queries, p.dim, 3, 5), k(p.slices, p.keys, p.dim, 7, 1),
-      v(p.slices, p.keys, p.dim), out(p.slices, p.queries, p.dim, 2);
-  Tensor2 lse(p.slices, p.queries);
+  // q and k with padded rows and an offset: any strides along B, H and T.
+  Tensor4 q = p.tensor(p.queries, 3, 5), k = p.tensor(p.keys, 7, 1), v = p.tensor(p.keys),
+          out = p.tensor(p.queries, 2);
+  Tensor3 lse(p.batch, p.heads, p.queries);
   q.fillNormal(rng);
   k.fillNormal(rng);
   v.fillNormal(rng);
   std::vector<uint16_t> before = out.storage;
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
-  tgc_memref2_f32 lv = lse.view();
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
   _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &vv, &ov, &lv, p.causal, float(p.scale));
 
   Exact exact(p, q, k, v, nullptr);
   EXPECT_LE(relativeError(out, exact.out), kTolerance);
   // The log-sum-exp is f32 throughout: close to double.
-  for (int64_t b = 0; b < p.slices; ++b)
+  for (int64_t b = 0; b < p.slices(); ++b)
     for (int64_t i = 0; i < p.queries; ++i)
       EXPECT_NEAR(lse(b, i), exact.lse[b * p.queries + i],
                   1e-5 * (1 + std::fabs(exact.lse[b * p.queries + i])))
           << "lse[" << b << ", " << i << "]";
-  // The padding between out's rows is untouched.
+  // What out's storage holds outside the view (padding) is untouched.
+  for (int64_t b = 0; b < p.slices(); ++b)
+    for (int64_t i = 0; i < p.queries; ++i)
+      for (int64_t d = 0; d < p.dim; ++d)
+        before[out.index(b, i, d)] = out.storage[out.index(b, i, d)];
   for (size_t index = 0; index < before.size(); ++index)
-    if (index % size_t(out.rowStride) >= size_t(p.dim))
-      ASSERT_EQ(out.storage[index], before[index]) << "padding element " << index << " written";
+    ASSERT_EQ(out.storage[index], before[index]) << "padding element " << index << " written";
 }
 
 TEST_P(HostAttention, BackwardMatchesDouble) {
   const Problem &p = GetParam();
   std::mt19937_64 rng(2);
-  Tensor3 q(p.slices, p.queries, p.dim, 1, 3), k(p.slices, p.keys, p.dim),
-      v(p.slices, p.keys, p.dim, 5), out(p.slices, p.queries, p.dim),
-      dout(p.slices, p.queries, p.dim, 2, 4), dq(p.slices, p.queries, p.dim, 1),
-      dk(p.slices, p.keys, p.dim, 0, 2), dv(p.slices, p.keys, p.dim, 3);
-  Tensor2 lse(p.slices, p.queries), delta(p.slices, p.queries);
+  Tensor4 q = p.tensor(p.queries, 1, 3), k = p.tensor(p.keys), v = p.tensor(p.keys, 5),
+          out = p.tensor(p.queries), dout = p.tensor(p.queries, 2, 4), dq = p.tensor(p.queries, 1),
+          dk = p.tensor(p.keys, 0, 2), dv = p.tensor(p.keys, 3);
+  Tensor3 lse(p.batch, p.heads, p.queries), delta(p.batch, p.heads, p.queries);
   q.fillNormal(rng);
   k.fillNormal(rng);
   v.fillNormal(rng);
   dout.fillNormal(rng);
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view(), dov = dout.view(),
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view(), dov = dout.view(),
                    dqv = dq.view(), dkv = dk.view(), dvv = dv.view();
-  tgc_memref2_f32 lv = lse.view(), deltav = delta.view();
+  tgc_memref3_f32 lv = lse.view(), deltav = delta.view();
   _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &vv, &ov, &lv, p.causal, float(p.scale));
   _mlir_ciface_tgc_attention_backward_bf16(&qv, &kv, &vv, &ov, &dov, &lv, &dqv, &dkv, &dvv, &deltav,
                                            p.causal, float(p.scale));
@@ -205,7 +241,7 @@ TEST_P(HostAttention, BackwardMatchesDouble) {
   EXPECT_LE(relativeError(dk, exact.dk), kTolerance) << "dk";
   EXPECT_LE(relativeError(dv, exact.dv), kTolerance) << "dv";
   // delta: rowsum(dout * out) of the bf16 out passed in, in f32.
-  for (int64_t b = 0; b < p.slices; ++b)
+  for (int64_t b = 0; b < p.slices(); ++b)
     for (int64_t i = 0; i < p.queries; ++i) {
       double expected = 0;
       for (int64_t d = 0; d < p.dim; ++d)
@@ -215,19 +251,22 @@ TEST_P(HostAttention, BackwardMatchesDouble) {
 }
 
 const Problem kProblems[] = {
-    {3, 5, 9, 8, false, 0.35},     // Tk > Tq
-    {3, 5, 9, 8, true, 0.35},      // causal: query i sees keys j <= i + 4
-    {2, 7, 7, 16, true, 0.25},     // square causal, 1 / sqrt(D)
-    {2, 64, 128, 64, true, 0.125}, // the kernels' shapes
-    {1, 64, 64, 64, false, 0.125},
+    {2, 3, 5, 9, 8, false, 0.35, false},     // Tk > Tq
+    {3, 1, 5, 9, 8, true, 0.35, false},      // causal: query i sees keys j <= i + 4
+    {1, 2, 7, 7, 16, true, 0.25, false},     // square causal, 1 / sqrt(D)
+    {1, 2, 64, 128, 64, true, 0.125, false}, // the kernels' shapes
+    {1, 1, 64, 64, 64, false, 0.125, false},
+    {2, 3, 5, 9, 8, true, 0.35, true}, // heads transposed, as the compiler passes them
+    {2, 3, 64, 64, 64, true, 0.125, true},
 };
 
 INSTANTIATE_TEST_SUITE_P(Shapes, HostAttention, testing::ValuesIn(kProblems),
                          [](const testing::TestParamInfo<Problem> &info) {
                            const Problem &p = info.param;
-                           return "bh" + std::to_string(p.slices) + "_q" +
-                                  std::to_string(p.queries) + "_k" + std::to_string(p.keys) + "_d" +
-                                  std::to_string(p.dim) + (p.causal ? "_causal" : "");
+                           return "b" + std::to_string(p.batch) + "_h" + std::to_string(p.heads) +
+                                  "_q" + std::to_string(p.queries) + "_k" + std::to_string(p.keys) +
+                                  "_d" + std::to_string(p.dim) + (p.causal ? "_causal" : "") +
+                                  (p.transposedHeads ? "_transposed" : "");
                          });
 
 TEST(HostAttention, RoundsToNearestEven) {
@@ -245,15 +284,15 @@ TEST(HostAttention, RoundsToNearestEven) {
 // A probability that rounds differently from the contract's shows: a
 // one-key row gives p = 1 exactly, out = v, lse = the score.
 TEST(HostAttention, OneVisibleKeyCopiesItsValue) {
-  Problem p = {1, 4, 4, 8, true, 0.5};
+  Problem p = {1, 1, 4, 4, 8, true, 0.5, false};
   std::mt19937_64 rng(3);
-  Tensor3 q(1, 4, 8), k(1, 4, 8), v(1, 4, 8), out(1, 4, 8);
-  Tensor2 lse(1, 4);
+  Tensor4 q(1, 1, 4, 8), k(1, 1, 4, 8), v(1, 1, 4, 8), out(1, 1, 4, 8);
+  Tensor3 lse(1, 1, 4);
   q.fillNormal(rng);
   k.fillNormal(rng);
   v.fillNormal(rng);
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
-  tgc_memref2_f32 lv = lse.view();
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
   _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &vv, &ov, &lv, 1, float(p.scale));
   for (int64_t d = 0; d < 8; ++d)
     EXPECT_EQ(out(0, 0, d), v(0, 0, d));
@@ -264,26 +303,43 @@ TEST(HostAttention, OneVisibleKeyCopiesItsValue) {
 }
 
 void forwardWithWrongValueShape() {
-  Tensor3 q(2, 4, 8), k(2, 6, 8), v(2, 5, 8), out(2, 4, 8);
-  Tensor2 lse(2, 4);
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
-  tgc_memref2_f32 lv = lse.view();
+  Tensor4 q(2, 3, 4, 8), k(2, 3, 6, 8), v(2, 3, 5, 8), out(2, 3, 4, 8);
+  Tensor3 lse(2, 3, 4);
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
   _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &vv, &ov, &lv, 0, 1.0f);
 }
 
+void forwardWithOtherHeads() {
+  Tensor4 q(2, 3, 4, 8), k(2, 2, 6, 8), out(2, 3, 4, 8);
+  Tensor3 lse(2, 3, 4);
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
+  _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &kv, &ov, &lv, 0, 1.0f);
+}
+
+// As many slices as B * H, but B and H swapped.
+void forwardWithWrongLse() {
+  Tensor4 t(2, 3, 4, 8);
+  Tensor3 lse(3, 2, 4);
+  tgc_memref4_bf16 view = t.view();
+  tgc_memref3_f32 lv = lse.view();
+  _mlir_ciface_tgc_attention_forward_bf16(&view, &view, &view, &view, &lv, 0, 1.0f);
+}
+
 void causalWithFewerKeys() {
-  Tensor3 q(1, 8, 8), k(1, 4, 8), v(1, 4, 8), out(1, 8, 8);
-  Tensor2 lse(1, 8);
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
-  tgc_memref2_f32 lv = lse.view();
+  Tensor4 q(1, 1, 8, 8), k(1, 1, 4, 8), v(1, 1, 4, 8), out(1, 1, 8, 8);
+  Tensor3 lse(1, 1, 8);
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
   _mlir_ciface_tgc_attention_forward_bf16(&qv, &kv, &vv, &ov, &lv, 1, 1.0f);
 }
 
 void backwardWithWrongDelta() {
-  Tensor3 t(2, 4, 8);
-  Tensor2 lse(2, 4), delta(2, 3);
-  tgc_memref3_bf16 view = t.view();
-  tgc_memref2_f32 lv = lse.view(), dv = delta.view();
+  Tensor4 t(2, 3, 4, 8);
+  Tensor3 lse(2, 3, 4), delta(2, 3, 3);
+  tgc_memref4_bf16 view = t.view();
+  tgc_memref3_f32 lv = lse.view(), dv = delta.view();
   _mlir_ciface_tgc_attention_backward_bf16(&view, &view, &view, &view, &view, &lv, &view, &view,
                                            &view, &dv, 0, 1.0f);
 }
@@ -292,27 +348,70 @@ TEST(HostAttentionDeathTest, DisagreeingViewsAreFatal) {
   // A fresh process: the thread pool's workers do not survive fork.
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(forwardWithWrongValueShape(), testing::ExitedWithCode(1),
-              "error: attention forward: v is \\[2, 5, 8\\], expected \\[BH, Tk, D\\] = "
-              "\\[2, 6, 8\\]");
+              "error: attention forward: v is \\[2, 3, 5, 8\\], expected \\[B, H, Tk, D\\] = "
+              "\\[2, 3, 6, 8\\]");
+  EXPECT_EXIT(forwardWithOtherHeads(), testing::ExitedWithCode(1),
+              "error: attention forward: k is \\[2, 2, 6, 8\\], expected \\[B, H, Tk, D\\] = "
+              "\\[2, 3, 6, 8\\]");
+  EXPECT_EXIT(forwardWithWrongLse(), testing::ExitedWithCode(1),
+              "error: attention forward: lse is \\[3, 2, 4\\], expected \\[B, H, Tq\\] = "
+              "\\[2, 3, 4\\]");
   EXPECT_EXIT(causalWithFewerKeys(), testing::ExitedWithCode(1),
               "error: attention forward: causal with 8 queries but only 4 keys");
   EXPECT_EXIT(backwardWithWrongDelta(), testing::ExitedWithCode(1),
-              "error: attention backward: delta is \\[2, 3\\], expected \\[BH, Tq\\] = \\[2, 4\\]");
+              "error: attention backward: delta is \\[2, 3, 3\\], expected \\[B, H, Tq\\] = "
+              "\\[2, 3, 4\\]");
+}
+
+/// The message checkAttentionForward(..., device = true) fails with, or ""
+/// when the views are accepted.
+std::string deviceCheckError(const tgc_memref4_bf16 &q, const tgc_memref4_bf16 &kv,
+                             const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse) {
+  try {
+    tgc::checkAttentionForward("f", q, kv, kv, out, lse, 0, true);
+    return "";
+  } catch (const std::exception &error) {
+    return error.what();
+  }
 }
 
 // What the kernels need beyond agreeing views is checked for them.
 TEST(HostAttention, DeviceChecksNeedTheKernelsShapes) {
-  Tensor3 q(1, 64, 32), k(1, 64, 32), out(1, 64, 32);
-  Tensor2 lse(1, 64);
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), ov = out.view();
-  tgc_memref2_f32 lv = lse.view();
+  Tensor4 q(1, 1, 64, 32), k(1, 1, 64, 32), out(1, 1, 64, 32);
+  Tensor3 lse(1, 1, 64);
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), ov = out.view();
+  tgc_memref3_f32 lv = lse.view();
   EXPECT_NO_THROW(tgc::checkAttentionForward("f", qv, kv, kv, ov, lv, 0, false));
-  try {
-    tgc::checkAttentionForward("f", qv, kv, kv, ov, lv, 0, true);
-    ADD_FAILURE() << "D = 32 accepted for the device";
-  } catch (const std::exception &error) {
-    EXPECT_STREQ(error.what(), "f: D is 32, expected 64");
-  }
+  EXPECT_EQ(deviceCheckError(qv, kv, ov, lv), "f: D is 32, expected 64");
+}
+
+// The layout the compiler passes for GPT-2 is one the kernels take; a head
+// stride that breaks rows' alignment, statistics strided along Tq or more
+// slices than the grid holds are not.
+TEST(HostAttention, DeviceChecksTakeTransposedHeads) {
+  Tensor4 t(2, 3, 64, 64, /*transposedHeads=*/true);
+  Tensor3 lse(2, 3, 64);
+  tgc_memref4_bf16 view = t.view();
+  tgc_memref3_f32 lv = lse.view();
+  EXPECT_EQ(deviceCheckError(view, view, view, lv), "");
+
+  tgc_memref4_bf16 misaligned = view;
+  misaligned.strides[1] = 68;
+  EXPECT_EQ(deviceCheckError(view, misaligned, view, lv),
+            "f: k has strides [12288, 68, 192, 1]: the kernels need 16-byte aligned rows");
+
+  tgc_memref3_f32 strided = lv;
+  strided.strides[2] = 2;
+  EXPECT_EQ(deviceCheckError(view, view, view, strided),
+            "f: lse has stride 2 along Tq, expected 1");
+
+  // Sizes only: the checks read no element.
+  tgc_memref4_bf16 many = view;
+  many.sizes[0] = 256;
+  many.sizes[1] = 256;
+  tgc_memref3_f32 manyLse = {lv.allocated, lv.aligned, 0, {256, 256, 64}, {256 * 64, 64, 1}};
+  EXPECT_EQ(deviceCheckError(many, many, many, manyLse),
+            "f: 65536 slices (B * H), the kernels' grid takes at most 65535");
 }
 
 } // namespace

@@ -2,9 +2,11 @@
 //
 // tgc_cuda_attention_{forward,backward}_bf16 against attention computed in
 // double from the same bf16 inputs: causal and not, more keys than queries,
-// and q, k, v as interleaved slices of one buffer (strided rows). On a GPU;
-// elsewhere skipped, except the checks of bad views, which fail before any
-// device work.
+// several batches and heads, q, k, v as interleaved slices of one buffer
+// (strided rows), and heads transposed as the compiler passes GPT-2's
+// activations ([B, T, H, 64] viewed as [B, H, T, 64]). On a GPU; elsewhere
+// skipped, except the checks of bad views, which fail before any device
+// work.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,44 +30,62 @@ using tgc::floatToBF16;
 
 constexpr int64_t kHead = 64;
 
-/// [batch, rows, 64] bf16 on the device, row `row` of slice `b` at
-/// offset + b * batchStride + row * rowStride.
+/// [batch, heads, rows, 64] bf16 on the device, row `row` of slice s =
+/// (s / heads, s % heads) at offset + (s / heads) * strides[0] +
+/// (s % heads) * strides[1] + row * strides[2].
 struct Tensor {
-  int64_t batch, rows, batchStride, rowStride, offset;
-  std::vector<uint16_t> *storage; // host copy of the whole buffer
+  int64_t batch, heads, rows;
+  int64_t strides[3]; // along B, H and T
+  int64_t offset;
   uint16_t *device;
 
-  float at(const std::vector<uint16_t> &data, int64_t b, int64_t row, int64_t d) const {
-    return bf16ToFloat(data[offset + b * batchStride + row * rowStride + d]);
+  float at(const std::vector<uint16_t> &data, int64_t slice, int64_t row, int64_t d) const {
+    return bf16ToFloat(data[offset + slice / heads * strides[0] + slice % heads * strides[1] +
+                            row * strides[2] + d]);
   }
-  tgc_memref3_bf16 view() const {
-    return {device, device, offset, {batch, rows, kHead}, {batchStride, rowStride, 1}};
+  tgc_memref4_bf16 view() const {
+    return {device,
+            device,
+            offset,
+            {batch, heads, rows, kHead},
+            {strides[0], strides[1], strides[2], 1}};
   }
 };
 
-/// One device buffer holding `count` tensors of [batch, rows, 64],
-/// interleaved along rows when `interleave` (as q, k, v sliced out of one
-/// projection), else one after another.
+enum class Layout {
+  Separate,        // [B, H, T, 64] each, one after another
+  Interleaved,     // [B, H, T, count, 64]: as q, k, v sliced out of one projection
+  TransposedHeads, // [B, T, H, 64] each, one after another, viewed as [B, H, T, 64]
+};
+
+/// One device buffer holding `count` tensors of [batch, heads, rows, 64].
 struct Buffer {
   std::vector<uint16_t> host;
   uint16_t *device = nullptr;
   std::vector<Tensor> tensors;
 
-  Buffer(int count, int64_t batch, int64_t rows, bool interleave, std::mt19937 &random) {
+  Buffer(int count, int64_t batch, int64_t heads, int64_t rows, Layout layout,
+         std::mt19937 &random) {
     std::normal_distribution<float> normal(0, 1);
-    host.resize(count * batch * rows * kHead);
+    int64_t size = batch * heads * rows * kHead;
+    host.resize(count * size);
     for (uint16_t &x : host)
       x = floatToBF16(normal(random));
     device = static_cast<uint16_t *>(tgc_cuda_alloc(host.size() * 2));
     tgc_cuda_copy_to_device(device, host.data(), host.size() * 2);
-    for (int i = 0; i < count; ++i) {
-      if (interleave)
-        tensors.push_back(
-            {batch, rows, rows * count * kHead, count * kHead, i * kHead, &host, device});
-      else
-        tensors.push_back(
-            {batch, rows, rows * kHead, kHead, i * batch * rows * kHead, &host, device});
+    // Strides along B, H and T, and how far apart the tensors start.
+    int64_t strides[3] = {heads * rows * kHead, rows * kHead, kHead}, distance = size;
+    if (layout == Layout::Interleaved) {
+      for (int64_t &stride : strides)
+        stride *= count;
+      distance = kHead;
+    } else if (layout == Layout::TransposedHeads) {
+      strides[1] = kHead;
+      strides[2] = heads * kHead;
     }
+    for (int i = 0; i < count; ++i)
+      tensors.push_back(
+          {batch, heads, rows, {strides[0], strides[1], strides[2]}, i * distance, device});
   }
   ~Buffer() { tgc_cuda_free(device); }
   std::vector<uint16_t> download() const {
@@ -86,7 +106,7 @@ struct Error {
 };
 
 class CudaAttention
-    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, bool, bool>> {
+    : public testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, int64_t, bool, Layout>> {
 protected:
   void SetUp() override {
     if (tgc_cuda_init() != TGC_OK)
@@ -95,20 +115,24 @@ protected:
 };
 
 TEST_P(CudaAttention, MatchesDoublePrecision) {
-  auto [batch, queries, keys, causal, interleave] = GetParam();
-  std::mt19937 random(unsigned(batch * 7 + queries + keys * 3 + causal));
-  Buffer queryGrad(2, batch, queries, interleave, random); // q and dout
-  Buffer keyValue(2, batch, keys, interleave, random);     // k and v
-  Buffer results(2, batch, queries, false, random);        // out and dq
-  Buffer keyGrads(2, batch, keys, false, random);          // dk and dv
+  auto [batch, heads, queries, keys, causal, layout] = GetParam();
+  std::mt19937 random(unsigned(batch * 7 + heads * 5 + queries + keys * 3 + causal));
+  // The results as the inputs, except that interleaving applies to inputs.
+  Layout resultLayout = layout == Layout::Interleaved ? Layout::Separate : layout;
+  Buffer queryGrad(2, batch, heads, queries, layout, random);     // q and dout
+  Buffer keyValue(2, batch, heads, keys, layout, random);         // k and v
+  Buffer results(2, batch, heads, queries, resultLayout, random); // out and dq
+  Buffer keyGrads(2, batch, heads, keys, resultLayout, random);   // dk and dv
   const Tensor &q = queryGrad.tensors[0], &dout = queryGrad.tensors[1];
   const Tensor &k = keyValue.tensors[0], &v = keyValue.tensors[1];
-  float *lse = static_cast<float *>(tgc_cuda_alloc(batch * queries * 4));
-  float *delta = static_cast<float *>(tgc_cuda_alloc(batch * queries * 4));
-  tgc_memref2_f32 lseView{lse, lse, 0, {batch, queries}, {queries, 1}};
-  tgc_memref2_f32 deltaView{delta, delta, 0, {batch, queries}, {queries, 1}};
+  int64_t slices = batch * heads;
+  float *lse = static_cast<float *>(tgc_cuda_alloc(slices * queries * 4));
+  float *delta = static_cast<float *>(tgc_cuda_alloc(slices * queries * 4));
+  tgc_memref3_f32 lseView{lse, lse, 0, {batch, heads, queries}, {heads * queries, queries, 1}};
+  tgc_memref3_f32 deltaView{
+      delta, delta, 0, {batch, heads, queries}, {heads * queries, queries, 1}};
   float scale = 1.0f / 8;
-  tgc_memref3_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = results.tensors[0].view(),
+  tgc_memref4_bf16 qv = q.view(), kv = k.view(), vv = v.view(), ov = results.tensors[0].view(),
                    gv = dout.view(), dqv = results.tensors[1].view(),
                    dkv = keyGrads.tensors[0].view(), dvv = keyGrads.tensors[1].view();
   _mlir_ciface_tgc_cuda_attention_forward_bf16(&qv, &kv, &vv, &ov, &lseView, causal, scale);
@@ -116,7 +140,7 @@ TEST_P(CudaAttention, MatchesDoublePrecision) {
                                                 &deltaView, causal, scale);
   ASSERT_EQ(tgc_cuda_synchronize(), TGC_OK) << tgc_last_error();
   std::vector<uint16_t> result = results.download(), keyGrad = keyGrads.download();
-  std::vector<float> lseResult(batch * queries);
+  std::vector<float> lseResult(slices * queries);
   tgc_cuda_copy_to_host(lseResult.data(), lse, lseResult.size() * 4);
   tgc_cuda_free(lse);
   tgc_cuda_free(delta);
@@ -124,7 +148,7 @@ TEST_P(CudaAttention, MatchesDoublePrecision) {
   const std::vector<uint16_t> &qs = queryGrad.host, &kvs = keyValue.host;
   Error out, logSumExp, dq, dk, dv;
   int64_t offset = keys - queries;
-  for (int64_t b = 0; b < batch; ++b) {
+  for (int64_t b = 0; b < slices; ++b) {
     std::vector<double> p(queries * keys, 0), ds(queries * keys, 0), o(queries * kHead, 0);
     for (int64_t i = 0; i < queries; ++i) {
       double maximum = -INFINITY, sum = 0;
@@ -186,11 +210,13 @@ TEST_P(CudaAttention, MatchesDoublePrecision) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
-                         testing::Values(std::make_tuple(2, 128, 128, true, false),
-                                         std::make_tuple(3, 64, 192, true, false),
-                                         std::make_tuple(2, 128, 64, false, false),
-                                         std::make_tuple(2, 192, 192, true, true),
-                                         std::make_tuple(1, 64, 128, false, true)));
+                         testing::Values(std::make_tuple(2, 1, 128, 128, true, Layout::Separate),
+                                         std::make_tuple(1, 3, 64, 192, true, Layout::Separate),
+                                         std::make_tuple(2, 1, 128, 64, false, Layout::Separate),
+                                         std::make_tuple(2, 1, 192, 192, true, Layout::Interleaved),
+                                         std::make_tuple(1, 2, 64, 128, false, Layout::Interleaved),
+                                         std::make_tuple(2, 3, 128, 128, true,
+                                                         Layout::TransposedHeads)));
 
 /// Views the kernels cannot take are rejected before any device work. (A
 /// DeathTest suite runs first, before other tests start threads that a
@@ -200,25 +226,40 @@ TEST(CudaAttentionDeathTest, BadViewsAreFatal) {
   alignas(16) uint16_t data[8] = {};
   float stats[8] = {};
   auto view = [&](int64_t rows, int64_t head, int64_t rowStride) {
-    return tgc_memref3_bf16{data, data, 0, {1, rows, head}, {rows * rowStride, rowStride, 1}};
+    return tgc_memref4_bf16{
+        data, data, 0, {1, 1, rows, head}, {rows * rowStride, rows * rowStride, rowStride, 1}};
   };
-  tgc_memref2_f32 lse{stats, stats, 0, {1, 64}, {64, 1}};
-  tgc_memref3_bf16 good = view(64, 64, 64), head32 = view(64, 32, 32), rows48 = view(48, 64, 64),
+  auto statistics = [&](int64_t heads, int64_t rows) {
+    return tgc_memref3_f32{stats, stats, 0, {1, heads, rows}, {heads * rows, rows, 1}};
+  };
+  tgc_memref3_f32 lse = statistics(1, 64);
+  tgc_memref4_bf16 good = view(64, 64, 64), head32 = view(64, 32, 32), rows48 = view(48, 64, 64),
                    unaligned = view(64, 64, 68);
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&head32, &head32, &head32, &head32, &lse,
                                                            0, 1.f),
               testing::ExitedWithCode(1), "attention forward \\(CUDA\\): D is 32, expected 64");
-  tgc_memref2_f32 lse48{stats, stats, 0, {1, 48}, {48, 1}};
+  tgc_memref3_f32 lse48 = statistics(1, 48);
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&rows48, &rows48, &rows48, &rows48,
                                                            &lse48, 0, 1.f),
               testing::ExitedWithCode(1), "Tq = 48 and Tk = 48 must be multiples of 64");
   EXPECT_EXIT(
       _mlir_ciface_tgc_cuda_attention_forward_bf16(&unaligned, &good, &good, &good, &lse, 0, 1.f),
       testing::ExitedWithCode(1),
-      "q has strides \\[4352, 68, 1\\]: the kernels need 16-byte aligned rows");
-  tgc_memref3_bf16 keys = view(64, 64, 64), queries = good;
-  queries.sizes[1] = 128;
-  tgc_memref2_f32 lse128{stats, stats, 0, {1, 128}, {128, 1}};
+      "q has strides \\[4352, 4352, 68, 1\\]: the kernels need 16-byte aligned rows");
+  // Two heads 64 * 64 + 4 elements apart: the second head's rows are not
+  // 16-byte aligned.
+  tgc_memref4_bf16 twoHeads = good;
+  twoHeads.sizes[1] = 2;
+  twoHeads.strides[1] = 64 * 64 + 4;
+  twoHeads.strides[0] = 2 * twoHeads.strides[1];
+  tgc_memref3_f32 lse2 = statistics(2, 64);
+  EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&twoHeads, &twoHeads, &twoHeads,
+                                                           &twoHeads, &lse2, 0, 1.f),
+              testing::ExitedWithCode(1),
+              "q has strides \\[8200, 4100, 64, 1\\]: the kernels need 16-byte aligned rows");
+  tgc_memref4_bf16 keys = view(64, 64, 64), queries = good;
+  queries.sizes[2] = 128;
+  tgc_memref3_f32 lse128 = statistics(1, 128);
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&queries, &keys, &keys, &queries,
                                                            &lse128, 1, 1.f),
               testing::ExitedWithCode(1), "causal with 128 queries but only 64 keys");

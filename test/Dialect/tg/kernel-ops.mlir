@@ -9,46 +9,46 @@
 // overwritten whole: not read).
 
 // CHECK-LABEL: func.func @forward
-// CHECK:         %{{.*}}:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%arg0, %arg1, %arg2 : tensor<4x64x64xbf16>, tensor<4x128x64xbf16>, tensor<4x128x64xbf16>) outs(%{{.*}}, %{{.*}} : tensor<4x64x64xbf16>, tensor<4x64xf32>) -> tensor<4x64x64xbf16>, tensor<4x64xf32>
+// CHECK:         %{{.*}}:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%arg0, %arg1, %arg2 : tensor<1x4x64x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>) outs(%{{.*}}, %{{.*}} : tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>) -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
 // BUF-LABEL: func.func @forward
-// BUF-SAME:      (%[[Q:.*]]: memref<4x64x64xbf16, strided<[?, ?, ?], offset: ?>>, %[[K:.*]]: memref<4x128x64xbf16, strided<[?, ?, ?], offset: ?>>, %[[V:.*]]: memref<4x128x64xbf16, strided<[?, ?, ?], offset: ?>>)
-// BUF-DAG:       %[[OUT:.*]] = memref.alloc() {{.*}}: memref<4x64x64xbf16>
-// BUF-DAG:       %[[LSE:.*]] = memref.alloc() {{.*}}: memref<4x64xf32>
+// BUF-SAME:      (%[[Q:.*]]: memref<1x4x64x64xbf16, strided<[?, ?, ?, ?], offset: ?>>, %[[K:.*]]: memref<1x4x128x64xbf16, strided<[?, ?, ?, ?], offset: ?>>, %[[V:.*]]: memref<1x4x128x64xbf16, strided<[?, ?, ?, ?], offset: ?>>)
+// BUF-DAG:       %[[OUT:.*]] = memref.alloc() {{.*}}: memref<1x4x64x64xbf16>
+// BUF-DAG:       %[[LSE:.*]] = memref.alloc() {{.*}}: memref<1x4x64xf32>
 // BUF-NOT:       memref.copy
-// BUF:           tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[OUT]], %[[LSE]] : memref<4x64x64xbf16>, memref<4x64xf32>){{$}}
+// BUF:           tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]] : {{.*}}) outs(%[[OUT]], %[[LSE]] : memref<1x4x64x64xbf16>, memref<1x4x64xf32>){{$}}
 // BUF-NOT:       memref.copy
 // BUF:           return %[[OUT]], %[[LSE]]
-func.func @forward(%q: tensor<4x64x64xbf16>, %k: tensor<4x128x64xbf16>, %v: tensor<4x128x64xbf16>) -> (tensor<4x64x64xbf16>, tensor<4x64xf32>) {
-  %o0 = tensor.empty() : tensor<4x64x64xbf16>
-  %l0 = tensor.empty() : tensor<4x64xf32>
-  %o, %lse = tg.fused_attention_forward causal scale 0.125 ins(%q, %k, %v : tensor<4x64x64xbf16>, tensor<4x128x64xbf16>, tensor<4x128x64xbf16>) outs(%o0, %l0 : tensor<4x64x64xbf16>, tensor<4x64xf32>) -> tensor<4x64x64xbf16>, tensor<4x64xf32>
-  return %o, %lse : tensor<4x64x64xbf16>, tensor<4x64xf32>
+func.func @forward(%q: tensor<1x4x64x64xbf16>, %k: tensor<1x4x128x64xbf16>, %v: tensor<1x4x128x64xbf16>) -> (tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>) {
+  %o0 = tensor.empty() : tensor<1x4x64x64xbf16>
+  %l0 = tensor.empty() : tensor<1x4x64xf32>
+  %o, %lse = tg.fused_attention_forward causal scale 0.125 ins(%q, %k, %v : tensor<1x4x64x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>) outs(%o0, %l0 : tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>) -> tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
+  return %o, %lse : tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>
 }
 
 // CHECK-LABEL: func.func @backward
 // CHECK:         %{{.*}}:4 = tg.fused_attention_backward scale 5.000000e-01 ins(
 // One empty tensor for three outputs: three buffers, none copied.
 // BUF-LABEL: func.func @backward
-// BUF-DAG:       %[[DQ:.*]] = memref.alloc() {{.*}}: memref<2x64x32xbf16>
-// BUF-DAG:       %[[DK:.*]] = memref.alloc() {{.*}}: memref<2x64x32xbf16>
-// BUF-DAG:       %[[DV:.*]] = memref.alloc() {{.*}}: memref<2x64x32xbf16>
-// BUF-DAG:       %[[DELTA:.*]] = memref.alloc() {{.*}}: memref<2x64xf32>
+// BUF-DAG:       %[[DQ:.*]] = memref.alloc() {{.*}}: memref<1x2x64x32xbf16>
+// BUF-DAG:       %[[DK:.*]] = memref.alloc() {{.*}}: memref<1x2x64x32xbf16>
+// BUF-DAG:       %[[DV:.*]] = memref.alloc() {{.*}}: memref<1x2x64x32xbf16>
+// BUF-DAG:       %[[DELTA:.*]] = memref.alloc() {{.*}}: memref<1x2x64xf32>
 // BUF-NOT:       memref.copy
 // BUF:           tg.fused_attention_backward scale 5.000000e-01 ins({{.*}}) outs(%[[DQ]], %[[DK]], %[[DV]], %[[DELTA]] : {{.*}}){{$}}
 // BUF-NOT:       memref.copy
 // BUF:           return %[[DQ]], %[[DK]], %[[DV]]
-func.func @backward(%q: tensor<2x64x32xbf16>, %o: tensor<2x64x32xbf16>, %do: tensor<2x64x32xbf16>, %lse: tensor<2x64xf32>) -> (tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>) {
-  %e = tensor.empty() : tensor<2x64x32xbf16>
-  %d = tensor.empty() : tensor<2x64xf32>
-  %dq, %dk, %dv, %delta = tg.fused_attention_backward scale 0.5 ins(%q, %q, %q, %o, %do, %lse : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64xf32>) outs(%e, %e, %e, %d : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64xf32>) -> tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64xf32>
-  return %dq, %dk, %dv : tensor<2x64x32xbf16>, tensor<2x64x32xbf16>, tensor<2x64x32xbf16>
+func.func @backward(%q: tensor<1x2x64x32xbf16>, %o: tensor<1x2x64x32xbf16>, %do: tensor<1x2x64x32xbf16>, %lse: tensor<1x2x64xf32>) -> (tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>) {
+  %e = tensor.empty() : tensor<1x2x64x32xbf16>
+  %d = tensor.empty() : tensor<1x2x64xf32>
+  %dq, %dk, %dv, %delta = tg.fused_attention_backward scale 0.5 ins(%q, %q, %q, %o, %do, %lse : tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64xf32>) outs(%e, %e, %e, %d : tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64xf32>) -> tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64xf32>
+  return %dq, %dk, %dv : tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>
 }
 
 // Buffers of any strided layout (a view of a head's slice); dynamic sizes.
 // CHECK-LABEL: func.func @on_buffers
-// CHECK:         tg.fused_attention_forward scale 1.250000e-01 ins(%arg0, %arg1, %arg1 : memref<?x64x64xbf16, strided<[8192, 128, 1], offset: ?>>, memref<?x?x64xbf16>, memref<?x?x64xbf16>) outs(%arg2, %arg3 : memref<?x64x64xbf16>, memref<?x64xf32>){{$}}
-func.func @on_buffers(%q: memref<?x64x64xbf16, strided<[8192, 128, 1], offset: ?>>, %k: memref<?x?x64xbf16>, %o: memref<?x64x64xbf16>, %lse: memref<?x64xf32>) {
-  tg.fused_attention_forward scale 0.125 ins(%q, %k, %k : memref<?x64x64xbf16, strided<[8192, 128, 1], offset: ?>>, memref<?x?x64xbf16>, memref<?x?x64xbf16>) outs(%o, %lse : memref<?x64x64xbf16>, memref<?x64xf32>)
+// CHECK:         tg.fused_attention_forward scale 1.250000e-01 ins(%arg0, %arg1, %arg1 : memref<1x?x64x64xbf16, strided<[?, 8192, 128, 1], offset: ?>>, memref<1x?x?x64xbf16>, memref<1x?x?x64xbf16>) outs(%arg2, %arg3 : memref<1x?x64x64xbf16>, memref<1x?x64xf32>){{$}}
+func.func @on_buffers(%q: memref<1x?x64x64xbf16, strided<[?, 8192, 128, 1], offset: ?>>, %k: memref<1x?x?x64xbf16>, %o: memref<1x?x64x64xbf16>, %lse: memref<1x?x64xf32>) {
+  tg.fused_attention_forward scale 0.125 ins(%q, %k, %k : memref<1x?x64x64xbf16, strided<[?, 8192, 128, 1], offset: ?>>, memref<1x?x?x64xbf16>, memref<1x?x?x64xbf16>) outs(%o, %lse : memref<1x?x64x64xbf16>, memref<1x?x64xf32>)
   return
 }
 
@@ -57,10 +57,10 @@ func.func @on_buffers(%q: memref<?x64x64xbf16, strided<[8192, 128, 1], offset: ?
 // DCE:         tg.fused_attention_forward
 // DCE-LABEL: func.func @unused
 // DCE-NOT:     tg.fused_attention_forward
-func.func @unused(%q: tensor<1x64x64xbf16>) {
-  %o0 = tensor.empty() : tensor<1x64x64xbf16>
-  %l0 = tensor.empty() : tensor<1x64xf32>
-  %o, %lse = tg.fused_attention_forward scale 0.125 ins(%q, %q, %q : tensor<1x64x64xbf16>, tensor<1x64x64xbf16>, tensor<1x64x64xbf16>) outs(%o0, %l0 : tensor<1x64x64xbf16>, tensor<1x64xf32>) -> tensor<1x64x64xbf16>, tensor<1x64xf32>
+func.func @unused(%q: tensor<1x1x64x64xbf16>) {
+  %o0 = tensor.empty() : tensor<1x1x64x64xbf16>
+  %l0 = tensor.empty() : tensor<1x1x64xf32>
+  %o, %lse = tg.fused_attention_forward scale 0.125 ins(%q, %q, %q : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%o0, %l0 : tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>) -> tensor<1x1x64x64xbf16>, tensor<1x1x64xf32>
   return
 }
 
@@ -71,7 +71,7 @@ func.func @unused(%q: tensor<1x64x64xbf16>) {
 // INLINE:         tg.fused_attention_forward causal
 // INLINE-NOT:     call @forward
 // INLINE:         return
-func.func @caller(%q: tensor<4x64x64xbf16>, %k: tensor<4x128x64xbf16>) -> tensor<4x64x64xbf16> {
-  %o, %lse = func.call @forward(%q, %k, %k) : (tensor<4x64x64xbf16>, tensor<4x128x64xbf16>, tensor<4x128x64xbf16>) -> (tensor<4x64x64xbf16>, tensor<4x64xf32>)
-  return %o : tensor<4x64x64xbf16>
+func.func @caller(%q: tensor<1x4x64x64xbf16>, %k: tensor<1x4x128x64xbf16>) -> tensor<1x4x64x64xbf16> {
+  %o, %lse = func.call @forward(%q, %k, %k) : (tensor<1x4x64x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128x64xbf16>) -> (tensor<1x4x64x64xbf16>, tensor<1x4x64xf32>)
+  return %o : tensor<1x4x64x64xbf16>
 }
