@@ -696,7 +696,7 @@ private:
         return false;
     for (const auto &[block, size] : graph.resultBlocks) {
       liveBlocks[block] = size;
-      bytesInUse += size;
+      addInUse(size);
     }
     check(api.cuGraphLaunch(graph.exec, stream), "cuGraphLaunch");
     std::memcpy(result, graph.result.data(), resultBytes);
@@ -826,12 +826,15 @@ private:
     Graph *owner = graphMayOwn ? capturing : nullptr;
     std::vector<CUdeviceptr> *capturedFree = owner ? &captureFreeBlocks[rounded] : nullptr;
     CUdeviceptr block = 0;
+    ++numAllocations;
     if (capturedFree && !capturedFree->empty()) {
       block = capturedFree->back();
       capturedFree->pop_back();
+      ++numCacheHits;
     } else if (!cached.empty()) {
       block = cached.back();
       cached.pop_back();
+      ++numCacheHits;
     } else {
       CUresult result = api.cuMemAlloc(&block, rounded);
       if (result == CUDA_ERROR_OUT_OF_MEMORY) {
@@ -848,11 +851,12 @@ private:
              double(totalBytes) / (1 << 20), deviceInfo.name);
       }
       check(result, "cuMemAlloc");
+      reservedBytes += rounded;
     }
     if (owner)
       graphBlocks.emplace(block, owner);
     liveBlocks[block] = rounded;
-    bytesInUse += rounded;
+    addInUse(rounded);
     return reinterpret_cast<void *>(block);
   }
 
@@ -929,11 +933,30 @@ private:
 
   void releaseCache() {
     for (auto &[size, blocks] : freeBlocks)
-      for (CUdeviceptr block : blocks)
+      for (CUdeviceptr block : blocks) {
         api.cuMemFree(block);
+        reservedBytes -= size;
+      }
     freeBlocks.clear();
   }
 
+  void addInUse(size_t bytes) {
+    bytesInUse += bytes;
+    peakBytesInUse = std::max(peakBytesInUse, bytesInUse);
+  }
+
+public:
+  void memoryStats(tgc_memory_stats &stats) {
+    std::lock_guard<std::mutex> lock(mutex);
+    stats = {bytesInUse, peakBytesInUse, reservedBytes, numAllocations, numCacheHits};
+  }
+
+  void resetPeak() {
+    std::lock_guard<std::mutex> lock(mutex);
+    peakBytesInUse = bytesInUse;
+  }
+
+private:
   std::string errorName(CUresult result) {
     const char *name = nullptr;
     if (api.cuGetErrorName)
@@ -981,7 +1004,9 @@ private:
   std::unordered_map<CUdeviceptr, size_t> liveBlocks;
   std::unordered_set<void *> pinnedBlocks;
   std::vector<Batches *> batchHandles; // every tgc_cuda_batch_* handle (never freed)
-  size_t bytesInUse = 0;
+  // The arena's statistics (tgc_cuda_memory_get_stats): rounded sizes.
+  size_t bytesInUse = 0, peakBytesInUse = 0, reservedBytes = 0;
+  uint64_t numAllocations = 0, numCacheHits = 0;
   std::vector<KernelModule *> modules;
   std::map<std::pair<KernelModule *, std::string>, CUfunction> functions;
   std::unordered_map<CUfunction, std::string> kernelNames;
@@ -1067,6 +1092,10 @@ void *tgc_cuda_alloc(size_t size) {
 void tgc_cuda_free(void *device_ptr) {
   orExit([&] { device().release(device_ptr); });
 }
+
+void tgc_cuda_memory_get_stats(tgc_memory_stats *stats) { device().memoryStats(*stats); }
+
+void tgc_cuda_memory_reset_peak(void) { device().resetPeak(); }
 
 tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t size) {
   return catchErrors([&] { device().copy(device_ptr, host, size, /*waitForIt=*/false); });

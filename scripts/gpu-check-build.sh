@@ -110,6 +110,21 @@ bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fuse
 bench_binary attention-branches "$attention_block" cuda --autocast=bf16 --gpu-branches
 bench_binary attention "$attention_block" cpu --autocast=bf16
 
+echo "== memory reports and their measuring binaries"
+mkdir -p "$out/reports"
+memory_binary() { # name, spec file, tgc flags...
+  local name=$1 spec=$2
+  shift 2
+  "$tgc" "$spec" --emit=lib --target=cuda --gpu-arch=sm_90 --memory-report "$@" \
+    -o "$scratch/libmeasure_$name.a" > "$out/reports/$name.txt"
+  c++ "$scratch/measure_step_memory.o" "$scratch/libmeasure_$name.a" "$runtime" \
+    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/measure-$name-cuda"
+}
+cc -O2 -I"$root/include" -c "$root/test/Driver/measure_step_memory.c" \
+  -o "$scratch/measure_step_memory.o"
+memory_binary mlp "$root/examples/mlp.mlir"
+memory_binary attention "$scratch/bench_attention.mlir" --autocast=bf16
+
 echo "== attention kernels benchmark"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_kernels.cu" \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-kernels"
@@ -143,7 +158,8 @@ done
 echo "== data"
 python3 "$root/test/Driver/make_dataset.py" "$out/data/synthetic" 2048 512
 cp "$fashion"/*-ubyte.gz "$out/data/fashion-mnist/"
-cp "$root/scripts/gpu-check.sh" "$root/scripts/find-cublas.sh" "$out/"
+cp "$root/scripts/gpu-check.sh" "$root/scripts/find-cublas.sh" "$root/test/Driver/compare_memory.py" \
+  "$out/"
 cp "$root/bench/gpu/run.sh" "$out/bench.sh"
 cp "$root/bench/gpu/peers.py" "$root/bench/gpu/peers-h200.log" "$out/"
 cp "$root/bench/gpu/profile.sh" "$out/profile.sh"

@@ -37,6 +37,9 @@
 #   tuning       the MLP with TGC_CUDA_GEMM_TUNING=1 (cuBLASLt algorithms
 #                timed, each GEMM's fastest): the same loss after 10 steps
 #                (1e-5 relative: other algorithms sum in another order)
+#   memory       tgc --memory-report's peak of a step's device buffers (the
+#                MLP, the attention block under autocast) within 5% of the
+#                runtime arena's measured peak (an eager step)
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
 # number of failures.
@@ -273,6 +276,22 @@ if run tuning-off 60 "$bin/bench-mlp-cuda" 10 0 10 &&
 else
   report tuning 1
 fi
+
+echo "== memory: tgc --memory-report against the arena's measured peak"
+memory_ok=0
+memory_detail=()
+for model in mlp attention; do
+  # Eager (no CUDA graph): every buffer taken and freed in program order.
+  if run "memory-$model" 60 env TGC_CUDA_GRAPHS=0 "$bin/measure-$model-cuda" 10 &&
+    python3 "$here/compare_memory.py" "$dir/reports/$model.txt" "$work/memory-$model.log" 0.05 \
+      > "$work/memory-$model-compare.log" 2>&1; then
+    memory_detail+=("$model: $(head -n 1 "$work/memory-$model-compare.log");")
+  else
+    memory_ok=1
+    memory_detail+=("$model: $(tail -n 1 "$work/memory-$model-compare.log" 2> /dev/null);")
+  fi
+done
+report memory $memory_ok "(${memory_detail[*]})"
 
 echo "== memcheck: init and one step under compute-sanitizer"
 if [[ -n $sanitizer ]]; then

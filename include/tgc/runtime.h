@@ -263,6 +263,14 @@ tgc_status tgc_cuda_get_device_info(tgc_cuda_device_info *info);
 void *tgc_cuda_alloc(size_t size);
 void tgc_cuda_free(void *device_ptr);
 
+/* The arena's statistics, in rounded (512-byte) blocks: what compiled steps
+ * hold (bytes_in_use and its peak, the buffers of a CUDA graph's results
+ * included), what was taken from the driver (bytes_reserved: cached blocks
+ * included), allocations and those served from the cache. */
+void tgc_cuda_memory_get_stats(tgc_memory_stats *stats);
+/* Sets peak_bytes_in_use to bytes_in_use, to measure one phase. */
+void tgc_cuda_memory_reset_peak(void);
+
 /* Copies between host and device memory, in order with the device work;
  * copy_to_host returns when the data is on the host. */
 tgc_status tgc_cuda_copy_to_device(void *device_ptr, const void *host, size_t size);

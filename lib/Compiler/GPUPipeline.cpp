@@ -132,6 +132,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   buildCUDAKernelMappingPipeline(pm, options.matmulEpilogues, options.fusedAttention);
+  buildCUDACodegenPipeline(pm, options);
+}
+
+void tg::buildCUDACodegenPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
   if (options.concurrentBranches)
     pm.addPass(createTGGPUConcurrentBranches());
   // Constant trip counts and strides into the kernels, where index

@@ -9,6 +9,8 @@
 //                                        fused kernel ops
 //   ownership-based deallocation         not lowered yet: its bookkeeping
 //                                        stays on the host
+//   tg-gpu-attention-views               with fusedAttention: the heads' split
+//                                        and merge as strided views
 //   tg-gpu-matmul-epilogues              matmul + bias + activation: cuBLASLt
 //   tg-matmul-to-runtime-call (cuda)     other matmuls: cuBLAS
 //   tg-gpu-attention-to-runtime-call     fused attentions: the runtime's kernels
@@ -87,6 +89,11 @@ void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues = tr
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});
+
+/// buildCUDAPipeline after buildCUDAKernelMappingPipeline, whose result
+/// (device buffers as gpu.alloc and gpu.dealloc) `tgc --memory-report`
+/// measures.
+void buildCUDACodegenPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});
 
 /// The dialects, interfaces and translations the pipeline needs on top of
 /// registerCPUPipelineDependencies.

@@ -3,6 +3,7 @@
 #include "Driver/MemoryReport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/DenseMap.h"
@@ -51,24 +52,35 @@ public:
           return -1;
       }
     };
+    auto allocate = [&](Value buffer) {
+      ++report.numAllocations;
+      std::optional<int64_t> bytes = staticBytes(cast<MemRefType>(buffer.getType()));
+      if (!bytes) {
+        ++report.numDynamicAllocations;
+        return;
+      }
+      int id = int(sizes.size());
+      sizes.push_back(*bytes);
+      live.insert(id);
+      buffers[buffer] = id;
+      liveBytes += *bytes;
+      report.peakBufferBytes = std::max(report.peakBufferBytes, liveBytes);
+    };
+    auto free = [&](Value buffer) {
+      int id = bufferOf(buffer);
+      if (id >= 0 && live.erase(id))
+        liveBytes -= sizes[id];
+    };
+    // Host buffers on the CPU, device buffers (gpu.alloc) on the GPU.
     function.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
-        ++report.numAllocations;
-        std::optional<int64_t> bytes = staticBytes(alloc.getType());
-        if (!bytes) {
-          ++report.numDynamicAllocations;
-          return;
-        }
-        int id = int(sizes.size());
-        sizes.push_back(*bytes);
-        live.insert(id);
-        buffers[alloc.getResult()] = id;
-        liveBytes += *bytes;
-        report.peakBufferBytes = std::max(report.peakBufferBytes, liveBytes);
+        allocate(alloc.getResult());
+      } else if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
+        allocate(alloc.getMemref());
       } else if (auto dealloc = dyn_cast<memref::DeallocOp>(op)) {
-        int id = bufferOf(dealloc.getMemref());
-        if (id >= 0 && live.erase(id))
-          liveBytes -= sizes[id];
+        free(dealloc.getMemref());
+      } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
+        free(dealloc.getMemref());
       } else if (auto call = dyn_cast<func::CallOp>(op)) {
         auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
         if (!callee || callee.isExternal() || depth > 16)
@@ -131,11 +143,13 @@ MemoryReport measureStepMemory(ModuleOp module, StringRef step,
   return report;
 }
 
-void printMemoryReport(llvm::raw_ostream &os, StringRef modelName, const MemoryReport &report) {
+void printMemoryReport(llvm::raw_ostream &os, StringRef modelName, const MemoryReport &report,
+                       bool device) {
   auto line = [&](StringRef what, int64_t bytes, StringRef note) {
     os << llvm::formatv("  {0,-24} {1,14} bytes  {2}\n", what, withCommas(bytes), note);
   };
-  os << "memory of a training step of '" << modelName << "' (compile time):\n";
+  os << "memory of a training step of '" << modelName << "' (compile time"
+     << (device ? ", GPU memory" : "") << "):\n";
   line("parameters", report.parameterBytes, llvm::formatv("{0} tensors", report.numParameters).str());
   line("optimizer state", report.stateBytes,
        llvm::formatv("{0} tensors (with counters)", report.numState).str());
@@ -145,6 +159,9 @@ void printMemoryReport(llvm::raw_ostream &os, StringRef modelName, const MemoryR
   line("total at the peak", report.total(), "");
   if (report.numDynamicAllocations)
     os << "  (" << report.numDynamicAllocations << " allocations of dynamic size not counted)\n";
+  if (device)
+    os << "  (the runtime adds cuBLAS's workspace, 32 MiB a stream, and rounds each buffer up "
+          "to 512 bytes)\n";
 }
 
 } // namespace tgc

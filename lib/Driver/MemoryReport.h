@@ -3,8 +3,9 @@
 // `tgc --memory-report` prints, at compile time, the bytes a step of the
 // model holds at its peak: parameters, optimizer state, the batch, and the
 // buffers of activations, gradients and temporaries live at once. It reads
-// the bufferized module (explicit allocations and deallocations) and plays
-// the step's allocations back in program order, into the functions it calls.
+// the bufferized module (explicit allocations and deallocations; device
+// buffers for --target=cuda) and plays the step's allocations back in
+// program order, into the functions it calls.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,13 +31,17 @@ struct MemoryReport {
 };
 
 /// Measures step function `step` of a module after
-/// buildCPUBufferizationPipeline and prepareModelExport (globals are
-/// `tgc_g_<name>`); `parameters` names the trainable globals.
+/// buildCPUBufferizationPipeline (host buffers) or
+/// buildCUDAKernelMappingPipeline (device buffers: gpu.alloc), and
+/// prepareModelExport (globals are `tgc_g_<name>`); `parameters` names the
+/// trainable globals.
 MemoryReport measureStepMemory(mlir::ModuleOp module, llvm::StringRef step,
                                const std::vector<std::string> &parameters);
 
-void printMemoryReport(llvm::raw_ostream &os, llvm::StringRef modelName,
-                       const MemoryReport &report);
+/// Prints `report`; `device`: of GPU memory, with what the CUDA runtime
+/// adds.
+void printMemoryReport(llvm::raw_ostream &os, llvm::StringRef modelName, const MemoryReport &report,
+                       bool device = false);
 
 } // namespace tgc
 

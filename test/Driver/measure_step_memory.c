@@ -7,7 +7,9 @@
  * init(0), one step (which also sets up the runtime's own buffers), then
  * one more step between tgc_memory_reset_peak() and reading the peak.
  * Prints "measured peak buffers N" and "measured peak rss growth N": the
- * most the process's resident memory grew over what it was before init. */
+ * most the process's resident memory grew over what it was before init.
+ * A CUDA model's peak is its device buffers' (the arena's statistics,
+ * tgc_cuda_memory_get_stats); scripts/gpu-check.sh runs it that way. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,13 +47,18 @@ int main(int argc, char **argv) {
     /* f32 and i32 inputs: zeros are valid images and labels. */
     inputs[i] = calloc((size_t)n, 4);
   }
+  /* Only CUDA models have state_to_host. */
+  void (*get_stats)(tgc_memory_stats *) =
+      model->state_to_host ? tgc_cuda_memory_get_stats : tgc_memory_get_stats;
+  void (*reset_peak)(void) =
+      model->state_to_host ? tgc_cuda_memory_reset_peak : tgc_memory_reset_peak;
   model->init(0);
   model->step(inputs);
   tgc_memory_stats before, after;
-  tgc_memory_reset_peak();
-  tgc_memory_get_stats(&before);
+  reset_peak();
+  get_stats(&before);
   model->step(inputs);
-  tgc_memory_get_stats(&after);
+  get_stats(&after);
   printf("measured peak buffers %llu\n",
          (unsigned long long)(after.peak_bytes_in_use - before.bytes_in_use));
   printf("measured peak rss growth %lld\n", status_bytes("VmHWM") - rss_before);

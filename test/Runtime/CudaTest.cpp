@@ -143,6 +143,31 @@ TEST_F(Cuda, ArenaReusesFreedBlocks) {
   tgc_cuda_free(third);
 }
 
+TEST_F(Cuda, ArenaCountsItsBlocks) {
+  tgc_memory_stats start, stats;
+  tgc_cuda_memory_get_stats(&start);
+  void *first = tgc_cuda_alloc(1000);  // one block of 1024 bytes
+  void *second = tgc_cuda_alloc(3000); // 3072
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  tgc_cuda_memory_get_stats(&stats);
+  EXPECT_EQ(stats.bytes_in_use - start.bytes_in_use, 4096u);
+  EXPECT_GE(stats.peak_bytes_in_use, stats.bytes_in_use);
+  EXPECT_EQ(stats.num_allocations - start.num_allocations, 2u);
+  tgc_cuda_free(first);
+  tgc_cuda_free(second);
+  tgc_cuda_memory_reset_peak();
+  void *again = tgc_cuda_alloc(900); // first's block, from the cache
+  tgc_memory_stats after;
+  tgc_cuda_memory_get_stats(&after);
+  EXPECT_EQ(after.bytes_in_use, start.bytes_in_use + 1024);
+  EXPECT_EQ(after.peak_bytes_in_use, after.bytes_in_use);
+  EXPECT_EQ(after.num_cache_hits - stats.num_cache_hits, 1u);
+  EXPECT_EQ(after.bytes_reserved, stats.bytes_reserved);
+  EXPECT_GE(after.bytes_reserved, after.bytes_in_use + 3072);
+  tgc_cuda_free(again);
+}
+
 TEST_F(Cuda, OutOfMemoryIsAnError) {
   tgc_cuda_device_info info;
   ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);

@@ -334,8 +334,6 @@ int main(int argc, char **argv) {
     return fail("--emit=ptx needs --target=cuda");
   if (!cuda && gpuBranches)
     return fail("--gpu-branches needs --target=cuda");
-  if (cuda && memoryReport)
-    return fail("--memory-report is implemented for --target=cpu only");
   // Kernels take exp, log, tanh... from the toolkit's libdevice.
   if (cuda && !llvm::sys::fs::exists(cudaToolkit() + "/nvvm/libdevice/libdevice.10.bc"))
     return fail("no CUDA toolkit at '" + cudaToolkit() +
@@ -420,7 +418,20 @@ int main(int argc, char **argv) {
     // Autocast's bf16 attentions (D = 64, ...) are what the kernels take.
     pipelineOptions.fusedAttention = autocast == "bf16" && !noFusedAttention;
     pipelineOptions.concurrentBranches = gpuBranches;
-    tg::buildCUDAPipeline(codegen, pipelineOptions);
+    if (memoryReport) {
+      // The report reads the device buffers before they become kernels.
+      PassManager mapping(&context);
+      tg::buildCUDAKernelMappingPipeline(mapping, pipelineOptions.matmulEpilogues,
+                                         pipelineOptions.fusedAttention);
+      if (failed(mapping.run(*module)))
+        return 1;
+      tgc::printMemoryReport(llvm::outs(), modelName,
+                             tgc::measureStepMemory(*module, model->step, names->parameters),
+                             /*device=*/true);
+      tg::buildCUDACodegenPipeline(codegen, pipelineOptions);
+    } else {
+      tg::buildCUDAPipeline(codegen, pipelineOptions);
+    }
   } else {
     tg::CPUPipelineOptions pipelineOptions;
     pipelineOptions.runtimeAllocator = true;
