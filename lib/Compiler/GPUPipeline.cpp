@@ -52,13 +52,17 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
   buildBufferizePipeline(
       pm,
       [&](OpPassManager &tensors) {
-        TGSplitReductionsOptions split;
-        split.leaveRows = true;
-        tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
         // bf16 matmuls on bf16 operands, without f32 copies of them.
         tensors.addPass(createTGGPUBF16MatmulOperands());
         // Products only ever read rounded to bf16 written as bf16 by cuBLAS.
         tensors.addPass(createTGGPUBF16MatmulResults());
+        // The f32 copies the matmuls no longer read fuse into their other
+        // consumers (a bias gradient's sum widens the bf16 rows it reads).
+        tensors.addPass(createTGFuse());
+        tensors.addPass(createCanonicalizerPass());
+        TGSplitReductionsOptions split;
+        split.leaveRows = true;
+        tensors.addNestedPass<func::FuncOp>(createTGSplitReductions(split));
         tensors.addPass(createCanonicalizerPass());
       },
       /*fuse=*/true, frontEnd);
