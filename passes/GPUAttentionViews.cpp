@@ -281,6 +281,9 @@ public:
       if (!unread)
         continue;
       copy.erase();
+      for (Operation *user : llvm::make_early_inc_range(dest.getUsers()))
+        if (!isDealloc(user))
+          user->erase(); // views nothing reads
       eraseIfOnlyDeallocated(dest);
     }
   }
