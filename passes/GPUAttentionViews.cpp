@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGGPUATTENTIONVIEWS
@@ -66,20 +67,16 @@ std::optional<PermutingCopy> asPermutingCopy(Operation *op) {
                        maps[1]};
 }
 
-/// The attention kernels' bf16 operands it reads (the statistics stay).
-SmallVector<OpOperand *> readViews(Operation *attention) {
+/// The attention kernel's bf16 operands it reads (`written`: writes); its
+/// f32 row statistics stay as they are.
+SmallVector<OpOperand *> bf16Operands(Operation *attention, bool written) {
+  auto kernel = cast<DestinationStyleOpInterface>(attention);
   SmallVector<OpOperand *> operands;
-  unsigned reads = isa<tg::FusedAttentionForwardOp>(attention) ? 3 : 5;
-  for (unsigned i = 0; i < reads; ++i)
-    operands.push_back(&attention->getOpOperand(i));
+  for (OpOperand &operand : attention->getOpOperands())
+    if (kernel.isDpsInit(&operand) == written &&
+        getElementTypeOrSelf(operand.get().getType()).isBF16())
+      operands.push_back(&operand);
   return operands;
-}
-
-/// Those it writes.
-SmallVector<OpOperand *> writtenViews(Operation *attention) {
-  if (isa<tg::FusedAttentionForwardOp>(attention))
-    return {&attention->getOpOperand(3)};
-  return {&attention->getOpOperand(6), &attention->getOpOperand(7), &attention->getOpOperand(8)};
 }
 
 /// A buffer of the function's own, whole: a static memref.alloc.
@@ -164,7 +161,7 @@ public:
     for (Operation *op = copy->op->getNextNode(); op != attention; op = op->getNextNode())
       if (buffers.mayAccess(op, source, /*writesOnly=*/true))
         return;
-    for (OpOperand *written : writtenViews(attention))
+    for (OpOperand *written : bf16Operands(attention, /*written=*/true))
       if (buffers.rootOf(written->get()).mayAlias(source))
         return;
     // One view of the source for all its readers (q, k and v may be one
@@ -201,7 +198,7 @@ public:
         continue;
       }
       if (isa<tg::FusedAttentionForwardOp, tg::FusedAttentionBackwardOp>(op)) {
-        SmallVector<OpOperand *> reads = readViews(op);
+        SmallVector<OpOperand *> reads = bf16Operands(op, /*written=*/false);
         bool onlyReads = true;
         for (OpOperand &use : op->getOpOperands()) {
           bool isRead = llvm::is_contained(reads, &use);
@@ -362,9 +359,9 @@ struct TGGPUAttentionViewsPass : tg::impl::TGGPUAttentionViewsBase<TGGPUAttentio
     });
     AttentionViews views(getOperation());
     for (Operation *attention : attentions) {
-      for (OpOperand *operand : writtenViews(attention))
+      for (OpOperand *operand : bf16Operands(attention, /*written=*/true))
         views.foldWrite(attention, *operand);
-      for (OpOperand *operand : readViews(attention))
+      for (OpOperand *operand : bf16Operands(attention, /*written=*/false))
         views.foldRead(attention, *operand);
     }
     views.eraseUnreadCopies();

@@ -67,9 +67,12 @@ std::optional<Eligible> eligible(Value query, Value key, Value value, bool causa
       (causal && keys < queries))
     return std::nullopt;
   ArrayRef<int64_t> leading = q.drop_back(2);
-  int64_t heads = leading.empty() ? 1 : leading.back(), batch = 1;
-  for (int64_t size : leading.drop_back(leading.empty() ? 0 : 1))
-    batch *= size;
+  int64_t batch = 1, heads = 1;
+  if (!leading.empty()) {
+    heads = leading.back();
+    for (int64_t size : leading.drop_back())
+      batch *= size;
+  }
   float factor = scale ? float(scale->convertToDouble()) : float(1.0 / std::sqrt(kHeadSize));
   return Eligible{batch, heads, queries, keys, factor};
 }

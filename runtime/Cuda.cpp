@@ -210,6 +210,16 @@ public:
     return allocateLocked(size);
   }
 
+  void memoryStats(tgc_memory_stats &stats) {
+    std::lock_guard<std::mutex> lock(mutex);
+    stats = {bytesInUse, peakBytesInUse, reservedBytes, numAllocations, numCacheHits};
+  }
+
+  void resetPeak() {
+    std::lock_guard<std::mutex> lock(mutex);
+    peakBytesInUse = bytesInUse;
+  }
+
   void release(void *pointer) {
     if (!pointer)
       return;
@@ -945,18 +955,6 @@ private:
     peakBytesInUse = std::max(peakBytesInUse, bytesInUse);
   }
 
-public:
-  void memoryStats(tgc_memory_stats &stats) {
-    std::lock_guard<std::mutex> lock(mutex);
-    stats = {bytesInUse, peakBytesInUse, reservedBytes, numAllocations, numCacheHits};
-  }
-
-  void resetPeak() {
-    std::lock_guard<std::mutex> lock(mutex);
-    peakBytesInUse = bytesInUse;
-  }
-
-private:
   std::string errorName(CUresult result) {
     const char *name = nullptr;
     if (api.cuGetErrorName)
