@@ -2,12 +2,13 @@
 //
 // After bufferization, tg.fused_attention_forward/_backward on device
 // buffers become calls of the runtime's CUDA kernels
-// (tgc_cuda_attention_forward_bf16/_backward_bf16, include/tgc/runtime.h),
-// declared and called as tg-matmul-to-runtime-call does the cuBLAS
-// matmuls: every buffer cast to the fully dynamic strided view
-// (tg::stridedViewType), the declaration private with a C interface. The
-// calls take device pointers and stay on the host through tg-gpu-launch,
-// like the matmuls' (a call is neither a memory access nor pure there).
+// (tgc_cuda_attention_forward_bf16/_backward_bf16, or the _f32 ones for f32
+// attentions; include/tgc/runtime.h), declared and called as
+// tg-matmul-to-runtime-call does the cuBLAS matmuls: every buffer cast to
+// the fully dynamic strided view (tg::stridedViewType), the declaration
+// private with a C interface. The calls take device pointers and stay on
+// the host through tg-gpu-launch, like the matmuls' (a call is neither a
+// memory access nor pure there).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +18,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGGPUATTENTIONTORUNTIMECALL
@@ -36,9 +38,12 @@ Value stridedView(OpBuilder &b, Location loc, Value buffer) {
   return memref::CastOp::create(b, loc, view, buffer);
 }
 
-/// `op` (on buffers) as a call of the runtime function `name`: its operands'
-/// views, then causal (i64) and scale (f32).
+/// `op` (on buffers) as a call of the runtime function `name` for its
+/// element type (`name`_bf16 or `name`_f32): its operands' views, then causal
+/// (i64) and scale (f32).
 template <typename KernelOp> void callRuntime(ModuleOp module, KernelOp op, StringRef name) {
+  std::string callee =
+      (name + (getElementTypeOrSelf(op.getQuery().getType()).isF32() ? "_f32" : "_bf16")).str();
   OpBuilder b(op);
   Location loc = op.getLoc();
   SmallVector<Value> arguments;
@@ -47,7 +52,7 @@ template <typename KernelOp> void callRuntime(ModuleOp module, KernelOp op, Stri
   arguments.push_back(arith::ConstantIntOp::create(b, loc, op.getCausal() ? 1 : 0, 64));
   arguments.push_back(arith::ConstantOp::create(b, loc, op.getScaleAttr()));
   func::FuncOp kernel =
-      tg::getOrDeclareRuntimeFunction(module, name, ValueRange(arguments).getTypes());
+      tg::getOrDeclareRuntimeFunction(module, callee, ValueRange(arguments).getTypes());
   func::CallOp::create(b, loc, kernel, arguments);
   op.erase();
 }
@@ -68,10 +73,9 @@ struct TGGPUAttentionToRuntimeCallPass
         return signalPassFailure();
       }
       if (auto forward = dyn_cast<tg::FusedAttentionForwardOp>(op))
-        callRuntime(module, forward, "tgc_cuda_attention_forward_bf16");
+        callRuntime(module, forward, "tgc_cuda_attention_forward");
       else
-        callRuntime(module, cast<tg::FusedAttentionBackwardOp>(op),
-                    "tgc_cuda_attention_backward_bf16");
+        callRuntime(module, cast<tg::FusedAttentionBackwardOp>(op), "tgc_cuda_attention_backward");
     }
   }
 };

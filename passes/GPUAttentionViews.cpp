@@ -7,9 +7,12 @@
 // fused attention kernels address rows through strides, so on buffers this
 // pass hands them the activations themselves, through transposed views:
 //
-//  - a bf16 operand the attention reads from a buffer that a permuting copy
-//    of buffer S wrote last reads S through a view instead, when nothing
-//    writes S between the copy and the attention;
+//  - a [B, H, T, D] operand (bf16 or f32) the attention reads from a buffer
+//    that a permuting copy of buffer S wrote last reads S through a view
+//    instead, when nothing writes S between the copy and the attention. If
+//    something overwrites S there (bufferization lets f32 q, k and v share
+//    one buffer, each dead once split), what S held gets a fresh buffer
+//    from its writer on;
 //  - a result that a permuting copy C then moves into buffer D is written
 //    through a view into a fresh buffer M, which the readers of what C
 //    wrote into D (every use of D from C to D's next full overwrite) read
@@ -19,7 +22,8 @@
 //
 // Copies left without readers go, and buffers left only deallocated. All
 // of it within one block, with BufferAccessAnalysis's roots; anything it
-// cannot prove leaves the copy in place.
+// cannot prove, or a view the kernels cannot take (rows of unit stride,
+// 16-byte aligned), leaves the copy in place.
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +34,6 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::tg {
 #define GEN_PASS_DEF_TGGPUATTENTIONVIEWS
@@ -67,14 +70,14 @@ std::optional<PermutingCopy> asPermutingCopy(Operation *op) {
                        maps[1]};
 }
 
-/// The attention kernel's bf16 operands it reads (`written`: writes); its
-/// f32 row statistics stay as they are.
-SmallVector<OpOperand *> bf16Operands(Operation *attention, bool written) {
+/// The attention kernel's [B, H, T, D] operands (bf16 or f32) it reads
+/// (`written`: writes); its rank-3 row statistics stay as they are.
+SmallVector<OpOperand *> headOperands(Operation *attention, bool written) {
   auto kernel = cast<DestinationStyleOpInterface>(attention);
   SmallVector<OpOperand *> operands;
   for (OpOperand &operand : attention->getOpOperands())
     if (kernel.isDpsInit(&operand) == written &&
-        getElementTypeOrSelf(operand.get().getType()).isBF16())
+        cast<MemRefType>(operand.get().getType()).getRank() == 4)
       operands.push_back(&operand);
   return operands;
 }
@@ -85,33 +88,57 @@ bool isWholeAllocation(Value buffer) {
   return alloc && alloc.getType().hasStaticShape() && alloc.getType().getLayout().isIdentity();
 }
 
-/// `memory`, which the copy indexes with `memoryMap`, as the copy's other
-/// operand (indexed with `viewMap`) sees it: a view with permuted strides,
-/// before `point`. Null when `memory`'s layout is not static.
-Value permutedView(OpBuilder &b, Operation *point, Value memory, AffineMap memoryMap,
-                   AffineMap viewMap) {
-  auto type = cast<MemRefType>(memory.getType());
+/// A view's sizes, strides and offset.
+struct ViewLayout {
+  SmallVector<int64_t> sizes, strides;
+  int64_t offset;
+};
+
+/// The layout of `memory` (of `type`), which the copy indexes with
+/// `memoryMap`, as the copy's other operand (indexed with `viewMap`) sees
+/// it: permuted strides. Nullopt when `type`'s layout is not static, or
+/// when the view's rows are not what the kernels take: unit stride along D,
+/// and the offset and other strides multiples of 16 bytes (8 bf16 or 4 f32
+/// elements), so that every row starts 16-byte aligned.
+std::optional<ViewLayout> permutedLayout(MemRefType type, AffineMap memoryMap, AffineMap viewMap) {
   SmallVector<int64_t> strides;
   int64_t offset;
   if (failed(type.getStridesAndOffset(strides, offset)) || ShapedType::isDynamic(offset) ||
       llvm::any_of(strides, ShapedType::isDynamic) || !type.hasStaticShape())
-    return {};
+    return std::nullopt;
   SmallVector<int64_t> memoryDimOfLoop(memoryMap.getNumDims());
   for (unsigned dim = 0; dim < memoryMap.getNumResults(); ++dim)
     memoryDimOfLoop[memoryMap.getDimPosition(dim)] = dim;
-  SmallVector<int64_t> sizes, viewStrides;
+  ViewLayout layout;
+  layout.offset = offset;
   for (unsigned dim = 0; dim < viewMap.getNumResults(); ++dim) {
     int64_t source = memoryDimOfLoop[viewMap.getDimPosition(dim)];
-    sizes.push_back(type.getDimSize(source));
-    viewStrides.push_back(strides[source]);
+    layout.sizes.push_back(type.getDimSize(source));
+    layout.strides.push_back(strides[source]);
   }
-  auto viewType = MemRefType::get(sizes, type.getElementType(),
-                                  StridedLayoutAttr::get(b.getContext(), offset, viewStrides),
-                                  type.getMemorySpace());
+  int64_t rowAlignment = std::max<int64_t>(1, 128 / type.getElementTypeBitWidth());
+  if (layout.strides.back() != 1 || offset % rowAlignment != 0 ||
+      llvm::any_of(ArrayRef(layout.strides).drop_back(),
+                   [&](int64_t stride) { return stride % rowAlignment != 0; }))
+    return std::nullopt;
+  return layout;
+}
+
+/// `memory` through permutedLayout's view, before `point`; null without one.
+Value permutedView(OpBuilder &b, Operation *point, Value memory, AffineMap memoryMap,
+                   AffineMap viewMap) {
+  auto type = cast<MemRefType>(memory.getType());
+  std::optional<ViewLayout> layout = permutedLayout(type, memoryMap, viewMap);
+  if (!layout)
+    return {};
+  auto viewType =
+      MemRefType::get(layout->sizes, type.getElementType(),
+                      StridedLayoutAttr::get(b.getContext(), layout->offset, layout->strides),
+                      type.getMemorySpace());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(point);
-  return memref::ReinterpretCastOp::create(b, point->getLoc(), viewType, memory, offset, sizes,
-                                           viewStrides);
+  return memref::ReinterpretCastOp::create(b, point->getLoc(), viewType, memory, layout->offset,
+                                           layout->sizes, layout->strides);
 }
 
 bool isDealloc(Operation *op) { return isa<memref::DeallocOp, bufferization::DeallocOp>(op); }
@@ -154,14 +181,21 @@ public:
       else if (buffers.mayAccess(op, root, /*writesOnly=*/true))
         return;
     }
-    if (!copy)
+    if (!copy ||
+        (!sourceViews.lookup(copy->op) &&
+         !permutedLayout(cast<MemRefType>(copy->source.getType()), copy->sourceMap, copy->destMap)))
       return;
-    // Its source unchanged until the attention reads it.
+    // Its source unchanged until the attention reads it: when a full
+    // overwrite reuses the source's buffer, the source gets one of its own.
     BufferRoot source = buffers.rootOf(copy->source);
-    for (Operation *op = copy->op->getNextNode(); op != attention; op = op->getNextNode())
-      if (buffers.mayAccess(op, source, /*writesOnly=*/true))
+    for (Operation *op = copy->op->getNextNode(); op != attention; op = op->getNextNode()) {
+      if (!buffers.mayAccess(op, source, /*writesOnly=*/true))
+        continue;
+      if (!renameOverwritten(*copy, op))
         return;
-    for (OpOperand *written : bf16Operands(attention, /*written=*/true))
+      source = buffers.rootOf(copy->source);
+    }
+    for (OpOperand *written : headOperands(attention, /*written=*/true))
       if (buffers.rootOf(written->get()).mayAlias(source))
         return;
     // One view of the source for all its readers (q, k and v may be one
@@ -198,7 +232,7 @@ public:
         continue;
       }
       if (isa<tg::FusedAttentionForwardOp, tg::FusedAttentionBackwardOp>(op)) {
-        SmallVector<OpOperand *> reads = bf16Operands(op, /*written=*/false);
+        SmallVector<OpOperand *> reads = headOperands(op, /*written=*/false);
         bool onlyReads = true;
         for (OpOperand &use : op->getOpOperands()) {
           bool isRead = llvm::is_contained(reads, &use);
@@ -228,7 +262,7 @@ public:
       if (overwrites(op, destRoot))
         end = op;
       else if (buffers.mayAccess(op, destRoot, /*writesOnly=*/true) ||
-               !readsOnlyThrough(op, destRoot, dest, copy->op))
+               !accessesOnlyThrough(op, destRoot, dest, copy->op))
         return;
     }
     SmallVector<OpOperand *> destUses;
@@ -286,6 +320,56 @@ public:
   }
 
 private:
+  /// Gives the source of `copy`, which `clobber` (after it) overwrites, a
+  /// fresh buffer from its last full overwrite before the copy up to
+  /// `clobber`, and whether it did. Bufferization lets values share a buffer
+  /// once the first is dead: in f32, the q, k and v that a transformer's
+  /// linear layers write are dead once their heads are split (copied), so
+  /// all three are written into one buffer in turn. The buffer must be a
+  /// whole allocation of the copy's block, overwritten whole before the copy
+  /// and by `clobber` (neither reads it), and accessed in between only
+  /// through itself or views made there that nothing uses from `clobber` on:
+  /// then what it holds in between depends on nothing outside, and nothing
+  /// outside reads it.
+  bool renameOverwritten(const PermutingCopy &copy, Operation *clobber) {
+    BufferRoot root = buffers.rootOf(copy.source);
+    Block *block = copy.op->getBlock();
+    if (root.kind != BufferRoot::Allocation || !isWholeAllocation(root.allocation) ||
+        root.allocation.getParentBlock() != block || !overwrites(clobber, root))
+      return false;
+    Operation *write = nullptr;
+    for (Operation *op = copy.op->getPrevNode(); op && !write; op = op->getPrevNode())
+      if (overwrites(op, root))
+        write = op;
+    if (!write)
+      return false;
+    for (Operation *op = write->getNextNode(); op != clobber; op = op->getNextNode()) {
+      bool frees =
+          isDealloc(op) && llvm::any_of(op->getOperands(), [&](Value operand) {
+            return isa<BaseMemRefType>(operand.getType()) && buffers.rootOf(operand).mayAlias(root);
+          });
+      if (frees ||
+          (buffers.mayAccess(op, root) && !accessesOnlyThrough(op, root, root.allocation, write)))
+        return false;
+    }
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : root.allocation.getUses()) {
+      Operation *user = inBlock(use.getOwner(), block);
+      if (!user || (user != write && (before(user, write) || !before(user, clobber))))
+        continue;
+      if (!usedOnlyBefore(use.getOwner(), block, clobber))
+        return false;
+      uses.push_back(&use);
+    }
+    OpBuilder b(write);
+    Operation *fresh = b.clone(*root.allocation.getDefiningOp());
+    b.setInsertionPoint(block->getTerminator());
+    memref::DeallocOp::create(b, write->getLoc(), fresh->getResult(0));
+    for (OpOperand *use : uses)
+      use->set(fresh->getResult(0));
+    return true;
+  }
+
   /// Whether `op` writes all of `root`'s memory without reading it: a
   /// linalg op whose only access to it is writing its whole allocation.
   bool overwrites(Operation *op, const BufferRoot &root) {
@@ -294,7 +378,8 @@ private:
       return false;
     bool writesWhole = false;
     for (OpOperand &use : op->getOpOperands()) {
-      if (!buffers.rootOf(use.get()).mayAlias(root))
+      // (A scalar, such as a fill's value, is no memory.)
+      if (!isa<BaseMemRefType>(use.get().getType()) || !buffers.rootOf(use.get()).mayAlias(root))
         continue;
       if (!linalgOp.isDpsInit(&use) || use.get() != root.allocation ||
           linalgOp.payloadUsesValueFromOperand(&use))
@@ -306,7 +391,7 @@ private:
 
   /// Whether `op` accesses `root` only through `dest` itself or views of it
   /// made after `copy`.
-  bool readsOnlyThrough(Operation *op, const BufferRoot &root, Value dest, Operation *copy) {
+  bool accessesOnlyThrough(Operation *op, const BufferRoot &root, Value dest, Operation *copy) {
     WalkResult walk = op->walk([&](Operation *nested) {
       for (Value operand : nested->getOperands()) {
         if (!isa<BaseMemRefType>(operand.getType()) || !buffers.rootOf(operand).mayAlias(root))
@@ -359,9 +444,9 @@ struct TGGPUAttentionViewsPass : tg::impl::TGGPUAttentionViewsBase<TGGPUAttentio
     });
     AttentionViews views(getOperation());
     for (Operation *attention : attentions) {
-      for (OpOperand *operand : bf16Operands(attention, /*written=*/true))
+      for (OpOperand *operand : headOperands(attention, /*written=*/true))
         views.foldWrite(attention, *operand);
-      for (OpOperand *operand : bf16Operands(attention, /*written=*/false))
+      for (OpOperand *operand : headOperands(attention, /*written=*/false))
         views.foldRead(attention, *operand);
     }
     views.eraseUnreadCopies();

@@ -65,9 +65,9 @@ std::optional<SmallVector<unsigned>> writtenOperands(StringRef callee) {
   if (callee.starts_with("tgc_cuda_matmul_"))
     return SmallVector<unsigned>{2};
   // (q, k, v, out, lse, ...) and (q, k, v, out, dout, lse, dq, dk, dv, delta, ...).
-  if (callee == "tgc_cuda_attention_forward_bf16")
+  if (callee == "tgc_cuda_attention_forward_bf16" || callee == "tgc_cuda_attention_forward_f32")
     return SmallVector<unsigned>{3, 4};
-  if (callee == "tgc_cuda_attention_backward_bf16")
+  if (callee == "tgc_cuda_attention_backward_bf16" || callee == "tgc_cuda_attention_backward_f32")
     return SmallVector<unsigned>{6, 7, 8, 9};
   return std::nullopt;
 }

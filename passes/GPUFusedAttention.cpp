@@ -1,4 +1,4 @@
-//===- GPUFusedAttention.cpp - bf16 attentions as fused kernels (CUDA) ----===//
+//===- GPUFusedAttention.cpp - attentions as fused kernels (CUDA) ---------===//
 //
 // Decomposed, an attention is two batched GEMMs around a softmax: the
 // scores [BH, Tq, Tk] go through memory twice each way, forward and
@@ -6,11 +6,14 @@
 // The runtime's fused kernels (tgc_cuda_attention_*, include/tgc/runtime.h)
 // keep a block of scores in registers instead; this pass, on tg ops after
 // tg-autodiff and before tg-decompose, hands them the attentions they
-// support: bf16, D = 64, Tq and Tk multiples of 64 (the kernels' tiles),
-// static shapes, and Tk >= Tq when causal. The kernels take [B, H, T, D]
-// operands: a rank-4 attention's as they are (so the head split's and
-// merge's transposes stay next to them, for tg-gpu-attention-views to fold
-// into views), others reshaped (H the last leading dimension, B the others).
+// support: bf16, or f32 with the `f32` option (those kernels run on CUDA
+// cores and are not measured yet, so it is off by default), D = 64, Tq and
+// Tk multiples of 64 (the kernels' tiles), static shapes, and Tk >= Tq when
+// causal. The kernels take [B, H, T, D] operands and write outputs of the
+// attention's element type: a rank-4 attention's operands as they are (so
+// the head split's and merge's transposes stay next to them, for
+// tg-gpu-attention-views to fold into views), others reshaped (H the last
+// leading dimension, B the others).
 //
 // The backward kernel needs the forward's row statistics (lse): a
 // tg.attention_grad (tg-autodiff's rule with keep-attention) becomes one
@@ -23,6 +26,7 @@
 #include "tg/TGOps.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/TypeUtilities.h"
 
 #include <cmath>
 
@@ -47,13 +51,17 @@ struct Eligible {
 };
 
 /// Whether the kernels compute `query`, `key` and `value` (a tg.attention's
-/// or tg.attention_grad's) with `causal` and `scale`, and their sizes.
+/// or tg.attention_grad's) with `causal` and `scale`, and their sizes; f32
+/// ones only with `f32`.
 std::optional<Eligible> eligible(Value query, Value key, Value value, bool causal,
-                                 std::optional<APFloat> scale) {
+                                 std::optional<APFloat> scale, bool f32) {
   SmallVector<RankedTensorType, 3> types;
+  Type element = getElementTypeOrSelf(query.getType());
+  if (!element.isBF16() && !(f32 && element.isF32()))
+    return std::nullopt;
   for (Value operand : {query, key, value}) {
     auto type = dyn_cast<RankedTensorType>(operand.getType());
-    if (!type || !type.hasStaticShape() || !type.getElementType().isBF16() || type.getRank() < 2 ||
+    if (!type || !type.hasStaticShape() || type.getElementType() != element || type.getRank() < 2 ||
         type.getShape().back() != kHeadSize)
       return std::nullopt;
     types.push_back(type);
@@ -108,8 +116,8 @@ FusedForward fuseForward(AttentionOp op, const Eligible &sizes, Value &result) {
   Value q = asHeads(b, loc, op.getQuery(), sizes);
   Value k = asHeads(b, loc, op.getKey(), sizes);
   Value v = asHeads(b, loc, op.getValue(), sizes);
-  Value out =
-      emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize}, b.getBF16Type());
+  Value out = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize},
+                          getElementTypeOrSelf(op.getType()));
   Value lse = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries}, b.getF32Type());
   auto fused =
       FusedAttentionForwardOp::create(b, loc, TypeRange{out.getType(), lse.getType()}, q, k, v, out,
@@ -130,10 +138,10 @@ void fuseBackward(AttentionGradOp op, const FusedForward &forward, const Eligibl
   Location loc = op.getLoc();
   FusedAttentionForwardOp fused = forward.op;
   Value dout = asHeads(b, loc, op.getOutputGrad(), sizes);
-  Type bf16 = b.getBF16Type();
-  Value dq = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize}, bf16);
-  Value dk = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, bf16);
-  Value dv = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, bf16);
+  Type element = getElementTypeOrSelf(fused.getOut().getType());
+  Value dq = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries, kHeadSize}, element);
+  Value dk = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, element);
+  Value dv = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.keys, kHeadSize}, element);
   Value delta = emptyTensor(b, loc, {sizes.batch, sizes.heads, sizes.queries}, b.getF32Type());
   auto backward = FusedAttentionBackwardOp::create(
       b, loc, TypeRange{dq.getType(), dk.getType(), dv.getType(), delta.getType()},
@@ -149,6 +157,8 @@ void fuseBackward(AttentionGradOp op, const FusedForward &forward, const Eligibl
 }
 
 struct TGGPUFusedAttentionPass : tg::impl::TGGPUFusedAttentionBase<TGGPUFusedAttentionPass> {
+  using TGGPUFusedAttentionBase::TGGPUFusedAttentionBase;
+
   void runOnOperation() override {
     // Forwards first: a gradient reads its forward's statistics.
     SmallVector<AttentionOp> attentions;
@@ -156,8 +166,8 @@ struct TGGPUFusedAttentionPass : tg::impl::TGGPUFusedAttentionBase<TGGPUFusedAtt
     llvm::DenseMap<Value, FusedForward> forwards; // by the attention's new result
     for (AttentionOp op : attentions) {
       Value result = op.getResult();
-      if (std::optional<Eligible> sizes =
-              eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale())) {
+      if (std::optional<Eligible> sizes = eligible(op.getQuery(), op.getKey(), op.getValue(),
+                                                   op.getCausal(), op.getScale(), f32)) {
         FusedForward forward = fuseForward(op, *sizes, result);
         forwards.try_emplace(result, forward);
       }
@@ -171,14 +181,13 @@ struct TGGPUFusedAttentionPass : tg::impl::TGGPUFusedAttentionBase<TGGPUFusedAtt
         continue;
       FusedForward &f = forward->second;
       std::optional<Eligible> sizes =
-          eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale());
-      auto isBF16 = [](Value value) {
-        return cast<RankedTensorType>(value.getType()).getElementType().isBF16();
-      };
+          eligible(op.getQuery(), op.getKey(), op.getValue(), op.getCausal(), op.getScale(), f32);
+      Type element = getElementTypeOrSelf(f.op.getOut().getType());
+      auto ofForwardType = [&](Value value) { return getElementTypeOrSelf(value) == element; };
       if (!sizes || op.getQuery() != f.query || op.getKey() != f.key || op.getValue() != f.value ||
           op.getCausal() != f.causal || sizes->scale != f.op.getScale().convertToFloat() ||
           op.getOutputGrad().getType() != op.getOutput().getType() ||
-          !llvm::all_of(op.getResults(), isBF16))
+          !llvm::all_of(op.getResults(), ofForwardType))
         continue;
       fuseBackward(op, f, *sizes);
     }

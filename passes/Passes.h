@@ -27,6 +27,9 @@ struct TGPipelineOptions {
   /// before tg-decompose, so that eligible bf16 attentions and their
   /// gradients become the runtime's fused kernels.
   bool fusedAttention = false;
+  /// With fusedAttention: eligible f32 attentions too (tg-gpu-fused-attention's
+  /// `f32`).
+  bool fusedAttentionF32 = false;
 };
 
 /// The pipeline `tgc` runs and `tgc-opt --tg-pipeline` names: every stage

@@ -268,26 +268,33 @@ def TGMatmulToRuntimeCall : Pass<"tg-matmul-to-runtime-call", "::mlir::ModuleOp"
 }
 
 def TGGPUFusedAttention : Pass<"tg-gpu-fused-attention"> {
-  let summary = "Eligible bf16 attentions as fused attention kernels (CUDA)";
+  let summary = "Eligible bf16 (and f32) attentions as fused attention kernels (CUDA)";
   let description = [{
     On tg ops, after `tg-autodiff` and before `tg-decompose` in the CUDA
     pipeline (option `fusedAttention`, which `tgc --target=cuda
     --autocast=bf16` sets): a `tg.attention` whose query, key and value are
-    bf16 with static shapes, D = 64 (query, key and value), Tq and Tk
-    multiples of 64 and, when causal, Tk >= Tq, becomes a
-    `tg.fused_attention_forward` on [B, H, T, D] tensors: a rank-4
-    attention's operands as they are, others reshaped with `tg.reshape` (H
-    the last leading dimension, B the product of the others; 1 if none),
-    `tensor.empty` outputs, and the result reshaped back. The scale is the attention's, or 1 / sqrt(D).
-    A `tg.attention_grad` (what `tg-autodiff` with `keep-attention` makes of
-    an attention) whose `output` is the result of such a fused forward on
-    the same query, key and value, causal and scale, and whose gradients are
-    bf16, becomes a `tg.fused_attention_backward` that reads the forward's
-    operands, output and `lse`, with `dout` reshaped likewise and
-    `tensor.empty` outputs (`delta` a scratch). `tg-gpu-attention-to-runtime-call`
-    later calls the CUDA kernels for them. Other attentions and gradients
-    are left to `tg-decompose`.
+    bf16 (or, with `f32`, all f32) with static shapes, D = 64 (query, key
+    and value), Tq and Tk multiples of 64 and, when causal, Tk >= Tq,
+    becomes a `tg.fused_attention_forward` on [B, H, T, D] tensors: a
+    rank-4 attention's operands as they are, others reshaped with
+    `tg.reshape` (H the last leading dimension, B the product of the
+    others; 1 if none), `tensor.empty` outputs (`out` of the attention's
+    element type), and the result reshaped back. The scale is the
+    attention's, or 1 / sqrt(D). A `tg.attention_grad` (what `tg-autodiff`
+    with `keep-attention` makes of an attention) whose `output` is the
+    result of such a fused forward on the same query, key and value, causal
+    and scale, and whose gradients have the forward's element type, becomes
+    a `tg.fused_attention_backward` that reads the forward's operands,
+    output and `lse`, with `dout` reshaped likewise and `tensor.empty`
+    outputs (`delta` a scratch). `tg-gpu-attention-to-runtime-call` later
+    calls the CUDA kernels for them. Other attentions and gradients are
+    left to `tg-decompose`.
   }];
+  let options = [
+    Option<"f32", "f32", "bool", "false",
+           "Also fuse f32 attentions (the runtime's f32 kernels run on CUDA cores; off until "
+           "measured)">,
+  ];
   let dependentDialects = ["::mlir::tg::TGDialect", "::mlir::tensor::TensorDialect"];
 }
 
@@ -298,9 +305,10 @@ def TGGPUAttentionToRuntimeCall
     After bufferization, next to `tg-matmul-to-runtime-call` (cuda):
     `tg.fused_attention_forward` and `tg.fused_attention_backward` on
     buffers become calls of `tgc_cuda_attention_forward_bf16` and
-    `tgc_cuda_attention_backward_bf16` (include/tgc/runtime.h), each buffer
-    cast to the fully dynamic strided view (`memref<?x?x?x?xbf16,
-    strided<[?, ?, ?, ?], offset: ?>>`, rank 3 f32 for the statistics),
+    `tgc_cuda_attention_backward_bf16` (include/tgc/runtime.h), or their
+    `_f32` versions for f32 attentions, each buffer cast to the fully
+    dynamic strided view (`memref<?x?x?x?xbf16, strided<[?, ?, ?, ?],
+    offset: ?>>` or f32, rank 3 f32 for the statistics),
     `causal` as an i64 and the scale as an f32. The calls take device
     pointers and stay on the host, like the cuBLAS calls.
   }];
@@ -317,9 +325,11 @@ def TGGPUAttentionViews : Pass<"tg-gpu-attention-views", "::mlir::ModuleOp"> {
     whole activation (a `linalg.generic` whose body yields its input, both
     maps permutations). The kernels address rows through strides, so:
 
-    - an operand that such a copy of buffer S last wrote is read from S
-      through a `memref.reinterpret_cast` with permuted strides, when
-      nothing writes S between the copy and the attention;
+    - an operand (bf16 or f32) that such a copy of buffer S last wrote is
+      read from S through a `memref.reinterpret_cast` with permuted
+      strides, when nothing writes S between the copy and the attention
+      (when a full overwrite reuses S there, S's value before it gets a
+      fresh buffer from its writer on);
     - a result that such a copy then moves into buffer D is written
       through a permuted view of a fresh buffer, which every use of D from
       the copy to D's next full overwrite reads instead (a fresh one, as
@@ -328,7 +338,8 @@ def TGGPUAttentionViews : Pass<"tg-gpu-attention-views", "::mlir::ModuleOp"> {
 
     Copies left unread are erased, and allocations left only deallocated.
     Everything is decided within one block with the buffers' roots
-    (BufferAccessAnalysis); what it cannot prove keeps its copy.
+    (BufferAccessAnalysis); what it cannot prove, and views the kernels
+    cannot take (rows of unit stride, 16-byte aligned), keep their copies.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

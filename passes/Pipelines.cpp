@@ -18,7 +18,9 @@ void tg::buildTGPipeline(OpPassManager &pm, const TGPipelineOptions &options) {
     TGAutodiffOptions autodiff;
     autodiff.keepAttention = true;
     pm.addPass(createTGAutodiff(autodiff));
-    pm.addPass(createTGGPUFusedAttention());
+    TGGPUFusedAttentionOptions fused;
+    fused.f32 = options.fusedAttentionF32;
+    pm.addPass(createTGGPUFusedAttention(fused));
   } else {
     pm.addPass(createTGAutodiff());
   }

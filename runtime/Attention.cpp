@@ -4,10 +4,10 @@
 // Attention): the GPU emulation of the unit tests calls it where compiled
 // code calls the kernels, and the kernels' tests compare with it. Plain
 // loops that follow the precision contract step by step: f32 sums over d in
-// order, the probabilities rounded to bf16 where the kernels multiply them
-// as bf16 (before P V, dS before dS K and dS^T Q), one rounding of each
-// result. The slices (batch * heads) run in parallel on the thread pool,
-// each on one thread, so results do not depend on the thread count.
+// order, for bf16 views the probabilities rounded to bf16 where the kernels
+// multiply them as bf16 (before P V, dS before dS K and dS^T Q) and one
+// rounding of each result; f32 views are never rounded. The slices (batch * heads) run in parallel
+// on the thread pool, each on one thread, so results do not depend on the thread count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,12 +42,33 @@ void checkSizes(const char *function, const char *name, const View &view,
        shapeOf(view.sizes, Rank).c_str(), names, shapeOf(expected, Rank).c_str());
 }
 
-/// The kernels move rows 16 bytes (8 elements) at a time.
-void checkDeviceView(const char *function, const char *name, const tgc_memref4_bf16 &view) {
+/// How a view's elements are read and written, and where the contract rounds.
+template <typename View> struct Elements;
+
+template <> struct Elements<tgc_memref4_bf16> {
+  using Storage = uint16_t;
+  static float load(uint16_t bits) { return bf16ToFloat(bits); }
+  static uint16_t store(float value) { return floatToBF16(value); }
+  /// A probability (or dS) as the kernels multiply it.
+  static float operand(float value) { return bf16ToFloat(floatToBF16(value)); }
+};
+
+template <> struct Elements<tgc_memref4_f32> {
+  using Storage = float;
+  static float load(float value) { return value; }
+  static float store(float value) { return value; }
+  static float operand(float value) { return value; }
+};
+
+/// The kernels move rows 16 bytes at a time.
+template <typename View>
+void checkDeviceView(const char *function, const char *name, const View &view) {
+  constexpr int64_t perChunk = 16 / sizeof(typename Elements<View>::Storage);
   if (view.strides[3] != 1 && view.sizes[3] > 1)
     fail(TGC_ERROR_ARGUMENT, "%s: %s has stride %lld along D, expected 1", function, name,
          (long long)view.strides[3]);
-  if (view.strides[0] % 8 != 0 || view.strides[1] % 8 != 0 || view.strides[2] % 8 != 0 ||
+  if (view.strides[0] % perChunk != 0 || view.strides[1] % perChunk != 0 ||
+      view.strides[2] % perChunk != 0 ||
       reinterpret_cast<uintptr_t>(view.aligned + view.offset) % 16 != 0)
     fail(TGC_ERROR_ARGUMENT,
          "%s: %s has strides [%lld, %lld, %lld, 1]: the kernels need 16-byte aligned rows",
@@ -63,12 +84,15 @@ void checkDeviceRows(const char *function, const char *name, const tgc_memref3_f
 }
 
 /// Element (b, h, i, d) of a view.
-struct View4 {
-  const tgc_memref4_bf16 &view;
+template <typename View> struct Element4 {
+  const View &view;
   float operator()(int64_t b, int64_t h, int64_t i, int64_t d) const {
-    return bf16ToFloat(at(b, h, i, d));
+    return Elements<View>::load(at(b, h, i, d));
   }
-  uint16_t &at(int64_t b, int64_t h, int64_t i, int64_t d) const {
+  void store(int64_t b, int64_t h, int64_t i, int64_t d, float value) const {
+    at(b, h, i, d) = Elements<View>::store(value);
+  }
+  typename Elements<View>::Storage &at(int64_t b, int64_t h, int64_t i, int64_t d) const {
     return view.aligned[view.offset + b * view.strides[0] + h * view.strides[1] +
                         i * view.strides[2] + d * view.strides[3]];
   }
@@ -80,10 +104,10 @@ float &at(const tgc_memref3_f32 &view, int64_t b, int64_t h, int64_t i) {
 }
 
 /// Slice (b, h) of `view` ([rows, D]) as floats, row-major.
-std::vector<float> slice(const tgc_memref4_bf16 &view, int64_t b, int64_t h, int64_t rows,
-                         int64_t dim) {
+template <typename View>
+std::vector<float> slice(const View &view, int64_t b, int64_t h, int64_t rows, int64_t dim) {
   std::vector<float> values(size_t(rows * dim));
-  View4 element{view};
+  Element4<View> element{view};
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t d = 0; d < dim; ++d)
       values[size_t(i * dim + d)] = element(b, h, i, d);
@@ -97,15 +121,13 @@ float dot(const float *x, const float *y, int64_t dim) {
   return sum;
 }
 
-float roundToBF16(float value) { return bf16ToFloat(floatToBF16(value)); }
-
 /// The keys query `i` sees.
 int64_t visibleKeys(const AttentionShape &shape, bool causal, int64_t i) {
   return causal ? std::min(shape.keys, i + (shape.keys - shape.queries) + 1) : shape.keys;
 }
 
-struct Forward {
-  const tgc_memref4_bf16 &q, &k, &v, &out;
+template <typename View> struct Forward {
+  const View &q, &k, &v, &out;
   const tgc_memref3_f32 &lse;
   AttentionShape shape;
   bool causal;
@@ -116,7 +138,7 @@ struct Forward {
     std::vector<float> qs = slice(q, b, h, shape.queries, dim),
                        ks = slice(k, b, h, shape.keys, dim), vs = slice(v, b, h, shape.keys, dim);
     std::vector<float> scores(static_cast<size_t>(shape.keys)), sum(static_cast<size_t>(dim));
-    View4 result{out};
+    Element4<View> result{out};
     for (int64_t i = 0; i < shape.queries; ++i) {
       int64_t visible = visibleKeys(shape, causal, i);
       float max = -std::numeric_limits<float>::infinity();
@@ -129,21 +151,21 @@ struct Forward {
       for (int64_t j = 0; j < visible; ++j) {
         float p = std::exp(scores[j] - max);
         total += p;
-        float rounded = roundToBF16(p);
+        float rounded = Elements<View>::operand(p);
         for (int64_t d = 0; d < dim; ++d)
           sum[d] += rounded * vs[j * dim + d];
       }
       for (int64_t d = 0; d < dim; ++d)
-        result.at(b, h, i, d) = floatToBF16(sum[d] / total);
+        result.store(b, h, i, d, sum[d] / total);
       at(lse, b, h, i) = max + std::log(total);
     }
   }
 };
 
-struct Backward {
-  const tgc_memref4_bf16 &q, &k, &v, &out, &dout;
+template <typename View> struct Backward {
+  const View &q, &k, &v, &out, &dout;
   const tgc_memref3_f32 &lse;
-  const tgc_memref4_bf16 &dq, &dk, &dv;
+  const View &dq, &dk, &dv;
   const tgc_memref3_f32 &delta;
   AttentionShape shape;
   bool causal;
@@ -157,7 +179,7 @@ struct Backward {
                        dos = slice(dout, b, h, shape.queries, dim);
     std::vector<float> dkSum(static_cast<size_t>(shape.keys * dim)),
         dvSum(static_cast<size_t>(shape.keys * dim)), dqSum(static_cast<size_t>(dim));
-    View4 dqView{dq}, dkView{dk}, dvView{dv};
+    Element4<View> dqView{dq}, dkView{dk}, dvView{dv};
     for (int64_t i = 0; i < shape.queries; ++i) {
       const float *qi = &qs[i * dim], *doi = &dos[i * dim];
       float rowDelta = dot(doi, &os[i * dim], dim);
@@ -167,22 +189,22 @@ struct Backward {
       for (int64_t j = 0, visible = visibleKeys(shape, causal, i); j < visible; ++j) {
         const float *kj = &ks[j * dim];
         float p = std::exp(scale * dot(qi, kj, dim) - rowLse);
-        float roundedP = roundToBF16(p);
+        float roundedP = Elements<View>::operand(p);
         for (int64_t d = 0; d < dim; ++d)
           dvSum[j * dim + d] += roundedP * doi[d];
-        float ds = roundToBF16(p * (dot(doi, &vs[j * dim], dim) - rowDelta));
+        float ds = Elements<View>::operand(p * (dot(doi, &vs[j * dim], dim) - rowDelta));
         for (int64_t d = 0; d < dim; ++d) {
           dqSum[d] += ds * kj[d];
           dkSum[j * dim + d] += ds * qi[d];
         }
       }
       for (int64_t d = 0; d < dim; ++d)
-        dqView.at(b, h, i, d) = floatToBF16(scale * dqSum[d]);
+        dqView.store(b, h, i, d, scale * dqSum[d]);
     }
     for (int64_t j = 0; j < shape.keys; ++j)
       for (int64_t d = 0; d < dim; ++d) {
-        dkView.at(b, h, j, d) = floatToBF16(scale * dkSum[j * dim + d]);
-        dvView.at(b, h, j, d) = floatToBF16(dvSum[j * dim + d]);
+        dkView.store(b, h, j, d, scale * dkSum[j * dim + d]);
+        dvView.store(b, h, j, d, dvSum[j * dim + d]);
       }
   }
 };
@@ -201,9 +223,9 @@ template <typename Work> void forEachSlice(const Work &work) {
 
 } // namespace
 
-AttentionShape checkAttentionForward(const char *function, const tgc_memref4_bf16 &q,
-                                     const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
-                                     const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse,
+template <typename View>
+AttentionShape checkAttentionForward(const char *function, const View &q, const View &k,
+                                     const View &v, const View &out, const tgc_memref3_f32 &lse,
                                      int64_t causal, bool device) {
   AttentionShape shape = {q.sizes[0], q.sizes[1], q.sizes[2], k.sizes[2], q.sizes[3]};
   if (shape.batch < 0 || shape.heads < 0 || shape.queries < 0 || shape.keys < 0 || shape.dim < 0)
@@ -229,22 +251,20 @@ AttentionShape checkAttentionForward(const char *function, const tgc_memref4_bf1
     if (shape.slices() > 65535)
       fail(TGC_ERROR_ARGUMENT, "%s: %lld slices (B * H), the kernels' grid takes at most 65535",
            function, (long long)shape.slices());
-    for (auto [name, view] : {std::pair<const char *, const tgc_memref4_bf16 *>{"q", &q},
-                              {"k", &k},
-                              {"v", &v},
-                              {"out", &out}})
+    for (auto [name, view] :
+         {std::pair<const char *, const View *>{"q", &q}, {"k", &k}, {"v", &v}, {"out", &out}})
       checkDeviceView(function, name, *view);
     checkDeviceRows(function, "lse", lse);
   }
   return shape;
 }
 
-AttentionShape checkAttentionBackward(const char *function, const tgc_memref4_bf16 &q,
-                                      const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
-                                      const tgc_memref4_bf16 &out, const tgc_memref4_bf16 &dout,
-                                      const tgc_memref3_f32 &lse, const tgc_memref4_bf16 &dq,
-                                      const tgc_memref4_bf16 &dk, const tgc_memref4_bf16 &dv,
-                                      const tgc_memref3_f32 &delta, int64_t causal, bool device) {
+template <typename View>
+AttentionShape checkAttentionBackward(const char *function, const View &q, const View &k,
+                                      const View &v, const View &out, const View &dout,
+                                      const tgc_memref3_f32 &lse, const View &dq, const View &dk,
+                                      const View &dv, const tgc_memref3_f32 &delta, int64_t causal,
+                                      bool device) {
   AttentionShape shape = checkAttentionForward(function, q, k, v, out, lse, causal, device);
   int64_t batch = shape.batch, heads = shape.heads;
   checkSizes<4>(function, "dout", dout, {batch, heads, shape.queries, shape.dim}, "[B, H, Tq, D]");
@@ -253,7 +273,7 @@ AttentionShape checkAttentionBackward(const char *function, const tgc_memref4_bf
   checkSizes<4>(function, "dv", dv, {batch, heads, shape.keys, shape.dim}, "[B, H, Tk, D]");
   checkSizes<3>(function, "delta", delta, {batch, heads, shape.queries}, "[B, H, Tq]");
   if (device) {
-    for (auto [name, view] : {std::pair<const char *, const tgc_memref4_bf16 *>{"dout", &dout},
+    for (auto [name, view] : {std::pair<const char *, const View *>{"dout", &dout},
                               {"dq", &dq},
                               {"dk", &dk},
                               {"dv", &dv}})
@@ -263,6 +283,54 @@ AttentionShape checkAttentionBackward(const char *function, const tgc_memref4_bf
   return shape;
 }
 
+template AttentionShape checkAttentionForward(const char *, const tgc_memref4_bf16 &,
+                                              const tgc_memref4_bf16 &, const tgc_memref4_bf16 &,
+                                              const tgc_memref4_bf16 &, const tgc_memref3_f32 &,
+                                              int64_t, bool);
+template AttentionShape checkAttentionForward(const char *, const tgc_memref4_f32 &,
+                                              const tgc_memref4_f32 &, const tgc_memref4_f32 &,
+                                              const tgc_memref4_f32 &, const tgc_memref3_f32 &,
+                                              int64_t, bool);
+template AttentionShape checkAttentionBackward(const char *, const tgc_memref4_bf16 &,
+                                               const tgc_memref4_bf16 &, const tgc_memref4_bf16 &,
+                                               const tgc_memref4_bf16 &, const tgc_memref4_bf16 &,
+                                               const tgc_memref3_f32 &, const tgc_memref4_bf16 &,
+                                               const tgc_memref4_bf16 &, const tgc_memref4_bf16 &,
+                                               const tgc_memref3_f32 &, int64_t, bool);
+template AttentionShape checkAttentionBackward(const char *, const tgc_memref4_f32 &,
+                                               const tgc_memref4_f32 &, const tgc_memref4_f32 &,
+                                               const tgc_memref4_f32 &, const tgc_memref4_f32 &,
+                                               const tgc_memref3_f32 &, const tgc_memref4_f32 &,
+                                               const tgc_memref4_f32 &, const tgc_memref4_f32 &,
+                                               const tgc_memref3_f32 &, int64_t, bool);
+
+namespace {
+
+template <typename View>
+void forward(const View &q, const View &k, const View &v, const View &out,
+             const tgc_memref3_f32 &lse, int64_t causal, float scale) {
+  if (catchErrors([&] {
+        AttentionShape shape =
+            checkAttentionForward("attention forward", q, k, v, out, lse, causal, false);
+        forEachSlice(Forward<View>{q, k, v, out, lse, shape, causal != 0, scale});
+      }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+template <typename View>
+void backward(const View &q, const View &k, const View &v, const View &out, const View &dout,
+              const tgc_memref3_f32 &lse, const View &dq, const View &dk, const View &dv,
+              const tgc_memref3_f32 &delta, int64_t causal, float scale) {
+  if (catchErrors([&] {
+        AttentionShape shape = checkAttentionBackward("attention backward", q, k, v, out, dout, lse,
+                                                      dq, dk, dv, delta, causal, false);
+        forEachSlice(
+            Backward<View>{q, k, v, out, dout, lse, dq, dk, dv, delta, shape, causal != 0, scale});
+      }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+} // namespace
 } // namespace tgc
 
 using namespace tgc;
@@ -272,12 +340,7 @@ extern "C" {
 void _mlir_ciface_tgc_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
                                              tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
                                              tgc_memref3_f32 *lse, int64_t causal, float scale) {
-  if (catchErrors([&] {
-        AttentionShape shape =
-            checkAttentionForward("attention forward", *q, *k, *v, *out, *lse, causal, false);
-        forEachSlice(Forward{*q, *k, *v, *out, *lse, shape, causal != 0, scale});
-      }) != TGC_OK)
-    tgc_cuda_fail();
+  forward(*q, *k, *v, *out, *lse, causal, scale);
 }
 
 void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
@@ -286,13 +349,22 @@ void _mlir_ciface_tgc_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_b
                                               tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
                                               tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                               int64_t causal, float scale) {
-  if (catchErrors([&] {
-        AttentionShape shape = checkAttentionBackward("attention backward", *q, *k, *v, *out, *dout,
-                                                      *lse, *dq, *dk, *dv, *delta, causal, false);
-        forEachSlice(Backward{*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, shape,
-                              causal != 0, scale});
-      }) != TGC_OK)
-    tgc_cuda_fail();
+  backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
+}
+
+void _mlir_ciface_tgc_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                            tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                            tgc_memref3_f32 *lse, int64_t causal, float scale) {
+  forward(*q, *k, *v, *out, *lse, causal, scale);
+}
+
+void _mlir_ciface_tgc_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                             tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                             tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
+                                             tgc_memref4_f32 *dq, tgc_memref4_f32 *dk,
+                                             tgc_memref4_f32 *dv, tgc_memref3_f32 *delta,
+                                             int64_t causal, float scale) {
+  backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
 }
 
 } // extern "C"

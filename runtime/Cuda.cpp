@@ -100,6 +100,7 @@ struct DriverApi {
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuModuleLoadDataEx)(CUmodule *, const void *, unsigned, int *, void **);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              unsigned, CUstream, void **, void **);
   CUresult (*cuGetErrorName)(CUresult, const char **);
@@ -157,6 +158,7 @@ bool loadDriver(DriverApi &api, std::string &error) {
   bind(api.cuMemsetD16Async, "cuMemsetD16Async");
   bind(api.cuModuleLoadDataEx, "cuModuleLoadDataEx");
   bind(api.cuModuleGetFunction, "cuModuleGetFunction");
+  bind(api.cuFuncSetAttribute, "cuFuncSetAttribute");
   bind(api.cuLaunchKernel, "cuLaunchKernel");
   bind(api.cuGetErrorName, "cuGetErrorName");
   bind(api.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
@@ -177,7 +179,7 @@ constexpr const char *kPrefetchCopies = "cuMemcpyAsync (batch prefetch)";
 
 /// Device blocks are multiples of this (and so aligned to it, as cuMemAlloc
 /// aligns to at least 256).
-constexpr size_t kBlockGranule = 512;
+constexpr size_t kBlockGranule = TGC_CUDA_ALLOCATION_GRANULE;
 
 /// A compiled kernel image (PTX or cubin) whose loading waits for its first
 /// kernel: a binary that never launches one (--help) needs no GPU.
@@ -410,7 +412,9 @@ public:
     return modules.back();
   }
 
-  CUfunction function(KernelModule *module, const char *name) {
+  /// Kernel `name` of `module`, allowed `sharedBytes` of dynamic shared
+  /// memory (beyond 48 KiB a kernel must opt in).
+  CUfunction function(KernelModule *module, const char *name, unsigned sharedBytes = 0) {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
     auto key = std::make_pair(module, std::string(name));
@@ -422,6 +426,10 @@ public:
     CUfunction function = nullptr;
     check(api.cuModuleGetFunction(&function, module->loaded, name),
           format("cuModuleGetFunction(%s)", name).c_str());
+    constexpr int kMaxDynamicSharedSizeBytes = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+    if (sharedBytes > 48 * 1024)
+      check(api.cuFuncSetAttribute(function, kMaxDynamicSharedSizeBytes, int(sharedBytes)),
+            format("allowing %s %u bytes of shared memory", name, sharedBytes).c_str());
     functions[key] = function;
     kernelNames[function] = name;
     return function;
@@ -1052,7 +1060,7 @@ std::optional<float> cuda::timeMicroseconds(const std::function<void()> &body, i
 }
 
 void cuda::launch(const void *image, const char *kernel, const unsigned grid[3],
-                  const unsigned block[3], void **params) {
+                  const unsigned block[3], void **params, unsigned sharedBytes) {
   // One module per image, loaded at its first launch.
   static std::mutex mutex;
   static std::map<const void *, KernelModule *> modules;
@@ -1064,7 +1072,7 @@ void cuda::launch(const void *image, const char *kernel, const unsigned grid[3],
       known = device().addModule(image);
     module = known;
   }
-  device().launch(device().function(module, kernel), grid, block, 0, params);
+  device().launch(device().function(module, kernel, sharedBytes), grid, block, sharedBytes, params);
 }
 
 } // namespace tgc

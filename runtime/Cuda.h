@@ -24,10 +24,10 @@ void *allocate(size_t size);
 void release(void *pointer);
 
 /// Launches `kernel` of the PTX or cubin `image` (static: its module is
-/// loaded at the first launch and kept) on the stream, without dynamic
-/// shared memory.
+/// loaded at the first launch and kept) on the stream, with `sharedBytes` of
+/// dynamic shared memory (the same for every launch of the kernel).
 void launch(const void *image, const char *kernel, const unsigned grid[3], const unsigned block[3],
-            void **params);
+            void **params, unsigned sharedBytes = 0);
 
 /// Runs `body`, device work queued on the stream; with TGC_CUDA_PROFILE=1
 /// its device time is counted under `name`.

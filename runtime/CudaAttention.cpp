@@ -1,9 +1,9 @@
 //===- CudaAttention.cpp - fused attention: checks and launches -----------===//
 //
-// The host side of tgc_cuda_attention_{forward,backward}_bf16: checks the
-// views against what the kernels (CudaAttention.cu) assume (Attention.h,
-// shared with the host reference), then launches them on the runtime's
-// stream. The kernels' PTX is embedded at build time
+// The host side of tgc_cuda_attention_{forward,backward}_{bf16,f32}: checks
+// the views against what the kernels (CudaAttention.cu, CudaAttentionF32.cu)
+// assume (Attention.h, shared with the host reference), then launches them on
+// the runtime's stream. The kernels' PTX is embedded at build time
 // (CMakeLists.txt: nvcc, compute_80); a runtime built without nvcc says so.
 //
 //===----------------------------------------------------------------------===//
@@ -20,86 +20,105 @@
 
 #ifdef TGC_CUDA_ATTENTION_PTX
 extern "C" const char tgc_attention_ptx[];
+extern "C" const char tgc_attention_f32_ptx[];
 #endif
 
 namespace tgc {
 namespace {
 
-constexpr int64_t kTile = 64, kThreads = 128;
+/// The kernels of one element type: their PTX, names and shared memory.
+template <typename View> struct Kernels;
 
-/// Checked views (Attention.h) as the kernels address them.
-AttentionView kernelView(const tgc_memref4_bf16 &view) {
-  return {view.aligned + view.offset, view.strides[0], view.strides[1], view.strides[2]};
-}
-
-AttentionStatistics kernelStatistics(const tgc_memref3_f32 &view) {
-  return {view.aligned + view.offset, view.strides[0], view.strides[1]};
-}
-
-AttentionParams forwardParams(const AttentionShape &shape, const tgc_memref4_bf16 &q,
-                              const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
-                              const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse,
-                              int64_t causal, float scale) {
-  AttentionParams params{};
-  params.q = kernelView(q);
-  params.k = kernelView(k);
-  params.v = kernelView(v);
-  params.out = kernelView(out);
-  params.lse = kernelStatistics(lse);
-  params.heads = int(shape.heads);
-  params.queries = int(shape.queries);
-  params.keys = int(shape.keys);
-  params.causal = int(causal);
-  params.scale = scale;
-  return params;
-}
-
-void launch(const char *kernel, unsigned tiles, unsigned slices, AttentionParams &params) {
+template <> struct Kernels<tgc_memref4_bf16> {
+  static const char *image() {
 #ifdef TGC_CUDA_ATTENTION_PTX
-  const unsigned grid[3] = {tiles, slices, 1}, block[3] = {unsigned(kThreads), 1, 1};
-  void *arguments[] = {&params};
-  cuda::launch(tgc_attention_ptx, kernel, grid, block, arguments);
+    return tgc_attention_ptx;
 #else
-  (void)tiles, (void)slices, (void)params;
-  fail(TGC_ERROR_DEVICE,
-       "%s: this runtime was built without nvcc, so it has no attention "
-       "kernels (rebuild with CUDA installed, or compile the model with "
-       "tgc --no-fused-attention)",
-       kernel);
+    return nullptr;
 #endif
+  }
+  static constexpr const char *forward = "tgc_attention_forward_bf16";
+  static constexpr const char *queries = "tgc_attention_backward_queries_bf16";
+  static constexpr const char *keys = "tgc_attention_backward_keys_bf16";
+  static constexpr unsigned forwardShared = 0, queriesShared = 0, keysShared = 0; // static
+};
+
+template <> struct Kernels<tgc_memref4_f32> {
+  static const char *image() {
+#ifdef TGC_CUDA_ATTENTION_PTX
+    return tgc_attention_f32_ptx;
+#else
+    return nullptr;
+#endif
+  }
+  static constexpr const char *forward = "tgc_attention_forward_f32";
+  static constexpr const char *queries = "tgc_attention_backward_queries_f32";
+  static constexpr const char *keys = "tgc_attention_backward_keys_f32";
+  static constexpr unsigned forwardShared = kAttentionF32ForwardShared,
+                            queriesShared = kAttentionF32QueriesShared,
+                            keysShared = kAttentionF32KeysShared;
+};
+
+/// Launches `kernel` of `image` on a grid of `tiles` x `slices` blocks.
+void launch(const char *image, const char *kernel, int64_t tiles, int64_t slices,
+            unsigned sharedBytes, AttentionParams &params) {
+  if (!image)
+    fail(TGC_ERROR_DEVICE,
+         "%s: this runtime was built without nvcc, so it has no attention "
+         "kernels (rebuild with CUDA installed, or compile the model with "
+         "tgc --no-fused-attention)",
+         kernel);
+  const unsigned grid[3] = {unsigned(tiles), unsigned(slices), 1},
+                 block[3] = {unsigned(kAttentionThreads), 1, 1};
+  void *arguments[] = {&params};
+  cuda::launch(image, kernel, grid, block, arguments, sharedBytes);
 }
 
-void forward(const tgc_memref4_bf16 &q, const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
-             const tgc_memref4_bf16 &out, const tgc_memref3_f32 &lse, int64_t causal, float scale) {
+template <typename View>
+void forward(const View &q, const View &k, const View &v, const View &out,
+             const tgc_memref3_f32 &lse, int64_t causal, float scale) {
   AttentionShape shape =
       checkAttentionForward("attention forward (CUDA)", q, k, v, out, lse, causal, /*device=*/true);
   if (shape.slices() == 0 || shape.queries == 0)
     return;
   AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
-  launch("tgc_attention_forward_bf16", unsigned(shape.queries / kTile), unsigned(shape.slices()),
+  using K = Kernels<View>;
+  launch(K::image(), K::forward, shape.queries / kAttentionTile, shape.slices(), K::forwardShared,
          params);
 }
 
-void backward(const tgc_memref4_bf16 &q, const tgc_memref4_bf16 &k, const tgc_memref4_bf16 &v,
-              const tgc_memref4_bf16 &out, const tgc_memref4_bf16 &dout, const tgc_memref3_f32 &lse,
-              const tgc_memref4_bf16 &dq, const tgc_memref4_bf16 &dk, const tgc_memref4_bf16 &dv,
+template <typename View>
+void backward(const View &q, const View &k, const View &v, const View &out, const View &dout,
+              const tgc_memref3_f32 &lse, const View &dq, const View &dk, const View &dv,
               const tgc_memref3_f32 &delta, int64_t causal, float scale) {
   AttentionShape shape = checkAttentionBackward("attention backward (CUDA)", q, k, v, out, dout,
                                                 lse, dq, dk, dv, delta, causal, /*device=*/true);
   if (shape.slices() == 0)
     return;
-  AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
-  params.dout = kernelView(dout);
-  params.dq = kernelView(dq);
-  params.dk = kernelView(dk);
-  params.dv = kernelView(dv);
-  params.delta = kernelStatistics(delta);
+  AttentionParams params =
+      backwardParams(shape, q, k, v, out, dout, lse, dq, dk, dv, delta, causal, scale);
+  using K = Kernels<View>;
   // dq and delta first: the keys' kernel reads delta.
   if (shape.queries > 0)
-    launch("tgc_attention_backward_queries_bf16", unsigned(shape.queries / kTile),
-           unsigned(shape.slices()), params);
-  launch("tgc_attention_backward_keys_bf16", unsigned(shape.keys / kTile), unsigned(shape.slices()),
-         params);
+    launch(K::image(), K::queries, shape.queries / kAttentionTile, shape.slices(), K::queriesShared,
+           params);
+  launch(K::image(), K::keys, shape.keys / kAttentionTile, shape.slices(), K::keysShared, params);
+}
+
+template <typename View>
+void forwardOrFail(const View &q, const View &k, const View &v, const View &out,
+                   const tgc_memref3_f32 &lse, int64_t causal, float scale) {
+  if (catchErrors([&] { forward(q, k, v, out, lse, causal, scale); }) != TGC_OK)
+    tgc_cuda_fail();
+}
+
+template <typename View>
+void backwardOrFail(const View &q, const View &k, const View &v, const View &out, const View &dout,
+                    const tgc_memref3_f32 &lse, const View &dq, const View &dk, const View &dv,
+                    const tgc_memref3_f32 &delta, int64_t causal, float scale) {
+  if (catchErrors([&] { backward(q, k, v, out, dout, lse, dq, dk, dv, delta, causal, scale); }) !=
+      TGC_OK)
+    tgc_cuda_fail();
 }
 
 } // namespace
@@ -113,8 +132,7 @@ void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memre
                                                   tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
                                                   tgc_memref3_f32 *lse, int64_t causal,
                                                   float scale) {
-  if (catchErrors([&] { forward(*q, *k, *v, *out, *lse, causal, scale); }) != TGC_OK)
-    tgc_cuda_fail();
+  forwardOrFail(*q, *k, *v, *out, *lse, causal, scale);
 }
 
 void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
@@ -123,10 +141,23 @@ void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memr
                                                    tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
                                                    tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                                    int64_t causal, float scale) {
-  if (catchErrors([&] {
-        backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
-      }) != TGC_OK)
-    tgc_cuda_fail();
+  backwardOrFail(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
+}
+
+void _mlir_ciface_tgc_cuda_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                                 tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                                 tgc_memref3_f32 *lse, int64_t causal,
+                                                 float scale) {
+  forwardOrFail(*q, *k, *v, *out, *lse, causal, scale);
+}
+
+void _mlir_ciface_tgc_cuda_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                                  tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                                  tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
+                                                  tgc_memref4_f32 *dq, tgc_memref4_f32 *dk,
+                                                  tgc_memref4_f32 *dv, tgc_memref3_f32 *delta,
+                                                  int64_t causal, float scale) {
+  backwardOrFail(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
 }
 
 } // extern "C"

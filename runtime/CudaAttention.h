@@ -9,7 +9,18 @@
 #ifndef TGC_RUNTIME_CUDA_ATTENTION_H
 #define TGC_RUNTIME_CUDA_ATTENTION_H
 
-/// Row `row` of slice (batch, head) of a [B, H, T, 64] bf16 view starts at
+/// The kernels' tiles: 64 rows of 64 elements, a block of 128 threads each.
+enum { kAttentionTile = 64, kAttentionThreads = 128 };
+
+/// The dynamic shared memory of the f32 kernels (CudaAttentionF32.cu): 3, 5
+/// and 6 tiles of 64 x 64 floats.
+enum {
+  kAttentionF32ForwardShared = 3 * 64 * 64 * 4,
+  kAttentionF32QueriesShared = 5 * 64 * 64 * 4,
+  kAttentionF32KeysShared = 6 * 64 * 64 * 4,
+};
+
+/// Row `row` of slice (batch, head) of a [B, H, T, 64] bf16 or f32 view starts at
 /// data + batch * batchStride + head * headStride + row * rowStride
 /// (elements); rows are contiguous and 16-byte aligned.
 struct AttentionView {

@@ -53,7 +53,7 @@ using cublasHandle = struct cublasContext *;
 constexpr int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
 // cuBLAS's recommendation for Hopper; also what makes capture in a CUDA
 // graph safe (no allocation inside cuBLAS).
-constexpr size_t kWorkspaceBytes = size_t(32) << 20;
+constexpr size_t kWorkspaceBytes = TGC_CUDA_CUBLAS_WORKSPACE_BYTES;
 
 template <typename T>
 using Gemm = cublasStatus (*)(cublasHandle, int, int, int, int, int, const T *, const T *, int,

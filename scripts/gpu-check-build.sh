@@ -7,6 +7,7 @@
 #   bin/mlp-cpu, bin/mlp-cuda          examples/mlp.mlir for the CPU and sm_90
 #   bin/mlp-cuda-sm80                  the same for sm_80 (must be refused on sm_90)
 #   bin/fashion-cuda                   examples/mlp_fashion_mnist.mlir for sm_90
+#   bin/libtgc_runtime.so              the runtime, which every model binary below loads
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
 #   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
 #                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
@@ -14,9 +15,15 @@
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
 #                                      --autocast=bf16: fused attention, without it, the CPU
+#   bin/bench-attention-f32-{cuda,unfused-cuda,cpu} the same block in f32: with
+#                                      --fused-attention-f32, without it, the CPU
+#   bin/bench-gpt2-f32attention-cuda   GPT-2's block in fp32 with --fused-attention-f32
 #   bin/bench-attention-kernels        bench/gpu/attention_kernels.cu: the attention kernels
 #                                      checked and timed on their own (nvcc)
+#   bin/bench-attention-f32-kernels    bench/gpu/attention_f32_kernels.cu: the f32 ones timed
 #   bin/bench-mlp-gemms                bench/gpu/mlp_gemms.cu: the MLP's GEMMs, tuned and branched
+#   bin/measure-{mlp,attention,attention-f32}-cuda, reports/*.txt  steps' measured device
+#                                      memory and tgc --memory-report's (gpu-check's "memory")
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
 #   gpu-check.sh                       the check itself
 #   bench.sh, peers.py                 the GPU benchmark (bench/gpu/run.sh) and its peers,
@@ -47,8 +54,24 @@ mkdir -p "$out/bin" "$out/data/synthetic" "$out/data/fashion-mnist"
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
+# Every model binary links the runtime from one shared library beside it
+# (bin/libtgc_runtime.so, with libstdc++ linked into it statically): a
+# static copy in each of the 30-odd binaries would take the package past the
+# 64 MiB that the device machine takes.
+shared_runtime() { # archive, library name
+  c++ -shared -Wl,--whole-archive "$1" -Wl,--no-whole-archive -static-libstdc++ -static-libgcc \
+    -lz -ldl -lpthread -lm -o "$out/bin/$2"
+}
+runtime_library=libtgc_runtime.so
+link_model() { # output, objects and libraries...
+  local output=$1
+  shift
+  c++ -s "$@" -Wl,--as-needed -L"$out/bin" -l:"$runtime_library" -Wl,-rpath,'$ORIGIN' \
+    -static-libstdc++ -static-libgcc -lm -o "$output"
+}
+
 # A training executable: the model as a library (--emit=lib), linked here
-# with the runtime so that the C++ runtime can be linked statically.
+# with the runtime.
 cat > "$scratch/main.c" <<'EOF'
 #include "tgc/runtime.h"
 int main(int argc, char **argv) { return tgc_train_main(argc, argv, tgc_get_model()); }
@@ -60,9 +83,10 @@ train_binary() { # spec, output, tgc flags...
   name=$(basename "$spec" .mlir)
   echo "== tgc $spec $* -> $output"
   "$tgc" "$spec" --emit=lib "$@" -o "$scratch/lib$name.a"
-  c++ -O2 -I"$root/include" "$scratch/main.c" "$scratch/lib$name.a" "$runtime" \
-    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$output"
+  cc -O2 -I"$root/include" -c "$scratch/main.c" -o "$scratch/main.o"
+  link_model "$output" "$scratch/main.o" "$scratch/lib$name.a"
 }
+shared_runtime "$runtime" "$runtime_library"
 train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cpu"
 train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cuda" --target=cuda --gpu-arch=sm_90
 train_binary "$root/examples/mlp.mlir" "$out/bin/mlp-cuda-sm80" --target=cuda --gpu-arch=sm_80
@@ -79,8 +103,7 @@ bench_binary() { # name, python expression of bench/specs.py giving the spec, [t
   local flags=()
   [[ $target == cuda ]] && flags=(--target=cuda --gpu-arch=sm_90)
   "$tgc" "$spec" --emit=lib "${flags[@]}" "${extra[@]}" -o "$scratch/libbench_$name.a"
-  c++ -s "$scratch/step_bench.o" "$scratch/libbench_$name.a" "$runtime" \
-    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/bench-$name-$target"
+  link_model "$out/bin/bench-$name-$target" "$scratch/step_bench.o" "$scratch/libbench_$name.a"
 }
 mlp_spec='specs.mlp("mlp", [784, 512, 512, 10], 128, "#tg.adam<lr = 1.0e-3>")'
 gpt2_spec='specs.transformer(8, 1024, 768, 12, 3072, None, "#tg.adamw<lr = 1.0e-4>")'
@@ -109,6 +132,12 @@ bench_binary attention "$attention_block" cuda --autocast=bf16
 bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fused-attention
 bench_binary attention-branches "$attention_block" cuda --autocast=bf16 --gpu-branches
 bench_binary attention "$attention_block" cpu --autocast=bf16
+# The same block in f32 (gpu-check.sh's "attention-f32" check), and GPT-2's
+# fp32 block with the f32 kernels (bench.sh times it beside the unfused one).
+bench_binary attention-f32 "$attention_block" cuda --fused-attention-f32
+bench_binary attention-f32-unfused "$attention_block" cuda
+bench_binary attention-f32 "$attention_block" cpu
+bench_binary gpt2-f32attention "$gpt2_spec" cuda --fused-attention-f32
 
 echo "== memory reports and their measuring binaries"
 mkdir -p "$out/reports"
@@ -117,17 +146,20 @@ memory_binary() { # name, spec file, tgc flags...
   shift 2
   "$tgc" "$spec" --emit=lib --target=cuda --gpu-arch=sm_90 --memory-report "$@" \
     -o "$scratch/libmeasure_$name.a" > "$out/reports/$name.txt"
-  c++ "$scratch/measure_step_memory.o" "$scratch/libmeasure_$name.a" "$runtime" \
-    -static-libstdc++ -static-libgcc -lz -ldl -lpthread -lm -o "$out/bin/measure-$name-cuda"
+  link_model "$out/bin/measure-$name-cuda" "$scratch/measure_step_memory.o" \
+    "$scratch/libmeasure_$name.a"
 }
 cc -O2 -I"$root/include" -c "$root/test/Driver/measure_step_memory.c" \
   -o "$scratch/measure_step_memory.o"
 memory_binary mlp "$root/examples/mlp.mlir"
 memory_binary attention "$scratch/bench_attention.mlir" --autocast=bf16
+memory_binary attention-f32 "$scratch/bench_attention.mlir" --fused-attention-f32
 
 echo "== attention kernels benchmark"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_kernels.cu" \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-kernels"
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_f32_kernels.cu" \
+  -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-f32-kernels"
 
 echo "== MLP GEMMs probe"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/mlp_gemms.cu" \
@@ -135,12 +167,13 @@ echo "== MLP GEMMs probe"
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-mlp-gemms"
 
 if [[ -n ${TGC_BASE_BUILD:-} ]]; then
-  tgc=$TGC_BASE_BUILD/bin/tgc runtime=$TGC_BASE_BUILD/runtime/libTGCRuntime.a
+  tgc=$TGC_BASE_BUILD/bin/tgc runtime_library=libtgc_runtime_base.so
+  shared_runtime "$TGC_BASE_BUILD/runtime/libTGCRuntime.a" "$runtime_library"
   bench_binary mlp-base "$mlp_spec"
   bench_binary mlp-branches-base "$mlp_spec" cuda --gpu-branches
   bench_binary gpt2-base "$gpt2_spec"
   bench_binary gpt2bf16-base "$gpt2_spec" cuda --autocast=bf16
-  tgc=$build/bin/tgc runtime=$build/runtime/libTGCRuntime.a
+  tgc=$build/bin/tgc runtime_library=libtgc_runtime.so
 fi
 
 echo "== tgc-runtime-tests"

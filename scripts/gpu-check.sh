@@ -30,6 +30,10 @@
 #                without them (--no-fused-attention) and the CPU reach the
 #                same loss after 10 steps (1e-2 relative: bf16), and one
 #                fused step runs clean under compute-sanitizer
+#   attention-f32 the same block in f32: the GPU with --fused-attention-f32
+#                (the f32 kernels), without it, and the CPU reach the same
+#                loss after 10 steps (1e-4 relative), and one fused step runs
+#                clean under compute-sanitizer's memcheck and racecheck
 #   branches     the MLP and the attention block compiled with --gpu-branches
 #                (device work on two streams) give the losses of the one-stream
 #                binaries after 10 steps (9 digits), also with
@@ -38,7 +42,8 @@
 #                timed, each GEMM's fastest): the same loss after 10 steps
 #                (1e-5 relative: other algorithms sum in another order)
 #   memory       tgc --memory-report's peak of a step's device buffers (the
-#                MLP, the attention block under autocast) within 5% of the
+#                MLP, the attention block under autocast and in f32 with
+#                --fused-attention-f32) within 5% of the
 #                runtime arena's measured peak (an eager step)
 #   memcheck     init and one step under compute-sanitizer, when installed
 # and prints PASS/FAIL for each and a summary; the exit status is the
@@ -244,6 +249,29 @@ if [[ $attention_ok -eq 0 && -n $sanitizer ]]; then
 fi
 report attention $attention_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
 
+echo "== attention-f32: the f32 attention kernels, against the unfused GPU and the CPU"
+attention_f32_ok=0
+losses=()
+for variant in attention-f32-cuda attention-f32-unfused-cuda attention-f32-cpu; do
+  if run $variant 60 "$bin/bench-$variant" 10 0 1000; then
+    losses+=("$(tail -n 1 "$work/$variant.log" | awk '{print $4}')")
+  else
+    attention_f32_ok=1
+    losses+=(failed)
+  fi
+done
+if [[ $attention_f32_ok -eq 0 ]]; then
+  python3 -c "import sys; l = [float(x) for x in sys.argv[1:]]; sys.exit(0 if all(abs(x - l[0]) <= 1e-4 * max(1.0, abs(l[0])) for x in l) else 1)" "${losses[@]}" ||
+    attention_f32_ok=1
+fi
+if [[ $attention_f32_ok -eq 0 && -n $sanitizer ]]; then
+  run attention-f32-memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/bench-attention-f32-cuda" 1 0 1000 ||
+    attention_f32_ok=1
+  run attention-f32-racecheck 180 "$sanitizer" --tool racecheck --error-exitcode=3 \
+    "$bin/bench-attention-f32-cuda" 1 0 1000 || attention_f32_ok=1
+fi
+report attention-f32 $attention_f32_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+
 echo "== branches: device work on two streams, against one stream"
 branches_ok=0
 branches_detail=()
@@ -280,7 +308,7 @@ fi
 echo "== memory: tgc --memory-report against the arena's measured peak"
 memory_ok=0
 memory_detail=()
-for model in mlp attention; do
+for model in mlp attention attention-f32; do
   # Eager (no CUDA graph): every buffer taken and freed in program order.
   if run "memory-$model" 60 env TGC_CUDA_GRAPHS=0 "$bin/measure-$model-cuda" 10 &&
     python3 "$here/compare_memory.py" "$dir/reports/$model.txt" "$work/memory-$model.log" 0.05 \

@@ -34,7 +34,8 @@
 #   attention the fused attention kernels alone (bench-attention-kernels,
 #           bench/gpu/attention_kernels.cu: checked against double precision,
 #           then GPT-2's 8 x 12 heads of T 1024, causal, bf16) against
-#           PyTorch's scaled_dot_product_attention (FlashAttention-2)
+#           PyTorch's scaled_dot_product_attention (FlashAttention-2); the
+#           f32 kernels timed on the same shape (bench-attention-f32-kernels)
 #
 # step_bench prints "median p10 p90 loss" (microseconds); every step ends
 # with the loss copied back, so each is timed to the device's completion.
@@ -84,7 +85,9 @@ gpt2_branches=$(tgc_step gpt2-branches 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
 gpt2_autocast_branches=$(tgc_step gpt2bf16-branches 20 3 1 180)
+gpt2_f32_attention=$(tgc_step gpt2-f32attention 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
+attention_f32=$(timeout --kill-after=5 60 "$bin/bench-attention-f32-kernels" 2>&1)
 # Binaries of an earlier commit, copied in by hand as bin/bench-NAME-base-cuda
 # (scripts/gpu-check-build.sh keeps none): timed in the same run, so that a
 # change is measured on the same machine as what it changed.
@@ -103,6 +106,7 @@ cublas_dir=$(dirname "${TGC_CUBLAS_LIBRARY:-/usr/local/cuda/lib64/libcublas.so}"
 LD_LIBRARY_PATH=$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout --kill-after=5 120 \
   "$bin/bench-mlp-gemms" 2>&1 || echo "bench-mlp-gemms failed"
 echo "$attention" | grep '^check'
+echo "$attention_f32"
 attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
 attention_backward=$(echo "$attention" | awk '/^forward/ {print $4}')
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
@@ -118,6 +122,7 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
   "tgc GPT-2 block fp32 --gpu-branches" "$gpt2_branches" \
+  "tgc GPT-2 block fp32 --fused-attention-f32" "$gpt2_f32_attention" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
   "tgc GPT-2 block --autocast=bf16 --gpu-branches" "$gpt2_autocast_branches" \
@@ -137,13 +142,14 @@ echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
   "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" \
   "$mlp_branches" "$mlp_branches_tf32" "$gpt2_autocast_branches" "$mlp_tuned" "$mlp_tuned_tf32" \
-  "$gpt2_branches" \
+  "$gpt2_branches" "$gpt2_f32_attention" \
   <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
  attention_forward, attention_backward, mlp_branches, mlp_branches_tf32,
- gpt2_autocast_branches, mlp_tuned, mlp_tuned_tf32, gpt2_branches) = map(float, sys.argv[2:])
+ gpt2_autocast_branches, mlp_tuned, mlp_tuned_tf32, gpt2_branches,
+ gpt2_f32_attention) = map(float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -181,7 +187,8 @@ print(f"softmax-CE: tgc {xent:.1f} us = {moved / xent / 1e3:.0f} GB/s of 2 passe
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW fp32, compile", float("nan"))
 print(f"GPT-2 block fp32: tgc {gpt2:.1f} us, torch.compile {compiled:.1f} us: tgc is "
       f"{compiled / gpt2:.2f}x (goal: >= 1.15x); --gpu-branches {gpt2_branches:.1f} us "
-      f"({compiled / gpt2_branches:.2f}x)")
+      f"({compiled / gpt2_branches:.2f}x); --fused-attention-f32 {gpt2_f32_attention:.1f} us "
+      f"({compiled / gpt2_f32_attention:.2f}x)")
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan"))
 print(f"GPT-2 block bf16: tgc --autocast=bf16 {gpt2_autocast:.1f} us (bf16 matmuls on FP32 "
       f"activations: {gpt2_bf16:.1f} us), torch.compile (autocast) {compiled:.1f} us: tgc is "

@@ -5,6 +5,7 @@
 using namespace mlir;
 using namespace mlir::tg;
 using composite::formatDim;
+using composite::verifySameElementType;
 
 namespace {
 
@@ -13,7 +14,8 @@ enum Size { B, H, Tq, Tk, D, kNumSizes };
 const char *const kSizeNames[kNumSizes] = {"B", "H", "Tq", "Tk", "D"};
 
 /// An operand of an attention kernel: its name, the sizes of its dimensions,
-/// and whether it holds f32 row statistics rather than bf16 elements.
+/// and whether it holds f32 row statistics rather than the attention's
+/// elements (bf16 or f32, the same in every such operand).
 struct AttentionOperand {
   const char *name;
   Value value;
@@ -29,8 +31,9 @@ std::string describe(ArrayRef<Size> dims) {
 }
 
 /// Checks that the operands are all tensors or all buffers, of their ranks
-/// and element types, with sizes that agree (dynamic ones always do), and
-/// the causal and scale attributes.
+/// and element types (the kernels take bf16 or f32 elements, one type for
+/// all but the statistics), with sizes that agree (dynamic ones always do),
+/// and the causal and scale attributes.
 LogicalResult verifyAttentionKernel(Operation *op, ArrayRef<AttentionOperand> operands, bool causal,
                                     float scale) {
   bool tensors = isa<RankedTensorType>(operands.front().value.getType());
@@ -43,13 +46,23 @@ LogicalResult verifyAttentionKernel(Operation *op, ArrayRef<AttentionOperand> op
   int64_t sizes[kNumSizes];
   const char *boundBy[kNumSizes] = {};
   std::fill(std::begin(sizes), std::end(sizes), ShapedType::kDynamic);
+  const AttentionOperand &reference = operands.front();
   for (const AttentionOperand &operand : operands) {
     auto type = cast<ShapedType>(operand.value.getType());
-    Type element = operand.statistics ? Type(Float32Type::get(op->getContext()))
-                                      : Type(BFloat16Type::get(op->getContext()));
-    if (type.getRank() != int64_t(operand.dims.size()) || type.getElementType() != element)
-      return op->emitOpError() << operand.name << " must be " << describe(operand.dims) << " of "
-                               << element << ", got " << type;
+    Type element = type.getElementType();
+    bool elementOk = operand.statistics ? element.isF32() : element.isBF16() || element.isF32();
+    if (type.getRank() != int64_t(operand.dims.size()) || !elementOk) {
+      InFlightDiagnostic diag = op->emitOpError()
+                                << operand.name << " must be " << describe(operand.dims) << " of ";
+      if (operand.statistics)
+        diag << Float32Type::get(op->getContext());
+      else
+        diag << BFloat16Type::get(op->getContext()) << " or " << Float32Type::get(op->getContext());
+      return diag << ", got " << type;
+    }
+    if (!operand.statistics && failed(verifySameElementType(op, operand.name, type, reference.name,
+                                                            reference.value.getType())))
+      return failure();
     for (auto [d, size] : llvm::enumerate(operand.dims)) {
       int64_t dim = type.getDimSize(d);
       if (ShapedType::isDynamic(dim))

@@ -30,18 +30,19 @@ class TG_KernelOp<string mnemonic, list<Trait> traits = []>
 }
 
 def TG_FusedAttentionForwardOp : TG_KernelOp<"fused_attention_forward"> {
-  let summary = "fused (flash-style) attention of bf16 [B, H, T, D] heads";
+  let summary = "fused (flash-style) attention of bf16 or f32 [B, H, T, D] heads";
   let description = [{
     `out = softmax(query key^T * scale + mask) value` for each of the B x H
-    heads of `query` [B, H, Tq, D], `key` and `value` [B, H, Tk, D] (bf16),
-    into `out` [B, H, Tq, D] (bf16), and each query row's log-sum-exp of its
-    scaled, masked scores into `lse` [B, H, Tq] (f32), which the backward
-    reads. With `causal`, query i sees key j iff j <= i + (Tk - Tq), and
-    Tk >= Tq. The runtime's `tgc_cuda_attention_forward_bf16` computes it
+    heads of `query` [B, H, Tq, D], `key` and `value` [B, H, Tk, D], into
+    `out` [B, H, Tq, D], all four of one element type, bf16 or f32, and each
+    query row's log-sum-exp of its scaled, masked scores into `lse`
+    [B, H, Tq] (f32), which the backward reads. With `causal`, query i sees
+    key j iff j <= i + (Tk - Tq), and Tk >= Tq. The runtime's
+    `tgc_cuda_attention_forward_bf16` or `_f32` computes it
     (include/tgc/runtime.h states its rounding); `tg-gpu-fused-attention`
-    makes it from an eligible `tg.attention`. On buffers, the bf16 operands
-    may be views of any strides with rows of unit stride: a [B, T, H, D]
-    activation transposed (tg-gpu-attention-views).
+    makes it from an eligible `tg.attention`. On buffers, the [B, H, T, D]
+    operands may be views of any strides with rows of unit stride: a
+    [B, T, H, D] activation transposed (tg-gpu-attention-views).
 
     ```mlir
     %o, %lse = tg.fused_attention_forward causal scale 0.125
@@ -72,10 +73,10 @@ def TG_FusedAttentionBackwardOp : TG_KernelOp<"fused_attention_backward"> {
   let description = [{
     Given the forward's operands, its `out` and `lse`, and `dout`, the
     gradient of a loss with respect to `out`: `dq`, `dk` and `dv`, the
-    gradients with respect to `query`, `key` and `value` (bf16, their
-    shapes). `delta` [B, H, Tq] (f32) is scratch: it receives
-    rowsum(dout * out). The runtime's `tgc_cuda_attention_backward_bf16`
-    computes it.
+    gradients with respect to `query`, `key` and `value` (their shapes; all
+    of the [B, H, T, D] operands of one element type, bf16 or f32). `delta`
+    [B, H, Tq] (f32) is scratch: it receives rowsum(dout * out). The
+    runtime's `tgc_cuda_attention_backward_bf16` or `_f32` computes it.
 
     ```mlir
     %dq, %dk, %dv, %delta = tg.fused_attention_backward causal scale 0.125

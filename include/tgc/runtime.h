@@ -263,6 +263,13 @@ tgc_status tgc_cuda_get_device_info(tgc_cuda_device_info *info);
 void *tgc_cuda_alloc(size_t size);
 void tgc_cuda_free(void *device_ptr);
 
+/* What the CUDA runtime adds to a step's device buffers (tgc
+ * --memory-report states both): each allocation is rounded up to
+ * TGC_CUDA_ALLOCATION_GRANULE bytes, and every stream that runs cuBLAS gets a
+ * workspace of TGC_CUDA_CUBLAS_WORKSPACE_BYTES. */
+#define TGC_CUDA_ALLOCATION_GRANULE 512
+#define TGC_CUDA_CUBLAS_WORKSPACE_BYTES (32 << 20)
+
 /* The arena's statistics, in rounded (512-byte) blocks: what compiled steps
  * hold (bytes_in_use and its peak, the buffers of a CUDA graph's results
  * included), what was taken from the driver (bytes_reserved: cached blocks
@@ -528,6 +535,43 @@ void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memr
                                                    tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
                                                    tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                                    int64_t causal, float scale);
+
+/* A rank-4 strided view of f32 elements
+ * (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>). */
+typedef struct tgc_memref4_f32 {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+} tgc_memref4_f32;
+
+/* The same attention and gradients in f32, for f32 attentions
+ * (tg-gpu-fused-attention with its f32 option: `tgc --fused-attention-f32`):
+ * the formulas above without any rounding to bf16 (every product, sum and
+ * result in f32; the kernels' sums go in another order, so kernels and
+ * reference agree to f32 rounding, not bit for bit). The same views, checks
+ * and errors; on the device, rows 16-byte aligned means strides along B, H
+ * and T that are multiples of 4. The CUDA kernels run on CUDA cores
+ * (runtime/CudaAttentionF32.cu). */
+void _mlir_ciface_tgc_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                            tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                            tgc_memref3_f32 *lse, int64_t causal, float scale);
+void _mlir_ciface_tgc_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                             tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                             tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
+                                             tgc_memref4_f32 *dq, tgc_memref4_f32 *dk,
+                                             tgc_memref4_f32 *dv, tgc_memref3_f32 *delta,
+                                             int64_t causal, float scale);
+void _mlir_ciface_tgc_cuda_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                                 tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                                 tgc_memref3_f32 *lse, int64_t causal, float scale);
+void _mlir_ciface_tgc_cuda_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
+                                                  tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                                                  tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
+                                                  tgc_memref4_f32 *dq, tgc_memref4_f32 *dk,
+                                                  tgc_memref4_f32 *dv, tgc_memref3_f32 *delta,
+                                                  int64_t causal, float scale);
 
 /*===--- The training main -------------------------------------------------===*/
 

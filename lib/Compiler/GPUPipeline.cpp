@@ -42,11 +42,12 @@ using namespace mlir;
 bool tg::isSupportedCUDAChip(const std::string &chip) { return chip == "sm_80" || chip == "sm_90"; }
 
 void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
-                                        bool fusedAttention) {
-  // Eligible bf16 attentions: the runtime's fused kernels, from the tg
-  // level on (tg-gpu-fused-attention).
+                                        bool fusedAttention, bool fusedAttentionF32) {
+  // Eligible bf16 (and optionally f32) attentions: the runtime's fused
+  // kernels, from the tg level on (tg-gpu-fused-attention).
   TGPipelineOptions frontEnd;
   frontEnd.fusedAttention = fusedAttention;
+  frontEnd.fusedAttentionF32 = fusedAttentionF32;
   // Long reductions in two steps, each with many threads; row reductions
   // are tg-gpu-row-kernels' (a block per row).
   buildBufferizePipeline(
@@ -135,7 +136,8 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
 }
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
-  buildCUDAKernelMappingPipeline(pm, options.matmulEpilogues, options.fusedAttention);
+  buildCUDAKernelMappingPipeline(pm, options.matmulEpilogues, options.fusedAttention,
+                                 options.fusedAttentionF32);
   buildCUDACodegenPipeline(pm, options);
 }
 
@@ -235,6 +237,10 @@ struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
       *this, "fused-attention",
       llvm::cl::desc("eligible bf16 attentions as the runtime's fused attention kernels"),
       llvm::cl::init(false)};
+  Option<bool> fusedAttentionF32{
+      *this, "fused-attention-f32",
+      llvm::cl::desc("with fused-attention: eligible f32 attentions too (CUDA-core kernels)"),
+      llvm::cl::init(false)};
   Option<bool> concurrentBranches{
       *this, "concurrent-branches",
       llvm::cl::desc("independent device work on a second stream (tg-gpu-concurrent-branches)"),
@@ -251,6 +257,7 @@ void tg::registerCUDAPipeline() {
         options.format = cl.format;
         options.matmulEpilogues = cl.matmulEpilogues;
         options.fusedAttention = cl.fusedAttention;
+        options.fusedAttentionF32 = cl.fusedAttentionF32;
         options.concurrentBranches = cl.concurrentBranches;
         buildCUDAPipeline(pm, options);
       });

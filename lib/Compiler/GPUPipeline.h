@@ -5,7 +5,8 @@
 //
 //   bufferize pipeline                   shared with the CPU (Pipeline.h);
 //                                        with fusedAttention, tg-gpu-fused-attention
-//                                        after tg-autodiff: bf16 attentions as
+//                                        after tg-autodiff: bf16 (and with
+//                                        fusedAttentionF32, f32) attentions as
 //                                        fused kernel ops
 //   ownership-based deallocation         not lowered yet: its bookkeeping
 //                                        stays on the host
@@ -70,6 +71,9 @@ struct CUDAPipelineOptions {
   /// kernels (tg-gpu-fused-attention; tgc turns it on with
   /// --autocast=bf16); off: decomposed into GEMMs and softmax kernels.
   bool fusedAttention = false;
+  /// With fusedAttention: eligible f32 attentions too, as the runtime's f32
+  /// kernels (CUDA cores; tgc --fused-attention-f32). Off until measured.
+  bool fusedAttentionF32 = false;
   /// Device work off the longest dependence path on a second stream,
   /// concurrently (tg-gpu-concurrent-branches; tgc --gpu-branches).
   bool concurrentBranches = false;
@@ -82,10 +86,10 @@ bool isSupportedCUDAChip(const std::string &chip);
 /// functions whose memory work is in gpu.launch ops, before outlining. The
 /// unit tests run its result on the CPU (test/Unit/GPUEmulation.cpp: each
 /// block's threads one after another, up to each block-wide
-/// synchronization). `matmulEpilogues` and `fusedAttention` as in
-/// CUDAPipelineOptions.
+/// synchronization). `matmulEpilogues`, `fusedAttention` and
+/// `fusedAttentionF32` as in CUDAPipelineOptions.
 void buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues = true,
-                                    bool fusedAttention = false);
+                                    bool fusedAttention = false, bool fusedAttentionF32 = false);
 
 /// Appends the CUDA pipeline (a module pass manager) to `pm`.
 void buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options = {});

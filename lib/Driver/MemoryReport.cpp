@@ -2,6 +2,8 @@
 
 #include "Driver/MemoryReport.h"
 
+#include "tgc/runtime.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -160,8 +162,9 @@ void printMemoryReport(llvm::raw_ostream &os, StringRef modelName, const MemoryR
   if (report.numDynamicAllocations)
     os << "  (" << report.numDynamicAllocations << " allocations of dynamic size not counted)\n";
   if (device)
-    os << "  (the runtime adds cuBLAS's workspace, 32 MiB a stream, and rounds each buffer up "
-          "to 512 bytes)\n";
+    os << llvm::formatv("  (the runtime adds cuBLAS's workspace, {0} MiB a stream, and rounds "
+                        "each buffer up to {1} bytes)\n",
+                        TGC_CUDA_CUBLAS_WORKSPACE_BYTES >> 20, TGC_CUDA_ALLOCATION_GRANULE);
 }
 
 } // namespace tgc

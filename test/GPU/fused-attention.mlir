@@ -1,6 +1,8 @@
 // RUN: tgc-opt %s --split-input-file --tg-gpu-fused-attention | FileCheck %s
 // RUN: tgc-opt %s --split-input-file --tg-gpu-fused-attention --tg-decompose --tg-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --tg-gpu-attention-to-runtime-call --canonicalize | FileCheck %s --check-prefix=CALL
 // RUN: tgc-opt %s --split-input-file --tg-gpu-fused-attention --tg-decompose --tg-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --tg-gpu-attention-to-runtime-call --convert-linalg-to-parallel-loops --tg-gpu-launch | FileCheck %s --check-prefix=LAUNCH
+// RUN: tgc-opt %s --split-input-file --tg-gpu-fused-attention="f32=1" | FileCheck %s --check-prefix=F32
+// RUN: tgc-opt %s --split-input-file --tg-gpu-fused-attention="f32=1" --tg-decompose --tg-lower-to-linalg --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" --tg-gpu-attention-to-runtime-call --canonicalize | FileCheck %s --check-prefix=F32CALL
 
 // tg-gpu-fused-attention: bf16 attentions the runtime's kernels take (D =
 // 64, Tq and Tk multiples of 64, static shapes, Tk >= Tq when causal)
@@ -10,7 +12,8 @@
 // bufferization, tg-gpu-attention-to-runtime-call calls
 // tgc_cuda_attention_forward_bf16 with the buffers as fully dynamic strided
 // views, causal as an i64 and the scale as an f32; tg-gpu-launch leaves the
-// call on the host, after the kernel that writes its operands.
+// call on the host, after the kernel that writes its operands. With the
+// `f32` option, f32 attentions too (tgc_cuda_attention_*_f32).
 
 // CHECK-LABEL: func.func @causal
 // CHECK-SAME:      (%[[Q:.*]]: tensor<2x3x128x64xbf16>, %[[K:.*]]: tensor<2x3x128x64xbf16>, %[[V:.*]]: tensor<2x3x128x64xbf16>)
@@ -32,6 +35,8 @@
 // CALL:         call @tgc_cuda_attention_forward_bf16(%[[QV]], %{{.*}}, %{{.*}}, %[[OV]], %[[LV]], %[[CAUSAL]], %[[SCALE]])
 // CALL-NOT:     memref.copy
 // CALL:         return %[[OUT]]
+// F32CALL-LABEL: func.func @causal
+// F32CALL:         call @tgc_cuda_attention_forward_bf16(
 // CALL-LABEL: func.func private @tgc_cuda_attention_forward_bf16(memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xbf16, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, f32) attributes {llvm.emit_c_interface, tg.operands_only}
 func.func @causal(%q: tensor<2x3x128x64xbf16>, %k: tensor<2x3x128x64xbf16>, %v: tensor<2x3x128x64xbf16>) -> tensor<2x3x128x64xbf16> {
   %o = tg.attention %q, %k, %v causal : tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16>, tensor<2x3x128x64xbf16> -> tensor<2x3x128x64xbf16>
@@ -67,9 +72,9 @@ func.func @rank3_scale(%q: tensor<4x64x64xbf16>, %k: tensor<4x192x64xbf16>, %v: 
 
 // -----
 
-// What the kernels do not take stays for tg-decompose: f32, a head size
-// other than 64, lengths that are not multiples of 64, causal with fewer
-// keys than queries.
+// What the kernels do not take stays for tg-decompose: f32 (without the
+// `f32` option; @f32 below), a head size other than 64, lengths that are
+// not multiples of 64, causal with fewer keys than queries.
 // CHECK-LABEL: func.func @ineligible
 // CHECK-NOT:     tg.fused_attention_forward
 // CHECK-COUNT-4: tg.attention
@@ -127,4 +132,38 @@ func.func @gradients_left(%q: tensor<4x64x64xbf16>, %o: tensor<4x64x64xbf16>, %d
   %b:3 = tg.attention_grad %q, %q, %q, %f, %do causal scale 0.5 : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
   %c:3 = tg.attention_grad %q, %q, %q, %f, %do : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16> -> tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
   return %a#0, %b#1, %c#2 : tensor<4x64x64xbf16>, tensor<4x64x64xbf16>, tensor<4x64x64xbf16>
+}
+
+// -----
+
+// f32 attentions: only with the `f32` option, into f32 outputs and
+// gradients (the runtime's f32 kernels); without it they decompose.
+// CHECK-LABEL: func.func @f32
+// CHECK-NOT:     tg.fused_attention
+// CHECK:         tg.attention
+// CHECK:         tg.attention_grad
+// CHECK-NOT:     tg.fused_attention
+// F32-LABEL: func.func @f32
+// F32-SAME:      (%[[Q:.*]]: tensor<2x3x64x64xf32>, %[[K:.*]]: tensor<2x3x128x64xf32>, %[[V:.*]]: tensor<2x3x128x64xf32>, %[[DO:.*]]: tensor<2x3x64x64xf32>)
+// F32-DAG:       %[[OUT:.*]] = tensor.empty() : tensor<2x3x64x64xf32>
+// F32-DAG:       %[[LSE:.*]] = tensor.empty() : tensor<2x3x64xf32>
+// F32:           %[[F:.*]]:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]] : tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>) outs(%[[OUT]], %[[LSE]] : tensor<2x3x64x64xf32>, tensor<2x3x64xf32>)
+// F32-DAG:       %[[DQ0:.*]] = tensor.empty() : tensor<2x3x64x64xf32>
+// F32-DAG:       %[[DK0:.*]] = tensor.empty() : tensor<2x3x128x64xf32>
+// F32-DAG:       %[[DV0:.*]] = tensor.empty() : tensor<2x3x128x64xf32>
+// F32-DAG:       %[[DELTA:.*]] = tensor.empty() : tensor<2x3x64xf32>
+// F32:           %[[B:.*]]:4 = tg.fused_attention_backward causal scale 1.250000e-01 ins(%[[Q]], %[[K]], %[[V]], %[[F]]#0, %[[DO]], %[[F]]#1 : {{.*}}) outs(%[[DQ0]], %[[DK0]], %[[DV0]], %[[DELTA]] : tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x64xf32>)
+// F32-NOT:       tg.attention
+// F32:           return %[[F]]#0, %[[B]]#0, %[[B]]#1, %[[B]]#2
+// F32CALL-LABEL: func.func @f32
+// F32CALL:         call @tgc_cuda_attention_forward_f32({{.*}}) : (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, f32) -> ()
+// F32CALL:         call @tgc_cuda_attention_backward_f32({{.*}}) : (memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>, memref<?x?x?xf32, strided<[?, ?, ?], offset: ?>>, i64, f32) -> ()
+// F32CALL-NOT:     memref.copy
+// F32CALL:         return
+// F32CALL-DAG:   func.func private @tgc_cuda_attention_forward_f32({{.*}}) attributes {llvm.emit_c_interface, tg.operands_only}
+// F32CALL-DAG:   func.func private @tgc_cuda_attention_backward_f32({{.*}}) attributes {llvm.emit_c_interface, tg.operands_only}
+func.func @f32(%q: tensor<2x3x64x64xf32>, %k: tensor<2x3x128x64xf32>, %v: tensor<2x3x128x64xf32>, %do: tensor<2x3x64x64xf32>) -> (tensor<2x3x64x64xf32>, tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>) {
+  %o = tg.attention %q, %k, %v causal : tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32> -> tensor<2x3x64x64xf32>
+  %dq, %dk, %dv = tg.attention_grad %q, %k, %v, %o, %do causal : tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x64x64xf32>, tensor<2x3x64x64xf32> -> tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>
+  return %o, %dq, %dk, %dv : tensor<2x3x64x64xf32>, tensor<2x3x64x64xf32>, tensor<2x3x128x64xf32>, tensor<2x3x128x64xf32>
 }

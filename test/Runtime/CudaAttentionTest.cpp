@@ -1,7 +1,7 @@
 //===- CudaAttentionTest.cpp - the fused attention kernels ----------------===//
 //
-// tgc_cuda_attention_{forward,backward}_bf16 against attention computed in
-// double from the same bf16 inputs: causal and not, more keys than queries,
+// tgc_cuda_attention_{forward,backward}_{bf16,f32} against attention computed
+// in double from the same inputs: causal and not, more keys than queries,
 // several batches and heads, q, k, v as interleaved slices of one buffer
 // (strided rows), and heads transposed as the compiler passes GPT-2's
 // activations ([B, T, H, 64] viewed as [B, H, T, 64]). On a GPU; elsewhere
@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Attention.h"
+#include "AttentionReference.h"
 
 #include "tgc/runtime.h"
 
@@ -218,6 +219,69 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttention,
                                          std::make_tuple(2, 3, 128, 128, true,
                                                          Layout::TransposedHeads)));
 
+/// A host view's elements copied to the device, and back when it goes.
+template <typename View> struct OnDevice {
+  View &host, device;
+  size_t bytes;
+
+  explicit OnDevice(View &host) : host(host), device(host) {
+    size_t elements = size_t(host.offset) + 1;
+    for (size_t d = 0; d < std::size(host.sizes); ++d)
+      elements += size_t((host.sizes[d] - 1) * host.strides[d]);
+    bytes = elements * sizeof(*host.aligned);
+    device.allocated = device.aligned = static_cast<decltype(host.aligned)>(tgc_cuda_alloc(bytes));
+    tgc_cuda_copy_to_device(device.aligned, host.aligned, bytes);
+  }
+  ~OnDevice() {
+    tgc_cuda_copy_to_host(host.aligned, device.aligned, bytes);
+    tgc_cuda_free(device.aligned);
+  }
+};
+
+void forwardF32OnDevice(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v,
+                        tgc_memref4_f32 *out, tgc_memref3_f32 *lse, int64_t causal, float scale) {
+  OnDevice<tgc_memref4_f32> dq(*q), dk(*k), dv(*v), dout(*out);
+  OnDevice<tgc_memref3_f32> dlse(*lse);
+  _mlir_ciface_tgc_cuda_attention_forward_f32(&dq.device, &dk.device, &dv.device, &dout.device,
+                                              &dlse.device, causal, scale);
+  ASSERT_EQ(tgc_cuda_synchronize(), TGC_OK) << tgc_last_error();
+}
+
+void backwardF32OnDevice(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v,
+                         tgc_memref4_f32 *out, tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
+                         tgc_memref4_f32 *dq, tgc_memref4_f32 *dk, tgc_memref4_f32 *dv,
+                         tgc_memref3_f32 *delta, int64_t causal, float scale) {
+  OnDevice<tgc_memref4_f32> q_(*q), k_(*k), v_(*v), out_(*out), dout_(*dout), dq_(*dq), dk_(*dk),
+      dv_(*dv);
+  OnDevice<tgc_memref3_f32> lse_(*lse), delta_(*delta);
+  _mlir_ciface_tgc_cuda_attention_backward_f32(
+      &q_.device, &k_.device, &v_.device, &out_.device, &dout_.device, &lse_.device, &dq_.device,
+      &dk_.device, &dv_.device, &delta_.device, causal, scale);
+  ASSERT_EQ(tgc_cuda_synchronize(), TGC_OK) << tgc_last_error();
+}
+
+/// The f32 kernels (CudaAttentionF32.cu) against double, as their host runs
+/// in AttentionF32KernelsTest.cpp: f32 throughout, so within f32 rounding.
+class CudaAttentionF32 : public testing::TestWithParam<tgc::test::Problem> {
+protected:
+  void SetUp() override {
+    if (tgc_cuda_init() != TGC_OK)
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << tgc_last_error() << ")";
+  }
+};
+
+TEST_P(CudaAttentionF32, ForwardMatchesDouble) {
+  tgc::test::expectForwardMatchesDouble<float>(GetParam(), 1e-5, forwardF32OnDevice);
+}
+
+TEST_P(CudaAttentionF32, BackwardMatchesDouble) {
+  tgc::test::expectBackwardMatchesDouble<float>(GetParam(), 1e-5, forwardF32OnDevice,
+                                                backwardF32OnDevice);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttentionF32, testing::ValuesIn(tgc::test::kKernelProblems),
+                         tgc::test::problemName);
+
 /// Views the kernels cannot take are rejected before any device work. (A
 /// DeathTest suite runs first, before other tests start threads that a
 /// fork would not carry.)
@@ -263,6 +327,14 @@ TEST(CudaAttentionDeathTest, BadViewsAreFatal) {
   EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_bf16(&queries, &keys, &keys, &queries,
                                                            &lse128, 1, 1.f),
               testing::ExitedWithCode(1), "causal with 128 queries but only 64 keys");
+  // f32 rows move 16 bytes (4 elements) at a time too.
+  alignas(16) float words[8] = {};
+  tgc_memref4_f32 f32Good = {words, words, 0, {1, 1, 64, 64}, {64 * 64, 64 * 64, 64, 1}},
+                  f32Unaligned = {words, words, 0, {1, 1, 64, 64}, {64 * 66, 64 * 66, 66, 1}};
+  EXPECT_EXIT(_mlir_ciface_tgc_cuda_attention_forward_f32(&f32Good, &f32Unaligned, &f32Good,
+                                                          &f32Good, &lse, 0, 1.f),
+              testing::ExitedWithCode(1),
+              "k has strides \\[4224, 4224, 66, 1\\]: the kernels need 16-byte aligned rows");
 }
 
 } // namespace

@@ -344,6 +344,7 @@ int cuModuleGetFunction(void **function, void *, const char *) {
   static int theFunction;
   return skipKernels() ? (*function = &theFunction, kSuccess) : kNotSupported;
 }
+int cuFuncSetAttribute(void *, int, int) { return skipKernels() ? kSuccess : kNotSupported; }
 int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                    void *stream, void **, void **) {
   Lock lock(fakeMutex);

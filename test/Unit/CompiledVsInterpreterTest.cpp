@@ -92,6 +92,8 @@ llvm::Expected<std::unique_ptr<ExecutionEngine>> createEngine(ModuleOp module) {
     add("_mlir_ciface_tgc_matmul_f64", &_mlir_ciface_tgc_matmul_f64);
     add("_mlir_ciface_tgc_attention_forward_bf16", &_mlir_ciface_tgc_attention_forward_bf16);
     add("_mlir_ciface_tgc_attention_backward_bf16", &_mlir_ciface_tgc_attention_backward_bf16);
+    add("_mlir_ciface_tgc_attention_forward_f32", &_mlir_ciface_tgc_attention_forward_f32);
+    add("_mlir_ciface_tgc_attention_backward_f32", &_mlir_ciface_tgc_attention_backward_f32);
     add("tgc_omp_global_thread_num", &tgc_omp_global_thread_num);
     add("tgc_omp_fork_call", &tgc_omp_fork_call);
     add("tgc_omp_for_static_init_4u", &tgc_omp_for_static_init_4u);
@@ -334,8 +336,8 @@ struct CompiledCase {
   double tolerance = 1e-12; // 0: bit-exact
   std::string kind = "f64";
   /// A runtime function the GPU mapping must call, with the CUDA
-  /// pipeline's fused attention on (tgc_attention_forward_bf16: the kernel's
-  /// host reference); empty: fused attention off.
+  /// pipeline's fused attention on (tgc_attention_forward_bf16 or _f32: the
+  /// kernel's host reference); empty: fused attention off.
   std::string fusedCall;
 };
 
@@ -462,6 +464,18 @@ class FusedAttentionVsInterpreter : public CompiledVsInterpreter {};
 TEST_P(FusedAttentionVsInterpreter, GPUMappingMatchesInterpreter) {
   check([](OpPassManager &pm) { buildGPUEmulationPipeline(pm, /*fusedAttention=*/true); },
         "gpu-" + GetParam().kind, GetParam().fusedCall);
+}
+
+// The same with f32 attentions fused too (fusedAttentionF32).
+class FusedAttentionF32VsInterpreter : public CompiledVsInterpreter {};
+
+TEST_P(FusedAttentionF32VsInterpreter, GPUMappingMatchesInterpreter) {
+  check(
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::Off,
+                                  /*fusedAttentionF32=*/true);
+      },
+      "gpu-" + GetParam().kind, GetParam().fusedCall);
 }
 
 //===----------------------------------------------------------------------===//
@@ -982,6 +996,85 @@ INSTANTIATE_TEST_SUITE_P(FusedAttention, FusedAttentionVsInterpreter,
                            return info.param.name;
                          });
 
+/// The gradient of a causal f32 attention with respect to its query (0),
+/// key (1) or value (2), for the GPU mapping with f32 fused attention: the
+/// kernels' host reference computes in f32 throughout, the interpreter in
+/// double, rounded once.
+CompiledCase fusedAttentionF32GradientCase(int wrt) {
+  const char *types[3] = {"tensor<2x64x64xf32>", "tensor<2x128x64xf32>", "tensor<2x128x64xf32>"};
+  std::string source = R"(
+func.func private @loss(%q: tensor<2x64x64xf32>, %k: tensor<2x128x64xf32>,
+                        %v: tensor<2x128x64xf32>, %w: tensor<2x64x64xf32>) -> tensor<f32> {
+  %o = tg.attention %q, %k, %v causal : tensor<2x64x64xf32>, tensor<2x128x64xf32>, tensor<2x128x64xf32> -> tensor<2x64x64xf32>
+  %m = tg.mul %o, %w : tensor<2x64x64xf32>
+  %s = tg.reduce_sum %m [0, 1, 2] : tensor<2x64x64xf32> -> tensor<f32>
+  return %s : tensor<f32>
+}
+func.func @f(%q: tensor<2x64x64xf64>, %k: tensor<2x128x64xf64>, %v: tensor<2x128x64xf64>,
+             %w: tensor<2x64x64xf64>) -> RESULT64 {
+  %qf = tg.cast %q : tensor<2x64x64xf64> to tensor<2x64x64xf32>
+  %kf = tg.cast %k : tensor<2x128x64xf64> to tensor<2x128x64xf32>
+  %vf = tg.cast %v : tensor<2x128x64xf64> to tensor<2x128x64xf32>
+  %wf = tg.cast %w : tensor<2x64x64xf64> to tensor<2x64x64xf32>
+  %g = tg.grad @loss(%qf, %kf, %vf, %wf) wrt [WRT] : (tensor<2x64x64xf32>, tensor<2x128x64xf32>, tensor<2x128x64xf32>, tensor<2x64x64xf32>) -> RESULT
+  %r = tg.cast %g : RESULT to RESULT64
+  return %r : RESULT64
+}
+)";
+  std::string result = types[wrt], result64 = result;
+  result64.replace(result64.find("f32"), 3, "f64");
+  for (auto [key, value] : {std::pair<std::string, std::string>{"RESULT64", result64},
+                            {"RESULT", result},
+                            {"WRT", std::to_string(wrt)}})
+    for (size_t at; (at = source.find(key)) != std::string::npos;)
+      source.replace(at, key.size(), value);
+  CompiledCase testCase{std::string("attention_f32_fused_d") + "qkv"[wrt], source};
+  testCase.tolerance = 1e-5;
+  testCase.kind = "f32";
+  testCase.fusedCall = "tgc_attention_backward_f32";
+  return testCase;
+}
+
+/// f32 attentions the fused kernels take, for the GPU mapping with f32
+/// fused attention: the kernels' host reference computes in f32 (no bf16
+/// roundings), so it stays within f32 rounding of the interpreter's double.
+const CompiledCase kFusedAttentionF32Cases[] = {
+    {"attention_f32_fused_causal", R"(
+func.func @f(%q: tensor<2x2x64x64xf64>, %k: tensor<2x2x128x64xf64>, %v: tensor<2x2x128x64xf64>)
+    -> tensor<2x2x64x64xf64> {
+  %qf = tg.cast %q : tensor<2x2x64x64xf64> to tensor<2x2x64x64xf32>
+  %kf = tg.cast %k : tensor<2x2x128x64xf64> to tensor<2x2x128x64xf32>
+  %vf = tg.cast %v : tensor<2x2x128x64xf64> to tensor<2x2x128x64xf32>
+  %o = tg.attention %qf, %kf, %vf causal : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32> -> tensor<2x2x64x64xf32>
+  %r = tg.cast %o : tensor<2x2x64x64xf32> to tensor<2x2x64x64xf64>
+  return %r : tensor<2x2x64x64xf64>
+}
+)",
+     Domain::Any, 1, 1e-5, "f32", "tgc_attention_forward_f32"},
+    // Not causal, more keys than queries, the attention's own scale.
+    {"attention_f32_fused_scaled", R"(
+func.func @f(%q: tensor<3x64x64xf64>, %k: tensor<3x192x64xf64>, %v: tensor<3x192x64xf64>)
+    -> tensor<3x64x64xf64> {
+  %qf = tg.cast %q : tensor<3x64x64xf64> to tensor<3x64x64xf32>
+  %kf = tg.cast %k : tensor<3x192x64xf64> to tensor<3x192x64xf32>
+  %vf = tg.cast %v : tensor<3x192x64xf64> to tensor<3x192x64xf32>
+  %o = tg.attention %qf, %kf, %vf scale 0.3 : tensor<3x64x64xf32>, tensor<3x192x64xf32>, tensor<3x192x64xf32> -> tensor<3x64x64xf32>
+  %r = tg.cast %o : tensor<3x64x64xf32> to tensor<3x64x64xf64>
+  return %r : tensor<3x64x64xf64>
+}
+)",
+     Domain::Any, 1, 1e-5, "f32", "tgc_attention_forward_f32"},
+    fusedAttentionF32GradientCase(0),
+    fusedAttentionF32GradientCase(1),
+    fusedAttentionF32GradientCase(2),
+};
+
+INSTANTIATE_TEST_SUITE_P(FusedAttentionF32, FusedAttentionF32VsInterpreter,
+                         testing::ValuesIn(kFusedAttentionF32Cases),
+                         [](const testing::TestParamInfo<CompiledCase> &info) {
+                           return info.param.name;
+                         });
+
 INSTANTIATE_TEST_SUITE_P(CompiledExtra, CompiledVsInterpreter, testing::ValuesIn(kExtraCases),
                          [](const testing::TestParamInfo<CompiledCase> &info) {
                            return info.param.name;
@@ -1132,6 +1225,9 @@ struct TrainingCase {
   /// Whether tg-gpu-concurrent-branches finds work off the step's heaviest
   /// path (a model that is one chain has none).
   bool sideWork = true;
+  /// With fusedAttention: f32 attentions fused too (fusedAttentionF32); the
+  /// step must call the f32 kernels instead.
+  bool fusedAttentionF32 = false;
 };
 
 void PrintTo(const TrainingCase &testCase, std::ostream *os) { *os << testCase.name; }
@@ -1254,10 +1350,14 @@ void checkTraining(const TrainingCase &testCase, void (*pipeline)(OpPassManager 
   PassManager pm(&context);
   pipeline(pm);
   ASSERT_TRUE(succeeded(pm.run(compiledModule))) << "the pipeline failed";
-  if (testCase.fusedAttention)
-    for (StringRef kernel : {"tgc_attention_forward_bf16", "tgc_attention_backward_bf16"})
+  if (testCase.fusedAttention) {
+    StringRef type = testCase.fusedAttentionF32 ? "f32" : "bf16";
+    for (StringRef function : {"tgc_attention_forward_", "tgc_attention_backward_"}) {
+      std::string kernel = (function + type).str();
       EXPECT_GT(countRuntimeCalls(compiledModule, kernel), 0)
-          << "the compiled step does not call " << kernel.str();
+          << "the compiled step does not call " << kernel;
+    }
+  }
   auto engine = createEngine(compiledModule);
   ASSERT_TRUE(bool(engine)) << llvm::toString(engine.takeError());
 
@@ -1341,18 +1441,21 @@ TEST_P(CompiledTraining, GPUMappingStepsMatchInterpreter) {
 /// branch's work run in the two most extreme orders its events allow (the
 /// side stream's as late and as early as possible): the same steps, so no
 /// dependence was missed; and some work was put on the side stream.
-template <bool FusedAttention> void checkTrainingWithBranches(const TrainingCase &testCase) {
+template <bool FusedAttention, bool FusedAttentionF32 = false>
+void checkTrainingWithBranches(const TrainingCase &testCase) {
   long forks = droppedForks();
   checkTraining(
       testCase,
       [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideLate);
+        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideLate,
+                                  FusedAttentionF32);
       },
       std::string("gpu_side_late_") + testCase.name);
   checkTraining(
       testCase,
       [](OpPassManager &pm) {
-        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideEarly);
+        buildGPUEmulationPipeline(pm, FusedAttention, EmulatedBranches::SideEarly,
+                                  FusedAttentionF32);
       },
       std::string("gpu_side_early_") + testCase.name);
   if (testCase.sideWork)
@@ -1473,6 +1576,37 @@ const TrainingCase kFusedAttentionTrainingCases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Programs, FusedAttentionTraining,
                          testing::ValuesIn(kFusedAttentionTrainingCases),
+                         [](const testing::TestParamInfo<TrainingCase> &info) {
+                           return info.param.name;
+                         });
+
+// The same block in f32 with f32 attentions fused (fusedAttentionF32): the
+// f32 kernels' host reference in the step, which reads q, k and v (one
+// buffer in turn after bufferization, each its own with the views) and
+// writes the output and gradients through views of the activations.
+class FusedAttentionF32Training : public testing::TestWithParam<TrainingCase> {};
+
+TEST_P(FusedAttentionF32Training, GPUMappingStepsMatchInterpreter) {
+  checkTraining(
+      GetParam(),
+      [](OpPassManager &pm) {
+        buildGPUEmulationPipeline(pm, /*fusedAttention=*/true, EmulatedBranches::Off,
+                                  /*fusedAttentionF32=*/true);
+      },
+      std::string("gpu_") + GetParam().name);
+}
+
+TEST_P(FusedAttentionF32Training, GPUMappingWithBranchesStepsMatchInterpreter) {
+  checkTrainingWithBranches</*FusedAttention=*/true, /*FusedAttentionF32=*/true>(GetParam());
+}
+
+const TrainingCase kFusedAttentionF32TrainingCases[] = {
+    {"attention_f32_fused", kAttentionTrainingSpec, nullptr, 8, 3, false, 1e-5, true,
+     /*sideWork=*/true, /*fusedAttentionF32=*/true},
+};
+
+INSTANTIATE_TEST_SUITE_P(Programs, FusedAttentionF32Training,
+                         testing::ValuesIn(kFusedAttentionF32TrainingCases),
                          [](const testing::TestParamInfo<TrainingCase> &info) {
                            return info.param.name;
                          });

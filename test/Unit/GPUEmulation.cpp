@@ -223,7 +223,8 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
     // cuBLAS matmuls -> the CPU kernel, which takes the same views; the
     // fused attention kernels -> their host reference, likewise.
     for (StringRef function :
-         {"matmul_f32", "matmul_f64", "attention_forward_bf16", "attention_backward_bf16"}) {
+         {"matmul_f32", "matmul_f64", "attention_forward_bf16", "attention_backward_bf16",
+          "attention_forward_f32", "attention_backward_f32"}) {
       std::string cuda = ("tgc_cuda_" + function).str(), cpu = ("tgc_" + function).str();
       Operation *kernel = SymbolTable::lookupSymbolIn(getOperation(), cuda);
       if (!kernel)
@@ -495,8 +496,9 @@ struct EmulateGPUOnCPUPass : PassWrapper<EmulateGPUOnCPUPass, OperationPass<Modu
 long tgc::test::droppedForks() { return forksDropped; }
 
 void tgc::test::buildGPUEmulationPipeline(OpPassManager &pm, bool fusedAttention,
-                                          EmulatedBranches branches) {
-  tg::buildCUDAKernelMappingPipeline(pm, /*matmulEpilogues=*/true, fusedAttention);
+                                          EmulatedBranches branches, bool fusedAttentionF32) {
+  tg::buildCUDAKernelMappingPipeline(pm, /*matmulEpilogues=*/true, fusedAttention,
+                                     fusedAttentionF32);
   if (branches != EmulatedBranches::Off) {
     pm.addPass(tg::createTGGPUConcurrentBranches());
     pm.addPass(std::make_unique<InterleaveBranchesPass>(branches == EmulatedBranches::SideLate));

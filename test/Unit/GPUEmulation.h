@@ -28,11 +28,12 @@ namespace tgc::test {
 enum class EmulatedBranches { Off, SideLate, SideEarly };
 
 /// The kernel mapping of the CUDA pipeline, emulated on the CPU, down to the
-/// LLVM dialect (a module pass manager). `fusedAttention` as in
-/// CUDAPipelineOptions: the kernels' calls run the runtime's host reference
-/// (tgc_attention_*_bf16).
+/// LLVM dialect (a module pass manager). `fusedAttention` and
+/// `fusedAttentionF32` as in CUDAPipelineOptions: the kernels' calls run the
+/// runtime's host reference (tgc_attention_*_bf16, tgc_attention_*_f32).
 void buildGPUEmulationPipeline(mlir::OpPassManager &pm, bool fusedAttention = false,
-                               EmulatedBranches branches = EmulatedBranches::Off);
+                               EmulatedBranches branches = EmulatedBranches::Off,
+                               bool fusedAttentionF32 = false);
 
 /// How many tgc_cuda_fork calls the emulation has dropped so far.
 long droppedForks();

@@ -7,6 +7,8 @@
 //   tgc spec.mlir --autocast=bf16 ...       bf16 mixed precision (tg-autocast); with
 //                                          --target=cuda, fused attention kernels
 //                                          (--no-fused-attention: decomposed)
+//   tgc spec.mlir --target=cuda --fused-attention-f32  f32 attentions as fused
+//                                          kernels too (CUDA cores; off until measured)
 //   tgc spec.mlir --target=cuda --gpu-branches  independent device work on a
 //                                          second stream (graph branches)
 //
@@ -104,6 +106,12 @@ cl::opt<bool> noFusedAttention(
     cl::desc("decompose every attention into GEMMs and softmax kernels rather than run eligible "
              "bf16 ones (--autocast=bf16) as the runtime's fused attention kernels (CUDA; to "
              "compare against)"),
+    cl::cat(tgcCategory));
+cl::opt<bool> fusedAttentionF32(
+    "fused-attention-f32",
+    cl::desc("fuse f32 attentions too: eligible ones (heads of 64, lengths multiples of 64) run "
+             "as the runtime's f32 flash attention kernels on CUDA cores rather than as GEMMs "
+             "and softmax kernels (CUDA; off by default until measured)"),
     cl::cat(tgcCategory));
 cl::opt<bool> gpuBranches(
     "gpu-branches",
@@ -334,6 +342,10 @@ int main(int argc, char **argv) {
     return fail("--emit=ptx needs --target=cuda");
   if (!cuda && gpuBranches)
     return fail("--gpu-branches needs --target=cuda");
+  if (!cuda && fusedAttentionF32)
+    return fail("--fused-attention-f32 needs --target=cuda");
+  if (fusedAttentionF32 && noFusedAttention)
+    return fail("--fused-attention-f32 and --no-fused-attention contradict each other");
   // Kernels take exp, log, tanh... from the toolkit's libdevice.
   if (cuda && !llvm::sys::fs::exists(cudaToolkit() + "/nvvm/libdevice/libdevice.10.bc"))
     return fail("no CUDA toolkit at '" + cudaToolkit() +
@@ -415,14 +427,17 @@ int main(int argc, char **argv) {
     pipelineOptions.toolkitPath = cudaToolkit();
     pipelineOptions.format = emit != Emit::PTX && hasPtxas() ? "bin" : "isa";
     pipelineOptions.matmulEpilogues = !noMatmulEpilogues;
-    // Autocast's bf16 attentions (D = 64, ...) are what the kernels take.
-    pipelineOptions.fusedAttention = autocast == "bf16" && !noFusedAttention;
+    // Autocast's bf16 attentions (D = 64, ...) are what the kernels take;
+    // f32 ones only on request.
+    pipelineOptions.fusedAttention = (autocast == "bf16" || fusedAttentionF32) && !noFusedAttention;
+    pipelineOptions.fusedAttentionF32 = fusedAttentionF32;
     pipelineOptions.concurrentBranches = gpuBranches;
     if (memoryReport) {
       // The report reads the device buffers before they become kernels.
       PassManager mapping(&context);
       tg::buildCUDAKernelMappingPipeline(mapping, pipelineOptions.matmulEpilogues,
-                                         pipelineOptions.fusedAttention);
+                                         pipelineOptions.fusedAttention,
+                                         pipelineOptions.fusedAttentionF32);
       if (failed(mapping.run(*module)))
         return 1;
       tgc::printMemoryReport(llvm::outs(), modelName,

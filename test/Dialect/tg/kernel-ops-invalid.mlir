@@ -10,9 +10,26 @@ func.func @mixed_tensors_and_buffers(%q: tensor<1x1x64x64xbf16>, %o: memref<1x1x
 
 // -----
 
-func.func @f32_query(%q: memref<1x1x64x64xf32>, %k: memref<1x1x64x64xbf16>, %o: memref<1x1x64x64xbf16>, %l: memref<1x1x64xf32>) {
-  // expected-error @+1 {{'tg.fused_attention_forward' op query must be [B, H, Tq, D] of 'bf16', got 'memref<1x1x64x64xf32>'}}
-  tg.fused_attention_forward scale 0.125 ins(%q, %k, %k : memref<1x1x64x64xf32>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>) outs(%o, %l : memref<1x1x64x64xbf16>, memref<1x1x64xf32>)
+func.func @f16_query(%q: memref<1x1x64x64xf16>, %o: memref<1x1x64x64xf16>, %l: memref<1x1x64xf32>) {
+  // expected-error @+1 {{'tg.fused_attention_forward' op query must be [B, H, Tq, D] of 'bf16' or 'f32', got 'memref<1x1x64x64xf16>'}}
+  tg.fused_attention_forward scale 0.125 ins(%q, %q, %q : memref<1x1x64x64xf16>, memref<1x1x64x64xf16>, memref<1x1x64x64xf16>) outs(%o, %l : memref<1x1x64x64xf16>, memref<1x1x64xf32>)
+  return
+}
+
+// -----
+
+// bf16 and f32 mixed: the kernels take one element type.
+func.func @mixed_element_types(%q: memref<1x1x64x64xf32>, %k: memref<1x1x64x64xbf16>, %o: memref<1x1x64x64xf32>, %l: memref<1x1x64xf32>) {
+  // expected-error @+1 {{'tg.fused_attention_forward' op key has element type 'bf16' but query has 'f32'}}
+  tg.fused_attention_forward scale 0.125 ins(%q, %k, %k : memref<1x1x64x64xf32>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>) outs(%o, %l : memref<1x1x64x64xf32>, memref<1x1x64xf32>)
+  return
+}
+
+// -----
+
+func.func @mixed_output(%q: tensor<1x1x64x64xbf16>, %o: tensor<1x1x64x64xf32>, %l: tensor<1x1x64xf32>) {
+  // expected-error @+1 {{'tg.fused_attention_forward' op out has element type 'f32' but query has 'bf16'}}
+  %r:2 = tg.fused_attention_forward scale 0.125 ins(%q, %q, %q : tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16>) outs(%o, %l : tensor<1x1x64x64xf32>, tensor<1x1x64xf32>) -> tensor<1x1x64x64xf32>, tensor<1x1x64xf32>
   return
 }
 
@@ -77,5 +94,13 @@ func.func @backward_dk_length(%q: memref<1x1x64x64xbf16>, %k: memref<1x1x128x64x
 func.func @backward_delta_type(%q: memref<1x1x64x64xbf16>, %l: memref<1x1x64xf32>, %d: memref<1x1x64xbf16>) {
   // expected-error @+1 {{'tg.fused_attention_backward' op delta must be [B, H, Tq] of 'f32', got 'memref<1x1x64xbf16>'}}
   tg.fused_attention_backward scale 0.125 ins(%q, %q, %q, %q, %q, %l : memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64xf32>) outs(%q, %q, %q, %d : memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64x64xbf16>, memref<1x1x64xbf16>)
+  return
+}
+
+// -----
+
+func.func @backward_mixed_gradient(%q: memref<1x1x64x64xf32>, %l: memref<1x1x64xf32>, %dk: memref<1x1x64x64xbf16>) {
+  // expected-error @+1 {{'tg.fused_attention_backward' op dk has element type 'bf16' but query has 'f32'}}
+  tg.fused_attention_backward scale 0.125 ins(%q, %q, %q, %q, %q, %l : memref<1x1x64x64xf32>, memref<1x1x64x64xf32>, memref<1x1x64x64xf32>, memref<1x1x64x64xf32>, memref<1x1x64x64xf32>, memref<1x1x64xf32>) outs(%q, %dk, %q, %l : memref<1x1x64x64xf32>, memref<1x1x64x64xbf16>, memref<1x1x64x64xf32>, memref<1x1x64xf32>)
   return
 }

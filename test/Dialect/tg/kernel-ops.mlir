@@ -44,6 +44,34 @@ func.func @backward(%q: tensor<1x2x64x32xbf16>, %o: tensor<1x2x64x32xbf16>, %do:
   return %dq, %dk, %dv : tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>, tensor<1x2x64x32xbf16>
 }
 
+// f32 attentions (the runtime's f32 kernels): every [B, H, T, D] operand
+// f32, round trip and bufferization as for bf16.
+// CHECK-LABEL: func.func @f32
+// CHECK:         %{{.*}}:2 = tg.fused_attention_forward causal scale 1.250000e-01 ins(%arg0, %arg1, %arg1 : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>) outs(%{{.*}}, %{{.*}} : tensor<2x2x64x64xf32>, tensor<2x2x64xf32>) -> tensor<2x2x64x64xf32>, tensor<2x2x64xf32>
+// CHECK:         %{{.*}}:4 = tg.fused_attention_backward causal scale 1.250000e-01 ins(%arg0, %arg1, %arg1, %{{.*}}#0, %arg2, %{{.*}}#1 : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x64xf32>) outs({{.*}} : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64xf32>) -> tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64xf32>
+// BUF-LABEL: func.func @f32
+// BUF-DAG:       %[[OUT:.*]] = memref.alloc() {{.*}}: memref<2x2x64x64xf32>
+// BUF-DAG:       %[[LSE:.*]] = memref.alloc() {{.*}}: memref<2x2x64xf32>
+// BUF-NOT:       memref.copy
+// BUF:           tg.fused_attention_forward causal scale 1.250000e-01 ins({{.*}}) outs(%[[OUT]], %[[LSE]] : memref<2x2x64x64xf32>, memref<2x2x64xf32>){{$}}
+// BUF-DAG:       %[[DQ:.*]] = memref.alloc() {{.*}}: memref<2x2x64x64xf32>
+// BUF-DAG:       %[[DK:.*]] = memref.alloc() {{.*}}: memref<2x2x128x64xf32>
+// BUF-DAG:       %[[DV:.*]] = memref.alloc() {{.*}}: memref<2x2x128x64xf32>
+// BUF-NOT:       memref.copy
+// BUF:           tg.fused_attention_backward causal scale 1.250000e-01 ins({{.*}}, %[[OUT]], %{{.*}}, %[[LSE]] : {{.*}}) outs(%[[DQ]], %[[DK]], %[[DV]], %{{.*}} : memref<2x2x64x64xf32>, memref<2x2x128x64xf32>, memref<2x2x128x64xf32>, memref<2x2x64xf32>){{$}}
+// BUF-NOT:       memref.copy
+// BUF:           return %[[OUT]], %[[DQ]], %[[DK]], %[[DV]]
+func.func @f32(%q: tensor<2x2x64x64xf32>, %k: tensor<2x2x128x64xf32>, %do: tensor<2x2x64x64xf32>) -> (tensor<2x2x64x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>) {
+  %o0 = tensor.empty() : tensor<2x2x64x64xf32>
+  %l0 = tensor.empty() : tensor<2x2x64xf32>
+  %o, %lse = tg.fused_attention_forward causal scale 0.125 ins(%q, %k, %k : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>) outs(%o0, %l0 : tensor<2x2x64x64xf32>, tensor<2x2x64xf32>) -> tensor<2x2x64x64xf32>, tensor<2x2x64xf32>
+  %eq = tensor.empty() : tensor<2x2x64x64xf32>
+  %ek = tensor.empty() : tensor<2x2x128x64xf32>
+  %d = tensor.empty() : tensor<2x2x64xf32>
+  %dq, %dk, %dv, %delta = tg.fused_attention_backward causal scale 0.125 ins(%q, %k, %k, %o, %do, %lse : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x64xf32>) outs(%eq, %ek, %ek, %d : tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64xf32>) -> tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x64xf32>
+  return %o, %dq, %dk, %dv : tensor<2x2x64x64xf32>, tensor<2x2x64x64xf32>, tensor<2x2x128x64xf32>, tensor<2x2x128x64xf32>
+}
+
 // Buffers of any strided layout (a view of a head's slice); dynamic sizes.
 // CHECK-LABEL: func.func @on_buffers
 // CHECK:         tg.fused_attention_forward scale 1.250000e-01 ins(%arg0, %arg1, %arg1 : memref<1x?x64x64xbf16, strided<[?, 8192, 128, 1], offset: ?>>, memref<1x?x?x64xbf16>, memref<1x?x?x64xbf16>) outs(%arg2, %arg3 : memref<1x?x64x64xbf16>, memref<1x?x64xf32>){{$}}

@@ -1,0 +1,185 @@
+//===- SimtHost.h - CUDA C++ kernels run on the host, for tests -*- C++ -*-===//
+//
+// Enough of CUDA's device language to compile a portable kernel file
+// (no inline PTX, no device libraries) as host C++ and run its kernels
+// here: `simt::launch` runs the grid's blocks one after another and each of
+// a block's threads as a fiber (ucontext) on this thread, switching at
+// __syncthreads and warp shuffles. A barrier releases only when every
+// thread of the block (or warp) has reached it; a block whose threads wait
+// at different barriers, or where some have returned, is a divergence that
+// the GPU would hang on or leave undefined: launch throws. Shared memory is
+// one buffer, filled with NaNs before each block so that reading what no
+// thread wrote shows in the results.
+//
+// Include it before the kernel source, and define the kernel file's
+// `extern __shared__` array (its size is the launch's dynamic shared memory).
+// Threads run in lock step only at barriers: a race that a GPU would show
+// need not show here, and timing means nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TGC_TEST_RUNTIME_SIMT_HOST_H
+#define TGC_TEST_RUNTIME_SIMT_HOST_H
+
+#include <ucontext.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __shared__
+
+struct dim3 {
+  unsigned x = 1, y = 1, z = 1;
+};
+
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
+
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+
+using std::max;
+using std::min;
+
+/// The running thread's and its block's coordinates.
+inline dim3 threadIdx, blockIdx, blockDim, gridDim;
+
+namespace simt {
+
+enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
+
+struct Fiber {
+  ucontext_t context;
+  std::unique_ptr<char[]> stack;
+  State state = State::Ready;
+  unsigned index = 0;
+};
+
+/// The block being run.
+struct Block {
+  std::vector<Fiber> fibers;
+  ucontext_t scheduler;
+  Fiber *running = nullptr;
+  const std::function<void()> *body = nullptr;
+  std::vector<double> lanes; // values the warps exchange, by thread
+};
+
+inline Block *block;
+
+/// Back to the scheduler, waiting in `state`.
+inline void wait(State state) {
+  Fiber *fiber = block->running;
+  fiber->state = state;
+  swapcontext(&fiber->context, &block->scheduler);
+}
+
+inline void run() {
+  (*block->body)();
+  block->running->state = State::Done; // then uc_link returns to the scheduler
+}
+
+/// Runs one block of `threads` threads to completion.
+inline void runBlock(unsigned threads, const std::function<void()> &body) {
+  constexpr size_t kStack = 256 * 1024;
+  Block current;
+  current.body = &body;
+  current.lanes.assign(threads, 0.0);
+  current.fibers.resize(threads);
+  block = &current;
+  for (unsigned t = 0; t < threads; ++t) {
+    Fiber &fiber = current.fibers[t];
+    fiber.index = t;
+    fiber.stack.reset(new char[kStack]);
+    getcontext(&fiber.context);
+    fiber.context.uc_stack.ss_sp = fiber.stack.get();
+    fiber.context.uc_stack.ss_size = kStack;
+    fiber.context.uc_link = &current.scheduler;
+    makecontext(&fiber.context, run, 0);
+  }
+  for (;;) {
+    for (Fiber &fiber : current.fibers) {
+      if (fiber.state != State::Ready)
+        continue;
+      current.running = &fiber;
+      threadIdx = {fiber.index, 0, 0};
+      swapcontext(&current.scheduler, &fiber.context);
+    }
+    // Nothing is ready: release a barrier that every thread it needs has
+    // reached.
+    size_t done = 0, atBlock = 0;
+    for (const Fiber &fiber : current.fibers) {
+      done += fiber.state == State::Done;
+      atBlock += fiber.state == State::AtBlockBarrier;
+    }
+    if (done == threads)
+      break;
+    bool released = false;
+    if (atBlock == threads) {
+      for (Fiber &fiber : current.fibers)
+        fiber.state = State::Ready;
+      released = true;
+    }
+    for (unsigned warp = 0; !released && warp * 32 < threads; ++warp) {
+      unsigned end = std::min(threads, warp * 32 + 32);
+      bool all = true;
+      for (unsigned t = warp * 32; t < end; ++t)
+        all = all && current.fibers[t].state == State::AtWarpBarrier;
+      if (!all)
+        continue;
+      for (unsigned t = warp * 32; t < end; ++t)
+        current.fibers[t].state = State::Ready;
+      released = true;
+    }
+    if (!released)
+      throw std::runtime_error("simt: threads wait at different barriers (or some returned)");
+  }
+  block = nullptr;
+}
+
+/// Runs `kernel(arguments...)` on a grid of `grid` blocks of `threads`
+/// threads, with `shared` (the kernel's extern __shared__ array, of
+/// `sharedBytes`) filled with NaNs before each block.
+template <typename Kernel, typename... Arguments>
+void launch(dim3 grid, unsigned threads, void *shared, size_t sharedBytes, Kernel kernel,
+            Arguments... arguments) {
+  gridDim = grid;
+  blockDim = {threads, 1, 1};
+  std::function<void()> body = [&] { kernel(arguments...); };
+  for (unsigned z = 0; z < grid.z; ++z)
+    for (unsigned y = 0; y < grid.y; ++y)
+      for (unsigned x = 0; x < grid.x; ++x) {
+        blockIdx = {x, y, z};
+        float *words = static_cast<float *>(shared);
+        std::fill(words, words + sharedBytes / sizeof(float),
+                  std::numeric_limits<float>::quiet_NaN());
+        runBlock(threads, body);
+      }
+}
+
+} // namespace simt
+
+inline void __syncthreads() { simt::wait(simt::State::AtBlockBarrier); }
+
+/// The value of lane (this lane ^ laneMask) of this warp; every lane of the
+/// warp must call it (the kernels' shuffles are convergent).
+template <typename T> T __shfl_xor_sync(unsigned, T value, int laneMask) {
+  unsigned thread = threadIdx.x, warp = thread / 32 * 32;
+  std::vector<double> &lanes = simt::block->lanes;
+  lanes[thread] = double(value);
+  simt::wait(simt::State::AtWarpBarrier); // every lane has written
+  T result = T(lanes[warp + ((thread % 32) ^ unsigned(laneMask))]);
+  simt::wait(simt::State::AtWarpBarrier); // every lane has read
+  return result;
+}
+
+#endif // TGC_TEST_RUNTIME_SIMT_HOST_H
