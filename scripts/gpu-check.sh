@@ -227,50 +227,40 @@ for model in block xent; do
 done
 report rows $rows_ok "(loss after 10 steps: ${rows_detail[*]})"
 
-echo "== attention: fused attention under bf16 autocast, against the unfused GPU and the CPU"
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2> /dev/null)
-attention_ok=0
-losses=()
-for variant in attention-cuda attention-unfused-cuda attention-cpu; do
-  if run $variant 60 "$bin/bench-$variant" 10 0 1000; then
-    losses+=("$(tail -n 1 "$work/$variant.log" | awk '{print $4}')")
-  else
-    attention_ok=1
-    losses+=(failed)
+# The attention block fused (bench-NAME-cuda), unfused (bench-NAME-unfused-cuda)
+# and on the CPU (bench-NAME-cpu): the same loss after 10 steps within
+# `tolerance` (relative), then one fused step under each compute-sanitizer
+# tool named.
+attention_check() { # name, tolerance, sanitizer tools...
+  local name=$1 tolerance=$2 ok=0 losses=() variant tool
+  shift 2
+  for variant in $name-cuda $name-unfused-cuda $name-cpu; do
+    if run "$variant" 60 "$bin/bench-$variant" 10 0 1000; then
+      losses+=("$(tail -n 1 "$work/$variant.log" | awk '{print $4}')")
+    else
+      ok=1
+      losses+=(failed)
+    fi
+  done
+  if [[ $ok -eq 0 ]]; then
+    python3 -c "import sys; t = float(sys.argv[1]); l = [float(x) for x in sys.argv[2:]]; sys.exit(0 if all(abs(x - l[0]) <= t * max(1.0, abs(l[0])) for x in l) else 1)" \
+      "$tolerance" "${losses[@]}" || ok=1
   fi
-done
-if [[ $attention_ok -eq 0 ]]; then
-  python3 -c "import sys; l = [float(x) for x in sys.argv[1:]]; sys.exit(0 if all(abs(x - l[0]) <= 1e-2 * max(1.0, abs(l[0])) for x in l) else 1)" "${losses[@]}" ||
-    attention_ok=1
-fi
-if [[ $attention_ok -eq 0 && -n $sanitizer ]]; then
-  run attention-memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/bench-attention-cuda" 1 0 1000 ||
-    attention_ok=1
-fi
-report attention $attention_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+  if [[ $ok -eq 0 && -n $sanitizer ]]; then
+    for tool in "$@"; do
+      run "$name-$tool" 180 "$sanitizer" --tool "$tool" --error-exitcode=3 "$bin/bench-$name-cuda" 1 0 1000 ||
+        ok=1
+    done
+  fi
+  report "$name" $ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+}
+
+echo "== attention: fused attention under bf16 autocast, against the unfused GPU and the CPU"
+attention_check attention 1e-2 memcheck
 
 echo "== attention-f32: the f32 attention kernels, against the unfused GPU and the CPU"
-attention_f32_ok=0
-losses=()
-for variant in attention-f32-cuda attention-f32-unfused-cuda attention-f32-cpu; do
-  if run $variant 60 "$bin/bench-$variant" 10 0 1000; then
-    losses+=("$(tail -n 1 "$work/$variant.log" | awk '{print $4}')")
-  else
-    attention_f32_ok=1
-    losses+=(failed)
-  fi
-done
-if [[ $attention_f32_ok -eq 0 ]]; then
-  python3 -c "import sys; l = [float(x) for x in sys.argv[1:]]; sys.exit(0 if all(abs(x - l[0]) <= 1e-4 * max(1.0, abs(l[0])) for x in l) else 1)" "${losses[@]}" ||
-    attention_f32_ok=1
-fi
-if [[ $attention_f32_ok -eq 0 && -n $sanitizer ]]; then
-  run attention-f32-memcheck 120 "$sanitizer" --error-exitcode=3 "$bin/bench-attention-f32-cuda" 1 0 1000 ||
-    attention_f32_ok=1
-  run attention-f32-racecheck 180 "$sanitizer" --tool racecheck --error-exitcode=3 \
-    "$bin/bench-attention-f32-cuda" 1 0 1000 || attention_f32_ok=1
-fi
-report attention-f32 $attention_f32_ok "(loss after 10 steps: fused ${losses[0]}, unfused ${losses[1]}, CPU ${losses[2]})"
+attention_check attention-f32 1e-4 memcheck racecheck
 
 echo "== branches: device work on two streams, against one stream"
 branches_ok=0

@@ -900,6 +900,17 @@ INSTANTIATE_TEST_SUITE_P(CompiledGradcheckF32, CompiledVsInterpreter,
                          [](const testing::TestParamInfo<CompiledCase> &info) {
                            return info.param.name;
                          });
+/// `source` with RESULT64, RESULT and WRT replaced: a gradient case's
+/// result type in double, as computed, and its operand.
+void fillGradientTemplate(std::string &source, const std::string &result,
+                          const std::string &result64, int wrt) {
+  for (auto [key, value] : {std::pair<std::string, std::string>{"RESULT64", result64},
+                            {"RESULT", result},
+                            {"WRT", std::to_string(wrt)}})
+    for (size_t at; (at = source.find(key)) != std::string::npos;)
+      source.replace(at, key.size(), value);
+}
+
 /// The gradient of a causal bf16 attention with respect to its query (0),
 /// key (1) or value (2), for the GPU mapping with fused attention. The
 /// kernels' host reference rounds P to bf16 before P^T dO and dS before
@@ -934,11 +945,7 @@ func.func @f(%q: tensor<2x64x64xf64>, %k: tensor<2x128x64xf64>, %v: tensor<2x128
 )";
   std::string result = types[wrt], result64 = result;
   result64.replace(result64.find("bf16"), 4, "f64");
-  for (auto [key, value] : {std::pair<std::string, std::string>{"RESULT64", result64},
-                            {"RESULT", result},
-                            {"WRT", std::to_string(wrt)}})
-    for (size_t at; (at = source.find(key)) != std::string::npos;)
-      source.replace(at, key.size(), value);
+  fillGradientTemplate(source, result, result64, wrt);
   CompiledCase testCase{std::string("attention_bf16_fused_d") + "qkv"[wrt], source};
   testCase.tolerance = 1e-2;
   testCase.kind = "f16/bf16";
@@ -1023,11 +1030,7 @@ func.func @f(%q: tensor<2x64x64xf64>, %k: tensor<2x128x64xf64>, %v: tensor<2x128
 )";
   std::string result = types[wrt], result64 = result;
   result64.replace(result64.find("f32"), 3, "f64");
-  for (auto [key, value] : {std::pair<std::string, std::string>{"RESULT64", result64},
-                            {"RESULT", result},
-                            {"WRT", std::to_string(wrt)}})
-    for (size_t at; (at = source.find(key)) != std::string::npos;)
-      source.replace(at, key.size(), value);
+  fillGradientTemplate(source, result, result64, wrt);
   CompiledCase testCase{std::string("attention_f32_fused_d") + "qkv"[wrt], source};
   testCase.tolerance = 1e-5;
   testCase.kind = "f32";
