@@ -47,6 +47,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -134,6 +135,7 @@ bool skipKernels() {
 struct Stats {
   long kernels = 0, gemms = 0, captures = 0, graphLaunches = 0, allocations = 0;
   long deferredCopies = 0, deferredCopiesFromOtherThreads = 0, crossStreamWaits = 0;
+  long largeSharedKernels = 0; // launched with more than 48 KiB of dynamic shared memory
   uint64_t lastLtAlgorithm = 0;
   uint64_t copiedToDeviceHash = 14695981039346656037ull; // FNV-1a
   ~Stats() {
@@ -142,10 +144,12 @@ struct Stats {
                    "fake CUDA: %ld kernels, %ld gemms (eager), %ld captures, %ld graph "
                    "launches, %ld cuMemAlloc, %ld copies on later streams (%ld from threads "
                    "other than cuInit's), %ld waits for another stream's event, last "
-                   "cuBLASLt algorithm %llu, first stream's copies to the device %016llx\n",
+                   "cuBLASLt algorithm %llu, first stream's copies to the device %016llx, %ld "
+                   "kernels with more than 48 KiB of shared memory\n",
                    kernels, gemms, captures, graphLaunches, allocations, deferredCopies,
                    deferredCopiesFromOtherThreads, crossStreamWaits,
-                   (unsigned long long)lastLtAlgorithm, (unsigned long long)copiedToDeviceHash);
+                   (unsigned long long)lastLtAlgorithm, (unsigned long long)copiedToDeviceHash,
+                   largeSharedKernels);
   }
 } stats;
 
@@ -340,17 +344,41 @@ int cuModuleLoadDataEx(void **module, const void *, unsigned, int *, void **) {
   static int theModule;
   return skipKernels() ? (*module = &theModule, kSuccess) : kNotSupported;
 }
-int cuModuleGetFunction(void **function, void *, const char *) {
-  static int theFunction;
-  return skipKernels() ? (*function = &theFunction, kSuccess) : kNotSupported;
-}
-int cuFuncSetAttribute(void *, int, int) { return skipKernels() ? kSuccess : kNotSupported; }
-int cuLaunchKernel(void *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                   void *stream, void **, void **) {
+/// A kernel's dynamic shared memory limit: 48 KiB unless raised, as on a GPU.
+struct Function {
+  int maxDynamicShared = 48 * 1024;
+};
+
+int cuModuleGetFunction(void **function, void *, const char *name) {
   Lock lock(fakeMutex);
   if (!skipKernels())
     return kNotSupported;
-  return enqueue(stream, [] { ++stats.kernels; });
+  static std::map<std::string, Function> functions;
+  *function = &functions[name];
+  return kSuccess;
+}
+int cuFuncSetAttribute(void *function, int attribute, int value) {
+  constexpr int kMaxDynamicSharedSizeBytes = 8, kSharedPerBlock = 227 * 1024; // an H100's
+  if (!skipKernels())
+    return kNotSupported;
+  if (attribute != kMaxDynamicSharedSizeBytes || value < 0 || value > kSharedPerBlock)
+    return kInvalidValue;
+  Lock lock(fakeMutex);
+  static_cast<Function *>(function)->maxDynamicShared = value;
+  return kSuccess;
+}
+int cuLaunchKernel(void *function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                   unsigned sharedBytes, void *stream, void **, void **) {
+  Lock lock(fakeMutex);
+  if (!skipKernels())
+    return kNotSupported;
+  if (int(sharedBytes) > static_cast<Function *>(function)->maxDynamicShared)
+    return kInvalidValue;
+  bool large = sharedBytes > 48 * 1024;
+  return enqueue(stream, [large] {
+    ++stats.kernels;
+    stats.largeSharedKernels += large;
+  });
 }
 int cuGetErrorName(int result, const char **name) {
   *name = result == kCaptureUnsupported ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
