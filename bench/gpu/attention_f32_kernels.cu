@@ -9,42 +9,15 @@
 //   bench-attention-f32-kernels    prints "f32 forward US backward US" (medians)
 //                                  and the FLOP rates of the products
 #include "../../runtime/CudaAttentionF32.cu"
+#include "cuda_timing.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cuda_runtime.h>
 #include <random>
 #include <vector>
 
 namespace {
-
-void check(cudaError_t error, int line) {
-  if (error != cudaSuccess) {
-    std::fprintf(stderr, "attention_f32_kernels.cu:%d: %s\n", line, cudaGetErrorString(error));
-    std::exit(1);
-  }
-}
-#define CHECK(x) check((x), __LINE__)
-
-template <typename Body> double medianMicroseconds(Body body) {
-  cudaEvent_t start, end;
-  CHECK(cudaEventCreate(&start));
-  CHECK(cudaEventCreate(&end));
-  std::vector<float> times;
-  for (int i = 0; i < 30; ++i) {
-    CHECK(cudaEventRecord(start));
-    body();
-    CHECK(cudaEventRecord(end));
-    CHECK(cudaEventSynchronize(end));
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, start, end));
-    if (i >= 5)
-      times.push_back(ms * 1000);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
 
 float *randomTensor(size_t elements, std::mt19937 &random) {
   std::normal_distribution<float> normal(0, 1);

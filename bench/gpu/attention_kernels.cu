@@ -11,25 +11,17 @@
 // The kernels are compiled from runtime/CudaAttention.cu itself, launched
 // as runtime/CudaAttention.cpp launches them.
 #include "../../runtime/CudaAttention.cu"
+#include "cuda_timing.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <cuda_runtime.h>
 #include <random>
 #include <vector>
 
 namespace {
-
-void check(cudaError_t error, int line) {
-  if (error != cudaSuccess) {
-    std::fprintf(stderr, "attention_kernels.cu:%d: %s\n", line, cudaGetErrorString(error));
-    std::exit(1);
-  }
-}
-#define CHECK(x) check((x), __LINE__)
 
 float fromBF16(uint16_t bits) {
   uint32_t word = uint32_t(bits) << 16;
@@ -197,25 +189,6 @@ bool checkAgainstDouble(int batch, int heads, int queries, int keys, int causal,
               batch, heads, queries, keys, causal ? ", causal" : "", eOut.relative(),
               eLse.difference, eDq.relative(), eDk.relative(), eDv.relative(), ok ? "OK" : "FAIL");
   return ok;
-}
-
-template <typename Body> double medianMicroseconds(Body body) {
-  cudaEvent_t start, end;
-  CHECK(cudaEventCreate(&start));
-  CHECK(cudaEventCreate(&end));
-  std::vector<float> times;
-  for (int i = 0; i < 30; ++i) {
-    CHECK(cudaEventRecord(start));
-    body();
-    CHECK(cudaEventRecord(end));
-    CHECK(cudaEventSynchronize(end));
-    float ms;
-    CHECK(cudaEventElapsedTime(&ms, start, end));
-    if (i >= 5)
-      times.push_back(ms * 1000);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
 }
 
 } // namespace
