@@ -309,25 +309,23 @@ namespace {
 template <typename View>
 void forward(const View &q, const View &k, const View &v, const View &out,
              const tgc_memref3_f32 &lse, int64_t causal, float scale) {
-  if (catchErrors([&] {
-        AttentionShape shape =
-            checkAttentionForward("attention forward", q, k, v, out, lse, causal, false);
-        forEachSlice(Forward<View>{q, k, v, out, lse, shape, causal != 0, scale});
-      }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] {
+    AttentionShape shape =
+        checkAttentionForward("attention forward", q, k, v, out, lse, causal, false);
+    forEachSlice(Forward<View>{q, k, v, out, lse, shape, causal != 0, scale});
+  });
 }
 
 template <typename View>
 void backward(const View &q, const View &k, const View &v, const View &out, const View &dout,
               const tgc_memref3_f32 &lse, const View &dq, const View &dk, const View &dv,
               const tgc_memref3_f32 &delta, int64_t causal, float scale) {
-  if (catchErrors([&] {
-        AttentionShape shape = checkAttentionBackward("attention backward", q, k, v, out, dout, lse,
-                                                      dq, dk, dv, delta, causal, false);
-        forEachSlice(
-            Backward<View>{q, k, v, out, dout, lse, dq, dk, dv, delta, shape, causal != 0, scale});
-      }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] {
+    AttentionShape shape = checkAttentionBackward("attention backward", q, k, v, out, dout, lse, dq,
+                                                  dk, dv, delta, causal, false);
+    forEachSlice(
+        Backward<View>{q, k, v, out, dout, lse, dq, dk, dv, delta, shape, causal != 0, scale});
+  });
 }
 
 } // namespace

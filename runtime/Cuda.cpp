@@ -1025,21 +1025,6 @@ Device &device() {
   return *instance;
 }
 
-/// For the mgpu* functions: run `body`, and on failure print the error and
-/// exit, as compiled code cannot handle one.
-template <typename Body> auto orExit(Body &&body) {
-  using Result = decltype(body());
-  if constexpr (std::is_void_v<Result>) {
-    if (catchErrors(body) != TGC_OK)
-      tgc_cuda_fail();
-  } else {
-    Result result{};
-    if (catchErrors([&] { result = body(); }) != TGC_OK)
-      tgc_cuda_fail();
-    return result;
-  }
-}
-
 /// The one stream, as MLIR's lowering sees it: any non-null pointer.
 void *const kStream = reinterpret_cast<void *>(uintptr_t(1));
 

@@ -105,22 +105,6 @@ void backward(const View &q, const View &k, const View &v, const View &out, cons
   launch(K::image(), K::keys, shape.keys / kAttentionTile, shape.slices(), K::keysShared, params);
 }
 
-template <typename View>
-void forwardOrFail(const View &q, const View &k, const View &v, const View &out,
-                   const tgc_memref3_f32 &lse, int64_t causal, float scale) {
-  if (catchErrors([&] { forward(q, k, v, out, lse, causal, scale); }) != TGC_OK)
-    tgc_cuda_fail();
-}
-
-template <typename View>
-void backwardOrFail(const View &q, const View &k, const View &v, const View &out, const View &dout,
-                    const tgc_memref3_f32 &lse, const View &dq, const View &dk, const View &dv,
-                    const tgc_memref3_f32 &delta, int64_t causal, float scale) {
-  if (catchErrors([&] { backward(q, k, v, out, dout, lse, dq, dk, dv, delta, causal, scale); }) !=
-      TGC_OK)
-    tgc_cuda_fail();
-}
-
 } // namespace
 } // namespace tgc
 
@@ -132,7 +116,7 @@ void _mlir_ciface_tgc_cuda_attention_forward_bf16(tgc_memref4_bf16 *q, tgc_memre
                                                   tgc_memref4_bf16 *v, tgc_memref4_bf16 *out,
                                                   tgc_memref3_f32 *lse, int64_t causal,
                                                   float scale) {
-  forwardOrFail(*q, *k, *v, *out, *lse, causal, scale);
+  orExit([&] { forward(*q, *k, *v, *out, *lse, causal, scale); });
 }
 
 void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k,
@@ -141,14 +125,14 @@ void _mlir_ciface_tgc_cuda_attention_backward_bf16(tgc_memref4_bf16 *q, tgc_memr
                                                    tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk,
                                                    tgc_memref4_bf16 *dv, tgc_memref3_f32 *delta,
                                                    int64_t causal, float scale) {
-  backwardOrFail(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
+  orExit([&] { backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale); });
 }
 
 void _mlir_ciface_tgc_cuda_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
                                                  tgc_memref4_f32 *v, tgc_memref4_f32 *out,
                                                  tgc_memref3_f32 *lse, int64_t causal,
                                                  float scale) {
-  forwardOrFail(*q, *k, *v, *out, *lse, causal, scale);
+  orExit([&] { forward(*q, *k, *v, *out, *lse, causal, scale); });
 }
 
 void _mlir_ciface_tgc_cuda_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
@@ -157,7 +141,7 @@ void _mlir_ciface_tgc_cuda_attention_backward_f32(tgc_memref4_f32 *q, tgc_memref
                                                   tgc_memref4_f32 *dq, tgc_memref4_f32 *dk,
                                                   tgc_memref4_f32 *dv, tgc_memref3_f32 *delta,
                                                   int64_t causal, float scale) {
-  backwardOrFail(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale);
+  orExit([&] { backward(*q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, scale); });
 }
 
 } // extern "C"

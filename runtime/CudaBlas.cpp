@@ -820,40 +820,34 @@ extern "C" {
 
 void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
                                       int64_t accumulate) {
-  if (catchErrors([&] { matmul<float, float>(*a, *b, *c, accumulate); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmul<float, float>(*a, *b, *c, accumulate); });
 }
 
 void _mlir_ciface_tgc_cuda_matmul_bf16_f32(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                            tgc_memref3_f32 *c, int64_t accumulate) {
-  if (catchErrors([&] { matmul<BF16, float>(*a, *b, *c, accumulate); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmul<BF16, float>(*a, *b, *c, accumulate); });
 }
 
 void _mlir_ciface_tgc_cuda_matmul_bf16_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                             tgc_memref3_bf16 *c, int64_t accumulate) {
-  if (catchErrors([&] { matmul<BF16, BF16>(*a, *b, *c, accumulate); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmul<BF16, BF16>(*a, *b, *c, accumulate); });
 }
 
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,
                                       int64_t accumulate) {
-  if (catchErrors([&] { matmul<double, double>(*a, *b, *c, accumulate); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmul<double, double>(*a, *b, *c, accumulate); });
 }
 
 void _mlir_ciface_tgc_cuda_matmul_bias_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b,
                                            tgc_memref1_f32 *bias, tgc_memref3_f32 *c,
                                            int64_t epilogue) {
-  if (catchErrors([&] { matmulBias<float>(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmulBias<float>(*a, *b, *bias, *c, epilogue); });
 }
 
 void _mlir_ciface_tgc_cuda_matmul_bias_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf16 *b,
                                             tgc_memref1_bf16 *bias, tgc_memref3_bf16 *c,
                                             int64_t epilogue) {
-  if (catchErrors([&] { matmulBias<BF16>(*a, *b, *bias, *c, epilogue); }) != TGC_OK)
-    tgc_cuda_fail();
+  orExit([&] { matmulBias<BF16>(*a, *b, *bias, *c, epilogue); });
 }
 
 } // extern "C"

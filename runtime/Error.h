@@ -14,6 +14,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tgc {
 
@@ -43,6 +44,22 @@ template <typename Body> tgc_status catchErrors(Body &&body) {
     return setLastError(error.status, error.what());
   } catch (const std::bad_alloc &) {
     return setLastError(TGC_ERROR_OUT_OF_MEMORY, "out of memory");
+  }
+}
+
+/// For functions that compiled code calls (the mgpu* and _mlir_ciface_*
+/// ones): runs `body`, and on failure prints the error and exits
+/// (tgc_cuda_fail), as compiled code cannot handle one.
+template <typename Body> auto orExit(Body &&body) {
+  using Result = decltype(body());
+  if constexpr (std::is_void_v<Result>) {
+    if (catchErrors(body) != TGC_OK)
+      tgc_cuda_fail();
+  } else {
+    Result result{};
+    if (catchErrors([&] { result = body(); }) != TGC_OK)
+      tgc_cuda_fail();
+    return result;
   }
 }
 
