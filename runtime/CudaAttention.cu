@@ -29,9 +29,10 @@
 namespace {
 
 constexpr int kHead = 64; // head size D
-constexpr int kTile = 64; // rows of a block and of a tile
-constexpr int kWarps = 4; // 16 rows each
+constexpr int kTile = kAttentionTile; // rows of a block and of a tile (64)
+constexpr int kWarps = 4;              // 16 rows each
 constexpr int kThreads = kWarps * 32;
+static_assert(kThreads == kAttentionThreads, "CudaAttention.cpp launches kAttentionThreads");
 constexpr int kStride = kHead + 8; // shared rows padded: conflict-free ldmatrix
 constexpr float kLog2e = 1.4426950408889634f;
 

@@ -31,8 +31,8 @@
 namespace {
 
 constexpr int kHead = 64; // head size D
-constexpr int kTile = 64; // rows of a block and of a tile
-constexpr int kThreads = 128;
+constexpr int kTile = kAttentionTile;       // rows of a block and of a tile (64)
+constexpr int kThreads = kAttentionThreads; // 128: the 4 x 8 blocks of a 64 x 64 result
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 
