@@ -34,8 +34,9 @@ void launch(const void *image, const char *kernel, const unsigned grid[3], const
 void profiled(const std::string &name, const std::function<void()> &body);
 
 /// The device time of one run of `body` (work queued on the current stream),
-/// in microseconds: the mean of `runs` runs after one untimed run, waited
-/// for. Nullopt while a graph is being captured (nothing would run).
+/// in microseconds: the mean of `runs` runs captured into a CUDA graph,
+/// after one untimed eager run, waited for. Nullopt while a graph is being
+/// captured (nothing would run).
 std::optional<float> timeMicroseconds(const std::function<void()> &body, int runs);
 
 } // namespace tgc::cuda
