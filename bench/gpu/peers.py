@@ -5,6 +5,9 @@ optax); needs no tgc build.
 
     python3 bench/gpu/peers.py [--only copy,adamw,mlp,gpt2,xent,attention]
 
+(mlp-jax: the MLP's JAX steps alone, seconds rather than torch.compile's
+minute, to sample JAX's host-bound step time again.)
+
 Prints one line per measurement: the median time of a step (CUDA events or
 block_until_ready), and for memory-bound ones the bandwidth as a fraction of
 the measured device-to-device copy.
@@ -63,7 +66,7 @@ def adamw(args, bw):
                f"{moved / us / 1e3:.0f} GB/s = {moved / us / 1e3 / bw:.0%} of copy")
 
 
-def mlp(args):
+def mlp(args, with_torch=True):
     B, sizes = 128, [784, 512, 512, 10]
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(), torch.nn.Linear(512, 512),
@@ -77,9 +80,10 @@ def mlp(args):
         F.cross_entropy(model(x), y).backward()
         opt.step()
 
-    report("MLP 784-512-512-10 b128 Adam, torch eager", cuda_time(step, 200, 20))
-    compiled = torch.compile(step)
-    report("MLP 784-512-512-10 b128 Adam, torch.compile", cuda_time(compiled, 200, 20))
+    if with_torch:
+        report("MLP 784-512-512-10 b128 Adam, torch eager", cuda_time(step, 200, 20))
+        compiled = torch.compile(step)
+        report("MLP 784-512-512-10 b128 Adam, torch.compile", cuda_time(compiled, 200, 20))
 
     import jax
     import jax.numpy as jnp
@@ -214,8 +218,8 @@ def main():
         adamw(args, bw)
     if "xent" in only:
         xent(args, bw)
-    if "mlp" in only:
-        mlp(args)
+    if "mlp" in only or "mlp-jax" in only:
+        mlp(args, with_torch="mlp" in only)
     if "gpt2" in only:
         gpt2(args)
     if "attention" in only:
