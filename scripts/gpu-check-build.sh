@@ -11,7 +11,7 @@
 #   bin/tgc-runtime-tests              the runtime's GoogleTests (CUDA ones included)
 #   bin/bench-{mlp,adamw,xent,gpt2,gpt2bf16}-cuda  bench/step_bench.c on the benchmark models
 #                                      (gpt2bf16: GPT-2's block with --autocast=bf16)
-#   bin/bench-{mlp,gpt2,gpt2bf16,attention}-branches-cuda  the same with --gpu-branches
+#   bin/bench-{mlp,gpt2,gpt2bf16,attention}-one-stream-cuda  the same with --no-gpu-branches
 #   bin/bench-rows-{block,xent}-{cpu,cuda} the same on small models with long rows
 #   bin/bench-attention-{cuda,unfused-cuda,cpu} a small transformer block under
 #                                      --autocast=bf16: fused attention, without it, the CPU
@@ -32,7 +32,7 @@
 #                                      (bench/gpu/profile.sh)
 #
 # With TGC_BASE_BUILD=DIR, the build directory of an earlier commit, also
-#   bin/bench-{mlp,mlp-branches,gpt2,gpt2bf16}-base-cuda from its tgc and runtime, which
+#   bin/bench-{mlp,gpt2,gpt2bf16}-base-cuda from its tgc and runtime, which
 #   bench.sh times in the same run as "tgc NAME-base (an earlier commit)":
 #     git worktree add /tmp/tgc-base REV
 #     TGC_BUILD_DIR=/tmp/tgc-base/build /tmp/tgc-base/scripts/build.sh
@@ -112,11 +112,11 @@ bench_binary adamw 'specs.adamw_update(100, 1000000, "#tg.adamw<lr = 1.0e-3, wei
 bench_binary xent 'specs.cross_entropy(8192, 50257, "#tg.sgd<lr = 0.1>")'
 bench_binary gpt2 "$gpt2_spec"
 bench_binary gpt2bf16 "$gpt2_spec" cuda --autocast=bf16
-# With independent device work on a second stream (bench.sh times them,
-# gpu-check.sh's "branches" check compares their losses).
-bench_binary mlp-branches "$mlp_spec" cuda --gpu-branches
-bench_binary gpt2-branches "$gpt2_spec" cuda --gpu-branches
-bench_binary gpt2bf16-branches "$gpt2_spec" cuda --autocast=bf16 --gpu-branches
+# All device work on one stream (bench.sh times them, gpu-check.sh's
+# "branches" check compares their losses).
+bench_binary mlp-one-stream "$mlp_spec" cuda --no-gpu-branches
+bench_binary gpt2-one-stream "$gpt2_spec" cuda --no-gpu-branches
+bench_binary gpt2bf16-one-stream "$gpt2_spec" cuda --autocast=bf16 --no-gpu-branches
 # Small models whose softmaxes, layer norms and cross-entropy have rows long
 # enough for tg-gpu-row-kernels, for the CPU and the GPU (gpu-check.sh's
 # "rows" check compares their losses).
@@ -130,7 +130,7 @@ done
 attention_block='specs.transformer(2, 256, 256, 4, 1024, None, "#tg.adamw<lr = 1.0e-3>")'
 bench_binary attention "$attention_block" cuda --autocast=bf16
 bench_binary attention-unfused "$attention_block" cuda --autocast=bf16 --no-fused-attention
-bench_binary attention-branches "$attention_block" cuda --autocast=bf16 --gpu-branches
+bench_binary attention-one-stream "$attention_block" cuda --autocast=bf16 --no-gpu-branches
 bench_binary attention "$attention_block" cpu --autocast=bf16
 # The same block in f32 (gpu-check.sh's "attention-f32" check), and GPT-2's
 # fp32 block with the f32 kernels (bench.sh times it beside the unfused one).
@@ -170,7 +170,6 @@ if [[ -n ${TGC_BASE_BUILD:-} ]]; then
   tgc=$TGC_BASE_BUILD/bin/tgc runtime_library=libtgc_runtime_base.so
   shared_runtime "$TGC_BASE_BUILD/runtime/libTGCRuntime.a" "$runtime_library"
   bench_binary mlp-base "$mlp_spec"
-  bench_binary mlp-branches-base "$mlp_spec" cuda --gpu-branches
   bench_binary gpt2-base "$gpt2_spec"
   bench_binary gpt2bf16-base "$gpt2_spec" cuda --autocast=bf16
   tgc=$build/bin/tgc runtime_library=libtgc_runtime.so

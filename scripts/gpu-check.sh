@@ -34,9 +34,9 @@
 #                (the f32 kernels), without it, and the CPU reach the same
 #                loss after 10 steps (1e-4 relative), and one fused step runs
 #                clean under compute-sanitizer's memcheck and racecheck
-#   branches     the MLP and the attention block compiled with --gpu-branches
-#                (device work on two streams) give the losses of the one-stream
-#                binaries after 10 steps (9 digits), also with
+#   branches     the MLP and the attention block (by default device work on
+#                two streams) give the losses of binaries compiled with
+#                --no-gpu-branches after 10 steps (9 digits), also with
 #                TGC_CUDA_BRANCHES=0 and without CUDA graphs
 #   tuning       the MLP with TGC_CUDA_GEMM_TUNING=1 (cuBLASLt algorithms
 #                timed, each GEMM's fastest): the same loss after 10 steps
@@ -268,8 +268,8 @@ branches_detail=()
 for model in mlp attention; do
   classes=$([[ $model == mlp ]] && echo 10 || echo 1000)
   variants=()
-  for variant in "one:$model" "two:$model-branches" "off:$model-branches:TGC_CUDA_BRANCHES=0" \
-    "eager:$model-branches:TGC_CUDA_GRAPHS=0"; do
+  for variant in "one:$model-one-stream" "two:$model" "off:$model:TGC_CUDA_BRANCHES=0" \
+    "eager:$model:TGC_CUDA_GRAPHS=0"; do
     IFS=: read -r label binary setting <<< "$variant"
     if run branches-$model-$label 60 env ${setting:-TGC_CUDA_BRANCHES=1} "$bin/bench-$binary-cuda" 10 0 \
       "$classes"; then

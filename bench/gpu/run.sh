@@ -74,17 +74,17 @@ mlp_host=$(TGC_BENCH_HOST_INPUTS=1 tgc_step mlp 300 30 10 60)
 mlp_prefetch=$(TGC_BENCH_HOST_INPUTS=prefetch tgc_step mlp 300 30 10 60)
 mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
 mlp_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp 300 30 10 60)
-mlp_branches=$(tgc_step mlp-branches 300 30 10 60)
-mlp_branches_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp-branches 300 30 10 60)
-mlp_tuned=$(TGC_CUDA_GEMM_TUNING=1 tgc_step mlp-branches 300 30 10 60)
-mlp_tuned_tf32=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=tf32 tgc_step mlp-branches 300 30 10 60)
+mlp_one_stream=$(tgc_step mlp-one-stream 300 30 10 60)
+mlp_one_stream_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp-one-stream 300 30 10 60)
+mlp_tuned=$(TGC_CUDA_GEMM_TUNING=1 tgc_step mlp 300 30 10 60)
+mlp_tuned_tf32=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=tf32 tgc_step mlp 300 30 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
 gpt2=$(tgc_step gpt2 20 3 1 180)
-gpt2_branches=$(tgc_step gpt2-branches 20 3 1 180)
+gpt2_one_stream=$(tgc_step gpt2-one-stream 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
-gpt2_autocast_branches=$(tgc_step gpt2bf16-branches 20 3 1 180)
+gpt2_autocast_one_stream=$(tgc_step gpt2bf16-one-stream 20 3 1 180)
 gpt2_f32_attention=$(tgc_step gpt2-f32attention 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
 attention_f32=$(timeout --kill-after=5 60 "$bin/bench-attention-f32-kernels" 2>&1)
@@ -114,18 +114,18 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc MLP, the batch pinned and prefetched" "$mlp_prefetch" \
   "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
   "tgc MLP, TF32 matmuls (TGC_CUDA_MATMUL=tf32)" "$mlp_tf32" \
-  "tgc MLP --gpu-branches" "$mlp_branches" \
-  "tgc MLP --gpu-branches, TF32 matmuls" "$mlp_branches_tf32" \
-  "tgc MLP --gpu-branches, TGC_CUDA_GEMM_TUNING=1" "$mlp_tuned" \
-  "tgc MLP --gpu-branches, tuned, TF32 matmuls" "$mlp_tuned_tf32" \
+  "tgc MLP --no-gpu-branches (one stream)" "$mlp_one_stream" \
+  "tgc MLP --no-gpu-branches, TF32 matmuls" "$mlp_one_stream_tf32" \
+  "tgc MLP, TGC_CUDA_GEMM_TUNING=1" "$mlp_tuned" \
+  "tgc MLP, tuned, TF32 matmuls" "$mlp_tuned_tf32" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
-  "tgc GPT-2 block fp32 --gpu-branches" "$gpt2_branches" \
+  "tgc GPT-2 block fp32 --no-gpu-branches" "$gpt2_one_stream" \
   "tgc GPT-2 block fp32 --fused-attention-f32" "$gpt2_f32_attention" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
-  "tgc GPT-2 block --autocast=bf16 --gpu-branches" "$gpt2_autocast_branches" \
+  "tgc GPT-2 block --autocast=bf16 --no-gpu-branches" "$gpt2_autocast_one_stream" \
   "tgc attention kernels B8 H12 T1024 D64 causal, forward" "${attention_forward:-nan}" \
   "tgc attention kernels, backward" "${attention_backward:-nan}" \
   "${base_lines[@]}"
@@ -141,14 +141,14 @@ fi
 echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
   "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" \
-  "$mlp_branches" "$mlp_branches_tf32" "$gpt2_autocast_branches" "$mlp_tuned" "$mlp_tuned_tf32" \
-  "$gpt2_branches" "$gpt2_f32_attention" \
+  "$mlp_one_stream" "$mlp_one_stream_tf32" "$gpt2_autocast_one_stream" "$mlp_tuned" \
+  "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" \
   <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
- attention_forward, attention_backward, mlp_branches, mlp_branches_tf32,
- gpt2_autocast_branches, mlp_tuned, mlp_tuned_tf32, gpt2_branches,
+ attention_forward, attention_backward, mlp_one_stream, mlp_one_stream_tf32,
+ gpt2_autocast_one_stream, mlp_tuned, mlp_tuned_tf32, gpt2_one_stream,
  gpt2_f32_attention) = map(float, sys.argv[2:])
 peers = {}
 for line in open(log):
@@ -165,10 +165,10 @@ print(f"MLP step: tgc {mlp:.1f} us (batch from the host {mlp_host:.1f} us, prefe
 print(f"          exact float32 matmuls: tgc {mlp:.1f} us, JAX {jax[' float32']:.1f} us: "
       f"{jax[' float32'] / mlp:.2f}x; TF32: tgc {mlp_tf32:.1f} us, JAX {jax[' tf32']:.1f} us: "
       f"{jax[' tf32'] / mlp_tf32:.2f}x")
-print(f"          --gpu-branches: tgc {mlp_branches:.1f} us ({jax[''] / mlp_branches:.2f}x JAX); "
-      f"TF32 {mlp_branches_tf32:.1f} us ({jax[''] / mlp_branches_tf32:.2f}x JAX at its default "
-      f"precision, {jax[' tf32'] / mlp_branches_tf32:.2f}x JAX TF32)")
-print(f"          --gpu-branches and TGC_CUDA_GEMM_TUNING=1: tgc {mlp_tuned:.1f} us "
+print(f"          --no-gpu-branches (one stream): tgc {mlp_one_stream:.1f} us "
+      f"({jax[''] / mlp_one_stream:.2f}x JAX); TF32 {mlp_one_stream_tf32:.1f} us "
+      f"({jax[' tf32'] / mlp_one_stream_tf32:.2f}x JAX TF32)")
+print(f"          TGC_CUDA_GEMM_TUNING=1: tgc {mlp_tuned:.1f} us "
       f"({jax[''] / mlp_tuned:.2f}x JAX); TF32 {mlp_tuned_tf32:.1f} us "
       f"({jax[''] / mlp_tuned_tf32:.2f}x JAX at its default precision, "
       f"{jax[' tf32'] / mlp_tuned_tf32:.2f}x JAX TF32)")
@@ -186,14 +186,14 @@ print(f"softmax-CE: tgc {xent:.1f} us = {moved / xent / 1e3:.0f} GB/s of 2 passe
       f"{peers.get('softmax-CE fwd+bwd 8192x50257, torch compile', float('nan')):.1f} us")
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW fp32, compile", float("nan"))
 print(f"GPT-2 block fp32: tgc {gpt2:.1f} us, torch.compile {compiled:.1f} us: tgc is "
-      f"{compiled / gpt2:.2f}x (goal: >= 1.15x); --gpu-branches {gpt2_branches:.1f} us "
-      f"({compiled / gpt2_branches:.2f}x); --fused-attention-f32 {gpt2_f32_attention:.1f} us "
+      f"{compiled / gpt2:.2f}x (goal: >= 1.15x); --no-gpu-branches {gpt2_one_stream:.1f} us "
+      f"({compiled / gpt2_one_stream:.2f}x); --fused-attention-f32 {gpt2_f32_attention:.1f} us "
       f"({compiled / gpt2_f32_attention:.2f}x)")
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan"))
 print(f"GPT-2 block bf16: tgc --autocast=bf16 {gpt2_autocast:.1f} us (bf16 matmuls on FP32 "
       f"activations: {gpt2_bf16:.1f} us), torch.compile (autocast) {compiled:.1f} us: tgc is "
-      f"{compiled / gpt2_autocast:.2f}x (goal: >= 1.1x); --gpu-branches "
-      f"{gpt2_autocast_branches:.1f} us ({compiled / gpt2_autocast_branches:.2f}x)")
+      f"{compiled / gpt2_autocast:.2f}x (goal: >= 1.1x); --no-gpu-branches "
+      f"{gpt2_autocast_one_stream:.1f} us ({compiled / gpt2_autocast_one_stream:.2f}x)")
 sdpa = peers.get("attention B8 H12 T1024 D64 causal bf16, torch SDPA fwd+bwd", float("nan"))
 sdpa_forward = peers.get("attention B8 H12 T1024 D64 causal bf16, torch SDPA fwd", float("nan"))
 total = attention_forward + attention_backward

@@ -244,7 +244,7 @@ struct CUDAPipelineCLOptions : PassPipelineOptions<CUDAPipelineCLOptions> {
   Option<bool> concurrentBranches{
       *this, "concurrent-branches",
       llvm::cl::desc("independent device work on a second stream (tg-gpu-concurrent-branches)"),
-      llvm::cl::init(false)};
+      llvm::cl::init(true)};
 };
 } // namespace
 

@@ -75,8 +75,8 @@ struct CUDAPipelineOptions {
   /// kernels (CUDA cores; tgc --fused-attention-f32). Off until measured.
   bool fusedAttentionF32 = false;
   /// Device work off the longest dependence path on a second stream,
-  /// concurrently (tg-gpu-concurrent-branches; tgc --gpu-branches).
-  bool concurrentBranches = false;
+  /// concurrently (tg-gpu-concurrent-branches; off: tgc --no-gpu-branches).
+  bool concurrentBranches = true;
 };
 
 /// The architectures the pipeline supports.
