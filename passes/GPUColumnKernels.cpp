@@ -5,12 +5,13 @@
 // in tg-gpu-launch, a thread per column looping over every row: the MLP's
 // 512 columns are 2 blocks, each thread 128 loads long. Its elementwise
 // producer (relu's derivative applied to the gradient) is a kernel of its
-// own before it. Here both are one kernel: a block takes 32 columns, its 8
-// warps' threads the column's rows in turn (row r on warp r mod 8, so a
-// warp's loads and stores are one contiguous row segment); each thread
-// computes the producer's elements of its rows, stores them and folds
-// them into a partial result; the 8 partials of a column meet in shared
-// memory after a barrier, where the first warp combines them in order
+// own before it. Here both are one kernel: a block takes 32 columns, its G
+// warps' threads the column's rows in turn (row r on warp r mod G, so a
+// warp's loads and stores are one contiguous row segment; G from 8 to 32,
+// at least 4 rows a thread); each thread computes the producer's elements
+// of its rows, stores them and folds them into a partial result; the G
+// partials of a column meet in shared memory after a barrier, where the
+// first warp combines them in order
 // (deterministic) with the reduction's initial value and does what the
 // loop did after the reduction.
 //
@@ -52,8 +53,14 @@ using namespace mlir;
 
 namespace {
 
-/// A block's columns (a warp's width) and its groups of rows (warps).
-constexpr int64_t kColumnsPerBlock = 32, kRowGroups = 8;
+/// A block's columns (a warp's width) and its groups of rows (warps): 8,
+/// doubled up to 32 (1024 threads) while every thread keeps at least
+/// kMinRowsPerThread rows. The grid has only a block per 32 columns (16
+/// for the MLP's 512), so its blocks had better be large: at 8 groups the
+/// MLP's first column kernel took 8.9 us on an H200 (ncu), each thread
+/// going through 16 rows of a K = 10 product in turn.
+constexpr int64_t kColumnsPerBlock = 32, kMinRowGroups = 8, kMaxRowGroups = 32,
+                  kMinRowsPerThread = 4;
 /// The producer's elements a thread computes at most: a larger producer
 /// keeps its own kernel, whose threads fill the GPU.
 constexpr int64_t kMaxProducerRowsPerThread = 64;
@@ -74,6 +81,7 @@ struct ColumnReduction {
   SmallVector<Operation *> post;    // after it
   SmallVector<Operation *> combine; // each iteration argument's combining op
   int64_t numRows, numColumns;
+  int64_t rowGroups;        // G: the warps a column's rows are dealt to
   scf::ParallelOp producer; // over the rows and columns, or null
 };
 
@@ -90,7 +98,7 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
   std::optional<SmallVector<int64_t>> columns = tg::staticTripCounts(loop);
   if (!columns || columns->size() != 1 || (*columns)[0] < minColumns || !loop.getInitVals().empty())
     return std::nullopt;
-  ColumnReduction match{loop, {}, {}, {}, {}, 0, (*columns)[0], {}};
+  ColumnReduction match{loop, {}, {}, {}, {}, 0, (*columns)[0], kMinRowGroups, {}};
   for (Operation &op : loop.getBody()->without_terminator()) {
     if (auto rows = dyn_cast<scf::ForOp>(op); rows && !match.rows) {
       match.rows = rows;
@@ -107,9 +115,13 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
   std::optional<int64_t> lower = getConstantIntValue(rows.getLowerBound()),
                          upper = getConstantIntValue(rows.getUpperBound()),
                          step = getConstantIntValue(rows.getStep());
-  if (lower != 0 || step != 1 || !upper || *upper < kRowGroups)
+  if (lower != 0 || step != 1 || !upper || *upper < kMinRowGroups)
     return std::nullopt;
   match.numRows = *upper;
+  match.rowGroups = kMinRowGroups;
+  while (match.rowGroups < kMaxRowGroups &&
+         match.numRows / (2 * match.rowGroups) >= kMinRowsPerThread)
+    match.rowGroups *= 2;
   // Straight-line loads and arithmetic, at least one load of a column
   // element (else it is no column reduction).
   Value row = rows.getInductionVar(), column = loop.getInductionVars()[0];
@@ -158,7 +170,8 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
 bool canFuseProducer(scf::ParallelOp producer, ColumnReduction &match) {
   std::optional<SmallVector<int64_t>> counts = tg::staticTripCounts(producer);
   if (!counts || *counts != SmallVector<int64_t>{match.numRows, match.numColumns} ||
-      !producer.getInitVals().empty() || match.numRows > kMaxProducerRowsPerThread * kRowGroups)
+      !producer.getInitVals().empty() ||
+      match.numRows > kMaxProducerRowsPerThread * match.rowGroups)
     return false;
   SmallVector<Value> element(producer.getInductionVars());
   SmallVector<Value> written;
@@ -269,11 +282,11 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
     auto workgroup = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup);
     SmallVector<Type> partialTypes;
     for (Operation *combine : match.combine)
-      partialTypes.push_back(MemRefType::get({kRowGroups, kColumnsPerBlock},
+      partialTypes.push_back(MemRefType::get({match.rowGroups, kColumnsPerBlock},
                                              combine->getResult(0).getType(), nullptr, workgroup));
     auto launch = gpu::LaunchOp::create(
         b, loc, index(b, blocks), index(b, 1), index(b, 1), index(b, kColumnsPerBlock),
-        index(b, kRowGroups), index(b, 1), /*dynamicSharedMemorySize=*/nullptr,
+        index(b, match.rowGroups), index(b, 1), /*dynamicSharedMemorySize=*/nullptr,
         /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{}, partialTypes);
     Block &body = launch.getBody().front();
     OpBuilder k = OpBuilder::atBlockBegin(&body);
@@ -297,19 +310,19 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
       SmallVector<Value> identities;
       for (Operation *combine : match.combine)
         identities.push_back(arith::ConstantOp::create(t, loc, *arith::getNeutralElement(combine)));
-      // Rows group, group + 8, ...: with a static trip count when the
+      // Rows group, group + rowGroups, ...: with a static trip count when the
       // groups divide the rows, so that the loop can be unrolled and a
       // thread's loads are in flight together (here when short).
-      bool even = match.numRows % kRowGroups == 0;
+      bool even = match.numRows % match.rowGroups == 0;
       auto rows =
-          even ? scf::ForOp::create(t, loc, index(t, 0), index(t, match.numRows / kRowGroups),
+          even ? scf::ForOp::create(t, loc, index(t, 0), index(t, match.numRows / match.rowGroups),
                                     index(t, 1), identities)
-               : scf::ForOp::create(t, loc, group, index(t, match.numRows), index(t, kRowGroups),
-                                    identities);
+               : scf::ForOp::create(t, loc, group, index(t, match.numRows),
+                                    index(t, match.rowGroups), identities);
       OpBuilder r = OpBuilder::atBlockBegin(rows.getBody());
       Value row = even ? arith::AddIOp::create(r, loc,
                                                arith::MulIOp::create(r, loc, rows.getInductionVar(),
-                                                                     index(r, kRowGroups)),
+                                                                     index(r, match.rowGroups)),
                                                group)
                              .getResult()
                        : rows.getInductionVar();
@@ -333,7 +346,8 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
                            }));
       for (auto [partial, shared] : llvm::zip(rows.getResults(), partials))
         memref::StoreOp::create(t, loc, partial, shared, ValueRange{group, lane});
-      if (even && match.numRows / kRowGroups <= kMaxUnrolledRows && failed(loopUnrollFull(rows)))
+      if (even && match.numRows / match.rowGroups <= kMaxUnrolledRows &&
+          failed(loopUnrollFull(rows)))
         return signalPassFailure();
     }
     gpu::BarrierOp::create(k, loc);
@@ -352,7 +366,7 @@ struct TGGPUColumnKernels : tg::impl::TGGPUColumnKernelsBase<TGGPUColumnKernels>
     for (auto [position, combine] : llvm::enumerate(match.combine)) {
       Value result = mapping.lookupOrDefault(match.rows.getInitArgs()[position]);
       BlockArgument argument = match.rows.getRegionIterArgs()[position];
-      for (int64_t g = 0; g < kRowGroups; ++g) {
+      for (int64_t g = 0; g < match.rowGroups; ++g) {
         Value partial =
             memref::LoadOp::create(f, loc, partials[position], ValueRange{index(f, g), lane});
         IRMapping operands;

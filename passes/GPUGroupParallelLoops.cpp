@@ -145,43 +145,49 @@ struct TGGPUGroupParallelLoops
   void merge(const tg::IndependentLoopGroup &group) {
     tg::makeConsecutive(group);
     SmallVector<scf::ParallelOp> loops;
-    SmallVector<int64_t> firsts = {0}; // each loop's first linear index, then the total
-    for (Operation *op : group.loops) {
-      loops.push_back(cast<scf::ParallelOp>(op));
-      firsts.push_back(firsts.back() + product(*tripCounts(op)));
-    }
     // Each iteration of the merged loop runs `coarsening` neighbouring
-    // iterations of one loop when every loop's count is a multiple of it
-    // and its body is straight-line code.
-    factor = llvm::all_of(loops, [&](scf::ParallelOp loop) { return coarsenable(loop); })
-                 ? coarsening
-                 : 1;
+    // iterations of a loop whose count is a multiple of it and whose body
+    // is straight-line code, one of any other loop (a 10-class bias among
+    // an MLP's weights: the weights still get their 128-bit accesses).
+    SmallVector<int64_t> factors;
+    SmallVector<int64_t> firsts = {0}; // each loop's first merged index, then the total
+    for (Operation *op : group.loops) {
+      auto loop = cast<scf::ParallelOp>(op);
+      loops.push_back(loop);
+      factors.push_back(coarsenable(loop) ? coarsening : 1);
+      firsts.push_back(firsts.back() + product(*tripCounts(op)) / factors.back());
+    }
     Location loc = loops.front().getLoc();
     OpBuilder builder(loops.front());
     auto constant = [&](OpBuilder &b, int64_t value) -> Value {
       return arith::ConstantIndexOp::create(b, loc, value);
     };
     scf::ParallelOp::create(builder, loc, ValueRange{constant(builder, 0)},
-                            ValueRange{constant(builder, firsts.back() / factor)},
+                            ValueRange{constant(builder, firsts.back())},
                             ValueRange{constant(builder, 1)},
                             [&](OpBuilder &b, Location, ValueRange ivs) {
-                              Value index = ivs[0];
-                              if (factor > 1)
-                                index = arith::MulIOp::create(b, loc, index, constant(b, factor));
-                              emit(b, index, loops, firsts, 0, loops.size());
+                              emit(b, ivs[0], loops, factors, firsts, 0, loops.size());
                             });
     for (scf::ParallelOp loop : loops)
       loop.erase();
     numLoopsMerged += loops.size() - 1;
   }
 
-  /// The bodies of loops [from, to) at linear index `index`: a comparison
+  /// The bodies of loops [from, to) at merged index `index`: a comparison
   /// with the first index of the middle loop, then each half.
-  void emit(OpBuilder &b, Value index, ArrayRef<scf::ParallelOp> loops, ArrayRef<int64_t> firsts,
-            size_t from, size_t to) {
+  void emit(OpBuilder &b, Value index, ArrayRef<scf::ParallelOp> loops, ArrayRef<int64_t> factors,
+            ArrayRef<int64_t> firsts, size_t from, size_t to) {
     Location loc = loops[from]->getLoc();
     if (to - from == 1) {
-      cloneBody(b, loops[from], index, firsts[from]);
+      // The loop's first element of this iteration.
+      Value element = index;
+      if (firsts[from] != 0)
+        element = arith::SubIOp::create(b, loc, element,
+                                        arith::ConstantIndexOp::create(b, loc, firsts[from]));
+      if (factors[from] > 1)
+        element = arith::MulIOp::create(b, loc, element,
+                                        arith::ConstantIndexOp::create(b, loc, factors[from]));
+      cloneBody(b, loops[from], element, factors[from]);
       return;
     }
     size_t middle = (from + to) / 2;
@@ -190,30 +196,28 @@ struct TGGPUGroupParallelLoops
     scf::IfOp::create(
         b, loc, before,
         [&](OpBuilder &then, Location) {
-          emit(then, index, loops, firsts, from, middle);
+          emit(then, index, loops, factors, firsts, from, middle);
           scf::YieldOp::create(then, loc);
         },
         [&](OpBuilder &otherwise, Location) {
-          emit(otherwise, index, loops, firsts, middle, to);
+          emit(otherwise, index, loops, factors, firsts, middle, to);
           scf::YieldOp::create(otherwise, loc);
         });
   }
 
-  /// `loop`'s body for linear index `index` (the loop's iterations start at
-  /// `first`), its indices recovered row-major.
-  /// `loop`'s body for linear index `index` and the `factor` - 1 after
-  /// it (the loop's iterations start at `first`), its indices recovered
-  /// row-major. The copies are interleaved op by op, so that the
-  /// neighbours' loads (and stores) of a buffer are adjacent.
-  void cloneBody(OpBuilder &b, scf::ParallelOp loop, Value index, int64_t first) {
+  /// `loop`'s body for its linear index `index` and the `factor` - 1
+  /// after it, its indices recovered row-major. The copies are interleaved
+  /// op by op, so that the neighbours' loads (and stores) of a buffer are
+  /// adjacent.
+  void cloneBody(OpBuilder &b, scf::ParallelOp loop, Value index, int64_t factor) {
     Location loc = loop.getLoc();
     SmallVector<int64_t> counts = *tripCounts(loop);
     SmallVector<IRMapping> mappings(factor);
     for (auto [k, mapping] : llvm::enumerate(mappings)) {
       Value rest = index;
-      if (first - int64_t(k) != 0)
-        rest = arith::SubIOp::create(b, loc, index,
-                                     arith::ConstantIndexOp::create(b, loc, first - int64_t(k)));
+      if (k != 0)
+        rest = arith::AddIOp::create(b, loc, index,
+                                     arith::ConstantIndexOp::create(b, loc, int64_t(k)));
       for (auto [dim, iv] : llvm::enumerate(loop.getInductionVars())) {
         if (dim + 1 == counts.size()) {
           mapping.map(iv, rest);
@@ -272,8 +276,6 @@ struct TGGPUGroupParallelLoops
         b.clone(op, mapping);
     }
   }
-
-  int64_t factor = 1; // the coarsening of the group being merged
 };
 
 } // namespace

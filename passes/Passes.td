@@ -628,10 +628,11 @@ def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::Modul
     update of every parameter (or every gradient written at the end of the
     backward pass) is then one multi-tensor kernel rather than one each. A
     group takes at most `max-buffers` buffers, each a kernel parameter
-    (a kernel's parameters must fit in 4 KB). When every loop's iteration
-    count is a multiple of `coarsening` (4) and its body is straight-line,
-    an iteration of the merged loop runs 4 neighbouring iterations of one
-    loop, and their loads and stores of the loop's own element of a 32-bit
+    (a kernel's parameters must fit in 4 KB). An iteration of the merged
+    loop runs 4 neighbouring iterations of a loop whose iteration count is
+    a multiple of `coarsening` (4) and whose body is straight-line, one
+    iteration of any other loop (a 10-class bias beside an MLP's weights),
+    and the 4 iterations' loads and stores of the loop's own element of a 32-bit
     (16-bit) buffer of identity layout become one 128-bit (64-bit)
     `vector.load` or `vector.store` (aligned: see `tg-gpu-assume-alignment`).
     A loop that joins no group is coarsened alone when it has at least 65536
@@ -729,15 +730,16 @@ def TGGPUColumnKernels : Pass<"tg-gpu-column-kernels", "::mlir::ModuleOp"> {
     reduces an `scf.for` over static rows (at least 8; a bias's gradient,
     which `tg-split-reductions` leaves whole) would be one thread per
     column looping over every row. It becomes one `gpu.launch` of blocks of
-    32 columns by 8 row groups: each thread folds every 8th row into a
-    partial result, the partials meet in shared memory (a workgroup
+    32 columns by G row groups (8, doubled up to 32 while each thread keeps
+    at least 4 rows: the grid has only a block per 32 columns): each thread
+    folds every G-th row into a partial result, the partials meet in shared memory (a workgroup
     attribution) after a barrier, and the first row group combines them in
     order with the initial value and runs what followed the reduction. An
     elementwise loop over the same rows and columns right before it (relu's
     derivative applied to the gradient) runs inside the loop over the rows
     when it writes only its own element, which the reduction reads only
-    there, and has at most 512 rows (64 a thread: a larger one keeps a
-    kernel whose threads fill the GPU): the MLP's two bias gradients each go
+    there, and has at most 64 rows a thread (a larger one keeps a kernel
+    whose threads fill the GPU): the MLP's two bias gradients each go
     from two kernels (one of them 2 blocks of 128-load threads) to one of 16
     blocks. The producer may contain `scf.for` loops that only load and
     compute (a matmul over a short reduction left as loops, fused into its

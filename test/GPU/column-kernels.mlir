@@ -2,14 +2,14 @@
 
 // A bias's gradient (the column sums of relu's derivative applied to the
 // output gradient) and that elementwise producer: one launch of 16 blocks
-// of 32 columns by 8 row groups. Each thread computes and stores the
-// producer's elements of every 8th row (16 of them, unrolled: their loads
-// are in flight together) and sums them; after a barrier the first row
-// group adds the 8 partials to the initial value in order and stores the
-// column's sum.
+// of 32 columns by 32 row groups (the most, while each thread keeps 4
+// rows). Each thread computes and stores the producer's elements of every
+// 32nd row (4 of them, unrolled: their loads are in flight together) and
+// sums them; after a barrier the first row group adds the 32 partials to
+// the initial value in order and stores the column's sum.
 // CHECK-LABEL: func.func @bias_gradient
 // CHECK-NOT:     scf.parallel
-// CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c16{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[LANE:.*]], %[[GROUP:.*]], %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c8{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%[[PARTIALS:.*]] : memref<8x32xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks(%{{.*}}) in (%{{.*}} = %c16{{.*}}, %{{.*}} = %c1{{.*}}, %{{.*}} = %c1{{.*}}) threads(%[[LANE:.*]], %[[GROUP:.*]], %{{.*}}) in (%{{.*}} = %c32{{.*}}, %{{.*}} = %c32{{.*}}, %{{.*}} = %c1{{.*}}) workgroup(%[[PARTIALS:.*]] : memref<32x32xf32, #gpu.address_space<workgroup>>)
 // CHECK-NOT:       scf.for
 // CHECK:             %[[ZERO:.*]] = arith.constant 0.0
 // CHECK:             arith.cmpf ogt
@@ -17,13 +17,13 @@
 // CHECK:             memref.store %[[D]], %arg2
 // CHECK:             %[[D_AGAIN:.*]] = memref.load %arg2
 // CHECK:             arith.addf %[[ZERO]], %[[D_AGAIN]]
-// CHECK-COUNT-15:    memref.store %{{.*}}, %arg2
+// CHECK-COUNT-3:     memref.store %{{.*}}, %arg2
 // CHECK-NOT:       scf.for
 // CHECK:           memref.store %{{.*}}, %[[PARTIALS]][%[[GROUP]], %[[LANE]]]
 // CHECK:           gpu.barrier
 // CHECK:           scf.if
 // CHECK:             memref.store %{{.*}}, %arg3
-// CHECK-COUNT-8:     memref.load %[[PARTIALS]]
+// CHECK-COUNT-32:    memref.load %[[PARTIALS]]
 // CHECK:             memref.store %{{.*}}, %arg3
 // CHECK:           gpu.terminator
 // CHECK-NOT:     scf.parallel
@@ -58,7 +58,8 @@ func.func @bias_gradient(%dh: memref<128x512xf32>, %a: memref<128x512xf32>, %dz:
 // -----
 
 // Columns that do not fill the last block and rows that the groups do not
-// divide: a guard on the column, rows from the group's own by 8; a max
+// divide: a guard on the column, rows from the group's own by 8 (20 rows
+// keep the fewest groups); a max
 // combines with -inf. The loop before it reads its output at another
 // element, so it stays a loop of its own.
 // CHECK-LABEL: func.func @max_with_tails
@@ -100,12 +101,12 @@ func.func @max_with_tails(%x: memref<20x100xf32>, %y: memref<20x100xf32>, %m: me
 // The output gradient itself computed in the producer, by a loop over a
 // short reduction (the gradient through a 10-class layer, K = 10, left as
 // loops): the loop runs inside the kernel, per element, in each of a
-// thread's 16 unrolled rows. A producer whose inner loop stores keeps its
+// thread's 4 unrolled rows. A producer whose inner loop stores keeps its
 // own kernel.
 // CHECK-LABEL: func.func @producer_with_a_short_matmul
 // CHECK-NOT:     scf.parallel
 // CHECK:         gpu.launch
-// CHECK-COUNT-16:  scf.for %{{.*}} = %c0{{.*}} to %c10
+// CHECK-COUNT-4:   scf.for %{{.*}} = %c0{{.*}} to %c10
 // CHECK-NOT:       scf.for
 // CHECK:           gpu.barrier
 // CHECK-LABEL: func.func @producer_storing_in_its_loop

@@ -8,15 +8,17 @@
 // CHECK-LABEL: func.func @coarsened
 // CHECK:         %[[C24:.*]] = arith.constant 24 : index
 // CHECK:         scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[C24]]) step (%{{.*}}) {
-// CHECK:           %[[FIRST:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK:           arith.cmpi ult, %[[I]], %c16
 // CHECK:           scf.if
+// CHECK:             %[[FIRST:.*]] = arith.muli %[[I]], %{{.*}} : index
 // CHECK:             %[[X:.*]] = vector.load %{{.*}}[%[[FIRST]]] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
 // CHECK-COUNT-4:     vector.extract %[[X]]
 // CHECK:             memref.load %{{.*}}[] : memref<f32>
 // CHECK:             vector.from_elements
 // CHECK:             vector.store %{{.*}}, %{{.*}}[%[[FIRST]]] {alignment = 16 : i64} : memref<64xf32>, vector<4xf32>
 // CHECK:           } else {
-// CHECK:             %[[J:.*]] = arith.subi %[[FIRST]], %{{.*}} : index
+// CHECK:             %[[OFFSET:.*]] = arith.subi %[[I]], %c16
+// CHECK:             %[[J:.*]] = arith.muli %[[OFFSET]], %{{.*}} : index
 // CHECK:             %[[ROW:.*]] = arith.divui %[[J]], %{{.*}} : index
 // CHECK:             %[[COL:.*]] = arith.remui %[[J]], %{{.*}} : index
 // CHECK:             vector.store %{{.*}}, %{{.*}}[%[[ROW]], %[[COL]]] {alignment = 16 : i64} : memref<4x8xf32>, vector<4xf32>
@@ -42,6 +44,47 @@ func.func @coarsened(%scale: memref<f32>) -> (memref<64xf32>, memref<4x8xf32>) {
     scf.reduce
   }
   return %a, %b : memref<64xf32>, memref<4x8xf32>
+}
+
+// -----
+
+// A loop whose count is no multiple of 4 (a 10-class bias) runs one
+// iteration per merged one, scalar; the other loop of its group keeps its
+// 4 and its vector accesses: 64 / 4 + 10 = 26 merged iterations.
+// CHECK-LABEL: func.func @mixed_counts
+// CHECK:         %[[C26:.*]] = arith.constant 26 : index
+// CHECK:         scf.parallel (%[[I:.*]]) = (%{{.*}}) to (%[[C26]]) step (%{{.*}}) {
+// CHECK:           arith.cmpi ult, %[[I]], %c16
+// CHECK:           scf.if
+// CHECK:             vector.load %{{.*}} : memref<64xf32>, vector<4xf32>
+// CHECK:             vector.store %{{.*}} : memref<64xf32>, vector<4xf32>
+// CHECK:           } else {
+// CHECK:             %[[J:.*]] = arith.subi %[[I]], %c16
+// CHECK-NOT:         vector
+// CHECK:             memref.store %{{.*}}, %{{.*}}[%[[J]]] : memref<10xf32>
+// CHECK-NOT:     scf.parallel
+func.func @mixed_counts(%scale: memref<f32>) -> (memref<64xf32>, memref<10xf32>) {
+  %a = memref.alloc() : memref<64xf32>
+  %b = memref.alloc() : memref<10xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c64 = arith.constant 64 : index
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    %x = memref.load %a[%i] : memref<64xf32>
+    %s = memref.load %scale[] : memref<f32>
+    %y = arith.mulf %x, %s : f32
+    memref.store %y, %a[%i] : memref<64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%c10) step (%c1) {
+    %x = memref.load %b[%i] : memref<10xf32>
+    %s = memref.load %scale[] : memref<f32>
+    %y = arith.mulf %x, %s : f32
+    memref.store %y, %b[%i] : memref<10xf32>
+    scf.reduce
+  }
+  return %a, %b : memref<64xf32>, memref<10xf32>
 }
 
 // -----

@@ -14,9 +14,10 @@
 // CHECK: .entry forward_kernel(
 // CHECK: .entry train_step_kernel
 // The hidden layers' bias gradients (tg-gpu-column-kernels): blocks of 32
-// columns by 8 row groups, partials in shared memory.
-// CHECK: .maxntid 32, 8, 1
-// CHECK: .shared .align 4 .b8 __wg_train_step_kernel_{{[0-9]+}}_0[1024];
+// columns by 32 row groups (the batch's 128 rows, 4 a thread), partials in
+// shared memory.
+// CHECK: .maxntid 32, 32, 1
+// CHECK: .shared .align 4 .b8 __wg_train_step_kernel_{{[0-9]+}}_0[4096];
 // CHECK: bar.sync
-// CHECK: .maxntid 32, 8, 1
+// CHECK: .maxntid 32, 32, 1
 // CHECK: .entry tgc_init_kernel
