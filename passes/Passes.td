@@ -632,13 +632,14 @@ def TGGPUGroupParallelLoops : Pass<"tg-gpu-group-parallel-loops", "::mlir::Modul
     loop runs 4 neighbouring iterations of a loop whose iteration count is
     a multiple of `coarsening` (4) and whose body is straight-line, one
     iteration of any other loop (a 10-class bias beside an MLP's weights),
-    and the 4 iterations' loads and stores of the loop's own element of a 32-bit
-    (16-bit) buffer of identity layout become one 128-bit (64-bit)
+    and the 4 iterations' loads and stores of the loop's own element of a
+    32-bit (16-bit) buffer of identity layout become one 128-bit (64-bit)
     `vector.load` or `vector.store` (aligned: see `tg-gpu-assume-alignment`).
     A loop that joins no group is coarsened alone when it has at least 65536
     iterations and `tg-gpu-launch` would flatten it (its last dimension is
-    not at least 256 whole warps), or when it reads or writes 16-bit floats. Loops with reductions, or not starting
-    at 0 with step 1, are left alone.
+    not at least 256 whole warps), or when it reads or writes 16-bit
+    floats. Loops with reductions, or not starting at 0 with step 1, are
+    left alone.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
@@ -732,9 +733,10 @@ def TGGPUColumnKernels : Pass<"tg-gpu-column-kernels", "::mlir::ModuleOp"> {
     column looping over every row. It becomes one `gpu.launch` of blocks of
     32 columns by G row groups (8, doubled up to 32 while each thread keeps
     at least 4 rows: the grid has only a block per 32 columns): each thread
-    folds every G-th row into a partial result, the partials meet in shared memory (a workgroup
-    attribution) after a barrier, and the first row group combines them in
-    order with the initial value and runs what followed the reduction. An
+    folds every G-th row into a partial result, the partials meet in
+    shared memory (a workgroup attribution) after a barrier, and the first
+    row group combines them in order with the initial value and runs what
+    followed the reduction. An
     elementwise loop over the same rows and columns right before it (relu's
     derivative applied to the gradient) runs inside the loop over the rows
     when it writes only its own element, which the reduction reads only
