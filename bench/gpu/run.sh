@@ -16,7 +16,9 @@
 #           the batch uploaded from host memory in each step, and with it in
 #           pinned memory, prefetched one step ahead (the training main's way);
 #           JAX also with exact float32 and with TF32 matmuls, against tgc's
-#           exact (default) and TF32 (TGC_CUDA_MATMUL=tf32) steps
+#           exact (default) and TF32 (TGC_CUDA_MATMUL=tf32) steps; tgc also
+#           on one stream (--no-gpu-branches) and with TGC_CUDA_GEMM_TUNING=1
+#           (GPT-2's blocks on one stream too)
 #   adamw   AdamW over 100 parameters of 1M elements (the loss reads one
 #           element of each, so the step is the update plus writing the
 #           one-hot gradient) against the copy bandwidth (goal: 90%)
@@ -88,9 +90,10 @@ gpt2_autocast_one_stream=$(tgc_step gpt2bf16-one-stream 20 3 1 180)
 gpt2_f32_attention=$(tgc_step gpt2-f32attention 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
 attention_f32=$(timeout --kill-after=5 60 "$bin/bench-attention-f32-kernels" 2>&1)
-# Binaries of an earlier commit, copied in by hand as bin/bench-NAME-base-cuda
-# (scripts/gpu-check-build.sh keeps none): timed in the same run, so that a
-# change is measured on the same machine as what it changed.
+# Binaries of an earlier commit, bin/bench-NAME-base-cuda (built by
+# scripts/gpu-check-build.sh with TGC_BASE_BUILD, or copied in by hand):
+# timed in the same run, so that a change is measured on the same machine as
+# what it changed.
 base_lines=()
 for base in "$bin"/bench-*-base-cuda; do
   [[ -e $base ]] || continue
