@@ -118,7 +118,6 @@ std::optional<ColumnReduction> matchReduction(scf::ParallelOp loop, int64_t minC
   if (lower != 0 || step != 1 || !upper || *upper < kMinRowGroups)
     return std::nullopt;
   match.numRows = *upper;
-  match.rowGroups = kMinRowGroups;
   while (match.rowGroups < kMaxRowGroups &&
          match.numRows / (2 * match.rowGroups) >= kMinRowsPerThread)
     match.rowGroups *= 2;

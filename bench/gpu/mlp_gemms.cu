@@ -188,6 +188,14 @@ bool runs(const LtPlan &p, size_t algorithm) {
          cudaStreamSynchronize(streams[0]) == cudaSuccess;
 }
 
+/// The index of `p`'s first algorithm that runs (its count if none does).
+size_t firstThatRuns(const LtPlan &p) {
+  size_t i = 0;
+  while (i < p.algorithms.size() && !runs(p, i))
+    ++i;
+  return i;
+}
+
 /// The fastest of `p`'s algorithms that run, in a graph: its index and time
 /// (1e30 where none runs).
 std::pair<size_t, float> best(const LtPlan &p) {
@@ -234,11 +242,7 @@ int main() {
     bool forward = g.epilogue != CUBLASLT_EPILOGUE_DEFAULT;
     LtPlan fp32 = plan(g, CUBLAS_COMPUTE_32F), tf32 = plan(g, CUBLAS_COMPUTE_32F_FAST_TF32);
     // The heuristic's first algorithm that runs: what the runtime would take.
-    size_t fp32First = 0, tf32First = 0;
-    while (fp32First < fp32.algorithms.size() && !runs(fp32, fp32First))
-      ++fp32First;
-    while (tf32First < tf32.algorithms.size() && !runs(tf32, tf32First))
-      ++tf32First;
+    size_t fp32First = firstThatRuns(fp32), tf32First = firstThatRuns(tf32);
     if (fp32First == fp32.algorithms.size() || tf32First == tf32.algorithms.size()) {
       std::printf("%-26s cuBLASLt has no algorithm that runs\n", g.name);
       continue;
