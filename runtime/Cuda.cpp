@@ -412,26 +412,27 @@ public:
     return modules.back();
   }
 
-  /// Kernel `name` of `module`, allowed `sharedBytes` of dynamic shared
-  /// memory (beyond 48 KiB a kernel must opt in).
+  /// Kernel `name` of `module`, allowed at least `sharedBytes` of dynamic
+  /// shared memory (beyond 48 KiB a kernel must opt in).
   CUfunction function(KernelModule *module, const char *name, unsigned sharedBytes = 0) {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
     auto key = std::make_pair(module, std::string(name));
-    auto known = functions.find(key);
-    if (known != functions.end())
-      return known->second;
-    if (!module->loaded)
-      loadModule(*module);
-    CUfunction function = nullptr;
-    check(api.cuModuleGetFunction(&function, module->loaded, name),
-          format("cuModuleGetFunction(%s)", name).c_str());
+    CUfunction &function = functions[key];
+    if (!function) {
+      if (!module->loaded)
+        loadModule(*module);
+      check(api.cuModuleGetFunction(&function, module->loaded, name),
+            format("cuModuleGetFunction(%s)", name).c_str());
+      kernelNames[function] = name;
+    }
     constexpr int kMaxDynamicSharedSizeBytes = 8; // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
-    if (sharedBytes > 48 * 1024)
+    unsigned &allowed = sharedAllowed[function];
+    if (sharedBytes > std::max(allowed, 48u * 1024)) {
       check(api.cuFuncSetAttribute(function, kMaxDynamicSharedSizeBytes, int(sharedBytes)),
             format("allowing %s %u bytes of shared memory", name, sharedBytes).c_str());
-    functions[key] = function;
-    kernelNames[function] = name;
+      allowed = sharedBytes;
+    }
     return function;
   }
 
@@ -1028,6 +1029,7 @@ private:
   std::vector<KernelModule *> modules;
   std::map<std::pair<KernelModule *, std::string>, CUfunction> functions;
   std::unordered_map<CUfunction, std::string> kernelNames;
+  std::unordered_map<CUfunction, unsigned> sharedAllowed; // dynamic shared memory, when raised
   std::map<void *, Global> globals;
 };
 

@@ -25,7 +25,7 @@ void release(void *pointer);
 
 /// Launches `kernel` of the PTX or cubin `image` (static: its module is
 /// loaded at the first launch and kept) on the stream, with `sharedBytes` of
-/// dynamic shared memory (the same for every launch of the kernel).
+/// dynamic shared memory (beyond 48 KiB the kernel's limit is raised first).
 void launch(const void *image, const char *kernel, const unsigned grid[3], const unsigned block[3],
             void **params, unsigned sharedBytes = 0);
 

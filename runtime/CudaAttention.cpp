@@ -18,7 +18,7 @@
 
 #include <cstdint>
 
-#ifdef TGC_CUDA_ATTENTION_PTX
+#ifdef TGC_CUDA_KERNELS_PTX
 extern "C" const char tgc_attention_ptx[];
 extern "C" const char tgc_attention_f32_ptx[];
 #endif
@@ -31,7 +31,7 @@ template <typename View> struct Kernels;
 
 template <> struct Kernels<tgc_memref4_bf16> {
   static const char *image() {
-#ifdef TGC_CUDA_ATTENTION_PTX
+#ifdef TGC_CUDA_KERNELS_PTX
     return tgc_attention_ptx;
 #else
     return nullptr;
@@ -45,7 +45,7 @@ template <> struct Kernels<tgc_memref4_bf16> {
 
 template <> struct Kernels<tgc_memref4_f32> {
   static const char *image() {
-#ifdef TGC_CUDA_ATTENTION_PTX
+#ifdef TGC_CUDA_KERNELS_PTX
     return tgc_attention_f32_ptx;
 #else
     return nullptr;

@@ -27,9 +27,14 @@
 // timed at its first call (a small model's GEMMs fill a few SMs each, and
 // the heuristic's first choice for them is not always the fastest).
 //
+// TGC_CUDA_SMALL_GEMM=1 sends exact FP32 products small enough
+// (planSmallGemm) to the runtime's own kernels instead, one kernel each
+// (CudaSmallGemm.cu), epilogue included.
+//
 //===----------------------------------------------------------------------===//
 
 #include "Cuda.h"
+#include "CudaSmallGemm.h"
 #include "Error.h"
 
 #include <dlfcn.h>
@@ -196,6 +201,8 @@ private:
     }
     const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
     gemmTuning = tune && std::strcmp(tune, "1") == 0;
+    const char *small = std::getenv("TGC_CUDA_SMALL_GEMM");
+    smallGemm = small && std::strcmp(small, "1") == 0;
     loaded = true;
   }
 
@@ -207,6 +214,16 @@ public:
   /// TGC_CUDA_GEMM_TUNING=1: every FP32 matmul cuBLASLt can take goes to it,
   /// with tuned algorithms (BlasLt::plan).
   bool gemmTuning = false;
+  /// TGC_CUDA_SMALL_GEMM=1: exact FP32 products small enough for
+  /// CudaSmallGemm.cu's kernels (planSmallGemm) run there, not in cuBLAS.
+  bool smallGemm = false;
+
+  /// Whether runSmallGemm may take an FP32 product: asked for, and not
+  /// under TGC_CUDA_MATMUL=tf32 or bf16 (the kernels are exact FP32).
+  bool trySmallGemm() {
+    handle(); // reads the settings
+    return smallGemm && !fastCompute;
+  }
 
 private:
   std::mutex mutex;
@@ -319,6 +336,9 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLAS",
          (long long)batch, (long long)m, (long long)n, (long long)k);
+  if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
+    if (blas().trySmallGemm() && runSmallGemm(a, b, c, nullptr, /*epilogue=*/-1, accumulate))
+      return;
   Matrix<In> lhs = matrixOf(a), rhs = matrixOf(b);
   Matrix<Out> out = matrixOf(c);
   bool transposed;
@@ -734,6 +754,9 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
          (long long)batch, (long long)m, (long long)n, (long long)k);
+  if constexpr (!bf16)
+    if (blas().trySmallGemm() && runSmallGemm(a, b, c, &bias, epilogue, /*accumulate=*/0))
+      return;
   Matrix<T> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
   collapseBatch(lhs, rhs, out, batch);
   std::optional<Scratch<T>> lhsCopy, rhsCopy, outCopy, biasCopy;

@@ -162,7 +162,7 @@ echo "== attention kernels benchmark"
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-f32-kernels"
 
 echo "== MLP GEMMs probe"
-/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/mlp_gemms.cu" \
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -I"$root/include" "$root/bench/gpu/mlp_gemms.cu" \
   -L/usr/local/cuda/lib64 -lcublas -lcublasLt -Xlinker -rpath,/usr/local/cuda/lib64 \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-mlp-gemms"
 

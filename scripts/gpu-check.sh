@@ -41,6 +41,10 @@
 #   tuning       the MLP with TGC_CUDA_GEMM_TUNING=1 (cuBLASLt algorithms
 #                timed, each GEMM's fastest): the same loss after 10 steps
 #                (1e-5 relative: other algorithms sum in another order)
+#   small-gemm   the MLP with TGC_CUDA_SMALL_GEMM=1 (its products in the
+#                runtime's own kernels, CudaSmallGemm.cu): the same loss
+#                after 10 steps (1e-5 relative), and one step clean under
+#                compute-sanitizer's memcheck and racecheck
 #   memory       tgc --memory-report's peak of a step's device buffers (the
 #                MLP, the attention block under autocast and in f32 with
 #                --fused-attention-f32) within 5% of the
@@ -293,6 +297,24 @@ if run tuning-off 60 "$bin/bench-mlp-cuda" 10 0 10 &&
   report tuning $? "(loss after 10 steps: heuristic $off, tuned $on)"
 else
   report tuning 1
+fi
+
+echo "== small-gemm: the MLP with the runtime's small GEMM kernels"
+if run small-gemm-off 60 "$bin/bench-mlp-cuda" 10 0 10 &&
+  run small-gemm-on 60 env TGC_CUDA_SMALL_GEMM=1 "$bin/bench-mlp-cuda" 10 0 10; then
+  off=$(tail -n 1 "$work/small-gemm-off.log" | awk '{print $4}')
+  on=$(tail -n 1 "$work/small-gemm-on.log" | awk '{print $4}')
+  python3 -c "import sys; a, b = float('$off'), float('$on'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)"
+  ok=$?
+  if [[ $ok -eq 0 && -n $sanitizer ]]; then
+    for tool in memcheck racecheck; do
+      run "small-gemm-$tool" 180 env TGC_CUDA_SMALL_GEMM=1 "$sanitizer" --tool "$tool" \
+        --error-exitcode=3 "$bin/bench-mlp-cuda" 1 0 10 || ok=1
+    done
+  fi
+  report small-gemm $ok "(loss after 10 steps: cuBLAS $off, small GEMM kernels $on)"
+else
+  report small-gemm 1
 fi
 
 echo "== memory: tgc --memory-report against the arena's measured peak"

@@ -8,6 +8,8 @@
 //    autotuner would pick);
 //  - the backward's five GEMMs in a chain, against the weight gradients on
 //    a second stream (what tgc --gpu-branches does), FP32;
+//  - each GEMM in the runtime's small GEMM kernel (runtime/CudaSmallGemm.cu,
+//    what TGC_CUDA_SMALL_GEMM=1 runs: one kernel, epilogue included);
 //  - whether cuBLASLt takes the epilogues that would fuse relu's derivative
 //    and the bias gradient into the input gradients' GEMMs in FP32 and
 //    TF32 (RELU_AUX_BIAS forward, writing relu's mask; DRELU_BGRAD backward,
@@ -17,12 +19,14 @@
 // names (TGC_CUDA_PROFILE=1). Times are the median of 20 launches of a graph
 // of 20 copies of the work, per copy.
 //
-//   /usr/local/cuda/bin/nvcc -O3 -arch=sm_90 bench/gpu/mlp_gemms.cu -lcublas -lcublasLt \
-//     -o mlp_gemms
+//   /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -Iinclude bench/gpu/mlp_gemms.cu \
+//     -lcublas -lcublasLt -o mlp_gemms
 //   ./mlp_gemms      (on the GPU machine)
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+
+#include "../../runtime/CudaSmallGemm.cu"
 
 #include <algorithm>
 #include <cstdio>
@@ -188,6 +192,43 @@ bool runs(const LtPlan &p, size_t algorithm) {
          cudaStreamSynchronize(streams[0]) == cudaSuccess;
 }
 
+/// `g` in the runtime's small GEMM kernel on stream `s`, as its transpose
+/// (C^T = op(B)^T op(A)^T: the kernels' bias runs along the result's
+/// columns, cuBLASLt's along its column-major rows).
+void small(const Gemm &g, int s) {
+  SmallGemmLaunch launch;
+  if (!planSmallGemm(1, g.n, g.m, g.k, launch)) {
+    std::fprintf(stderr, "mlp_gemms: %s: too large for the small GEMM kernels\n", g.name);
+    std::exit(1);
+  }
+  // op(A)(i, t) and op(B)(t, j) as stored column-major.
+  long long aRow = g.transA ? g.k : 1, aTerm = g.transA ? 1 : g.m;
+  long long bTerm = g.transB ? g.n : 1, bColumn = g.transB ? 1 : g.k;
+  SmallGemmParams params = {};
+  params.a = {b, bColumn, bTerm, 0};
+  params.b = {a, aTerm, aRow, 0};
+  params.c = {c, g.m, 1, 0};
+  params.bias = bias;
+  params.biasStride = 1;
+  params.m = g.n;
+  params.n = g.m;
+  params.k = g.k;
+  params.kPerWarp = launch.kPerWarp;
+  params.epilogue = g.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS ? TGC_EPILOGUE_BIAS_RELU
+                    : g.epilogue == CUBLASLT_EPILOGUE_BIAS    ? TGC_EPILOGUE_BIAS
+                                                              : -1;
+  using Kernel = void (*)(SmallGemmParams);
+  const Kernel kernels[] = {tgc_small_gemm_f32_16x32, tgc_small_gemm_f32_32x16,
+                            tgc_small_gemm_f32_64x8, tgc_small_gemm_f32_8x64};
+  Kernel kernel = kernels[launch.tile - kSmallGemmTiles];
+  check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             launch.sharedBytes),
+        "small GEMM shared memory");
+  kernel<<<dim3(launch.grid[0], launch.grid[1], launch.grid[2]), kSmallGemmThreads,
+           launch.sharedBytes, streams[s]>>>(params);
+  check(cudaGetLastError(), "small GEMM launch");
+}
+
 /// The index of `p`'s first algorithm that runs (its count if none does).
 size_t firstThatRuns(const LtPlan &p) {
   size_t i = 0;
@@ -235,9 +276,9 @@ int main() {
   }
   check(cublasLtCreate(&lt), "cublasLtCreate");
 
-  std::printf("%-26s %-16s %9s %9s %9s %9s %9s   (us per GEMM in a graph)\n", "GEMM", "m x n x k",
-              "as today", "Lt first", "Lt best", "TF32 now", "TF32 best");
-  float totals[5] = {};
+  std::printf("%-26s %-16s %9s %9s %9s %9s %9s %9s   (us per GEMM in a graph)\n", "GEMM",
+              "m x n x k", "as today", "Lt first", "Lt best", "TF32 now", "TF32 best", "small");
+  float totals[6] = {};
   for (const Gemm &g : kGemms) {
     bool forward = g.epilogue != CUBLASLT_EPILOGUE_DEFAULT;
     LtPlan fp32 = plan(g, CUBLAS_COMPUTE_32F), tf32 = plan(g, CUBLAS_COMPUTE_32F_FAST_TF32);
@@ -254,19 +295,20 @@ int main() {
                           : graphMicroseconds([&] { classic(g, CUBLAS_COMPUTE_32F_FAST_TF32, 0); });
     auto [fp32Index, fp32Best] = best(fp32);
     auto [tf32Index, tf32Best] = best(tf32);
-    float row[5] = {today, first, fp32Best, tf32Today, tf32Best};
+    float smallKernel = graphMicroseconds([&] { small(g, 0); });
+    float row[6] = {today, first, fp32Best, tf32Today, tf32Best, smallKernel};
     char shape[32];
     std::snprintf(shape, sizeof(shape), "%c%c %dx%dx%d", g.transA ? 'T' : 'N', g.transB ? 'T' : 'N',
                   g.m, g.n, g.k);
-    std::printf("%-26s %-16s %9.2f %9.2f %9.2f %9.2f %9.2f   (first that runs: #%zu, best: #%zu of "
-                "%zu, TF32 #%zu, #%zu)\n",
-                g.name, shape, row[0], row[1], row[2], row[3], row[4], fp32First, fp32Index,
-                fp32.algorithms.size(), tf32First, tf32Index);
-    for (int i = 0; i < 5; ++i)
+    std::printf("%-26s %-16s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f   (first that runs: #%zu, best: "
+                "#%zu of %zu, TF32 #%zu, #%zu)\n",
+                g.name, shape, row[0], row[1], row[2], row[3], row[4], row[5], fp32First,
+                fp32Index, fp32.algorithms.size(), tf32First, tf32Index);
+    for (int i = 0; i < 6; ++i)
       totals[i] += row[i];
   }
-  std::printf("%-26s %-16s %9.2f %9.2f %9.2f %9.2f %9.2f\n", "all 8", "", totals[0], totals[1],
-              totals[2], totals[3], totals[4]);
+  std::printf("%-26s %-16s %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n", "all 8", "", totals[0],
+              totals[1], totals[2], totals[3], totals[4], totals[5]);
 
   // The backward's GEMMs as tgc issues them (FP32), in one chain, and with
   // the weight gradients on a second stream: fc3's beside the input

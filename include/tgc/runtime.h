@@ -342,7 +342,10 @@ void tgc_cuda_globals_to_device(void);
  * /usr/local/cuda/lib64. FP32 products are exact FP32 unless
  * TGC_CUDA_MATMUL=bf16 (or tf32) computes them on tensor cores from inputs
  * rounded to bf16 (or TF32), accumulating in FP32; parameters stay FP32.
- * A failure is fatal. */
+ * With TGC_CUDA_SMALL_GEMM=1 (and exact FP32), products of at most 1024
+ * small output tiles run as one kernel of the runtime's instead
+ * (runtime/CudaSmallGemm.cu), in a fixed order of sums; so do those of
+ * tgc_cuda_matmul_bias_f32, epilogue included. A failure is fatal. */
 void _mlir_ciface_tgc_cuda_matmul_f32(tgc_memref3_f32 *a, tgc_memref3_f32 *b, tgc_memref3_f32 *c,
                                       int64_t accumulate);
 void _mlir_ciface_tgc_cuda_matmul_f64(tgc_memref3_f64 *a, tgc_memref3_f64 *b, tgc_memref3_f64 *c,

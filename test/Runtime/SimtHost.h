@@ -170,6 +170,9 @@ void launch(dim3 grid, unsigned threads, void *shared, size_t sharedBytes, Kerne
 
 inline void __syncthreads() { simt::wait(simt::State::AtBlockBarrier); }
 
+/// Every lane of the warp must call it, as the kernels do.
+inline void __syncwarp(unsigned = 0xffffffffu) { simt::wait(simt::State::AtWarpBarrier); }
+
 /// The value of lane (this lane ^ laneMask) of this warp; every lane of the
 /// warp must call it (the kernels' shuffles are convergent).
 template <typename T> T __shfl_xor_sync(unsigned, T value, int laneMask) {
