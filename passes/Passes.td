@@ -908,6 +908,29 @@ def TGGPUMergeSmallLaunches : Pass<"tg-gpu-merge-small-launches", "::mlir::Modul
   ];
 }
 
+def TGGPUBlockLocalBuffers : Pass<"tg-gpu-block-local-buffers", "::mlir::ModuleOp"> {
+  let summary = "Buffers that only a one-block launch uses live in its shared memory";
+  let description = [{
+    After `tg-gpu-merge-small-launches`: a `gpu.alloc` of static shape
+    (identity layout, int or float elements) in the block of a `gpu.launch`
+    of one block, before it, whose buffer only that launch's loads and
+    stores use (and deallocations after the launch), becomes a workgroup
+    attribution of the launch, while the launch's shared memory stays within
+    `max-bytes`: the allocation and its deallocations go. The phases of a
+    merged small kernel (a loss's row statistics, the partial sums of its
+    mean and of a bias gradient) pass such values to each other across
+    `gpu.barrier`s; in shared memory each costs tens of cycles, not a trip
+    to L2. A launch of several blocks keeps its buffers (each block would
+    get a copy of its own), as does a buffer that anything else reads,
+    writes or views.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect"];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", "16384",
+           "The most shared memory a launch may hold after its buffers moved in">
+  ];
+}
+
 def TGGPUConcurrentBranches : Pass<"tg-gpu-concurrent-branches", "::mlir::ModuleOp"> {
   let summary = "Run independent device work on a second stream, concurrently";
   let description = [{

@@ -131,8 +131,10 @@ void tg::buildCUDAKernelMappingPipeline(OpPassManager &pm, bool matmulEpilogues,
   pm.addPass(createTGGPUDeviceDeallocs());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
-  // A small model's chains of tiny kernels as one block each.
+  // A small model's chains of tiny kernels as one block each, passing
+  // values through shared memory.
   pm.addPass(createTGGPUMergeSmallLaunches());
+  pm.addPass(createTGGPUBlockLocalBuffers());
 }
 
 void tg::buildCUDAPipeline(OpPassManager &pm, const CUDAPipelineOptions &options) {
