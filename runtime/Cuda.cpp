@@ -476,6 +476,18 @@ public:
       for (CUevent &event : timingEvents)
         check(api.cuEventCreate(&event, 0), "cuEventCreate");
     CUstream on = active;
+    // Not profiled: the profile's waits would end the capture below.
+    bool wasProfiling = profiling;
+    profiling = false;
+    struct Restore {
+      std::unique_lock<std::mutex> &lock;
+      bool &profiling, value;
+      ~Restore() {
+        if (!lock.owns_lock()) // body() threw
+          lock.lock();
+        profiling = value;
+      }
+    } restore{lock, profiling, wasProfiling};
     lock.unlock();
     body();
     lock.lock();

@@ -35,8 +35,8 @@ void profiled(const std::string &name, const std::function<void()> &body);
 
 /// The device time of one run of `body` (work queued on the current stream),
 /// in microseconds: the mean of `runs` runs captured into a CUDA graph,
-/// after one untimed eager run, waited for. Nullopt while a graph is being
-/// captured (nothing would run).
+/// after one untimed eager run, waited for; not profiled. Nullopt while a
+/// graph is being captured (nothing would run).
 std::optional<float> timeMicroseconds(const std::function<void()> &body, int runs);
 
 } // namespace tgc::cuda

@@ -29,7 +29,8 @@
 //
 // TGC_CUDA_SMALL_GEMM=1 sends exact FP32 products small enough
 // (planSmallGemm) to the runtime's own kernels instead, one kernel each
-// (CudaSmallGemm.cu), epilogue included.
+// (CudaSmallGemm.cu), epilogue included; under TGC_CUDA_GEMM_TUNING=1 they
+// are one more candidate, timed against cuBLAS at each shape's first call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +41,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -218,13 +220,6 @@ public:
   /// CudaSmallGemm.cu's kernels (planSmallGemm) run there, not in cuBLAS.
   bool smallGemm = false;
 
-  /// Whether runSmallGemm may take an FP32 product: asked for, and not
-  /// under TGC_CUDA_MATMUL=tf32 or bf16 (the kernels are exact FP32).
-  bool trySmallGemm() {
-    handle(); // reads the settings
-    return smallGemm && !fastCompute;
-  }
-
 private:
   std::mutex mutex;
   BlasApi api = {};
@@ -315,6 +310,9 @@ template <typename T> struct Scratch {
   ~Scratch() { cuda::release(block); }
 };
 
+/// A plain product: no bias, no activation (a plain matmul under tuning).
+constexpr int64_t kNoEpilogue = -1;
+
 /// bf16's bits: device data the host never reads.
 using BF16 = uint16_t;
 
@@ -322,11 +320,76 @@ bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<
                  bool rhsT, int64_t ldb, const Matrix<float> &out, int64_t ldc, int64_t batch,
                  float beta, int compute);
 
+/// A view like `view` of a fresh block of device memory (the caller
+/// releases `.allocated`); nullopt when a stride is negative.
+std::optional<tgc_memref3_f32> scratchLike(const tgc_memref3_f32 &view) {
+  int64_t span = 1;
+  for (int d = 0; d < 3; ++d) {
+    if (view.strides[d] < 0)
+      return std::nullopt;
+    span += (view.sizes[d] - 1) * view.strides[d];
+  }
+  auto *block = static_cast<float *>(cuda::allocate(sizeof(float) * size_t(span)));
+  tgc_memref3_f32 scratch = view;
+  scratch.allocated = scratch.aligned = block;
+  scratch.offset = 0;
+  return scratch;
+}
+
+/// Whether an FP32 product C (+)= A B or C = act(A B + bias) ran in the
+/// small GEMM kernels (runSmallGemm): always where they take it under
+/// TGC_CUDA_SMALL_GEMM=1; under TGC_CUDA_GEMM_TUNING=1 where they were
+/// faster than `cublas(out)` (the product as cuBLAS runs it, into `out`)
+/// at the shape's first call, both timed on a scratch result; never under
+/// TGC_CUDA_MATMUL=tf32 or bf16 (the kernels compute exact FP32).
+template <typename Cublas>
+bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
+                    const tgc_memref1_f32 *bias, int64_t epilogue, int64_t accumulate,
+                    const Cublas &cublas) {
+  Blas &settings = blas();
+  settings.handle(); // reads the settings
+  if (settings.fastCompute || !(settings.smallGemm || settings.gemmTuning))
+    return false;
+  if (settings.smallGemm)
+    return runSmallGemm(a, b, c, bias, epilogue, accumulate);
+  SmallGemmLaunch launch;
+  if (!planSmallGemm(c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], launch))
+    return false;
+  using Key = std::array<int64_t, 20>;
+  Key key = {c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], epilogue, accumulate};
+  for (int d = 0; d < 3; ++d) {
+    key[6 + d] = a.strides[d];
+    key[9 + d] = b.strides[d];
+    key[12 + d] = c.strides[d];
+  }
+  static std::mutex mutex;
+  static std::map<Key, bool> faster; // by shape: whether the small kernels won
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto known = faster.find(key);
+    if (known != faster.end())
+      return known->second && runSmallGemm(a, b, c, bias, epilogue, accumulate);
+  }
+  std::optional<tgc_memref3_f32> scratch = scratchLike(c);
+  if (!scratch)
+    return false;
+  std::optional<float> small =
+      cuda::timeMicroseconds([&] { runSmallGemm(a, b, *scratch, bias, epilogue, accumulate); }, 10);
+  std::optional<float> library = cuda::timeMicroseconds([&] { cublas(*scratch); }, 10);
+  cuda::release(scratch->allocated);
+  if (!small || !library) // inside a capture: nothing ran; decide at an eager call
+    return false;
+  std::lock_guard<std::mutex> lock(mutex);
+  faster[key] = *small < *library;
+  return faster[key] && runSmallGemm(a, b, c, bias, epilogue, accumulate);
+}
+
 /// C = A B (+ C) for operands of type In and results of type Out: float or
 /// double throughout, or bf16 operands with an FP32 or bf16 result
 /// (cublasGemmStridedBatchedEx, FP32 accumulation).
 template <typename In, typename Out, typename MemrefIn, typename MemrefOut>
-void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t accumulate) {
+void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t accumulate,
+            bool smallKernels = true) {
   using T = Out;
   // alpha and beta: FP32 for bf16 (CUBLAS_COMPUTE_32F's scale type).
   using Scale = std::conditional_t<std::is_same_v<T, double>, double, float>;
@@ -337,7 +400,10 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLAS",
          (long long)batch, (long long)m, (long long)n, (long long)k);
   if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
-    if (blas().trySmallGemm() && runSmallGemm(a, b, c, nullptr, /*epilogue=*/-1, accumulate))
+    if (smallKernels &&
+        smallGemmFirst(a, b, c, nullptr, kNoEpilogue, accumulate, [&](const tgc_memref3_f32 &out) {
+          matmul<In, Out>(a, b, out, accumulate, false);
+        }))
       return;
   Matrix<In> lhs = matrixOf(a), rhs = matrixOf(b);
   Matrix<Out> out = matrixOf(c);
@@ -456,8 +522,6 @@ constexpr int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1,
               CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES = 5;
 constexpr int CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4,
               CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_GELU_BIAS = 36;
-/// A plain product: no bias, no activation (a plain matmul under tuning).
-constexpr int64_t kNoEpilogue = -1;
 /// How many of the heuristic's algorithms TGC_CUDA_GEMM_TUNING=1 times.
 constexpr int kTuningCandidates = 8;
 
@@ -742,8 +806,8 @@ bool collapseBatch(Matrix<T> &x, Matrix<T> &weights, Matrix<T> &out, int64_t &ba
 /// column-major D, so D is C^T = B^T A^T, stored where C's rows are
 /// contiguous (a scratch block otherwise, for float; bf16 has no copies).
 template <typename T, typename View3, typename View1>
-void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &c,
-                int64_t epilogue) {
+void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &c, int64_t epilogue,
+                bool smallKernels = true) {
   constexpr bool bf16 = std::is_same_v<T, BF16>;
   if (epilogue < TGC_EPILOGUE_BIAS || epilogue > TGC_EPILOGUE_BIAS_GELU_TANH)
     fail(TGC_ERROR_ARGUMENT, "matmul epilogue %lld: expected 0 (bias), 1 (relu) or 2 (gelu)",
@@ -755,7 +819,10 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
          (long long)batch, (long long)m, (long long)n, (long long)k);
   if constexpr (!bf16)
-    if (blas().trySmallGemm() && runSmallGemm(a, b, c, &bias, epilogue, /*accumulate=*/0))
+    if (smallKernels &&
+        smallGemmFirst(a, b, c, &bias, epilogue, /*accumulate=*/0, [&](const tgc_memref3_f32 &out) {
+          matmulBias<T>(a, b, bias, out, epilogue, false);
+        }))
       return;
   Matrix<T> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
   collapseBatch(lhs, rhs, out, batch);

@@ -39,7 +39,8 @@
 #                --no-gpu-branches after 10 steps (9 digits), also with
 #                TGC_CUDA_BRANCHES=0 and without CUDA graphs
 #   tuning       the MLP with TGC_CUDA_GEMM_TUNING=1 (cuBLASLt algorithms
-#                timed, each GEMM's fastest): the same loss after 10 steps
+#                and the small GEMM kernels timed, each GEMM's fastest):
+#                the same loss after 10 steps
 #                (1e-5 relative: other algorithms sum in another order)
 #   small-gemm   the MLP with TGC_CUDA_SMALL_GEMM=1 (its products in the
 #                runtime's own kernels, CudaSmallGemm.cu): the same loss

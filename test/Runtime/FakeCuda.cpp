@@ -21,7 +21,8 @@
 // of a joined stream's work fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED). Kernels cannot run:
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
-// its cuBLAS arguments, allocations and graphs. FAKE_CUDA_STATS=1 prints
+// its cuBLAS arguments, allocations and graphs (a kernel takes a
+// millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). FAKE_CUDA_STATS=1 prints
 // counts of what ran at exit, and a hash of the bytes that the first stream
 // copied into device memory (the data that reached the graphs' inputs), in
 // order. Each piece of stream work takes a millisecond of the events' clock.
@@ -375,10 +376,16 @@ int cuLaunchKernel(void *function, unsigned, unsigned, unsigned, unsigned, unsig
   if (int(sharedBytes) > static_cast<Function *>(function)->maxDynamicShared)
     return kInvalidValue;
   bool large = sharedBytes > 48 * 1024;
-  return enqueue(stream, [large] {
-    ++stats.kernels;
-    stats.largeSharedKernels += large;
-  });
+  static const float milliseconds = std::getenv("FAKE_CUDA_KERNEL_MS")
+                                        ? std::strtof(std::getenv("FAKE_CUDA_KERNEL_MS"), nullptr)
+                                        : 1.0f;
+  return enqueue(
+      stream,
+      [large] {
+        ++stats.kernels;
+        stats.largeSharedKernels += large;
+      },
+      milliseconds);
 }
 int cuGetErrorName(int result, const char **name) {
   *name = result == kCaptureUnsupported ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
