@@ -58,13 +58,15 @@ ptxas = "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
-# The runtime's attention kernels, as nvcc compiled them (runtime/CMakeLists.txt).
+# The runtime's CUDA C++ kernels, as nvcc compiled them (runtime/CMakeLists.txt).
 attention_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttention.ptx")
 attention_f32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttentionF32.ptx")
-if os.path.exists(attention_ptx) and os.path.exists(attention_f32_ptx):
-    config.available_features.add("attention-kernels")
+small_gemm_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaSmallGemm.ptx")
+if all(os.path.exists(p) for p in (attention_ptx, attention_f32_ptx, small_gemm_ptx)):
+    config.available_features.add("runtime-kernels")
     config.substitutions.append(("%attention_ptx", attention_ptx))
     config.substitutions.append(("%attention_f32_ptx", attention_f32_ptx))
+    config.substitutions.append(("%small_gemm_ptx", small_gemm_ptx))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
