@@ -481,11 +481,11 @@ public:
     profiling = false;
     struct Restore {
       std::unique_lock<std::mutex> &lock;
-      bool &profiling, value;
+      bool &flag, value;
       ~Restore() {
         if (!lock.owns_lock()) // body() threw
           lock.lock();
-        profiling = value;
+        flag = value;
       }
     } restore{lock, profiling, wasProfiling};
     lock.unlock();

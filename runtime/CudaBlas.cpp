@@ -355,7 +355,7 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
   SmallGemmLaunch launch;
   if (!planSmallGemm(c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], launch))
     return false;
-  using Key = std::array<int64_t, 20>;
+  using Key = std::array<int64_t, 15>; // sizes, epilogue, accumulate, strides
   Key key = {c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], epilogue, accumulate};
   for (int d = 0; d < 3; ++d) {
     key[6 + d] = a.strides[d];
