@@ -171,9 +171,9 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
       continue;
     }
     value += p.bias[column * p.biasStride];
-    if (p.epilogue == 1) {
+    if (p.epilogue == TGC_EPILOGUE_BIAS_RELU) {
       value = fmaxf(value, 0.0f);
-    } else if (p.epilogue == 2) {
+    } else if (p.epilogue == TGC_EPILOGUE_BIAS_GELU_TANH) {
       const float kSqrt2OverPi = 0.7978845608028654f;
       value =
           0.5f * value * (1.0f + tanhf(kSqrt2OverPi * (value + 0.044715f * value * value * value)));
