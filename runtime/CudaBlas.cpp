@@ -42,7 +42,9 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -370,9 +372,22 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
     if (known != faster.end())
       return known->second && runSmallGemm(a, b, c, bias, epilogue, accumulate);
   }
+  // Kernels that do not load here (a driver older than their PTX) are no
+  // candidate: said once, and cuBLAS does every product.
+  static std::atomic<bool> unavailable{false};
+  if (unavailable)
+    return false;
   std::optional<tgc_memref3_f32> scratch = scratchLike(c);
   if (!scratch)
     return false;
+  try {
+    runSmallGemm(a, b, *scratch, bias, epilogue, accumulate);
+  } catch (const RuntimeError &error) {
+    cuda::release(scratch->allocated);
+    std::fprintf(stderr, "tgc: GEMM tuning leaves every product to cuBLAS: %s\n", error.what());
+    unavailable = true;
+    return false;
+  }
   std::optional<float> small =
       cuda::timeMicroseconds([&] { runSmallGemm(a, b, *scratch, bias, epilogue, accumulate); }, 10);
   std::optional<float> library = cuda::timeMicroseconds([&] { cublas(*scratch); }, 10);
