@@ -57,6 +57,8 @@ struct Product {
   int64_t epilogue, accumulate;
 };
 
+void PrintTo(const Product &product, std::ostream *os) { *os << product.name; }
+
 class CudaSmallGemm : public testing::TestWithParam<Product> {
 protected:
   void SetUp() override {

@@ -80,6 +80,10 @@ std::string problemName(const testing::TestParamInfo<Problem> &info) {
   return name;
 }
 
+void PrintTo(const Problem &problem, std::ostream *os) {
+  *os << problemName(testing::TestParamInfo<Problem>(problem, 0));
+}
+
 double reference(Matrix &a, Matrix &b, Matrix &cBefore, const std::vector<float> &bias,
                  const Problem &p, int64_t batch, int64_t i, int64_t j) {
   double sum = 0;
