@@ -1,4 +1,4 @@
-//===- GPUBlockLocalBuffers.cpp - a one-block launch's buffers in shared memory -===//
+//===- GPUBlockLocalBuffers.cpp - one-block launches' buffers, shared ---===//
 //
 // tg-gpu-merge-small-launches makes a small model's chains of tiny kernels
 // one block whose phases pass values through device buffers: a

@@ -2,8 +2,9 @@
 //
 // The host side of CudaSmallGemm.cu: which kernel and grid a product gets
 // (CudaSmallGemm.h) and its launch on the runtime's stream. CudaBlas.cpp
-// sends FP32 matmuls here under TGC_CUDA_SMALL_GEMM=1. The kernels' PTX is
-// embedded at build time like the attention kernels'.
+// sends FP32 matmuls here under TGC_CUDA_SMALL_GEMM=1, or where GEMM tuning
+// timed them faster than cuBLAS. The kernels' PTX is embedded at build time
+// like the attention kernels'.
 //
 //===----------------------------------------------------------------------===//
 
