@@ -194,3 +194,11 @@ TGC_SMALL_GEMM_KERNEL(16, 32)
 TGC_SMALL_GEMM_KERNEL(32, 16)
 TGC_SMALL_GEMM_KERNEL(64, 8)
 TGC_SMALL_GEMM_KERNEL(8, 64)
+
+/// The kernels in kSmallGemmTiles' order, for host code that launches them
+/// itself (the host tests, bench/gpu/mlp_gemms.cu); the runtime loads them
+/// by name.
+using SmallGemmKernel = void (*)(SmallGemmParams);
+inline constexpr SmallGemmKernel kSmallGemmKernels[] = {
+    tgc_small_gemm_f32_16x32, tgc_small_gemm_f32_32x16, tgc_small_gemm_f32_64x8,
+    tgc_small_gemm_f32_8x64};

@@ -217,10 +217,7 @@ void small(const Gemm &g, int s) {
   params.epilogue = g.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS ? TGC_EPILOGUE_BIAS_RELU
                     : g.epilogue == CUBLASLT_EPILOGUE_BIAS    ? TGC_EPILOGUE_BIAS
                                                               : -1;
-  using Kernel = void (*)(SmallGemmParams);
-  const Kernel kernels[] = {tgc_small_gemm_f32_16x32, tgc_small_gemm_f32_32x16,
-                            tgc_small_gemm_f32_64x8, tgc_small_gemm_f32_8x64};
-  Kernel kernel = kernels[launch.tile - kSmallGemmTiles];
+  SmallGemmKernel kernel = kSmallGemmKernels[launch.tile - kSmallGemmTiles];
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              launch.sharedBytes),
         "small GEMM shared memory");

@@ -6,8 +6,8 @@
 // shape, operands and results with rows or columns contiguous (and padded,
 // and batched with a shared operand), partial tiles, reductions shorter
 // than the 8 warps, accumulation and the three epilogues. On a GPU the same
-// kernels run behind TGC_CUDA_SMALL_GEMM=1 (CudaBlasTest.cpp's device tests
-// compare them with cuBLAS).
+// kernels run behind TGC_CUDA_SMALL_GEMM=1 (CudaSmallGemmTest.cpp's device
+// tests compare them with cuBLAS).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,11 +24,6 @@
 alignas(16) float4 tgcSmallGemmShared[kSmallGemmMaxShared / sizeof(float4)];
 
 namespace {
-
-using Kernel = void (*)(SmallGemmParams);
-/// The kernels in kSmallGemmTiles' order.
-constexpr Kernel kKernels[] = {tgc_small_gemm_f32_16x32, tgc_small_gemm_f32_32x16,
-                               tgc_small_gemm_f32_64x8, tgc_small_gemm_f32_8x64};
 
 /// A [batch, rows, cols] f32 buffer and a view of it: rows or columns
 /// contiguous, `pad` elements between them, and every batch item the same
@@ -121,7 +116,7 @@ TEST_P(SmallGemmKernels, MatchDouble) {
   SmallGemmParams params =
       smallGemmParams(launch, a.view, b.view, c.view, &biasView, p.epilogue, p.accumulate);
   simt::launch({launch.grid[0], launch.grid[1], launch.grid[2]}, kSmallGemmThreads,
-               tgcSmallGemmShared, launch.sharedBytes, kKernels[launch.tile - kSmallGemmTiles],
+               tgcSmallGemmShared, launch.sharedBytes, kSmallGemmKernels[launch.tile - kSmallGemmTiles],
                params);
 
   // FP32 sums of at most a few hundred terms of [-1, 1] products.
