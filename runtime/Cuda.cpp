@@ -68,6 +68,7 @@ constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
 constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
 constexpr CUresult CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
+constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
@@ -803,7 +804,7 @@ private:
       return initStatus;
     }
     CUdevice device = 0;
-    int major = 0, minor = 0;
+    int major = 0, minor = 0, multiprocessors = 0;
     size_t totalMemory = 0;
     if (result == CUDA_SUCCESS)
       result = api.cuDeviceGet(&device, 0);
@@ -815,6 +816,9 @@ private:
     if (result == CUDA_SUCCESS)
       result =
           api.cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+    if (result == CUDA_SUCCESS)
+      result = api.cuDeviceGetAttribute(&multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                                        device);
     if (result == CUDA_SUCCESS)
       result = api.cuDeviceTotalMem(&totalMemory, device);
     if (result == CUDA_SUCCESS)
@@ -830,6 +834,7 @@ private:
     }
     deviceInfo.compute_capability = major * 10 + minor;
     deviceInfo.total_memory = totalMemory;
+    deviceInfo.multiprocessors = multiprocessors;
     const char *sync = std::getenv("TGC_CUDA_SYNC");
     syncEachKernel = sync && std::strcmp(sync, "1") == 0;
     const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
@@ -1061,6 +1066,8 @@ void *cuda::stream() { return device().currentStream(); }
 void *cuda::allocate(size_t size) { return device().allocate(size); }
 
 void cuda::release(void *pointer) { device().release(pointer); }
+
+int cuda::multiprocessors() { return device().info().multiprocessors; }
 
 void cuda::profiled(const std::string &name, const std::function<void()> &body) {
   device().profiled(name, body);

@@ -23,6 +23,9 @@ void *stream();
 void *allocate(size_t size);
 void release(void *pointer);
 
+/// The device's SMs (multiprocessors).
+int multiprocessors();
+
 /// Launches `kernel` of the PTX or cubin `image` (static: its module is
 /// loaded at the first launch and kept) on the stream, with `sharedBytes` of
 /// dynamic shared memory (beyond 48 KiB the kernel's limit is raised first).

@@ -27,10 +27,11 @@
 // timed at its first call (a small model's GEMMs fill a few SMs each, and
 // the heuristic's first choice for them is not always the fastest).
 //
-// TGC_CUDA_SMALL_GEMM=1 sends exact FP32 products small enough
-// (planSmallGemm) to the runtime's own kernels instead, one kernel each
-// (CudaSmallGemm.cu), epilogue included; under TGC_CUDA_GEMM_TUNING=1 they
-// are one more candidate, timed against cuBLAS at each shape's first call.
+// Exact FP32 products small enough (planSmallGemm) that fit in one wave of
+// blocks run in the runtime's own kernels instead, one kernel each
+// (CudaSmallGemm.cu), epilogue included; TGC_CUDA_SMALL_GEMM=1 sends every
+// product they take there, =0 none; under TGC_CUDA_GEMM_TUNING=1 they are
+// one more candidate, timed against cuBLAS at each shape's first call.
 //
 //===----------------------------------------------------------------------===//
 
@@ -206,7 +207,11 @@ private:
     const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
     gemmTuning = tune && std::strcmp(tune, "1") == 0;
     const char *small = std::getenv("TGC_CUDA_SMALL_GEMM");
-    smallGemm = small && std::strcmp(small, "1") == 0;
+    if (small && *small) {
+      if (std::strcmp(small, "0") != 0 && std::strcmp(small, "1") != 0)
+        fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_SMALL_GEMM=%s: expected 0 or 1", small);
+      smallGemm = *small == '1' ? SmallGemm::Always : SmallGemm::Never;
+    }
     loaded = true;
   }
 
@@ -218,9 +223,11 @@ public:
   /// TGC_CUDA_GEMM_TUNING=1: every FP32 matmul cuBLASLt can take goes to it,
   /// with tuned algorithms (BlasLt::plan).
   bool gemmTuning = false;
-  /// TGC_CUDA_SMALL_GEMM=1: exact FP32 products small enough for
-  /// CudaSmallGemm.cu's kernels (planSmallGemm) run there, not in cuBLAS.
-  bool smallGemm = false;
+  /// Which exact FP32 products small enough for CudaSmallGemm.cu's kernels
+  /// (planSmallGemm) run there, not in cuBLAS: by default those of one wave
+  /// (smallGemmByDefault), or the faster under GEMM tuning;
+  /// TGC_CUDA_SMALL_GEMM=1 all, =0 none.
+  enum class SmallGemm { Default, Always, Never } smallGemm = SmallGemm::Default;
 
 private:
   std::mutex mutex;
@@ -338,25 +345,54 @@ std::optional<tgc_memref3_f32> scratchLike(const tgc_memref3_f32 &view) {
   return scratch;
 }
 
+/// runSmallGemm, except that where the kernels do not load (a driver older
+/// than their PTX) it says so once on stderr and leaves every product to
+/// cuBLAS (returns false) instead of failing.
+bool runSmallGemmIfLoadable(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b,
+                            const tgc_memref3_f32 &c, const tgc_memref1_f32 *bias, int64_t epilogue,
+                            int64_t accumulate) {
+  static std::atomic<bool> loaded{false}, unavailable{false};
+  if (loaded)
+    return runSmallGemm(a, b, c, bias, epilogue, accumulate);
+  if (unavailable)
+    return false;
+  try {
+    bool ran = runSmallGemm(a, b, c, bias, epilogue, accumulate);
+    loaded = ran;
+    return ran;
+  } catch (const RuntimeError &error) {
+    std::fprintf(stderr, "tgc: the small GEMM kernels do not load, cuBLAS does every product: %s\n",
+                 error.what());
+    unavailable = true;
+    return false;
+  }
+}
+
 /// Whether an FP32 product C (+)= A B or C = act(A B + bias) ran in the
-/// small GEMM kernels (runSmallGemm): always where they take it under
-/// TGC_CUDA_SMALL_GEMM=1; under TGC_CUDA_GEMM_TUNING=1 where they were
-/// faster than `cublas(out)` (the product as cuBLAS runs it, into `out`)
-/// at the shape's first call, both timed on a scratch result; never under
-/// TGC_CUDA_MATMUL=tf32 or bf16 (the kernels compute exact FP32).
+/// small GEMM kernels (runSmallGemm), where they take it (planSmallGemm):
+/// always under TGC_CUDA_SMALL_GEMM=1, never under =0; by default, under
+/// TGC_CUDA_GEMM_TUNING=1 where they were faster than `cublas(out)` (the
+/// product as cuBLAS runs it, into `out`) at the shape's first call, both
+/// timed on a scratch result, and otherwise where smallGemmByDefault takes
+/// them; never under TGC_CUDA_MATMUL=tf32 or bf16 (the kernels compute
+/// exact FP32).
 template <typename Cublas>
 bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
                     const tgc_memref1_f32 *bias, int64_t epilogue, int64_t accumulate,
                     const Cublas &cublas) {
   Blas &settings = blas();
   settings.handle(); // reads the settings
-  if (settings.fastCompute || !(settings.smallGemm || settings.gemmTuning))
+  using SmallGemm = Blas::SmallGemm;
+  if (settings.fastCompute || settings.smallGemm == SmallGemm::Never)
     return false;
-  if (settings.smallGemm)
+  if (settings.smallGemm == SmallGemm::Always)
     return runSmallGemm(a, b, c, bias, epilogue, accumulate);
   SmallGemmLaunch launch;
   if (!planSmallGemm(c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], launch))
     return false;
+  if (!settings.gemmTuning)
+    return smallGemmByDefault(launch, cuda::multiprocessors()) &&
+           runSmallGemmIfLoadable(a, b, c, bias, epilogue, accumulate);
   using Key = std::array<int64_t, 15>; // sizes, epilogue, accumulate, strides
   Key key = {c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], epilogue, accumulate};
   for (int d = 0; d < 3; ++d) {
@@ -372,20 +408,11 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
     if (known != faster.end())
       return known->second && runSmallGemm(a, b, c, bias, epilogue, accumulate);
   }
-  // Kernels that do not load here (a driver older than their PTX) are no
-  // candidate: said once, and cuBLAS does every product.
-  static std::atomic<bool> unavailable{false};
-  if (unavailable)
-    return false;
   std::optional<tgc_memref3_f32> scratch = scratchLike(c);
   if (!scratch)
     return false;
-  try {
-    runSmallGemm(a, b, *scratch, bias, epilogue, accumulate);
-  } catch (const RuntimeError &error) {
+  if (!runSmallGemmIfLoadable(a, b, *scratch, bias, epilogue, accumulate)) {
     cuda::release(scratch->allocated);
-    std::fprintf(stderr, "tgc: GEMM tuning leaves every product to cuBLAS: %s\n", error.what());
-    unavailable = true;
     return false;
   }
   std::optional<float> small =

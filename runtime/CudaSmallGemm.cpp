@@ -25,7 +25,7 @@ bool runSmallGemm(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_
   if (!planSmallGemm(c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], launch))
     return false;
   SmallGemmParams params = smallGemmParams(launch, a, b, c, bias, epilogue, accumulate);
-  const unsigned block[3] = {kSmallGemmThreads, 1, 1};
+  const unsigned block[3] = {launch.threads, 1, 1};
   void *arguments[] = {&params};
   // TGC_CUDA_PROFILE=1 counts it under the kernel's name.
   cuda::launch(tgc_small_gemm_ptx, launch.tile->kernel, launch.grid, block, arguments,

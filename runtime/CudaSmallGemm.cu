@@ -7,18 +7,21 @@
 // and adds a second kernel that sums the splits (and applies the
 // epilogue): two graph nodes of latency for each. Here one kernel does it:
 // a block owns a small output tile (16 x 32, 32 x 16, 64 x 8 or 8 x 64) and
-// its 8 warps each multiply the tile over an eighth of the reduction, then
-// the block sums the 8 partial tiles in warp order in shared memory and
-// applies the bias and activation. The sums' order is fixed: the results do
-// not depend on scheduling (they differ from cuBLAS's in the last bits).
+// its warps (up to 16, planSmallGemm) each multiply the tile over a slice
+// of the reduction, then the block sums the partial tiles in warp order in
+// shared memory and applies the bias and activation. The sums' order
+// depends on the shape only: the results do not depend on scheduling
+// (they differ from cuBLAS's in the last bits).
 //
 // A warp streams its terms of A ([term][rows]) and B ([term][cols])
 // through shared memory in chunks of 8 terms, 4 stages deep: asynchronous
-// 4-byte copies (cp.async: no registers, 3 chunks in flight while one is
-// multiplied), consecutive lanes along whichever dimension is contiguous in
-// memory, zero-filling rows and columns outside the matrices. Each lane
-// owns 4 x 4 outputs and, for each term, reads one float4 of each chunk
-// (broadcast within the warp: no bank conflicts) for 16 FMAs.
+// copies (cp.async: no registers, 3 chunks in flight while one is
+// multiplied), 16 bytes of 4 rows where the rows are contiguous, else 4
+// bytes with consecutive lanes along the terms or the rows, zero-filling
+// rows and terms outside the matrices (a partial chunk multiplies as a
+// whole one). Each lane owns 4 x 4 outputs and, for each term, reads one
+// float4 of each chunk (broadcast within the warp: no bank conflicts) for
+// 16 FMAs.
 //
 // Portable CUDA C++: the runtime tests also compile this file for the host
 // and run the kernels there (test/Runtime/SimtHost.h).
@@ -36,12 +39,24 @@ extern __shared__ float4 tgcSmallGemmShared[];
 namespace {
 
 /// shared = (valid ? *global : 0), asynchronously on the GPU: complete
-/// once this thread has waited for its group (waitForCopies).
+/// once this thread has waited for its group (waitForCopies). `global` must
+/// be readable even where !valid.
 __device__ __forceinline__ void copyAsync(float *shared, const float *global, bool valid) {
 #ifdef __CUDACC__
   __pipeline_memcpy_async(shared, global, sizeof(float), valid ? 0 : sizeof(float));
 #else
   *shared = valid ? *global : 0.0f;
+#endif
+}
+
+/// shared[0, 4) = the first `count` (0 to 4) floats of global, then zeros;
+/// both 16-byte aligned.
+__device__ __forceinline__ void copyAsync4(float *shared, const float *global, int count) {
+#ifdef __CUDACC__
+  __pipeline_memcpy_async(shared, global, 4 * sizeof(float), (4 - count) * sizeof(float));
+#else
+  for (int i = 0; i < 4; ++i)
+    shared[i] = i < count ? global[i] : 0.0f;
 #endif
 }
 
@@ -61,31 +76,104 @@ __device__ __forceinline__ void waitForCopies() {
   __syncwarp();
 }
 
-/// chunk[t][r] = x(r, t) for the `rows` rows (padded with zeros to Rows)
-/// and `terms` (at most kSmallGemmChunk) terms of a matrix whose element
-/// (r, t) is base[r * rowStride + t * termStride]; the chunk's rows are
-/// `pitch` apart (a multiple of 4, not of 8).
+/// How a warp copies an operand's chunks, by its layout in memory.
+enum class CopyPath {
+  /// Terms contiguous: 4-byte copies, lanes along the terms.
+  Terms,
+  /// Rows contiguous, 16-byte aligned: 16-byte copies of 4 rows each.
+  RowVectors,
+  /// Anything else: 4-byte copies, lanes along the rows.
+  Rows,
+};
+
+/// One operand of the block's tile: element (r, t) is
+/// data[r * rowStride + t * termStride] (the tile's first row at r = 0,
+/// the warp's first term at t = 0), rows < `rows` inside the matrix. For
+/// the Terms and RowVectors paths, this lane's first copy of each chunk is
+/// of its element (laneRow, laneTerm), at data + laneOffset (plus the
+/// chunk's first term), and its next copies are copyStride further.
+struct Operand {
+  const float *data;
+  long long rowStride, termStride;
+  int rows;
+  CopyPath path;
+  int laneRow, laneTerm;
+  long long laneOffset, copyStride;
+};
+
+/// The lanes' copies of a chunk of 8 terms of `Rows` rows along the terms
+/// (Terms: 4 rows by 8 terms, 32 contiguous bytes of each row, and 32
+/// different banks, 8 rows `pitch` apart times 4 neighbours) or along the
+/// rows (RowVectors: consecutive lanes copy consecutive 16 bytes of a
+/// term's rows).
+template <int Rows> struct ChunkCopies {
+  static constexpr int kTermsLaneRows = 4, kVectors = Rows / 4;
+  static constexpr int kVectorTermsPerPass = 32 / kVectors;
+  static constexpr int kVectorCopies = (kVectors * kSmallGemmChunk + 31) / 32;
+};
+
 template <int Rows>
-__device__ __forceinline__ void copyChunk(float *chunk, int pitch, const float *base,
-                                          long long rowStride, long long termStride, int rows,
-                                          int terms, const float *anyValid) {
+__device__ __forceinline__ Operand operand(const float *data, long long rowStride,
+                                           long long termStride, int rows) {
+  using Copies = ChunkCopies<Rows>;
   const int lane = threadIdx.x % 32;
-  auto copy = [&](int r, int t) {
-    bool valid = r < rows;
-    copyAsync(&chunk[t * pitch + r], valid ? base + r * rowStride + t * termStride : anyValid,
-              valid);
-  };
+  Operand x = {data, rowStride, termStride, rows, CopyPath::Rows, 0, 0, 0, 0};
   if (termStride == 1 && rowStride != 1) {
-    // Lanes take 4 rows by 8 terms: 32 contiguous bytes of each row, and
-    // 32 different banks (8 rows `pitch` apart times 4 neighbours).
-    static_assert(kSmallGemmChunk == 8 && Rows % 4 == 0, "lanes as 4 rows by 8 terms");
-    int t = lane / 4;
-    if (t < terms)
-      for (int r = lane % 4; r < Rows; r += 4)
-        copy(r, t);
+    x.path = CopyPath::Terms;
+    x.laneRow = lane % Copies::kTermsLaneRows;
+    x.laneTerm = lane / Copies::kTermsLaneRows;
+    x.copyStride = Copies::kTermsLaneRows * rowStride;
+  } else if (rowStride == 1 && termStride % 4 == 0 &&
+             reinterpret_cast<unsigned long long>(data) % 16 == 0) {
+    x.path = CopyPath::RowVectors;
+    x.laneRow = lane % Copies::kVectors * 4;
+    x.laneTerm = lane / Copies::kVectors;
+    x.copyStride = Copies::kVectorTermsPerPass * termStride;
+  }
+  x.laneOffset = x.laneRow * rowStride + x.laneTerm * termStride;
+  return x;
+}
+
+/// chunk[t][r] = x(r, term + t) for the tile's Rows rows and 8 terms, zero
+/// for rows and terms outside the matrix or past `count` terms (so that a
+/// partial chunk multiplies as a whole one); chunk rows are
+/// smallGemmPitch(Rows) apart (a multiple of 4, not of 8). Whole: every
+/// row and term is inside (most chunks), and the copies need no
+/// conditions.
+template <int Rows, bool Whole>
+__device__ __forceinline__ void copyChunk(float *chunk, const Operand &x, int term, int count) {
+  static_assert(kSmallGemmChunk == 8 && Rows % 4 == 0, "lanes as 4 rows by 8 terms");
+  using Copies = ChunkCopies<Rows>;
+  constexpr int kPitch = Rows + 4; // smallGemmPitch
+  // The chunk's first element (inside the matrix): what copies that read
+  // nothing point at.
+  const float *origin = x.data + term * x.termStride;
+  const float *from = origin + x.laneOffset;
+  float *to = chunk + x.laneTerm * kPitch + x.laneRow;
+  if (x.path == CopyPath::Terms) {
+#pragma unroll
+    for (int i = 0; i < Rows / Copies::kTermsLaneRows; ++i, from += x.copyStride) {
+      const int r = x.laneRow + i * Copies::kTermsLaneRows;
+      bool valid = Whole || (x.laneTerm < count && r < x.rows);
+      copyAsync(to + i * Copies::kTermsLaneRows, valid ? from : origin, valid);
+    }
+  } else if (x.path == CopyPath::RowVectors) {
+#pragma unroll
+    for (int i = 0; i < Copies::kVectorCopies; ++i, from += x.copyStride) {
+      if (Copies::kVectors * kSmallGemmChunk < 32 && threadIdx.x % 32 >= Copies::kVectors * 8)
+        break; // 8 rows: 16 copies
+      const int t = x.laneTerm + i * Copies::kVectorTermsPerPass;
+      const int count4 = Whole ? 4 : t < count ? min(4, max(0, x.rows - x.laneRow)) : 0;
+      copyAsync4(to + i * Copies::kVectorTermsPerPass * kPitch, count4 ? from : origin, count4);
+    }
   } else {
-    for (int i = lane; i < Rows * terms; i += 32)
-      copy(i % Rows, i / Rows);
+#pragma unroll
+    for (int i = threadIdx.x % 32; i < Rows * kSmallGemmChunk; i += 32) {
+      const int r = i % Rows, t = i / Rows;
+      bool valid = Whole || (t < count && r < x.rows);
+      copyAsync(&chunk[t * kPitch + r], valid ? origin + r * x.rowStride + t * x.termStride : origin,
+                valid);
+    }
   }
 }
 
@@ -95,7 +183,7 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
   constexpr int kPitchA = Rows + 4, kPitchB = Cols + 4; // smallGemmPitch
   constexpr int kStage = kSmallGemmChunk * (kPitchA + kPitchB);
   float *shared = reinterpret_cast<float *>(tgcSmallGemmShared);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int warps = blockDim.x / 32, warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int row0 = blockIdx.y * Rows, col0 = blockIdx.x * Cols;
   const long long batch = blockIdx.z;
   const int first = warp * p.kPerWarp;
@@ -104,18 +192,24 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
 
   // This warp's stages, each a chunk of A's rows and B's columns.
   float *stages = shared + warp * kSmallGemmStages * kStage;
-  const float *a = p.a.data + batch * p.a.batchStride + row0 * p.a.rowStride;
-  const float *b = p.b.data + batch * p.b.batchStride + col0 * p.b.colStride;
-  const int rowsA = min(Rows, p.m - row0), colsB = min(Cols, p.n - col0);
+  const Operand a = operand<Rows>(p.a.data + batch * p.a.batchStride + row0 * p.a.rowStride +
+                                first * p.a.colStride,
+                            p.a.rowStride, p.a.colStride, min(Rows, p.m - row0));
+  const Operand b = operand<Cols>(p.b.data + batch * p.b.batchStride + col0 * p.b.colStride +
+                                first * p.b.rowStride,
+                            p.b.colStride, p.b.rowStride, min(Cols, p.n - col0));
   auto issue = [&](int chunk) {
     if (chunk < chunks) {
-      int term = first + chunk * kSmallGemmChunk;
-      int count = min(int(kSmallGemmChunk), terms - chunk * kSmallGemmChunk);
+      int term = chunk * kSmallGemmChunk;
+      int count = min(int(kSmallGemmChunk), terms - term);
       float *stage = stages + chunk % kSmallGemmStages * kStage;
-      copyChunk<Rows>(stage, kPitchA, a + term * p.a.colStride, p.a.rowStride, p.a.colStride, rowsA,
-                      count, p.a.data);
-      copyChunk<Cols>(stage + kSmallGemmChunk * kPitchA, kPitchB, b + term * p.b.rowStride,
-                      p.b.colStride, p.b.rowStride, colsB, count, p.b.data);
+      if (count == kSmallGemmChunk && a.rows == Rows && b.rows == Cols) {
+        copyChunk<Rows, true>(stage, a, term, count);
+        copyChunk<Cols, true>(stage + kSmallGemmChunk * kPitchA, b, term, count);
+      } else {
+        copyChunk<Rows, false>(stage, a, term, count);
+        copyChunk<Cols, false>(stage + kSmallGemmChunk * kPitchA, b, term, count);
+      }
     }
     commitCopies();
   };
@@ -131,8 +225,9 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
     waitForCopies();
     const float *stageA = stages + chunk % kSmallGemmStages * kStage;
     const float *stageB = stageA + kSmallGemmChunk * kPitchA;
-    int count = min(int(kSmallGemmChunk), terms - chunk * kSmallGemmChunk);
-    for (int t = 0; t < count; ++t) {
+    // Whole chunks: a partial one is zero past its terms.
+#pragma unroll
+    for (int t = 0; t < kSmallGemmChunk; ++t) {
       float4 x = *reinterpret_cast<const float4 *>(&stageA[t * kPitchA + laneRow]);
       float4 y = *reinterpret_cast<const float4 *>(&stageB[t * kPitchB + laneCol]);
       const float xs[4] = {x.x, x.y, x.z, x.w}, ys[4] = {y.x, y.y, y.z, y.w};
@@ -157,13 +252,13 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
   // Consecutive threads write consecutive addresses of C.
   float *c = p.c.data + batch * p.c.batchStride;
   const bool alongCols = p.c.colStride == 1;
-  for (int e = threadIdx.x; e < Rows * Cols; e += kSmallGemmThreads) {
+  for (int e = threadIdx.x; e < Rows * Cols; e += blockDim.x) {
     int r = alongCols ? e / Cols : e % Rows, col = alongCols ? e % Cols : e / Rows;
     int row = row0 + r, column = col0 + col;
     if (row >= p.m || column >= p.n)
       continue;
     float value = partials[r * Cols + col];
-    for (int w = 1; w < kSmallGemmWarps; ++w)
+    for (int w = 1; w < warps; ++w)
       value += partials[(w * Rows + r) * Cols + col];
     float &out = c[row * p.c.rowStride + column * p.c.colStride];
     if (p.epilogue < 0) {
@@ -185,7 +280,7 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
 } // namespace
 
 #define TGC_SMALL_GEMM_KERNEL(ROWS, COLS)                                                          \
-  extern "C" __global__ void __launch_bounds__(kSmallGemmThreads)                                  \
+  extern "C" __global__ void __launch_bounds__(32 * kSmallGemmMaxWarps)                                  \
       tgc_small_gemm_f32_##ROWS##x##COLS(SmallGemmParams params) {                                 \
     smallGemm<ROWS, COLS>(params);                                                                 \
   }

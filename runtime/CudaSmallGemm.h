@@ -12,14 +12,18 @@
 
 #include "tgc/runtime.h"
 
-/// A block: 8 warps, each multiplying the block's output tile over its own
-/// eighth of the reduction, which it streams through shared memory in
+#include <algorithm>
+
+/// A block: up to 16 warps, each multiplying the block's output tile over
+/// its own slice of the reduction, which it streams through shared memory in
 /// chunks of 8 terms, 4 stages deep.
 enum {
-  kSmallGemmWarps = 8,
-  kSmallGemmThreads = 256,
+  kSmallGemmMaxWarps = 16,
   kSmallGemmChunk = 8,
   kSmallGemmStages = 4,
+  /// The fewest terms a warp's slice takes where the reduction is long
+  /// enough: about 4 chunks, so that each warp's pipeline fills.
+  kSmallGemmTermsPerWarp = 32,
 };
 
 /// Element (row, col) of batch item `batch` of a matrix is
@@ -32,7 +36,7 @@ struct SmallGemmMatrix {
 /// C = act(A B + bias) or C (+)= A B, A [m, k], B [k, n], C [m, n]; bias
 /// [n] (stride biasStride). epilogue: -1 none (then accumulate may be 1), or
 /// TGC_EPILOGUE_* (runtime.h): 0 bias, 1 bias and relu, 2 bias and GELU's
-/// tanh approximation. Each warp reduces kPerWarp terms.
+/// tanh approximation. Warp w reduces terms [w kPerWarp, (w + 1) kPerWarp).
 struct SmallGemmParams {
   SmallGemmMatrix a, b, c;
   const float *bias;
@@ -63,28 +67,32 @@ enum { kSmallGemmMaxBlocks = 1024, kSmallGemmMaxTerms = 4096 };
 /// the banks.
 constexpr int smallGemmPitch(int tile) { return tile + 4; }
 
-/// The dynamic shared memory of a launch: each warp's stages, then reused
-/// for the warps' partial tiles.
-constexpr unsigned smallGemmShared(const SmallGemmTile &tile) {
-  unsigned stages = kSmallGemmWarps * kSmallGemmStages * kSmallGemmChunk *
+/// The dynamic shared memory of a launch of `warps` warps: each warp's
+/// stages, then reused for the warps' partial tiles.
+constexpr unsigned smallGemmShared(const SmallGemmTile &tile, int warps) {
+  unsigned stages = warps * kSmallGemmStages * kSmallGemmChunk *
                     (smallGemmPitch(tile.rows) + smallGemmPitch(tile.cols));
-  unsigned partials = kSmallGemmWarps * tile.rows * tile.cols;
+  unsigned partials = warps * tile.rows * tile.cols;
   return 4 * (stages > partials ? stages : partials);
 }
 
-/// The most any tile takes (8 x 64: 80 KiB).
-constexpr unsigned kSmallGemmMaxShared = smallGemmShared(kSmallGemmTiles[3]);
+/// The most any launch takes (16 warps of 8 x 64: 160 KiB, within what
+/// sm_80 and sm_90 allow a block).
+constexpr unsigned kSmallGemmMaxShared = smallGemmShared(kSmallGemmTiles[3], kSmallGemmMaxWarps);
 
 struct SmallGemmLaunch {
   const SmallGemmTile *tile;
   unsigned grid[3];
-  unsigned sharedBytes;
+  unsigned threads, sharedBytes;
   int kPerWarp;
 };
 
 /// The launch of a [batch] m x n x k product: the tile that pads the output
-/// least (the first of equals), or false when the product is too large (or
-/// empty) for these kernels.
+/// least (the first of equals), and as many warps (at most 16) as give each
+/// a slice of at least kSmallGemmTermsPerWarp terms, a multiple of the chunk
+/// (so that only the last warp's last chunk is partial); or false when the
+/// product is too large (or empty) for these kernels. The warps, and with
+/// them the order of the sums, depend on the shape only.
 inline bool planSmallGemm(long long batch, long long m, long long n, long long k,
                           SmallGemmLaunch &launch) {
   if (batch < 1 || m < 1 || n < 1 || k < 1 || batch > 65535 || m > (1 << 30) || n > (1 << 30) ||
@@ -106,10 +114,27 @@ inline bool planSmallGemm(long long batch, long long m, long long n, long long k
   launch.grid[0] = unsigned((n + best->cols - 1) / best->cols);
   launch.grid[1] = unsigned((m + best->rows - 1) / best->rows);
   launch.grid[2] = unsigned(batch);
-  launch.kPerWarp = int((k + kSmallGemmWarps - 1) / kSmallGemmWarps);
-  launch.sharedBytes = smallGemmShared(*best);
+  long long warps =
+      std::min<long long>(kSmallGemmMaxWarps, std::max<long long>(1, k / kSmallGemmTermsPerWarp));
+  long long kPerWarp = (k + warps - 1) / warps;
+  kPerWarp = (kPerWarp + kSmallGemmChunk - 1) / kSmallGemmChunk * kSmallGemmChunk;
+  warps = (k + kPerWarp - 1) / kPerWarp;
+  launch.kPerWarp = int(kPerWarp);
+  launch.threads = unsigned(32 * warps);
+  launch.sharedBytes = smallGemmShared(*best, int(warps));
   return true;
 }
+/// Whether a product planned as `launch` runs in these kernels by default
+/// (TGC_CUDA_SMALL_GEMM unset): when its blocks fit in one wave, a block
+/// per SM, where cuBLAS splits the reduction over blocks and adds a kernel
+/// that sums the splits. On an H100 this takes the MLP's forward products
+/// and its input gradients (4 to 128 blocks, 1.1 to 1.5x faster than cuBLAS
+/// in a graph) and leaves its weight gradients (512 and 784 blocks of 4
+/// warps, 1.3 and 1.7x slower) to cuBLAS (bench/RESULTS.md).
+inline bool smallGemmByDefault(const SmallGemmLaunch &launch, int multiprocessors) {
+  return (long long)launch.grid[0] * launch.grid[1] * launch.grid[2] <= multiprocessors;
+}
+
 /// The kernels' view of a [batch, rows, cols] memref (runtime.h's ABI).
 inline SmallGemmMatrix smallGemmMatrix(const tgc_memref3_f32 &view) {
   return {view.aligned + view.offset, view.strides[1], view.strides[2], view.strides[0]};

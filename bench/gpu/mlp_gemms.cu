@@ -221,7 +221,7 @@ void small(const Gemm &g, int s) {
   check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                              launch.sharedBytes),
         "small GEMM shared memory");
-  kernel<<<dim3(launch.grid[0], launch.grid[1], launch.grid[2]), kSmallGemmThreads,
+  kernel<<<dim3(launch.grid[0], launch.grid[1], launch.grid[2]), launch.threads,
            launch.sharedBytes, streams[s]>>>(params);
   check(cudaGetLastError(), "small GEMM launch");
 }

@@ -18,8 +18,10 @@
 #           JAX also with exact float32 and with TF32 matmuls, against tgc's
 #           exact (default) and TF32 (TGC_CUDA_MATMUL=tf32) steps; tgc also
 #           on one stream (--no-gpu-branches), with TGC_CUDA_GEMM_TUNING=1
-#           and with TGC_CUDA_SMALL_GEMM=1 (the runtime's own GEMM kernels;
-#           GPT-2's blocks on one stream too)
+#           and with TGC_CUDA_SMALL_GEMM=0 and =1 (cuBLAS for every product,
+#           and the runtime's own GEMM kernels for every product they take,
+#           against the default's one-wave products; GPT-2's blocks on one
+#           stream too)
 #   adamw   AdamW over 100 parameters of 1M elements (the loss reads one
 #           element of each, so the step is the update plus writing the
 #           one-hot gradient) against the copy bandwidth (goal: 90%)
@@ -81,8 +83,9 @@ mlp_one_stream=$(tgc_step mlp-one-stream 300 30 10 60)
 mlp_one_stream_tf32=$(TGC_CUDA_MATMUL=tf32 tgc_step mlp-one-stream 300 30 10 60)
 mlp_tuned=$(TGC_CUDA_GEMM_TUNING=1 tgc_step mlp 300 30 10 60)
 mlp_tuned_tf32=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=tf32 tgc_step mlp 300 30 10 60)
+mlp_cublas=$(TGC_CUDA_SMALL_GEMM=0 tgc_step mlp 300 30 10 60)
 mlp_small=$(TGC_CUDA_SMALL_GEMM=1 tgc_step mlp 300 30 10 60)
-mlp_small_again=$(TGC_CUDA_SMALL_GEMM=1 tgc_step mlp 300 30 10 60)
+mlp_cublas_again=$(TGC_CUDA_SMALL_GEMM=0 tgc_step mlp 300 30 10 60)
 mlp_again=$(tgc_step mlp 300 30 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
@@ -125,9 +128,10 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc MLP --no-gpu-branches, TF32 matmuls" "$mlp_one_stream_tf32" \
   "tgc MLP, TGC_CUDA_GEMM_TUNING=1" "$mlp_tuned" \
   "tgc MLP, tuned, TF32 matmuls" "$mlp_tuned_tf32" \
-  "tgc MLP, TGC_CUDA_SMALL_GEMM=1" "$mlp_small" \
-  "tgc MLP, TGC_CUDA_SMALL_GEMM=1 (again)" "$mlp_small_again" \
-  "tgc MLP (again, after the small GEMM runs)" "$mlp_again" \
+  "tgc MLP, TGC_CUDA_SMALL_GEMM=0 (cuBLAS only)" "$mlp_cublas" \
+  "tgc MLP, TGC_CUDA_SMALL_GEMM=1 (small kernels for all)" "$mlp_small" \
+  "tgc MLP, TGC_CUDA_SMALL_GEMM=0 (again)" "$mlp_cublas_again" \
+  "tgc MLP (default again)" "$mlp_again" \
   "tgc AdamW 100M fp32 in 100 tensors (full step)" "$adamw" \
   "tgc softmax-CE fwd+bwd 8192x50257 (+ SGD update)" "$xent" \
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
@@ -152,14 +156,15 @@ echo "== ratios"
 python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$adamw" "$xent" \
   "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" \
   "$mlp_one_stream" "$mlp_one_stream_tf32" "$gpt2_autocast_one_stream" "$mlp_tuned" \
-  "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" \
-  <<'EOF'
+  "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" "$mlp_cublas" \
+  "$mlp_cublas_again" "$mlp_again" <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
  attention_forward, attention_backward, mlp_one_stream, mlp_one_stream_tf32,
  gpt2_autocast_one_stream, mlp_tuned, mlp_tuned_tf32, gpt2_one_stream,
- gpt2_f32_attention, mlp_small) = map(float, sys.argv[2:])
+ gpt2_f32_attention, mlp_small, mlp_cublas, mlp_cublas_again, mlp_again) = map(
+     float, sys.argv[2:])
 peers = {}
 for line in open(log):
     m = re.match(r"(.+?)\s{2,}([\d.]+) us", line)
@@ -182,8 +187,10 @@ print(f"          TGC_CUDA_GEMM_TUNING=1: tgc {mlp_tuned:.1f} us "
       f"({jax[''] / mlp_tuned:.2f}x JAX); TF32 {mlp_tuned_tf32:.1f} us "
       f"({jax[''] / mlp_tuned_tf32:.2f}x JAX at its default precision, "
       f"{jax[' tf32'] / mlp_tuned_tf32:.2f}x JAX TF32)")
-print(f"          TGC_CUDA_SMALL_GEMM=1 (exact FP32): tgc {mlp_small:.1f} us "
-      f"({jax[''] / mlp_small:.2f}x JAX, {jax[' float32'] / mlp_small:.2f}x JAX float32)")
+print(f"          default again {mlp_again:.1f} us ({jax[''] / mlp_again:.2f}x JAX); "
+      f"TGC_CUDA_SMALL_GEMM=0 (cuBLAS only) {mlp_cublas:.1f} / {mlp_cublas_again:.1f} us "
+      f"({jax[''] / mlp_cublas:.2f}x JAX); =1 (small kernels for all) {mlp_small:.1f} us "
+      f"({jax[''] / mlp_small:.2f}x JAX)")
 for name in ("torch eager", "torch.compile"):
     t = peers.get(f"MLP 784-512-512-10 b128 Adam, {name}")
     if t:

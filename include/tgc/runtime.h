@@ -252,6 +252,7 @@ typedef struct tgc_cuda_device_info {
   char name[256];
   int32_t compute_capability; /* 90 for sm_90 */
   uint64_t total_memory;      /* bytes */
+  int32_t multiprocessors;    /* SMs */
 } tgc_cuda_device_info;
 
 tgc_status tgc_cuda_get_device_info(tgc_cuda_device_info *info);

@@ -26,6 +26,7 @@
 // counts of what ran at exit, and a hash of the bytes that the first stream
 // copied into device memory (the data that reached the graphs' inputs), in
 // order. Each piece of stream work takes a millisecond of the events' clock.
+// The device is an sm_90 of FAKE_CUDA_SMS multiprocessors (none unless set).
 // A mutex makes every entry point thread-safe.
 // The gemm is the column-major reference definition, with cuBLAS's argument
 // checks; cuBLASLt's matmul the same, plus its bias, relu and (tanh) gelu
@@ -222,7 +223,8 @@ int cuDeviceGetName(char *name, int length, int) {
   return kSuccess;
 }
 int cuDeviceGetAttribute(int *value, int attribute, int) {
-  *value = attribute == 75 ? 9 : 0; // sm_90
+  const char *sms = std::getenv("FAKE_CUDA_SMS");
+  *value = attribute == 75 ? 9 : attribute == 16 && sms ? std::atoi(sms) : 0;
   return kSuccess;
 }
 int cuDeviceTotalMem_v2(size_t *bytes, int) { return *bytes = kTotalMemory, kSuccess; }

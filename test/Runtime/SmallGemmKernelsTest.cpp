@@ -1,11 +1,11 @@
 //===- SmallGemmKernelsTest.cpp - the small GEMM kernels, on the host -----===//
 //
 // runtime/CudaSmallGemm.cu compiled as host C++ (SimtHost.h: each block's
-// 256 threads as fibers) and run with the parameters and grids the runtime
+// threads as fibers) and run with the parameters and grids the runtime
 // gives them (CudaSmallGemm.h), against products in double: every tile
 // shape, operands and results with rows or columns contiguous (and padded,
 // and batched with a shared operand), partial tiles, reductions shorter
-// than the 8 warps, accumulation and the three epilogues. On a GPU the same
+// than a chunk, accumulation and the three epilogues. On a GPU the same
 // kernels run behind TGC_CUDA_SMALL_GEMM=1 (CudaSmallGemmTest.cpp's device
 // tests compare them with cuBLAS).
 //
@@ -115,9 +115,8 @@ TEST_P(SmallGemmKernels, MatchDouble) {
   ASSERT_TRUE(planSmallGemm(p.batch, p.m, p.n, p.k, launch));
   SmallGemmParams params =
       smallGemmParams(launch, a.view, b.view, c.view, &biasView, p.epilogue, p.accumulate);
-  simt::launch({launch.grid[0], launch.grid[1], launch.grid[2]}, kSmallGemmThreads,
-               tgcSmallGemmShared, launch.sharedBytes, kSmallGemmKernels[launch.tile - kSmallGemmTiles],
-               params);
+  simt::launch({launch.grid[0], launch.grid[1], launch.grid[2]}, launch.threads, tgcSmallGemmShared,
+               launch.sharedBytes, kSmallGemmKernels[launch.tile - kSmallGemmTiles], params);
 
   // FP32 sums of at most a few hundred terms of [-1, 1] products.
   double tolerance = 1e-6 * double(p.k) + 1e-6;
@@ -145,13 +144,26 @@ const Problem kProblems[] = {
     {1, 60, 7, 100, true, false, true, TGC_EPILOGUE_BIAS, 0}, // 64 x 8
     {1, 70, 50, 128, false, true, true, kNone, 0},
     {1, 45, 33, 64, true, true, true, kNone, 0},
+    // Whole tiles and chunks (copies without conditions), terms contiguous
+    // (as fc1's forward) and rows contiguous but not 16-byte aligned.
+    {1, 32, 64, 200, true, false, true, TGC_EPILOGUE_BIAS_RELU, 0},
+    {1, 32, 32, 96, false, true, true, kNone, 0, 1},
     // A result with contiguous columns, accumulated into.
     {1, 37, 29, 53, true, true, false, kNone, 1},
-    // Fewer terms than warps: warps without any; more chunks than stages.
+    // A reduction shorter than a chunk; more chunks than stages (16 warps).
     {1, 19, 70, 3, false, false, true, kNone, 0},
     {1, 9, 12, 1000, true, true, true, kNone, 0},
-    // 8 rows by 64 columns; GELU.
+    // 8 rows by 64 columns; GELU; 16 warps of 8 x 64 (the most shared memory).
     {1, 5, 130, 40, true, true, true, TGC_EPILOGUE_BIAS_GELU_TANH, 0},
+    {1, 5, 130, 1000, false, false, true, kNone, 0},
+    // Rows contiguous and 16-byte aligned (16-byte copies): the MLP's weight
+    // gradients' layout; then partial vectors of rows (30 = 16 + 14).
+    {1, 64, 48, 128, false, true, true, kNone, 0},
+    {1, 30, 18, 70, false, true, true, TGC_EPILOGUE_BIAS, 0, 2},
+    // The same for 8 x 64 and 64 x 8 tiles (16 copies of 8 rows, 4 of 64 rows).
+    {1, 8, 128, 64, false, true, true, kNone, 0},
+    {1, 128, 8, 64, false, true, true, TGC_EPILOGUE_BIAS_RELU, 0},
+    {1, 6, 126, 64, false, true, true, kNone, 0, 2},
     // Batches, padded rows and columns, B shared by the batch.
     {3, 33, 17, 21, false, true, true, kNone, 1, 3, true},
     {2, 20, 40, 30, true, false, false, TGC_EPILOGUE_BIAS_RELU, 0, 5},
@@ -165,8 +177,10 @@ TEST(SmallGemmPlan, PicksTheTileThatPadsLeast) {
   EXPECT_STREQ(launch.tile->kernel, "tgc_small_gemm_f32_16x32");
   EXPECT_EQ(launch.grid[0], 16u);
   EXPECT_EQ(launch.grid[1], 8u);
-  EXPECT_EQ(launch.kPerWarp, 98);
-  EXPECT_EQ(launch.sharedBytes, 4u * 8 * 4 * 8 * (20 + 36)); // 8 warps' 4 stages of 8 terms
+  // 14 warps of 56 terms (7 chunks), each warp's 4 stages of 8 terms.
+  EXPECT_EQ(launch.kPerWarp, 56);
+  EXPECT_EQ(launch.threads, 14u * 32);
+  EXPECT_EQ(launch.sharedBytes, 4u * 14 * 4 * 8 * (20 + 36));
   ASSERT_TRUE(planSmallGemm(1, 60, 7, 100, launch));
   EXPECT_STREQ(launch.tile->kernel, "tgc_small_gemm_f32_64x8");
   ASSERT_TRUE(planSmallGemm(4, 5, 130, 40, launch));
@@ -176,6 +190,25 @@ TEST(SmallGemmPlan, PicksTheTileThatPadsLeast) {
   // Of equals, the first: fc3's forward gets 4 blocks of 32 x 16.
   ASSERT_TRUE(planSmallGemm(1, 128, 10, 512, launch));
   EXPECT_STREQ(launch.tile->kernel, "tgc_small_gemm_f32_32x16");
+  EXPECT_EQ(launch.threads, 16u * 32);
+  EXPECT_EQ(launch.kPerWarp, 32);
+}
+
+TEST(SmallGemmPlan, GivesEachWarpAtLeast32Terms) {
+  SmallGemmLaunch launch;
+  ASSERT_TRUE(planSmallGemm(1, 512, 512, 128, launch)); // a weight gradient
+  EXPECT_EQ(launch.threads, 4u * 32);
+  EXPECT_EQ(launch.kPerWarp, 32);
+  ASSERT_TRUE(planSmallGemm(1, 128, 512, 10, launch)); // one warp, one partial chunk
+  EXPECT_EQ(launch.threads, 32u);
+  EXPECT_EQ(launch.kPerWarp, 16);
+  ASSERT_TRUE(planSmallGemm(1, 16, 32, 100, launch)); // 40 + 40 + 20 terms
+  EXPECT_EQ(launch.threads, 3u * 32);
+  EXPECT_EQ(launch.kPerWarp, 40);
+  ASSERT_TRUE(planSmallGemm(1, 16, 32, 4096, launch));
+  EXPECT_EQ(launch.threads, 16u * 32);
+  EXPECT_EQ(launch.kPerWarp, 256);
+  EXPECT_LE(launch.sharedBytes, kSmallGemmMaxShared);
 }
 
 TEST(SmallGemmPlan, LeavesLargeProductsToCuBLAS) {
