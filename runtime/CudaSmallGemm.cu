@@ -171,8 +171,8 @@ __device__ __forceinline__ void copyChunk(float *chunk, const Operand &x, int te
     for (int i = threadIdx.x % 32; i < Rows * kSmallGemmChunk; i += 32) {
       const int r = i % Rows, t = i / Rows;
       bool valid = Whole || (t < count && r < x.rows);
-      copyAsync(&chunk[t * kPitch + r], valid ? origin + r * x.rowStride + t * x.termStride : origin,
-                valid);
+      copyAsync(&chunk[t * kPitch + r],
+                valid ? origin + r * x.rowStride + t * x.termStride : origin, valid);
     }
   }
 }
@@ -193,11 +193,11 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
   // This warp's stages, each a chunk of A's rows and B's columns.
   float *stages = shared + warp * kSmallGemmStages * kStage;
   const Operand a = operand<Rows>(p.a.data + batch * p.a.batchStride + row0 * p.a.rowStride +
-                                first * p.a.colStride,
-                            p.a.rowStride, p.a.colStride, min(Rows, p.m - row0));
+                                      first * p.a.colStride,
+                                  p.a.rowStride, p.a.colStride, min(Rows, p.m - row0));
   const Operand b = operand<Cols>(p.b.data + batch * p.b.batchStride + col0 * p.b.colStride +
-                                first * p.b.rowStride,
-                            p.b.colStride, p.b.rowStride, min(Cols, p.n - col0));
+                                      first * p.b.rowStride,
+                                  p.b.colStride, p.b.rowStride, min(Cols, p.n - col0));
   auto issue = [&](int chunk) {
     if (chunk < chunks) {
       int term = chunk * kSmallGemmChunk;
@@ -280,7 +280,7 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
 } // namespace
 
 #define TGC_SMALL_GEMM_KERNEL(ROWS, COLS)                                                          \
-  extern "C" __global__ void __launch_bounds__(32 * kSmallGemmMaxWarps)                                  \
+  extern "C" __global__ void __launch_bounds__(32 * kSmallGemmMaxWarps)                            \
       tgc_small_gemm_f32_##ROWS##x##COLS(SmallGemmParams params) {                                 \
     smallGemm<ROWS, COLS>(params);                                                                 \
   }

@@ -124,13 +124,14 @@ inline bool planSmallGemm(long long batch, long long m, long long n, long long k
   launch.sharedBytes = smallGemmShared(*best, int(warps));
   return true;
 }
+
 /// Whether a product planned as `launch` runs in these kernels by default
 /// (TGC_CUDA_SMALL_GEMM unset): when its blocks fit in one wave, a block
 /// per SM, where cuBLAS splits the reduction over blocks and adds a kernel
 /// that sums the splits. On an H100 this takes the MLP's forward products
 /// and its input gradients (4 to 128 blocks, 1.1 to 1.5x faster than cuBLAS
 /// in a graph) and leaves its weight gradients (512 and 784 blocks of 4
-/// warps, 1.3 and 1.7x slower) to cuBLAS (bench/RESULTS.md).
+/// warps, 1.3 and 1.55x slower) to cuBLAS (bench/RESULTS.md).
 inline bool smallGemmByDefault(const SmallGemmLaunch &launch, int multiprocessors) {
   return (long long)launch.grid[0] * launch.grid[1] * launch.grid[2] <= multiprocessors;
 }
