@@ -21,7 +21,7 @@
 // rows and terms outside the matrices (a partial chunk multiplies as a
 // whole one). Each lane owns 4 x 4 outputs and, for each term, reads one
 // float4 of each chunk (broadcast within the warp: no bank conflicts) for
-// 16 FMAs.
+// 16 FMAs, the next term's while this term's FMAs run.
 //
 // Portable CUDA C++: the runtime tests also compile this file for the host
 // and run the kernels there (test/Runtime/SimtHost.h).
@@ -213,31 +213,48 @@ template <int Rows, int Cols> __device__ __forceinline__ void smallGemm(const Sm
     }
     commitCopies();
   };
-  for (int chunk = 0; chunk < kSmallGemmStages - 1; ++chunk)
-    issue(chunk);
-
+  // A term's operands: a float4 of A's rows and one of B's columns.
   const int laneRow = lane / kLanesAlongCols * 4, laneCol = lane % kLanesAlongCols * 4;
+  auto load = [&](int chunk, int t, float4 &x, float4 &y) {
+    const float *stageA = stages + chunk % kSmallGemmStages * kStage;
+    x = *reinterpret_cast<const float4 *>(&stageA[t * kPitchA + laneRow]);
+    y = *reinterpret_cast<const float4 *>(
+        &stageA[kSmallGemmChunk * kPitchA + t * kPitchB + laneCol]);
+  };
+  for (int chunk = 0; chunk < kSmallGemmStages; ++chunk)
+    issue(chunk);
+  waitForCopies();
+
+  // Each term's operands are loaded from shared memory while the previous
+  // term's 16 FMAs run (the loads' latency hidden behind them), across
+  // chunks too: before the last term of a chunk, the warp refills the
+  // chunk's stage (every lane holds its operands) and waits for the next
+  // chunk. Whole chunks: a partial one is zero past its terms.
+  float4 x = {}, y = {};
+  if (chunks > 0)
+    load(0, 0, x, y);
   float sum[4][4] = {};
   for (int chunk = 0; chunk < chunks; ++chunk) {
-    // Refill the stage of chunk - 1 (every lane has read it), then wait for
-    // chunk `chunk`.
-    issue(chunk + kSmallGemmStages - 1);
-    waitForCopies();
-    const float *stageA = stages + chunk % kSmallGemmStages * kStage;
-    const float *stageB = stageA + kSmallGemmChunk * kPitchA;
-    // Whole chunks: a partial one is zero past its terms.
 #pragma unroll
     for (int t = 0; t < kSmallGemmChunk; ++t) {
-      float4 x = *reinterpret_cast<const float4 *>(&stageA[t * kPitchA + laneRow]);
-      float4 y = *reinterpret_cast<const float4 *>(&stageB[t * kPitchB + laneCol]);
+      float4 nextX = {}, nextY = {};
+      if (t + 1 < kSmallGemmChunk) {
+        load(chunk, t + 1, nextX, nextY);
+      } else if (chunk + 1 < chunks) {
+        __syncwarp(); // every lane has read the stage before it is refilled
+        issue(chunk + kSmallGemmStages);
+        waitForCopies();
+        load(chunk + 1, 0, nextX, nextY);
+      }
       const float xs[4] = {x.x, x.y, x.z, x.w}, ys[4] = {y.x, y.y, y.z, y.w};
 #pragma unroll
       for (int i = 0; i < 4; ++i)
 #pragma unroll
         for (int j = 0; j < 4; ++j)
           sum[i][j] = fmaf(xs[i], ys[j], sum[i][j]);
+      x = nextX;
+      y = nextY;
     }
-    __syncwarp(); // every lane has read the stage before it is refilled
   }
 
   // The warps' partial tiles, [warp][Rows][Cols], over the slices.
