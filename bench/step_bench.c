@@ -6,7 +6,7 @@
  * init(0), random inputs (floats uniform in [0, 1), integer labels in
  * [0, CLASSES)), WARMUP untimed steps, then STEPS timed ones. A CUDA model
  * gets its inputs in device memory, as the GPU peers hold theirs (the step
- * copies them into its input buffers on the device); TGC_BENCH_HOST_INPUTS
+ * reads them there, tgc_cuda_device_inputs); TGC_BENCH_HOST_INPUTS
  * keeps them in host memory: 1 in ordinary (pageable) memory, so that each
  * step uploads its batch; pinned in pinned memory (tgc_cuda_host_alloc),
  * the same; prefetch in two pinned batches used in turn, each prefetched

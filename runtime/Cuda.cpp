@@ -75,6 +75,11 @@ constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 2;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+constexpr int CU_POINTER_ATTRIBUTE_CONTEXT = 1;
+constexpr int CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2;
+constexpr int CU_POINTER_ATTRIBUTE_RANGE_START_ADDR = 11;
+constexpr int CU_POINTER_ATTRIBUTE_RANGE_SIZE = 12;
+constexpr unsigned CU_MEMORYTYPE_DEVICE = 2;
 // Allocation (cuMemAlloc, when the arena has no block) may happen during a
 // capture: only the relaxed mode allows it.
 constexpr int CU_STREAM_CAPTURE_MODE_RELAXED = 2;
@@ -96,6 +101,7 @@ struct DriverApi {
   CUresult (*cuMemGetInfo)(size_t *, size_t *);
   CUresult (*cuMemHostAlloc)(void **, size_t, unsigned);
   CUresult (*cuMemFreeHost)(void *);
+  CUresult (*cuPointerGetAttributes)(unsigned, int *, void **, CUdeviceptr);
   CUresult (*cuMemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
@@ -154,6 +160,7 @@ bool loadDriver(DriverApi &api, std::string &error) {
   bind(api.cuMemGetInfo, "cuMemGetInfo_v2");
   bind(api.cuMemHostAlloc, "cuMemHostAlloc");
   bind(api.cuMemFreeHost, "cuMemFreeHost");
+  bind(api.cuPointerGetAttributes, "cuPointerGetAttributes");
   bind(api.cuMemcpyAsync, "cuMemcpyAsync");
   bind(api.cuMemsetD32Async, "cuMemsetD32Async");
   bind(api.cuMemsetD16Async, "cuMemsetD16Async");
@@ -250,7 +257,7 @@ public:
     if (capturing) {
       // A block the capture did not allocate would be free for others
       // while the graph still uses it: this graph cannot be replayed.
-      if (owner == graphBlocks.end() || owner->second != capturing) {
+      if (owner == graphBlocks.end() || owner->second.graph != capturing) {
         captureBroken = true;
         freeBlocks[size].push_back(block);
       } else {
@@ -633,17 +640,63 @@ public:
     deferredReleases.clear();
   }
 
-  /// tgc_cuda_run: eager on the first call, captured into a graph and
-  /// launched on the second, the graph replayed from the third on.
-  void run(void **handle, void (*body)(void *), void *result, size_t resultBytes) {
+  /// tgc_cuda_device_inputs: whether the entry point of `handle` reads
+  /// `inputs` where they are, as device memory of this context that holds
+  /// bytes[i] from inputs[i] (an error if less), 16-byte aligned (what the
+  /// kernels assume), and with a graph for them or room for one.
+  bool deviceInputs(void **handle, int count, void *const *inputs, const size_t *bytes) {
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    if (count < 1)
+      return false;
+    for (int i = 0; i < count; ++i) {
+      unsigned type = 0;
+      CUcontext owner = nullptr;
+      CUdeviceptr start = 0;
+      size_t size = 0;
+      int attributes[] = {CU_POINTER_ATTRIBUTE_MEMORY_TYPE, CU_POINTER_ATTRIBUTE_CONTEXT,
+                          CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, CU_POINTER_ATTRIBUTE_RANGE_SIZE};
+      void *values[] = {&type, &owner, &start, &size};
+      auto at = CUdeviceptr(inputs[i]);
+      check(api.cuPointerGetAttributes(4, attributes, values, at), "cuPointerGetAttributes");
+      if (type != CU_MEMORYTYPE_DEVICE || owner != context)
+        return false;
+      if (at + bytes[i] > start + size)
+        fail(TGC_ERROR_ARGUMENT,
+             "input %d is device memory at %p with %llu bytes from there, less than the %zu bytes "
+             "the model reads",
+             i, inputs[i], static_cast<unsigned long long>(start + size - at), bytes[i]);
+      if (at % 16)
+        return false;
+    }
+    if (!graphsEnabled || profiling)
+      return true;
+    Graph &graph = graphOf(handle);
+    std::vector<void *> key(inputs, inputs + count);
+    if (graph.eagerOnly || std::find(graph.deviceInputs.begin(), graph.deviceInputs.end(), key) !=
+                               graph.deviceInputs.end())
+      return true;
+    if (graph.deviceInputs.size() >= kMaxDeviceInputs)
+      return false;
+    graph.deviceInputs.push_back(std::move(key));
+    return true;
+  }
+
+  /// tgc_cuda_run: eager on the first call, then for each binding of the
+  /// inputs, captured into a graph and launched on its first call and the
+  /// graph replayed from the next on.
+  void run(void **handle, int count, void *const *inputs, void (*body)(void *), void *result,
+           size_t resultBytes) {
     std::unique_lock<std::mutex> lock(mutex);
     ready();
-    if (!*handle)
-      *handle = new Graph;
-    Graph &graph = *static_cast<Graph *>(*handle);
-    if (graph.exec && !profiling && replay(graph, result, resultBytes))
+    Graph &graph = graphOf(handle);
+    std::vector<void *> key(inputs, inputs + std::max(count, 0));
+    auto known = std::find_if(graph.captures.begin(), graph.captures.end(),
+                              [&](const Capture &capture) { return capture.inputs == key; });
+    if (known != graph.captures.end() && !profiling && replay(*known, result, resultBytes))
       return;
-    if (!graphsEnabled || profiling || graph.eagerOnly || graph.calls++ == 0 || graph.exec) {
+    if (!graphsEnabled || profiling || graph.eagerOnly || graph.calls++ == 0 ||
+        known != graph.captures.end() || graph.captures.size() > kMaxDeviceInputs) {
       // The first call creates the globals' device copies from host memory
       // and loads the kernels, which a capture cannot hold.
       lock.unlock();
@@ -652,6 +705,8 @@ public:
     }
     capturing = &graph;
     captureBroken = false;
+    captureAllocations.clear();
+    replayedAllocations = 0;
     check(api.cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_RELAXED),
           "cuStreamBeginCapture");
     lock.unlock();
@@ -661,28 +716,38 @@ public:
     CUgraph captured = nullptr;
     CUresult ended = api.cuStreamEndCapture(stream, &captured);
     capturing = nullptr;
+    captureFreeBlocks.clear();
     check(ended, "capturing a CUDA graph");
-    check(api.cuGraphInstantiateWithFlags(&graph.exec, captured, 0), "cuGraphInstantiate");
+    CUgraphExec exec = nullptr;
+    CUresult instantiated = api.cuGraphInstantiateWithFlags(&exec, captured, 0);
     api.cuGraphDestroy(captured);
-    check(api.cuGraphLaunch(graph.exec, stream), "cuGraphLaunch");
-    graph.result.assign(static_cast<char *>(result), static_cast<char *>(result) + resultBytes);
-    for (const auto &[block, owner] : graphBlocks) {
-      auto live = liveBlocks.find(block);
-      if (owner == &graph && live != liveBlocks.end())
-        graph.resultBlocks.push_back(*live);
-    }
+    check(instantiated, "cuGraphInstantiate");
+    Capture &capture = graph.captures.emplace_back();
+    capture.inputs = std::move(key);
+    capture.exec = exec;
+    check(api.cuGraphLaunch(capture.exec, stream), "cuGraphLaunch");
+    capture.result.assign(static_cast<char *>(result), static_cast<char *>(result) + resultBytes);
+    for (const auto &[block, size] : captureAllocations)
+      if (liveBlocks.count(block))
+        capture.resultBlocks.emplace_back(block, size);
+    if (graph.allocations.empty())
+      graph.allocations = captureAllocations;
     if (captureBroken) {
       // Launched once; from now on eager, and its blocks the arena's again.
-      api.cuGraphExecDestroy(graph.exec);
-      graph.exec = nullptr;
+      for (Capture &each : graph.captures)
+        api.cuGraphExecDestroy(each.exec);
+      graph.captures.clear();
       graph.eagerOnly = true;
-      graph.resultBlocks.clear();
-      for (auto &[size, blocks] : captureFreeBlocks)
-        freeBlocks[size].insert(freeBlocks[size].end(), blocks.begin(), blocks.end());
-      for (auto owned = graphBlocks.begin(); owned != graphBlocks.end();)
-        owned = owned->second == &graph ? graphBlocks.erase(owned) : std::next(owned);
+      for (auto owned = graphBlocks.begin(); owned != graphBlocks.end();) {
+        if (owned->second.graph != &graph) {
+          ++owned;
+          continue;
+        }
+        if (!liveBlocks.count(owned->first))
+          freeBlocks[owned->second.size].push_back(owned->first);
+        owned = graphBlocks.erase(owned);
+      }
     }
-    captureFreeBlocks.clear();
   }
 
   void *global(void *host, size_t size, bool constant) {
@@ -722,28 +787,53 @@ public:
   }
 
 private:
-  /// A captured entry point: its graph, what the capture returned, and the
-  /// blocks among its own that the caller gets (and frees) on every call.
-  struct Graph {
-    int calls = 0;
-    bool eagerOnly = false;
+  /// A graph of an entry point for one binding of its inputs (the device
+  /// buffers it reads them from), what its capture returned, and the blocks
+  /// among its own that the caller gets (and frees) on every call.
+  struct Capture {
+    std::vector<void *> inputs;
     CUgraphExec exec = nullptr;
     std::vector<char> result;
     std::vector<std::pair<CUdeviceptr, size_t>> resultBlocks;
   };
 
-  /// Launches `graph` and returns what its capture returned; false (run
-  /// the body) when the caller still holds a result of the last call.
-  bool replay(Graph &graph, void *result, size_t resultBytes) {
-    for (const auto &[block, size] : graph.resultBlocks)
+  /// An entry point's graphs. Each later capture is given the blocks the
+  /// first one allocated, in the same order (the body allocates the same
+  /// sizes on every call): the graphs never run at once, so they share
+  /// their memory.
+  struct Graph {
+    int calls = 0;
+    bool eagerOnly = false;
+    std::vector<Capture> captures;
+    std::vector<std::pair<CUdeviceptr, size_t>> allocations;
+    /// The bindings of inputs read where the caller has them
+    /// (deviceInputs), at most kMaxDeviceInputs.
+    std::vector<std::vector<void *>> deviceInputs;
+  };
+
+  /// The graphs of an entry point beyond the one for its own input buffers:
+  /// enough for a caller that alternates between two batches on the device.
+  static constexpr size_t kMaxDeviceInputs = 2;
+
+  Graph &graphOf(void **handle) {
+    if (!*handle)
+      *handle = new Graph;
+    return *static_cast<Graph *>(*handle);
+  }
+
+  /// Launches `capture`'s graph and returns what its capture returned;
+  /// false (run the body) when the caller still holds a result of its last
+  /// call.
+  bool replay(Capture &capture, void *result, size_t resultBytes) {
+    for (const auto &[block, size] : capture.resultBlocks)
       if (liveBlocks.count(block))
         return false;
-    for (const auto &[block, size] : graph.resultBlocks) {
+    for (const auto &[block, size] : capture.resultBlocks) {
       liveBlocks[block] = size;
       addInUse(size);
     }
-    check(api.cuGraphLaunch(graph.exec, stream), "cuGraphLaunch");
-    std::memcpy(result, graph.result.data(), resultBytes);
+    check(api.cuGraphLaunch(capture.exec, stream), "cuGraphLaunch");
+    std::memcpy(result, capture.result.data(), resultBytes);
     return true;
   }
 
@@ -873,9 +963,11 @@ private:
     std::vector<CUdeviceptr> &cached = freeBlocks[rounded];
     Graph *owner = graphMayOwn ? capturing : nullptr;
     std::vector<CUdeviceptr> *capturedFree = owner ? &captureFreeBlocks[rounded] : nullptr;
-    CUdeviceptr block = 0;
     ++numAllocations;
-    if (capturedFree && !capturedFree->empty()) {
+    CUdeviceptr block = owner ? replayedBlockLocked(*owner, rounded) : 0;
+    if (block) {
+      ++numCacheHits;
+    } else if (capturedFree && !capturedFree->empty()) {
       block = capturedFree->back();
       capturedFree->pop_back();
       ++numCacheHits;
@@ -901,11 +993,31 @@ private:
       check(result, "cuMemAlloc");
       reservedBytes += rounded;
     }
-    if (owner)
-      graphBlocks.emplace(block, owner);
+    if (owner) {
+      graphBlocks.emplace(block, GraphBlock{owner, rounded});
+      captureAllocations.emplace_back(block, rounded);
+    }
     liveBlocks[block] = rounded;
     addInUse(rounded);
     return reinterpret_cast<void *>(block);
+  }
+
+  /// For a later capture of `graph`'s entry point: the first capture's
+  /// next block, while the body allocates as it did then (0 from where it
+  /// differs).
+  CUdeviceptr replayedBlockLocked(Graph &graph, size_t rounded) {
+    if (replayedAllocations >= graph.allocations.size())
+      return 0;
+    auto [block, size] = graph.allocations[replayedAllocations];
+    if (size != rounded || liveBlocks.count(block)) {
+      replayedAllocations = graph.allocations.size();
+      return 0;
+    }
+    ++replayedAllocations;
+    // (Freed earlier in this capture, it may wait there.)
+    std::vector<CUdeviceptr> &freed = captureFreeBlocks[rounded];
+    freed.erase(std::remove(freed.begin(), freed.end(), block), freed.end());
+    return block;
   }
 
   void sideWaitsForMainLocked() {
@@ -1034,8 +1146,16 @@ private:
   bool captureBroken = false;
   // Blocks freed during the capture: they serve its later allocations.
   std::unordered_map<size_t, std::vector<CUdeviceptr>> captureFreeBlocks;
+  // The blocks the capture allocated, in order, and where it is in the
+  // first capture's of its entry point (Graph::allocations).
+  std::vector<std::pair<CUdeviceptr, size_t>> captureAllocations;
+  size_t replayedAllocations = 0;
   // Every block a graph works in, never served to anyone else.
-  std::unordered_map<CUdeviceptr, Graph *> graphBlocks;
+  struct GraphBlock {
+    Graph *graph;
+    size_t size;
+  };
+  std::unordered_map<CUdeviceptr, GraphBlock> graphBlocks;
   std::unordered_map<size_t, std::vector<CUdeviceptr>> freeBlocks;
   std::unordered_map<CUdeviceptr, size_t> liveBlocks;
   std::unordered_set<void *> pinnedBlocks;
@@ -1175,8 +1295,14 @@ void tgc_cuda_globals_to_device(void) {
   orExit([] { device().globalsToDevice(); });
 }
 
-void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes) {
-  orExit([&] { device().run(graph, body, result, result_bytes); });
+tgc_status tgc_cuda_device_inputs(void **graph, int32_t count, void *const *inputs,
+                                  const size_t *bytes, bool *in_place) {
+  return catchErrors([&] { *in_place = device().deviceInputs(graph, count, inputs, bytes); });
+}
+
+void tgc_cuda_run(void **graph, int32_t count, void *const *inputs, void (*body)(void *result),
+                  void *result, size_t result_bytes) {
+  orExit([&] { device().run(graph, count, inputs, body, result, result_bytes); });
 }
 
 void tgc_cuda_fork(void) {

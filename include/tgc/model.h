@@ -52,7 +52,10 @@ typedef struct tgc_model {
   /* Fills the state from the spec's initializers (Philox keyed by `seed`). */
   void (*init)(uint64_t seed);
   /* One training step on a batch (pointers to the inputs' data, in order);
-   * returns the loss before the update. */
+   * returns the loss before the update. A GPU model takes host or device
+   * memory: inputs all in device memory (16-byte aligned) are read where
+   * they are, for up to two sets of buffers per entry point (a CUDA graph
+   * each); others are copied to the device first. */
   float (*step)(void *const *inputs);
   /* The loss of a batch without updating anything. */
   float (*eval_loss)(void *const *inputs);

@@ -431,17 +431,34 @@ void _mlir_ciface_tgc_cuda_matmul_bias_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf1
                                             int64_t epilogue);
 
 /* Runs body(result), the call of a compiled entry point that writes its
- * results' descriptors (result_bytes at `result`), through a CUDA graph:
- * the first call runs it (creating the globals' device copies), the second
- * captures its device work into a graph and launches that, later calls
- * launch the graph without calling body and return the descriptors of the
- * capture. The device buffers the graph works in are reserved for it; the
- * result buffers are the caller's to free after each call, and a call while
- * the caller still holds them runs body instead. So body must do the same
- * device work on every call (compiled code does: no host decision depends on
- * device data) on the same argument buffers. *graph (NULL at first) keeps
- * the graph. TGC_CUDA_GRAPHS=0 or TGC_CUDA_SYNC=1 always run body. */
-void tgc_cuda_run(void **graph, void (*body)(void *result), void *result, size_t result_bytes);
+ * results' descriptors (result_bytes at `result`), through CUDA graphs: the
+ * first call runs it (creating the globals' device copies); later calls
+ * with a binding of its inputs not seen before (inputs[0..count), the
+ * device buffers body reads them from) capture its device work into a graph
+ * for them and launch that; calls with a binding seen before launch its
+ * graph without calling body and return the descriptors of the capture.
+ * The device buffers the graphs work in are reserved for them, and shared
+ * among the graphs of one entry point (each later capture gets the blocks of
+ * the first, allocated in the same order). The result buffers are the
+ * caller's to free after each call, and a call while the caller still holds
+ * them runs body instead. So body must do the same device work on every
+ * call (compiled code does: no host decision depends on device data) on
+ * the same argument buffers, but for the inputs. *graph (NULL at first)
+ * keeps the graphs, at most one for the entry point's own input buffers and
+ * two for inputs in place (tgc_cuda_device_inputs); other bindings run body.
+ * TGC_CUDA_GRAPHS=0 or TGC_CUDA_SYNC=1 always run body. */
+void tgc_cuda_run(void **graph, int32_t count, void *const *inputs, void (*body)(void *result),
+                  void *result, size_t result_bytes);
+
+/* Whether the entry point of `graph` (tgc_cuda_run's handle) reads its
+ * inputs[0..count) where they are (*in_place), rather than from copies in
+ * buffers of its own: when each is device memory of the runtime's context,
+ * 16-byte aligned (the kernels assume it), and the entry point has a graph
+ * for these buffers or may capture one (at most two such bindings). An
+ * input in device memory that holds less than bytes[i] from inputs[i] is an
+ * error. */
+tgc_status tgc_cuda_device_inputs(void **graph, int32_t count, void *const *inputs,
+                                  const size_t *bytes, bool *in_place);
 
 /* Concurrent branches (what tg-gpu-concurrent-branches emits): device work
  * that does not depend on the main stream's latest work runs on a second,

@@ -72,6 +72,32 @@ struct EmitCInterfacePass : PassWrapper<EmitCInterfacePass, OperationPass<Module
   }
 };
 
+/// Marks the tensor arguments of every public function with a body
+/// `bufferization.writable = false`: an entry point's batch is the caller's
+/// memory (the CPU glue passes the caller's buffers, the CUDA glue device
+/// memory the caller holds), so bufferization copies an argument rather than
+/// writing into it, and a batch is the same after the call.
+struct ReadOnlyArgumentsPass : PassWrapper<ReadOnlyArgumentsPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(ReadOnlyArgumentsPass)
+  StringRef getName() const final { return "TGReadOnlyArguments"; }
+  StringRef getArgument() const final { return "tg-read-only-arguments"; }
+  StringRef getDescription() const final {
+    return "Keep bufferization from writing into public functions' tensor arguments";
+  }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<bufferization::BufferizationDialect>();
+  }
+  void runOnOperation() override {
+    auto readOnly = BoolAttr::get(&getContext(), false);
+    for (auto func : getOperation().getOps<func::FuncOp>())
+      if (func.isPublic() && !func.isExternal())
+        for (auto [index, type] : llvm::enumerate(func.getArgumentTypes()))
+          if (isa<TensorType>(type))
+            func.setArgAttr(index, bufferization::BufferizationDialect::kWritableAttrName,
+                            readOnly);
+  }
+};
+
 /// Rewrites memref.copy between non-contiguous buffers (strided slices,
 /// interior padding) as linalg.copy, which becomes loops: finalize-memref-to-llvm
 /// would otherwise call `memrefCopy` from MLIR's runner library. Contiguous
@@ -137,6 +163,7 @@ void tg::buildBufferizePipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.allowReturnAllocsFromLoops = true;
   bufferize.functionBoundaryTypeConversion = bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(std::make_unique<ReadOnlyArgumentsPass>());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
 }
 
@@ -295,6 +322,7 @@ void tg::adviseHugePagesForGlobals(llvm::Module &module) {
 
 void tg::registerCPUPipeline() {
   PassRegistration<EmitCInterfacePass>();
+  PassRegistration<ReadOnlyArgumentsPass>();
   PassRegistration<StridedCopiesToLinalgPass>();
   PassPipelineRegistration<>("tg-cpu-pipeline",
                              "tg to the LLVM dialect for the CPU: --tg-pipeline, lower to linalg, "

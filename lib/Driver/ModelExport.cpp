@@ -250,28 +250,38 @@ void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model, bool
   }
 }
 
-/// The CUDA model's entry points: batches are copied to device buffers
-/// (allocated once: the graphs read them), results back to the host, and the
-/// device results freed. A prefetched batch reaches those buffers by a
-/// device-to-device copy from the runtime's staging copy, so one graph per
-/// entry point still serves every batch. The copy of the loss back is the
-/// step's only wait for the device.
+/// The CUDA model's entry points: each reads its batch where the caller
+/// has it when that is device memory (tgc_cuda_device_inputs), else from
+/// device buffers of its own (allocated once) that the batch is copied to,
+/// from the host or, prefetched, from the runtime's staging copy; results
+/// go back to the host and the device results are freed. Each binding of
+/// the inputs gets a graph of its own (tgc_cuda_run). The copy of the loss
+/// back is the step's only wait for the device.
 void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
-  os << "static void *tgc_device_inputs[" << std::max<size_t>(model.inputs.size(), 1)
-     << "];\nstatic const size_t tgc_input_bytes[] = {";
+  size_t slots = std::max<size_t>(model.inputs.size(), 1);
+  os << "static void *tgc_device_inputs[" << slots << "];\n"
+     << "/* Where the entry point being called reads its inputs. */\n"
+     << "static void *tgc_bound_inputs[" << slots << "];\n"
+     << "static const size_t tgc_input_bytes[] = {";
   for (size_t i = 0; i < model.inputs.size(); ++i)
     os << (i ? ", " : "") << byteSize(model.inputs[i]);
   os << "};\n"
      << "/* The runtime's staging copies of prefetched batches. */\n"
      << "static void *tgc_batches;\n\n"
-     << "static void tgc_upload(void *const *inputs, int count) {\n"
-     << "  for (int i = 0; i < count; ++i)\n"
+     << "static void tgc_bind(void **graph, void *const *inputs, int count) {\n"
+     << "  bool in_place = false;\n"
+     << "  if (tgc_cuda_device_inputs(graph, count, inputs, tgc_input_bytes, &in_place) != "
+        "TGC_OK)\n"
+     << "    tgc_cuda_fail();\n"
+     << "  for (int i = 0; i < count && !in_place; ++i)\n"
      << "    if (!tgc_device_inputs[i] && !(tgc_device_inputs[i] = "
         "tgc_cuda_alloc(tgc_input_bytes[i])))\n"
      << "      tgc_cuda_fail();\n"
-     << "  if (tgc_cuda_batch_upload(&tgc_batches, count, inputs, tgc_device_inputs, "
-        "tgc_input_bytes) != TGC_OK)\n"
-     << "    tgc_cuda_fail();\n}\n\n";
+     << "  if (!in_place && tgc_cuda_batch_upload(&tgc_batches, count, inputs, "
+        "tgc_device_inputs, tgc_input_bytes) != TGC_OK)\n"
+     << "    tgc_cuda_fail();\n"
+     << "  for (int i = 0; i < count; ++i)\n"
+     << "    tgc_bound_inputs[i] = in_place ? inputs[i] : tgc_device_inputs[i];\n}\n\n";
   if (!model.inputs.empty())
     os << "static int tgc_prefetch(void *const *inputs) {\n"
        << "  return (int)tgc_cuda_batch_prefetch(&tgc_batches, " << model.inputs.size()
@@ -281,23 +291,26 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
         "bytes) {\n"
      << "  if (tgc_cuda_copy_to_host(host, aligned, bytes) != TGC_OK)\n"
      << "    tgc_cuda_fail();\n  tgc_cuda_free(allocated);\n}\n\n";
-  // Each entry point runs through tgc_cuda_run (a CUDA graph from its
-  // second call on): its body reads the batch from the fixed device inputs.
+  // Each entry point runs through tgc_cuda_run (CUDA graphs from its second
+  // call on): its body reads the batch from the bound inputs.
   auto runBody = [&](const std::string &function, const std::string &entry,
                      const std::string &result, const std::vector<ExportedTensor> &inputs) {
     os << "static void " << function << "_body(void *result) {\n"
-       << wrapInputs(inputs, "tgc_device_inputs") << "  _mlir_ciface_" << entry << "(("
-       << result << " *)result" << callArgs(inputs.size()) << ");\n}\n\n";
+       << wrapInputs(inputs, "tgc_bound_inputs") << "  _mlir_ciface_" << entry << "((" << result
+       << " *)result" << callArgs(inputs.size()) << ");\n}\n\n";
+  };
+  auto bindAndRun = [&](const std::string &function, size_t inputs, const std::string &result) {
+    return "  static void *graph;\n  tgc_bind(&graph, inputs, " + std::to_string(inputs) +
+           ");\n  tgc_cuda_run(&graph, " + std::to_string(inputs) + ", tgc_bound_inputs, " +
+           function + "_body, &" + result + ", sizeof(" + result + "));\n";
   };
   for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
                                  std::make_pair("tgc_eval_loss", model.evalLoss)}) {
     runBody(function, entry, "tgc_memref0", model.inputs);
     os << "static float " << function << "(void *const *inputs) {\n"
-       << "  static void *graph;\n"
-       << "  tgc_upload(inputs, " << model.inputs.size() << ");\n"
        << "  tgc_memref0 loss;\n"
-       << "  tgc_cuda_run(&graph, " << function << "_body, &loss, sizeof(loss));\n"
-       << "  " << model.loss.cType << " value;\n"
+       << bindAndRun(function, model.inputs.size(), "loss") << "  " << model.loss.cType
+       << " value;\n"
        << "  tgc_download(&value, loss.allocated, loss.aligned, sizeof(value));\n"
        << "  return (float)value;\n}\n\n";
   }
@@ -312,10 +325,8 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
   if (!model.predict.empty()) {
     runBody("tgc_predict", model.predict, memrefType(model.logits), model.predictInputs);
     os << "static void tgc_predict(void *const *inputs, float *logits) {\n"
-       << "  static void *graph;\n"
-       << "  tgc_upload(inputs, " << model.predictInputs.size() << ");\n"
        << "  " << memrefType(model.logits) << " result;\n"
-       << "  tgc_cuda_run(&graph, tgc_predict_body, &result, sizeof(result));\n"
+       << bindAndRun("tgc_predict", model.predictInputs.size(), "result")
        << "  tgc_download(logits, result.allocated, result.aligned, " << byteSize(model.logits)
        << ");\n}\n\n";
   }

@@ -15,6 +15,7 @@
 
 #include "tgc/runtime.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -35,6 +36,11 @@ protected:
       GTEST_SKIP() << "SKIPPED: no CUDA device (" << tgc_last_error() << ")";
   }
 };
+
+bool graphsEnabled() {
+  const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
+  return !(graphs && std::string(graphs) == "0");
+}
 
 /// A rank-3 view over a buffer of its own, on the host and the device.
 struct View {
@@ -438,8 +444,7 @@ float *Doubling::state, *Doubling::twoI;
 int Doubling::calls;
 
 TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
-  const char *graphs = std::getenv("TGC_CUDA_GRAPHS");
-  bool enabled = !(graphs && std::string(graphs) == "0");
+  bool enabled = graphsEnabled();
   float identity[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2}, start[4] = {1, 2, 3, 4};
   Doubling::state = static_cast<float *>(tgc_cuda_alloc(sizeof(start)));
   Doubling::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(identity)));
@@ -451,7 +456,7 @@ TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   void *held = nullptr;
   for (int call = 0; call < 6; ++call) {
     tgc_memref3_f32 result;
-    tgc_cuda_run(&graph, Doubling::body, &result, sizeof(result));
+    tgc_cuda_run(&graph, 0, nullptr, Doubling::body, &result, sizeof(result));
     expected *= 2;
     float values[4];
     ASSERT_EQ(tgc_cuda_copy_to_host(values, result.aligned, sizeof(values)), TGC_OK);
@@ -469,6 +474,112 @@ TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   EXPECT_EQ(Doubling::calls, enabled ? 3 : 6);
   tgc_cuda_free(Doubling::state);
   tgc_cuda_free(Doubling::twoI);
+}
+
+TEST_F(CudaBlas, DeviceInputsAreReadInPlace) {
+  constexpr size_t kBytes = 64;
+  auto *a = static_cast<char *>(tgc_cuda_alloc(kBytes)),
+       *b = static_cast<char *>(tgc_cuda_alloc(kBytes)),
+       *c = static_cast<char *>(tgc_cuda_alloc(kBytes));
+  char host[kBytes];
+  void *graph = nullptr;
+  auto inPlace = [&](void *input, size_t bytes = kBytes) {
+    bool result = false;
+    EXPECT_EQ(tgc_cuda_device_inputs(&graph, 1, &input, &bytes, &result), TGC_OK);
+    return result;
+  };
+  EXPECT_TRUE(inPlace(a));
+  EXPECT_TRUE(inPlace(b + 16, kBytes - 16));
+  EXPECT_FALSE(inPlace(host));
+  EXPECT_FALSE(inPlace(a + 4, 4)); // the kernels assume 16-byte aligned buffers
+  // A graph each for at most two bindings; others are copied.
+  EXPECT_EQ(inPlace(c), !graphsEnabled());
+  EXPECT_TRUE(inPlace(a));
+  EXPECT_TRUE(inPlace(b + 16, kBytes - 16));
+
+  bool result = false;
+  void *inputs[] = {a, host};
+  size_t bytes[] = {kBytes, kBytes};
+  EXPECT_EQ(tgc_cuda_device_inputs(&graph, 2, inputs, bytes, &result), TGC_OK);
+  EXPECT_FALSE(result) << "not all in device memory";
+
+  // A device buffer too small for the input is an error, not a copy.
+  size_t tooMany = 1 << 20;
+  EXPECT_EQ(tgc_cuda_device_inputs(&graph, 1, inputs, &tooMany, &result), TGC_ERROR_ARGUMENT);
+  EXPECT_THAT(tgc_last_error(), testing::HasSubstr("input 0 is device memory at"));
+  EXPECT_THAT(tgc_last_error(), testing::HasSubstr("less than the 1048576 bytes the model reads"));
+  for (char *buffer : {a, b, c})
+    tgc_cuda_free(buffer);
+}
+
+/// The body of an entry point with an input: result = 2 * input (a matmul
+/// with 2I), with a temporary allocated and freed before.
+struct Scaling {
+  static float *input, *twoI;
+  static int calls;
+  static constexpr int64_t kN = 4;
+
+  static void body(void *result) {
+    ++calls;
+    auto *out = static_cast<tgc_memref3_f32 *>(result);
+    tgc_cuda_free(tgc_cuda_alloc(kN * sizeof(float)));
+    float *product = static_cast<float *>(tgc_cuda_alloc(kN * sizeof(float)));
+    tgc_memref3_f32 a = {twoI, twoI, 0, {1, kN, kN}, {0, kN, 1}};
+    tgc_memref3_f32 x = {input, input, 0, {1, kN, 1}, {0, 1, 1}};
+    *out = {product, product, 0, {1, kN, 1}, {0, 1, 1}};
+    _mlir_ciface_tgc_cuda_matmul_f32(&a, &x, out, 0);
+  }
+};
+float *Scaling::input, *Scaling::twoI;
+int Scaling::calls;
+
+TEST_F(CudaBlas, EachInputBindingGetsAGraphAndTheyShareTheirBlocks) {
+  float identity[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2};
+  float first[4] = {1, 2, 3, 4}, second[4] = {-1, 5, 7, 0.5f};
+  Scaling::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(identity)));
+  float *inputs[] = {static_cast<float *>(tgc_cuda_alloc(sizeof(first))),
+                     static_cast<float *>(tgc_cuda_alloc(sizeof(second)))};
+  ASSERT_EQ(tgc_cuda_copy_to_device(Scaling::twoI, identity, sizeof(identity)), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(inputs[0], first, sizeof(first)), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(inputs[1], second, sizeof(second)), TGC_OK);
+
+  void *graph = nullptr;
+  tgc_memory_stats afterFirstCapture = {};
+  void *results[2] = {};
+  // Eager, capture of the first binding, capture of the second, replays;
+  // the data changes between replays.
+  const int bindings[] = {0, 0, 1, 0, 1, 1, 0};
+  for (int call = 0; call < 7; ++call) {
+    int which = bindings[call];
+    if (call == 5)
+      second[1] = 9;
+    ASSERT_EQ(tgc_cuda_copy_to_device(inputs[which], which ? second : first, sizeof(first)),
+              TGC_OK);
+    Scaling::input = inputs[which];
+    tgc_memref3_f32 result;
+    void *bound = inputs[which];
+    tgc_cuda_run(&graph, 1, &bound, Scaling::body, &result, sizeof(result));
+    float values[4];
+    ASSERT_EQ(tgc_cuda_copy_to_host(values, result.aligned, sizeof(values)), TGC_OK);
+    for (int i = 0; i < 4; ++i)
+      ASSERT_EQ(values[i], 2 * (which ? second : first)[i]) << "call " << call << ", element " << i;
+    if (call == 1)
+      tgc_cuda_memory_get_stats(&afterFirstCapture);
+    results[which] = result.allocated;
+    tgc_cuda_free(result.allocated);
+  }
+  tgc_memory_stats stats;
+  tgc_cuda_memory_get_stats(&stats);
+  if (graphsEnabled()) {
+    EXPECT_EQ(Scaling::calls, 3);
+    // The second graph works in the first one's blocks.
+    EXPECT_EQ(results[0], results[1]);
+    EXPECT_EQ(stats.bytes_reserved, afterFirstCapture.bytes_reserved);
+  } else {
+    EXPECT_EQ(Scaling::calls, 7);
+  }
+  for (float *buffer : {Scaling::twoI, inputs[0], inputs[1]})
+    tgc_cuda_free(buffer);
 }
 
 /// The body of an entry point with a concurrent branch: with x = state,
@@ -519,7 +630,7 @@ TEST_F(CudaBlas, BranchesRunOnASideStreamOrderedByEvents) {
   float expected = 1;
   for (int call = 0; call < 4; ++call) {
     tgc_memref3_f32 result;
-    tgc_cuda_run(&graph, Branching::body, &result, sizeof(result));
+    tgc_cuda_run(&graph, 0, nullptr, Branching::body, &result, sizeof(result));
     expected *= 6;
     float values[4];
     ASSERT_EQ(tgc_cuda_copy_to_host(values, result.aligned, sizeof(values)), TGC_OK);

@@ -23,14 +23,14 @@
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs (a kernel takes a
 // millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). FAKE_CUDA_STATS=1 prints
-// counts of what ran at exit, and a hash of the bytes that the first stream
-// copied into device memory (the data that reached the graphs' inputs), in
-// order. Each piece of stream work takes a millisecond of the events' clock.
-// The device is an sm_90 of FAKE_CUDA_SMS multiprocessors (none unless set).
-// A mutex makes every entry point thread-safe.
-// The gemm is the column-major reference definition, with cuBLAS's argument
-// checks; cuBLASLt's matmul the same, plus its bias, relu and (tanh) gelu
-// epilogues.
+// counts of what ran at exit (device-to-device copies among them), and a
+// hash of the bytes that the first stream copied into device memory (the
+// data that reached the graphs' input buffers), in order.
+// cuPointerGetAttributes knows cuMemAlloc's blocks and pinned memory. Each piece of stream work
+// takes a millisecond of the events' clock. The device is an sm_90 of FAKE_CUDA_SMS multiprocessors
+// (none unless set). A mutex makes every entry point thread-safe. The gemm is the column-major
+// reference definition, with cuBLAS's argument checks; cuBLASLt's matmul the same, plus its bias,
+// relu and (tanh) gelu epilogues.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,7 +90,9 @@ Stream *capturing = nullptr;
 std::vector<Stream *> joinedStreams; // of the capture
 Graph captured;
 size_t inUse = 0;
-std::map<const char *, size_t> pinned; // cuMemHostAlloc's blocks and sizes
+std::map<const char *, size_t> pinned;    // cuMemHostAlloc's blocks and sizes
+std::map<uintptr_t, size_t> deviceBlocks; // cuMemAlloc's blocks and sizes
+int theContext;                           // the primary context's handle points here
 std::thread::id initThread;
 
 /// Device memory: kTotalMemory bytes mapped twice, at `device` (no access)
@@ -138,6 +140,7 @@ struct Stats {
   long kernels = 0, gemms = 0, captures = 0, graphLaunches = 0, allocations = 0;
   long deferredCopies = 0, deferredCopiesFromOtherThreads = 0, crossStreamWaits = 0;
   long largeSharedKernels = 0; // launched with more than 48 KiB of dynamic shared memory
+  long deviceToDeviceCopies = 0;
   uint64_t lastLtAlgorithm = 0;
   uint64_t copiedToDeviceHash = 14695981039346656037ull; // FNV-1a
   ~Stats() {
@@ -147,11 +150,12 @@ struct Stats {
                    "launches, %ld cuMemAlloc, %ld copies on later streams (%ld from threads "
                    "other than cuInit's), %ld waits for another stream's event, last "
                    "cuBLASLt algorithm %llu, first stream's copies to the device %016llx, %ld "
-                   "kernels with more than 48 KiB of shared memory\n",
+                   "kernels with more than 48 KiB of shared memory, %ld device-to-device "
+                   "copies\n",
                    kernels, gemms, captures, graphLaunches, allocations, deferredCopies,
                    deferredCopiesFromOtherThreads, crossStreamWaits,
                    (unsigned long long)lastLtAlgorithm, (unsigned long long)copiedToDeviceHash,
-                   largeSharedKernels);
+                   largeSharedKernels, deviceToDeviceCopies);
   }
 } stats;
 
@@ -228,10 +232,7 @@ int cuDeviceGetAttribute(int *value, int attribute, int) {
   return kSuccess;
 }
 int cuDeviceTotalMem_v2(size_t *bytes, int) { return *bytes = kTotalMemory, kSuccess; }
-int cuDevicePrimaryCtxRetain(void **context, int) {
-  static int theContext;
-  return *context = &theContext, kSuccess;
-}
+int cuDevicePrimaryCtxRetain(void **context, int) { return *context = &theContext, kSuccess; }
 int cuCtxSetCurrent(void *) { return kSuccess; }
 int cuStreamCreate(void **stream, unsigned) {
   Lock lock(fakeMutex);
@@ -281,12 +282,39 @@ int cuMemAlloc_v2(unsigned long long *pointer, size_t size) {
                      std::strcmp(std::getenv("FAKE_CUDA_ZERO_MEMORY"), "1") == 0;
   std::fill(floats, floats + size / sizeof(float),
             zero ? 0.0f : std::numeric_limits<float>::quiet_NaN());
+  deviceBlocks[uintptr_t(block)] = rounded;
   inUse += rounded;
   ++stats.allocations;
   *pointer = reinterpret_cast<unsigned long long>(block);
   return kSuccess;
 }
 int cuMemFree_v2(unsigned long long) { return kSuccess; }
+/// A device block's context, type (device), start and size; nothing for
+/// other memory (type 1 for pinned host memory).
+int cuPointerGetAttributes(unsigned count, int *attributes, void **data,
+                           unsigned long long pointer) {
+  Lock lock(fakeMutex);
+  auto after = deviceBlocks.upper_bound(uintptr_t(pointer));
+  bool device =
+      after != deviceBlocks.begin() && pointer < std::prev(after)->first + std::prev(after)->second;
+  auto pinnedAfter = pinned.upper_bound(reinterpret_cast<const char *>(pointer));
+  bool pinnedHost = pinnedAfter != pinned.begin() &&
+                    reinterpret_cast<const char *>(pointer) <
+                        std::prev(pinnedAfter)->first + std::prev(pinnedAfter)->second;
+  for (unsigned i = 0; i < count; ++i) {
+    if (attributes[i] == 1)
+      *static_cast<void **>(data[i]) = device || pinnedHost ? &theContext : nullptr;
+    else if (attributes[i] == 2)
+      *static_cast<unsigned *>(data[i]) = device ? 2 : pinnedHost ? 1 : 0;
+    else if (attributes[i] == 11)
+      *static_cast<unsigned long long *>(data[i]) = device ? std::prev(after)->first : 0;
+    else if (attributes[i] == 12)
+      *static_cast<size_t *>(data[i]) = device ? std::prev(after)->second : 0;
+    else
+      return kInvalidValue;
+  }
+  return kSuccess;
+}
 int cuMemGetInfo_v2(size_t *free, size_t *total) {
   *free = kTotalMemory - inUse;
   *total = kTotalMemory;
@@ -326,6 +354,7 @@ int cuMemcpyAsync(unsigned long long target, unsigned long long source, size_t s
     }
   }
   bool hashed = stream && !stream->deferred && isDevice(reinterpret_cast<void *>(target));
+  stats.deviceToDeviceCopies += isDevice(from) && isDevice(reinterpret_cast<void *>(target));
   return enqueue(stream, [=] {
     const char *bytes = staged ? staged->data() : access<char>(source);
     if (hashed)
