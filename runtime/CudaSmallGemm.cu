@@ -24,7 +24,8 @@
 // 16 FMAs, the next term's while this term's FMAs run.
 //
 // Portable CUDA C++: the runtime tests also compile this file for the host
-// and run the kernels there (test/Runtime/SimtHost.h).
+// and run the kernels there (test/Runtime/SimtHost.h, which writes the
+// asynchronous copies as late as a GPU may).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,41 +39,26 @@ extern __shared__ float4 tgcSmallGemmShared[];
 
 namespace {
 
-/// shared = (valid ? *global : 0), asynchronously on the GPU: complete
-/// once this thread has waited for its group (waitForCopies). `global` must
-/// be readable even where !valid.
+/// shared = (valid ? *global : 0), asynchronously: complete once this
+/// thread has waited for its group (waitForCopies). `global` must be
+/// readable even where !valid.
 __device__ __forceinline__ void copyAsync(float *shared, const float *global, bool valid) {
-#ifdef __CUDACC__
   __pipeline_memcpy_async(shared, global, sizeof(float), valid ? 0 : sizeof(float));
-#else
-  *shared = valid ? *global : 0.0f;
-#endif
 }
 
 /// shared[0, 4) = the first `count` (0 to 4) floats of global, then zeros;
 /// both 16-byte aligned.
 __device__ __forceinline__ void copyAsync4(float *shared, const float *global, int count) {
-#ifdef __CUDACC__
   __pipeline_memcpy_async(shared, global, 4 * sizeof(float), (4 - count) * sizeof(float));
-#else
-  for (int i = 0; i < 4; ++i)
-    shared[i] = i < count ? global[i] : 0.0f;
-#endif
 }
 
 /// Closes this thread's group of copies (one per chunk, empty or not).
-__device__ __forceinline__ void commitCopies() {
-#ifdef __CUDACC__
-  __pipeline_commit();
-#endif
-}
+__device__ __forceinline__ void commitCopies() { __pipeline_commit(); }
 
 /// Waits until all but this thread's latest kSmallGemmStages - 1 groups of
 /// copies are complete, then for the warp's other lanes.
 __device__ __forceinline__ void waitForCopies() {
-#ifdef __CUDACC__
   __pipeline_wait_prior(kSmallGemmStages - 1);
-#endif
   __syncwarp();
 }
 

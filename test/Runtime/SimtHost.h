@@ -11,6 +11,11 @@
 // one buffer, filled with NaNs before each block so that reading what no
 // thread wrote shows in the results.
 //
+// Asynchronous copies to shared memory (cuda_pipeline_primitives.h's
+// __pipeline_memcpy_async, _commit and _wait_prior) are written when the
+// thread waits for them, as late as a GPU may, or with
+// simt::copiesLandEarly when issued, as early as it may.
+//
 // Include it before the kernel source, and define the kernel file's
 // `extern __shared__` array (its size is the launch's dynamic shared memory).
 // Threads run in lock step only at barriers: a race that a GPU would show
@@ -58,11 +63,22 @@ namespace simt {
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
 
+/// An asynchronous copy to shared memory (__pipeline_memcpy_async): the
+/// bytes it will write, read from global memory when it was issued.
+struct AsyncCopy {
+  void *target;
+  std::vector<char> bytes;
+};
+
 struct Fiber {
   ucontext_t context;
   std::unique_ptr<char[]> stack;
   State state = State::Ready;
   unsigned index = 0;
+  // Its copies not yet written: committed groups, oldest first, then the
+  // open group.
+  std::vector<std::vector<AsyncCopy>> copyGroups;
+  std::vector<AsyncCopy> openGroup;
 };
 
 /// The block being run.
@@ -75,6 +91,11 @@ struct Block {
 };
 
 inline Block *block;
+
+/// Whether asynchronous copies land in shared memory when issued (else
+/// when their thread waits for them): the earliest and the latest a GPU
+/// may write them.
+inline bool copiesLandEarly = false;
 
 /// Back to the scheduler, waiting in `state`.
 inline void wait(State state) {
@@ -167,6 +188,40 @@ void launch(dim3 grid, unsigned threads, void *shared, size_t sharedBytes, Kerne
 }
 
 } // namespace simt
+
+// cuda_pipeline_primitives.h: a thread's copies land in shared memory when
+// it waits for their group (or, copiesLandEarly, when issued), so reading a
+// stage before the wait (or refilling it before every thread read it)
+// shows in the results.
+
+/// Copies `bytes - zeros` bytes from `source` to `target`, then `zeros`
+/// zero bytes, once this thread waits for the group.
+inline void __pipeline_memcpy_async(void *target, const void *source, size_t bytes,
+                                    size_t zeros = 0) {
+  simt::AsyncCopy copy{target, std::vector<char>(bytes, 0)};
+  std::memcpy(copy.bytes.data(), source, bytes - zeros);
+  if (simt::copiesLandEarly)
+    std::memcpy(target, copy.bytes.data(), bytes);
+  else
+    simt::block->running->openGroup.push_back(std::move(copy));
+}
+
+/// Closes this thread's open group of copies.
+inline void __pipeline_commit() {
+  simt::Fiber &fiber = *simt::block->running;
+  fiber.copyGroups.push_back(std::move(fiber.openGroup));
+  fiber.openGroup.clear();
+}
+
+/// Writes every group of this thread's copies but the latest `pending`.
+inline void __pipeline_wait_prior(size_t pending) {
+  auto &groups = simt::block->running->copyGroups;
+  while (groups.size() > pending) {
+    for (const simt::AsyncCopy &copy : groups.front())
+      std::memcpy(copy.target, copy.bytes.data(), copy.bytes.size());
+    groups.erase(groups.begin());
+  }
+}
 
 inline void __syncthreads() { simt::wait(simt::State::AtBlockBarrier); }
 

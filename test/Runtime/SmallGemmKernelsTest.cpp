@@ -5,7 +5,8 @@
 // gives them (CudaSmallGemm.h), against products in double: every tile
 // shape, operands and results with rows or columns contiguous (and padded,
 // and batched with a shared operand), partial tiles, reductions shorter
-// than a chunk, accumulation and the three epilogues. On a GPU the same
+// than a chunk, accumulation and the three epilogues; each with the
+// asynchronous copies landing as late and as early as a GPU may. On a GPU the same
 // kernels run behind TGC_CUDA_SMALL_GEMM=1 (CudaSmallGemmTest.cpp's device
 // tests compare them with cuBLAS).
 //
@@ -115,22 +116,32 @@ TEST_P(SmallGemmKernels, MatchDouble) {
   ASSERT_TRUE(planSmallGemm(p.batch, p.m, p.n, p.k, launch));
   SmallGemmParams params =
       smallGemmParams(launch, a.view, b.view, c.view, &biasView, p.epilogue, p.accumulate);
-  simt::launch({launch.grid[0], launch.grid[1], launch.grid[2]}, launch.threads, tgcSmallGemmShared,
-               launch.sharedBytes, kSmallGemmKernels[launch.tile - kSmallGemmTiles], params);
+  // With the asynchronous copies landing as late as a GPU may (a read before
+  // its wait sees the stage's old data), then as early (a refill before
+  // every lane read the stage overwrites it).
+  for (bool early : {false, true}) {
+    SCOPED_TRACE(early ? "copies land when issued" : "copies land at their wait");
+    simt::copiesLandEarly = early;
+    std::copy(before.data.begin(), before.data.end(), c.data.begin());
+    simt::launch({launch.grid[0], launch.grid[1], launch.grid[2]}, launch.threads,
+                 tgcSmallGemmShared, launch.sharedBytes,
+                 kSmallGemmKernels[launch.tile - kSmallGemmTiles], params);
+    simt::copiesLandEarly = false;
 
-  // FP32 sums of at most a few hundred terms of [-1, 1] products.
-  double tolerance = 1e-6 * double(p.k) + 1e-6;
-  for (int64_t batch = 0; batch < p.batch; ++batch)
-    for (int64_t i = 0; i < p.m; ++i)
-      for (int64_t j = 0; j < p.n; ++j)
-        ASSERT_NEAR(c.at(batch, i, j), reference(a, b, before, bias, p, batch, i, j), tolerance)
-            << "batch " << batch << ", row " << i << ", column " << j << " (" << launch.tile->kernel
-            << ")";
-  // The padding between rows or columns is left alone.
-  for (size_t e = 0; e < c.data.size(); ++e) {
-    int64_t lead = e % size_t(p.cRowMajor ? c.view.strides[1] : c.view.strides[2]);
-    if (lead >= (p.cRowMajor ? p.n : p.m))
-      ASSERT_EQ(c.data[e], before.data[e]) << "padding element " << e;
+    // FP32 sums of at most a few hundred terms of [-1, 1] products.
+    double tolerance = 1e-6 * double(p.k) + 1e-6;
+    for (int64_t batch = 0; batch < p.batch; ++batch)
+      for (int64_t i = 0; i < p.m; ++i)
+        for (int64_t j = 0; j < p.n; ++j)
+          ASSERT_NEAR(c.at(batch, i, j), reference(a, b, before, bias, p, batch, i, j), tolerance)
+              << "batch " << batch << ", row " << i << ", column " << j << " ("
+              << launch.tile->kernel << ")";
+    // The padding between rows or columns is left alone.
+    for (size_t e = 0; e < c.data.size(); ++e) {
+      int64_t lead = e % size_t(p.cRowMajor ? c.view.strides[1] : c.view.strides[2]);
+      if (lead >= (p.cRowMajor ? p.n : p.m))
+        ASSERT_EQ(c.data[e], before.data[e]) << "padding element " << e;
+    }
   }
 }
 
