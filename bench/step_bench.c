@@ -11,7 +11,11 @@
  * step uploads its batch; pinned in pinned memory (tgc_cuda_host_alloc),
  * the same; prefetch in two pinned batches used in turn, each prefetched
  * (model->prefetch) one step ahead, as the training main does, so that a
- * batch's upload overlaps the step before. Prints one line:
+ * batch's upload overlaps the step before; device-copied in device memory 4
+ * bytes past an aligned address, which the step cannot read where it is
+ * (the kernels assume 16-byte aligned buffers): it copies the batch into
+ * its own input buffers on the device, as it did with every device batch
+ * before the inputs were read in place. Prints one line:
  * "median_us P10 P90 LOSS". With TGC_CUDA_PROFILE=1 (a CUDA model), the
  * profile printed at exit counts the timed steps only. */
 
@@ -57,16 +61,19 @@ int main(int argc, char **argv) {
   const char *host_inputs = getenv("TGC_BENCH_HOST_INPUTS");
   int pinned = host_inputs && (!strcmp(host_inputs, "pinned") || !strcmp(host_inputs, "prefetch"));
   int prefetch = host_inputs && !strcmp(host_inputs, "prefetch");
-  if (host_inputs && *host_inputs && strcmp(host_inputs, "1") && !pinned) {
-    fprintf(stderr, "step_bench: TGC_BENCH_HOST_INPUTS is '%s'; expected 1, pinned or prefetch\n",
+  int device_copied = host_inputs && !strcmp(host_inputs, "device-copied");
+  if (host_inputs && *host_inputs && strcmp(host_inputs, "1") && !pinned && !device_copied) {
+    fprintf(stderr,
+            "step_bench: TGC_BENCH_HOST_INPUTS is '%s'; expected 1, pinned, prefetch or "
+            "device-copied\n",
             host_inputs);
     return 2;
   }
-  if (pinned && !model->prefetch) {
+  if ((pinned || device_copied) && !model->prefetch) {
     fprintf(stderr, "step_bench: TGC_BENCH_HOST_INPUTS=%s needs a CUDA model\n", host_inputs);
     return 2;
   }
-  int device_inputs = model->state_to_host && !(host_inputs && *host_inputs);
+  int device_inputs = model->state_to_host && (!(host_inputs && *host_inputs) || device_copied);
   /* The second batch of prefetch mode: the same values in other buffers. */
   void *others[16];
   for (int i = 0; i < model->num_inputs; ++i) {
@@ -94,7 +101,9 @@ int main(int argc, char **argv) {
     if (prefetch)
       memcpy(others[i], inputs[i], bytes);
     if (device_inputs) {
-      void *device = tgc_cuda_alloc(bytes);
+      char *device = tgc_cuda_alloc(bytes + 16);
+      if (device && device_copied)
+        device += 4;
       if (!device || tgc_cuda_copy_to_device(device, inputs[i], bytes) != TGC_OK) {
         fprintf(stderr, "step_bench: %s\n", tgc_last_error());
         return 1;

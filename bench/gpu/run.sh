@@ -75,6 +75,7 @@ tgc_step() { # name, steps, warmup, classes, seconds
 
 echo "== tgc"
 mlp=$(tgc_step mlp 300 30 10 60)
+mlp_copied=$(TGC_BENCH_HOST_INPUTS=device-copied tgc_step mlp 300 30 10 60)
 mlp_host=$(TGC_BENCH_HOST_INPUTS=1 tgc_step mlp 300 30 10 60)
 mlp_prefetch=$(TGC_BENCH_HOST_INPUTS=prefetch tgc_step mlp 300 30 10 60)
 mlp_eager=$(TGC_CUDA_GRAPHS=0 tgc_step mlp 100 10 10 60)
@@ -120,6 +121,7 @@ echo "$attention_f32"
 attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
 attention_backward=$(echo "$attention" | awk '/^forward/ {print $4}')
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \
+  "tgc MLP, the batch copied on the device (unaligned)" "$mlp_copied" \
   "tgc MLP, the batch uploaded from host memory" "$mlp_host" \
   "tgc MLP, the batch pinned and prefetched" "$mlp_prefetch" \
   "tgc MLP 784-512-512-10 b128 Adam (TGC_CUDA_GRAPHS=0)" "$mlp_eager" \
