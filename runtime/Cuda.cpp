@@ -321,17 +321,20 @@ public:
            count, batches.bytes.size());
     if (!copyStream)
       check(api.cuStreamCreate(&copyStream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-    // The slot of the same buffers, else a free one, else the older one.
+    // The slot of the same buffers, else a free one, else the older one of
+    // those no call is reading.
     std::vector<void *> key(host, host + count);
     Staged *slot = nullptr;
     for (Staged &candidate : batches.slots)
       if (candidate.host == key)
         slot = &candidate;
     for (Staged &candidate : batches.slots)
-      if (!slot && candidate.host.empty())
+      if (!slot && candidate.host.empty() && &candidate != batches.reading)
         slot = &candidate;
     if (!slot)
-      slot = batches.slots[0].age < batches.slots[1].age ? &batches.slots[0] : &batches.slots[1];
+      for (Staged &candidate : batches.slots)
+        if (&candidate != batches.reading && (!slot || candidate.age < slot->age))
+          slot = &candidate;
     if (slot->device.empty()) {
       for (size_t size : batches.bytes)
         slot->device.push_back(allocateLocked(size, /*graphMayOwn=*/false));
@@ -364,15 +367,19 @@ public:
     slot->age = ++batches.prefetches;
   }
 
-  /// tgc_cuda_batch_upload: fills `device` from the prefetched copy of
-  /// `host` when there is one, else from `host`.
-  void upload(void **handle, int count, void *const *host, void *const *device,
-              const size_t *bytes) {
+  /// tgc_cuda_batch_upload: points `device` at the prefetched copy of
+  /// `host` when there is one (which the call then reads until
+  /// tgc_cuda_batch_release; a call that reads some of its buffers gets
+  /// them copied), else fills `device` from `host`.
+  void upload(void **handle, int count, void *const *host, void **device, const size_t *bytes) {
     std::lock_guard<std::mutex> lock(mutex);
     ready();
+    Batches *batches = static_cast<Batches *>(*handle);
+    if (batches)
+      releaseLocked(*batches); // (the call before did not say it was done)
     Staged *slot = nullptr;
-    if (*handle)
-      for (Staged &candidate : static_cast<Batches *>(*handle)->slots)
+    if (batches)
+      for (Staged &candidate : batches->slots)
         if (int(candidate.host.size()) >= count &&
             std::equal(host, host + count, candidate.host.begin()) &&
             (!slot || candidate.age < slot->age))
@@ -382,18 +389,34 @@ public:
         copyLocked(device[i], host[i], bytes[i]);
       return;
     }
-    const std::vector<size_t> &staged = static_cast<Batches *>(*handle)->bytes;
-    if (!std::equal(bytes, bytes + count, staged.begin()))
+    if (!std::equal(bytes, bytes + count, batches->bytes.begin()))
       fail(TGC_ERROR_ARGUMENT, "an upload of a prefetched batch with other sizes than its "
                                "prefetch");
     check(api.cuStreamWaitEvent(stream, slot->copied, 0), "cuStreamWaitEvent");
-    for (int i = 0; i < count; ++i)
-      copyLocked(device[i], slot->device[i], bytes[i]);
-    check(api.cuEventRecord(slot->consumed, stream), "cuEventRecord");
-    slot->consumedRecorded = true;
     slot->host.clear();
+    if (count == int(slot->device.size())) {
+      std::copy(slot->device.begin(), slot->device.end(), device);
+      batches->reading = slot;
+    } else {
+      // A call that reads some of the buffers (predict: the images) copies
+      // them: the batch's other buffers are not its inputs.
+      for (int i = 0; i < count; ++i)
+        copyLocked(device[i], slot->device[i], bytes[i]);
+      check(api.cuEventRecord(slot->consumed, stream), "cuEventRecord");
+      slot->consumedRecorded = true;
+    }
     if (profiling) // the stream has waited for the copies: done
       addPrefetchTimeLocked(*slot);
+  }
+
+  /// tgc_cuda_batch_release: the call that read a prefetched copy has
+  /// queued its work; the next prefetch into the copy waits for it.
+  void release(void **handle) {
+    if (!*handle)
+      return;
+    std::lock_guard<std::mutex> lock(mutex);
+    ready();
+    releaseLocked(*static_cast<Batches *>(*handle));
   }
 
   void fill(void *target, unsigned value, size_t count, int elementBytes) {
@@ -696,7 +719,7 @@ public:
     if (known != graph.captures.end() && !profiling && replay(*known, result, resultBytes))
       return;
     if (!graphsEnabled || profiling || graph.eagerOnly || graph.calls++ == 0 ||
-        known != graph.captures.end() || graph.captures.size() > kMaxDeviceInputs) {
+        known != graph.captures.end() || graph.captures.size() >= kMaxCaptures) {
       // The first call creates the globals' device copies from host memory
       // and loads the kernels, which a capture cannot hold.
       lock.unlock();
@@ -811,9 +834,12 @@ private:
     std::vector<std::vector<void *>> deviceInputs;
   };
 
-  /// The graphs of an entry point beyond the one for its own input buffers:
-  /// enough for a caller that alternates between two batches on the device.
+  /// The bindings of inputs in place an entry point takes: enough for a
+  /// caller that alternates between two batches on the device.
   static constexpr size_t kMaxDeviceInputs = 2;
+  /// Its graphs: for its own input buffers, the two staging copies of
+  /// prefetched batches, and the bindings in place.
+  static constexpr size_t kMaxCaptures = 3 + kMaxDeviceInputs;
 
   Graph &graphOf(void **handle) {
     if (!*handle)
@@ -844,8 +870,8 @@ private:
   };
 
   /// A prefetched batch's device copy: `copied` is recorded on the copy
-  /// stream after its copies, `consumed` on the stream after the last
-  /// upload that read it (the next prefetch into it waits for that).
+  /// stream after its copies, `consumed` on the stream after the work of
+  /// the last call that read it (the next prefetch into it waits for that).
   struct Staged {
     std::vector<void *> host; // the buffers it is a copy of; empty once uploaded
     std::vector<void *> device;
@@ -864,7 +890,18 @@ private:
     std::vector<size_t> bytes;
     Staged slots[2];
     uint64_t prefetches = 0;
+    Staged *reading = nullptr; // by the call since its upload, until released
   };
+
+  /// The call that read `batches.reading` has queued its work: the next
+  /// prefetch into that copy waits for it.
+  void releaseLocked(Batches &batches) {
+    if (!batches.reading)
+      return;
+    check(api.cuEventRecord(batches.reading->consumed, stream), "cuEventRecord");
+    batches.reading->consumedRecorded = true;
+    batches.reading = nullptr;
+  }
 
   /// Throws the init failure, if any, and makes the context current on
   /// this thread.
@@ -1265,8 +1302,12 @@ tgc_status tgc_cuda_batch_prefetch(void **batches, int32_t count, void *const *h
 }
 
 tgc_status tgc_cuda_batch_upload(void **batches, int32_t count, void *const *host,
-                                 void *const *device_ptrs, const size_t *bytes) {
+                                 void **device_ptrs, const size_t *bytes) {
   return catchErrors([&] { device().upload(batches, count, host, device_ptrs, bytes); });
+}
+
+tgc_status tgc_cuda_batch_release(void **batches) {
+  return catchErrors([&] { device().release(batches); });
 }
 
 tgc_status tgc_cuda_profile(bool enabled) {

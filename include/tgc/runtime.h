@@ -300,20 +300,24 @@ void tgc_cuda_host_free(void *host);
  * tgc_cuda_batch_prefetch queues the copies of host[0..count) into a free
  * staging copy on a second stream and returns; when both hold batches not
  * yet uploaded, the older one is dropped (a prefetch of the same buffers
- * replaces their earlier one). tgc_cuda_batch_upload fills device[0..count)
- * on the runtime's stream: from the oldest staging copy whose buffers start
- * with host[0..count) (a device-to-device copy after the stream waits for
- * the prefetch's copies; the staging copy is then free), else from host
- * directly, as tgc_cuda_copy_to_device. A prefetch into a staging copy
- * waits on the device for the last upload that read it. The host buffers
- * must not change until the upload that uses them has completed on the
- * device (a copy to the host after it, such as the step's loss, has
- * returned). Errors: a prefetch of other sizes than the first, or a CUDA
- * failure; nothing is queued then. */
+ * replaces their earlier one), and never the one a call is reading.
+ * tgc_cuda_batch_upload gives a call its batch on the runtime's stream: if
+ * the oldest staging copy whose buffers start with host[0..count) exists,
+ * it sets device_ptrs[0..count) to that copy's buffers (after the stream
+ * waits for the prefetch's copies) and the call reads them there until
+ * tgc_cuda_batch_release (or the next upload) says its work is queued;
+ * else it copies host[0..count) into device_ptrs[0..count), as
+ * tgc_cuda_copy_to_device. A prefetch into a staging copy waits on the
+ * device for the work of the last call that read it. The host buffers must
+ * not change until the call that uses them has completed on the device (a
+ * copy to the host after it, such as the step's loss, has returned).
+ * Errors: a prefetch of other sizes than the first, or a CUDA failure;
+ * nothing is queued then. */
 tgc_status tgc_cuda_batch_prefetch(void **batches, int32_t count, void *const *host,
                                    const size_t *bytes);
 tgc_status tgc_cuda_batch_upload(void **batches, int32_t count, void *const *host,
-                                 void *const *device_ptrs, const size_t *bytes);
+                                 void **device_ptrs, const size_t *bytes);
+tgc_status tgc_cuda_batch_release(void **batches);
 
 /* Profiling: while enabled, every kernel, copy and cuBLAS call is timed
  * with CUDA events and waited for (so entry points run without CUDA
@@ -444,8 +448,9 @@ void _mlir_ciface_tgc_cuda_matmul_bias_bf16(tgc_memref3_bf16 *a, tgc_memref3_bf1
  * them runs body instead. So body must do the same device work on every
  * call (compiled code does: no host decision depends on device data) on
  * the same argument buffers, but for the inputs. *graph (NULL at first)
- * keeps the graphs, at most one for the entry point's own input buffers and
- * two for inputs in place (tgc_cuda_device_inputs); other bindings run body.
+ * keeps the graphs: at most one for the entry point's own input buffers,
+ * two for the staging copies of prefetched batches and two for inputs in
+ * place (tgc_cuda_device_inputs); other bindings run body.
  * TGC_CUDA_GRAPHS=0 or TGC_CUDA_SYNC=1 always run body. */
 void tgc_cuda_run(void **graph, int32_t count, void *const *inputs, void (*body)(void *result),
                   void *result, size_t result_bytes);

@@ -251,9 +251,11 @@ void writeCPUEntryPoints(llvm::raw_ostream &os, const ExportedModel &model, bool
 }
 
 /// The CUDA model's entry points: each reads its batch where the caller
-/// has it when that is device memory (tgc_cuda_device_inputs), else from
-/// device buffers of its own (allocated once) that the batch is copied to,
-/// from the host or, prefetched, from the runtime's staging copy; results
+/// has it when that is device memory (tgc_cuda_device_inputs), in the
+/// runtime's staging copy when it was prefetched (tgc_cuda_batch_upload
+/// points the call there; tgc_cuda_batch_release after the call lets the
+/// next prefetch into it wait for the call's work), else from device
+/// buffers of its own (allocated once) that the batch is copied to; results
 /// go back to the host and the device results are freed. Each binding of
 /// the inputs gets a graph of its own (tgc_cuda_run). The copy of the loss
 /// back is the step's only wait for the device.
@@ -277,11 +279,11 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
      << "    if (!tgc_device_inputs[i] && !(tgc_device_inputs[i] = "
         "tgc_cuda_alloc(tgc_input_bytes[i])))\n"
      << "      tgc_cuda_fail();\n"
-     << "  if (!in_place && tgc_cuda_batch_upload(&tgc_batches, count, inputs, "
-        "tgc_device_inputs, tgc_input_bytes) != TGC_OK)\n"
-     << "    tgc_cuda_fail();\n"
      << "  for (int i = 0; i < count; ++i)\n"
-     << "    tgc_bound_inputs[i] = in_place ? inputs[i] : tgc_device_inputs[i];\n}\n\n";
+     << "    tgc_bound_inputs[i] = in_place ? inputs[i] : tgc_device_inputs[i];\n"
+     << "  if (!in_place && tgc_cuda_batch_upload(&tgc_batches, count, inputs, "
+        "tgc_bound_inputs, tgc_input_bytes) != TGC_OK)\n"
+     << "    tgc_cuda_fail();\n}\n\n";
   if (!model.inputs.empty())
     os << "static int tgc_prefetch(void *const *inputs) {\n"
        << "  return (int)tgc_cuda_batch_prefetch(&tgc_batches, " << model.inputs.size()
@@ -302,7 +304,8 @@ void writeCUDAEntryPoints(llvm::raw_ostream &os, const ExportedModel &model) {
   auto bindAndRun = [&](const std::string &function, size_t inputs, const std::string &result) {
     return "  static void *graph;\n  tgc_bind(&graph, inputs, " + std::to_string(inputs) +
            ");\n  tgc_cuda_run(&graph, " + std::to_string(inputs) + ", tgc_bound_inputs, " +
-           function + "_body, &" + result + ", sizeof(" + result + "));\n";
+           function + "_body, &" + result + ", sizeof(" + result +
+           "));\n  if (tgc_cuda_batch_release(&tgc_batches) != TGC_OK)\n    tgc_cuda_fail();\n";
   };
   for (auto [function, entry] : {std::make_pair("tgc_step", model.step),
                                  std::make_pair("tgc_eval_loss", model.evalLoss)}) {

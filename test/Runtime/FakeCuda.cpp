@@ -22,15 +22,20 @@
 // their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs (a kernel takes a
-// millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). FAKE_CUDA_STATS=1 prints
-// counts of what ran at exit (device-to-device copies among them), and a
-// hash of the bytes that the first stream copied into device memory (the
-// data that reached the graphs' input buffers), in order.
-// cuPointerGetAttributes knows cuMemAlloc's blocks and pinned memory. Each piece of stream work
-// takes a millisecond of the events' clock. The device is an sm_90 of FAKE_CUDA_SMS multiprocessors
-// (none unless set). A mutex makes every entry point thread-safe. The gemm is the column-major
-// reference definition, with cuBLAS's argument checks; cuBLASLt's matmul the same, plus its bias,
-// relu and (tanh) gelu epilogues.
+// millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). Other stream
+// work takes a millisecond of it. FAKE_CUDA_STATS=1 prints counts of what
+// ran at exit (device-to-device copies among them), and a hash of the bytes
+// that reached the first stream's work, in order: those it copied into
+// device memory, and those a later stream copied there from the host before
+// an event the first stream waited for (a prefetched batch; hashed at the
+// first stream's next work, unless that copies from them: then the copy is
+// what is hashed). So the data the graphs read as their inputs hashes the
+// same whether it was uploaded or prefetched. cuPointerGetAttributes knows
+// cuMemAlloc's blocks and pinned memory. The device is an sm_90 of
+// FAKE_CUDA_SMS multiprocessors (none unless set). A mutex makes every
+// entry point thread-safe. The gemm is the column-major reference
+// definition, with cuBLAS's argument checks; cuBLASLt's matmul the same,
+// plus its bias, relu and (tanh) gelu epilogues.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +77,9 @@ struct Stream {
   // the capturing stream must wait for all of it before the capture ends.
   bool joinedCapture = false;
   long capturedWork = 0, rejoinedWork = 0;
+  // Later streams: the copies from the host since the last event record
+  // that followed such copies, and those of that record.
+  std::vector<std::pair<unsigned long long, size_t>> copiesSinceRecord, lastCopies;
 };
 
 /// An event is done once the work queued before its latest record has run.
@@ -82,6 +90,9 @@ struct Event {
   bool captured = false; // recorded into a graph
   Stream *recordedOn = nullptr;
   long capturedWork = 0; // of recordedOn when recorded
+  // Recorded on a later stream: the copies it follows (Stream::lastCopies),
+  // hashed when the first stream waits for it.
+  std::vector<std::pair<unsigned long long, size_t>> copies;
 };
 
 std::recursive_mutex fakeMutex;
@@ -161,6 +172,23 @@ struct Stats {
 
 float clockMs = 0;
 
+/// Adds bytes that reached the first stream's device work to the hash.
+void hashCopied(const char *bytes, size_t size) {
+  for (size_t i = 0; i < size; ++i)
+    stats.copiedToDeviceHash = (stats.copiedToDeviceHash ^ uint8_t(bytes[i])) * 1099511628211ull;
+}
+
+/// Copies from the host on a later stream that the first stream waited for,
+/// not yet hashed: at the next work queued, unless the first stream copies
+/// from one of them first (then that copy is what its work gets).
+std::vector<std::pair<unsigned long long, size_t>> visibleCopies;
+
+void hashVisibleCopies() {
+  for (const auto &[target, size] : visibleCopies)
+    hashCopied(access<char>(target), size);
+  visibleCopies.clear();
+}
+
 bool isDevice(const void *address) {
   auto at = reinterpret_cast<uintptr_t>(address), base = uintptr_t(memory().device);
   return at >= base && at < base + kTotalMemory;
@@ -176,7 +204,11 @@ void runQueued(Stream *stream, Event *event = nullptr) {
 }
 
 /// Queues `work` on a stream; it takes `milliseconds` of the events' clock.
-int enqueue(void *streamHandle, Work work, float milliseconds = 1) {
+/// Work but event records may read what copies the first stream waited for
+/// wrote.
+int enqueue(void *streamHandle, Work work, float milliseconds = 1, bool record = false) {
+  if (!record)
+    hashVisibleCopies();
   Stream *stream = static_cast<Stream *>(streamHandle);
   Work timed = [work = std::move(work), milliseconds] {
     work();
@@ -268,6 +300,12 @@ int cuStreamWaitEvent(void *stream, void *eventHandle, unsigned) {
   }
   if (event->stream)
     runQueued(event->stream, event);
+  // The first stream's work may now read what the copies before the event
+  // wrote (a prefetched batch).
+  if (!waiting->deferred) {
+    visibleCopies.insert(visibleCopies.end(), event->copies.begin(), event->copies.end());
+    event->copies.clear();
+  }
   return kSuccess;
 }
 
@@ -354,13 +392,19 @@ int cuMemcpyAsync(unsigned long long target, unsigned long long source, size_t s
     }
   }
   bool hashed = stream && !stream->deferred && isDevice(reinterpret_cast<void *>(target));
+  for (const auto &[visible, bytes] : visibleCopies)
+    if (hashed && source >= visible && source < visible + bytes) {
+      visibleCopies.clear();
+      break;
+    }
+  if (stream && stream->deferred && !inCapture(stream) && !isDevice(from) &&
+      isDevice(reinterpret_cast<void *>(target)))
+    stream->copiesSinceRecord.emplace_back(target, size);
   stats.deviceToDeviceCopies += isDevice(from) && isDevice(reinterpret_cast<void *>(target));
   return enqueue(stream, [=] {
     const char *bytes = staged ? staged->data() : access<char>(source);
     if (hashed)
-      for (size_t i = 0; i < size; ++i)
-        stats.copiedToDeviceHash =
-            (stats.copiedToDeviceHash ^ uint8_t(bytes[i])) * 1099511628211ull;
+      hashCopied(bytes, size);
     std::memmove(access<char>(target), bytes, size);
   });
 }
@@ -491,6 +535,13 @@ int cuEventRecord(void *eventHandle, void *streamHandle) {
   event->captured = stream && (stream == capturing || stream->joinedCapture);
   event->stream = stream && stream->deferred && !event->captured ? stream : nullptr;
   event->recordedOn = stream;
+  event->copies.clear();
+  if (event->stream) {
+    if (!stream->copiesSinceRecord.empty())
+      stream->lastCopies = std::move(stream->copiesSinceRecord);
+    stream->copiesSinceRecord.clear();
+    event->copies = stream->lastCopies;
+  }
   long record = ++event->records;
   enqueue(
       stream,
@@ -499,7 +550,7 @@ int cuEventRecord(void *eventHandle, void *streamHandle) {
         if (event->records == record)
           event->stream = nullptr;
       },
-      /*milliseconds=*/0);
+      /*milliseconds=*/0, /*record=*/true);
   event->capturedWork = stream ? stream->capturedWork : 0; // this record's included
   return kSuccess;
 }
