@@ -321,16 +321,21 @@ public:
            count, batches.bytes.size());
     if (!copyStream)
       check(api.cuStreamCreate(&copyStream, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
-    // The slot of the same buffers, else a free one, else the older one of
-    // those no call is reading.
+    // The slot of the same buffers, else the free one read longest ago (the
+    // other may still be read by the work of the call that just released
+    // it), else the older one of those no call is reading.
     std::vector<void *> key(host, host + count);
     Staged *slot = nullptr;
     for (Staged &candidate : batches.slots)
       if (candidate.host == key)
         slot = &candidate;
+    Staged *free = nullptr;
     for (Staged &candidate : batches.slots)
-      if (!slot && candidate.host.empty() && &candidate != batches.reading)
-        slot = &candidate;
+      if (candidate.host.empty() && &candidate != batches.reading &&
+          (!free || candidate.released < free->released))
+        free = &candidate;
+    if (!slot)
+      slot = free;
     if (!slot)
       for (Staged &candidate : batches.slots)
         if (&candidate != batches.reading && (!slot || candidate.age < slot->age))
@@ -402,8 +407,7 @@ public:
       // them: the batch's other buffers are not its inputs.
       for (int i = 0; i < count; ++i)
         copyLocked(device[i], slot->device[i], bytes[i]);
-      check(api.cuEventRecord(slot->consumed, stream), "cuEventRecord");
-      slot->consumedRecorded = true;
+      consumedLocked(*batches, *slot);
     }
     if (profiling) // the stream has waited for the copies: done
       addPrefetchTimeLocked(*slot);
@@ -877,7 +881,8 @@ private:
     std::vector<void *> device;
     CUevent copied = nullptr, consumed = nullptr;
     bool consumedRecorded = false;
-    uint64_t age = 0;
+    uint64_t age = 0;      // when it was prefetched into (Batches::prefetches)
+    uint64_t released = 0; // when `consumed` was recorded (Batches::releases)
     // With profiling: recorded around the copies of the last prefetch, whose
     // `timedCopies` copies the profile does not count yet.
     CUevent timedStart = nullptr, timedEnd = nullptr;
@@ -889,7 +894,7 @@ private:
   struct Batches {
     std::vector<size_t> bytes;
     Staged slots[2];
-    uint64_t prefetches = 0;
+    uint64_t prefetches = 0, releases = 0;
     Staged *reading = nullptr; // by the call since its upload, until released
   };
 
@@ -898,9 +903,15 @@ private:
   void releaseLocked(Batches &batches) {
     if (!batches.reading)
       return;
-    check(api.cuEventRecord(batches.reading->consumed, stream), "cuEventRecord");
-    batches.reading->consumedRecorded = true;
+    consumedLocked(batches, *batches.reading);
     batches.reading = nullptr;
+  }
+
+  /// The work queued so far is the last that reads `slot`.
+  void consumedLocked(Batches &batches, Staged &slot) {
+    check(api.cuEventRecord(slot.consumed, stream), "cuEventRecord");
+    slot.consumedRecorded = true;
+    slot.released = ++batches.releases;
   }
 
   /// Throws the init failure, if any, and makes the context current on

@@ -400,6 +400,24 @@ TEST_F(CudaBatches, APrefetchLeavesTheCopyACallReads) {
   EXPECT_TRUE(b.isOn(bound));
 }
 
+// The next batch goes to the staging copy read longest ago: the work of the
+// call that released the other may still be reading it on the device.
+TEST_F(CudaBatches, PrefetchesAlternateBetweenTheStagingCopies) {
+  PinnedBatch a(1), b(2);
+  void *previous = nullptr;
+  for (int step = 0; step < 4; ++step) {
+    PinnedBatch &batch = step % 2 ? b : a;
+    batch.set(step);
+    ASSERT_EQ(prefetch(batch), TGC_OK);
+    ASSERT_EQ(upload(batch), TGC_OK);
+    EXPECT_TRUE(inPlace());
+    EXPECT_NE(bound[0], previous) << "step " << step;
+    EXPECT_TRUE(batch.isOn(bound));
+    ASSERT_EQ(tgc_cuda_batch_release(&handle), TGC_OK);
+    previous = bound[0];
+  }
+}
+
 TEST_F(CudaBatches, AThirdPrefetchDropsTheOldest) {
   PinnedBatch a(1), b(2), c(3);
   ASSERT_EQ(prefetch(a), TGC_OK);
