@@ -421,10 +421,12 @@ TEST_F(CudaBlas, BF16MatmulsWithEpiloguesNeedContiguousResultRows) {
               "error: a bf16 matmul-with-bias result cuBLASLt cannot address");
 }
 
-/// The body of a captured entry point: result = 2 * state (a matmul with
-/// 2I), state = result, with a temporary allocated and freed in between.
+/// The body of a captured entry point: result = 2 * input (a matmul with
+/// 2I), with a temporary allocated and freed before; with `feedBack`, then
+/// input = result (the input is the entry point's state).
 struct Doubling {
-  static float *state, *twoI;
+  static float *input, *twoI;
+  static bool feedBack;
   static int calls;
   static constexpr int64_t kN = 4;
 
@@ -434,21 +436,25 @@ struct Doubling {
     tgc_cuda_free(tgc_cuda_alloc(kN * sizeof(float)));
     float *product = static_cast<float *>(tgc_cuda_alloc(kN * sizeof(float)));
     tgc_memref3_f32 a = {twoI, twoI, 0, {1, kN, kN}, {0, kN, 1}};
-    tgc_memref3_f32 x = {state, state, 0, {1, kN, 1}, {0, 1, 1}};
+    tgc_memref3_f32 x = {input, input, 0, {1, kN, 1}, {0, 1, 1}};
     *out = {product, product, 0, {1, kN, 1}, {0, 1, 1}};
     _mlir_ciface_tgc_cuda_matmul_f32(&a, &x, out, 0);
-    tgc_cuda_copy_to_device(state, product, kN * sizeof(float)); // device to device
+    if (feedBack)
+      tgc_cuda_copy_to_device(input, product, kN * sizeof(float)); // device to device
   }
 };
-float *Doubling::state, *Doubling::twoI;
+float *Doubling::input, *Doubling::twoI;
+bool Doubling::feedBack;
 int Doubling::calls;
 
 TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   bool enabled = graphsEnabled();
   float identity[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2}, start[4] = {1, 2, 3, 4};
-  Doubling::state = static_cast<float *>(tgc_cuda_alloc(sizeof(start)));
+  Doubling::input = static_cast<float *>(tgc_cuda_alloc(sizeof(start)));
   Doubling::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(identity)));
-  ASSERT_EQ(tgc_cuda_copy_to_device(Doubling::state, start, sizeof(start)), TGC_OK);
+  Doubling::feedBack = true;
+  Doubling::calls = 0;
+  ASSERT_EQ(tgc_cuda_copy_to_device(Doubling::input, start, sizeof(start)), TGC_OK);
   ASSERT_EQ(tgc_cuda_copy_to_device(Doubling::twoI, identity, sizeof(identity)), TGC_OK);
 
   void *graph = nullptr;
@@ -472,7 +478,7 @@ TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   }
   // Eager, capture, then replays except for the call after the held result.
   EXPECT_EQ(Doubling::calls, enabled ? 3 : 6);
-  tgc_cuda_free(Doubling::state);
+  tgc_cuda_free(Doubling::input);
   tgc_cuda_free(Doubling::twoI);
 }
 
@@ -512,34 +518,15 @@ TEST_F(CudaBlas, DeviceInputsAreReadInPlace) {
     tgc_cuda_free(buffer);
 }
 
-/// The body of an entry point with an input: result = 2 * input (a matmul
-/// with 2I), with a temporary allocated and freed before.
-struct Scaling {
-  static float *input, *twoI;
-  static int calls;
-  static constexpr int64_t kN = 4;
-
-  static void body(void *result) {
-    ++calls;
-    auto *out = static_cast<tgc_memref3_f32 *>(result);
-    tgc_cuda_free(tgc_cuda_alloc(kN * sizeof(float)));
-    float *product = static_cast<float *>(tgc_cuda_alloc(kN * sizeof(float)));
-    tgc_memref3_f32 a = {twoI, twoI, 0, {1, kN, kN}, {0, kN, 1}};
-    tgc_memref3_f32 x = {input, input, 0, {1, kN, 1}, {0, 1, 1}};
-    *out = {product, product, 0, {1, kN, 1}, {0, 1, 1}};
-    _mlir_ciface_tgc_cuda_matmul_f32(&a, &x, out, 0);
-  }
-};
-float *Scaling::input, *Scaling::twoI;
-int Scaling::calls;
-
 TEST_F(CudaBlas, EachInputBindingGetsAGraphAndTheyShareTheirBlocks) {
   float identity[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2};
   float first[4] = {1, 2, 3, 4}, second[4] = {-1, 5, 7, 0.5f};
-  Scaling::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(identity)));
+  Doubling::twoI = static_cast<float *>(tgc_cuda_alloc(sizeof(identity)));
+  Doubling::feedBack = false;
+  Doubling::calls = 0;
   float *inputs[] = {static_cast<float *>(tgc_cuda_alloc(sizeof(first))),
                      static_cast<float *>(tgc_cuda_alloc(sizeof(second)))};
-  ASSERT_EQ(tgc_cuda_copy_to_device(Scaling::twoI, identity, sizeof(identity)), TGC_OK);
+  ASSERT_EQ(tgc_cuda_copy_to_device(Doubling::twoI, identity, sizeof(identity)), TGC_OK);
   ASSERT_EQ(tgc_cuda_copy_to_device(inputs[0], first, sizeof(first)), TGC_OK);
   ASSERT_EQ(tgc_cuda_copy_to_device(inputs[1], second, sizeof(second)), TGC_OK);
 
@@ -555,10 +542,10 @@ TEST_F(CudaBlas, EachInputBindingGetsAGraphAndTheyShareTheirBlocks) {
       second[1] = 9;
     ASSERT_EQ(tgc_cuda_copy_to_device(inputs[which], which ? second : first, sizeof(first)),
               TGC_OK);
-    Scaling::input = inputs[which];
+    Doubling::input = inputs[which];
     tgc_memref3_f32 result;
     void *bound = inputs[which];
-    tgc_cuda_run(&graph, 1, &bound, Scaling::body, &result, sizeof(result));
+    tgc_cuda_run(&graph, 1, &bound, Doubling::body, &result, sizeof(result));
     float values[4];
     ASSERT_EQ(tgc_cuda_copy_to_host(values, result.aligned, sizeof(values)), TGC_OK);
     for (int i = 0; i < 4; ++i)
@@ -571,14 +558,14 @@ TEST_F(CudaBlas, EachInputBindingGetsAGraphAndTheyShareTheirBlocks) {
   tgc_memory_stats stats;
   tgc_cuda_memory_get_stats(&stats);
   if (graphsEnabled()) {
-    EXPECT_EQ(Scaling::calls, 3);
+    EXPECT_EQ(Doubling::calls, 3);
     // The second graph works in the first one's blocks.
     EXPECT_EQ(results[0], results[1]);
     EXPECT_EQ(stats.bytes_reserved, afterFirstCapture.bytes_reserved);
   } else {
-    EXPECT_EQ(Scaling::calls, 7);
+    EXPECT_EQ(Doubling::calls, 7);
   }
-  for (float *buffer : {Scaling::twoI, inputs[0], inputs[1]})
+  for (float *buffer : {Doubling::twoI, inputs[0], inputs[1]})
     tgc_cuda_free(buffer);
 }
 
