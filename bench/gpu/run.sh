@@ -12,9 +12,11 @@
 # instead of a run of peers.py, which takes minutes (torch.compile, JAX).
 #
 #   mlp     784-512-512-10, batch 128, Adam: a full step (forward, backward,
-#           update, loss back) against JAX jit (goal: 3x faster); also with
-#           the batch uploaded from host memory in each step, and with it in
-#           pinned memory, prefetched one step ahead (the training main's way);
+#           update, loss back) against JAX jit (goal: 3x faster), the batch
+#           in device memory and read there; also with it in device memory
+#           off alignment (copied by the step, as every device batch was
+#           before), uploaded from host memory in each step, and in pinned
+#           memory, prefetched one step ahead (the training main's way);
 #           JAX also with exact float32 and with TF32 matmuls, against tgc's
 #           exact (default) and TF32 (TGC_CUDA_MATMUL=tf32) steps; tgc also
 #           on one stream (--no-gpu-branches), with TGC_CUDA_GEMM_TUNING=1
