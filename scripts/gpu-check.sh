@@ -48,6 +48,11 @@
 #                (cuBLAS only): the same loss after 10 steps (1e-5
 #                relative), and one step with =1 clean under
 #                compute-sanitizer's memcheck and racecheck
+#   inputs       the MLP with its batch in device memory (read in place),
+#                off alignment (copied on the device), from host memory and
+#                prefetched (read in the staging copies): the same loss
+#                after 10 steps bit for bit, and the in-place and prefetched
+#                steps clean under compute-sanitizer's memcheck and racecheck
 #   memory       tgc --memory-report's peak of a step's device buffers (the
 #                MLP, the attention block under autocast and in f32 with
 #                --fused-attention-f32) within 5% of the
@@ -321,6 +326,34 @@ if run small-gemm-off 60 env TGC_CUDA_SMALL_GEMM=0 "$bin/bench-mlp-cuda" 10 0 10
 else
   report small-gemm 1
 fi
+
+echo "== inputs: the MLP's batch read in place, copied on the device, uploaded, prefetched"
+# The same bits whichever way the step gets its batch: in device memory
+# (read there), off alignment (copied into the model's buffers), from host
+# memory, and prefetched into the runtime's staging copies (read there, a
+# graph for each). Then memcheck and racecheck of the two ways read in place.
+inputs_ok=0
+losses=()
+for mode in "" device-copied 1 prefetch; do
+  if run "inputs-${mode:-device}" 60 env TGC_BENCH_HOST_INPUTS=$mode "$bin/bench-mlp-cuda" 10 0 10; then
+    losses+=("$(tail -n 1 "$work/inputs-${mode:-device}.log" | awk '{print $4}')")
+  else
+    inputs_ok=1
+  fi
+done
+if [[ $inputs_ok -eq 0 ]]; then
+  python3 -c "import sys; l = sys.argv[1:]; sys.exit(0 if len(set(l)) == 1 else 1)" "${losses[@]}" ||
+    inputs_ok=1
+fi
+if [[ $inputs_ok -eq 0 && -n $sanitizer ]]; then
+  for mode in "" prefetch; do
+    for tool in memcheck racecheck; do
+      run "inputs-${mode:-device}-$tool" 180 env TGC_BENCH_HOST_INPUTS=$mode "$sanitizer" \
+        --tool "$tool" --error-exitcode=3 "$bin/bench-mlp-cuda" 3 0 10 || inputs_ok=1
+    done
+  done
+fi
+report inputs $inputs_ok "(loss after 10 steps: in place, copied, uploaded, prefetched: ${losses[*]})"
 
 echo "== memory: tgc --memory-report against the arena's measured peak"
 memory_ok=0
