@@ -25,7 +25,7 @@
 //
 // Portable CUDA C++: the runtime tests also compile this file for the host
 // and run the kernels there (test/Runtime/SimtHost.h, which writes the
-// asynchronous copies as late as a GPU may).
+// asynchronous copies as late, and again as early, as a GPU may).
 //
 //===----------------------------------------------------------------------===//
 
