@@ -346,7 +346,7 @@ public:
       check(api.cuEventCreate(&slot->copied, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
       check(api.cuEventCreate(&slot->consumed, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
     }
-    if (slot->consumedRecorded)
+    if (slot->released) // `consumed` was recorded
       check(api.cuStreamWaitEvent(copyStream, slot->consumed, 0), "cuStreamWaitEvent");
     // Profiling times the copies with events of their own on the copy
     // stream, read later (when the slot is used next, or in the report), so
@@ -880,9 +880,8 @@ private:
     std::vector<void *> host; // the buffers it is a copy of; empty once uploaded
     std::vector<void *> device;
     CUevent copied = nullptr, consumed = nullptr;
-    bool consumedRecorded = false;
     uint64_t age = 0;      // when it was prefetched into (Batches::prefetches)
-    uint64_t released = 0; // when `consumed` was recorded (Batches::releases)
+    uint64_t released = 0; // when `consumed` was recorded (Batches::releases), 0: never
     // With profiling: recorded around the copies of the last prefetch, whose
     // `timedCopies` copies the profile does not count yet.
     CUevent timedStart = nullptr, timedEnd = nullptr;
@@ -910,7 +909,6 @@ private:
   /// The work queued so far is the last that reads `slot`.
   void consumedLocked(Batches &batches, Staged &slot) {
     check(api.cuEventRecord(slot.consumed, stream), "cuEventRecord");
-    slot.consumedRecorded = true;
     slot.released = ++batches.releases;
   }
 
