@@ -20,7 +20,10 @@
 // libcublas is loaded with dlopen at the first matmul, like the driver. FP32
 // stays FP32 (no tensor cores) unless TGC_CUDA_MATMUL=tf32 or bf16 asks for
 // FP32 products on tensor cores from inputs rounded to TF32 or bf16 (the
-// parameters stay FP32: bf16 compute with FP32 master weights).
+// parameters stay FP32: bf16 compute with FP32 master weights), or
+// TGC_CUDA_MATMUL=3xtf32 for FP32's accuracy from TF32 tensor cores: each
+// operand split in two by the runtime's kernels (CudaSplitTF32.cu), three
+// TF32 products in one GEMM over a reduction three times as long.
 //
 // TGC_CUDA_GEMM_TUNING=1 sends every FP32 matmul cuBLASLt can take to it
 // and gives each shape the fastest of the heuristic's first 8 algorithms,
@@ -37,6 +40,7 @@
 
 #include "Cuda.h"
 #include "CudaSmallGemm.h"
+#include "CudaSplitTF32.h"
 #include "Error.h"
 
 #include <dlfcn.h>
@@ -195,14 +199,22 @@ private:
     bind(api.gemmEx, "cublasGemmStridedBatchedEx", /*required=*/false);
     const char *precision = std::getenv("TGC_CUDA_MATMUL");
     std::string mode = precision && *precision ? precision : "fp32";
-    if (mode == "bf16" || mode == "tf32") {
+    if (mode == "bf16" || mode == "tf32" || mode == "3xtf32") {
       if (!api.gemmEx)
         fail(TGC_ERROR_DEVICE,
              "TGC_CUDA_MATMUL=%s needs cublasGemmStridedBatchedEx, which %s lacks", mode.c_str(),
              tried.c_str());
       fastCompute = mode == "bf16" ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32;
+      splitTF32 = mode == "3xtf32";
+#ifndef TGC_CUDA_KERNELS_PTX
+      if (splitTF32)
+        fail(TGC_ERROR_DEVICE,
+             "TGC_CUDA_MATMUL=3xtf32 needs the runtime's CUDA kernels: this runtime was built "
+             "without nvcc");
+#endif
     } else if (mode != "fp32") {
-      fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32 or bf16", mode.c_str());
+      fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32, 3xtf32 or bf16",
+           mode.c_str());
     }
     const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
     gemmTuning = tune && std::strcmp(tune, "1") == 0;
@@ -216,10 +228,13 @@ private:
   }
 
 public:
-  /// The compute type of FP32 products under TGC_CUDA_MATMUL=bf16 or tf32
-  /// (inputs rounded to bf16 or tf32 for tensor cores, FP32 accumulation
-  /// and results); 0: plain FP32.
+  /// The compute type of FP32 products under TGC_CUDA_MATMUL=bf16, tf32
+  /// or 3xtf32 (inputs rounded to bf16 or tf32 for tensor cores, FP32
+  /// accumulation and results); 0: plain FP32.
   int fastCompute = 0;
+  /// TGC_CUDA_MATMUL=3xtf32: cuBLAS's FP32 products take split operands
+  /// (splitForTF32x3), for FP32's accuracy.
+  bool splitTF32 = false;
   /// TGC_CUDA_GEMM_TUNING=1: every FP32 matmul cuBLASLt can take goes to it,
   /// with tuned algorithms (BlasLt::plan).
   bool gemmTuning = false;
@@ -319,6 +334,74 @@ template <typename T> struct Scratch {
   ~Scratch() { cuda::release(block); }
 };
 
+#ifdef TGC_CUDA_KERNELS_PTX
+extern "C" const char tgc_split_tf32_ptx[];
+#endif
+
+/// Device memory for the length of a call.
+struct ScratchBlock {
+  float *data;
+  explicit ScratchBlock(size_t floats)
+      : data(static_cast<float *>(cuda::allocate(sizeof(float) * std::max<size_t>(floats, 1)))) {}
+  ScratchBlock(const ScratchBlock &) = delete;
+  ~ScratchBlock() { cuda::release(data); }
+};
+
+/// A product's operand split for 3xTF32 (CudaSplitTF32.cu): the matrix
+/// batch `x`, whose rows or columns are contiguous, as three blocks along
+/// its reduction (its columns where reductionAlongCols, else its rows),
+/// `small` in block smallBlock and `big` in the other two, queued into a
+/// fresh block (`split`) that keeps x's contiguous dimension contiguous.
+Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int smallBlock,
+                             int64_t batch, std::optional<ScratchBlock> &split) {
+  // The kernels' view: columns contiguous.
+  bool columnsContiguous = x.colStride == 1 || x.cols == 1;
+  if (!columnsContiguous) {
+    x = x.transposed();
+    reductionAlongCols = !reductionAlongCols;
+  }
+  int64_t items = x.batchStride == 0 ? 1 : batch;
+  split.emplace(size_t(3 * items * x.rows * x.cols));
+  SplitTF32Params params;
+  params.source = x.data;
+  params.target = split->data;
+  params.sourceRowStride = x.rowStride;
+  params.sourceBatchStride = x.batchStride;
+  params.targetRowStride = reductionAlongCols ? 3 * x.cols : x.cols;
+  params.targetBatchStride = 3 * x.rows * x.cols;
+  params.blockStride = reductionAlongCols ? x.cols : x.rows * x.cols;
+  params.batch = items;
+  params.rows = x.rows;
+  params.cols = x.cols;
+  params.smallBlock = smallBlock;
+#ifdef TGC_CUDA_KERNELS_PTX
+  bool vectorized = splitTF32Vectorized(params);
+  const unsigned grid[3] = {splitTF32Blocks(params, vectorized, 16 * cuda::multiprocessors()), 1,
+                            1};
+  const unsigned block[3] = {kSplitTF32Threads, 1, 1};
+  void *arguments[] = {&params};
+  cuda::launch(tgc_split_tf32_ptx, vectorized ? kSplitTF32Kernel4 : kSplitTF32Kernel, grid, block,
+               arguments);
+#endif
+  Matrix<float> result = {split->data,
+                          reductionAlongCols ? x.rows : 3 * x.rows,
+                          reductionAlongCols ? 3 * x.cols : x.cols,
+                          params.targetRowStride,
+                          1,
+                          x.batchStride == 0 ? 0 : params.targetBatchStride};
+  return columnsContiguous ? result : result.transposed();
+}
+
+/// Whether an FP32 product of `k` terms gets split operands (3xtf32); its
+/// tripled reduction must fit cuBLAS's int.
+bool splitsOperands(int64_t k) {
+  if (!blas().splitTF32 || k == 0)
+    return false;
+  if (3 * k > INT_MAX)
+    fail(TGC_ERROR_ARGUMENT, "matmul reduction of %lld too long for 3xTF32", (long long)k);
+  return true;
+}
+
 /// A plain product: no bias, no activation (a plain matmul under tuning).
 constexpr int64_t kNoEpilogue = -1;
 
@@ -375,7 +458,7 @@ bool runSmallGemmIfLoadable(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b,
 /// product as cuBLAS runs it, into `out`) at the shape's first call, both
 /// timed on a scratch result, and otherwise where smallGemmByDefault takes
 /// them; never under TGC_CUDA_MATMUL=tf32 or bf16 (the kernels compute
-/// exact FP32).
+/// exact FP32, what 3xtf32 asks for).
 template <typename Cublas>
 bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
                     const tgc_memref1_f32 *bias, int64_t epilogue, int64_t accumulate,
@@ -383,7 +466,7 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
   Blas &settings = blas();
   settings.handle(); // reads the settings
   using SmallGemm = Blas::SmallGemm;
-  if (settings.fastCompute || settings.smallGemm == SmallGemm::Never)
+  if ((settings.fastCompute && !settings.splitTF32) || settings.smallGemm == SmallGemm::Never)
     return false;
   if (settings.smallGemm == SmallGemm::Always)
     return runSmallGemm(a, b, c, bias, epilogue, accumulate);
@@ -498,6 +581,14 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   }
   Scale one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
+  std::optional<ScratchBlock> lhsSplit, rhsSplit;
+  if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
+    if (splitsOperands(k)) {
+      lhs = splitForTF32x3(lhs, /*reductionAlongCols=*/true, /*smallBlock=*/0, batch, lhsSplit);
+      rhs = splitForTF32x3(rhs, /*reductionAlongCols=*/false, /*smallBlock=*/1, batch, rhsSplit);
+      asColumnMajor(lhs, lhsT, lda);
+      asColumnMajor(rhs, rhsT, ldb);
+    }
   constexpr bool bf16 = std::is_same_v<In, BF16>;
   int fast = bf16 ? CUBLAS_COMPUTE_32F : std::is_same_v<T, float> ? blas().fastCompute : 0;
   if (bf16 && !blas().gemmEx())
@@ -516,7 +607,7 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
                std::is_same_v<Out, BF16>              ? " bf16 operands and result"
                : bf16                                 ? " bf16 operands"
                : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-               : fast                                 ? " tf32"
+               : fast                                 ? (blas().splitTF32 ? " 3xtf32" : " tf32")
                                                       : ""),
         [&] {
           if (fast)
@@ -817,13 +908,13 @@ bool tunedMatmul(const Matrix<float> &lhs, bool lhsT, int64_t lda, const Matrix<
   shape.compute = compute;
   shape.biasAlignment = 0;
   const LtPlan &plan = blasLt().plan(shape, lhs.data, rhs.data, nullptr);
-  cuda::profiled(format("cublasLt gemm %c%c %lldx%lldx%lld batch %lld%s (tuned)", lhsT ? 'T' : 'N',
-                        rhsT ? 'T' : 'N', (long long)m, (long long)n, (long long)k,
-                        (long long)batch,
-                        compute == CUBLAS_COMPUTE_32F_FAST_16BF   ? " bf16"
-                        : compute == CUBLAS_COMPUTE_32F_FAST_TF32 ? " tf32"
-                                                                  : ""),
-                 [&] { blasLt().run(plan, lhs.data, rhs.data, nullptr, out.data, beta); });
+  cuda::profiled(
+      format("cublasLt gemm %c%c %lldx%lldx%lld batch %lld%s (tuned)", lhsT ? 'T' : 'N',
+             rhsT ? 'T' : 'N', (long long)m, (long long)n, (long long)k, (long long)batch,
+             compute == CUBLAS_COMPUTE_32F_FAST_16BF   ? " bf16"
+             : compute == CUBLAS_COMPUTE_32F_FAST_TF32 ? (blas().splitTF32 ? " 3xtf32" : " tf32")
+                                                       : ""),
+      [&] { blasLt().run(plan, lhs.data, rhs.data, nullptr, out.data, beta); });
   return true;
 }
 
@@ -887,12 +978,21 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   Matrix<T> d = out.transposed(), first = rhs.transposed(), second = lhs.transposed();
   asColumnMajor(d, outT, ldd);
   // Operands cuBLASLt cannot address are copied to row-major blocks.
-  auto operand = [&](Matrix<T> &x, std::optional<Scratch<T>> &scratch) {
+  // Under 3xtf32 they are split (the first's reduction is along its
+  // columns, the second's along its rows).
+  blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
+  bool split = !bf16 && splitsOperands(k);
+  std::optional<ScratchBlock> firstSplit, secondSplit;
+  auto operand = [&](Matrix<T> &x, std::optional<Scratch<T>> &scratch,
+                     std::optional<ScratchBlock> &splitBlock, bool first) {
     LtOperand result;
-    if (!asColumnMajor(x, result.transposed, result.ld)) {
+    if (!asColumnMajor(x, result.transposed, result.ld))
       x = copy(scratch, x, /*copyIn=*/true, "operand");
-      asColumnMajor(x, result.transposed, result.ld);
-    }
+    if constexpr (!bf16)
+      if (split)
+        x = splitForTF32x3(x, /*reductionAlongCols=*/first, /*smallBlock=*/first ? 0 : 1, batch,
+                           splitBlock);
+    asColumnMajor(x, result.transposed, result.ld);
     result.rows = result.transposed ? x.cols : x.rows;
     result.cols = result.transposed ? x.rows : x.cols;
     result.batchStride = x.batchStride;
@@ -900,8 +1000,8 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
     return result;
   };
   LtShape shape;
-  shape.a = operand(first, rhsCopy);
-  shape.b = operand(second, lhsCopy);
+  shape.a = operand(first, rhsCopy, firstSplit, /*first=*/true);
+  shape.b = operand(second, lhsCopy, secondSplit, /*first=*/false);
   shape.d = {false, d.rows, d.cols, ldd, d.batchStride, alignmentOf(d.data)};
   const T *biasData = bias.aligned + bias.offset;
   if (bias.strides[0] != 1 && n > 1) {
@@ -911,7 +1011,6 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   shape.batch = batch;
   shape.epilogue = epilogue;
   shape.type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
-  blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
   // bf16 matrices accumulate in FP32; TGC_CUDA_MATMUL is for FP32 ones.
   int fast = bf16 ? 0 : blas().fastCompute;
   shape.compute = fast ? fast : CUBLAS_COMPUTE_32F;
@@ -929,8 +1028,8 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
                         (long long)d.rows, (long long)d.cols, (long long)k, (long long)batch,
                         bf16                                   ? " bf16->bf16"
                         : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-                        : fast                                 ? " tf32"
-                                                               : "",
+                        : fast ? (blas().splitTF32 ? " 3xtf32" : " tf32")
+                               : "",
                         blas().gemmTuning ? " (tuned)" : ""),
                  [&] {
                    for (int64_t item = 0; item < calls; ++item)

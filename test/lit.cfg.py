@@ -62,11 +62,15 @@ if os.access(ptxas, os.X_OK):
 attention_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttention.ptx")
 attention_f32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttentionF32.ptx")
 small_gemm_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaSmallGemm.ptx")
-if all(os.path.exists(p) for p in (attention_ptx, attention_f32_ptx, small_gemm_ptx)):
+split_tf32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaSplitTF32.ptx")
+if all(
+    os.path.exists(p) for p in (attention_ptx, attention_f32_ptx, small_gemm_ptx, split_tf32_ptx)
+):
     config.available_features.add("runtime-kernels")
     config.substitutions.append(("%attention_ptx", attention_ptx))
     config.substitutions.append(("%attention_f32_ptx", attention_f32_ptx))
     config.substitutions.append(("%small_gemm_ptx", small_gemm_ptx))
+    config.substitutions.append(("%split_tf32_ptx", split_tf32_ptx))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

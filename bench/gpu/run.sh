@@ -31,7 +31,10 @@
 #           updated by SGD) against the copy bandwidth (goal: 85%)
 #   gpt2    a GPT-2-small block (d 768, 12 heads, T 1024, B 8; pre-LN, causal
 #           attention, exact GELU), MSE to a target, AdamW, fp32: a full
-#           step against torch.compile (goal: 1.15x); gpt2bf16 the same
+#           step against torch.compile (goal: 1.15x), also with 3xTF32
+#           products (TGC_CUDA_MATMUL=3xtf32: TF32 tensor cores, FP32's
+#           accuracy) and TF32 alone, each with its loss after 23 steps
+#           beside exact FP32's; gpt2bf16 the same
 #           block compiled with --autocast=bf16 against torch.compile under
 #           torch.autocast("cuda", dtype=torch.bfloat16)
 #   mlp gemms the MLP's 8 GEMMs alone (bench-mlp-gemms, bench/gpu/mlp_gemms.cu):
@@ -64,15 +67,18 @@ source "$here/find-cublas.sh" 2> /dev/null || source "$here/../../scripts/find-c
 echo "# cuBLAS: ${TGC_CUBLAS_LIBRARY:-found by the loader}"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 
-tgc_step() { # name, steps, warmup, classes, seconds
+tgc_step_line() { # name, steps, warmup, classes, seconds: "median p10 p90 loss"
   local name=$1 steps=$2 warmup=$3 classes=$4 seconds=$5
   local out
   if out=$(timeout --kill-after=5 "$seconds" "$bin/bench-$name-cuda" "$steps" "$warmup" "$classes" 2>&1); then
-    echo "$out" | tail -n 1 | awk '{print $1}'
+    echo "$out" | tail -n 1
   else
     echo "bench-$name-cuda failed (status $?): $(echo "$out" | tail -n 2)" >&2
-    echo nan
+    echo nan nan nan nan
   fi
+}
+tgc_step() { # the median alone
+  tgc_step_line "$@" | awk '{print $1}'
 }
 
 echo "== tgc"
@@ -92,7 +98,13 @@ mlp_cublas_again=$(TGC_CUDA_SMALL_GEMM=0 tgc_step mlp 300 30 10 60)
 mlp_again=$(tgc_step mlp 300 30 10 60)
 adamw=$(tgc_step adamw 20 3 1 90)
 xent=$(tgc_step xent 10 2 50257 120)
-gpt2=$(tgc_step gpt2 20 3 1 180)
+read -r gpt2 _ _ gpt2_loss <<< "$(tgc_step_line gpt2 20 3 1 180)"
+# FP32 products on TF32 tensor cores: split operands (3xTF32, FP32's
+# accuracy), and TF32 alone; the losses after the same 23 steps show the
+# accuracy beside the time.
+read -r gpt2_3xtf32 _ _ gpt2_3xtf32_loss <<< "$(TGC_CUDA_MATMUL=3xtf32 tgc_step_line gpt2 20 3 1 180)"
+read -r gpt2_tf32 _ _ gpt2_tf32_loss <<< "$(TGC_CUDA_MATMUL=tf32 tgc_step_line gpt2 20 3 1 180)"
+gpt2_f32_attention_3xtf32=$(TGC_CUDA_MATMUL=3xtf32 tgc_step gpt2-f32attention 20 3 1 180)
 gpt2_one_stream=$(tgc_step gpt2-one-stream 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
@@ -141,6 +153,9 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc GPT-2 block d768 T1024 B8 AdamW fp32" "$gpt2" \
   "tgc GPT-2 block fp32 --no-gpu-branches" "$gpt2_one_stream" \
   "tgc GPT-2 block fp32 --fused-attention-f32" "$gpt2_f32_attention" \
+  "tgc GPT-2 block fp32, 3xTF32 (TGC_CUDA_MATMUL=3xtf32)" "$gpt2_3xtf32" \
+  "tgc GPT-2 block fp32 --fused-attention-f32, 3xTF32" "$gpt2_f32_attention_3xtf32" \
+  "tgc GPT-2 block fp32, TF32 (TGC_CUDA_MATMUL=tf32)" "$gpt2_tf32" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
   "tgc GPT-2 block --autocast=bf16 --no-gpu-branches" "$gpt2_autocast_one_stream" \
@@ -161,13 +176,15 @@ python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$a
   "$gpt2" "$gpt2_bf16" "$gpt2_autocast" "${attention_forward:-nan}" "${attention_backward:-nan}" \
   "$mlp_one_stream" "$mlp_one_stream_tf32" "$gpt2_autocast_one_stream" "$mlp_tuned" \
   "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" "$mlp_cublas" \
-  "$mlp_cublas_again" "$mlp_again" <<'EOF'
+  "$mlp_cublas_again" "$mlp_again" "$gpt2_3xtf32" "$gpt2_f32_attention_3xtf32" "$gpt2_tf32" \
+  "$gpt2_loss" "$gpt2_3xtf32_loss" "$gpt2_tf32_loss" <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
  attention_forward, attention_backward, mlp_one_stream, mlp_one_stream_tf32,
  gpt2_autocast_one_stream, mlp_tuned, mlp_tuned_tf32, gpt2_one_stream,
- gpt2_f32_attention, mlp_small, mlp_cublas, mlp_cublas_again, mlp_again) = map(
+ gpt2_f32_attention, mlp_small, mlp_cublas, mlp_cublas_again, mlp_again, gpt2_3xtf32,
+ gpt2_f32_attention_3xtf32, gpt2_tf32, gpt2_loss, gpt2_3xtf32_loss, gpt2_tf32_loss) = map(
      float, sys.argv[2:])
 peers = {}
 for line in open(log):
@@ -212,6 +229,14 @@ print(f"GPT-2 block fp32: tgc {gpt2:.1f} us, torch.compile {compiled:.1f} us: tg
       f"{compiled / gpt2:.2f}x (goal: >= 1.15x); --no-gpu-branches {gpt2_one_stream:.1f} us "
       f"({compiled / gpt2_one_stream:.2f}x); --fused-attention-f32 {gpt2_f32_attention:.1f} us "
       f"({compiled / gpt2_f32_attention:.2f}x)")
+print(f"          3xTF32 (TGC_CUDA_MATMUL=3xtf32, FP32's accuracy) {gpt2_3xtf32:.1f} us "
+      f"({compiled / gpt2_3xtf32:.2f}x), with --fused-attention-f32 "
+      f"{gpt2_f32_attention_3xtf32:.1f} us ({compiled / gpt2_f32_attention_3xtf32:.2f}x); "
+      f"TF32 alone {gpt2_tf32:.1f} us ({compiled / gpt2_tf32:.2f}x)")
+relative = lambda loss: abs(loss - gpt2_loss) / abs(gpt2_loss)
+print(f"          loss after 23 steps: fp32 {gpt2_loss:.9g}, 3xtf32 {gpt2_3xtf32_loss:.9g} "
+      f"({relative(gpt2_3xtf32_loss):.1e} relative), tf32 {gpt2_tf32_loss:.9g} "
+      f"({relative(gpt2_tf32_loss):.1e})")
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan"))
 print(f"GPT-2 block bf16: tgc --autocast=bf16 {gpt2_autocast:.1f} us (bf16 matmuls on FP32 "
       f"activations: {gpt2_bf16:.1f} us), torch.compile (autocast) {compiled:.1f} us: tgc is "

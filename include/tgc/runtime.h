@@ -347,6 +347,9 @@ void tgc_cuda_globals_to_device(void);
  * /usr/local/cuda/lib64. FP32 products are exact FP32 unless
  * TGC_CUDA_MATMUL=bf16 (or tf32) computes them on tensor cores from inputs
  * rounded to bf16 (or TF32), accumulating in FP32; parameters stay FP32.
+ * TGC_CUDA_MATMUL=3xtf32 keeps FP32's accuracy on TF32 tensor cores: each
+ * operand split into its TF32 rounding and the rest (runtime kernels,
+ * runtime/CudaSplitTF32.cu), three TF32 products summed in one GEMM.
  * With TGC_CUDA_SMALL_GEMM=1 (and exact FP32), products of at most 1024
  * small output tiles run as one kernel of the runtime's instead
  * (runtime/CudaSmallGemm.cu), in a fixed order of sums; so do those of

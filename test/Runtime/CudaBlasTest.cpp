@@ -20,7 +20,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -446,6 +448,96 @@ struct Doubling {
 float *Doubling::input, *Doubling::twoI;
 bool Doubling::feedBack;
 int Doubling::calls;
+
+/// The largest error of the FP32 product C = A B (+ bias, through
+/// cuBLASLt, where withBias) of random values with full mantissas, relative
+/// to the sum of the magnitudes of its terms, against the product in
+/// double; `test` gives the views (its values replaced).
+double productError(MatmulCase &test, bool withBias) {
+  std::mt19937 random(7);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  View *views[] = {&test.a, &test.b, &test.c};
+  for (View *view : views) {
+    for (float &value : view->host)
+      value = uniform(random);
+    tgc_cuda_copy_to_device(view->device, view->host.data(), view->host.size() * sizeof(float));
+  }
+  int64_t batch = test.c.sizes[0], m = test.c.sizes[1], n = test.c.sizes[2], k = test.a.sizes[2];
+  std::vector<float> bias(n);
+  for (float &value : bias)
+    value = uniform(random);
+  float *deviceBias = static_cast<float *>(tgc_cuda_alloc(n * sizeof(float)));
+  tgc_cuda_copy_to_device(deviceBias, bias.data(), n * sizeof(float));
+  tgc_memref3_f32 a = test.a.on(test.a.device), b = test.b.on(test.b.device),
+                  c = test.c.on(test.c.device);
+  tgc_memref1_f32 biasView = {deviceBias, deviceBias, 0, {n}, {1}};
+  if (withBias)
+    _mlir_ciface_tgc_cuda_matmul_bias_f32(&a, &b, &biasView, &c, TGC_EPILOGUE_BIAS);
+  else
+    _mlir_ciface_tgc_cuda_matmul_f32(&a, &b, &c, /*accumulate=*/0);
+  std::vector<float> actual(test.c.host.size());
+  tgc_cuda_copy_to_host(actual.data(), test.c.device, actual.size() * sizeof(float));
+  tgc_cuda_free(deviceBias);
+  double worst = 0;
+  for (int64_t p = 0; p < batch; ++p)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = withBias ? bias[j] : 0, magnitude = std::fabs(sum);
+        for (int64_t l = 0; l < k; ++l) {
+          double term = double(test.a.at(test.a.host, p, i, l)) * test.b.at(test.b.host, p, l, j);
+          sum += term;
+          magnitude += std::fabs(term);
+        }
+        double error = std::fabs(test.c.at(actual, p, i, j) - sum) / magnitude;
+        if (std::isnan(error))
+          return error;
+        worst = std::max(worst, error);
+      }
+  return worst;
+}
+
+/// Exits with 0 when FP32 products under TGC_CUDA_MATMUL=`mode` (and GEMM
+/// tuning on or off), all through cuBLAS, have the mode's accuracy: errors
+/// (productError) below 3e-6 for fp32 and 3xtf32 (FP32's rounding: about
+/// 1.5e-7 on the fake driver), above 1e-5 for tf32 (operands with 10
+/// mantissa bits: about 1.7e-4 truncated, as the fake driver does). Run in
+/// a fresh process: cuBLAS reads the mode once.
+[[noreturn]] void exitWithModesAccuracy(const char *mode, const char *tuning) {
+  setenv("TGC_CUDA_MATMUL", mode, 1);
+  setenv("TGC_CUDA_GEMM_TUNING", tuning, 1);
+  setenv("TGC_CUDA_SMALL_GEMM", "0", 1);
+  bool exact = std::strcmp(mode, "tf32") != 0;
+  // m = 24, n = 20, k = 300: C [batch, m, n] = A [batch, m, k] B [batch, k, n].
+  MatmulCase cases[] = {
+      {"row-major", {1, 24, 300, 0, 300, 1}, {1, 300, 20, 0, 20, 1}, {1, 24, 20, 0, 20, 1}},
+      {"transposed A, column-major C",
+       {1, 24, 300, 0, 1, 24},
+       {1, 300, 20, 0, 20, 1},
+       {1, 24, 20, 0, 1, 24}},
+      {"batched, broadcast B",
+       {2, 24, 300, 7200, 300, 1},
+       {2, 300, 20, 0, 1, 300},
+       {2, 24, 20, 480, 20, 1}},
+  };
+  bool accurate = true;
+  for (bool withBias : {false, true})
+    for (MatmulCase &test : cases) {
+      double error = productError(test, withBias);
+      bool expected = exact ? error < 3e-6 : error > 1e-5 && error < 1e-2;
+      std::fprintf(stderr, "%s%s%s: error %.3g%s\n", test.name, withBias ? " with a bias" : "",
+                   *tuning == '1' ? ", tuned" : "", error, expected ? "" : " (unexpected)");
+      accurate = accurate && expected;
+    }
+  std::exit(accurate ? 0 : 1);
+}
+
+TEST_F(CudaBlas, FP32ProductsHaveTheirModesAccuracy) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  for (const char *mode : {"fp32", "tf32", "3xtf32"})
+    for (const char *tuning : {"0", "1"})
+      EXPECT_EXIT(exitWithModesAccuracy(mode, tuning), testing::ExitedWithCode(0), "")
+          << "TGC_CUDA_MATMUL=" << mode << " TGC_CUDA_GEMM_TUNING=" << tuning;
+}
 
 TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   bool enabled = graphsEnabled();

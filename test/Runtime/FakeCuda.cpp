@@ -18,8 +18,10 @@
 // event in a captured stream fails as on a GPU; a stream that waits for an
 // event of the capture joins it (its work is captured after the earlier
 // work), and ending a capture before the capturing stream waited for all
-// of a joined stream's work fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED). Kernels cannot run:
-// their launch fails, or with FAKE_CUDA_SKIP_KERNELS=1 does nothing, which
+// of a joined stream's work fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED). Kernels cannot run
+// (their module does not load), except the runtime's 3xTF32 operand split
+// (CudaSplitTF32.cu, run on the host with SimtHost.h), or with
+// FAKE_CUDA_SKIP_KERNELS=1 any kernel loads and its launch does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs (a kernel takes a
 // millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). Other stream
@@ -35,7 +37,9 @@
 // FAKE_CUDA_SMS multiprocessors (none unless set). A mutex makes every
 // entry point thread-safe. The gemm is the column-major reference
 // definition, with cuBLAS's argument checks; cuBLASLt's matmul the same,
-// plus its bias, relu and (tanh) gelu epilogues.
+// plus its bias, relu and (tanh) gelu epilogues. The fast FP32 compute
+// types round the operands as tensor cores do: TF32 truncated to 10
+// mantissa bits, bf16 to nearest even.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,14 +62,18 @@
 #include <thread>
 #include <vector>
 
+#include "SimtHost.h"
+
+#include "CudaSplitTF32.cu"
+
 namespace {
 
 using Work = std::function<void()>;
 using Graph = std::vector<Work>;
 
-constexpr int kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotSupported = 801,
-              kCaptureUnsupported = 900, kCaptureInvalidated = 901, kCaptureUnjoined = 904,
-              kCaptureIsolation = 906;
+constexpr int kSuccess = 0, kInvalidValue = 1, kOutOfMemory = 2, kNotFound = 500,
+              kNotSupported = 801, kCaptureUnsupported = 900, kCaptureInvalidated = 901,
+              kCaptureUnjoined = 904, kCaptureIsolation = 906;
 constexpr size_t kTotalMemory = size_t(4) << 30;
 
 /// The first stream runs its work at once; the others queue it.
@@ -416,26 +424,66 @@ int cuMemsetD16Async(unsigned long long target, unsigned short value, size_t cou
   Lock lock(fakeMutex);
   return fill<uint16_t>(stream, target, value, count);
 }
-int cuModuleLoadDataEx(void **module, const void *, unsigned, int *, void **) {
-  static int theModule;
-  return skipKernels() ? (*module = &theModule, kSuccess) : kNotSupported;
+} // extern "C"
+
+namespace {
+
+/// A kernel the fake runs on the host: the work of a launch of `grid`
+/// blocks of `threads` threads, its parameters copied at the launch and
+/// their device addresses translated.
+using HostKernel = Work (*)(dim3 grid, unsigned threads, void **params);
+
+template <void (*kernel)(SplitTF32Params)>
+Work splitTF32(dim3 grid, unsigned threads, void **params) {
+  SplitTF32Params copy = *static_cast<const SplitTF32Params *>(params[0]);
+  copy.source = access(copy.source);
+  copy.target = access(copy.target);
+  return [=] { simt::launch(grid, threads, nullptr, 0, kernel, copy); };
 }
-/// A kernel's dynamic shared memory limit: 48 KiB unless raised, as on a GPU.
+
+const std::map<std::string, HostKernel> hostKernels = {
+    {kSplitTF32Kernel, &splitTF32<tgc_split_tf32x3>},
+    {kSplitTF32Kernel4, &splitTF32<tgc_split_tf32x3_vec4>},
+};
+int hostModule;
+
+} // namespace
+
+extern "C" {
+
+int cuModuleLoadDataEx(void **module, const void *image, unsigned, int *, void **) {
+  static int theModule;
+  if (skipKernels())
+    return *module = &theModule, kSuccess;
+  // The runtime's split kernels' PTX (its text defines them).
+  if (std::strstr(static_cast<const char *>(image), kSplitTF32Kernel))
+    return *module = &hostModule, kSuccess;
+  return kNotSupported;
+}
+/// A kernel's dynamic shared memory limit: 48 KiB unless raised, as on a
+/// GPU; what runs it on the host, if the fake can.
 struct Function {
   int maxDynamicShared = 48 * 1024;
+  HostKernel host = nullptr;
 };
 
-int cuModuleGetFunction(void **function, void *, const char *name) {
+int cuModuleGetFunction(void **function, void *module, const char *name) {
   Lock lock(fakeMutex);
-  if (!skipKernels())
-    return kNotSupported;
   static std::map<std::string, Function> functions;
+  if (module == &hostModule) {
+    auto kernel = hostKernels.find(name);
+    if (kernel == hostKernels.end())
+      return kNotFound;
+    functions[name].host = kernel->second;
+  } else if (!skipKernels()) {
+    return kNotSupported;
+  }
   *function = &functions[name];
   return kSuccess;
 }
 int cuFuncSetAttribute(void *function, int attribute, int value) {
   constexpr int kMaxDynamicSharedSizeBytes = 8, kSharedPerBlock = 227 * 1024; // an H100's
-  if (!skipKernels())
+  if (!skipKernels() && !static_cast<Function *>(function)->host)
     return kNotSupported;
   if (attribute != kMaxDynamicSharedSizeBytes || value < 0 || value > kSharedPerBlock)
     return kInvalidValue;
@@ -443,22 +491,32 @@ int cuFuncSetAttribute(void *function, int attribute, int value) {
   static_cast<Function *>(function)->maxDynamicShared = value;
   return kSuccess;
 }
-int cuLaunchKernel(void *function, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                   unsigned sharedBytes, void *stream, void **, void **) {
+int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY, unsigned gridZ,
+                   unsigned threadsX, unsigned threadsY, unsigned threadsZ, unsigned sharedBytes,
+                   void *stream, void **params, void **) {
   Lock lock(fakeMutex);
-  if (!skipKernels())
+  const Function &kernel = *static_cast<Function *>(function);
+  if (!skipKernels() && !kernel.host)
     return kNotSupported;
-  if (int(sharedBytes) > static_cast<Function *>(function)->maxDynamicShared)
+  if (int(sharedBytes) > kernel.maxDynamicShared || !gridX || !gridY || !gridZ || !threadsX ||
+      !threadsY || !threadsZ)
     return kInvalidValue;
+  Work run = [] {};
+  if (kernel.host) {
+    if (threadsY != 1 || threadsZ != 1 || sharedBytes != 0)
+      return kInvalidValue; // the host kernels take neither
+    run = kernel.host(dim3{gridX, gridY, gridZ}, threadsX, params);
+  }
   bool large = sharedBytes > 48 * 1024;
   static const float milliseconds = std::getenv("FAKE_CUDA_KERNEL_MS")
                                         ? std::strtof(std::getenv("FAKE_CUDA_KERNEL_MS"), nullptr)
                                         : 1.0f;
   return enqueue(
       stream,
-      [large] {
+      [large, run] {
         ++stats.kernels;
         stats.largeSharedKernels += large;
+        run();
       },
       milliseconds);
 }
@@ -600,17 +658,36 @@ uint16_t roundToBF16(float value) {
   return uint16_t(word >> 16);
 }
 
+/// cublasComputeType_t: FP32, and FP32 on tensor cores from operands
+/// rounded to bf16 or TF32.
+constexpr int kCompute32F = 68, kCompute32FFast16BF = 75, kCompute32FFastTF32 = 77;
+
+/// An FP32 operand as a tensor core of `compute` reads it: rounded to bf16,
+/// or TF32's 10 mantissa bits kept (the others dropped).
+float asComputed(float value, int compute) {
+  if (compute == kCompute32FFast16BF)
+    return widen(roundToBF16(value));
+  if (compute != kCompute32FFastTF32)
+    return value;
+  uint32_t word;
+  std::memcpy(&word, &value, sizeof(word));
+  word &= 0xffffe000u;
+  std::memcpy(&value, &word, sizeof(value));
+  return value;
+}
+template <typename T> T asComputed(T value, int) { return value; }
+
 /// An accumulated T stored as Out: itself, or rounded to bf16 once.
 template <typename T> T narrow(T value, T *) { return value; }
 inline uint16_t narrow(float value, uint16_t *) { return roundToBF16(value); }
 
 /// C = alpha A B + beta C, column-major, products accumulated in T; A and
-/// B of type In (T, or bf16's bits), C of type Out (T, or bf16's bits:
-/// the accumulation rounded once).
+/// B of type In (T, or bf16's bits; read asComputed), C of type Out (T, or
+/// bf16's bits: the accumulation rounded once).
 template <typename T, typename In = T, typename Out = T>
 int gemm(void *handle, int transA, int transB, int m, int n, int k, const T *alpha, const In *a,
          int lda, long long strideA, const In *b, int ldb, long long strideB, const T *beta, Out *c,
-         int ldc, long long strideC, int batch) {
+         int ldc, long long strideC, int batch, int compute = kCompute32F) {
   Lock lock(fakeMutex);
   auto atLeast = [](int rows) { return rows > 1 ? rows : 1; };
   if (m < 0 || n < 0 || k < 0 || batch < 0 || lda < atLeast(transA ? k : m) ||
@@ -626,8 +703,12 @@ int gemm(void *handle, int transA, int transB, int m, int n, int k, const T *alp
         for (int i = 0; i < m; ++i) {
           T sum = 0;
           for (int l = 0; l < k; ++l) {
-            T x = widen(transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda]);
-            T y = widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]);
+            T x = asComputed(
+                widen(transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda]),
+                compute);
+            T y = asComputed(
+                widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]),
+                compute);
             sum += x * y;
           }
           Out &out = c[p * strideC + i + j * ldc];
@@ -677,15 +758,14 @@ int cublasDgemmStridedBatched(void *handle, int transA, int transB, int m, int n
               ldc, strideC, batch);
 }
 
-// FP32 results from FP32 operands (the compute type's bf16 or TF32 rounding
-// ignored) or from bf16 operands, and bf16 results from bf16 operands
-// (CUBLAS_COMPUTE_32F only, as cuBLAS).
+// FP32 results from FP32 operands (any FP32 compute type) or from bf16
+// operands, and bf16 results from bf16 operands (CUBLAS_COMPUTE_32F only,
+// as cuBLAS).
 int cublasGemmStridedBatchedEx(void *handle, int transA, int transB, int m, int n, int k,
                                const void *alpha, const void *a, int aType, int lda,
                                long long strideA, const void *b, int bType, int ldb,
                                long long strideB, const void *beta, void *c, int cType, int ldc,
                                long long strideC, int batch, int compute, int) {
-  constexpr int kCompute32F = 68;
   if (aType == kR16BF && bType == kR16BF && cType == kR32F && compute == kCompute32F)
     return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
@@ -696,12 +776,13 @@ int cublasGemmStridedBatchedEx(void *handle, int transA, int transB, int m, int 
                 static_cast<const uint16_t *>(a), lda, strideA, static_cast<const uint16_t *>(b),
                 ldb, strideB, static_cast<const float *>(beta), static_cast<uint16_t *>(c), ldc,
                 strideC, batch);
-  if (aType != kR32F || bType != kR32F || cType != kR32F)
+  if (aType != kR32F || bType != kR32F || cType != kR32F ||
+      (compute != kCompute32F && compute != kCompute32FFast16BF && compute != kCompute32FFastTF32))
     return kBlasInvalidValue;
   return gemm(handle, transA, transB, m, n, k, static_cast<const float *>(alpha),
               static_cast<const float *>(a), lda, strideA, static_cast<const float *>(b), ldb,
               strideB, static_cast<const float *>(beta), static_cast<float *>(c), ldc, strideC,
-              batch);
+              batch, compute);
 }
 
 int cublasScopy_v2(void *handle, int n, const float *x, int incx, float *y, int incy) {
@@ -886,10 +967,12 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const void *a, LtLa
             for (int i = 0; i < m; ++i) {
               float sum = 0;
               for (int l = 0; l < k; ++l) {
-                float x = op.transA ? load(a, p * la.batchStride + l + i * la.ld)
-                                    : load(a, p * la.batchStride + i + l * la.ld);
-                float y = op.transB ? load(b, p * lb.batchStride + j + l * lb.ld)
-                                    : load(b, p * lb.batchStride + l + j * lb.ld);
+                float x = asComputed(op.transA ? load(a, p * la.batchStride + l + i * la.ld)
+                                               : load(a, p * la.batchStride + i + l * la.ld),
+                                     op.compute);
+                float y = asComputed(op.transB ? load(b, p * lb.batchStride + j + l * lb.ld)
+                                               : load(b, p * lb.batchStride + l + j * lb.ld),
+                                     op.compute);
                 sum += x * y;
               }
               int64_t at = p * ld.batchStride + i + j * ld.ld;
