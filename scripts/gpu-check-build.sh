@@ -22,6 +22,8 @@
 #                                      checked and timed on their own (nvcc)
 #   bin/bench-attention-f32-kernels    bench/gpu/attention_f32_kernels.cu: the f32 ones timed
 #   bin/bench-mlp-gemms                bench/gpu/mlp_gemms.cu: the MLP's GEMMs, tuned and branched
+#   bin/bench-gpt2-gemms               bench/gpu/gpt2_gemms.cu: GPT-2's dense GEMMs in FP32,
+#                                      3xTF32 and TF32, timed and checked against double
 #   bin/measure-{mlp,attention,attention-f32}-cuda, reports/*.txt  steps' measured device
 #                                      memory and tgc --memory-report's (gpu-check's "memory")
 #   data/synthetic, data/fashion-mnist a small learnable dataset, Fashion-MNIST
@@ -165,6 +167,9 @@ echo "== MLP GEMMs probe"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -I"$root/include" "$root/bench/gpu/mlp_gemms.cu" \
   -L/usr/local/cuda/lib64 -lcublas -lcublasLt -Xlinker -rpath,/usr/local/cuda/lib64 \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-mlp-gemms"
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/gpt2_gemms.cu" \
+  -L/usr/local/cuda/lib64 -lcublas -Xlinker -rpath,/usr/local/cuda/lib64 \
+  -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-gpt2-gemms"
 
 if [[ -n ${TGC_BASE_BUILD:-} ]]; then
   tgc=$TGC_BASE_BUILD/bin/tgc runtime_library=libtgc_runtime_base.so

@@ -41,6 +41,10 @@
 #           as the runtime calls them, with the best of cuBLASLt's first 16
 #           algorithms (FP32, TF32), and the backward's in a chain against
 #           the weight gradients on a second stream
+#   gpt2 gemms GPT-2's 12 dense GEMMs alone (bench-gpt2-gemms,
+#           bench/gpu/gpt2_gemms.cu): exact FP32, 3xTF32 (split kernels and
+#           the TF32 GEMM apart and together) and TF32, each checked
+#           against double
 #   attention the fused attention kernels alone (bench-attention-kernels,
 #           bench/gpu/attention_kernels.cu: checked against double precision,
 #           then GPT-2's 8 x 12 heads of T 1024, causal, bf16) against
@@ -130,6 +134,9 @@ echo "== MLP GEMMs (bench/gpu/mlp_gemms.cu)"
 cublas_dir=$(dirname "${TGC_CUBLAS_LIBRARY:-/usr/local/cuda/lib64/libcublas.so}")
 LD_LIBRARY_PATH=$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout --kill-after=5 120 \
   "$bin/bench-mlp-gemms" 2>&1 || echo "bench-mlp-gemms failed"
+echo "== GPT-2 GEMMs (bench/gpu/gpt2_gemms.cu)"
+LD_LIBRARY_PATH=$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout --kill-after=5 120 \
+  "$bin/bench-gpt2-gemms" 2>&1 || echo "bench-gpt2-gemms failed"
 echo "$attention" | grep '^check'
 echo "$attention_f32"
 attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
