@@ -23,7 +23,8 @@
 // parameters stay FP32: bf16 compute with FP32 master weights), or
 // TGC_CUDA_MATMUL=3xtf32 for FP32's accuracy from TF32 tensor cores: each
 // operand split in two by the runtime's kernels (CudaSplitTF32.cu), three
-// TF32 products in one GEMM over a reduction three times as long.
+// TF32 products in one GEMM over a reduction three times as long (under
+// GEMM tuning, where that timed faster than the exact FP32 GEMM).
 //
 // TGC_CUDA_GEMM_TUNING=1 sends every FP32 matmul cuBLASLt can take to it
 // and gives each shape the fastest of the heuristic's first 8 algorithms,
@@ -235,6 +236,11 @@ public:
   /// TGC_CUDA_MATMUL=3xtf32: cuBLAS's FP32 products take split operands
   /// (splitForTF32x3), for FP32's accuracy.
   bool splitTF32 = false;
+  /// The compute type of an FP32 product (0: plain FP32): fastCompute,
+  /// but under 3xtf32 only for split operands; the others stay exact.
+  int fp32Compute(bool splitOperands) const {
+    return splitTF32 && !splitOperands ? 0 : fastCompute;
+  }
   /// TGC_CUDA_GEMM_TUNING=1: every FP32 matmul cuBLASLt can take goes to it,
   /// with tuned algorithms (BlasLt::plan).
   bool gemmTuning = false;
@@ -392,16 +398,6 @@ Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int small
   return columnsContiguous ? result : result.transposed();
 }
 
-/// Whether an FP32 product of `k` terms gets split operands (3xtf32); its
-/// tripled reduction must fit cuBLAS's int.
-bool splitsOperands(int64_t k) {
-  if (!blas().splitTF32 || k == 0)
-    return false;
-  if (3 * k > INT_MAX)
-    fail(TGC_ERROR_ARGUMENT, "matmul reduction of %lld too long for 3xTF32", (long long)k);
-  return true;
-}
-
 /// A plain product: no bias, no activation (a plain matmul under tuning).
 constexpr int64_t kNoEpilogue = -1;
 
@@ -451,14 +447,61 @@ bool runSmallGemmIfLoadable(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b,
   }
 }
 
+/// Under TGC_CUDA_GEMM_TUNING=1, a choice between two ways of running an
+/// FP32 product C (+)= A B or C = act(A B + bias), made by timing both at
+/// the first eager call of each shape (sizes, strides, epilogue and
+/// accumulation) and kept.
+class TimedChoice {
+public:
+  /// Whether `candidate(out)` is faster than `baseline(out)`, each writing
+  /// the product into `out`: known, or both timed now (10 runs in a graph)
+  /// into a scratch result like c. A candidate that returns false cannot run
+  /// this product: never chosen. False without a choice kept inside a
+  /// capture (nothing would run: a later eager call decides) and for
+  /// results with a negative stride.
+  template <typename Candidate, typename Baseline>
+  bool candidateFaster(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
+                       int64_t epilogue, int64_t accumulate, const Candidate &candidate,
+                       const Baseline &baseline) {
+    Key key = {c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], epilogue, accumulate};
+    for (int d = 0; d < 3; ++d) {
+      key[6 + d] = a.strides[d];
+      key[9 + d] = b.strides[d];
+      key[12 + d] = c.strides[d];
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto known = faster.find(key);
+      if (known != faster.end())
+        return known->second;
+    }
+    std::optional<tgc_memref3_f32> scratch = scratchLike(c);
+    if (!scratch)
+      return false;
+    bool runs = true;
+    std::optional<float> candidateTime =
+        cuda::timeMicroseconds([&] { runs = candidate(*scratch) && runs; }, 10);
+    std::optional<float> baselineTime = cuda::timeMicroseconds([&] { baseline(*scratch); }, 10);
+    cuda::release(scratch->allocated);
+    if (runs && (!candidateTime || !baselineTime))
+      return false;
+    std::lock_guard<std::mutex> lock(mutex);
+    return faster[key] = runs && *candidateTime < *baselineTime;
+  }
+
+private:
+  using Key = std::array<int64_t, 15>; // sizes, epilogue, accumulate, strides
+  std::mutex mutex;
+  std::map<Key, bool> faster;
+};
+
 /// Whether an FP32 product C (+)= A B or C = act(A B + bias) ran in the
 /// small GEMM kernels (runSmallGemm), where they take it (planSmallGemm):
 /// always under TGC_CUDA_SMALL_GEMM=1, never under =0; by default, under
 /// TGC_CUDA_GEMM_TUNING=1 where they were faster than `cublas(out)` (the
-/// product as cuBLAS runs it, into `out`) at the shape's first call, both
-/// timed on a scratch result, and otherwise where smallGemmByDefault takes
-/// them; never under TGC_CUDA_MATMUL=tf32 or bf16 (the kernels compute
-/// exact FP32, what 3xtf32 asks for).
+/// product as cuBLAS runs it, into `out`: TimedChoice), and otherwise where
+/// smallGemmByDefault takes them; never under TGC_CUDA_MATMUL=tf32 or bf16
+/// (the kernels compute exact FP32, what 3xtf32 asks for).
 template <typename Cublas>
 bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
                     const tgc_memref1_f32 *bias, int64_t epilogue, int64_t accumulate,
@@ -476,37 +519,45 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
   if (!settings.gemmTuning)
     return smallGemmByDefault(launch, cuda::multiprocessors()) &&
            runSmallGemmIfLoadable(a, b, c, bias, epilogue, accumulate);
-  using Key = std::array<int64_t, 15>; // sizes, epilogue, accumulate, strides
-  Key key = {c.sizes[0], c.sizes[1], c.sizes[2], a.sizes[2], epilogue, accumulate};
-  for (int d = 0; d < 3; ++d) {
-    key[6 + d] = a.strides[d];
-    key[9 + d] = b.strides[d];
-    key[12 + d] = c.strides[d];
-  }
-  static std::mutex mutex;
-  static std::map<Key, bool> faster; // by shape: whether the small kernels won
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto known = faster.find(key);
-    if (known != faster.end())
-      return known->second && runSmallGemm(a, b, c, bias, epilogue, accumulate);
-  }
-  std::optional<tgc_memref3_f32> scratch = scratchLike(c);
-  if (!scratch)
+  static TimedChoice *smallKernels = new TimedChoice; // never destroyed, like the device
+  return smallKernels->candidateFaster(
+             a, b, c, epilogue, accumulate,
+             [&](const tgc_memref3_f32 &out) {
+               return runSmallGemmIfLoadable(a, b, out, bias, epilogue, accumulate);
+             },
+             cublas) &&
+         runSmallGemm(a, b, c, bias, epilogue, accumulate);
+}
+
+/// How cuBLAS runs an FP32 product under TGC_CUDA_MATMUL=3xtf32: with
+/// split operands (`Always`), as an exact FP32 GEMM (`Never`), or as the
+/// settings say (`AsSet`: split, unless GEMM tuning timed the exact GEMM
+/// faster at the shape's first call: TimedChoice; both have FP32's
+/// accuracy).
+enum class Split { AsSet, Always, Never };
+
+/// Whether an FP32 product of `k` terms gets split operands (3xtf32, as
+/// `split` says; under GEMM tuning `run(out, how)` runs the product into
+/// `out` for the timing); its tripled reduction must fit cuBLAS's int.
+template <typename Run>
+bool splitsOperands(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
+                    int64_t epilogue, int64_t accumulate, Split split, const Run &run) {
+  int64_t k = a.sizes[2];
+  blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
+  if (!blas().splitTF32 || k == 0 || split == Split::Never)
     return false;
-  if (!runSmallGemmIfLoadable(a, b, *scratch, bias, epilogue, accumulate)) {
-    cuda::release(scratch->allocated);
-    return false;
-  }
-  std::optional<float> small =
-      cuda::timeMicroseconds([&] { runSmallGemm(a, b, *scratch, bias, epilogue, accumulate); }, 10);
-  std::optional<float> library = cuda::timeMicroseconds([&] { cublas(*scratch); }, 10);
-  cuda::release(scratch->allocated);
-  if (!small || !library) // inside a capture: nothing ran; decide at an eager call
-    return false;
-  std::lock_guard<std::mutex> lock(mutex);
-  faster[key] = *small < *library;
-  return faster[key] && runSmallGemm(a, b, c, bias, epilogue, accumulate);
+  if (3 * k > INT_MAX)
+    fail(TGC_ERROR_ARGUMENT, "matmul reduction of %lld too long for 3xTF32", (long long)k);
+  if (split == Split::Always || !blas().gemmTuning)
+    return true;
+  static TimedChoice *splitOperands = new TimedChoice; // never destroyed, like the device
+  return splitOperands->candidateFaster(
+      a, b, c, epilogue, accumulate,
+      [&](const tgc_memref3_f32 &out) {
+        run(out, Split::Always);
+        return true;
+      },
+      [&](const tgc_memref3_f32 &out) { run(out, Split::Never); });
 }
 
 /// C = A B (+ C) for operands of type In and results of type Out: float or
@@ -514,7 +565,7 @@ bool smallGemmFirst(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tg
 /// (cublasGemmStridedBatchedEx, FP32 accumulation).
 template <typename In, typename Out, typename MemrefIn, typename MemrefOut>
 void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t accumulate,
-            bool smallKernels = true) {
+            bool smallKernels = true, Split split = Split::AsSet) {
   using T = Out;
   // alpha and beta: FP32 for bf16 (CUBLAS_COMPUTE_32F's scale type).
   using Scale = std::conditional_t<std::is_same_v<T, double>, double, float>;
@@ -524,12 +575,18 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLAS",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
+  bool splitOperands = false;
+  if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>) {
     if (smallKernels &&
         smallGemmFirst(a, b, c, nullptr, kNoEpilogue, accumulate, [&](const tgc_memref3_f32 &out) {
           matmul<In, Out>(a, b, out, accumulate, false);
         }))
       return;
+    splitOperands = splitsOperands(a, b, c, kNoEpilogue, accumulate, split,
+                                   [&](const tgc_memref3_f32 &out, Split how) {
+                                     matmul<In, Out>(a, b, out, accumulate, false, how);
+                                   });
+  }
   Matrix<In> lhs = matrixOf(a), rhs = matrixOf(b);
   Matrix<Out> out = matrixOf(c);
   bool transposed;
@@ -583,14 +640,16 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
   std::optional<ScratchBlock> lhsSplit, rhsSplit;
   if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
-    if (splitsOperands(k)) {
+    if (splitOperands) {
       lhs = splitForTF32x3(lhs, /*reductionAlongCols=*/true, /*smallBlock=*/0, batch, lhsSplit);
       rhs = splitForTF32x3(rhs, /*reductionAlongCols=*/false, /*smallBlock=*/1, batch, rhsSplit);
       asColumnMajor(lhs, lhsT, lda);
       asColumnMajor(rhs, rhsT, ldb);
     }
   constexpr bool bf16 = std::is_same_v<In, BF16>;
-  int fast = bf16 ? CUBLAS_COMPUTE_32F : std::is_same_v<T, float> ? blas().fastCompute : 0;
+  int fast = bf16                       ? CUBLAS_COMPUTE_32F
+             : std::is_same_v<T, float> ? blas().fp32Compute(splitOperands)
+                                        : 0;
   if (bf16 && !blas().gemmEx())
     fail(TGC_ERROR_DEVICE, "bf16 matmuls need cublasGemmStridedBatchedEx, which cuBLAS lacks");
   int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -940,7 +999,7 @@ bool collapseBatch(Matrix<T> &x, Matrix<T> &weights, Matrix<T> &out, int64_t &ba
 /// contiguous (a scratch block otherwise, for float; bf16 has no copies).
 template <typename T, typename View3, typename View1>
 void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &c, int64_t epilogue,
-                bool smallKernels = true) {
+                bool smallKernels = true, Split split = Split::AsSet) {
   constexpr bool bf16 = std::is_same_v<T, BF16>;
   if (epilogue < TGC_EPILOGUE_BIAS || epilogue > TGC_EPILOGUE_BIAS_GELU_TANH)
     fail(TGC_ERROR_ARGUMENT, "matmul epilogue %lld: expected 0 (bias), 1 (relu) or 2 (gelu)",
@@ -951,12 +1010,18 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   if (std::max({batch, m, n, k}) > INT_MAX)
     fail(TGC_ERROR_ARGUMENT, "matmul [%lld, %lld, %lld] x %lld too large for cuBLASLt",
          (long long)batch, (long long)m, (long long)n, (long long)k);
-  if constexpr (!bf16)
+  bool splitOperands = false;
+  if constexpr (!bf16) {
     if (smallKernels &&
         smallGemmFirst(a, b, c, &bias, epilogue, /*accumulate=*/0, [&](const tgc_memref3_f32 &out) {
           matmulBias<T>(a, b, bias, out, epilogue, false);
         }))
       return;
+    splitOperands = splitsOperands(a, b, c, epilogue, /*accumulate=*/0, split,
+                                   [&](const tgc_memref3_f32 &out, Split how) {
+                                     matmulBias<T>(a, b, bias, out, epilogue, false, how);
+                                   });
+  }
   Matrix<T> lhs = matrixOf(a), rhs = matrixOf(b), out = matrixOf(c);
   collapseBatch(lhs, rhs, out, batch);
   std::optional<Scratch<T>> lhsCopy, rhsCopy, outCopy, biasCopy;
@@ -980,8 +1045,6 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   // Operands cuBLASLt cannot address are copied to row-major blocks.
   // Under 3xtf32 they are split (the first's reduction is along its
   // columns, the second's along its rows).
-  blas().handle(); // loads cuBLAS, which reads TGC_CUDA_MATMUL
-  bool split = !bf16 && splitsOperands(k);
   std::optional<ScratchBlock> firstSplit, secondSplit;
   auto operand = [&](Matrix<T> &x, std::optional<Scratch<T>> &scratch,
                      std::optional<ScratchBlock> &splitBlock, bool first) {
@@ -989,7 +1052,7 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
     if (!asColumnMajor(x, result.transposed, result.ld))
       x = copy(scratch, x, /*copyIn=*/true, "operand");
     if constexpr (!bf16)
-      if (split)
+      if (splitOperands)
         x = splitForTF32x3(x, /*reductionAlongCols=*/first, /*smallBlock=*/first ? 0 : 1, batch,
                            splitBlock);
     asColumnMajor(x, result.transposed, result.ld);
@@ -1012,7 +1075,7 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   shape.epilogue = epilogue;
   shape.type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   // bf16 matrices accumulate in FP32; TGC_CUDA_MATMUL is for FP32 ones.
-  int fast = bf16 ? 0 : blas().fastCompute;
+  int fast = bf16 ? 0 : blas().fp32Compute(splitOperands);
   shape.compute = fast ? fast : CUBLAS_COMPUTE_32F;
   shape.biasAlignment = alignmentOf(biasData);
   // A batch stride of 0 (a shared operand that collapseBatch could not

@@ -50,9 +50,10 @@
 #                compute-sanitizer's memcheck and racecheck
 #   3xtf32       the MLP with every product through cuBLAS
 #                (TGC_CUDA_SMALL_GEMM=0) under TGC_CUDA_MATMUL=3xtf32 (split
-#                operands, TF32 tensor cores) against exact FP32: the same
-#                loss after 10 steps (1e-5 relative; TF32 alone's difference
-#                printed beside it), and one step clean under
+#                operands, TF32 tensor cores; also with GEMM tuning, which
+#                picks 3xTF32 or exact FP32 per shape) against exact FP32:
+#                the same loss after 10 steps (1e-5 relative; TF32 alone's
+#                loss printed beside them), and one step clean under
 #                compute-sanitizer's memcheck
 #   inputs       the MLP with its batch in device memory (read in place),
 #                off alignment (copied on the device), from host memory and
@@ -336,22 +337,23 @@ fi
 echo "== 3xtf32: the MLP's products on TF32 tensor cores at FP32's accuracy"
 split_ok=0
 split_losses=()
-for precision in fp32 3xtf32 tf32; do
-  if run "split-$precision" 60 env TGC_CUDA_SMALL_GEMM=0 TGC_CUDA_MATMUL=$precision \
-    "$bin/bench-mlp-cuda" 10 0 10; then
-    split_losses+=("$(tail -n 1 "$work/split-$precision.log" | awk '{print $4}')")
+for variant in fp32 3xtf32 3xtf32:1 tf32; do
+  IFS=: read -r precision tuning <<< "$variant"
+  if run "split-$precision-${tuning:-0}" 60 env TGC_CUDA_SMALL_GEMM=0 TGC_CUDA_MATMUL=$precision \
+    TGC_CUDA_GEMM_TUNING=${tuning:-0} "$bin/bench-mlp-cuda" 10 0 10; then
+    split_losses+=("$(tail -n 1 "$work/split-$precision-${tuning:-0}.log" | awk '{print $4}')")
   else
     split_losses+=(nan)
     split_ok=1
   fi
 done
-python3 -c "import sys; a, b = float('${split_losses[0]}'), float('${split_losses[1]}'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)" ||
+python3 -c "import sys; a = float('${split_losses[0]}'); sys.exit(0 if all(abs(a - float(b)) <= 1e-5 * max(1.0, abs(a)) for b in ('${split_losses[1]}', '${split_losses[2]}')) else 1)" ||
   split_ok=1
 if [[ $split_ok -eq 0 && -n $sanitizer ]]; then
   run split-memcheck 180 env TGC_CUDA_SMALL_GEMM=0 TGC_CUDA_MATMUL=3xtf32 "$sanitizer" \
     --error-exitcode=3 "$bin/bench-mlp-cuda" 1 0 10 || split_ok=1
 fi
-report 3xtf32 $split_ok "(loss after 10 steps: fp32 ${split_losses[0]}, 3xtf32 ${split_losses[1]}, tf32 ${split_losses[2]})"
+report 3xtf32 $split_ok "(loss after 10 steps: fp32 ${split_losses[0]}, 3xtf32 ${split_losses[1]}, tuned ${split_losses[2]}, tf32 ${split_losses[3]})"
 
 echo "== inputs: the MLP's batch read in place, copied on the device, uploaded, prefetched"
 # The same bits whichever way the step gets its batch: in device memory

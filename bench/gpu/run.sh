@@ -33,8 +33,9 @@
 #           attention, exact GELU), MSE to a target, AdamW, fp32: a full
 #           step against torch.compile (goal: 1.15x), also with 3xTF32
 #           products (TGC_CUDA_MATMUL=3xtf32: TF32 tensor cores, FP32's
-#           accuracy) and TF32 alone, each with its loss after 23 steps
-#           beside exact FP32's; gpt2bf16 the same
+#           accuracy; with GEMM tuning, per shape where it is faster than
+#           exact FP32) and TF32 alone, the losses after 23 steps beside
+#           exact FP32's; gpt2bf16 the same
 #           block compiled with --autocast=bf16 against torch.compile under
 #           torch.autocast("cuda", dtype=torch.bfloat16)
 #   mlp gemms the MLP's 8 GEMMs alone (bench-mlp-gemms, bench/gpu/mlp_gemms.cu):
@@ -109,6 +110,10 @@ read -r gpt2 _ _ gpt2_loss <<< "$(tgc_step_line gpt2 20 3 1 180)"
 read -r gpt2_3xtf32 _ _ gpt2_3xtf32_loss <<< "$(TGC_CUDA_MATMUL=3xtf32 tgc_step_line gpt2 20 3 1 180)"
 read -r gpt2_tf32 _ _ gpt2_tf32_loss <<< "$(TGC_CUDA_MATMUL=tf32 tgc_step_line gpt2 20 3 1 180)"
 gpt2_f32_attention_3xtf32=$(TGC_CUDA_MATMUL=3xtf32 tgc_step gpt2-f32attention 20 3 1 180)
+# With GEMM tuning: each shape the faster of 3xTF32 and exact FP32.
+gpt2_3xtf32_tuned=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=3xtf32 tgc_step gpt2 20 3 1 180)
+gpt2_f32_attention_3xtf32_tuned=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=3xtf32 \
+  tgc_step gpt2-f32attention 20 3 1 180)
 gpt2_one_stream=$(tgc_step gpt2-one-stream 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
@@ -162,6 +167,8 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc GPT-2 block fp32 --fused-attention-f32" "$gpt2_f32_attention" \
   "tgc GPT-2 block fp32, 3xTF32 (TGC_CUDA_MATMUL=3xtf32)" "$gpt2_3xtf32" \
   "tgc GPT-2 block fp32 --fused-attention-f32, 3xTF32" "$gpt2_f32_attention_3xtf32" \
+  "tgc GPT-2 block fp32, 3xTF32 or FP32, tuned" "$gpt2_3xtf32_tuned" \
+  "tgc GPT-2 block --fused-attention-f32, 3xTF32/FP32 tuned" "$gpt2_f32_attention_3xtf32_tuned" \
   "tgc GPT-2 block fp32, TF32 (TGC_CUDA_MATMUL=tf32)" "$gpt2_tf32" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
@@ -184,14 +191,16 @@ python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$a
   "$mlp_one_stream" "$mlp_one_stream_tf32" "$gpt2_autocast_one_stream" "$mlp_tuned" \
   "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" "$mlp_cublas" \
   "$mlp_cublas_again" "$mlp_again" "$gpt2_3xtf32" "$gpt2_f32_attention_3xtf32" "$gpt2_tf32" \
-  "$gpt2_loss" "$gpt2_3xtf32_loss" "$gpt2_tf32_loss" <<'EOF'
+  "$gpt2_loss" "$gpt2_3xtf32_loss" "$gpt2_tf32_loss" "$gpt2_3xtf32_tuned" \
+  "$gpt2_f32_attention_3xtf32_tuned" <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
  attention_forward, attention_backward, mlp_one_stream, mlp_one_stream_tf32,
  gpt2_autocast_one_stream, mlp_tuned, mlp_tuned_tf32, gpt2_one_stream,
  gpt2_f32_attention, mlp_small, mlp_cublas, mlp_cublas_again, mlp_again, gpt2_3xtf32,
- gpt2_f32_attention_3xtf32, gpt2_tf32, gpt2_loss, gpt2_3xtf32_loss, gpt2_tf32_loss) = map(
+ gpt2_f32_attention_3xtf32, gpt2_tf32, gpt2_loss, gpt2_3xtf32_loss, gpt2_tf32_loss,
+ gpt2_3xtf32_tuned, gpt2_f32_attention_3xtf32_tuned) = map(
      float, sys.argv[2:])
 peers = {}
 for line in open(log):
@@ -240,6 +249,9 @@ print(f"          3xTF32 (TGC_CUDA_MATMUL=3xtf32, FP32's accuracy) {gpt2_3xtf32:
       f"({compiled / gpt2_3xtf32:.2f}x), with --fused-attention-f32 "
       f"{gpt2_f32_attention_3xtf32:.1f} us ({compiled / gpt2_f32_attention_3xtf32:.2f}x); "
       f"TF32 alone {gpt2_tf32:.1f} us ({compiled / gpt2_tf32:.2f}x)")
+print(f"          3xTF32 or exact FP32 per shape, tuned: {gpt2_3xtf32_tuned:.1f} us "
+      f"({compiled / gpt2_3xtf32_tuned:.2f}x), with --fused-attention-f32 "
+      f"{gpt2_f32_attention_3xtf32_tuned:.1f} us ({compiled / gpt2_f32_attention_3xtf32_tuned:.2f}x)")
 relative = lambda loss: abs(loss - gpt2_loss) / abs(gpt2_loss)
 print(f"          loss after 23 steps: fp32 {gpt2_loss:.9g}, 3xtf32 {gpt2_3xtf32_loss:.9g} "
       f"({relative(gpt2_3xtf32_loss):.1e} relative), tf32 {gpt2_tf32_loss:.9g} "

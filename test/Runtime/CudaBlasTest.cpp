@@ -539,6 +539,36 @@ TEST_F(CudaBlas, FP32ProductsHaveTheirModesAccuracy) {
           << "TGC_CUDA_MATMUL=" << mode << " TGC_CUDA_GEMM_TUNING=" << tuning;
 }
 
+/// Exits with 0 when, under TGC_CUDA_MATMUL=3xtf32 and GEMM tuning, a
+/// product runs with split operands exactly when `splitFaster` (then its
+/// profile names it 3xtf32), and with FP32's accuracy either way.
+[[noreturn]] void exitWithTunedSplitChoice(bool splitFaster) {
+  setenv("TGC_CUDA_MATMUL", "3xtf32", 1);
+  setenv("TGC_CUDA_GEMM_TUNING", "1", 1);
+  setenv("TGC_CUDA_SMALL_GEMM", "0", 1);
+  // The fake's GEMMs take 0.5 ms (the tuned algorithm), an eighth of that
+  // on tensor cores; each split kernel 1 ms, or 0.01.
+  setenv("FAKE_CUDA_KERNEL_MS", splitFaster ? "0.01" : "1", 1);
+  tgc_cuda_profile(true);
+  MatmulCase test = {
+      "row-major", {1, 24, 300, 0, 300, 1}, {1, 300, 20, 0, 20, 1}, {1, 24, 20, 0, 20, 1}};
+  double error = productError(test, /*withBias=*/false);
+  std::string report = tgc_cuda_profile_report();
+  bool split = report.find("3xtf32") != std::string::npos;
+  std::fprintf(stderr, "error %.3g, profile:\n%s\n", error, report.c_str());
+  std::exit(error < 3e-6 && split == splitFaster ? 0 : 1);
+}
+
+TEST_F(CudaBlas, TuningSplitsOperandsWhereThatIsFaster) {
+  tgc_cuda_device_info info;
+  ASSERT_EQ(tgc_cuda_get_device_info(&info), TGC_OK);
+  if (std::string(info.name).rfind("fake", 0) != 0)
+    GTEST_SKIP() << "a GPU's times decide: this test sets the fake driver's";
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(exitWithTunedSplitChoice(true), testing::ExitedWithCode(0), "") << "split faster";
+  EXPECT_EXIT(exitWithTunedSplitChoice(false), testing::ExitedWithCode(0), "") << "FP32 faster";
+}
+
 TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {
   bool enabled = graphsEnabled();
   float identity[16] = {2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2}, start[4] = {1, 2, 3, 4};

@@ -38,8 +38,8 @@
 // entry point thread-safe. The gemm is the column-major reference
 // definition, with cuBLAS's argument checks; cuBLASLt's matmul the same,
 // plus its bias, relu and (tanh) gelu epilogues. The fast FP32 compute
-// types round the operands as tensor cores do: TF32 truncated to 10
-// mantissa bits, bf16 to nearest even.
+// types round the operands as tensor cores do (TF32 truncated to 10
+// mantissa bits, bf16 to nearest even) and take an eighth of the time.
 //
 //===----------------------------------------------------------------------===//
 
@@ -677,6 +677,10 @@ float asComputed(float value, int compute) {
 }
 template <typename T> T asComputed(T value, int) { return value; }
 
+/// The share of a GEMM's time its compute type takes: tensor cores' an
+/// eighth of FP32's.
+float computeTime(int compute) { return compute == kCompute32F ? 1.0f : 0.125f; }
+
 /// An accumulated T stored as Out: itself, or rounded to bf16 once.
 template <typename T> T narrow(T value, T *) { return value; }
 inline uint16_t narrow(float value, uint16_t *) { return roundToBF16(value); }
@@ -697,24 +701,28 @@ int gemm(void *handle, int transA, int transB, int m, int n, int k, const T *alp
   void *stream = static_cast<BlasHandle *>(handle)->stream;
   if (!inCapture(stream))
     ++stats.gemms;
-  enqueue(stream, [=, a = access(a), b = access(b), c = access(c)] {
-    for (int p = 0; p < batch; ++p)
-      for (int j = 0; j < n; ++j)
-        for (int i = 0; i < m; ++i) {
-          T sum = 0;
-          for (int l = 0; l < k; ++l) {
-            T x = asComputed(
-                widen(transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda]),
-                compute);
-            T y = asComputed(
-                widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]),
-                compute);
-            sum += x * y;
-          }
-          Out &out = c[p * strideC + i + j * ldc];
-          out = narrow(alphaValue * sum + (betaValue == 0 ? T(0) : betaValue * widen(out)), &out);
-        }
-  });
+  enqueue(
+      stream,
+      [=, a = access(a), b = access(b), c = access(c)] {
+        for (int p = 0; p < batch; ++p)
+          for (int j = 0; j < n; ++j)
+            for (int i = 0; i < m; ++i) {
+              T sum = 0;
+              for (int l = 0; l < k; ++l) {
+                T x = asComputed(
+                    widen(transA ? a[p * strideA + l + i * lda] : a[p * strideA + i + l * lda]),
+                    compute);
+                T y = asComputed(
+                    widen(transB ? b[p * strideB + j + l * ldb] : b[p * strideB + l + j * ldb]),
+                    compute);
+                sum += x * y;
+              }
+              Out &out = c[p * strideC + i + j * ldc];
+              out =
+                  narrow(alphaValue * sum + (betaValue == 0 ? T(0) : betaValue * widen(out)), &out);
+            }
+      },
+      computeTime(compute));
   return kBlasSuccess;
 }
 
@@ -991,7 +999,7 @@ int cublasLtMatmul(void *, LtDesc *desc, const float *alpha, const void *a, LtLa
                 static_cast<float *>(d)[at] = value;
             }
       },
-      algorithm == 1 ? 0.5f : 1.0f);
+      (algorithm == 1 ? 0.5f : 1.0f) * computeTime(op.compute));
 }
 
 } // extern "C"
