@@ -19,23 +19,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <random>
 
 namespace {
 
-uint32_t bitsOf(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  return bits;
-}
-
-float fromBits(uint32_t bits) {
-  float x;
-  std::memcpy(&x, &bits, sizeof x);
-  return x;
-}
+// Bits of floats: SimtHost.h's __float_as_uint and __uint_as_float.
+constexpr auto bitsOf = __float_as_uint;
+constexpr auto fromBits = __uint_as_float;
 
 /// Checks the parts of one source element.
 void expectSplit(float x, float big, float small) {
