@@ -78,7 +78,7 @@ constexpr size_t kTotalMemory = size_t(4) << 30;
 
 /// The first stream runs its work at once; the others queue it.
 struct Stream {
-  bool deferred;
+  bool deferred = false;
   std::deque<Work> queued;
   // Joined to the capture by a wait for an event of it: its work is
   // captured too (after the capture's earlier work: one valid order), and
@@ -277,7 +277,9 @@ int cuCtxSetCurrent(void *) { return kSuccess; }
 int cuStreamCreate(void **stream, unsigned) {
   Lock lock(fakeMutex);
   static int created = 0;
-  *stream = new Stream{created++ > 0, {}};
+  Stream *made = new Stream;
+  made->deferred = created++ > 0;
+  *stream = made;
   return kSuccess;
 }
 int cuStreamSynchronize(void *stream) {
