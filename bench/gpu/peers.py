@@ -158,7 +158,10 @@ def gpt2(args):
     opt = torch.optim.AdamW(block.parameters(), lr=1e-4, fused=True)
     flops = 3 * (2 * B * T * 12 * D * D + 4 * B * T * T * D / 2)  # dense + causal attention
 
-    for dtype in (torch.float32, torch.bfloat16):
+    # fp32 (exact FP32 matmuls, PyTorch's default), fp32 with TF32 matmuls
+    # (allow_tf32: operands rounded to 10 mantissa bits; tgc:
+    # TGC_CUDA_MATMUL=tf32), and bf16 under autocast.
+    for dtype, tf32 in ((torch.float32, False), (torch.float32, True), (torch.bfloat16, False)):
         def step():
             opt.zero_grad(set_to_none=True)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
@@ -166,13 +169,16 @@ def gpt2(args):
             loss.backward()
             opt.step()
 
-        name = "fp32" if dtype == torch.float32 else "bf16"
-        torch.backends.cuda.matmul.allow_tf32 = False
-        us = cuda_time(step, 20, 5)
-        report(f"GPT-2 block d768 T1024 B8 AdamW {name}, eager", us, f"{flops / us / 1e6:.0f} TFLOP/s")
+        name = "bf16" if dtype == torch.bfloat16 else "fp32 tf32" if tf32 else "fp32"
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        if not tf32:
+            us = cuda_time(step, 20, 5)
+            report(f"GPT-2 block d768 T1024 B8 AdamW {name}, eager", us,
+                   f"{flops / us / 1e6:.0f} TFLOP/s")
         compiled = torch.compile(step)
         us = cuda_time(compiled, 20, 5)
         report(f"GPT-2 block d768 T1024 B8 AdamW {name}, compile", us, f"{flops / us / 1e6:.0f} TFLOP/s")
+    torch.backends.cuda.matmul.allow_tf32 = False
 
 
 def xent(args, bw):

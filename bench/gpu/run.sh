@@ -249,6 +249,9 @@ print(f"          3xTF32 (TGC_CUDA_MATMUL=3xtf32, FP32's accuracy) {gpt2_3xtf32:
       f"({compiled / gpt2_3xtf32:.2f}x), with --fused-attention-f32 "
       f"{gpt2_f32_attention_3xtf32:.1f} us ({compiled / gpt2_f32_attention_3xtf32:.2f}x); "
       f"TF32 alone {gpt2_tf32:.1f} us ({compiled / gpt2_tf32:.2f}x)")
+compiled_tf32 = peers.get("GPT-2 block d768 T1024 B8 AdamW fp32 tf32, compile", float("nan"))
+print(f"          TF32 on both sides: tgc {gpt2_tf32:.1f} us, torch.compile {compiled_tf32:.1f} us: "
+      f"{compiled_tf32 / gpt2_tf32:.2f}x")
 print(f"          3xTF32 or exact FP32 per shape, tuned: {gpt2_3xtf32_tuned:.1f} us "
       f"({compiled / gpt2_3xtf32_tuned:.2f}x), with --fused-attention-f32 "
       f"{gpt2_f32_attention_3xtf32_tuned:.1f} us ({compiled / gpt2_f32_attention_3xtf32_tuned:.2f}x)")
