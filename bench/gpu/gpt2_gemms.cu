@@ -9,7 +9,14 @@
 //    the tripled reduction (cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_TF32),
 //    also each part alone (the split kernels' bandwidth; the GEMM's
 //    TFLOP/s counted as its 3x work);
-//  - TF32 alone (the operands as they are: 10 mantissa bits).
+//  - TF32 alone (the operands as they are: 10 mantissa bits);
+//  - an alternative 3xTF32 that writes the small parts only, x - tf32(x),
+//    and lets the GEMMs read the original operands for the big parts:
+//    C = As B + A Bs + A B in three TF32 GEMMs (the last two accumulating).
+//    It is exact only where tf32(x) is how the tensor cores read x, so it
+//    is run with tf32 as truncation and as rounding to nearest: its error
+//    tells which conversion cuBLAS's TF32 GEMMs make, its time whether
+//    half the split traffic (and two more passes over C) would pay.
 //
 // Accuracy: 256 sampled outputs of each against the product in double,
 // the error relative to the sum of the terms' magnitudes (the largest).
@@ -87,6 +94,16 @@ void split(const float *source, float *target, int rows, int cols, bool reductio
   CHECK(cudaGetLastError());
 }
 
+/// small[i] = x[i] - tf32(x[i]), tf32 truncating or rounding to nearest
+/// (ties away): finite inputs only (the benchmark's are in [-1, 1]).
+__global__ void smallParts(const float *x, float *small, long long n, bool truncating) {
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
+       i += (long long)gridDim.x * blockDim.x) {
+    unsigned bits = __float_as_uint(x[i]);
+    small[i] = x[i] - __uint_as_float((truncating ? bits : bits + 0x1000u) & 0xffffe000u);
+  }
+}
+
 /// The largest error of 256 sampled outputs of `c` against A B in double.
 double sampledError(const std::vector<float> &a, const std::vector<float> &b, const float *c,
                     const Gemm &g) {
@@ -148,11 +165,22 @@ int main() {
       split(a, a3, g.m, g.k, /*reductionAlongCols=*/true, 0, multiprocessors);
       split(b, b3, g.k, g.n, /*reductionAlongCols=*/false, 1, multiprocessors);
     };
-    auto tf32 = [&](const float *x, const float *y, int k) {
+    auto tf32 = [&](const float *x, const float *y, int k, const float *beta = nullptr) {
       checkBlas(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, g.m, g.n, k, &one, x, CUDA_R_32F,
-                             g.m, y, CUDA_R_32F, k, &zero, c, CUDA_R_32F, g.m,
+                             g.m, y, CUDA_R_32F, k, beta ? beta : &zero, c, CUDA_R_32F, g.m,
                              CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
                 "cublasGemmEx");
+    };
+    // The small-parts-only variant: As in a3, Bs in b3.
+    auto smallOnly = [&](bool truncating) {
+      long long aSize = (long long)g.m * g.k, bSize = (long long)g.k * g.n;
+      unsigned blocks = 16 * multiprocessors;
+      smallParts<<<blocks, 256>>>(a, a3, aSize, truncating);
+      smallParts<<<blocks, 256>>>(b, b3, bSize, truncating);
+      CHECK(cudaGetLastError());
+      tf32(a3, b, g.k);
+      tf32(a, b3, g.k, &one);
+      tf32(a, b, g.k, &one);
     };
     double fp32Time = medianMicroseconds(sgemm);
     sgemm();
@@ -166,6 +194,10 @@ int main() {
     double splitError = sampledError(ha, hb, c, g);
     double tf32Time = medianMicroseconds([&] { tf32(a, b, g.k); });
     double tf32Error = sampledError(ha, hb, c, g);
+    double truncatedTime = medianMicroseconds([&] { smallOnly(true); });
+    double truncatedError = sampledError(ha, hb, c, g);
+    double roundedTime = medianMicroseconds([&] { smallOnly(false); });
+    double roundedError = sampledError(ha, hb, c, g);
     char label[64];
     std::snprintf(label, sizeof label, "%s (%d %d %d)", g.name, g.m, g.n, g.k);
     std::printf("%-34s\n%-17s %9.1f %9.1f %9.1f %9.1f %9.1f %8.2fx | %9.1e %9.1e %9.1e\n", label,
@@ -175,6 +207,9 @@ int main() {
     std::printf("%-17s fp32 %.1f TFLOP/s, 3xtf32's GEMM %.1f TFLOP/s (of its 3x work), split "
                 "%.0f GB/s (16 bytes an element)\n",
                 "", flops / fp32Time / 1e6, 3 * flops / gemm3Time / 1e6, bytes / splitTime / 1e3);
+    std::printf("%-17s small parts only, 3 GEMMs: tf32 as truncation %.1f us (error %.1e), as "
+                "rounding %.1f us (error %.1e)\n",
+                "", truncatedTime, truncatedError, roundedTime, roundedError);
     totals[0] += fp32Time, totals[1] += splitGemmTime, totals[2] += splitTime,
         totals[3] += tf32Time;
   }
