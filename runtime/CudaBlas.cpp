@@ -324,34 +324,36 @@ void copyMatrices(const Matrix<T> &strided, T *contiguous, int64_t batch, bool t
   });
 }
 
+/// Device memory for `count` elements of T for the length of a call.
+template <typename T> struct ScratchBlock {
+  T *data;
+  explicit ScratchBlock(size_t count)
+      : data(static_cast<T *>(cuda::allocate(sizeof(T) * std::max<size_t>(count, 1)))) {}
+  ScratchBlock(const ScratchBlock &) = delete;
+  ~ScratchBlock() { cuda::release(data); }
+};
+
 /// A contiguous row-major copy of a matrix batch that cuBLAS cannot address.
 template <typename T> struct Scratch {
+  ScratchBlock<T> block;
   Matrix<T> matrix;
-  T *block = nullptr;
 
-  Scratch(const Matrix<T> &original, int64_t batch, bool copyIn) : matrix(original) {
-    block = static_cast<T *>(
-        cuda::allocate(sizeof(T) * std::max<int64_t>(batch * original.rows * original.cols, 1)));
+  Scratch(const Matrix<T> &original, int64_t batch, bool copyIn)
+      : block(size_t(batch * original.rows * original.cols)), matrix{
+                                                                  block.data,
+                                                                  original.rows,
+                                                                  original.cols,
+                                                                  original.cols,
+                                                                  1,
+                                                                  original.rows * original.cols} {
     if (copyIn)
-      copyMatrices(original, block, batch, /*toContiguous=*/true);
-    matrix = {block, original.rows, original.cols, original.cols, 1,
-              original.rows * original.cols};
+      copyMatrices(original, block.data, batch, /*toContiguous=*/true);
   }
-  ~Scratch() { cuda::release(block); }
 };
 
 #ifdef TGC_CUDA_KERNELS_PTX
 extern "C" const char tgc_split_tf32_ptx[];
 #endif
-
-/// Device memory for the length of a call.
-struct ScratchBlock {
-  float *data;
-  explicit ScratchBlock(size_t floats)
-      : data(static_cast<float *>(cuda::allocate(sizeof(float) * std::max<size_t>(floats, 1)))) {}
-  ScratchBlock(const ScratchBlock &) = delete;
-  ~ScratchBlock() { cuda::release(data); }
-};
 
 /// A product's operand split for 3xTF32 (CudaSplitTF32.cu): the matrix
 /// batch `x`, whose rows or columns are contiguous, as three blocks along
@@ -359,7 +361,7 @@ struct ScratchBlock {
 /// `small` in block smallBlock and `big` in the other two, queued into a
 /// fresh block (`split`) that keeps x's contiguous dimension contiguous.
 Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int smallBlock,
-                             int64_t batch, std::optional<ScratchBlock> &split) {
+                             int64_t batch, std::optional<ScratchBlock<float>> &split) {
   // The kernels' view: columns contiguous.
   bool columnsContiguous = x.colStride == 1 || x.cols == 1;
   if (!columnsContiguous) {
@@ -638,7 +640,7 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   }
   Scale one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
-  std::optional<ScratchBlock> lhsSplit, rhsSplit;
+  std::optional<ScratchBlock<float>> lhsSplit, rhsSplit;
   if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
     if (splitOperands) {
       lhs = splitForTF32x3(lhs, /*reductionAlongCols=*/true, /*smallBlock=*/0, batch, lhsSplit);
@@ -685,7 +687,7 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
         });
   if constexpr (!std::is_same_v<Out, BF16>)
     if (outCopy)
-      copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
+      copyMatrices(target, outCopy->block.data, batch, /*toContiguous=*/false);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1045,9 +1047,9 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
   // Operands cuBLASLt cannot address are copied to row-major blocks.
   // Under 3xtf32 they are split (the first's reduction is along its
   // columns, the second's along its rows).
-  std::optional<ScratchBlock> firstSplit, secondSplit;
+  std::optional<ScratchBlock<float>> firstSplit, secondSplit;
   auto operand = [&](Matrix<T> &x, std::optional<Scratch<T>> &scratch,
-                     std::optional<ScratchBlock> &splitBlock, bool first) {
+                     std::optional<ScratchBlock<float>> &splitBlock, bool first) {
     LtOperand result;
     if (!asColumnMajor(x, result.transposed, result.ld))
       x = copy(scratch, x, /*copyIn=*/true, "operand");
@@ -1102,7 +1104,7 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
                  });
   if constexpr (!bf16)
     if (outCopy)
-      copyMatrices(target, outCopy->block, batch, /*toContiguous=*/false);
+      copyMatrices(target, outCopy->block.data, batch, /*toContiguous=*/false);
 }
 
 } // namespace

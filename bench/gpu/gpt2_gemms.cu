@@ -94,13 +94,13 @@ void split(const float *source, float *target, int rows, int cols, bool reductio
   CHECK(cudaGetLastError());
 }
 
-/// small[i] = x[i] - tf32(x[i]), tf32 truncating or rounding to nearest
-/// (ties away): finite inputs only (the benchmark's are in [-1, 1]).
+/// small[i] = x[i] - tf32(x[i]), tf32 truncating or rounding as the split
+/// kernels do (roundToTF32).
 __global__ void smallParts(const float *x, float *small, long long n, bool truncating) {
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
        i += (long long)gridDim.x * blockDim.x) {
-    unsigned bits = __float_as_uint(x[i]);
-    small[i] = x[i] - __uint_as_float((truncating ? bits : bits + 0x1000u) & 0xffffe000u);
+    float big = truncating ? __uint_as_float(__float_as_uint(x[i]) & 0xffffe000u) : roundToTF32(x[i]);
+    small[i] = x[i] - big;
   }
 }
 
