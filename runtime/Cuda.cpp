@@ -1235,6 +1235,24 @@ void cuda::release(void *pointer) { device().release(pointer); }
 
 int cuda::multiprocessors() { return device().info().multiprocessors; }
 
+cuda::Fp32Products cuda::fp32Products() {
+  static const Fp32Products products = [] {
+    const char *value = std::getenv("TGC_CUDA_MATMUL");
+    std::string mode = value && *value ? value : "fp32";
+    if (mode == "fp32")
+      return Fp32Products::Exact;
+    if (mode == "tf32")
+      return Fp32Products::TF32;
+    if (mode == "bf16")
+      return Fp32Products::BF16;
+    if (mode == "3xtf32")
+      return Fp32Products::Split3xTF32;
+    fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32, 3xtf32 or bf16",
+         mode.c_str());
+  }();
+  return products;
+}
+
 void cuda::profiled(const std::string &name, const std::function<void()> &body) {
   device().profiled(name, body);
 }

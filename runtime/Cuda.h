@@ -26,6 +26,13 @@ void release(void *pointer);
 /// The device's SMs (multiprocessors).
 int multiprocessors();
 
+/// How FP32 products run (TGC_CUDA_MATMUL, read once): exact FP32 (fp32, the
+/// default); on tensor cores from operands rounded to TF32 (tf32) or bf16
+/// (bf16); or split for 3xTF32 (3xtf32: three TF32 products per product,
+/// FP32's accuracy). Throws on any other value.
+enum class Fp32Products { Exact, TF32, BF16, Split3xTF32 };
+Fp32Products fp32Products();
+
 /// Launches `kernel` of the PTX or cubin `image` (static: its module is
 /// loaded at the first launch and kept) on the stream, with `sharedBytes` of
 /// dynamic shared memory (beyond 48 KiB the kernel's limit is raised first).

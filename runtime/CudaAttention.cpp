@@ -1,10 +1,11 @@
 //===- CudaAttention.cpp - fused attention: checks and launches -----------===//
 //
 // The host side of tgc_cuda_attention_{forward,backward}_{bf16,f32}: checks
-// the views against what the kernels (CudaAttention.cu, CudaAttentionF32.cu)
-// assume (Attention.h, shared with the host reference), then launches them on
-// the runtime's stream. The kernels' PTX is embedded at build time
-// (CMakeLists.txt: nvcc, compute_80); a runtime built without nvcc says so.
+// the views against what the kernels (CudaAttention.cu; for f32
+// CudaAttentionF32.cu, or CudaAttentionTF32.cu where TGC_CUDA_MATMUL lets
+// FP32 products use tensor cores) assume (Attention.h, shared with the host
+// reference), then launches them on the runtime's stream. The kernels' PTX is embedded at build
+// time (CMakeLists.txt: nvcc, compute_80); a runtime built without nvcc says so.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,43 +22,72 @@
 #ifdef TGC_CUDA_KERNELS_PTX
 extern "C" const char tgc_attention_ptx[];
 extern "C" const char tgc_attention_f32_ptx[];
+extern "C" const char tgc_attention_tf32_ptx[];
 #endif
 
 namespace tgc {
 namespace {
 
-/// The kernels of one element type: their PTX, names and shared memory.
-template <typename View> struct Kernels;
-
-template <> struct Kernels<tgc_memref4_bf16> {
-  static const char *image() {
-#ifdef TGC_CUDA_KERNELS_PTX
-    return tgc_attention_ptx;
-#else
-    return nullptr;
-#endif
-  }
-  static constexpr const char *forward = "tgc_attention_forward_bf16";
-  static constexpr const char *queries = "tgc_attention_backward_queries_bf16";
-  static constexpr const char *keys = "tgc_attention_backward_keys_bf16";
-  static constexpr unsigned forwardShared = 0, queriesShared = 0, keysShared = 0; // static
+/// The kernels of one element type and precision: their PTX (null in a
+/// runtime built without nvcc), names and dynamic shared memory.
+struct Kernels {
+  const char *image;
+  const char *forward, *queries, *keys;
+  unsigned forwardShared, queriesShared, keysShared;
 };
 
-template <> struct Kernels<tgc_memref4_f32> {
-  static const char *image() {
 #ifdef TGC_CUDA_KERNELS_PTX
-    return tgc_attention_f32_ptx;
+#define TGC_ATTENTION_PTX(symbol) symbol
 #else
-    return nullptr;
+#define TGC_ATTENTION_PTX(symbol) nullptr
 #endif
+
+/// bf16 views: tensor cores (shared memory static).
+Kernels kernelsFor(const tgc_memref4_bf16 &) {
+  return {TGC_ATTENTION_PTX(tgc_attention_ptx),
+          "tgc_attention_forward_bf16",
+          "tgc_attention_backward_queries_bf16",
+          "tgc_attention_backward_keys_bf16",
+          0,
+          0,
+          0};
+}
+
+/// f32 views: exact FP32 products on CUDA cores, unless TGC_CUDA_MATMUL lets
+/// FP32 products use tensor cores: then 3xTF32 (3xtf32) or one TF32 pass
+/// (tf32, and bf16, which TF32 is more accurate than).
+Kernels kernelsFor(const tgc_memref4_f32 &) {
+  switch (cuda::fp32Products()) {
+  case cuda::Fp32Products::Exact:
+    return {TGC_ATTENTION_PTX(tgc_attention_f32_ptx),
+            "tgc_attention_forward_f32",
+            "tgc_attention_backward_queries_f32",
+            "tgc_attention_backward_keys_f32",
+            kAttentionF32ForwardShared,
+            kAttentionF32QueriesShared,
+            kAttentionF32KeysShared};
+  case cuda::Fp32Products::Split3xTF32:
+    return {TGC_ATTENTION_PTX(tgc_attention_tf32_ptx),
+            "tgc_attention_forward_3xtf32",
+            "tgc_attention_backward_queries_3xtf32",
+            "tgc_attention_backward_keys_3xtf32",
+            kAttentionTF32ForwardShared,
+            kAttentionTF32QueriesShared,
+            kAttentionTF32KeysShared};
+  case cuda::Fp32Products::TF32:
+  case cuda::Fp32Products::BF16:
+    break;
   }
-  static constexpr const char *forward = "tgc_attention_forward_f32";
-  static constexpr const char *queries = "tgc_attention_backward_queries_f32";
-  static constexpr const char *keys = "tgc_attention_backward_keys_f32";
-  static constexpr unsigned forwardShared = kAttentionF32ForwardShared,
-                            queriesShared = kAttentionF32QueriesShared,
-                            keysShared = kAttentionF32KeysShared;
-};
+  return {TGC_ATTENTION_PTX(tgc_attention_tf32_ptx),
+          "tgc_attention_forward_tf32",
+          "tgc_attention_backward_queries_tf32",
+          "tgc_attention_backward_keys_tf32",
+          kAttentionTF32ForwardShared,
+          kAttentionTF32QueriesShared,
+          kAttentionTF32KeysShared};
+}
+
+#undef TGC_ATTENTION_PTX
 
 /// Launches `kernel` of `image` on a grid of `tiles` x `slices` blocks.
 void launch(const char *image, const char *kernel, int64_t tiles, int64_t slices,
@@ -82,9 +112,9 @@ void forward(const View &q, const View &k, const View &v, const View &out,
   if (shape.slices() == 0 || shape.queries == 0)
     return;
   AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
-  using K = Kernels<View>;
-  launch(K::image(), K::forward, shape.queries / kAttentionTile, shape.slices(), K::forwardShared,
-         params);
+  Kernels kernels = kernelsFor(q);
+  launch(kernels.image, kernels.forward, shape.queries / kAttentionTile, shape.slices(),
+         kernels.forwardShared, params);
 }
 
 template <typename View>
@@ -97,12 +127,13 @@ void backward(const View &q, const View &k, const View &v, const View &out, cons
     return;
   AttentionParams params =
       backwardParams(shape, q, k, v, out, dout, lse, dq, dk, dv, delta, causal, scale);
-  using K = Kernels<View>;
+  Kernels kernels = kernelsFor(q);
   // dq and delta first: the keys' kernel reads delta.
   if (shape.queries > 0)
-    launch(K::image(), K::queries, shape.queries / kAttentionTile, shape.slices(), K::queriesShared,
-           params);
-  launch(K::image(), K::keys, shape.keys / kAttentionTile, shape.slices(), K::keysShared, params);
+    launch(kernels.image, kernels.queries, shape.queries / kAttentionTile, shape.slices(),
+           kernels.queriesShared, params);
+  launch(kernels.image, kernels.keys, shape.keys / kAttentionTile, shape.slices(),
+         kernels.keysShared, params);
 }
 
 } // namespace

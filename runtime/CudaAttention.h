@@ -20,6 +20,15 @@ enum {
   kAttentionF32KeysShared = 6 * 64 * 64 * 4,
 };
 
+/// The dynamic shared memory of the TF32 kernels (CudaAttentionTF32.cu): 4,
+/// 6 and 6 tiles of 64 rows of 68 floats, and for the dK/dV kernel two
+/// query tiles' statistics.
+enum {
+  kAttentionTF32ForwardShared = 4 * 64 * 68 * 4,
+  kAttentionTF32QueriesShared = 6 * 64 * 68 * 4,
+  kAttentionTF32KeysShared = 6 * 64 * 68 * 4 + 2 * 2 * 64 * 4,
+};
+
 /// Row `row` of slice (batch, head) of a [B, H, T, 64] bf16 or f32 view starts at
 /// data + batch * batchStride + head * headStride + row * rowStride
 /// (elements); rows are contiguous and 16-byte aligned.

@@ -26,37 +26,16 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CudaAttention.h"
+#include "CudaAttentionKernels.h"
 
 namespace {
 
-constexpr int kHead = 64; // head size D
-constexpr int kTile = kAttentionTile;       // rows of a block and of a tile (64)
+using namespace tgc_attention;
+
 constexpr int kThreads = kAttentionThreads; // 128: the 4 x 8 blocks of a 64 x 64 result
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
 
 /// A 64 x 64 f32 tile in shared memory, [term][64].
 using Tile = float[kTile][kHead];
-
-/// The (batch, head) slice a block works on.
-struct Slice {
-  int batch, head;
-};
-
-__device__ __forceinline__ Slice blockSlice(const AttentionParams &params) {
-  return {int(blockIdx.y) / params.heads, int(blockIdx.y) % params.heads};
-}
-
-__device__ __forceinline__ float *rowOf(AttentionView view, Slice slice, int row) {
-  return const_cast<float *>(static_cast<const float *>(view.data)) +
-         slice.batch * view.batchStride + slice.head * view.headStride + row * view.rowStride;
-}
-
-__device__ __forceinline__ float &rowOf(AttentionStatistics statistics, Slice slice, int row) {
-  return statistics
-      .data[slice.batch * statistics.batchStride + slice.head * statistics.headStride + row];
-}
 
 /// This thread's 4 x 8 block of a 64 x 64 result.
 struct Owner {
@@ -157,18 +136,6 @@ __device__ __forceinline__ void storeRows(AttentionView view, Slice slice, int f
     *reinterpret_cast<float4 *>(row + 32 + owner.column * 4) =
         make_float4(v[4] * factor, v[5] * factor, v[6] * factor, v[7] * factor);
   }
-}
-
-/// The last key tile that queries [first, first + 64) see.
-__device__ __forceinline__ int lastKeyTile(const AttentionParams &params, int first) {
-  if (!params.causal)
-    return params.keys / kTile - 1;
-  return (first + kTile - 1 + params.keys - params.queries) / kTile;
-}
-
-/// Whether key `key` is hidden from query `query`.
-__device__ __forceinline__ bool masked(const AttentionParams &params, int query, int key) {
-  return params.causal && key > query + (params.keys - params.queries);
 }
 
 } // namespace
@@ -317,8 +284,7 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   loadTransposed(keys, params.k, slice, first, params.scale * kLog2e);
   loadTransposed(values, params.v, slice, first, 1.0f);
 
-  int queryTiles = params.queries / kTile, offset = params.keys - params.queries;
-  int firstTile = params.causal ? max(0, (first - offset) / kTile) : 0;
+  int queryTiles = params.queries / kTile, firstTile = firstQueryTile(params, first);
   float dk[4][8] = {}, dv[4][8] = {};
   for (int tile = firstTile; tile < queryTiles; ++tile) {
     __syncthreads();

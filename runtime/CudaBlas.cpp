@@ -198,24 +198,24 @@ private:
     bind(api.scopy, "cublasScopy_v2");
     bind(api.dcopy, "cublasDcopy_v2");
     bind(api.gemmEx, "cublasGemmStridedBatchedEx", /*required=*/false);
-    const char *precision = std::getenv("TGC_CUDA_MATMUL");
-    std::string mode = precision && *precision ? precision : "fp32";
-    if (mode == "bf16" || mode == "tf32" || mode == "3xtf32") {
+    cuda::Fp32Products products = cuda::fp32Products();
+    if (products != cuda::Fp32Products::Exact) {
+      const char *mode = products == cuda::Fp32Products::BF16   ? "bf16"
+                         : products == cuda::Fp32Products::TF32 ? "tf32"
+                                                                : "3xtf32";
       if (!api.gemmEx)
         fail(TGC_ERROR_DEVICE,
-             "TGC_CUDA_MATMUL=%s needs cublasGemmStridedBatchedEx, which %s lacks", mode.c_str(),
+             "TGC_CUDA_MATMUL=%s needs cublasGemmStridedBatchedEx, which %s lacks", mode,
              tried.c_str());
-      fastCompute = mode == "bf16" ? CUBLAS_COMPUTE_32F_FAST_16BF : CUBLAS_COMPUTE_32F_FAST_TF32;
-      splitTF32 = mode == "3xtf32";
+      fastCompute = products == cuda::Fp32Products::BF16 ? CUBLAS_COMPUTE_32F_FAST_16BF
+                                                         : CUBLAS_COMPUTE_32F_FAST_TF32;
+      splitTF32 = products == cuda::Fp32Products::Split3xTF32;
 #ifndef TGC_CUDA_KERNELS_PTX
       if (splitTF32)
         fail(TGC_ERROR_DEVICE,
              "TGC_CUDA_MATMUL=3xtf32 needs the runtime's CUDA kernels: this runtime was built "
              "without nvcc");
 #endif
-    } else if (mode != "fp32") {
-      fail(TGC_ERROR_ARGUMENT, "TGC_CUDA_MATMUL=%s: expected fp32, tf32, 3xtf32 or bf16",
-           mode.c_str());
     }
     const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
     gemmTuning = tune && std::strcmp(tune, "1") == 0;

@@ -21,6 +21,7 @@
 #   bin/bench-attention-kernels        bench/gpu/attention_kernels.cu: the attention kernels
 #                                      checked and timed on their own (nvcc)
 #   bin/bench-attention-f32-kernels    bench/gpu/attention_f32_kernels.cu: the f32 ones timed
+#   bin/bench-attention-tf32-kernels   the same for the f32 ones on TF32 tensor cores
 #   bin/bench-mlp-gemms                bench/gpu/mlp_gemms.cu: the MLP's GEMMs, tuned and branched
 #   bin/bench-gpt2-gemms               bench/gpu/gpt2_gemms.cu: GPT-2's dense GEMMs in FP32,
 #                                      3xTF32 and TF32, timed and checked against double
@@ -162,6 +163,9 @@ echo "== attention kernels benchmark"
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-kernels"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 "$root/bench/gpu/attention_f32_kernels.cu" \
   -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-f32-kernels"
+/usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -DTGC_BENCH_TENSOR_CORES \
+  "$root/bench/gpu/attention_f32_kernels.cu" \
+  -Xcompiler -static-libstdc++,-static-libgcc -o "$out/bin/bench-attention-tf32-kernels"
 
 echo "== MLP GEMMs probe"
 /usr/local/cuda/bin/nvcc -O3 -std=c++17 -arch=sm_90 -I"$root/include" "$root/bench/gpu/mlp_gemms.cu" \

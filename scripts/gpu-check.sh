@@ -34,6 +34,12 @@
 #                (the f32 kernels), without it, and the CPU reach the same
 #                loss after 10 steps (1e-4 relative), and one fused step runs
 #                clean under compute-sanitizer's memcheck and racecheck
+#   attention-3xtf32 the f32 block with --fused-attention-f32 under
+#                TGC_CUDA_MATMUL=3xtf32 (its attention on TF32 tensor cores,
+#                CudaAttentionTF32.cu, and its GEMMs split) against exact
+#                FP32: the same loss after 10 steps (1e-5 relative; tf32's
+#                printed beside them), and one step clean under
+#                compute-sanitizer's memcheck and racecheck
 #   branches     the MLP and the attention block (by default device work on
 #                two streams) give the losses of binaries compiled with
 #                --no-gpu-branches after 10 steps (9 digits), also with
@@ -280,6 +286,27 @@ attention_check attention 1e-2 memcheck
 
 echo "== attention-f32: the f32 attention kernels, against the unfused GPU and the CPU"
 attention_check attention-f32 1e-4 memcheck racecheck
+
+echo "== attention-3xtf32: the f32 attention kernels on TF32 tensor cores, against exact FP32"
+tensor_ok=0
+tensor_losses=()
+for precision in fp32 3xtf32 tf32; do
+  if run "attention-$precision" 60 env TGC_CUDA_MATMUL=$precision "$bin/bench-attention-f32-cuda" 10 0 1000; then
+    tensor_losses+=("$(tail -n 1 "$work/attention-$precision.log" | awk '{print $4}')")
+  else
+    tensor_losses+=(nan)
+    tensor_ok=1
+  fi
+done
+python3 -c "import sys; a, b = float('${tensor_losses[0]}'), float('${tensor_losses[1]}'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)" ||
+  tensor_ok=1
+if [[ $tensor_ok -eq 0 && -n $sanitizer ]]; then
+  for tool in memcheck racecheck; do
+    run "attention-3xtf32-$tool" 180 env TGC_CUDA_MATMUL=3xtf32 "$sanitizer" --tool "$tool" \
+      --error-exitcode=3 "$bin/bench-attention-f32-cuda" 1 0 1000 || tensor_ok=1
+  done
+fi
+report attention-3xtf32 $tensor_ok "(loss after 10 steps: fp32 ${tensor_losses[0]}, 3xtf32 ${tensor_losses[1]}, tf32 ${tensor_losses[2]})"
 
 echo "== branches: device work on two streams, against one stream"
 branches_ok=0

@@ -61,14 +61,17 @@ if os.access(ptxas, os.X_OK):
 # The runtime's CUDA C++ kernels, as nvcc compiled them (runtime/CMakeLists.txt).
 attention_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttention.ptx")
 attention_f32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttentionF32.ptx")
+attention_tf32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttentionTF32.ptx")
 small_gemm_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaSmallGemm.ptx")
 split_tf32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaSplitTF32.ptx")
 if all(
-    os.path.exists(p) for p in (attention_ptx, attention_f32_ptx, small_gemm_ptx, split_tf32_ptx)
+    os.path.exists(p)
+    for p in (attention_ptx, attention_f32_ptx, attention_tf32_ptx, small_gemm_ptx, split_tf32_ptx)
 ):
     config.available_features.add("runtime-kernels")
     config.substitutions.append(("%attention_ptx", attention_ptx))
     config.substitutions.append(("%attention_f32_ptx", attention_f32_ptx))
+    config.substitutions.append(("%attention_tf32_ptx", attention_tf32_ptx))
     config.substitutions.append(("%small_gemm_ptx", small_gemm_ptx))
     config.substitutions.append(("%split_tf32_ptx", split_tf32_ptx))
 

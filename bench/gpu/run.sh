@@ -50,7 +50,9 @@
 #           bench/gpu/attention_kernels.cu: checked against double precision,
 #           then GPT-2's 8 x 12 heads of T 1024, causal, bf16) against
 #           PyTorch's scaled_dot_product_attention (FlashAttention-2); the
-#           f32 kernels timed on the same shape (bench-attention-f32-kernels)
+#           f32 kernels timed on the same shape (bench-attention-f32-kernels,
+#           CUDA cores; bench-attention-tf32-kernels, 3xTF32 and TF32 on
+#           tensor cores)
 #
 # step_bench prints "median p10 p90 loss" (microseconds); every step ends
 # with the loss copied back, so each is timed to the device's completion.
@@ -121,6 +123,7 @@ gpt2_autocast_one_stream=$(tgc_step gpt2bf16-one-stream 20 3 1 180)
 gpt2_f32_attention=$(tgc_step gpt2-f32attention 20 3 1 180)
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
 attention_f32=$(timeout --kill-after=5 60 "$bin/bench-attention-f32-kernels" 2>&1)
+attention_tf32=$(timeout --kill-after=5 60 "$bin/bench-attention-tf32-kernels" 2>&1)
 # Binaries of an earlier commit, bin/bench-NAME-base-cuda (built by
 # scripts/gpu-check-build.sh with TGC_BASE_BUILD, or copied in by hand):
 # timed in the same run, so that a change is measured on the same machine as
@@ -144,6 +147,7 @@ LD_LIBRARY_PATH=$cublas_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} timeout --kill-
   "$bin/bench-gpt2-gemms" 2>&1 || echo "bench-gpt2-gemms failed"
 echo "$attention" | grep '^check'
 echo "$attention_f32"
+echo "$attention_tf32"
 attention_forward=$(echo "$attention" | awk '/^forward/ {print $2}')
 attention_backward=$(echo "$attention" | awk '/^forward/ {print $4}')
 printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" \

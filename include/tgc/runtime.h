@@ -582,7 +582,10 @@ typedef struct tgc_memref4_f32 {
  * reference agree to f32 rounding, not bit for bit). The same views, checks
  * and errors; on the device, rows 16-byte aligned means strides along B, H
  * and T that are multiples of 4. The CUDA kernels run on CUDA cores
- * (runtime/CudaAttentionF32.cu). */
+ * (runtime/CudaAttentionF32.cu), or on TF32 tensor cores where
+ * TGC_CUDA_MATMUL lets FP32 products use them (runtime/CudaAttentionTF32.cu:
+ * 3xTF32 under 3xtf32, at f32's accuracy; one TF32 pass under tf32 and
+ * bf16). */
 void _mlir_ciface_tgc_attention_forward_f32(tgc_memref4_f32 *q, tgc_memref4_f32 *k,
                                             tgc_memref4_f32 *v, tgc_memref4_f32 *out,
                                             tgc_memref3_f32 *lse, int64_t causal, float scale);

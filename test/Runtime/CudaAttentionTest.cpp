@@ -20,8 +20,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -279,8 +282,47 @@ TEST_P(CudaAttentionF32, BackwardMatchesDouble) {
                                                 backwardF32OnDevice);
 }
 
+class CudaAttentionF32Modes : public testing::Test {
+protected:
+  void SetUp() override {
+    if (tgc_cuda_init() != TGC_OK)
+      GTEST_SKIP() << "SKIPPED: no CUDA device (" << tgc_last_error() << ")";
+  }
+};
+
 INSTANTIATE_TEST_SUITE_P(Shapes, CudaAttentionF32, testing::ValuesIn(tgc::test::kKernelProblems),
                          tgc::test::problemName);
+
+/// Exits with 0 when f32 attention under TGC_CUDA_MATMUL=`mode` runs the
+/// kernels whose names end in `suffix` (the profile says) and, forward and
+/// backward on every kernel problem, stays within `tolerance` of double.
+/// Run in a fresh process: the runtime reads the mode once.
+[[noreturn]] void exitWithAttentionModeAccuracy(const char *mode, const char *suffix,
+                                                double tolerance) {
+  setenv("TGC_CUDA_MATMUL", mode, 1);
+  tgc_cuda_profile(true);
+  for (const tgc::test::Problem &problem : tgc::test::kKernelProblems)
+    tgc::test::expectBackwardMatchesDouble<float>(problem, tolerance, forwardF32OnDevice,
+                                                  backwardF32OnDevice);
+  std::string report = tgc_cuda_profile_report();
+  bool ran = true;
+  for (const char *kernel : {"forward", "backward_queries", "backward_keys"})
+    ran = ran &&
+          report.find(std::string("tgc_attention_") + kernel + "_" + suffix) != std::string::npos;
+  std::fprintf(stderr, "profile:\n%s\n", report.c_str());
+  std::exit(ran && !testing::Test::HasFailure() ? 0 : 1);
+}
+
+/// TGC_CUDA_MATMUL picks the f32 kernels: exact FP32 on CUDA cores, 3xTF32
+/// (f32's accuracy) or one TF32 pass on tensor cores
+/// (CudaAttentionTF32.cu, whose host runs are AttentionTF32KernelsTest.cpp).
+TEST_F(CudaAttentionF32Modes, FollowTheMatmulPrecision) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(exitWithAttentionModeAccuracy("fp32", "f32", 1e-5), testing::ExitedWithCode(0), "");
+  EXPECT_EXIT(exitWithAttentionModeAccuracy("3xtf32", "3xtf32", 2e-5), testing::ExitedWithCode(0),
+              "");
+  EXPECT_EXIT(exitWithAttentionModeAccuracy("tf32", "tf32", 1e-2), testing::ExitedWithCode(0), "");
+}
 
 /// Views the kernels cannot take are rejected before any device work. (A
 /// DeathTest suite runs first, before other tests start threads that a

@@ -16,6 +16,11 @@
 // thread waits for them, as late as a GPU may, or with
 // simt::copiesLandEarly when issued, as early as it may.
 //
+// Tensor cores: simt::mmaTF32 is mma.sync.aligned.m16n8k8 with TF32
+// operands (read as the hardware reads them, the low 13 bits dropped) and
+// f32 accumulation, collective over the warp as on the GPU; roundToTF32 is
+// cvt.rna.tf32.f32.
+//
 // Include it before the kernel source, and define the kernel file's
 // `extern __shared__` array (its size is the launch's dynamic shared memory).
 // Threads run in lock step only at barriers: a race that a GPU would show
@@ -52,6 +57,12 @@ struct alignas(16) float4 {
 };
 
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+
+struct alignas(8) float2 {
+  float x, y;
+};
+
+inline float2 make_float2(float x, float y) { return {x, y}; }
 
 inline unsigned __float_as_uint(float x) {
   unsigned bits;
@@ -98,8 +109,12 @@ struct Block {
   ucontext_t scheduler;
   Fiber *running = nullptr;
   const std::function<void()> *body = nullptr;
-  std::vector<double> lanes; // values the warps exchange, by thread
+  std::vector<double> lanes;    // values the warps exchange, by thread
+  std::vector<float> fragments; // mma operands, kFragment a thread
 };
+
+/// The floats of one thread's mma operands: a[4], b[2], c[4].
+constexpr unsigned kFragment = 10;
 
 inline Block *block;
 
@@ -126,6 +141,7 @@ inline void runBlock(unsigned threads, const std::function<void()> &body) {
   Block current;
   current.body = &body;
   current.lanes.assign(threads, 0.0);
+  current.fragments.assign(threads * kFragment, 0.0f);
   current.fibers.resize(threads);
   block = &current;
   for (unsigned t = 0; t < threads; ++t) {
@@ -250,5 +266,52 @@ template <typename T> T __shfl_xor_sync(unsigned, T value, int laneMask) {
   simt::wait(simt::State::AtWarpBarrier); // every lane has read
   return result;
 }
+
+namespace simt {
+
+/// x rounded to the nearest TF32 value, ties away from zero, as
+/// cvt.rna.tf32.f32 (infinities and NaNs stay themselves).
+inline float roundToTF32(float x) {
+  unsigned bits = __float_as_uint(x);
+  if ((bits & 0x7f800000u) == 0x7f800000u)
+    return x;
+  return __uint_as_float((bits + 0x1000u) & 0xffffe000u);
+}
+
+/// x as a TF32 operand of an mma: its low 13 bits dropped.
+inline float asTF32Operand(float x) { return __uint_as_float(__float_as_uint(x) & 0xffffe000u); }
+
+/// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {d}, {a}, {b0, b1},
+/// {d}: every lane of the warp must call it. Lane 4 g + t holds A (16 x 8)
+/// at (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4), B (8 x 8) at (t, g)
+/// and (t + 4, g), and C at (g, 2t), (g, 2t + 1), (g + 8, 2t), (g + 8,
+/// 2t + 1). Products of TF32 values are exact in f32; they are summed in
+/// f32, in order of the reduction.
+inline void mmaTF32(float (&d)[4], const float (&a)[4], float b0, float b1) {
+  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
+  std::vector<float> &fragments = block->fragments;
+  float *mine = &fragments[thread * kFragment];
+  std::copy(a, a + 4, mine);
+  mine[4] = b0;
+  mine[5] = b1;
+  std::copy(d, d + 4, mine + 6);
+  wait(State::AtWarpBarrier); // every lane has written
+  auto of = [&](unsigned owner) { return &fragments[(warp + owner) * kFragment]; };
+  float result[4];
+  for (unsigned i = 0; i < 4; ++i) {
+    unsigned row = lane / 4 + 8 * (i / 2), column = lane % 4 * 2 + i % 2;
+    float sum = of(lane)[6 + i];
+    for (unsigned k = 0; k < 8; ++k) {
+      float left = of(row % 8 * 4 + k % 4)[row / 8 + 2 * (k / 4)];
+      float right = of(column * 4 + k % 4)[4 + k / 4];
+      sum += asTF32Operand(left) * asTF32Operand(right);
+    }
+    result[i] = sum;
+  }
+  wait(State::AtWarpBarrier); // every lane has read
+  std::copy(result, result + 4, d);
+}
+
+} // namespace simt
 
 #endif // TGC_TEST_RUNTIME_SIMT_HOST_H

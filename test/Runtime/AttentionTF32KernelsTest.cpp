@@ -1,0 +1,128 @@
+//===- AttentionTF32KernelsTest.cpp - the TF32 attention kernels, on the host ===//
+//
+// runtime/CudaAttentionTF32.cu compiled as host C++ (SimtHost.h, which also
+// emulates the warp's mma.m16n8k8 on TF32 operands) and run on the views the
+// runtime passes them, against attention in double (AttentionReference.h):
+// the fragment layouts, the accumulators reused as A operands, the masks,
+// the double-buffered copies and the split into three passes are checked
+// here, without a GPU. The same kernels run on a GPU in CudaAttentionTest.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "SimtHost.h"
+
+#include "CudaAttentionTF32.cu"
+
+#include "AttentionReference.h"
+
+#include <gtest/gtest.h>
+
+/// The kernels' dynamic shared memory, as large as the largest takes.
+alignas(16) float4 tgcAttentionTF32Shared[kAttentionTF32KeysShared / sizeof(float4)];
+
+namespace {
+
+using namespace tgc::test;
+
+using Kernel = void (*)(AttentionParams);
+
+/// The kernels of one precision.
+struct Kernels {
+  Kernel forward, queries, keys;
+};
+
+constexpr Kernels kThreePasses = {tgc_attention_forward_3xtf32,
+                                  tgc_attention_backward_queries_3xtf32,
+                                  tgc_attention_backward_keys_3xtf32};
+constexpr Kernels kOnePass = {tgc_attention_forward_tf32, tgc_attention_backward_queries_tf32,
+                              tgc_attention_backward_keys_tf32};
+
+/// The runtime's forward and backward signatures, on the host.
+struct OnHost {
+  Kernels kernels;
+
+  void operator()(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                  tgc_memref3_f32 *lse, int64_t causal, float scale) const {
+    tgc::AttentionShape shape =
+        tgc::checkAttentionForward("tf32 kernels", *q, *k, *v, *out, *lse, causal, true);
+    AttentionParams params = tgc::forwardParams(shape, *q, *k, *v, *out, *lse, causal, scale);
+    simt::launch({unsigned(shape.queries / kAttentionTile), unsigned(shape.slices()), 1},
+                 kAttentionThreads, tgcAttentionTF32Shared, kAttentionTF32ForwardShared,
+                 kernels.forward, params);
+  }
+
+  void operator()(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v, tgc_memref4_f32 *out,
+                  tgc_memref4_f32 *dout, tgc_memref3_f32 *lse, tgc_memref4_f32 *dq,
+                  tgc_memref4_f32 *dk, tgc_memref4_f32 *dv, tgc_memref3_f32 *delta, int64_t causal,
+                  float scale) const {
+    tgc::AttentionShape shape = tgc::checkAttentionBackward(
+        "tf32 kernels", *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, true);
+    AttentionParams params = tgc::backwardParams(shape, *q, *k, *v, *out, *dout, *lse, *dq, *dk,
+                                                 *dv, *delta, causal, scale);
+    unsigned slices = unsigned(shape.slices());
+    simt::launch({unsigned(shape.queries / kAttentionTile), slices, 1}, kAttentionThreads,
+                 tgcAttentionTF32Shared, kAttentionTF32QueriesShared, kernels.queries, params);
+    simt::launch({unsigned(shape.keys / kAttentionTile), slices, 1}, kAttentionThreads,
+                 tgcAttentionTF32Shared, kAttentionTF32KeysShared, kernels.keys, params);
+  }
+};
+
+/// 3xTF32 keeps f32's accuracy: the f32 kernels' bound (their errors are
+/// 1-3e-6 here).
+constexpr double kThreePassTolerance = 2e-5;
+/// One pass is TF32's (10 mantissa bits): about 1e-3 relative here.
+constexpr double kOnePassTolerance = 1e-2;
+
+class TF32AttentionKernels : public testing::TestWithParam<Problem> {};
+
+TEST_P(TF32AttentionKernels, ThreePassForwardMatchesDouble) {
+  expectForwardMatchesDouble<float>(GetParam(), kThreePassTolerance, OnHost{kThreePasses});
+}
+
+TEST_P(TF32AttentionKernels, ThreePassBackwardMatchesDouble) {
+  OnHost host{kThreePasses};
+  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, host, host);
+}
+
+TEST_P(TF32AttentionKernels, OnePassMatchesDoubleToTF32) {
+  OnHost host{kOnePass};
+  expectBackwardMatchesDouble<float>(GetParam(), kOnePassTolerance, host, host);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, TF32AttentionKernels, testing::ValuesIn(kKernelProblems),
+                         problemName);
+
+// The emulated mma is the instruction's layout: a product of known
+// matrices lands where the PTX ISA puts it.
+void mmaKernel(const float *a, const float *b, float *c) {
+  unsigned lane = threadIdx.x, g = lane / 4, t = lane % 4;
+  float fragment[4] = {a[g * 8 + t], a[(g + 8) * 8 + t], a[g * 8 + t + 4], a[(g + 8) * 8 + t + 4]};
+  float d[4] = {1, 1, 1, 1};
+  simt::mmaTF32(d, fragment, b[t * 8 + g], b[(t + 4) * 8 + g]);
+  c[g * 8 + 2 * t] = d[0];
+  c[g * 8 + 2 * t + 1] = d[1];
+  c[(g + 8) * 8 + 2 * t] = d[2];
+  c[(g + 8) * 8 + 2 * t + 1] = d[3];
+}
+
+TEST(SimtHost, MmaTF32IsTheInstructionsProduct) {
+  float a[16 * 8], b[8 * 8], c[16 * 8];
+  for (int i = 0; i < 16 * 8; ++i)
+    a[i] = float(i % 7 - 3);
+  for (int i = 0; i < 8 * 8; ++i)
+    b[i] = float(i % 5) * 0.5f;
+  a[0] = 1.0f + 0x1p-12f; // below TF32's precision: read as 1
+  alignas(16) float shared[4];
+  simt::launch({1, 1, 1}, 32, shared, sizeof(shared), mmaKernel, a, b, c);
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      float expected = 1;
+      for (int k = 0; k < 8; ++k)
+        expected += (i == 0 && k == 0 ? 1.0f : a[i * 8 + k]) * b[k * 8 + j];
+      EXPECT_EQ(c[i * 8 + j], expected) << "(" << i << ", " << j << ")";
+    }
+  EXPECT_EQ(simt::roundToTF32(1.0f + 0x1p-11f), 1.0f + 0x1p-10f); // a tie: away from zero
+  EXPECT_EQ(simt::roundToTF32(-1.0f - 0x1p-12f), -1.0f);
+}
+
+} // namespace
