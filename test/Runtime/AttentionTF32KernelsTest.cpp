@@ -84,6 +84,15 @@ TEST_P(TF32AttentionKernels, ThreePassBackwardMatchesDouble) {
   expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, host, host);
 }
 
+// The double-buffered tiles' copies may land as soon as they are issued:
+// a buffer refilled before every warp is done with it shows then.
+TEST_P(TF32AttentionKernels, ThreePassBackwardWithCopiesLandingEarly) {
+  OnHost host{kThreePasses};
+  simt::copiesLandEarly = true;
+  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, host, host);
+  simt::copiesLandEarly = false;
+}
+
 TEST_P(TF32AttentionKernels, OnePassMatchesDoubleToTF32) {
   OnHost host{kOnePass};
   expectBackwardMatchesDouble<float>(GetParam(), kOnePassTolerance, host, host);
