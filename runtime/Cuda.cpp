@@ -1253,6 +1253,14 @@ cuda::Fp32Products cuda::fp32Products() {
   return products;
 }
 
+bool cuda::gemmTuning() {
+  static const bool tuning = [] {
+    const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
+    return tune && std::strcmp(tune, "1") == 0;
+  }();
+  return tuning;
+}
+
 void cuda::profiled(const std::string &name, const std::function<void()> &body) {
   device().profiled(name, body);
 }

@@ -33,6 +33,10 @@ int multiprocessors();
 enum class Fp32Products { Exact, TF32, BF16, Split3xTF32 };
 Fp32Products fp32Products();
 
+/// TGC_CUDA_GEMM_TUNING=1 (read once): where products have several ways to
+/// run, each shape takes the fastest, timed at its first eager call.
+bool gemmTuning();
+
 /// Launches `kernel` of the PTX or cubin `image` (static: its module is
 /// loaded at the first launch and kept) on the stream, with `sharedBytes` of
 /// dynamic shared memory (beyond 48 KiB the kernel's limit is raised first).

@@ -17,7 +17,11 @@
 
 #include "tgc/runtime.h"
 
+#include <array>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #ifdef TGC_CUDA_KERNELS_PTX
 extern "C" const char tgc_attention_ptx[];
@@ -43,7 +47,7 @@ struct Kernels {
 #endif
 
 /// bf16 views: tensor cores (shared memory static).
-Kernels kernelsFor(const tgc_memref4_bf16 &) {
+Kernels bf16Kernels() {
   return {TGC_ATTENTION_PTX(tgc_attention_ptx),
           "tgc_attention_forward_bf16",
           "tgc_attention_backward_queries_bf16",
@@ -53,35 +57,24 @@ Kernels kernelsFor(const tgc_memref4_bf16 &) {
           0};
 }
 
-/// f32 views: exact FP32 products on CUDA cores, unless TGC_CUDA_MATMUL lets
-/// FP32 products use tensor cores: then 3xTF32 (3xtf32) or one TF32 pass
-/// (tf32, and bf16, which TF32 is more accurate than).
-Kernels kernelsFor(const tgc_memref4_f32 &) {
-  switch (cuda::fp32Products()) {
-  case cuda::Fp32Products::Exact:
-    return {TGC_ATTENTION_PTX(tgc_attention_f32_ptx),
-            "tgc_attention_forward_f32",
-            "tgc_attention_backward_queries_f32",
-            "tgc_attention_backward_keys_f32",
-            kAttentionF32ForwardShared,
-            kAttentionF32QueriesShared,
-            kAttentionF32KeysShared};
-  case cuda::Fp32Products::Split3xTF32:
-    return {TGC_ATTENTION_PTX(tgc_attention_tf32_ptx),
-            "tgc_attention_forward_3xtf32",
-            "tgc_attention_backward_queries_3xtf32",
-            "tgc_attention_backward_keys_3xtf32",
-            kAttentionTF32ForwardShared,
-            kAttentionTF32QueriesShared,
-            kAttentionTF32KeysShared};
-  case cuda::Fp32Products::TF32:
-  case cuda::Fp32Products::BF16:
-    break;
-  }
+/// f32 views: exact FP32 products on CUDA cores.
+Kernels cudaCoreKernels() {
+  return {TGC_ATTENTION_PTX(tgc_attention_f32_ptx),
+          "tgc_attention_forward_f32",
+          "tgc_attention_backward_queries_f32",
+          "tgc_attention_backward_keys_f32",
+          kAttentionF32ForwardShared,
+          kAttentionF32QueriesShared,
+          kAttentionF32KeysShared};
+}
+
+/// f32 views on TF32 tensor cores: 3xTF32 (`split`, f32's accuracy) or one
+/// TF32 pass.
+Kernels tensorCoreKernels(bool split) {
   return {TGC_ATTENTION_PTX(tgc_attention_tf32_ptx),
-          "tgc_attention_forward_tf32",
-          "tgc_attention_backward_queries_tf32",
-          "tgc_attention_backward_keys_tf32",
+          split ? "tgc_attention_forward_3xtf32" : "tgc_attention_forward_tf32",
+          split ? "tgc_attention_backward_queries_3xtf32" : "tgc_attention_backward_queries_tf32",
+          split ? "tgc_attention_backward_keys_3xtf32" : "tgc_attention_backward_keys_tf32",
           kAttentionTF32ForwardShared,
           kAttentionTF32QueriesShared,
           kAttentionTF32KeysShared};
@@ -104,6 +97,66 @@ void launch(const char *image, const char *kernel, int64_t tiles, int64_t slices
   cuda::launch(image, kernel, grid, block, arguments, sharedBytes);
 }
 
+/// Runs the forward with `kernels`.
+void launchForward(const Kernels &kernels, const AttentionShape &shape, AttentionParams &params) {
+  launch(kernels.image, kernels.forward, shape.queries / kAttentionTile, shape.slices(),
+         kernels.forwardShared, params);
+}
+
+/// Runs the backward with `kernels`: dq and delta first, the keys' kernel
+/// reads delta.
+void launchBackward(const Kernels &kernels, const AttentionShape &shape, AttentionParams &params) {
+  if (shape.queries > 0)
+    launch(kernels.image, kernels.queries, shape.queries / kAttentionTile, shape.slices(),
+           kernels.queriesShared, params);
+  launch(kernels.image, kernels.keys, shape.keys / kAttentionTile, shape.slices(),
+         kernels.keysShared, params);
+}
+
+/// The kernels of a bf16 call.
+template <typename Launch>
+Kernels kernelsFor(const tgc_memref4_bf16 &, const AttentionShape &, int64_t, bool,
+                   const Launch &) {
+  return bf16Kernels();
+}
+
+/// The kernels of an f32 call: on CUDA cores, unless TGC_CUDA_MATMUL lets
+/// FP32 products use tensor cores: then 3xTF32 (3xtf32), or one TF32 pass
+/// (tf32, and bf16, which TF32 is more accurate than). Under 3xtf32 with
+/// TGC_CUDA_GEMM_TUNING=1, the faster of 3xTF32 and CUDA cores (both have
+/// f32's accuracy), each timed on the call's own arguments (`launch(kernels)`
+/// runs the call; its results are a function of its inputs) at its shape's
+/// first eager call.
+template <typename Launch>
+Kernels kernelsFor(const tgc_memref4_f32 &, const AttentionShape &shape, int64_t causal,
+                   bool backward, const Launch &launch) {
+  cuda::Fp32Products products = cuda::fp32Products();
+  if (products == cuda::Fp32Products::Exact)
+    return cudaCoreKernels();
+  Kernels tensorCores = tensorCoreKernels(products == cuda::Fp32Products::Split3xTF32);
+  if (products != cuda::Fp32Products::Split3xTF32 || !cuda::gemmTuning())
+    return tensorCores;
+  using Key = std::array<int64_t, 5>;
+  static std::mutex mutex;
+  static std::map<Key, bool> *cudaCoresFaster = new std::map<Key, bool>; // never destroyed
+  Key key = {shape.slices(), shape.queries, shape.keys, causal, backward};
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto known = cudaCoresFaster->find(key);
+    if (known != cudaCoresFaster->end())
+      return known->second ? cudaCoreKernels() : tensorCores;
+  }
+  Kernels cudaCores = cudaCoreKernels();
+  std::optional<float> tensorTime = cuda::timeMicroseconds([&] { launch(tensorCores); }, 10);
+  std::optional<float> cudaCoreTime = cuda::timeMicroseconds([&] { launch(cudaCores); }, 10);
+  if (!tensorTime || !cudaCoreTime)
+    return tensorCores; // inside a capture: a later eager call decides
+  bool faster = *cudaCoreTime < *tensorTime;
+  std::lock_guard<std::mutex> lock(mutex);
+  (*cudaCoresFaster)[key] = faster;
+  return faster ? cudaCores : tensorCores;
+}
+
 template <typename View>
 void forward(const View &q, const View &k, const View &v, const View &out,
              const tgc_memref3_f32 &lse, int64_t causal, float scale) {
@@ -112,9 +165,8 @@ void forward(const View &q, const View &k, const View &v, const View &out,
   if (shape.slices() == 0 || shape.queries == 0)
     return;
   AttentionParams params = forwardParams(shape, q, k, v, out, lse, causal, scale);
-  Kernels kernels = kernelsFor(q);
-  launch(kernels.image, kernels.forward, shape.queries / kAttentionTile, shape.slices(),
-         kernels.forwardShared, params);
+  auto run = [&](const Kernels &kernels) { launchForward(kernels, shape, params); };
+  run(kernelsFor(q, shape, causal, /*backward=*/false, run));
 }
 
 template <typename View>
@@ -127,13 +179,8 @@ void backward(const View &q, const View &k, const View &v, const View &out, cons
     return;
   AttentionParams params =
       backwardParams(shape, q, k, v, out, dout, lse, dq, dk, dv, delta, causal, scale);
-  Kernels kernels = kernelsFor(q);
-  // dq and delta first: the keys' kernel reads delta.
-  if (shape.queries > 0)
-    launch(kernels.image, kernels.queries, shape.queries / kAttentionTile, shape.slices(),
-           kernels.queriesShared, params);
-  launch(kernels.image, kernels.keys, shape.keys / kAttentionTile, shape.slices(),
-         kernels.keysShared, params);
+  auto run = [&](const Kernels &kernels) { launchBackward(kernels, shape, params); };
+  run(kernelsFor(q, shape, causal, /*backward=*/true, run));
 }
 
 } // namespace

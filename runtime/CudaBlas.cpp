@@ -217,8 +217,7 @@ private:
              "without nvcc");
 #endif
     }
-    const char *tune = std::getenv("TGC_CUDA_GEMM_TUNING");
-    gemmTuning = tune && std::strcmp(tune, "1") == 0;
+    gemmTuning = cuda::gemmTuning();
     const char *small = std::getenv("TGC_CUDA_SMALL_GEMM");
     if (small && *small) {
       if (std::strcmp(small, "0") != 0 && std::strcmp(small, "1") != 0)

@@ -24,7 +24,8 @@
 // FAKE_CUDA_SKIP_KERNELS=1 any kernel loads and its launch does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs (a kernel takes a
-// millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS). Other stream
+// millisecond of the events' clock, or FAKE_CUDA_KERNEL_MS; ten times that
+// where its name contains FAKE_CUDA_SLOW_KERNELS). Other stream
 // work takes a millisecond of it. FAKE_CUDA_STATS=1 prints counts of what
 // ran at exit (device-to-device copies among them), and a hash of the bytes
 // that reached the first stream's work, in order: those it copied into
@@ -467,6 +468,7 @@ int cuModuleLoadDataEx(void **module, const void *image, unsigned, int *, void *
 struct Function {
   int maxDynamicShared = 48 * 1024;
   HostKernel host = nullptr;
+  bool slow = false; // its name contains FAKE_CUDA_SLOW_KERNELS
 };
 
 int cuModuleGetFunction(void **function, void *module, const char *name) {
@@ -480,6 +482,8 @@ int cuModuleGetFunction(void **function, void *module, const char *name) {
   } else if (!skipKernels()) {
     return kNotSupported;
   }
+  const char *slow = std::getenv("FAKE_CUDA_SLOW_KERNELS");
+  functions[name].slow = slow && *slow && std::strstr(name, slow);
   *function = &functions[name];
   return kSuccess;
 }
@@ -520,7 +524,7 @@ int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY, unsigned grid
         stats.largeSharedKernels += large;
         run();
       },
-      milliseconds);
+      kernel.slow ? 10 * milliseconds : milliseconds);
 }
 int cuGetErrorName(int result, const char **name) {
   *name = result == kCaptureUnsupported ? "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"
