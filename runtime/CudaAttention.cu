@@ -21,44 +21,19 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "CudaAttention.h"
+#include "CudaAttentionKernels.h"
 
 #include <cuda_bf16.h>
 #include <stdint.h>
 
 namespace {
 
-constexpr int kHead = 64; // head size D
-constexpr int kTile = kAttentionTile; // rows of a block and of a tile (64)
-constexpr int kWarps = 4;              // 16 rows each
+using namespace tgc_attention;
+
+constexpr int kWarps = 4; // 16 rows each
 constexpr int kThreads = kWarps * 32;
 static_assert(kThreads == kAttentionThreads, "CudaAttention.cpp launches kAttentionThreads");
 constexpr int kStride = kHead + 8; // shared rows padded: conflict-free ldmatrix
-constexpr float kLog2e = 1.4426950408889634f;
-
-/// The (batch, head) slice a block works on.
-struct Slice {
-  int batch, head;
-};
-
-/// This block's slice: the grid's y is batch * heads + head.
-__device__ __forceinline__ Slice blockSlice(const AttentionParams &params) {
-  return {int(blockIdx.y) / params.heads, int(blockIdx.y) % params.heads};
-}
-
-/// Row `row` of `slice` of `view`. Addresses are computed where they are
-/// used: pointers moved to the slice once, at a kernel's start, stay live
-/// in registers and make ptxas spill.
-__device__ __forceinline__ __nv_bfloat16 *rowOf(AttentionView view, Slice slice, int row) {
-  return const_cast<__nv_bfloat16 *>(static_cast<const __nv_bfloat16 *>(view.data)) +
-         slice.batch * view.batchStride + slice.head * view.headStride + row * view.rowStride;
-}
-
-/// Row `row`'s statistic in `slice`.
-__device__ __forceinline__ float &rowOf(AttentionStatistics statistics, Slice slice, int row) {
-  return statistics
-      .data[slice.batch * statistics.batchStride + slice.head * statistics.headStride + row];
-}
 
 using Tile = __nv_bfloat16[kTile][kStride];
 
@@ -75,7 +50,7 @@ __device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, Slice s
     int row = chunk / (kHead / 8), column = chunk % (kHead / 8) * 8;
     asm volatile(
         "cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sharedAddress(&tile[row][column])),
-        "l"(rowOf(view, slice, first + row) + column));
+        "l"(rowOf<__nv_bfloat16>(view, slice, first + row) + column));
   }
 }
 
@@ -196,7 +171,7 @@ __device__ __forceinline__ void storeRows(AttentionView view, Slice slice, int f
                                           const float acc[8][4], float scale) {
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   int row = first + warp * 16 + lane / 4;
-  __nv_bfloat16 *top = rowOf(view, slice, row);
+  __nv_bfloat16 *top = rowOf<__nv_bfloat16>(view, slice, row);
   __nv_bfloat16 *bottom = top + 8 * view.rowStride;
   for (int n = 0; n < 8; ++n) {
     int column = n * 8 + lane % 4 * 2;
@@ -332,8 +307,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   {
     // Two threads a row, 32 elements each.
     int row = threadIdx.x / 2, half = threadIdx.x % 2 * 32;
-    const __nv_bfloat16 *o = rowOf(params.out, slice, first + row) + half;
-    const __nv_bfloat16 *g = rowOf(params.dout, slice, first + row) + half;
+    const __nv_bfloat16 *o = rowOf<__nv_bfloat16>(params.out, slice, first + row) + half;
+    const __nv_bfloat16 *g = rowOf<__nv_bfloat16>(params.dout, slice, first + row) + half;
     float dot = 0.f;
     for (int i = 0; i < 32; i += 2) {
       float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(o + i));

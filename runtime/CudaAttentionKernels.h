@@ -1,9 +1,10 @@
-//===- CudaAttentionKernels.h - what the f32 attention kernels share -*- C++ -*-===//
+//===- CudaAttentionKernels.h - what the attention kernels share -*- C++ -*-===//
 //
-// Device code included by the f32 attention kernel files (CudaAttentionF32.cu
-// on CUDA cores, CudaAttentionTF32.cu on tensor cores): a block's slice, the
-// addresses of rows and statistics in the views, and the causal mask.
-// Portable CUDA C++ (the runtime tests compile it for the host too).
+// Device code included by the attention kernel files (CudaAttention.cu,
+// bf16; CudaAttentionF32.cu, f32 on CUDA cores; CudaAttentionTF32.cu, f32 on
+// tensor cores): a block's slice, the addresses of rows and statistics in
+// the views, and the f32 kernels' causal mask. Portable CUDA C++ (the
+// runtime tests compile it for the host too).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,9 +30,12 @@ __device__ __forceinline__ Slice blockSlice(const AttentionParams &params) {
   return {int(blockIdx.y) / params.heads, int(blockIdx.y) % params.heads};
 }
 
-/// Row `row` of `slice` of an f32 view.
-__device__ __forceinline__ float *rowOf(AttentionView view, Slice slice, int row) {
-  return const_cast<float *>(static_cast<const float *>(view.data)) +
+/// Row `row` of `slice` of a view of `Element`s. Addresses are computed
+/// where they are used: pointers moved to the slice once, at a kernel's
+/// start, stay live in registers and make ptxas spill.
+template <typename Element = float>
+__device__ __forceinline__ Element *rowOf(AttentionView view, Slice slice, int row) {
+  return const_cast<Element *>(static_cast<const Element *>(view.data)) +
          slice.batch * view.batchStride + slice.head * view.headStride + row * view.rowStride;
 }
 

@@ -90,6 +90,12 @@ start=$SECONDS
 failures=0
 summary=()
 
+# Succeeds when every loss after the first is within `tolerance` (relative)
+# of the first; a loss that is not a number fails.
+losses_agree() { # tolerance, losses...
+  python3 -c "import sys; t = float(sys.argv[1]); l = [float(x) for x in sys.argv[2:]]; sys.exit(0 if all(abs(x - l[0]) <= t * max(1.0, abs(l[0])) for x in l) else 1)" "$@" 2> /dev/null
+}
+
 report() { # name, status (0 = pass), detail
   local name=$1 status=$2 detail=${3:-}
   if [[ $status -eq 0 ]]; then
@@ -242,7 +248,7 @@ for model in block xent; do
     run rows-$model-cuda 60 "$bin/bench-rows-$model-cuda" 10 0 1000; then
     cpu=$(tail -n 1 "$work/rows-$model-cpu.log" | awk '{print $4}')
     gpu=$(tail -n 1 "$work/rows-$model-cuda.log" | awk '{print $4}')
-    python3 -c "import sys; a, b = float('$cpu'), float('$gpu'); sys.exit(0 if abs(a - b) <= 1e-4 * max(1.0, abs(a)) else 1)" ||
+    losses_agree 1e-4 "$cpu" "$gpu" ||
       rows_ok=1
     rows_detail+=("$model: CPU $cpu, GPU $gpu")
   else
@@ -269,8 +275,7 @@ attention_check() { # name, tolerance, sanitizer tools...
     fi
   done
   if [[ $ok -eq 0 ]]; then
-    python3 -c "import sys; t = float(sys.argv[1]); l = [float(x) for x in sys.argv[2:]]; sys.exit(0 if all(abs(x - l[0]) <= t * max(1.0, abs(l[0])) for x in l) else 1)" \
-      "$tolerance" "${losses[@]}" || ok=1
+    losses_agree "$tolerance" "${losses[@]}" || ok=1
   fi
   if [[ $ok -eq 0 && -n $sanitizer ]]; then
     for tool in "$@"; do
@@ -298,8 +303,7 @@ for precision in fp32 3xtf32 tf32; do
     tensor_ok=1
   fi
 done
-python3 -c "import sys; a, b = float('${tensor_losses[0]}'), float('${tensor_losses[1]}'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)" ||
-  tensor_ok=1
+losses_agree 1e-5 "${tensor_losses[0]}" "${tensor_losses[1]}" || tensor_ok=1
 if [[ $tensor_ok -eq 0 && -n $sanitizer ]]; then
   for tool in memcheck racecheck; do
     run "attention-3xtf32-$tool" 180 env TGC_CUDA_MATMUL=3xtf32 "$sanitizer" --tool "$tool" \
@@ -335,7 +339,7 @@ if run tuning-off 60 "$bin/bench-mlp-cuda" 10 0 10 &&
   run tuning-on 60 env TGC_CUDA_GEMM_TUNING=1 "$bin/bench-mlp-cuda" 10 0 10; then
   off=$(tail -n 1 "$work/tuning-off.log" | awk '{print $4}')
   on=$(tail -n 1 "$work/tuning-on.log" | awk '{print $4}')
-  python3 -c "import sys; a, b = float('$off'), float('$on'); sys.exit(0 if abs(a - b) <= 1e-5 * max(1.0, abs(a)) else 1)"
+  losses_agree 1e-5 "$off" "$on"
   report tuning $? "(loss after 10 steps: heuristic $off, tuned $on)"
 else
   report tuning 1
@@ -348,7 +352,7 @@ if run small-gemm-off 60 env TGC_CUDA_SMALL_GEMM=0 "$bin/bench-mlp-cuda" 10 0 10
   off=$(tail -n 1 "$work/small-gemm-off.log" | awk '{print $4}')
   default=$(tail -n 1 "$work/small-gemm-default.log" | awk '{print $4}')
   on=$(tail -n 1 "$work/small-gemm-on.log" | awk '{print $4}')
-  python3 -c "import sys; a = float('$off'); sys.exit(0 if all(abs(a - float(b)) <= 1e-5 * max(1.0, abs(a)) for b in ('$default', '$on')) else 1)"
+  losses_agree 1e-5 "$off" "$default" "$on"
   ok=$?
   if [[ $ok -eq 0 && -n $sanitizer ]]; then
     for tool in memcheck racecheck; do
@@ -374,8 +378,7 @@ for variant in fp32 3xtf32 3xtf32:1 tf32; do
     split_ok=1
   fi
 done
-python3 -c "import sys; a = float('${split_losses[0]}'); sys.exit(0 if all(abs(a - float(b)) <= 1e-5 * max(1.0, abs(a)) for b in ('${split_losses[1]}', '${split_losses[2]}')) else 1)" ||
-  split_ok=1
+losses_agree 1e-5 "${split_losses[@]:0:3}" || split_ok=1
 if [[ $split_ok -eq 0 && -n $sanitizer ]]; then
   run split-memcheck 180 env TGC_CUDA_SMALL_GEMM=0 TGC_CUDA_MATMUL=3xtf32 "$sanitizer" \
     --error-exitcode=3 "$bin/bench-mlp-cuda" 1 0 10 || split_ok=1
