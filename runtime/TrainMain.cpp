@@ -76,10 +76,10 @@ Exit status: 0 on success, 1 when training failed, 2 for bad flags.
 Environment: TGC_NUM_THREADS sets the thread count (default: all CPUs);
 TGC_PREFETCH=0 fills and uploads each batch in its step (CUDA models prefetch
 the next batch on a second thread during each step and evaluation by
-default). CUDA models' FP32 matmuls are exact FP32 unless TGC_CUDA_MATMUL=tf32
-or bf16 runs them on tensor cores from rounded operands, or 3xtf32 on TF32
-tensor cores at FP32's accuracy (docs/runtime.md lists the other TGC_CUDA_*
-settings).
+default). CUDA models' FP32 matmuls (and fused f32 attention) are exact FP32
+unless TGC_CUDA_MATMUL=tf32 or bf16 runs them on tensor cores from rounded
+operands, or 3xtf32 on TF32 tensor cores at FP32's accuracy (docs/runtime.md
+lists the other TGC_CUDA_* settings).
 )";
 
 struct TrainOptions {

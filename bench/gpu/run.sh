@@ -111,7 +111,12 @@ read -r gpt2 _ _ gpt2_loss <<< "$(tgc_step_line gpt2 20 3 1 180)"
 # accuracy beside the time.
 read -r gpt2_3xtf32 _ _ gpt2_3xtf32_loss <<< "$(TGC_CUDA_MATMUL=3xtf32 tgc_step_line gpt2 20 3 1 180)"
 read -r gpt2_tf32 _ _ gpt2_tf32_loss <<< "$(TGC_CUDA_MATMUL=tf32 tgc_step_line gpt2 20 3 1 180)"
-gpt2_f32_attention_3xtf32=$(TGC_CUDA_MATMUL=3xtf32 tgc_step gpt2-f32attention 20 3 1 180)
+# With --fused-attention-f32 the attention follows TGC_CUDA_MATMUL too: on
+# tensor cores under 3xtf32 and tf32 (runtime/CudaAttentionTF32.cu).
+read -r gpt2_f32_attention_3xtf32 _ _ gpt2_f32_attention_3xtf32_loss <<< \
+  "$(TGC_CUDA_MATMUL=3xtf32 tgc_step_line gpt2-f32attention 20 3 1 180)"
+read -r gpt2_f32_attention_tf32 _ _ gpt2_f32_attention_tf32_loss <<< \
+  "$(TGC_CUDA_MATMUL=tf32 tgc_step_line gpt2-f32attention 20 3 1 180)"
 # With GEMM tuning: each shape the faster of 3xTF32 and exact FP32.
 gpt2_3xtf32_tuned=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=3xtf32 tgc_step gpt2 20 3 1 180)
 gpt2_f32_attention_3xtf32_tuned=$(TGC_CUDA_GEMM_TUNING=1 TGC_CUDA_MATMUL=3xtf32 \
@@ -120,7 +125,8 @@ gpt2_one_stream=$(tgc_step gpt2-one-stream 20 3 1 180)
 gpt2_bf16=$(TGC_CUDA_MATMUL=bf16 tgc_step gpt2 20 3 1 180)
 gpt2_autocast=$(tgc_step gpt2bf16 20 3 1 180)
 gpt2_autocast_one_stream=$(tgc_step gpt2bf16-one-stream 20 3 1 180)
-gpt2_f32_attention=$(tgc_step gpt2-f32attention 20 3 1 180)
+read -r gpt2_f32_attention _ _ gpt2_f32_attention_loss <<< \
+  "$(tgc_step_line gpt2-f32attention 20 3 1 180)"
 attention=$(timeout --kill-after=5 60 "$bin/bench-attention-kernels" 2>&1)
 attention_f32=$(timeout --kill-after=5 60 "$bin/bench-attention-f32-kernels" 2>&1)
 attention_tf32=$(timeout --kill-after=5 60 "$bin/bench-attention-tf32-kernels" 2>&1)
@@ -174,6 +180,7 @@ printf '%-52s %11s us\n' "tgc MLP 784-512-512-10 b128 Adam (CUDA graph)" "$mlp" 
   "tgc GPT-2 block fp32, 3xTF32 or FP32, tuned" "$gpt2_3xtf32_tuned" \
   "tgc GPT-2 block --fused-attention-f32, 3xTF32/FP32 tuned" "$gpt2_f32_attention_3xtf32_tuned" \
   "tgc GPT-2 block fp32, TF32 (TGC_CUDA_MATMUL=tf32)" "$gpt2_tf32" \
+  "tgc GPT-2 block fp32 --fused-attention-f32, TF32" "$gpt2_f32_attention_tf32" \
   "tgc GPT-2 block, bf16 matmuls (TGC_CUDA_MATMUL=bf16)" "$gpt2_bf16" \
   "tgc GPT-2 block d768 T1024 B8 AdamW --autocast=bf16" "$gpt2_autocast" \
   "tgc GPT-2 block --autocast=bf16 --no-gpu-branches" "$gpt2_autocast_one_stream" \
@@ -196,7 +203,9 @@ python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$a
   "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" "$mlp_cublas" \
   "$mlp_cublas_again" "$mlp_again" "$gpt2_3xtf32" "$gpt2_f32_attention_3xtf32" "$gpt2_tf32" \
   "$gpt2_loss" "$gpt2_3xtf32_loss" "$gpt2_tf32_loss" "$gpt2_3xtf32_tuned" \
-  "$gpt2_f32_attention_3xtf32_tuned" <<'EOF'
+  "$gpt2_f32_attention_3xtf32_tuned" "${gpt2_f32_attention_loss:-nan}" \
+  "${gpt2_f32_attention_3xtf32_loss:-nan}" "${gpt2_f32_attention_tf32:-nan}" \
+  "${gpt2_f32_attention_tf32_loss:-nan}" <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
@@ -204,7 +213,8 @@ log = sys.argv[1]
  gpt2_autocast_one_stream, mlp_tuned, mlp_tuned_tf32, gpt2_one_stream,
  gpt2_f32_attention, mlp_small, mlp_cublas, mlp_cublas_again, mlp_again, gpt2_3xtf32,
  gpt2_f32_attention_3xtf32, gpt2_tf32, gpt2_loss, gpt2_3xtf32_loss, gpt2_tf32_loss,
- gpt2_3xtf32_tuned, gpt2_f32_attention_3xtf32_tuned) = map(
+ gpt2_3xtf32_tuned, gpt2_f32_attention_3xtf32_tuned, gpt2_f32_attention_loss,
+ gpt2_f32_attention_3xtf32_loss, gpt2_f32_attention_tf32, gpt2_f32_attention_tf32_loss) = map(
      float, sys.argv[2:])
 peers = {}
 for line in open(log):
@@ -263,6 +273,13 @@ relative = lambda loss: abs(loss - gpt2_loss) / abs(gpt2_loss)
 print(f"          loss after 23 steps: fp32 {gpt2_loss:.9g}, 3xtf32 {gpt2_3xtf32_loss:.9g} "
       f"({relative(gpt2_3xtf32_loss):.1e} relative), tf32 {gpt2_tf32_loss:.9g} "
       f"({relative(gpt2_tf32_loss):.1e})")
+relative = lambda loss: abs(loss - gpt2_f32_attention_loss) / abs(gpt2_f32_attention_loss)
+print(f"          --fused-attention-f32, its attention on tensor cores too: TF32 "
+      f"{gpt2_f32_attention_tf32:.1f} us ({compiled_tf32 / gpt2_f32_attention_tf32:.2f}x "
+      f"torch.compile TF32); loss after 23 steps: fp32 {gpt2_f32_attention_loss:.9g}, 3xtf32 "
+      f"{gpt2_f32_attention_3xtf32_loss:.9g} ({relative(gpt2_f32_attention_3xtf32_loss):.1e} "
+      f"relative), tf32 {gpt2_f32_attention_tf32_loss:.9g} "
+      f"({relative(gpt2_f32_attention_tf32_loss):.1e})")
 compiled = peers.get("GPT-2 block d768 T1024 B8 AdamW bf16, compile", float("nan"))
 print(f"GPT-2 block bf16: tgc --autocast=bf16 {gpt2_autocast:.1f} us (bf16 matmuls on FP32 "
       f"activations: {gpt2_bf16:.1f} us), torch.compile (autocast) {compiled:.1f} us: tgc is "
