@@ -78,7 +78,8 @@ struct Lane {
   __device__ __forceinline__ Lane() : group(threadIdx.x % 32 / 4), index(threadIdx.x % 4) {}
 };
 
-/// One reduction step of an A operand, as the passes read it.
+/// One reduction step of an A operand, split into TF32 big and small parts
+/// (the small ones unused in one pass).
 template <int kPasses> struct Fragment {
   float big[4], small[4];
   __device__ __forceinline__ Fragment(float a0, float a1, float a2, float a3) {

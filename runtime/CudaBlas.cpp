@@ -355,12 +355,13 @@ extern "C" const char tgc_split_tf32_ptx[];
 #endif
 
 /// A product's operand split for 3xTF32 (CudaSplitTF32.cu): the matrix
-/// batch `x`, whose rows or columns are contiguous, as three blocks along
-/// its reduction (its columns where reductionAlongCols, else its rows),
-/// `small` in block smallBlock and `big` in the other two, queued into a
-/// fresh block (`split`) that keeps x's contiguous dimension contiguous.
-Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int smallBlock,
-                             int64_t batch, std::optional<ScratchBlock<float>> &split) {
+/// batch `x`, whose rows or columns are contiguous, as `blocks` (3, or 2
+/// for two GEMMs) blocks along its reduction (its columns where
+/// reductionAlongCols, else its rows), `small` in block smallBlock and `big`
+/// in the others, queued into a fresh block (`split`) that keeps x's
+/// contiguous dimension contiguous.
+Matrix<float> splitForTF32(Matrix<float> x, bool reductionAlongCols, int smallBlock, int blocks,
+                           int64_t batch, std::optional<ScratchBlock<float>> &split) {
   // The kernels' view: columns contiguous.
   bool columnsContiguous = x.colStride == 1 || x.cols == 1;
   if (!columnsContiguous) {
@@ -368,19 +369,20 @@ Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int small
     reductionAlongCols = !reductionAlongCols;
   }
   int64_t items = x.batchStride == 0 ? 1 : batch;
-  split.emplace(size_t(3 * items * x.rows * x.cols));
+  split.emplace(size_t(blocks * items * x.rows * x.cols));
   SplitTF32Params params;
   params.source = x.data;
   params.target = split->data;
   params.sourceRowStride = x.rowStride;
   params.sourceBatchStride = x.batchStride;
-  params.targetRowStride = reductionAlongCols ? 3 * x.cols : x.cols;
-  params.targetBatchStride = 3 * x.rows * x.cols;
+  params.targetRowStride = reductionAlongCols ? blocks * x.cols : x.cols;
+  params.targetBatchStride = blocks * x.rows * x.cols;
   params.blockStride = reductionAlongCols ? x.cols : x.rows * x.cols;
   params.batch = items;
   params.rows = x.rows;
   params.cols = x.cols;
   params.smallBlock = smallBlock;
+  params.blocks = blocks;
 #ifdef TGC_CUDA_KERNELS_PTX
   bool vectorized = splitTF32Vectorized(params);
   const unsigned grid[3] = {splitTF32Blocks(params, vectorized, 16 * cuda::multiprocessors()), 1,
@@ -391,8 +393,8 @@ Matrix<float> splitForTF32x3(Matrix<float> x, bool reductionAlongCols, int small
                arguments);
 #endif
   Matrix<float> result = {split->data,
-                          reductionAlongCols ? x.rows : 3 * x.rows,
-                          reductionAlongCols ? 3 * x.cols : x.cols,
+                          reductionAlongCols ? x.rows : blocks * x.rows,
+                          reductionAlongCols ? blocks * x.cols : x.cols,
                           params.targetRowStride,
                           1,
                           x.batchStride == 0 ? 0 : params.targetBatchStride};
@@ -639,11 +641,28 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
   }
   Scale one = 1, beta = accumulate ? 1 : 0;
   cublasHandle handle = blas().handle(); // loads cuBLAS: before gemm<T>()
+  // Under 3xtf32, where the result is small beside its operands (weight
+  // gradients), two blocks of each, [As Ab] [Bb; Bs] and then Ab Bb onto
+  // it, write a third less split data than [As Ab Ab] [Bb; Bs; Bb], for two
+  // more passes over C. (Not under GEMM tuning, which times one GEMM.)
   std::optional<ScratchBlock<float>> lhsSplit, rhsSplit;
+  bool twoGemms = false;
+  Matrix<In> bigLhs = lhs, bigRhs = rhs;
   if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
     if (splitOperands) {
-      lhs = splitForTF32x3(lhs, /*reductionAlongCols=*/true, /*smallBlock=*/0, batch, lhsSplit);
-      rhs = splitForTF32x3(rhs, /*reductionAlongCols=*/false, /*smallBlock=*/1, batch, rhsSplit);
+      auto elements = [&](const auto &x) {
+        return (x.batchStride == 0 ? 1 : batch) * x.rows * x.cols;
+      };
+      twoGemms = !blas().gemmTuning && 2 * elements(out) < elements(lhs) + elements(rhs);
+      int blocks = twoGemms ? 2 : 3;
+      lhs =
+          splitForTF32(lhs, /*reductionAlongCols=*/true, /*smallBlock=*/0, blocks, batch, lhsSplit);
+      rhs = splitForTF32(rhs, /*reductionAlongCols=*/false, /*smallBlock=*/1, blocks, batch,
+                         rhsSplit);
+      // The big parts: lhs's second block of columns, rhs's first of rows.
+      bigLhs = {
+          lhs.data + k * lhs.colStride, lhs.rows, k, lhs.rowStride, lhs.colStride, lhs.batchStride};
+      bigRhs = {rhs.data, k, rhs.cols, rhs.rowStride, rhs.colStride, rhs.batchStride};
       asColumnMajor(lhs, lhsT, lda);
       asColumnMajor(rhs, rhsT, ldb);
     }
@@ -653,37 +672,50 @@ void matmul(const MemrefIn &a, const MemrefIn &b, const MemrefOut &c, int64_t ac
                                         : 0;
   if (bf16 && !blas().gemmEx())
     fail(TGC_ERROR_DEVICE, "bf16 matmuls need cublasGemmStridedBatchedEx, which cuBLAS lacks");
-  int opA = lhsT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rhsT ? CUBLAS_OP_T : CUBLAS_OP_N;
   int inType = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   int outType = std::is_same_v<Out, BF16> ? CUDA_R_16BF : CUDA_R_32F;
   bool tuned = false;
   if constexpr (std::is_same_v<In, float> && std::is_same_v<Out, float>)
-    tuned = tunedMatmul(lhs, lhsT, lda, rhs, rhsT, ldb, out, ldc, batch, float(beta),
-                        fast ? fast : CUBLAS_COMPUTE_32F);
+    if (!twoGemms)
+      tuned = tunedMatmul(lhs, lhsT, lda, rhs, rhsT, ldb, out, ldc, batch, float(beta),
+                          fast ? fast : CUBLAS_COMPUTE_32F);
+  // out = left right + scaleC out, one cuBLAS call.
+  auto gemm = [&](const Matrix<In> &left, const Matrix<In> &right, const Scale &scaleC) {
+    bool leftT, rightT;
+    int64_t ldLeft, ldRight;
+    asColumnMajor(left, leftT, ldLeft);
+    asColumnMajor(right, rightT, ldRight);
+    int opA = leftT ? CUBLAS_OP_T : CUBLAS_OP_N, opB = rightT ? CUBLAS_OP_T : CUBLAS_OP_N;
+    cuda::profiled(format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", leftT ? 'T' : 'N',
+                          rightT ? 'T' : 'N', (long long)out.rows, (long long)out.cols,
+                          (long long)left.cols, (long long)batch,
+                          std::is_same_v<Out, BF16>              ? " bf16 operands and result"
+                          : bf16                                 ? " bf16 operands"
+                          : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
+                          : fast ? (blas().splitTF32 ? " 3xtf32" : " tf32")
+                                 : ""),
+                   [&] {
+                     if (fast)
+                       blas().check(
+                           blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
+                                           int(left.cols), &one, left.data, inType, int(ldLeft),
+                                           left.batchStride, right.data, inType, int(ldRight),
+                                           right.batchStride, &scaleC, out.data, outType, int(ldc),
+                                           out.batchStride, int(batch), fast, CUBLAS_GEMM_DEFAULT),
+                           "gemmStridedBatchedEx");
+                     else if constexpr (!bf16)
+                       blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
+                                                     int(left.cols), &one, left.data, int(ldLeft),
+                                                     left.batchStride, right.data, int(ldRight),
+                                                     right.batchStride, &scaleC, out.data, int(ldc),
+                                                     out.batchStride, int(batch)),
+                                    "gemmStridedBatched");
+                   });
+  };
   if (!tuned)
-    cuda::profiled(
-        format("cublas gemm %c%c %lldx%lldx%lld batch %lld%s", lhsT ? 'T' : 'N', rhsT ? 'T' : 'N',
-               (long long)out.rows, (long long)out.cols, (long long)lhs.cols, (long long)batch,
-               std::is_same_v<Out, BF16>              ? " bf16 operands and result"
-               : bf16                                 ? " bf16 operands"
-               : fast == CUBLAS_COMPUTE_32F_FAST_16BF ? " bf16"
-               : fast                                 ? (blas().splitTF32 ? " 3xtf32" : " tf32")
-                                                      : ""),
-        [&] {
-          if (fast)
-            blas().check(blas().gemmEx()(handle, opA, opB, int(out.rows), int(out.cols),
-                                         int(lhs.cols), &one, lhs.data, inType, int(lda),
-                                         lhs.batchStride, rhs.data, inType, int(ldb),
-                                         rhs.batchStride, &beta, out.data, outType, int(ldc),
-                                         out.batchStride, int(batch), fast, CUBLAS_GEMM_DEFAULT),
-                         "gemmStridedBatchedEx");
-          else if constexpr (!bf16)
-            blas().check(blas().gemm<T>()(handle, opA, opB, int(out.rows), int(out.cols),
-                                          int(lhs.cols), &one, lhs.data, int(lda), lhs.batchStride,
-                                          rhs.data, int(ldb), rhs.batchStride, &beta, out.data,
-                                          int(ldc), out.batchStride, int(batch)),
-                         "gemmStridedBatched");
-        });
+    gemm(lhs, rhs, beta);
+  if (twoGemms)
+    gemm(bigLhs, bigRhs, one);
   if constexpr (!std::is_same_v<Out, BF16>)
     if (outCopy)
       copyMatrices(target, outCopy->block.data, batch, /*toContiguous=*/false);
@@ -1054,8 +1086,8 @@ void matmulBias(const View3 &a, const View3 &b, const View1 &bias, const View3 &
       x = copy(scratch, x, /*copyIn=*/true, "operand");
     if constexpr (!bf16)
       if (splitOperands)
-        x = splitForTF32x3(x, /*reductionAlongCols=*/first, /*smallBlock=*/first ? 0 : 1, batch,
-                           splitBlock);
+        x = splitForTF32(x, /*reductionAlongCols=*/first, /*smallBlock=*/first ? 0 : 1,
+                         /*blocks=*/3, batch, splitBlock);
     asColumnMajor(x, result.transposed, result.ld);
     result.rows = result.transposed ? x.cols : x.rows;
     result.cols = result.transposed ? x.rows : x.cols;

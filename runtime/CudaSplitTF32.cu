@@ -6,9 +6,11 @@
 // (exact in FP32; its own TF32 rounding costs about 2^-22 of x), and
 // A B = As Bb + Ab Bs + Ab Bb, dropping As Bs (about 2^-22 of the
 // product). CudaBlas.cpp makes that one TF32 GEMM over a reduction three
-// times as long, [As Ab Ab] x [Bb; Bs; Bb], the corrections first; these
-// kernels write the split operands, one read and three writes per element,
-// keeping the source's contiguous dimension contiguous.
+// times as long, [As Ab Ab] x [Bb; Bs; Bb], the corrections first, or two
+// where the result is small beside the operands ([As Ab] x [Bb; Bs], then
+// Ab Bb onto it); these kernels write the split operands, one read and
+// three (or two) writes per element, keeping the source's contiguous
+// dimension contiguous.
 //
 // Portable CUDA C++: the runtime tests and the fake driver also compile this
 // file for the host (test/Runtime/SimtHost.h).
@@ -55,7 +57,7 @@ extern "C" __global__ void __launch_bounds__(kSplitTF32Threads)
     tgc_split_tf32x3(SplitTF32Params p) {
   forEachStep<1>(p, [&](const float *from, float *to) {
     float x = *from, big = roundToTF32(x), small = smallPart(x, big);
-    for (int block = 0; block < 3; ++block)
+    for (int block = 0; block < p.blocks; ++block)
       to[block * p.blockStride] = block == p.smallBlock ? small : big;
   });
 }
@@ -67,7 +69,7 @@ extern "C" __global__ void __launch_bounds__(kSplitTF32Threads)
     float4 big = make_float4(roundToTF32(x.x), roundToTF32(x.y), roundToTF32(x.z), roundToTF32(x.w));
     float4 small = make_float4(smallPart(x.x, big.x), smallPart(x.y, big.y),
                                smallPart(x.z, big.z), smallPart(x.w, big.w));
-    for (int block = 0; block < 3; ++block)
+    for (int block = 0; block < p.blocks; ++block)
       *reinterpret_cast<float4 *>(to + block * p.blockStride) = block == p.smallBlock ? small : big;
   });
 }

@@ -12,8 +12,8 @@
 /// Splits a batch of `rows` x `cols` matrices, columns contiguous: element
 /// (b, i, j) of the source is source[b sourceBatchStride + i sourceRowStride
 /// + j]. Each x becomes big = x rounded to TF32 and small = x - big, written
-/// to the target's three blocks, blockStride apart: `small` to block
-/// smallBlock, `big` to the other two; element (b, i, j) of block t is
+/// to the target's `blocks` (2 or 3) blocks, blockStride apart: `small` to
+/// block smallBlock, `big` to the others; element (b, i, j) of block t is
 /// target[b targetBatchStride + i targetRowStride + j + t blockStride].
 struct SplitTF32Params {
   const float *source;
@@ -21,7 +21,7 @@ struct SplitTF32Params {
   long long sourceRowStride, sourceBatchStride;
   long long targetRowStride, targetBatchStride, blockStride;
   long long batch, rows, cols;
-  int smallBlock;
+  int smallBlock, blocks;
 };
 
 enum { kSplitTF32Threads = 256 };

@@ -85,6 +85,7 @@ void split(const float *source, float *target, int rows, int cols, bool reductio
   params.rows = cols;
   params.cols = rows;
   params.smallBlock = smallBlock;
+  params.blocks = 3;
   bool vectorized = splitTF32Vectorized(params);
   unsigned blocks = splitTF32Blocks(params, vectorized, 16 * multiprocessors);
   if (vectorized)

@@ -520,6 +520,9 @@ double productError(MatmulCase &test, bool withBias) {
        {2, 24, 300, 7200, 300, 1},
        {2, 300, 20, 0, 1, 300},
        {2, 24, 20, 480, 20, 1}},
+      // A result larger than its operands: under 3xtf32 one GEMM over a
+      // tripled reduction (the others take two GEMMs over split blocks).
+      {"wide result", {1, 72, 24, 0, 24, 1}, {1, 24, 60, 0, 60, 1}, {1, 72, 60, 0, 60, 1}},
   };
   bool accurate = true;
   for (bool withBias : {false, true})
@@ -573,6 +576,35 @@ TEST_F(CudaBlas, TuningSplitsOperandsWhereThatIsFaster) {
   GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
   EXPECT_EXIT(exitWithTunedSplitChoice(true), testing::ExitedWithCode(0), "") << "split faster";
   EXPECT_EXIT(exitWithTunedSplitChoice(false), testing::ExitedWithCode(0), "") << "FP32 faster";
+}
+
+/// Exits with 0 when, under TGC_CUDA_MATMUL=3xtf32, a product whose result
+/// is small beside its operands (a weight gradient's shape) runs as two
+/// GEMMs over two split blocks (a reduction of 2k, then one of k onto it)
+/// and one whose result is larger as one GEMM over three (3k), each with
+/// FP32's accuracy; the profile names each GEMM with its reduction.
+[[noreturn]] void exitWithSplitGemmsBySize() {
+  setenv("TGC_CUDA_MATMUL", "3xtf32", 1);
+  setenv("TGC_CUDA_SMALL_GEMM", "0", 1);
+  tgc_cuda_profile(true);
+  MatmulCase narrow = {
+      "narrow result", {1, 24, 300, 0, 300, 1}, {1, 300, 20, 0, 20, 1}, {1, 24, 20, 0, 20, 1}};
+  MatmulCase wide = {
+      "wide result", {1, 72, 24, 0, 24, 1}, {1, 24, 60, 0, 60, 1}, {1, 72, 60, 0, 60, 1}};
+  double errors[] = {productError(narrow, /*withBias=*/false),
+                     productError(wide, /*withBias=*/false)};
+  std::string report = tgc_cuda_profile_report();
+  bool shapes = true;
+  for (const char *gemm :
+       {"20x24x600 batch 1 3xtf32", "20x24x300 batch 1 3xtf32", "60x72x72 batch 1 3xtf32"})
+    shapes = shapes && report.find(gemm) != std::string::npos;
+  std::fprintf(stderr, "errors %.3g %.3g, profile:\n%s\n", errors[0], errors[1], report.c_str());
+  std::exit(errors[0] < 3e-6 && errors[1] < 3e-6 && shapes ? 0 : 1);
+}
+
+TEST_F(CudaBlas, SplitProductsTakeTwoGemmsWhereTheResultIsSmall) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe"); // a fresh process: CUDA does not survive fork
+  EXPECT_EXIT(exitWithSplitGemmsBySize(), testing::ExitedWithCode(0), "");
 }
 
 TEST_F(CudaBlas, GraphsReplayTheCapturedWork) {

@@ -57,6 +57,7 @@ struct SplitCase {
   bool alongCols; // the reduction: blocks side by side in each row, else stacked
   int smallBlock;
   unsigned maxBlocks;
+  int blocks = 3; // 2: [small big] or [big; small], as two GEMMs take them
 };
 
 void PrintTo(const SplitCase &test, std::ostream *out) { *out << test.name; }
@@ -92,13 +93,14 @@ TEST_P(SplitTF32Kernels, WriteEachPartToItsBlocks) {
   params.target = target;
   params.sourceRowStride = test.sourceRowStride;
   params.sourceBatchStride = test.sourceBatchStride;
-  params.targetRowStride = test.alongCols ? 3 * test.cols : test.cols;
-  params.targetBatchStride = 3 * test.rows * test.cols;
+  params.targetRowStride = test.alongCols ? test.blocks * test.cols : test.cols;
+  params.targetBatchStride = test.blocks * test.rows * test.cols;
   params.blockStride = test.alongCols ? test.cols : test.rows * test.cols;
   params.batch = test.batch;
   params.rows = test.rows;
   params.cols = test.cols;
   params.smallBlock = test.smallBlock;
+  params.blocks = test.blocks;
   for (bool vectorized : {false, true}) {
     if (vectorized && !splitTF32Vectorized(params))
       continue;
@@ -115,13 +117,15 @@ TEST_P(SplitTF32Kernels, WriteEachPartToItsBlocks) {
           const float *to = target + b * params.targetBatchStride + i * params.targetRowStride + j;
           float parts[3] = {to[0], to[params.blockStride], to[2 * params.blockStride]};
           float big = parts[test.smallBlock == 0 ? 1 : 0];
-          for (int block = 0; block < 3; ++block)
+          for (int block = 0; block < test.blocks; ++block)
             if (block != test.smallBlock)
               EXPECT_EQ(bitsOf(parts[block]), bitsOf(big)) << "block " << block;
           expectSplit(x, big, parts[test.smallBlock]);
           if (HasFailure())
             return;
         }
+    for (long long i = test.blocks * elements; i < 3 * elements; ++i)
+      ASSERT_TRUE(std::isnan(target[i])) << "written past the blocks at " << i;
   }
 }
 
@@ -131,6 +135,8 @@ const SplitCase kCases[] = {
     {"BatchedPadded", 3, 4, 16, 20, 84, true, 0, 64},
     {"OddColumns", 2, 3, 7, 7, 21, false, 1, 64},
     {"OneBlockStridesOverAll", 2, 17, 40, 40, 680, true, 0, 1},
+    {"TwoBlocksAlongColumns", 2, 5, 12, 16, 80, true, 0, 64, 2},
+    {"TwoBlocksAlongRows", 2, 6, 8, 8, 48, false, 1, 64, 2},
 };
 
 INSTANTIATE_TEST_SUITE_P(Layouts, SplitTF32Kernels, testing::ValuesIn(kCases),
@@ -140,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(Layouts, SplitTF32Kernels, testing::ValuesIn(kCases),
 
 TEST(SplitTF32Plan, VectorizesOnlyAlignedFourFloatSteps) {
   alignas(16) static float buffer[64];
-  SplitTF32Params params = {buffer, buffer, 8, 32, 24, 48, 8, 2, 2, 8, 0};
+  SplitTF32Params params = {buffer, buffer, 8, 32, 24, 48, 8, 2, 2, 8, 0, 3};
   EXPECT_TRUE(splitTF32Vectorized(params));
   SplitTF32Params odd = params;
   odd.cols = 6;
