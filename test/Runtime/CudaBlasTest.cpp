@@ -585,6 +585,7 @@ TEST_F(CudaBlas, TuningSplitsOperandsWhereThatIsFaster) {
 /// FP32's accuracy; the profile names each GEMM with its reduction.
 [[noreturn]] void exitWithSplitGemmsBySize() {
   setenv("TGC_CUDA_MATMUL", "3xtf32", 1);
+  setenv("TGC_CUDA_GEMM_TUNING", "0", 1); // tuning times one GEMM of three blocks
   setenv("TGC_CUDA_SMALL_GEMM", "0", 1);
   tgc_cuda_profile(true);
   MatmulCase narrow = {
