@@ -4,8 +4,9 @@
 // the views against what the kernels (CudaAttention.cu; for f32
 // CudaAttentionF32.cu, or CudaAttentionTF32.cu where TGC_CUDA_MATMUL lets
 // FP32 products use tensor cores) assume (Attention.h, shared with the host
-// reference), then launches them on the runtime's stream. The kernels' PTX is embedded at build
-// time (CMakeLists.txt: nvcc, compute_80); a runtime built without nvcc says so.
+// reference), then launches them on the runtime's stream. The kernels' PTX
+// is embedded at build time (CMakeLists.txt: nvcc, compute_80); a runtime
+// built without nvcc says so.
 //
 //===----------------------------------------------------------------------===//
 
