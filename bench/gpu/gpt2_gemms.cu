@@ -8,7 +8,9 @@
 //    (runtime/CudaSplitTF32.cu) on both operands, then one TF32 GEMM over
 //    the tripled reduction (cublasGemmEx, CUBLAS_COMPUTE_32F_FAST_TF32),
 //    also each part alone (the split kernels' bandwidth; the GEMM's
-//    TFLOP/s counted as its 3x work);
+//    TFLOP/s counted as its 3x work), and with two blocks and two GEMMs
+//    ([As Ab] [Bb; Bs], then Ab Bb), which the runtime runs where the
+//    result is smaller than half the operands (the weight gradients);
 //  - TF32 alone (the operands as they are: 10 mantissa bits);
 //  - an alternative 3xTF32 that writes the small parts only, x - tf32(x),
 //    and lets the GEMMs read the original operands for the big parts:
@@ -67,10 +69,11 @@ const Gemm kGemms[] = {
 };
 
 /// Queues the split of a column-major rows x cols matrix (rows contiguous)
-/// whose reduction runs along its columns (A) or rows (B) into `target`,
-/// as CudaBlas.cpp does (the kernels see the columns contiguous).
+/// whose reduction runs along its columns (A) or rows (B) into `target`, in
+/// `blocks` blocks, as CudaBlas.cpp does (the kernels see the columns
+/// contiguous).
 void split(const float *source, float *target, int rows, int cols, bool reductionAlongCols,
-           int smallBlock, int multiprocessors) {
+           int smallBlock, int multiprocessors, int blocks = 3) {
   // The kernels' view: the transpose, `cols` lines of `rows`.
   bool alongKernelCols = !reductionAlongCols;
   SplitTF32Params params;
@@ -78,20 +81,20 @@ void split(const float *source, float *target, int rows, int cols, bool reductio
   params.target = target;
   params.sourceRowStride = rows;
   params.sourceBatchStride = 0;
-  params.targetRowStride = alongKernelCols ? 3 * rows : rows;
+  params.targetRowStride = alongKernelCols ? blocks * rows : rows;
   params.targetBatchStride = 0;
   params.blockStride = alongKernelCols ? rows : (long long)rows * cols;
   params.batch = 1;
   params.rows = cols;
   params.cols = rows;
   params.smallBlock = smallBlock;
-  params.blocks = 3;
+  params.blocks = blocks;
   bool vectorized = splitTF32Vectorized(params);
-  unsigned blocks = splitTF32Blocks(params, vectorized, 16 * multiprocessors);
+  unsigned grid = splitTF32Blocks(params, vectorized, 16 * multiprocessors);
   if (vectorized)
-    tgc_split_tf32x3_vec4<<<blocks, kSplitTF32Threads>>>(params);
+    tgc_split_tf32x3_vec4<<<grid, kSplitTF32Threads>>>(params);
   else
-    tgc_split_tf32x3<<<blocks, kSplitTF32Threads>>>(params);
+    tgc_split_tf32x3<<<grid, kSplitTF32Threads>>>(params);
   CHECK(cudaGetLastError());
 }
 
@@ -147,7 +150,7 @@ int main() {
   std::printf("%-17s %9s %9s %9s %9s %9s %9s | %9s %9s %9s\n", "GEMM (m n k)", "fp32 us",
               "3xtf32 us", "split us", "tf32x3k", "tf32 us", "speedup", "fp32 err", "3xtf32 err",
               "tf32 err");
-  double totals[4] = {};
+  double totals[5] = {};
   for (const Gemm &g : kGemms) {
     std::vector<float> ha((size_t)g.m * g.k), hb((size_t)g.k * g.n);
     for (float &x : ha)
@@ -166,11 +169,20 @@ int main() {
       split(a, a3, g.m, g.k, /*reductionAlongCols=*/true, 0, multiprocessors);
       split(b, b3, g.k, g.n, /*reductionAlongCols=*/false, 1, multiprocessors);
     };
-    auto tf32 = [&](const float *x, const float *y, int k, const float *beta = nullptr) {
+    auto tf32 = [&](const float *x, const float *y, int k, const float *beta = nullptr,
+                    int ldy = 0) {
       checkBlas(cublasGemmEx(handle, CUBLAS_OP_N, CUBLAS_OP_N, g.m, g.n, k, &one, x, CUDA_R_32F,
-                             g.m, y, CUDA_R_32F, k, beta ? beta : &zero, c, CUDA_R_32F, g.m,
-                             CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
+                             g.m, y, CUDA_R_32F, ldy ? ldy : k, beta ? beta : &zero, c,
+                             CUDA_R_32F, g.m, CUBLAS_COMPUTE_32F_FAST_TF32, CUBLAS_GEMM_DEFAULT),
                 "cublasGemmEx");
+    };
+    // Two blocks and two GEMMs, as the runtime runs a product whose result
+    // is small beside its operands: [As Ab] [Bb; Bs] over 2k, then Ab Bb.
+    auto twoGemms = [&] {
+      split(a, a3, g.m, g.k, /*reductionAlongCols=*/true, 0, multiprocessors, 2);
+      split(b, b3, g.k, g.n, /*reductionAlongCols=*/false, 1, multiprocessors, 2);
+      tf32(a3, b3, 2 * g.k);
+      tf32(a3 + (size_t)g.m * g.k, b3, g.k, &one, 2 * g.k);
     };
     // The small-parts-only variant: As in a3, Bs in b3.
     auto smallOnly = [&](bool truncating) {
@@ -199,6 +211,9 @@ int main() {
     double truncatedError = sampledError(ha, hb, c, g);
     double roundedTime = medianMicroseconds([&] { smallOnly(false); });
     double roundedError = sampledError(ha, hb, c, g);
+    double twoTime = medianMicroseconds(twoGemms);
+    double twoError = sampledError(ha, hb, c, g);
+    bool smallResult = 2.0 * g.m * g.n < (double)g.m * g.k + (double)g.k * g.n;
     char label[64];
     std::snprintf(label, sizeof label, "%s (%d %d %d)", g.name, g.m, g.n, g.k);
     std::printf("%-34s\n%-17s %9.1f %9.1f %9.1f %9.1f %9.1f %8.2fx | %9.1e %9.1e %9.1e\n", label,
@@ -211,11 +226,14 @@ int main() {
     std::printf("%-17s small parts only, 3 GEMMs: tf32 as truncation %.1f us (error %.1e), as "
                 "rounding %.1f us (error %.1e)\n",
                 "", truncatedTime, truncatedError, roundedTime, roundedError);
+    std::printf("%-17s two blocks, two GEMMs: %.1f us (error %.1e)%s\n", "", twoTime, twoError,
+                smallResult ? ": the runtime's choice for this shape" : "");
     totals[0] += fp32Time, totals[1] += splitGemmTime, totals[2] += splitTime,
-        totals[3] += tf32Time;
+        totals[3] += tf32Time, totals[4] += smallResult ? twoTime : splitGemmTime;
   }
   std::printf("total: fp32 %.1f us, 3xtf32 %.1f us (%.2fx; %.1f us of it splitting), tf32 %.1f "
-              "us\n",
-              totals[0], totals[1], totals[0] / totals[1], totals[2], totals[3]);
+              "us; 3xtf32 with two GEMMs where the result is small %.1f us (%.2fx)\n",
+              totals[0], totals[1], totals[0] / totals[1], totals[2], totals[3], totals[4],
+              totals[0] / totals[4]);
   return 0;
 }
