@@ -11,6 +11,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -52,6 +54,41 @@ void profiled(const std::string &name, const std::function<void()> &body);
 /// after one untimed eager run, waited for; not profiled. Nullopt while a
 /// graph is being captured (nothing would run).
 std::optional<float> timeMicroseconds(const std::function<void()> &body, int runs);
+
+/// Under TGC_CUDA_GEMM_TUNING=1, a choice between two ways of running the
+/// same work, made by timing both at the first eager call of each `Key` and
+/// kept.
+template <typename Key> class TimedChoice {
+public:
+  /// The choice made for `key`, if any: whether the candidate was faster.
+  std::optional<bool> known(const Key &key) {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto choice = faster.find(key);
+    return choice == faster.end() ? std::nullopt : std::optional<bool>(choice->second);
+  }
+
+  /// Whether `candidate()` runs faster than `baseline()` for `key`: known,
+  /// or both timed now (timeMicroseconds, 10 runs). A candidate that
+  /// returns false cannot run this work: never chosen. Nullopt inside a
+  /// capture (nothing ran: a later eager call decides).
+  template <typename Candidate, typename Baseline>
+  std::optional<bool> candidateFaster(const Key &key, const Candidate &candidate,
+                                      const Baseline &baseline) {
+    if (std::optional<bool> choice = known(key))
+      return choice;
+    bool runs = true;
+    std::optional<float> candidateTime = timeMicroseconds([&] { runs = candidate() && runs; }, 10);
+    std::optional<float> baselineTime = timeMicroseconds(baseline, 10);
+    if (runs && (!candidateTime || !baselineTime))
+      return std::nullopt;
+    std::lock_guard<std::mutex> lock(mutex);
+    return faster[key] = runs && *candidateTime < *baselineTime;
+  }
+
+private:
+  std::mutex mutex;
+  std::map<Key, bool> faster;
+};
 
 } // namespace tgc::cuda
 

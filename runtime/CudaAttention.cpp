@@ -20,8 +20,6 @@
 
 #include <array>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <optional>
 
 #ifdef TGC_CUDA_KERNELS_PTX
@@ -137,25 +135,18 @@ Kernels kernelsFor(const tgc_memref4_f32 &, const AttentionShape &shape, int64_t
   Kernels tensorCores = tensorCoreKernels(products == cuda::Fp32Products::Split3xTF32);
   if (products != cuda::Fp32Products::Split3xTF32 || !cuda::gemmTuning())
     return tensorCores;
-  using Key = std::array<int64_t, 5>;
-  static std::mutex mutex;
-  static std::map<Key, bool> *cudaCoresFaster = new std::map<Key, bool>; // never destroyed
-  Key key = {shape.slices(), shape.queries, shape.keys, causal, backward};
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto known = cudaCoresFaster->find(key);
-    if (known != cudaCoresFaster->end())
-      return known->second ? cudaCoreKernels() : tensorCores;
-  }
+  using Key = std::array<int64_t, 5>; // slices, queries, keys, causal, backward
+  static cuda::TimedChoice<Key> *cudaCoresFaster = new cuda::TimedChoice<Key>; // never destroyed
   Kernels cudaCores = cudaCoreKernels();
-  std::optional<float> tensorTime = cuda::timeMicroseconds([&] { launch(tensorCores); }, 10);
-  std::optional<float> cudaCoreTime = cuda::timeMicroseconds([&] { launch(cudaCores); }, 10);
-  if (!tensorTime || !cudaCoreTime)
-    return tensorCores; // inside a capture: a later eager call decides
-  bool faster = *cudaCoreTime < *tensorTime;
-  std::lock_guard<std::mutex> lock(mutex);
-  (*cudaCoresFaster)[key] = faster;
-  return faster ? cudaCores : tensorCores;
+  std::optional<bool> faster = cudaCoresFaster->candidateFaster(
+      {shape.slices(), shape.queries, shape.keys, causal, backward},
+      [&] {
+        launch(cudaCores);
+        return true;
+      },
+      [&] { launch(tensorCores); });
+  // Inside a capture, the tensor cores until an eager call decides.
+  return faster.value_or(false) ? cudaCores : tensorCores;
 }
 
 template <typename View>

@@ -233,7 +233,7 @@ public:
   /// accumulation and results); 0: plain FP32.
   int fastCompute = 0;
   /// TGC_CUDA_MATMUL=3xtf32: cuBLAS's FP32 products take split operands
-  /// (splitForTF32x3), for FP32's accuracy.
+  /// (splitForTF32), for FP32's accuracy.
   bool splitTF32 = false;
   /// The compute type of an FP32 product (0: plain FP32): fastCompute,
   /// but under 3xtf32 only for split operands; the others stay exact.
@@ -451,17 +451,15 @@ bool runSmallGemmIfLoadable(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b,
 }
 
 /// Under TGC_CUDA_GEMM_TUNING=1, a choice between two ways of running an
-/// FP32 product C (+)= A B or C = act(A B + bias), made by timing both at
-/// the first eager call of each shape (sizes, strides, epilogue and
-/// accumulation) and kept.
+/// FP32 product C (+)= A B or C = act(A B + bias) (cuda::TimedChoice), per
+/// shape: sizes, strides, epilogue and accumulation.
 class TimedChoice {
 public:
   /// Whether `candidate(out)` is faster than `baseline(out)`, each writing
-  /// the product into `out`: known, or both timed now (10 runs in a graph)
-  /// into a scratch result like c. A candidate that returns false cannot run
-  /// this product: never chosen. False without a choice kept inside a
-  /// capture (nothing would run: a later eager call decides) and for
-  /// results with a negative stride.
+  /// the product into `out`: known, or both timed now into a scratch result
+  /// like c. A candidate that returns false cannot run this product: never
+  /// chosen. False without a choice kept inside a capture and for results
+  /// with a negative stride.
   template <typename Candidate, typename Baseline>
   bool candidateFaster(const tgc_memref3_f32 &a, const tgc_memref3_f32 &b, const tgc_memref3_f32 &c,
                        int64_t epilogue, int64_t accumulate, const Candidate &candidate,
@@ -472,30 +470,20 @@ public:
       key[9 + d] = b.strides[d];
       key[12 + d] = c.strides[d];
     }
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      auto known = faster.find(key);
-      if (known != faster.end())
-        return known->second;
-    }
+    if (std::optional<bool> known = choice.known(key))
+      return *known;
     std::optional<tgc_memref3_f32> scratch = scratchLike(c);
     if (!scratch)
       return false;
-    bool runs = true;
-    std::optional<float> candidateTime =
-        cuda::timeMicroseconds([&] { runs = candidate(*scratch) && runs; }, 10);
-    std::optional<float> baselineTime = cuda::timeMicroseconds([&] { baseline(*scratch); }, 10);
+    std::optional<bool> faster = choice.candidateFaster(
+        key, [&] { return candidate(*scratch); }, [&] { baseline(*scratch); });
     cuda::release(scratch->allocated);
-    if (runs && (!candidateTime || !baselineTime))
-      return false;
-    std::lock_guard<std::mutex> lock(mutex);
-    return faster[key] = runs && *candidateTime < *baselineTime;
+    return faster.value_or(false);
   }
 
 private:
   using Key = std::array<int64_t, 15>; // sizes, epilogue, accumulate, strides
-  std::mutex mutex;
-  std::map<Key, bool> faster;
+  cuda::TimedChoice<Key> choice;
 };
 
 /// Whether an FP32 product C (+)= A B or C = act(A B + bias) ran in the
