@@ -673,13 +673,7 @@ constexpr int kCompute32F = 68, kCompute32FFast16BF = 75, kCompute32FFastTF32 = 
 float asComputed(float value, int compute) {
   if (compute == kCompute32FFast16BF)
     return widen(roundToBF16(value));
-  if (compute != kCompute32FFastTF32)
-    return value;
-  uint32_t word;
-  std::memcpy(&word, &value, sizeof(word));
-  word &= 0xffffe000u;
-  std::memcpy(&value, &word, sizeof(value));
-  return value;
+  return compute == kCompute32FFastTF32 ? simt::asTF32Operand(value) : value;
 }
 template <typename T> T asComputed(T value, int) { return value; }
 
