@@ -203,9 +203,9 @@ python3 - "$log" "$mlp" "$mlp_host" "$mlp_prefetch" "$mlp_eager" "$mlp_tf32" "$a
   "$mlp_tuned_tf32" "$gpt2_one_stream" "$gpt2_f32_attention" "$mlp_small" "$mlp_cublas" \
   "$mlp_cublas_again" "$mlp_again" "$gpt2_3xtf32" "$gpt2_f32_attention_3xtf32" "$gpt2_tf32" \
   "$gpt2_loss" "$gpt2_3xtf32_loss" "$gpt2_tf32_loss" "$gpt2_3xtf32_tuned" \
-  "$gpt2_f32_attention_3xtf32_tuned" "${gpt2_f32_attention_loss:-nan}" \
-  "${gpt2_f32_attention_3xtf32_loss:-nan}" "${gpt2_f32_attention_tf32:-nan}" \
-  "${gpt2_f32_attention_tf32_loss:-nan}" <<'EOF'
+  "$gpt2_f32_attention_3xtf32_tuned" "$gpt2_f32_attention_loss" \
+  "$gpt2_f32_attention_3xtf32_loss" "$gpt2_f32_attention_tf32" \
+  "$gpt2_f32_attention_tf32_loss" <<'EOF'
 import re, sys
 log = sys.argv[1]
 (mlp, mlp_host, mlp_prefetch, mlp_eager, mlp_tf32, adamw, xent, gpt2, gpt2_bf16, gpt2_autocast,
