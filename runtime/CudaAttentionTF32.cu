@@ -8,9 +8,8 @@
 // and dV, so every sum has one writer), with every product on tensor cores:
 // mma.m16n8k8, TF32 operands, f32 accumulation. In three passes (3xTF32, as
 // CudaSplitTF32.cu's GEMMs) each operand x is split in registers into big =
-// x rounded to TF32 and small = x - big, rounded to TF32 too (tensor cores
-// would drop its low bits), and a product is As Bb + Ab Bs + Ab Bb: f32's
-// accuracy. In one pass it is Ab Bb, TF32's.
+// x rounded to TF32 and small = x - big (SplitTF32), and a product is As Bb
+// + Ab Bs + Ab Bb: f32's accuracy. In one pass it is Ab Bb, TF32's.
 //
 // Shapes as the f32 kernels': [B, H, T, 64] f32 views with contiguous,
 // 16-byte aligned rows, T a multiple of 64; the grid's y is the slice. A
@@ -78,16 +77,36 @@ struct Lane {
   __device__ __forceinline__ Lane() : group(threadIdx.x % 32 / 4), index(threadIdx.x % 4) {}
 };
 
-/// One reduction step of an A operand, split into TF32 big and small parts
-/// (the small ones unused in one pass).
+/// x = big + small for three passes. big is x rounded to TF32 (half an ulp
+/// added to the magnitude, then truncated: cvt.rna's result for finite x, in
+/// two integer instructions where cvt takes four); small = x - big is exact
+/// in f32 and reaches the tensor cores as it is, which read its top 11 bits:
+/// |small| <= 2^-11 |x|, so its truncation costs at most 2^-21 |x|, the order
+/// of the As Bs term that 3xTF32 drops (CUTLASS's 3xTF32 splits the same
+/// way). Converting with cvt twice made the split, not the mma, the kernels'
+/// largest instruction count. A NaN x keeps a NaN small.
+struct SplitTF32 {
+  float big, small;
+  __device__ __forceinline__ explicit SplitTF32(float x)
+      : big(__uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u)), small(x - big) {}
+};
+
+/// One reduction step of an A operand: TF32 big and small parts in three
+/// passes, x rounded to TF32 in one (small unused).
 template <int kPasses> struct Fragment {
   float big[4], small[4];
   __device__ __forceinline__ Fragment(float a0, float a1, float a2, float a3) {
     const float a[4] = {a0, a1, a2, a3};
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
-      big[i] = roundToTF32(a[i]);
-      small[i] = kPasses == 3 ? roundToTF32(a[i] - big[i]) : 0.0f;
+      if (kPasses == 3) {
+        SplitTF32 split(a[i]);
+        big[i] = split.big;
+        small[i] = split.small;
+      } else {
+        big[i] = roundToTF32(a[i]);
+        small[i] = 0.0f;
+      }
     }
   }
 };
@@ -97,12 +116,14 @@ template <int kPasses> struct Fragment {
 template <int kPasses>
 __device__ __forceinline__ void multiplyAdd(float (&d)[4], const Fragment<kPasses> &a, float b0,
                                             float b1) {
-  float big0 = roundToTF32(b0), big1 = roundToTF32(b1);
   if (kPasses == 3) {
-    mmaTF32(d, a.small, big0, big1);
-    mmaTF32(d, a.big, roundToTF32(b0 - big0), roundToTF32(b1 - big1));
+    SplitTF32 split0(b0), split1(b1);
+    mmaTF32(d, a.small, split0.big, split1.big);
+    mmaTF32(d, a.big, split0.small, split1.small);
+    mmaTF32(d, a.big, split0.big, split1.big);
+  } else {
+    mmaTF32(d, a.big, roundToTF32(b0), roundToTF32(b1));
   }
-  mmaTF32(d, a.big, big0, big1);
 }
 
 /// Reduction step `step` (head dimensions 8 step to 8 step + 7) of the A

@@ -69,7 +69,11 @@ extern "C" __global__ void __launch_bounds__(kSplitTF32Threads)
     float4 big = make_float4(roundToTF32(x.x), roundToTF32(x.y), roundToTF32(x.z), roundToTF32(x.w));
     float4 small = make_float4(smallPart(x.x, big.x), smallPart(x.y, big.y),
                                smallPart(x.z, big.z), smallPart(x.w, big.w));
+    // Indexed as float4 so that the stores stay 16-byte ones: nvcc turned
+    // float4 stores through `to + block * p.blockStride` into four 4-byte
+    // stores each (its alignment lost in the loop's address arithmetic).
+    float4 *target = reinterpret_cast<float4 *>(to);
     for (int block = 0; block < p.blocks; ++block)
-      *reinterpret_cast<float4 *>(to + block * p.blockStride) = block == p.smallBlock ? small : big;
+      target[block * (p.blockStride / 4)] = block == p.smallBlock ? small : big;
   });
 }
