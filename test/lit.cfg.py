@@ -75,6 +75,14 @@ if all(
     config.substitutions.append(("%small_gemm_ptx", small_gemm_ptx))
     config.substitutions.append(("%split_tf32_ptx", split_tf32_ptx))
 
+# scripts/sass.py, a developer's tool, where its disassembler has been
+# fetched (the tests never download it).
+nvdisasm = os.path.join(os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")),
+                        "tgc", "cuda-11.8", "nvdisasm")
+if os.access(nvdisasm, os.X_OK):
+    config.available_features.add("nvdisasm")
+    config.substitutions.append(("%nvdisasm", nvdisasm))
+
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["tgc-opt", "tgc-run", "tgc"], [config.tgc_tools_dir])
