@@ -26,9 +26,8 @@
 // reads B in that order. Shared-memory rows are 68 floats: every fragment
 // read is free of bank conflicts in both orders.
 //
-// Portable CUDA C++ but for the mma and the TF32 rounding, which
-// test/Runtime/SimtHost.h emulates: the runtime tests run these kernels on
-// the host.
+// Portable CUDA C++ but for the mma, which test/Runtime/SimtHost.h
+// emulates: the runtime tests run these kernels on the host.
 //
 //===----------------------------------------------------------------------===//
 
@@ -51,13 +50,6 @@ constexpr int kStride = kHead + 4; // shared-memory rows: conflict-free fragment
 using Tile = float[kTile][kStride];
 
 #ifdef __CUDACC__
-/// x rounded to the nearest TF32 value, ties away from zero.
-__device__ __forceinline__ float roundToTF32(float x) {
-  unsigned bits;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(bits) : "f"(x));
-  return __uint_as_float(bits);
-}
-
 /// d += a b for the warp: a 16 x 8 (TF32), b 8 x 8 (TF32), d 16 x 8 (f32).
 __device__ __forceinline__ void mmaTF32(float (&d)[4], const float (&a)[4], float b0, float b1) {
   asm("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
@@ -68,7 +60,6 @@ __device__ __forceinline__ void mmaTF32(float (&d)[4], const float (&a)[4], floa
 }
 #else
 using simt::mmaTF32;
-using simt::roundToTF32;
 #endif
 
 /// The calling lane's place in the fragments.
@@ -77,14 +68,22 @@ struct Lane {
   __device__ __forceinline__ Lane() : group(threadIdx.x % 32 / 4), index(threadIdx.x % 4) {}
 };
 
+/// x as a TF32 operand in one pass, rounded to nearest with ties away from
+/// zero, as cvt.rna.tf32.f32: half an ulp added to a finite x, whose low 13
+/// bits the tensor cores then drop. Two instructions where cvt takes four
+/// (CUTLASS's round_half_ulp_truncate).
+__device__ __forceinline__ float roundedTF32Operand(float x) {
+  return fabsf(x) < INFINITY ? __uint_as_float(__float_as_uint(x) + 0x1000u) : x;
+}
+
 /// x = big + small for three passes. big is x rounded to TF32 (half an ulp
-/// added to the magnitude, then truncated: cvt.rna's result for finite x, in
-/// two integer instructions where cvt takes four); small = x - big is exact
-/// in f32 and reaches the tensor cores as it is, which read its top 11 bits:
-/// |small| <= 2^-11 |x|, so its truncation costs at most 2^-21 |x|, the order
-/// of the As Bs term that 3xTF32 drops (CUTLASS's 3xTF32 splits the same
-/// way). Converting with cvt twice made the split, not the mma, the kernels'
-/// largest instruction count. A NaN x keeps a NaN small.
+/// added to the magnitude, then truncated: cvt.rna's result for finite x);
+/// small = x - big is exact in f32 and reaches the tensor cores as it is,
+/// which read its top 11 bits: |small| <= 2^-11 |x|, so its truncation
+/// costs at most 2^-21 |x|, the order of the As Bs term that 3xTF32 drops.
+/// Three instructions (CUTLASS's 3xTF32 truncates big and rounds small
+/// instead: the same bound); with cvt for both parts the split, not the mma,
+/// was most of the kernels' instructions. A NaN x keeps a NaN small.
 struct SplitTF32 {
   float big, small;
   __device__ __forceinline__ explicit SplitTF32(float x)
@@ -104,7 +103,7 @@ template <int kPasses> struct Fragment {
         big[i] = split.big;
         small[i] = split.small;
       } else {
-        big[i] = roundToTF32(a[i]);
+        big[i] = roundedTF32Operand(a[i]);
         small[i] = 0.0f;
       }
     }
@@ -122,7 +121,7 @@ __device__ __forceinline__ void multiplyAdd(float (&d)[4], const Fragment<kPasse
     mmaTF32(d, a.big, split0.small, split1.small);
     mmaTF32(d, a.big, split0.big, split1.big);
   } else {
-    mmaTF32(d, a.big, roundToTF32(b0), roundToTF32(b1));
+    mmaTF32(d, a.big, roundedTF32Operand(b0), roundedTF32Operand(b1));
   }
 }
 

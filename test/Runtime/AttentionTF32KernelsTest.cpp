@@ -130,8 +130,28 @@ TEST(SimtHost, MmaTF32IsTheInstructionsProduct) {
         expected += (i == 0 && k == 0 ? 1.0f : a[i * 8 + k]) * b[k * 8 + j];
       EXPECT_EQ(c[i * 8 + j], expected) << "(" << i << ", " << j << ")";
     }
-  EXPECT_EQ(simt::roundToTF32(1.0f + 0x1p-11f), 1.0f + 0x1p-10f); // a tie: away from zero
-  EXPECT_EQ(simt::roundToTF32(-1.0f - 0x1p-12f), -1.0f);
+}
+
+// The kernels' operands as the tensor cores read them: one pass rounds to
+// nearest with ties away from zero (cvt.rna.tf32.f32's results), three split
+// x into a TF32 big part and an exact remainder.
+TEST(TF32Operands, RoundAsCvtRnaAndSplitExactly) {
+  auto read = [](float x) { return simt::asTF32Operand(roundedTF32Operand(x)); };
+  EXPECT_EQ(read(1.0f + 0x1p-11f), 1.0f + 0x1p-10f); // a tie: away from zero
+  EXPECT_EQ(read(-1.0f - 0x1p-11f), -1.0f - 0x1p-10f);
+  EXPECT_EQ(read(-1.0f - 0x1p-12f), -1.0f);
+  EXPECT_EQ(read(0x1.fffffep0f), 2.0f); // the carry reaches the exponent
+  EXPECT_EQ(read(-INFINITY), -INFINITY);
+  // CUDA's NaN, all mantissa bits set: adding half an ulp would wrap it to -0.
+  const float nan = __uint_as_float(0x7fffffffu);
+  EXPECT_TRUE(std::isnan(read(nan)));
+  for (float x : {1.0f + 0x1p-11f, 0.1f, -3.14159f, 1e-30f, 0x1.fffffep0f, -7e20f}) {
+    SplitTF32 split(x);
+    EXPECT_EQ(split.big, read(x)) << x;
+    EXPECT_EQ(split.big + split.small, x) << x; // exact
+    EXPECT_LE(std::fabs(split.small), std::fabs(x) * 0x1p-11f) << x;
+  }
+  EXPECT_TRUE(std::isnan(SplitTF32(nan).small)); // so the product stays NaN
 }
 
 } // namespace

@@ -18,8 +18,7 @@
 //
 // Tensor cores: simt::mmaTF32 is mma.sync.aligned.m16n8k8 with TF32
 // operands (read as the hardware reads them, the low 13 bits dropped) and
-// f32 accumulation, collective over the warp as on the GPU; roundToTF32 is
-// cvt.rna.tf32.f32.
+// f32 accumulation, collective over the warp as on the GPU.
 //
 // Include it before the kernel source, and define the kernel file's
 // `extern __shared__` array (its size is the launch's dynamic shared memory).
@@ -268,15 +267,6 @@ template <typename T> T __shfl_xor_sync(unsigned, T value, int laneMask) {
 }
 
 namespace simt {
-
-/// x rounded to the nearest TF32 value, ties away from zero, as
-/// cvt.rna.tf32.f32 (infinities and NaNs stay themselves).
-inline float roundToTF32(float x) {
-  unsigned bits = __float_as_uint(x);
-  if ((bits & 0x7f800000u) == 0x7f800000u)
-    return x;
-  return __uint_as_float((bits + 0x1000u) & 0xffffe000u);
-}
 
 /// x as a TF32 operand of an mma: its low 13 bits dropped.
 inline float asTF32Operand(float x) { return __uint_as_float(__float_as_uint(x) & 0xffffe000u); }
