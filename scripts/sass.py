@@ -105,7 +105,7 @@ def code_sections(cubin):
 
 
 INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]+\*/\s+(.*?)\s*;")
-ACCESS = re.compile(r"^(LDG|STG|LDS|STS|LDSM|RED|ATOM)(\.[A-Z0-9.]+)?$")
+ACCESS = re.compile(r"^(LDG|STG|LDS|STS|LDSM|LDGSTS|RED|ATOM)(\.[A-Z0-9.]+)?$")
 SCALAR_GLOBAL = re.compile(r"\b(LDG|STG)\.E(?:\.CONSTANT)?\s+(?:R\d+,\s*)?\[(R\d+)\.64(?:\+0x([0-9a-f]+))?\]")
 
 
