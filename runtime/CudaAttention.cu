@@ -44,13 +44,20 @@ __device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
 /// Starts copying rows [first, first + 64) of `slice` into `tile`, 16
 /// bytes a thread at a time (cp.async: the copy overlaps the products on the
 /// other buffer; commitLoads ends a group, waitLoads<n> waits for all but the
-/// last n groups).
+/// last n groups). A thread copies the same 8 columns of every 16th row, one
+/// address computed, then stepped (computed for each copy, the addresses
+/// took some 20 instructions a copy, a third of the forward's).
 __device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, Slice slice, int first) {
-  for (int chunk = threadIdx.x; chunk < kTile * kHead / 8; chunk += kThreads) {
-    int row = chunk / (kHead / 8), column = chunk % (kHead / 8) * 8;
-    asm volatile(
-        "cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(sharedAddress(&tile[row][column])),
-        "l"(rowOf<__nv_bfloat16>(view, slice, first + row) + column));
+  constexpr int kChunks = kHead / 8, kRowsApart = kThreads / kChunks; // 8 a row, 16 rows
+  unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * 8;
+  const __nv_bfloat16 *source = rowOf<__nv_bfloat16>(view, slice, first + int(row)) + column;
+  uint32_t target = sharedAddress(&tile[row][column]);
+  // Not unrolled: the dK/dV kernel has no registers for all four addresses.
+#pragma unroll 1
+  for (int k = 0; k < kTile / kRowsApart; ++k) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(target), "l"(source));
+    source += kRowsApart * view.rowStride;
+    target += kRowsApart * kStride * sizeof(__nv_bfloat16);
   }
 }
 

@@ -45,28 +45,39 @@ struct Owner {
   __device__ __forceinline__ int columnOf(int x) const { return x / 4 * 32 + column * 4 + x % 4; }
 };
 
+// The tile loads compute one address and step it: computed for each 16
+// bytes, the addresses took some 20 instructions a load.
+constexpr int kChunks = kHead / 4; // 16-byte chunks a row
+
 /// Rows [first, first + 64) of `view` into `tile` transposed ([d][row]),
 /// times `factor`. Consecutive threads take consecutive rows: conflict-free
-/// stores.
+/// stores. A thread loads every other chunk of one row.
 __device__ __forceinline__ void loadTransposed(Tile &tile, AttentionView view, Slice slice,
                                                int first, float factor) {
-  for (int i = threadIdx.x; i < kTile * kHead / 4; i += kThreads) {
-    int row = i % kTile, chunk = i / kTile;
-    float4 value = *reinterpret_cast<const float4 *>(rowOf(view, slice, first + row) + chunk * 4);
-    tile[chunk * 4 + 0][row] = value.x * factor;
-    tile[chunk * 4 + 1][row] = value.y * factor;
-    tile[chunk * 4 + 2][row] = value.z * factor;
-    tile[chunk * 4 + 3][row] = value.w * factor;
+  constexpr int kChunksApart = kThreads / kTile; // 2
+  unsigned row = threadIdx.x % kTile, firstChunk = threadIdx.x / kTile;
+  const float *source = rowOf(view, slice, first + int(row)) + firstChunk * 4;
+#pragma unroll
+  for (int k = 0; k < kChunks / kChunksApart; ++k) {
+    float4 value = *reinterpret_cast<const float4 *>(source + k * kChunksApart * 4);
+    int d = (firstChunk + k * kChunksApart) * 4;
+    tile[d + 0][row] = value.x * factor;
+    tile[d + 1][row] = value.y * factor;
+    tile[d + 2][row] = value.z * factor;
+    tile[d + 3][row] = value.w * factor;
   }
 }
 
-/// Rows [first, first + 64) of `view` into `tile` as they are ([row][d]).
+/// Rows [first, first + 64) of `view` into `tile` as they are ([row][d]):
+/// a thread loads the same chunk of every 8th row.
 __device__ __forceinline__ void loadRows(Tile &tile, AttentionView view, Slice slice, int first) {
-  for (int i = threadIdx.x; i < kTile * kHead / 4; i += kThreads) {
-    int row = i / (kHead / 4), chunk = i % (kHead / 4);
-    *reinterpret_cast<float4 *>(&tile[row][chunk * 4]) =
-        *reinterpret_cast<const float4 *>(rowOf(view, slice, first + row) + chunk * 4);
-  }
+  constexpr int kRowsApart = kThreads / kChunks; // 8
+  unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * 4;
+  const float *source = rowOf(view, slice, first + int(row)) + column;
+#pragma unroll
+  for (int k = 0; k < kTile / kRowsApart; ++k)
+    *reinterpret_cast<float4 *>(&tile[row + k * kRowsApart][column]) =
+        *reinterpret_cast<const float4 *>(source + k * kRowsApart * view.rowStride);
 }
 
 /// The 16-byte chunk of term `term` that holds rows [4 * rowGroup, + 4) of a
