@@ -70,8 +70,9 @@ struct Lane {
 
 /// x as a TF32 operand in one pass, rounded to nearest with ties away from
 /// zero, as cvt.rna.tf32.f32: half an ulp added to a finite x, whose low 13
-/// bits the tensor cores then drop. Two instructions where cvt takes four
-/// (CUTLASS's round_half_ulp_truncate).
+/// bits the tensor cores then drop (CUTLASS's round_half_ulp_truncate; the
+/// two instructions ptxas makes of a cvt that only feeds an mma, written
+/// out so that the host tests run them).
 __device__ __forceinline__ float roundedTF32Operand(float x) {
   return fabsf(x) < INFINITY ? __uint_as_float(__float_as_uint(x) + 0x1000u) : x;
 }
