@@ -465,32 +465,16 @@ template <int kPasses> __device__ __forceinline__ void backwardKeys(const Attent
 
 } // namespace
 
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_forward_3xtf32(AttentionParams params) {
-  forward<3>(params);
-}
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_backward_queries_3xtf32(AttentionParams params) {
-  backwardQueries<3>(params);
-}
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_backward_keys_3xtf32(AttentionParams params) {
-  backwardKeys<3>(params);
-}
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_forward_tf32(AttentionParams params) {
-  forward<1>(params);
-}
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_backward_queries_tf32(AttentionParams params) {
-  backwardQueries<1>(params);
-}
-
-extern "C" __global__ void __launch_bounds__(kThreads)
-    tgc_attention_backward_keys_tf32(AttentionParams params) {
-  backwardKeys<1>(params);
-}
+// The entry points, each a pass count of the three kernels (full names
+// spelled out, so that a search for a kernel's name finds it).
+#define TGC_TF32_ATTENTION_KERNEL(name, body)                                                      \
+  extern "C" __global__ void __launch_bounds__(kThreads) name(AttentionParams params) {           \
+    body(params);                                                                                  \
+  }
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_forward_3xtf32, forward<3>)
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_backward_queries_3xtf32, backwardQueries<3>)
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_backward_keys_3xtf32, backwardKeys<3>)
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_forward_tf32, forward<1>)
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_backward_queries_tf32, backwardQueries<1>)
+TGC_TF32_ATTENTION_KERNEL(tgc_attention_backward_keys_tf32, backwardKeys<1>)
+#undef TGC_TF32_ATTENTION_KERNEL
