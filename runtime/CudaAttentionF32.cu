@@ -45,16 +45,13 @@ struct Owner {
   __device__ __forceinline__ int columnOf(int x) const { return x / 4 * 32 + column * 4 + x % 4; }
 };
 
-// The tile loads compute one address and step it: computed for each 16
-// bytes, the addresses took some 20 instructions a load.
-constexpr int kChunks = kHead / 4; // 16-byte chunks a row
-
 /// Rows [first, first + 64) of `view` into `tile` transposed ([d][row]),
 /// times `factor`. Consecutive threads take consecutive rows: conflict-free
-/// stores. A thread loads every other chunk of one row.
+/// stores. A thread loads every other chunk of one row, one address
+/// computed, then stepped (as forEachChunk).
 __device__ __forceinline__ void loadTransposed(Tile &tile, AttentionView view, Slice slice,
                                                int first, float factor) {
-  constexpr int kChunksApart = kThreads / kTile; // 2
+  constexpr int kChunks = kHead / 4, kChunksApart = kThreads / kTile; // 16 a row, 2
   unsigned row = threadIdx.x % kTile, firstChunk = threadIdx.x / kTile;
   const float *source = rowOf(view, slice, first + int(row)) + firstChunk * 4;
 #pragma unroll
@@ -68,16 +65,11 @@ __device__ __forceinline__ void loadTransposed(Tile &tile, AttentionView view, S
   }
 }
 
-/// Rows [first, first + 64) of `view` into `tile` as they are ([row][d]):
-/// a thread loads the same chunk of every 8th row.
+/// Rows [first, first + 64) of `view` into `tile` as they are ([row][d]).
 __device__ __forceinline__ void loadRows(Tile &tile, AttentionView view, Slice slice, int first) {
-  constexpr int kRowsApart = kThreads / kChunks; // 8
-  unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * 4;
-  const float *source = rowOf(view, slice, first + int(row)) + column;
-#pragma unroll
-  for (int k = 0; k < kTile / kRowsApart; ++k)
-    *reinterpret_cast<float4 *>(&tile[row + k * kRowsApart][column]) =
-        *reinterpret_cast<const float4 *>(source + k * kRowsApart * view.rowStride);
+  forEachChunk(tile, view, slice, first, [](float *target, const float *source) {
+    *reinterpret_cast<float4 *>(target) = *reinterpret_cast<const float4 *>(source);
+  });
 }
 
 /// The 16-byte chunk of term `term` that holds rows [4 * rowGroup, + 4) of a

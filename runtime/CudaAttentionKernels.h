@@ -3,7 +3,7 @@
 // Device code included by the attention kernel files (CudaAttention.cu,
 // bf16; CudaAttentionF32.cu, f32 on CUDA cores; CudaAttentionTF32.cu, f32 on
 // tensor cores): a block's slice, the addresses of rows and statistics in
-// the views, and the f32 kernels' causal mask. Portable CUDA C++ (the
+// the views, the f32 kernels' tile copies and causal mask. Portable CUDA C++ (the
 // runtime tests compile it for the host too).
 //
 //===----------------------------------------------------------------------===//
@@ -43,6 +43,24 @@ __device__ __forceinline__ Element *rowOf(AttentionView view, Slice slice, int r
 __device__ __forceinline__ float &rowOf(AttentionStatistics statistics, Slice slice, int row) {
   return statistics
       .data[slice.batch * statistics.batchStride + slice.head * statistics.headStride + row];
+}
+
+/// `body(target, source)` for the 16-byte chunks of rows [first, first +
+/// 64) of `view` that this thread (of kAttentionThreads) moves into `tile`
+/// (64 rows of `Element`, padded to kStride or not): the same columns of
+/// every few rows, one address computed, then stepped (computed for each
+/// chunk, the addresses took some 20 instructions a copy).
+template <typename Element, int kStride, typename Body>
+__device__ __forceinline__ void forEachChunk(Element (&tile)[kTile][kStride], AttentionView view,
+                                             Slice slice, int first, Body body) {
+  constexpr int kPerChunk = 16 / sizeof(Element), kChunks = kHead / kPerChunk;
+  constexpr int kRowsApart = kAttentionThreads / kChunks;
+  unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * kPerChunk;
+  const Element *source = rowOf<Element>(view, slice, first + int(row)) + column;
+  Element *target = &tile[row][column];
+#pragma unroll
+  for (int k = 0; k < kTile / kRowsApart; ++k)
+    body(target + k * kRowsApart * kStride, source + k * kRowsApart * view.rowStride);
 }
 
 /// The last key tile that queries [first, first + 64) see.

@@ -173,22 +173,6 @@ __device__ __forceinline__ void productOverRows(float (&out)[8][4], const float 
   }
 }
 
-/// `body(target, source)` for the 16-byte chunks of rows [first, first +
-/// 64) of `view` that this thread moves into `tile`: the same 4 columns of
-/// every 8th row, one address computed, then stepped (computed for each
-/// chunk, the addresses took some 20 instructions a copy).
-template <typename Body>
-__device__ __forceinline__ void forEachChunk(Tile &tile, AttentionView view, Slice slice, int first,
-                                             Body body) {
-  constexpr int kChunks = kHead / 4, kRowsApart = kThreads / kChunks; // 16 a row, 8 rows
-  unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * 4;
-  const float *source = rowOf(view, slice, first + int(row)) + column;
-  float *target = &tile[row][column];
-#pragma unroll
-  for (int k = 0; k < kTile / kRowsApart; ++k)
-    body(target + k * kRowsApart * kStride, source + k * kRowsApart * view.rowStride);
-}
-
 /// Starts copying rows [first, first + 64) of `view` into `tile`, 16 bytes
 /// at a time (the caller commits the group).
 __device__ __forceinline__ void copyTile(Tile &tile, AttentionView view, Slice slice, int first) {
