@@ -6,7 +6,8 @@ optax); needs no tgc build.
     python3 bench/gpu/peers.py [--only copy,adamw,mlp,gpt2,xent,attention]
 
 (mlp-jax: the MLP's JAX steps alone, seconds rather than torch.compile's
-minute, to sample JAX's host-bound step time again.)
+minute, to sample JAX's host-bound step time again; gpt2-fp32: the GPT-2
+block's exact fp32 steps alone, eager and compiled.)
 
 Prints one line per measurement: the median time of a step (CUDA events or
 block_until_ready), and for memory-bound ones the bandwidth as a fraction of
@@ -149,7 +150,7 @@ class Block(torch.nn.Module):
         return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
 
 
-def gpt2(args):
+def gpt2(args, fp32_only):
     B, T, D, H = 8, 1024, 768, 12
     torch.manual_seed(0)
     block = Block(D, H).cuda()
@@ -161,7 +162,8 @@ def gpt2(args):
     # fp32 (exact FP32 matmuls, PyTorch's default), fp32 with TF32 matmuls
     # (allow_tf32: operands rounded to 10 mantissa bits; tgc:
     # TGC_CUDA_MATMUL=tf32), and bf16 under autocast.
-    for dtype, tf32 in ((torch.float32, False), (torch.float32, True), (torch.bfloat16, False)):
+    variants = ((torch.float32, False), (torch.float32, True), (torch.bfloat16, False))
+    for dtype, tf32 in variants[:1] if fp32_only else variants:
         def step():
             opt.zero_grad(set_to_none=True)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
@@ -226,8 +228,8 @@ def main():
         xent(args, bw)
     if "mlp" in only or "mlp-jax" in only:
         mlp(args, with_torch="mlp" in only)
-    if "gpt2" in only:
-        gpt2(args)
+    if "gpt2" in only or "gpt2-fp32" in only:
+        gpt2(args, fp32_only="gpt2" not in only)
     if "attention" in only:
         attention(args)
 
