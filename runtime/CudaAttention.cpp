@@ -45,15 +45,15 @@ struct Kernels {
 #define TGC_ATTENTION_PTX(symbol) nullptr
 #endif
 
-/// bf16 views: tensor cores (shared memory static).
+/// bf16 views: tensor cores.
 Kernels bf16Kernels() {
   return {TGC_ATTENTION_PTX(tgc_attention_ptx),
           "tgc_attention_forward_bf16",
           "tgc_attention_backward_queries_bf16",
           "tgc_attention_backward_keys_bf16",
-          0,
-          0,
-          0};
+          kAttentionBF16ForwardShared,
+          kAttentionBF16QueriesShared,
+          kAttentionBF16KeysShared};
 }
 
 /// f32 views: exact FP32 products on CUDA cores.

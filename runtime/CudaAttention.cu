@@ -19,11 +19,17 @@
 // Numerics: see the precision contract in include/tgc/runtime.h. Exponents
 // are base 2 (scores scaled by scale * log2(e)).
 //
+// Portable CUDA C++ but for ldmatrix and mma, which test/Runtime/SimtHost.h
+// emulates: the runtime tests run these kernels on the host.
+//
 //===----------------------------------------------------------------------===//
 
 #include "CudaAttentionKernels.h"
 
+#ifdef __CUDACC__
 #include <cuda_bf16.h>
+#include <cuda_pipeline_primitives.h>
+#endif
 #include <stdint.h>
 
 namespace {
@@ -37,10 +43,6 @@ constexpr int kStride = kHead + 8; // shared rows padded: conflict-free ldmatrix
 
 using Tile = __nv_bfloat16[kTile][kStride];
 
-__device__ __forceinline__ uint32_t sharedAddress(const void *pointer) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(pointer));
-}
-
 /// Starts copying rows [first, first + 64) of `slice` into `tile`, 16
 /// bytes a thread at a time (cp.async: the copy overlaps the products on the
 /// other buffer; commitLoads ends a group, waitLoads<n> waits for all but the
@@ -51,20 +53,20 @@ __device__ __forceinline__ void loadTile(Tile &tile, AttentionView view, Slice s
   constexpr int kChunks = kHead / 8, kRowsApart = kThreads / kChunks; // 8 a row, 16 rows
   unsigned row = threadIdx.x / kChunks, column = threadIdx.x % kChunks * 8;
   const __nv_bfloat16 *source = rowOf<__nv_bfloat16>(view, slice, first + int(row)) + column;
-  uint32_t target = sharedAddress(&tile[row][column]);
+  __nv_bfloat16 *target = &tile[row][column];
   // Not unrolled: the dK/dV kernel has no registers for all four addresses.
 #pragma unroll 1
   for (int k = 0; k < kTile / kRowsApart; ++k) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(target), "l"(source));
+    __pipeline_memcpy_async(target, source, 16);
     source += kRowsApart * view.rowStride;
-    target += kRowsApart * kStride * sizeof(__nv_bfloat16);
+    target += kRowsApart * kStride;
   }
 }
 
-__device__ __forceinline__ void commitLoads() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void commitLoads() { __pipeline_commit(); }
 
 template <int pending> __device__ __forceinline__ void waitLoads() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending));
+  __pipeline_wait_prior(pending);
 }
 
 /// Makes tile `tile` ready in its buffer, first starting the loads of tile
@@ -96,13 +98,42 @@ struct KeyValueTiles {
   }
 };
 
+#ifdef __CUDACC__
+/// ldmatrix.x4 (`transposed`: .trans): four 8 x 8 bf16 matrices, the lanes
+/// 8 m to 8 m + 7 giving the rows of matrix m at `row`.
+template <bool transposed>
+__device__ __forceinline__ void loadMatrices(uint32_t r[4], const __nv_bfloat16 *row) {
+  uint32_t address = static_cast<uint32_t>(__cvta_generic_to_shared(row));
+  if (transposed)
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(address));
+  else
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(address));
+}
+
+/// c += a b for the warp: a 16 x 16 (bf16), b 16 x 8 (bf16), c 16 x 8 (f32).
+__device__ __forceinline__ void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+#else
+template <bool transposed> void loadMatrices(uint32_t r[4], const __nv_bfloat16 *row) {
+  simt::loadMatrices(r, row, transposed);
+}
+inline void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+  simt::mmaBF16(c, a, b0, b1);
+}
+#endif
+
 /// The A operand (16x16, row-major) at (row, column) of `tile`.
 __device__ __forceinline__ void loadA(uint32_t a[4], const Tile &tile, int row, int column) {
   int lane = threadIdx.x % 32, matrix = lane / 8;
-  const __nv_bfloat16 *p = &tile[row + matrix % 2 * 8 + lane % 8][column + matrix / 2 * 8];
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(a[0]), "=r"(a[1]), "=r"(a[2]), "=r"(a[3])
-               : "r"(sharedAddress(p)));
+  loadMatrices<false>(a, &tile[row + matrix % 2 * 8 + lane % 8][column + matrix / 2 * 8]);
 }
 
 /// B operands of two k-steps, (k, n) = tile[n0 + n][k0 + k]: the tile holds
@@ -110,27 +141,14 @@ __device__ __forceinline__ void loadA(uint32_t a[4], const Tile &tile, int row, 
 /// for k0 + 16.
 __device__ __forceinline__ void loadBTransposed(uint32_t b[4], const Tile &tile, int n0, int k0) {
   int lane = threadIdx.x % 32;
-  const __nv_bfloat16 *p = &tile[n0 + lane % 8][k0 + lane / 8 * 8];
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
-               : "r"(sharedAddress(p)));
+  loadMatrices<false>(b, &tile[n0 + lane % 8][k0 + lane / 8 * 8]);
 }
 
 /// B operands of two n-tiles, (k, n) = tile[k0 + k][n0 + n] (as p v: keys
 /// by head dimension). b[0..1] for n0, b[2..3] for n0 + 8.
 __device__ __forceinline__ void loadB(uint32_t b[4], const Tile &tile, int k0, int n0) {
   int lane = threadIdx.x % 32, matrix = lane / 8;
-  const __nv_bfloat16 *p = &tile[k0 + matrix % 2 * 8 + lane % 8][n0 + matrix / 2 * 8];
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(b[0]), "=r"(b[1]), "=r"(b[2]), "=r"(b[3])
-               : "r"(sharedAddress(p)));
-}
-
-__device__ __forceinline__ void mma(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+  loadMatrices<true>(b, &tile[k0 + matrix % 2 * 8 + lane % 8][n0 + matrix / 2 * 8]);
 }
 
 __device__ __forceinline__ uint32_t pack(float low, float high) {
@@ -208,13 +226,32 @@ __device__ __forceinline__ int lastKeyTile(bool causal, int queryTile, int keys,
   return causal ? min(last, (queryTile * kTile + kTile - 1 + offset) / kTile) : last;
 }
 
+/// Two operands' tiles, double-buffered: the start of shared memory.
+struct Tiles {
+  Tile first[2], second[2];
+};
+static_assert(sizeof(Tiles) == kAttentionBF16ForwardShared, "CudaAttention.h's sizes");
+
 } // namespace
+
+/// The kernels' dynamic shared memory (CudaAttention.cpp sizes it): Tiles,
+/// then the rows' statistics.
+extern __shared__ float4 tgcAttentionShared[];
+
+static __device__ __forceinline__ Tiles &sharedTiles() {
+  return *reinterpret_cast<Tiles *>(tgcAttentionShared);
+}
+
+/// The rows' statistics after the tiles, 64 floats each.
+static __device__ __forceinline__ float (*sharedStatistics())[kTile] {
+  return reinterpret_cast<float (*)[kTile]>(&sharedTiles() + 1);
+}
 
 extern "C" __global__ void __launch_bounds__(kThreads)
     tgc_attention_forward_bf16(AttentionParams params) {
-  // Key and value tiles, double-buffered; the queries pass through the
-  // second buffer on their way to registers.
-  __shared__ __align__(16) Tile keys[2], values[2];
+  // Key and value tiles; the queries pass through the second buffer on
+  // their way to registers.
+  Tile(&keys)[2] = sharedTiles().first, (&values)[2] = sharedTiles().second;
   Slice slice = blockSlice(params);
   int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -294,10 +331,10 @@ extern "C" __global__ void __launch_bounds__(kThreads)
 /// which tgc_attention_backward_keys_bf16 reads afterwards.
 extern "C" __global__ void __launch_bounds__(kThreads)
     tgc_attention_backward_queries_bf16(AttentionParams params) {
-  // Key and value tiles, double-buffered; the queries and their output
-  // gradients pass through the second buffer on their way to registers.
-  __shared__ __align__(16) Tile keys[2], values[2];
-  __shared__ float rowLse[kTile], rowDelta[kTile];
+  // Key and value tiles; the queries and their output gradients pass
+  // through the second buffer on their way to registers.
+  Tile(&keys)[2] = sharedTiles().first, (&values)[2] = sharedTiles().second;
+  float *rowLse = sharedStatistics()[0], *rowDelta = sharedStatistics()[1];
   Slice slice = blockSlice(params);
   int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -317,10 +354,16 @@ extern "C" __global__ void __launch_bounds__(kThreads)
     const __nv_bfloat16 *o = rowOf<__nv_bfloat16>(params.out, slice, first + row) + half;
     const __nv_bfloat16 *g = rowOf<__nv_bfloat16>(params.dout, slice, first + row) + half;
     float dot = 0.f;
-    for (int i = 0; i < 32; i += 2) {
-      float2 x = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(o + i));
-      float2 y = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162 *>(g + i));
-      dot += x.x * y.x + x.y * y.y;
+    for (int i = 0; i < 32; i += 8) {
+      // 16 bytes at a time (as float4: 4 pairs of bf16).
+      float4 oChunk = *reinterpret_cast<const float4 *>(o + i);
+      float4 gChunk = *reinterpret_cast<const float4 *>(g + i);
+      const __nv_bfloat162 *oPairs = reinterpret_cast<const __nv_bfloat162 *>(&oChunk);
+      const __nv_bfloat162 *gPairs = reinterpret_cast<const __nv_bfloat162 *>(&gChunk);
+      for (int pair = 0; pair < 4; ++pair) {
+        float2 x = __bfloat1622float2(oPairs[pair]), y = __bfloat1622float2(gPairs[pair]);
+        dot += x.x * y.x + x.y * y.y;
+      }
     }
     dot += __shfl_xor_sync(0xffffffffu, dot, 1);
     if (threadIdx.x % 2 == 0) {
@@ -370,8 +413,8 @@ extern "C" __global__ void __launch_bounds__(kThreads)
   // Query and output gradient tiles with their rows' statistics,
   // double-buffered; the keys and values pass through the second buffer on
   // their way to registers.
-  __shared__ __align__(16) Tile queries[2], grads[2];
-  __shared__ float rowLses[2][kTile], rowDeltas[2][kTile];
+  Tile(&queries)[2] = sharedTiles().first, (&grads)[2] = sharedTiles().second;
+  float(*rowLses)[kTile] = sharedStatistics(), (*rowDeltas)[kTile] = sharedStatistics() + 2;
   Slice slice = blockSlice(params);
   int first = blockIdx.x * kTile;
   int lane = threadIdx.x % 32, warp = threadIdx.x / 32;

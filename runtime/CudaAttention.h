@@ -12,6 +12,15 @@
 /// The kernels' tiles: 64 rows of 64 elements, a block of 128 threads each.
 enum { kAttentionTile = 64, kAttentionThreads = 128 };
 
+/// The dynamic shared memory of the bf16 kernels (CudaAttention.cu): 4
+/// tiles of 64 rows of 72 bf16, and for the dQ and dK/dV kernels 2 and 4
+/// rows' statistics of 64 floats.
+enum {
+  kAttentionBF16ForwardShared = 4 * 64 * 72 * 2,
+  kAttentionBF16QueriesShared = 4 * 64 * 72 * 2 + 2 * 64 * 4,
+  kAttentionBF16KeysShared = 4 * 64 * 72 * 2 + 4 * 64 * 4,
+};
+
 /// The dynamic shared memory of the f32 kernels (CudaAttentionF32.cu): 3, 5
 /// and 6 tiles of 64 x 64 floats.
 enum {

@@ -102,11 +102,14 @@ struct Problem {
     cudaFree(delta);
   }
   void forward() {
-    tgc_attention_forward_bf16<<<dim3(queries / kTile, slices), kThreads>>>(params);
+    tgc_attention_forward_bf16<<<dim3(queries / kTile, slices), kThreads,
+                                 kAttentionBF16ForwardShared>>>(params);
   }
   void backward() {
-    tgc_attention_backward_queries_bf16<<<dim3(queries / kTile, slices), kThreads>>>(params);
-    tgc_attention_backward_keys_bf16<<<dim3(keys / kTile, slices), kThreads>>>(params);
+    tgc_attention_backward_queries_bf16<<<dim3(queries / kTile, slices), kThreads,
+                                          kAttentionBF16QueriesShared>>>(params);
+    tgc_attention_backward_keys_bf16<<<dim3(keys / kTile, slices), kThreads,
+                                       kAttentionBF16KeysShared>>>(params);
   }
 };
 

@@ -18,7 +18,10 @@
 //
 // Tensor cores: simt::mmaTF32 is mma.sync.aligned.m16n8k8 with TF32
 // operands (read as the hardware reads them, the low 13 bits dropped) and
-// f32 accumulation, collective over the warp as on the GPU.
+// f32 accumulation, simt::mmaBF16 mma.sync.aligned.m16n8k16 with bf16
+// operands, and simt::loadMatrices ldmatrix.sync.aligned.m8n8.x4 (.trans),
+// each collective over the warp as on the GPU. cuda_bf16.h's types and
+// conversions are here as the kernels use them.
 //
 // Include it before the kernel source, and define the kernel file's
 // `extern __shared__` array (its size is the launch's dynamic shared memory).
@@ -34,6 +37,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -74,6 +78,29 @@ inline float __uint_as_float(unsigned bits) {
   return x;
 }
 
+/// cuda_bf16.h's bf16 and its pairs: the bits of a float's upper half.
+struct __nv_bfloat16 {
+  uint16_t bits;
+};
+struct alignas(4) __nv_bfloat162 {
+  __nv_bfloat16 x, y;
+};
+
+/// x rounded to bf16, to nearest with ties to even (NaNs stay NaNs).
+inline __nv_bfloat16 __float2bfloat16_rn(float x) {
+  uint32_t bits = __float_as_uint(x);
+  if (std::isnan(x))
+    return {uint16_t(bits >> 16 | 0x40)};
+  return {uint16_t((bits + 0x7fffu + (bits >> 16 & 1)) >> 16)};
+}
+inline __nv_bfloat162 __floats2bfloat162_rn(float low, float high) {
+  return {__float2bfloat16_rn(low), __float2bfloat16_rn(high)};
+}
+inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float(uint32_t(x.bits) << 16); }
+inline float2 __bfloat1622float2(__nv_bfloat162 pair) {
+  return {__bfloat162float(pair.x), __bfloat162float(pair.y)};
+}
+
 using std::max;
 using std::min;
 
@@ -108,8 +135,9 @@ struct Block {
   ucontext_t scheduler;
   Fiber *running = nullptr;
   const std::function<void()> *body = nullptr;
-  std::vector<double> lanes;    // values the warps exchange, by thread
-  std::vector<float> fragments; // mma operands, kFragment a thread
+  std::vector<double> lanes;           // values the warps exchange, by thread
+  std::vector<float> fragments;        // mma operands, kFragment a thread
+  std::vector<const void *> rowsGiven; // ldmatrix's row addresses, by thread
 };
 
 /// The floats of one thread's mma operands: a[4], b[2], c[4].
@@ -141,6 +169,7 @@ inline void runBlock(unsigned threads, const std::function<void()> &body) {
   current.body = &body;
   current.lanes.assign(threads, 0.0);
   current.fragments.assign(threads * kFragment, 0.0f);
+  current.rowsGiven.assign(threads, nullptr);
   current.fibers.resize(threads);
   block = &current;
   for (unsigned t = 0; t < threads; ++t) {
@@ -300,6 +329,68 @@ inline void mmaTF32(float (&d)[4], const float (&a)[4], float b0, float b1) {
   }
   wait(State::AtWarpBarrier); // every lane has read
   std::copy(result, result + 4, d);
+}
+
+/// bf16 element `half` (0: the low 16 bits) of a 32-bit register, as f32.
+inline float bf16Half(uint32_t pair, unsigned half) {
+  return __uint_as_float(pair >> 16 * half << 16);
+}
+
+/// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {d}, {a}, {b0, b1},
+/// {d}: every lane of the warp must call it. Lane 4 g + t holds A (16 x 16)
+/// at (g, 2t..2t+1), (g + 8, 2t..2t+1), (g, 2t+8..2t+9), (g + 8,
+/// 2t+8..2t+9), two bf16 a register, the lower column in the low half; B (16
+/// x 8) at (2t..2t+1, g) and (2t+8..2t+9, g); C as mmaTF32's. Products of
+/// bf16 values are exact in f32; they are summed in f32, in order of the
+/// reduction.
+inline void mmaBF16(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
+  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
+  std::vector<float> &fragments = block->fragments;
+  float *mine = &fragments[thread * kFragment];
+  for (unsigned i = 0; i < 4; ++i)
+    mine[i] = __uint_as_float(a[i]);
+  mine[4] = __uint_as_float(b0);
+  mine[5] = __uint_as_float(b1);
+  std::copy(d, d + 4, mine + 6);
+  wait(State::AtWarpBarrier); // every lane has written
+  auto of = [&](unsigned owner, unsigned index) {
+    return __float_as_uint(fragments[(warp + owner) * kFragment + index]);
+  };
+  float result[4];
+  for (unsigned i = 0; i < 4; ++i) {
+    unsigned row = lane / 4 + 8 * (i / 2), column = lane % 4 * 2 + i % 2;
+    float sum = __uint_as_float(of(lane, 6 + i));
+    for (unsigned k = 0; k < 16; ++k) {
+      float left = bf16Half(of(row % 8 * 4 + k % 8 / 2, row / 8 + 2 * (k / 8)), k % 2);
+      float right = bf16Half(of(column * 4 + k % 8 / 2, 4 + k / 8), k % 2);
+      sum += left * right;
+    }
+    result[i] = sum;
+  }
+  wait(State::AtWarpBarrier); // every lane has read
+  std::copy(result, result + 4, d);
+}
+
+/// ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16 {r}, [row]: every lane
+/// of the warp must call it. Lanes 8 m to 8 m + 7 give the rows of matrix
+/// m (8 b16 each, at `row`); lane 4 g + t receives in r[m] matrix m's (g,
+/// 2t) and (g, 2t + 1), the first in the low half, or `transposed` its (2t,
+/// g) and (2t + 1, g).
+inline void loadMatrices(uint32_t *r, const void *row, bool transposed) {
+  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
+  std::vector<const void *> &rows = block->rowsGiven;
+  rows[thread] = row;
+  wait(State::AtWarpBarrier); // every lane has given its row
+  auto element = [&](unsigned matrix, unsigned i, unsigned j) -> uint32_t {
+    return static_cast<const uint16_t *>(rows[warp + matrix * 8 + i])[j];
+  };
+  uint32_t result[4];
+  unsigned g = lane / 4, t = lane % 4;
+  for (unsigned m = 0; m < 4; ++m)
+    result[m] = transposed ? element(m, 2 * t, g) | element(m, 2 * t + 1, g) << 16
+                           : element(m, g, 2 * t) | element(m, g, 2 * t + 1) << 16;
+  wait(State::AtWarpBarrier); // every lane has read
+  std::copy(result, result + 4, r);
 }
 
 } // namespace simt
