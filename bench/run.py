@@ -261,6 +261,12 @@ def main():
             torch_env["OPENBLAS_CORETYPE"] = "SkylakeX"
     if os.path.exists(TCMALLOC):
         torch_env["LD_PRELOAD"] = TCMALLOC
+    # Debian's PyTorch calls whichever BLAS the alternatives system names; the
+    # reference BLAS is some 20x slower than OpenBLAS, no fair peer.
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    if "openblas" not in blas:
+        sys.exit(f"run.py: PyTorch's BLAS is {blas}, not OpenBLAS: run scripts/bench.sh, which "
+                 "installs it (scripts/setup.sh --bench)")
     coretype = torch_env.get("OPENBLAS_CORETYPE", "detected")
     print(f"# {time.strftime('%Y-%m-%d')}, {args.threads} threads, {args.rounds} rounds; PyTorch "
           f"{'with tcmalloc, ' if 'LD_PRELOAD' in torch_env else ''}OPENBLAS_CORETYPE={coretype}")
