@@ -87,8 +87,12 @@ __device__ __forceinline__ float roundedTF32Operand(float x) {
 /// was most of the kernels' instructions. A NaN x keeps a NaN small.
 struct SplitTF32 {
   float big, small;
-  __device__ __forceinline__ explicit SplitTF32(float x)
-      : big(__uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u)), small(x - big) {}
+  // Assigned in the body: nvcc's host pass keeps a __device__
+  // constructor's initializers, where the device intrinsics are undeclared.
+  __device__ __forceinline__ explicit SplitTF32(float x) {
+    big = __uint_as_float((__float_as_uint(x) + 0x1000u) & 0xffffe000u);
+    small = x - big;
+  }
 };
 
 /// One reduction step of an A operand: TF32 big and small parts in three

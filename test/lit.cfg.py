@@ -58,6 +58,11 @@ ptxas = "/usr/local/cuda/bin/ptxas"
 if os.access(ptxas, os.X_OK):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+# nvcc, for the GPU benchmarks' CUDA programs (bench/gpu/*.cu).
+nvcc = "/usr/local/cuda/bin/nvcc"
+if os.access(nvcc, os.X_OK):
+    config.available_features.add("nvcc")
+    config.substitutions.append(("%nvcc", nvcc))
 # The runtime's CUDA C++ kernels, as nvcc compiled them (runtime/CMakeLists.txt).
 attention_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttention.ptx")
 attention_f32_ptx = os.path.join(config.tgc_obj_root, "runtime", "CudaAttentionF32.ptx")
