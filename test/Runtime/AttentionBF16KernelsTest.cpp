@@ -13,6 +13,7 @@
 
 #include "CudaAttention.cu"
 
+#include "AttentionKernelsOnHost.h"
 #include "AttentionReference.h"
 
 #include <gtest/gtest.h>
@@ -24,33 +25,14 @@ namespace {
 
 using namespace tgc::test;
 
-/// The runtime's forward and backward signatures, on the host.
-void forwardOnHost(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k, tgc_memref4_bf16 *v,
-                   tgc_memref4_bf16 *out, tgc_memref3_f32 *lse, int64_t causal, float scale) {
-  tgc::AttentionShape shape =
-      tgc::checkAttentionForward("bf16 kernels", *q, *k, *v, *out, *lse, causal, true);
-  AttentionParams params = tgc::forwardParams(shape, *q, *k, *v, *out, *lse, causal, scale);
-  simt::launch({unsigned(shape.queries / kAttentionTile), unsigned(shape.slices()), 1},
-               kAttentionThreads, tgcAttentionShared, kAttentionBF16ForwardShared,
-               tgc_attention_forward_bf16, params);
-}
-
-void backwardOnHost(tgc_memref4_bf16 *q, tgc_memref4_bf16 *k, tgc_memref4_bf16 *v,
-                    tgc_memref4_bf16 *out, tgc_memref4_bf16 *dout, tgc_memref3_f32 *lse,
-                    tgc_memref4_bf16 *dq, tgc_memref4_bf16 *dk, tgc_memref4_bf16 *dv,
-                    tgc_memref3_f32 *delta, int64_t causal, float scale) {
-  tgc::AttentionShape shape = tgc::checkAttentionBackward(
-      "bf16 kernels", *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, true);
-  AttentionParams params = tgc::backwardParams(shape, *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv,
-                                               *delta, causal, scale);
-  unsigned slices = unsigned(shape.slices());
-  simt::launch({unsigned(shape.queries / kAttentionTile), slices, 1}, kAttentionThreads,
-               tgcAttentionShared, kAttentionBF16QueriesShared, tgc_attention_backward_queries_bf16,
-               params);
-  simt::launch({unsigned(shape.keys / kAttentionTile), slices, 1}, kAttentionThreads,
-               tgcAttentionShared, kAttentionBF16KeysShared, tgc_attention_backward_keys_bf16,
-               params);
-}
+/// The kernels behind the runtime's signatures.
+const AttentionKernelsOnHost<tgc_memref4_bf16> kOnHost = {tgc_attention_forward_bf16,
+                                                          tgc_attention_backward_queries_bf16,
+                                                          tgc_attention_backward_keys_bf16,
+                                                          kAttentionBF16ForwardShared,
+                                                          kAttentionBF16QueriesShared,
+                                                          kAttentionBF16KeysShared,
+                                                          tgcAttentionShared};
 
 /// bf16 results, and bf16 probabilities and score gradients in the
 /// products: a few bf16 ulps of the largest value (CudaAttentionTest.cpp's
@@ -60,20 +42,18 @@ constexpr double kForwardTolerance = 1e-2, kBackwardTolerance = 2e-2;
 class BF16AttentionKernels : public testing::TestWithParam<Problem> {};
 
 TEST_P(BF16AttentionKernels, ForwardMatchesDouble) {
-  expectForwardMatchesDouble<uint16_t>(GetParam(), kForwardTolerance, forwardOnHost);
+  expectForwardMatchesDouble<uint16_t>(GetParam(), kForwardTolerance, kOnHost);
 }
 
 TEST_P(BF16AttentionKernels, BackwardMatchesDouble) {
-  expectBackwardMatchesDouble<uint16_t>(GetParam(), kBackwardTolerance, forwardOnHost,
-                                        backwardOnHost);
+  expectBackwardMatchesDouble<uint16_t>(GetParam(), kBackwardTolerance, kOnHost, kOnHost);
 }
 
 // The double-buffered tiles' copies may land as soon as they are issued:
 // a buffer refilled before every warp is done with it shows then.
 TEST_P(BF16AttentionKernels, BackwardWithCopiesLandingEarly) {
   simt::copiesLandEarly = true;
-  expectBackwardMatchesDouble<uint16_t>(GetParam(), kBackwardTolerance, forwardOnHost,
-                                        backwardOnHost);
+  expectBackwardMatchesDouble<uint16_t>(GetParam(), kBackwardTolerance, kOnHost, kOnHost);
   simt::copiesLandEarly = false;
 }
 

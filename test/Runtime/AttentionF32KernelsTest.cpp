@@ -14,6 +14,7 @@
 
 #include "CudaAttentionF32.cu"
 
+#include "AttentionKernelsOnHost.h"
 #include "AttentionReference.h"
 
 #include <gtest/gtest.h>
@@ -25,34 +26,11 @@ namespace {
 
 using namespace tgc::test;
 
-constexpr unsigned kThreadsPerBlock = kAttentionThreads;
-
-void forwardOnHost(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v, tgc_memref4_f32 *out,
-                   tgc_memref3_f32 *lse, int64_t causal, float scale) {
-  tgc::AttentionShape shape =
-      tgc::checkAttentionForward("f32 kernels", *q, *k, *v, *out, *lse, causal, /*device=*/true);
-  AttentionParams params = tgc::forwardParams(shape, *q, *k, *v, *out, *lse, causal, scale);
-  simt::launch({unsigned(shape.queries / kAttentionTile), unsigned(shape.slices()), 1},
-               kThreadsPerBlock, tgcAttentionF32Shared, kAttentionF32ForwardShared,
-               tgc_attention_forward_f32, params);
-}
-
-void backwardOnHost(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v,
-                    tgc_memref4_f32 *out, tgc_memref4_f32 *dout, tgc_memref3_f32 *lse,
-                    tgc_memref4_f32 *dq, tgc_memref4_f32 *dk, tgc_memref4_f32 *dv,
-                    tgc_memref3_f32 *delta, int64_t causal, float scale) {
-  tgc::AttentionShape shape = tgc::checkAttentionBackward(
-      "f32 kernels", *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, true);
-  AttentionParams params = tgc::backwardParams(shape, *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv,
-                                               *delta, causal, scale);
-  unsigned slices = unsigned(shape.slices());
-  simt::launch({unsigned(shape.queries / kAttentionTile), slices, 1}, kThreadsPerBlock,
-               tgcAttentionF32Shared, kAttentionF32QueriesShared,
-               tgc_attention_backward_queries_f32, params);
-  simt::launch({unsigned(shape.keys / kAttentionTile), slices, 1}, kThreadsPerBlock,
-               tgcAttentionF32Shared, kAttentionF32KeysShared, tgc_attention_backward_keys_f32,
-               params);
-}
+/// The kernels behind the runtime's signatures.
+const AttentionKernelsOnHost<tgc_memref4_f32> kOnHost = {
+    tgc_attention_forward_f32,  tgc_attention_backward_queries_f32, tgc_attention_backward_keys_f32,
+    kAttentionF32ForwardShared, kAttentionF32QueriesShared,         kAttentionF32KeysShared,
+    tgcAttentionF32Shared};
 
 /// f32 sums of at most a few hundred terms, in another order than double's.
 constexpr double kTolerance = 1e-5;
@@ -60,11 +38,11 @@ constexpr double kTolerance = 1e-5;
 class F32AttentionKernels : public testing::TestWithParam<Problem> {};
 
 TEST_P(F32AttentionKernels, ForwardMatchesDouble) {
-  expectForwardMatchesDouble<float>(GetParam(), kTolerance, forwardOnHost);
+  expectForwardMatchesDouble<float>(GetParam(), kTolerance, kOnHost);
 }
 
 TEST_P(F32AttentionKernels, BackwardMatchesDouble) {
-  expectBackwardMatchesDouble<float>(GetParam(), kTolerance, forwardOnHost, backwardOnHost);
+  expectBackwardMatchesDouble<float>(GetParam(), kTolerance, kOnHost, kOnHost);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, F32AttentionKernels, testing::ValuesIn(kKernelProblems),

@@ -13,6 +13,7 @@
 
 #include "CudaAttentionTF32.cu"
 
+#include "AttentionKernelsOnHost.h"
 #include "AttentionReference.h"
 
 #include <gtest/gtest.h>
@@ -24,48 +25,21 @@ namespace {
 
 using namespace tgc::test;
 
-using Kernel = void (*)(AttentionParams);
-
-/// The kernels of one precision.
-struct Kernels {
-  Kernel forward, queries, keys;
-};
-
-constexpr Kernels kThreePasses = {tgc_attention_forward_3xtf32,
-                                  tgc_attention_backward_queries_3xtf32,
-                                  tgc_attention_backward_keys_3xtf32};
-constexpr Kernels kOnePass = {tgc_attention_forward_tf32, tgc_attention_backward_queries_tf32,
-                              tgc_attention_backward_keys_tf32};
-
-/// The runtime's forward and backward signatures, on the host.
-struct OnHost {
-  Kernels kernels;
-
-  void operator()(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v, tgc_memref4_f32 *out,
-                  tgc_memref3_f32 *lse, int64_t causal, float scale) const {
-    tgc::AttentionShape shape =
-        tgc::checkAttentionForward("tf32 kernels", *q, *k, *v, *out, *lse, causal, true);
-    AttentionParams params = tgc::forwardParams(shape, *q, *k, *v, *out, *lse, causal, scale);
-    simt::launch({unsigned(shape.queries / kAttentionTile), unsigned(shape.slices()), 1},
-                 kAttentionThreads, tgcAttentionTF32Shared, kAttentionTF32ForwardShared,
-                 kernels.forward, params);
-  }
-
-  void operator()(tgc_memref4_f32 *q, tgc_memref4_f32 *k, tgc_memref4_f32 *v, tgc_memref4_f32 *out,
-                  tgc_memref4_f32 *dout, tgc_memref3_f32 *lse, tgc_memref4_f32 *dq,
-                  tgc_memref4_f32 *dk, tgc_memref4_f32 *dv, tgc_memref3_f32 *delta, int64_t causal,
-                  float scale) const {
-    tgc::AttentionShape shape = tgc::checkAttentionBackward(
-        "tf32 kernels", *q, *k, *v, *out, *dout, *lse, *dq, *dk, *dv, *delta, causal, true);
-    AttentionParams params = tgc::backwardParams(shape, *q, *k, *v, *out, *dout, *lse, *dq, *dk,
-                                                 *dv, *delta, causal, scale);
-    unsigned slices = unsigned(shape.slices());
-    simt::launch({unsigned(shape.queries / kAttentionTile), slices, 1}, kAttentionThreads,
-                 tgcAttentionTF32Shared, kAttentionTF32QueriesShared, kernels.queries, params);
-    simt::launch({unsigned(shape.keys / kAttentionTile), slices, 1}, kAttentionThreads,
-                 tgcAttentionTF32Shared, kAttentionTF32KeysShared, kernels.keys, params);
-  }
-};
+/// The kernels of each precision behind the runtime's signatures.
+const AttentionKernelsOnHost<tgc_memref4_f32> kThreePasses = {tgc_attention_forward_3xtf32,
+                                                              tgc_attention_backward_queries_3xtf32,
+                                                              tgc_attention_backward_keys_3xtf32,
+                                                              kAttentionTF32ForwardShared,
+                                                              kAttentionTF32QueriesShared,
+                                                              kAttentionTF32KeysShared,
+                                                              tgcAttentionTF32Shared};
+const AttentionKernelsOnHost<tgc_memref4_f32> kOnePass = {tgc_attention_forward_tf32,
+                                                          tgc_attention_backward_queries_tf32,
+                                                          tgc_attention_backward_keys_tf32,
+                                                          kAttentionTF32ForwardShared,
+                                                          kAttentionTF32QueriesShared,
+                                                          kAttentionTF32KeysShared,
+                                                          tgcAttentionTF32Shared};
 
 /// 3xTF32 keeps f32's accuracy: the f32 kernels' bound (their errors are
 /// 1-3e-6 here).
@@ -76,26 +50,23 @@ constexpr double kOnePassTolerance = 1e-2;
 class TF32AttentionKernels : public testing::TestWithParam<Problem> {};
 
 TEST_P(TF32AttentionKernels, ThreePassForwardMatchesDouble) {
-  expectForwardMatchesDouble<float>(GetParam(), kThreePassTolerance, OnHost{kThreePasses});
+  expectForwardMatchesDouble<float>(GetParam(), kThreePassTolerance, kThreePasses);
 }
 
 TEST_P(TF32AttentionKernels, ThreePassBackwardMatchesDouble) {
-  OnHost host{kThreePasses};
-  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, host, host);
+  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, kThreePasses, kThreePasses);
 }
 
 // The double-buffered tiles' copies may land as soon as they are issued:
 // a buffer refilled before every warp is done with it shows then.
 TEST_P(TF32AttentionKernels, ThreePassBackwardWithCopiesLandingEarly) {
-  OnHost host{kThreePasses};
   simt::copiesLandEarly = true;
-  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, host, host);
+  expectBackwardMatchesDouble<float>(GetParam(), kThreePassTolerance, kThreePasses, kThreePasses);
   simt::copiesLandEarly = false;
 }
 
 TEST_P(TF32AttentionKernels, OnePassMatchesDoubleToTF32) {
-  OnHost host{kOnePass};
-  expectBackwardMatchesDouble<float>(GetParam(), kOnePassTolerance, host, host);
+  expectBackwardMatchesDouble<float>(GetParam(), kOnePassTolerance, kOnePass, kOnePass);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, TF32AttentionKernels, testing::ValuesIn(kKernelProblems),
