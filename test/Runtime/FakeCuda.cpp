@@ -20,7 +20,9 @@
 // work), and ending a capture before the capturing stream waited for all
 // of a joined stream's work fails (CUDA_ERROR_STREAM_CAPTURE_UNJOINED). Kernels cannot run
 // (their module does not load), except the runtime's 3xTF32 operand split
-// (CudaSplitTF32.cu, run on the host with SimtHost.h), or with
+// (CudaSplitTF32.cu) and attention kernels (CudaAttention*.cu,
+// FakeCudaAttention.h), run on the host with SimtHost.h (an attention
+// launch with less dynamic shared memory than its kernel uses fails), or with
 // FAKE_CUDA_SKIP_KERNELS=1 any kernel loads and its launch does nothing, which
 // lets a compiled CUDA model's host side run here (values are garbage):
 // its cuBLAS arguments, allocations and graphs (a kernel takes a
@@ -66,6 +68,7 @@
 #include "SimtHost.h"
 
 #include "CudaSplitTF32.cu"
+#include "FakeCudaAttention.h"
 
 namespace {
 
@@ -432,22 +435,60 @@ int cuMemsetD16Async(unsigned long long target, unsigned short value, size_t cou
 namespace {
 
 /// A kernel the fake runs on the host: the work of a launch of `grid`
-/// blocks of `threads` threads, its parameters copied at the launch and
-/// their device addresses translated.
-using HostKernel = Work (*)(dim3 grid, unsigned threads, void **params);
+/// blocks of `threads` threads with `sharedBytes` of dynamic shared memory,
+/// its parameters copied at the launch and their device addresses
+/// translated; no work (a launch error) where the kernel cannot take the
+/// launch.
+using HostKernel =
+    std::function<Work(dim3 grid, unsigned threads, unsigned sharedBytes, void **params)>;
 
 template <void (*kernel)(SplitTF32Params)>
-Work splitTF32(dim3 grid, unsigned threads, void **params) {
+Work splitTF32(dim3 grid, unsigned threads, unsigned sharedBytes, void **params) {
+  if (sharedBytes != 0)
+    return nullptr; // the split kernels take none
   SplitTF32Params copy = *static_cast<const SplitTF32Params *>(params[0]);
   copy.source = access(copy.source);
   copy.target = access(copy.target);
   return [=] { simt::launch(grid, threads, nullptr, 0, kernel, copy); };
 }
 
-const std::map<std::string, HostKernel> hostKernels = {
-    {kSplitTF32Kernel, &splitTF32<tgc_split_tf32x3>},
-    {kSplitTF32Kernel4, &splitTF32<tgc_split_tf32x3_vec4>},
-};
+/// An attention kernel on `shared`, its file's shared memory array. A
+/// launch with less dynamic shared memory than the kernel uses is an error
+/// (a GPU would fault on the accesses past its end).
+Work attention(const FakeAttentionKernel &kernel, float4 *shared, dim3 grid, unsigned threads,
+               unsigned sharedBytes, void **params) {
+  if (sharedBytes < kernel.sharedBytes)
+    return nullptr;
+  AttentionParams copy = *static_cast<const AttentionParams *>(params[0]);
+  for (AttentionView *view :
+       {&copy.q, &copy.k, &copy.v, &copy.out, &copy.dout, &copy.dq, &copy.dk, &copy.dv})
+    view->data = access(view->data);
+  copy.lse.data = access(copy.lse.data);
+  copy.delta.data = access(copy.delta.data);
+  return [=, run = kernel.kernel] { simt::launch(grid, threads, shared, sharedBytes, run, copy); };
+}
+
+/// The runtime's kernels that run here, by name.
+const std::map<std::string, HostKernel> &hostKernels() {
+  static const std::map<std::string, HostKernel> kernels = [] {
+    std::map<std::string, HostKernel> kernels = {
+        {kSplitTF32Kernel, &splitTF32<tgc_split_tf32x3>},
+        {kSplitTF32Kernel4, &splitTF32<tgc_split_tf32x3_vec4>},
+    };
+    for (const FakeAttentionKernels *file :
+         {&fakeAttentionBF16, &fakeAttentionF32, &fakeAttentionTF32})
+      for (int i = 0; i < file->count; ++i) {
+        const FakeAttentionKernel &kernel = file->kernels[i];
+        float4 *shared = file->shared;
+        kernels[kernel.name] = [&kernel, shared](dim3 grid, unsigned threads, unsigned sharedBytes,
+                                                 void **params) {
+          return attention(kernel, shared, grid, threads, sharedBytes, params);
+        };
+      }
+    return kernels;
+  }();
+  return kernels;
+}
 int hostModule;
 
 } // namespace
@@ -458,16 +499,17 @@ int cuModuleLoadDataEx(void **module, const void *image, unsigned, int *, void *
   static int theModule;
   if (skipKernels())
     return *module = &theModule, kSuccess;
-  // The runtime's split kernels' PTX (its text defines them).
-  if (std::strstr(static_cast<const char *>(image), kSplitTF32Kernel))
-    return *module = &hostModule, kSuccess;
+  // The PTX of the runtime's kernels that run here (its text defines them).
+  for (const auto &[name, kernel] : hostKernels())
+    if (std::strstr(static_cast<const char *>(image), name.c_str()))
+      return *module = &hostModule, kSuccess;
   return kNotSupported;
 }
 /// A kernel's dynamic shared memory limit: 48 KiB unless raised, as on a
 /// GPU; what runs it on the host, if the fake can.
 struct Function {
   int maxDynamicShared = 48 * 1024;
-  HostKernel host = nullptr;
+  HostKernel host;
   bool slow = false; // its name contains FAKE_CUDA_SLOW_KERNELS
 };
 
@@ -475,8 +517,8 @@ int cuModuleGetFunction(void **function, void *module, const char *name) {
   Lock lock(fakeMutex);
   static std::map<std::string, Function> functions;
   if (module == &hostModule) {
-    auto kernel = hostKernels.find(name);
-    if (kernel == hostKernels.end())
+    auto kernel = hostKernels().find(name);
+    if (kernel == hostKernels().end())
       return kNotFound;
     functions[name].host = kernel->second;
   } else if (!skipKernels()) {
@@ -509,9 +551,11 @@ int cuLaunchKernel(void *function, unsigned gridX, unsigned gridY, unsigned grid
     return kInvalidValue;
   Work run = [] {};
   if (kernel.host) {
-    if (threadsY != 1 || threadsZ != 1 || sharedBytes != 0)
-      return kInvalidValue; // the host kernels take neither
-    run = kernel.host(dim3{gridX, gridY, gridZ}, threadsX, params);
+    if (threadsY != 1 || threadsZ != 1)
+      return kInvalidValue; // the host kernels take none
+    run = kernel.host(dim3{gridX, gridY, gridZ}, threadsX, sharedBytes, params);
+    if (!run)
+      return kInvalidValue;
   }
   bool large = sharedBytes > 48 * 1024;
   static const float milliseconds = std::getenv("FAKE_CUDA_KERNEL_MS")
