@@ -465,7 +465,10 @@ Work attention(const FakeAttentionKernel &kernel, float4 *shared, dim3 grid, uns
     view->data = access(view->data);
   copy.lse.data = access(copy.lse.data);
   copy.delta.data = access(copy.delta.data);
-  return [=, run = kernel.kernel] { simt::launch(grid, threads, shared, sharedBytes, run, copy); };
+  // The kernel's own bytes of `shared`, which holds the largest of its file's.
+  return [=, run = kernel.kernel, bytes = kernel.sharedBytes] {
+    simt::launch(grid, threads, shared, bytes, run, copy);
+  };
 }
 
 /// The runtime's kernels that run here, by name.
