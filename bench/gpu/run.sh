@@ -297,19 +297,19 @@ if not math.isnan(compiled_tf32):
 print(f"          3xTF32 or exact FP32 per shape, tuned: {gpt2_3xtf32_tuned:.1f} us "
       f"({compiled / gpt2_3xtf32_tuned:.2f}x), with --fused-attention-f32 "
       f"{gpt2_f32_attention_3xtf32_tuned:.1f} us ({compiled / gpt2_f32_attention_3xtf32_tuned:.2f}x)")
-relative = lambda loss: abs(loss - gpt2_loss) / abs(gpt2_loss)
+relative = lambda loss, reference: abs(loss - reference) / abs(reference)
 print(f"          loss after 23 steps: fp32 {gpt2_loss:.9g}, 3xtf32 {gpt2_3xtf32_loss:.9g} "
-      f"({relative(gpt2_3xtf32_loss):.1e} relative), tf32 {gpt2_tf32_loss:.9g} "
-      f"({relative(gpt2_tf32_loss):.1e})")
-relative = lambda loss: abs(loss - gpt2_f32_attention_loss) / abs(gpt2_f32_attention_loss)
+      f"({relative(gpt2_3xtf32_loss, gpt2_loss):.1e} relative), tf32 {gpt2_tf32_loss:.9g} "
+      f"({relative(gpt2_tf32_loss, gpt2_loss):.1e})")
 against_tf32 = ("" if math.isnan(compiled_tf32) else
                 f" ({compiled_tf32 / gpt2_f32_attention_tf32:.2f}x torch.compile TF32)")
 print(f"          --fused-attention-f32, its attention on tensor cores too: TF32 "
       f"{gpt2_f32_attention_tf32:.1f} us{against_tf32}; loss after 23 steps: fp32 "
       f"{gpt2_f32_attention_loss:.9g}, 3xtf32 "
-      f"{gpt2_f32_attention_3xtf32_loss:.9g} ({relative(gpt2_f32_attention_3xtf32_loss):.1e} "
-      f"relative), tf32 {gpt2_f32_attention_tf32_loss:.9g} "
-      f"({relative(gpt2_f32_attention_tf32_loss):.1e})")
+      f"{gpt2_f32_attention_3xtf32_loss:.9g} "
+      f"({relative(gpt2_f32_attention_3xtf32_loss, gpt2_f32_attention_loss):.1e} relative), tf32 "
+      f"{gpt2_f32_attention_tf32_loss:.9g} "
+      f"({relative(gpt2_f32_attention_tf32_loss, gpt2_f32_attention_loss):.1e})")
 # The goal's line: the fastest step at FP32's accuracy, exact FP32 or
 # 3xTF32 (TF32 alone is not), with a 3xTF32 step's loss beside exact FP32's.
 exact = {"exact FP32": gpt2, "exact FP32 --no-gpu-branches": gpt2_one_stream,
@@ -321,15 +321,14 @@ split = {"3xtf32": (gpt2_3xtf32, gpt2_3xtf32_loss, gpt2_loss),
          "3xtf32/FP32 tuned --fused-attention-f32": (gpt2_f32_attention_3xtf32_tuned,
                                                      gpt2_f32_attention_3xtf32_tuned_loss,
                                                      gpt2_f32_attention_loss)}
-steps = {name: us for name, us in exact.items()} | {name: v[0] for name, v in split.items()}
+steps = exact | {name: v[0] for name, v in split.items()}
 steps = {name: us for name, us in steps.items() if not math.isnan(us)}
 if steps:
     name = min(steps, key=steps.get)
     if name in split:
         _, loss, reference = split[name]
-        accuracy = (f"its loss after 23 steps {abs(loss - reference) / abs(reference):.1e} "
-                    f"(relative) from exact FP32's, TF32 alone's "
-                    f"{abs(gpt2_tf32_loss - gpt2_loss) / abs(gpt2_loss):.1e}")
+        accuracy = (f"its loss after 23 steps {relative(loss, reference):.1e} (relative) from "
+                    f"exact FP32's, TF32 alone's {relative(gpt2_tf32_loss, gpt2_loss):.1e}")
     else:
         accuracy = "exact FP32"
     print(f"GPT-2 fp32 goal: the fastest step at FP32's accuracy, {name}, {steps[name]:.1f} us: "
