@@ -35,6 +35,8 @@
 
 #include <ucontext.h>
 
+#include "Attention.h" // the runtime's bf16 conversions
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -86,17 +88,13 @@ struct alignas(4) __nv_bfloat162 {
   __nv_bfloat16 x, y;
 };
 
-/// x rounded to bf16, to nearest with ties to even (NaNs stay NaNs).
-inline __nv_bfloat16 __float2bfloat16_rn(float x) {
-  uint32_t bits = __float_as_uint(x);
-  if (std::isnan(x))
-    return {uint16_t(bits >> 16 | 0x40)};
-  return {uint16_t((bits + 0x7fffu + (bits >> 16 & 1)) >> 16)};
-}
+/// x rounded to bf16, to nearest with ties to even (NaNs stay NaNs): the
+/// runtime's conversions.
+inline __nv_bfloat16 __float2bfloat16_rn(float x) { return {tgc::floatToBF16(x)}; }
 inline __nv_bfloat162 __floats2bfloat162_rn(float low, float high) {
   return {__float2bfloat16_rn(low), __float2bfloat16_rn(high)};
 }
-inline float __bfloat162float(__nv_bfloat16 x) { return __uint_as_float(uint32_t(x.bits) << 16); }
+inline float __bfloat162float(__nv_bfloat16 x) { return tgc::bf16ToFloat(x.bits); }
 inline float2 __bfloat1622float2(__nv_bfloat162 pair) {
   return {__bfloat162float(pair.x), __bfloat162float(pair.y)};
 }
@@ -136,12 +134,12 @@ struct Block {
   Fiber *running = nullptr;
   const std::function<void()> *body = nullptr;
   std::vector<double> lanes;           // values the warps exchange, by thread
-  std::vector<float> fragments;        // mma operands, kFragment a thread
+  std::vector<uint32_t> fragments;     // mma operands, kFragment a thread
   std::vector<const void *> rowsGiven; // ldmatrix's row addresses, by thread
 };
 
-/// The floats of one thread's mma operands: a[4], b[2], c[4].
-constexpr unsigned kFragment = 10;
+/// The 32-bit registers of one thread's mma operands: a[4], b[2].
+constexpr unsigned kFragment = 6;
 
 inline Block *block;
 
@@ -168,7 +166,7 @@ inline void runBlock(unsigned threads, const std::function<void()> &body) {
   Block current;
   current.body = &body;
   current.lanes.assign(threads, 0.0);
-  current.fragments.assign(threads * kFragment, 0.0f);
+  current.fragments.assign(threads * kFragment, 0u);
   current.rowsGiven.assign(threads, nullptr);
   current.fibers.resize(threads);
   block = &current;
@@ -300,6 +298,30 @@ namespace simt {
 /// x as a TF32 operand of an mma: its low 13 bits dropped.
 inline float asTF32Operand(float x) { return __uint_as_float(__float_as_uint(x) & 0xffffe000u); }
 
+/// One lane's part of a warp's mma.sync.aligned.m16n8kK with f32
+/// accumulators: every lane of the warp must call it. The lanes exchange
+/// their A and B registers (a[4], b0, b1); then each lane's d[i], at (row,
+/// column) = (g + 8 (i / 2), 2t + i % 2) for lane 4 g + t, becomes
+/// `terms(d[i], row, column, of)`, its sum with the products of A's row and
+/// B's column, `of(lane, r)` being register r of that lane's A (0-3) or B
+/// (4-5).
+template <typename Terms>
+void warpMma(float *d, const uint32_t *a, uint32_t b0, uint32_t b1, Terms terms) {
+  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
+  std::vector<uint32_t> &fragments = block->fragments;
+  uint32_t *mine = &fragments[thread * kFragment];
+  std::copy(a, a + 4, mine);
+  mine[4] = b0;
+  mine[5] = b1;
+  wait(State::AtWarpBarrier); // every lane has written
+  auto of = [&](unsigned owner, unsigned r) { return fragments[(warp + owner) * kFragment + r]; };
+  float result[4];
+  for (unsigned i = 0; i < 4; ++i)
+    result[i] = terms(d[i], lane / 4 + 8 * (i / 2), lane % 4 * 2 + i % 2, of);
+  wait(State::AtWarpBarrier); // every lane has read
+  std::copy(result, result + 4, d);
+}
+
 /// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {d}, {a}, {b0, b1},
 /// {d}: every lane of the warp must call it. Lane 4 g + t holds A (16 x 8)
 /// at (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4), B (8 x 8) at (t, g)
@@ -307,28 +329,17 @@ inline float asTF32Operand(float x) { return __uint_as_float(__float_as_uint(x) 
 /// 2t + 1). Products of TF32 values are exact in f32; they are summed in
 /// f32, in order of the reduction.
 inline void mmaTF32(float (&d)[4], const float (&a)[4], float b0, float b1) {
-  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
-  std::vector<float> &fragments = block->fragments;
-  float *mine = &fragments[thread * kFragment];
-  std::copy(a, a + 4, mine);
-  mine[4] = b0;
-  mine[5] = b1;
-  std::copy(d, d + 4, mine + 6);
-  wait(State::AtWarpBarrier); // every lane has written
-  auto of = [&](unsigned owner) { return &fragments[(warp + owner) * kFragment]; };
-  float result[4];
-  for (unsigned i = 0; i < 4; ++i) {
-    unsigned row = lane / 4 + 8 * (i / 2), column = lane % 4 * 2 + i % 2;
-    float sum = of(lane)[6 + i];
-    for (unsigned k = 0; k < 8; ++k) {
-      float left = of(row % 8 * 4 + k % 4)[row / 8 + 2 * (k / 4)];
-      float right = of(column * 4 + k % 4)[4 + k / 4];
-      sum += asTF32Operand(left) * asTF32Operand(right);
-    }
-    result[i] = sum;
-  }
-  wait(State::AtWarpBarrier); // every lane has read
-  std::copy(result, result + 4, d);
+  const uint32_t bits[4] = {__float_as_uint(a[0]), __float_as_uint(a[1]), __float_as_uint(a[2]),
+                            __float_as_uint(a[3])};
+  warpMma(d, bits, __float_as_uint(b0), __float_as_uint(b1),
+          [](float sum, unsigned row, unsigned column, auto of) {
+            for (unsigned k = 0; k < 8; ++k) {
+              float left = __uint_as_float(of(row % 8 * 4 + k % 4, row / 8 + 2 * (k / 4)));
+              float right = __uint_as_float(of(column * 4 + k % 4, 4 + k / 4));
+              sum += asTF32Operand(left) * asTF32Operand(right);
+            }
+            return sum;
+          });
 }
 
 /// bf16 element `half` (0: the low 16 bits) of a 32-bit register, as f32.
@@ -344,31 +355,14 @@ inline float bf16Half(uint32_t pair, unsigned half) {
 /// bf16 values are exact in f32; they are summed in f32, in order of the
 /// reduction.
 inline void mmaBF16(float *d, const uint32_t *a, uint32_t b0, uint32_t b1) {
-  unsigned thread = threadIdx.x, warp = thread / 32 * 32, lane = thread % 32;
-  std::vector<float> &fragments = block->fragments;
-  float *mine = &fragments[thread * kFragment];
-  for (unsigned i = 0; i < 4; ++i)
-    mine[i] = __uint_as_float(a[i]);
-  mine[4] = __uint_as_float(b0);
-  mine[5] = __uint_as_float(b1);
-  std::copy(d, d + 4, mine + 6);
-  wait(State::AtWarpBarrier); // every lane has written
-  auto of = [&](unsigned owner, unsigned index) {
-    return __float_as_uint(fragments[(warp + owner) * kFragment + index]);
-  };
-  float result[4];
-  for (unsigned i = 0; i < 4; ++i) {
-    unsigned row = lane / 4 + 8 * (i / 2), column = lane % 4 * 2 + i % 2;
-    float sum = __uint_as_float(of(lane, 6 + i));
+  warpMma(d, a, b0, b1, [](float sum, unsigned row, unsigned column, auto of) {
     for (unsigned k = 0; k < 16; ++k) {
       float left = bf16Half(of(row % 8 * 4 + k % 8 / 2, row / 8 + 2 * (k / 8)), k % 2);
       float right = bf16Half(of(column * 4 + k % 8 / 2, 4 + k / 8), k % 2);
       sum += left * right;
     }
-    result[i] = sum;
-  }
-  wait(State::AtWarpBarrier); // every lane has read
-  std::copy(result, result + 4, d);
+    return sum;
+  });
 }
 
 /// ldmatrix.sync.aligned.m8n8.x4(.trans).shared.b16 {r}, [row]: every lane
